@@ -1,0 +1,148 @@
+/**
+ * The public check API: everything a check — built-in or third-party — may use.
+ *
+ * A check is a module whose default export is `defineCheck({ meta, run })`. `meta` declares what the
+ * check is (id, stores it needs, options schema, finding codes); `run(ctx)` does the work through
+ * `ctx` only: it reads stores, reports findings and records stats. A check never prints.
+ * Built-in checks import from this file and nothing else in src/, exactly as a plugin would.
+ */
+import { z } from 'zod';
+import type {
+  RollbackTransactionRunner,
+  StoreHandles,
+  StoreKind,
+  StoreStatus,
+} from './stores/types.js';
+
+export { z };
+export type * from './stores/types.js';
+export { REDIS_READ_COMMANDS, STORE_KINDS } from './stores/types.js';
+
+export type Severity = 'error' | 'warn' | 'info';
+export const SEVERITIES: readonly Severity[] = ['error', 'warn', 'info'];
+
+export interface FindingCode<D = any> {
+  /** Default severity; users can override it per code in config (or turn it 'off'). */
+  severity: Severity;
+  /** One line describing a finding, from its data. Output is redacted by the engine. */
+  message: (data: D) => string;
+  /** What the code means, for docs and `dbcheck checks --codes`. */
+  description?: string;
+}
+
+export interface CheckMeta<O = unknown> {
+  /** kebab-case and stable; third-party checks use 'namespace/id'. */
+  id: string;
+  title: string;
+  description?: string;
+  /** Stores the check cannot run without: not configured -> skipped; configured but down -> error. */
+  requires: StoreKind[];
+  /** Stores the check uses when they are configured (health); their failures do not stop it. */
+  uses?: StoreKind[];
+  /** 'read' (default) or 'rollback-txn': only the latter gets ctx.rollback. */
+  access?: 'read' | 'rollback-txn';
+  /** Load generators: run alone, after every other check. */
+  exclusive?: boolean;
+  /** Runs only when enabled in config (`enabled: true`) or named with --only. */
+  optIn?: boolean;
+  /**
+   * Options schema (zod or anything with a compatible `safeParse`). Options are the check's config
+   * section minus the keys the engine owns (enabled, severity, timeout). Validated before any store
+   * is touched. A check whose schema rejects `{}` needs configuration and is skipped without it.
+   */
+  options?: { safeParse(input: unknown): { success: true; data: O } | { success: false; error: unknown } };
+  /** Every finding code the check can report. Reporting an undeclared code is a programming error. */
+  codes: Record<string, FindingCode>;
+}
+
+export interface FindingSubject {
+  store?: StoreKind;
+  /** Table, collection or key pattern. */
+  object?: string;
+  /** The row key, entity key or Redis key. */
+  key?: string;
+}
+
+export interface FindingInput {
+  code: string;
+  subject?: FindingSubject;
+  /** Structured details; also the input of the code's message function. */
+  data?: Record<string, unknown>;
+  /** Overrides the code's message for this finding. */
+  message?: string;
+}
+
+/** A table of numbers the check wants shown (e.g. pool-stress phases); JSON gets it verbatim. */
+export interface ResultSection {
+  title: string;
+  columns: string[];
+  rows: Array<Array<string | number | null>>;
+}
+
+export interface CheckProgress {
+  done: number;
+  total?: number;
+  note?: string;
+}
+
+export interface CheckContext<O = unknown> {
+  readonly checkId: string;
+  readonly options: O;
+  /** Connected handles for the stores in `requires` (always present) and `uses` (when up). */
+  readonly stores: StoreHandles;
+  /** Every store the run knows about, configured or not, connected or not. */
+  readonly storeStatus: Readonly<Record<StoreKind, StoreStatus>>;
+  /** Aborted on timeout or Ctrl-C; pass it to every store call and stop promptly. */
+  readonly signal: AbortSignal;
+  /** Only for access: 'rollback-txn'. */
+  readonly rollback?: RollbackTransactionRunner;
+  /** Reports one finding. Cheap: the engine keeps exact counts and only the first N findings. */
+  report(finding: FindingInput): void;
+  /** Counters and facts the check records as it goes; kept even when the check fails midway. */
+  readonly stats: Record<string, unknown>;
+  progress(p: CheckProgress): void;
+  /** Debug line on stderr with --verbose. */
+  log(message: string): void;
+}
+
+export interface CheckOutcome {
+  sections?: ResultSection[];
+  /** True when the check stopped early (e.g. a sample, a limit); findings are then a lower bound. */
+  partial?: boolean;
+}
+
+export interface Check<O = any> {
+  meta: CheckMeta<O>;
+  run(ctx: CheckContext<O>): Promise<CheckOutcome | void>;
+}
+
+/** Identity helper that gives a check its types. Plugins may also export a plain object. */
+export function defineCheck<O>(check: Check<O>): Check<O> {
+  return check;
+}
+
+/**
+ * An error a check throws to end itself with a clear message (status 'error'). `code` classifies
+ * it (the engine reads `code`, never instanceof, since plugins may load another copy of this file).
+ */
+export class CheckError extends Error {
+  readonly code: string;
+  readonly hint?: string;
+  constructor(code: string, message: string, hint?: string) {
+    super(message);
+    this.name = 'CheckError';
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+/** Reads a duration: 500 (ms), "500ms", "30s", "5m", "1h". */
+export const durationSchema = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, 'a duration like 500ms, 30s, 5m or 1h')]).transform((v) => parseDurationMs(v));
+
+export function parseDurationMs(v: number | string): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(v.trim());
+  if (!m) throw new CheckError('BAD_DURATION', `not a duration: ${v}`);
+  const n = Number(m[1]);
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']);
+}

@@ -1,0 +1,214 @@
+/**
+ * The narrow, dbcheck-owned store interfaces that checks see.
+ *
+ * They expose reads only: a check given these handles has no way to write. The two
+ * exceptions are explicit and separate: `createLoadPool` (pool-stress; its sessions are
+ * read-only too) and `RollbackTransactionRunner` (only for checks declaring
+ * access: 'rollback-txn', and always rolled back).
+ */
+
+export type StoreKind = 'postgres' | 'redis' | 'milvus';
+export const STORE_KINDS: readonly StoreKind[] = ['postgres', 'redis', 'milvus'];
+
+export interface CallOptions {
+  /** Cancels the call; for Postgres the running statement is cancelled on the server too. */
+  signal?: AbortSignal;
+}
+
+// ---------------------------------------------------------------- Postgres
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** Something that runs SQL: a pooled read-only session, or one connection inside a transaction. */
+export interface SqlRunner {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], opts?: CallOptions): Promise<QueryResult<R>>;
+  /** Streams a SELECT through a server-side cursor, `batchSize` rows at a time. */
+  cursor<R = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+    opts?: CallOptions & { batchSize?: number },
+  ): AsyncIterable<R[]>;
+  /**
+   * Streams `COPY (<select>) TO STDOUT` (text format) as raw chunks: the fastest way to read
+   * millions of keys. Chunks split anywhere, including mid-line; see src/stores/copy-lines.ts.
+   */
+  copyOut(selectSql: string, opts?: CallOptions): AsyncIterable<Buffer>;
+}
+
+export interface PostgresServerInfo {
+  version: string; // e.g. "15.19"
+  versionNum: number; // server_version_num, e.g. 150019
+  database: string;
+  user: string;
+}
+
+export interface PostgresReader extends SqlRunner {
+  readonly kind: 'postgres';
+  /** Human-readable address with credentials removed, e.g. "postgres://app@db:5432/app". */
+  readonly address: string;
+  readonly info: PostgresServerInfo;
+  /** Quotes an identifier ("my ""table"""); never interpolate config values raw into SQL. */
+  quoteIdent(name: string): string;
+  /** Quotes schema.table (schema optional). */
+  quoteTable(table: string, schema?: string): string;
+  /**
+   * Runs fn on one connection inside a READ ONLY REPEATABLE READ transaction, so all of its
+   * queries see one snapshot. Returns fn's result; the transaction is always ended.
+   */
+  withSnapshot<T>(fn: (session: SqlRunner) => Promise<T>, opts?: CallOptions): Promise<T>;
+  /** A separate pool for load generation (pool-stress). Sessions are read-only as well. */
+  createLoadPool(opts: LoadPoolOptions): PostgresLoadPool;
+}
+
+export interface LoadPoolOptions {
+  max: number;
+  /** How long an acquire may wait for a free connection before failing. */
+  acquireTimeoutMs: number;
+  statementTimeoutMs: number;
+  /** Appended to application_name so the server-side view can find this pool's sessions. */
+  applicationNameSuffix?: string;
+}
+
+export interface PostgresLoadPool {
+  readonly applicationName: string;
+  query(sql: string, params?: unknown[]): Promise<QueryResult<Record<string, unknown>>>;
+  /** Holds a connection until release() is called (used to exhaust the pool on purpose). */
+  acquire(): Promise<{ query: PostgresLoadPool['query']; release(): void }>;
+  stats(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+/** Only for checks with access 'rollback-txn': ONE transaction that is always rolled back. */
+export interface RollbackTransactionRunner {
+  /**
+   * Opens a connection (to `database` when given, e.g. a shadow DB), BEGINs a read-write
+   * transaction with lock_timeout set, runs fn, then ROLLBACKs on every path.
+   */
+  run<T>(fn: (tx: SqlRunner) => Promise<T>, opts?: CallOptions & { database?: string; lockTimeoutMs?: number }): Promise<T>;
+}
+
+// ---------------------------------------------------------------- Redis
+
+/** Redis commands a check may send. Anything else is refused before it reaches the server. */
+export const REDIS_READ_COMMANDS = [
+  'get', 'mget', 'getrange', 'strlen', 'hgetall', 'hget', 'hmget', 'hlen', 'type', 'ttl', 'pttl', 'exists',
+  'scan', 'hscan', 'sscan', 'zscan', 'dbsize', 'info', 'ping', 'memory', 'object', 'lrange', 'llen',
+  'smembers', 'scard', 'zrange', 'zcard', 'xlen',
+] as const;
+export type RedisReadCommand = (typeof REDIS_READ_COMMANDS)[number];
+
+export interface RedisScanOptions extends CallOptions {
+  /** SCAN MATCH glob; '*' when absent. */
+  match?: string;
+  /** SCAN COUNT hint, default 1000. */
+  count?: number;
+  /** SCAN TYPE filter (string, hash, ...). */
+  type?: string;
+}
+
+export interface RedisReader {
+  readonly kind: 'redis';
+  readonly address: string;
+  readonly db: number;
+  /** Iterates the keyspace with SCAN (never KEYS), one page of keys at a time. Keys are raw bytes. */
+  scan(opts?: RedisScanOptions): AsyncIterable<Buffer[]>;
+  /**
+   * Sends read commands in one pipeline. Each reply is [error, value]; values of string-typed
+   * replies are Buffers (binary-safe). Unknown or write commands throw before anything is sent.
+   */
+  pipeline(commands: Array<[RedisReadCommand, ...(string | Buffer | number)[]]>, opts?: CallOptions): Promise<Array<[Error | null, unknown]>>;
+  /** INFO parsed into key/value pairs (all sections unless one is named). */
+  info(section?: string): Promise<Record<string, string>>;
+  /** One PING; resolves to the round trip in milliseconds. */
+  ping(): Promise<number>;
+  /** A new, separate connection for load generation (pool-stress); read commands only. */
+  createLoadConnection(opts?: { commandTimeoutMs?: number; connectionName?: string }): Promise<RedisLoadConnection>;
+}
+
+export interface RedisLoadConnection {
+  readonly name: string;
+  command(cmd: RedisReadCommand, ...args: (string | Buffer | number)[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- Milvus
+
+export type MilvusKeyType = 'int64' | 'varchar';
+
+export interface MilvusField {
+  name: string;
+  /** Milvus data type name: Int64, VarChar, FloatVector, ... */
+  dataType: string;
+  isPrimaryKey: boolean;
+  /** Vector dimension for vector fields. */
+  dim?: number;
+  maxLength?: number;
+}
+
+export interface MilvusCollectionInfo {
+  name: string;
+  fields: MilvusField[];
+  primaryKey: { name: string; type: MilvusKeyType };
+}
+
+export type MilvusLoadState = 'loaded' | 'loading' | 'not-loaded' | 'unknown';
+
+export interface MilvusScanOptions extends CallOptions {
+  /** The field to order and page by: the primary key (default) or an int64/varchar scalar field. */
+  keyField?: string;
+  /** Extra boolean expression ANDed into every page (e.g. `model == "v2"`). */
+  filter?: string;
+  partitions?: string[];
+  /** Further fields to return with each row (never vectors unless you mean it). */
+  outputFields?: string[];
+  /** Rows per page request, default 4096, at most 16384. */
+  pageSize?: number;
+  /** Only keys > after (exclusive) / <= upTo (inclusive); as strings, compared in key order. */
+  after?: string;
+  upTo?: string;
+}
+
+export interface MilvusReader {
+  readonly kind: 'milvus';
+  readonly address: string;
+  /** Server version string, e.g. "v2.4.5" or "milvus_lite-3.2.2". */
+  version(): Promise<string>;
+  checkHealth(): Promise<{ healthy: boolean; reasons: string[] }>;
+  listCollections(): Promise<string[]>;
+  describeCollection(name: string): Promise<MilvusCollectionInfo>;
+  loadState(name: string): Promise<MilvusLoadState>;
+  /** count(*) with an optional filter, Strong consistency. Counts duplicate primary keys too. */
+  count(collection: string, opts?: CallOptions & { filter?: string; partitions?: string[] }): Promise<number>;
+  /**
+   * Every row of the collection (or filter), in ascending key order (BigInt order for int64,
+   * UTF-8 byte order for varchar), complete and without repeats — correct on Milvus Lite (which
+   * returns query results unordered) and on real Milvus (16384 window, duplicate keys). Key values
+   * are strings; duplicates of a key are all returned, adjacently.
+   */
+  scan(collection: string, opts?: MilvusScanOptions): AsyncIterable<Array<Record<string, unknown>>>;
+  /** Rows whose keyField is one of keys (at most a few thousand keys per call). */
+  getByKeys(collection: string, keyField: string, keys: string[], outputFields: string[], opts?: CallOptions): Promise<Array<Record<string, unknown>>>;
+  /** Formats a literal for a filter expression: int64 as digits, varchar quoted and escaped. */
+  literal(value: string, type: MilvusKeyType): string;
+}
+
+export interface StoreHandles {
+  postgres?: PostgresReader;
+  redis?: RedisReader;
+  milvus?: MilvusReader;
+}
+
+/** What the engine knows about each configured store, for checks like health. */
+export interface StoreStatus {
+  kind: StoreKind;
+  configured: boolean;
+  address?: string;
+  /** Set once a connection was attempted. */
+  connected?: boolean;
+  connectMs?: number;
+  /** Clear, redacted reason when the connection failed. */
+  error?: { code: string; message: string };
+}

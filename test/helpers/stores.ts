@@ -1,0 +1,109 @@
+/**
+ * Test-side access to the real local servers, with WRITE access for seeding fixtures.
+ * dbcheck itself never gets these handles. Every test isolates itself: its own Postgres schema,
+ * its own Redis key prefix, its own Milvus collection; and cleans up after itself.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+
+export const PG_HOST = process.env.DBCHECK_TEST_PGHOST ?? '127.0.0.1';
+export const PG_PORT = Number(process.env.DBCHECK_TEST_PGPORT ?? 5432);
+export const PG_USER = process.env.DBCHECK_TEST_PGUSER ?? 'postgres';
+export const PG_DATABASE = process.env.DBCHECK_TEST_PGDATABASE ?? 'postgres';
+export const REDIS_HOST = process.env.DBCHECK_TEST_REDIS_HOST ?? '127.0.0.1';
+export const REDIS_PORT = Number(process.env.DBCHECK_TEST_REDIS_PORT ?? 6379);
+export const MILVUS_ADDRESS = process.env.DBCHECK_TEST_MILVUS ?? '127.0.0.1:19530';
+
+/** A short unique suffix for schema / prefix / collection names. */
+export function uniqueName(base: string): string {
+  return `${base.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+}
+
+/** dbcheck store config (the `stores:` section) pointing at the local test servers. */
+export function testStoresConfig(overrides: Record<string, unknown> = {}) {
+  return {
+    postgres: { host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE },
+    redis: { host: REDIS_HOST, port: REDIS_PORT, db: 0 },
+    milvus: { address: MILVUS_ADDRESS },
+    ...overrides,
+  };
+}
+
+/** A writable Postgres client for fixtures. Close it with `end()`. */
+export async function pgAdmin(database = PG_DATABASE): Promise<pg.Client> {
+  const client = new pg.Client({ host: PG_HOST, port: PG_PORT, user: PG_USER, database });
+  await client.connect();
+  return client;
+}
+
+export interface PgFixture {
+  schema: string;
+  client: pg.Client;
+  /** Drops the schema (cascade) and closes the client. */
+  cleanup(): Promise<void>;
+}
+
+/** Creates a fresh schema for one test file or test. */
+export async function createPgSchema(base = 'dbcheck_t'): Promise<PgFixture> {
+  const client = await pgAdmin();
+  const schema = uniqueName(base);
+  await client.query(`CREATE SCHEMA "${schema}"`);
+  return {
+    schema,
+    client,
+    async cleanup() {
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+export interface RedisFixture {
+  prefix: string;
+  redis: Redis;
+  /** Deletes every key under the prefix (SCAN + DEL) and disconnects. */
+  cleanup(): Promise<void>;
+}
+
+/** A writable Redis connection plus a unique key prefix like "t_ab12cd34:". */
+export async function createRedisPrefix(base = 't'): Promise<RedisFixture> {
+  const redis = new Redis({ host: REDIS_HOST, port: REDIS_PORT, lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  const prefix = `${uniqueName(base)}:`;
+  return {
+    prefix,
+    redis,
+    async cleanup() {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scanBuffer(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = String(next);
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+      redis.disconnect();
+    },
+  };
+}
+
+/**
+ * A writable Milvus client (the SDK directly) and a unique collection name. The caller creates the
+ * collection; cleanup drops it if it exists and closes the client. Serialise inserts per collection.
+ */
+export async function createMilvusCollectionName(base = 'c') {
+  const { MilvusClient } = await import('@zilliz/milvus2-sdk-node');
+  const client = new MilvusClient({ address: MILVUS_ADDRESS, telemetry: { enabled: false } } as any);
+  await client.connectPromise;
+  const collection = uniqueName(base);
+  return {
+    collection,
+    client,
+    async cleanup() {
+      try {
+        await client.dropCollection({ collection_name: collection });
+      } finally {
+        await client.closeConnection();
+      }
+    },
+  };
+}
