@@ -103,6 +103,8 @@ export interface CheckContext<O = unknown> {
   progress(p: CheckProgress): void;
   /** Debug line on stderr with --verbose. */
   log(message: string): void;
+  /** Folder that relative paths in options resolve against: the config file's folder, else cwd. */
+  readonly baseDir: string;
 }
 
 export interface CheckOutcome {

@@ -33,7 +33,7 @@ export interface SqlRunner {
   ): AsyncIterable<R[]>;
   /**
    * Streams `COPY (<select>) TO STDOUT` (text format) as raw chunks: the fastest way to read
-   * millions of keys. Chunks split anywhere, including mid-line; see src/stores/copy-lines.ts.
+   * millions of keys. Chunks split anywhere, including mid-line: the reader must carry partial lines over.
    */
   copyOut(selectSql: string, opts?: CallOptions): AsyncIterable<Buffer>;
 }
