@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` (pure logic, no servers) and `integration` (real Postgres, Redis and
+// Milvus Lite on loopback, plus CLI end-to-end tests that spawn bin/dbcheck, which loads dist/).
+//   npx vitest run --project unit
+//   npx vitest run --project integration      (needs `npm run services:up` and `npm run build`)
+export default defineConfig({
+  test: {
+    // The machine has 2 cores, shared with the three servers: more workers only make load and
+    // timing-sensitive tests compete for CPU. Applies to the whole run, all projects together.
+    maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/global-setup.ts'],
+          // Real servers, real data: generous limits so a slow CI machine does not flake.
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
