@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (`npm test`, `.ci/run`):
+#   node deps -> services up -> build (dist/, which the CLI end-to-end tests spawn) -> vitest run.
+# Extra arguments go to vitest, e.g. `bash scripts/test.sh --project unit` or a file filter.
+# Exits with vitest's exit code; the last line is a plain "N passed, N failed[, N skipped]".
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+step() { printf '\n== %s\n' "$*"; }
+
+# ---- node dependencies: always fresh in CI, else only when missing or the lock file moved on.
+if [[ "${CI:-}" == true || ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+# ---- servers. In CI, stop at the end whatever this run had to start (a dev machine keeps it).
+step "services"
+report=""
+stop_milvus_at_exit=no
+cleanup() {
+  [[ -n "$report" ]] && rm -f "$report"
+  if [[ $stop_milvus_at_exit == yes ]]; then bash scripts/services.sh down >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+milvus_was_running=no
+[[ -f .services/milvus.pid ]] && milvus_was_running=yes
+bash scripts/services.sh up
+if [[ "${CI:-}" == true && $milvus_was_running == no && -f .services/milvus.pid ]]; then
+  stop_milvus_at_exit=yes
+fi
+
+# ---- build: bin/dbcheck loads dist/.
+step "npm run build"
+if ! npm run build --silent; then
+  printf '\ntest: the build failed (TypeScript errors above); the CLI tests need dist/.\n' >&2
+  exit 2
+fi
+
+# ---- tests: the default reporter for people, the JSON one for the closing count line.
+step "vitest run $*"
+report="$(mktemp -t dbcheck-vitest.XXXXXX.json)"
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+vitest_code=$?
+set -e
+
+# A test file that crashed before its tests ran counts as one failure, and a run that wrote no
+# report (e.g. the servers were down at global setup) as one failed run: the line never says
+# "0 failed" about a run that failed.
+node - "$report" "$vitest_code" <<'JS'
+const fs = require('node:fs');
+const [file, code] = process.argv.slice(2);
+let passed = 0, failed = 0, skipped = 0;
+try {
+  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  passed = r.numPassedTests ?? 0;
+  failed = r.numFailedTests ?? 0;
+  skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  for (const t of r.testResults ?? []) {
+    const failedInside = (t.assertionResults ?? []).some((a) => a.status === 'failed');
+    if (t.status === 'failed' && !failedInside) failed += 1;
+  }
+} catch {
+  if (code !== '0') failed = Math.max(failed, 1);
+}
+if (code !== '0' && failed === 0) failed = 1;
+console.log(`\n${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
+JS
+exit "$vitest_code"
