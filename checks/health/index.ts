@@ -1,0 +1,148 @@
+/**
+ * health: is each configured store up, how fast does it answer, how close is it to its limits?
+ * A store the engine could not reach becomes a `store-unreachable` finding here (and exit 3).
+ */
+import { defineCheck, z, type CheckContext, type ResultSection, type StoreKind } from '../../src/plugin.js';
+import { median, percent } from './measure.js';
+
+const pct = z.number().min(0).max(100);
+const options = z
+  .object({
+    /** Round trips per store for the latency median. */
+    latencySamples: z.number().int().min(1).max(50).default(5),
+    latencyWarnMs: z.number().positive().default(50),
+    connectionsWarnPct: pct.default(80),
+    memoryWarnPct: pct.default(80),
+    /** Milvus collections whose load state to report; all collections (up to 100) when absent. */
+    collections: z.array(z.string()).optional(),
+  })
+  .strict();
+type Options = z.infer<typeof options>;
+
+interface Row {
+  store: StoreKind;
+  address: string;
+  version: string;
+  latencyMs: number | null;
+  capacity: string;
+  state: string;
+}
+
+export default defineCheck<Options>({
+  meta: {
+    id: 'health',
+    title: 'Store health',
+    description: 'Reachability, server version, round-trip latency and capacity of each configured store.',
+    requires: [],
+    uses: ['postgres', 'redis', 'milvus'],
+    options,
+    codes: {
+      'store-unreachable': { severity: 'error', message: (d) => `${d.store} is unreachable: ${d.reason}`, description: 'The store could not be connected to.' },
+      'slow-store': { severity: 'warn', message: (d) => `${d.store} answers in ${d.latencyMs} ms (median), above ${d.thresholdMs} ms` },
+      'connections-near-limit': {
+        severity: 'warn',
+        message: (d) => `Postgres connections at ${d.pct}% (${d.used} of ${d.usable} usable; max_connections ${d.max}, reserved ${d.reserved})`,
+      },
+      'memory-near-limit': { severity: 'warn', message: (d) => `Redis memory at ${d.pct}% of maxmemory (${d.used} of ${d.max} bytes)` },
+      evictions: { severity: 'warn', message: (d) => `Redis has evicted ${d.evicted} keys since it started (maxmemory-policy ${d.policy})` },
+      'milvus-unhealthy': { severity: 'error', message: (d) => `Milvus reports unhealthy: ${d.reasons}` },
+      'collection-not-loaded': { severity: 'warn', message: (d) => `Milvus collection ${d.collection} is ${d.state}: queries on it fail` },
+    },
+  },
+  async run(ctx) {
+    const rows: Row[] = [];
+    for (const kind of ['postgres', 'redis', 'milvus'] as const) {
+      const status = ctx.storeStatus[kind];
+      if (!status.configured) continue;
+      if (status.connected === false) {
+        ctx.report({ code: 'store-unreachable', subject: { store: kind }, data: { store: kind, reason: status.error?.message ?? 'unknown error' } });
+        rows.push({ store: kind, address: status.address ?? '', version: '', latencyMs: null, capacity: '', state: 'unreachable' });
+        continue;
+      }
+      if (kind === 'postgres') rows.push(await postgres(ctx));
+      if (kind === 'redis') rows.push(await redis(ctx));
+      if (kind === 'milvus') rows.push(await milvus(ctx));
+    }
+    for (const r of rows) {
+      if (r.latencyMs !== null && r.latencyMs > ctx.options.latencyWarnMs) {
+        ctx.report({ code: 'slow-store', subject: { store: r.store }, data: { store: r.store, latencyMs: r.latencyMs, thresholdMs: ctx.options.latencyWarnMs } });
+      }
+    }
+    const section: ResultSection = {
+      title: 'Stores',
+      columns: ['store', 'address', 'version', 'latency ms (median)', 'capacity', 'state'],
+      rows: rows.map((r) => [r.store, r.address, r.version, r.latencyMs, r.capacity, r.state]),
+    };
+    return { sections: [section] };
+  },
+});
+
+async function timeMedian(n: number, once: () => Promise<unknown>): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await once();
+    samples.push(performance.now() - t0);
+  }
+  return Math.round(median(samples) * 100) / 100;
+}
+
+async function postgres(ctx: CheckContext<Options>): Promise<Row> {
+  const pg = ctx.stores.postgres!;
+  const latencyMs = await timeMedian(ctx.options.latencySamples, () => pg.query('SELECT 1', [], { signal: ctx.signal }));
+  const { rows } = await pg.query<{ used: number; max: number; reserved: number }>(
+    `SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS used,
+            current_setting('max_connections')::int AS max,
+            current_setting('superuser_reserved_connections')::int
+              + COALESCE(current_setting('reserved_connections', true)::int, 0) AS reserved`,
+    [],
+    { signal: ctx.signal },
+  );
+  const { used, max, reserved } = rows[0];
+  const usable = Math.max(1, max - reserved);
+  const p = percent(used, usable);
+  ctx.stats.postgres = { version: pg.info.version, latencyMs, connectionsUsed: used, maxConnections: max, reserved };
+  if (p >= ctx.options.connectionsWarnPct) {
+    ctx.report({ code: 'connections-near-limit', subject: { store: 'postgres' }, data: { pct: p, used, usable, max, reserved } });
+  }
+  return { store: 'postgres', address: pg.address, version: pg.info.version, latencyMs, capacity: `${used}/${usable} connections (${p}%)`, state: 'up' };
+}
+
+async function redis(ctx: CheckContext<Options>): Promise<Row> {
+  const r = ctx.stores.redis!;
+  const latencyMs = await timeMedian(ctx.options.latencySamples, () => r.ping());
+  const info = await r.info();
+  const used = Number(info.used_memory ?? 0);
+  const max = Number(info.maxmemory ?? 0);
+  const evicted = Number(info.evicted_keys ?? 0);
+  ctx.stats.redis = { version: info.redis_version, latencyMs, usedMemory: used, maxMemory: max, evictedKeys: evicted, connectedClients: Number(info.connected_clients ?? 0) };
+  let capacity = `${used} bytes used, no maxmemory`;
+  if (max > 0) {
+    const p = percent(used, max);
+    capacity = `${used}/${max} bytes (${p}%)`;
+    if (p >= ctx.options.memoryWarnPct) ctx.report({ code: 'memory-near-limit', subject: { store: 'redis' }, data: { pct: p, used, max } });
+  }
+  if (evicted > 0) ctx.report({ code: 'evictions', subject: { store: 'redis' }, data: { evicted, policy: info.maxmemory_policy ?? 'unknown' } });
+  return { store: 'redis', address: r.address, version: info.redis_version ?? '', latencyMs, capacity, state: 'up' };
+}
+
+async function milvus(ctx: CheckContext<Options>): Promise<Row> {
+  const m = ctx.stores.milvus!;
+  let version = '';
+  const latencyMs = await timeMedian(ctx.options.latencySamples, async () => {
+    version = await m.version();
+  });
+  const health = await m.checkHealth();
+  if (!health.healthy) ctx.report({ code: 'milvus-unhealthy', subject: { store: 'milvus' }, data: { reasons: health.reasons.join('; ') || 'no reason given' } });
+  const names = ctx.options.collections ?? (await m.listCollections()).slice(0, 100);
+  const states: Record<string, string> = {};
+  for (const name of names) {
+    if (ctx.signal.aborted) break;
+    const state = await m.loadState(name);
+    states[name] = state;
+    if (state !== 'loaded') ctx.report({ code: 'collection-not-loaded', subject: { store: 'milvus', object: name }, data: { collection: name, state } });
+  }
+  ctx.stats.milvus = { version, latencyMs, healthy: health.healthy, collections: states };
+  const loaded = Object.values(states).filter((s) => s === 'loaded').length;
+  return { store: 'milvus', address: m.address, version, latencyMs, capacity: `${loaded}/${names.length} collections loaded`, state: health.healthy ? 'up' : 'unhealthy' };
+}

@@ -1,0 +1,87 @@
+/**
+ * Collects one check's findings: resolves severity (config override, else the code's default),
+ * keeps exact counts and only the first N findings, so memory stays flat on millions of findings.
+ */
+import { createHash } from 'node:crypto';
+import type { Check, FindingInput, Severity } from '../plugin.js';
+import { redact, redactDeep } from '../redact.js';
+import type { Finding, SeverityCounts } from './result.js';
+
+export class UndeclaredCodeError extends Error {
+  readonly code = 'INTERNAL';
+}
+
+export class FindingCollector {
+  readonly counts: SeverityCounts = { error: 0, warn: 0, info: 0 };
+  readonly countsByCode: Record<string, number> = {};
+  readonly findings: Finding[] = [];
+  truncated = false;
+
+  constructor(
+    private readonly check: Check,
+    private readonly severityOverrides: Record<string, Severity | 'off'>,
+    private readonly maxFindings: number,
+  ) {}
+
+  report(input: FindingInput): void {
+    const declared = this.check.meta.codes[input.code];
+    if (!declared) {
+      // A programming error in the check: the conformance tests catch it before users do.
+      throw new UndeclaredCodeError(`check ${this.check.meta.id} reported undeclared finding code "${input.code}"`);
+    }
+    const override = this.severityOverrides[input.code];
+    if (override === 'off') return;
+    const severity = override ?? declared.severity;
+    this.counts[severity]++;
+    this.countsByCode[input.code] = (this.countsByCode[input.code] ?? 0) + 1;
+    if (this.findings.length >= this.maxFindings) {
+      this.truncated = true;
+      return;
+    }
+    let message = input.message;
+    if (message === undefined) {
+      try {
+        message = declared.message(input.data ?? {});
+      } catch {
+        message = input.code;
+      }
+    }
+    const finding: Finding = {
+      checkId: this.check.meta.id,
+      code: input.code,
+      severity,
+      message: redact(oneLine(message)),
+      fingerprint: fingerprint(this.check.meta.id, input),
+    };
+    if (input.subject) finding.subject = redactDeep(input.subject);
+    if (input.data) finding.data = redactDeep(jsonSafe(input.data) as Record<string, unknown>);
+    this.findings.push(finding);
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Stable across runs: check, code and subject only (not the message, which may carry numbers). */
+function fingerprint(checkId: string, f: FindingInput): string {
+  const s = f.subject ?? {};
+  return createHash('sha256')
+    .update([checkId, f.code, s.store ?? '', s.object ?? '', s.key ?? ''].join('\u0000'))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** BigInt and Buffer values become strings so the report is always valid JSON. */
+export function jsonSafe(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(jsonSafe);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = jsonSafe(x);
+    return out;
+  }
+  return v;
+}

@@ -1,0 +1,61 @@
+/**
+ * Finds the checks: the built-in list (checks/index.ts) plus plugin modules. A plugin's default
+ * export (or named `check`/`checks`) is a check or an array of checks; each is validated here, so
+ * a broken plugin is a clear exit-2 error, not a crash mid-run.
+ */
+import { pathToFileURL } from 'node:url';
+import { builtinChecks } from '../../checks/index.js';
+import { DbcheckError } from '../errors.js';
+import type { Check } from '../plugin.js';
+
+const ID = /^([a-z0-9][a-z0-9-]*\/)?[a-z0-9][a-z0-9-]*$/;
+
+export interface LoadedCheck {
+  check: Check;
+  /** 'builtin' or the plugin's path. */
+  source: string;
+}
+
+export async function loadChecks(pluginPaths: string[]): Promise<LoadedCheck[]> {
+  const out: LoadedCheck[] = builtinChecks.map((check) => ({ check, source: 'builtin' }));
+  for (const p of pluginPaths) {
+    let mod: Record<string, unknown>;
+    try {
+      mod = await import(pathToFileURL(p).href);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      throw new DbcheckError('PLUGIN', code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(p)
+        ? `plugin not found: ${p}`
+        : `plugin ${p} failed to load: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
+    }
+    const exported = mod.default ?? mod.checks ?? mod.check;
+    const list = Array.isArray(exported) ? exported : [exported];
+    if (!exported || list.length === 0) throw new DbcheckError('PLUGIN', `plugin ${p} exports no check (export default defineCheck({...}))`);
+    for (const c of list) out.push({ check: validateCheck(c, p), source: p });
+  }
+  const seen = new Map<string, string>();
+  for (const { check, source } of out) {
+    const prev = seen.get(check.meta.id);
+    if (prev) throw new DbcheckError('PLUGIN', `check id "${check.meta.id}" is defined twice (${prev} and ${source})`);
+    seen.set(check.meta.id, source);
+  }
+  return out;
+}
+
+export function validateCheck(c: unknown, source: string): Check {
+  const bad = (why: string) => new DbcheckError('PLUGIN', `plugin ${source}: ${why}`);
+  const check = c as Check;
+  if (!check || typeof check !== 'object' || !check.meta || typeof check.run !== 'function') throw bad('a check must be { meta, run(ctx) }');
+  const m = check.meta;
+  if (typeof m.id !== 'string' || !ID.test(m.id)) throw bad(`check id ${JSON.stringify(m.id)} must be kebab-case, optionally "namespace/id"`);
+  if (typeof m.title !== 'string' || !m.title) throw bad(`check ${m.id} needs a title`);
+  if (!Array.isArray(m.requires) || m.requires.some((s) => !['postgres', 'redis', 'milvus'].includes(s))) throw bad(`check ${m.id}: requires must list postgres, redis or milvus`);
+  if (!m.codes || typeof m.codes !== 'object' || Object.keys(m.codes).length === 0) throw bad(`check ${m.id} declares no finding codes`);
+  for (const [code, def] of Object.entries(m.codes)) {
+    if (!def || !['error', 'warn', 'info'].includes(def.severity) || typeof def.message !== 'function') {
+      throw bad(`check ${m.id}: code ${code} needs a severity (error|warn|info) and a message function`);
+    }
+  }
+  if (m.options && typeof m.options.safeParse !== 'function') throw bad(`check ${m.id}: options must be a schema with safeParse (zod)`);
+  return check;
+}

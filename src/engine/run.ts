@@ -1,0 +1,212 @@
+/**
+ * Runs planned checks: shared checks concurrently (p-limit), then exclusive ones (load generators)
+ * alone. Each check gets its stores, a signal that fires on its timeout, the run's timeout or
+ * Ctrl-C, and a finding collector. A failing store or check degrades the run; it never crashes it.
+ */
+import pLimit from 'p-limit';
+import type { ResolvedConfig } from '../config/load.js';
+import { isCoded } from '../errors.js';
+import type { Check, CheckContext, CheckProgress, Severity } from '../plugin.js';
+import { redact, redactDeep } from '../redact.js';
+import type { StoreHandles, StoreKind } from '../stores/types.js';
+import { FindingCollector, jsonSafe } from './findings.js';
+import type { PlannedCheck } from './plan.js';
+import type { CheckResult, Report, RunSummary } from './result.js';
+import { StoreManager } from './stores.js';
+
+export type ProgressEvent =
+  | { type: 'check-start'; checkId: string }
+  | { type: 'check-progress'; checkId: string; progress: CheckProgress }
+  | { type: 'check-end'; checkId: string; result: CheckResult };
+
+export interface RunOptions {
+  config: ResolvedConfig;
+  plan: PlannedCheck[];
+  /** Aborts the run (Ctrl-C / SIGTERM); its reason ('SIGINT' | 'SIGTERM') is recorded. */
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+  log?: (line: string) => void;
+  version?: string;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2 };
+
+export function atOrAbove(counts: { error: number; warn: number; info: number }, failOn: Severity): number {
+  return (Object.keys(counts) as Severity[]).filter((s) => SEVERITY_RANK[s] >= SEVERITY_RANK[failOn]).reduce((n, s) => n + counts[s], 0);
+}
+
+export async function runAudit(opts: RunOptions): Promise<Report> {
+  const { config } = opts;
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const runController = new AbortController();
+  const onOuterAbort = () => runController.abort(opts.signal?.reason ?? 'SIGINT');
+  if (opts.signal?.aborted) onOuterAbort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const runTimer = config.run.timeoutMs ? setTimeout(() => runController.abort('timeout'), config.run.timeoutMs) : undefined;
+
+  const stores = new StoreManager(config.stores, runController.signal);
+  const results = new Map<string, CheckResult>();
+  try {
+    const runnable = opts.plan.filter((p) => !p.skipReason);
+    const limit = pLimit(config.run.concurrency);
+    await Promise.all(
+      runnable.filter((p) => !p.loaded.check.meta.exclusive).map((p) => limit(() => runOne(p, stores, runController.signal, opts).then((r) => results.set(r.id, r)))),
+    );
+    for (const p of runnable.filter((p) => p.loaded.check.meta.exclusive)) {
+      results.set(p.loaded.check.meta.id, await runOne(p, stores, runController.signal, opts));
+    }
+  } finally {
+    clearTimeout(runTimer);
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+    await stores.closeAll();
+  }
+
+  for (const p of opts.plan) {
+    if (p.skipReason) results.set(p.loaded.check.meta.id, skipped(p.loaded.check, p.skipReason));
+  }
+  const checks = [...results.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const summary: RunSummary = {
+    checks: { pass: 0, fail: 0, error: 0, skipped: 0 },
+    findings: { error: 0, warn: 0, info: 0 },
+    unreachableStores: (Object.values(stores.status) as Array<(typeof stores.status)[StoreKind]>).filter((s) => s.connected === false).map((s) => s.kind),
+  };
+  for (const c of checks) {
+    summary.checks[c.status]++;
+    for (const s of ['error', 'warn', 'info'] as const) summary.findings[s] += c.counts[s];
+  }
+  const reason = runController.signal.reason;
+  if (runController.signal.aborted) summary.interrupted = reason === 'SIGTERM' ? 'SIGTERM' : reason === 'timeout' ? 'timeout' : 'SIGINT';
+
+  const report: Report = {
+    schemaVersion: 1,
+    tool: { name: 'dbcheck', version: opts.version ?? '0.0.0' },
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    failOn: config.run.failOn,
+    exitCode: 0,
+    summary,
+    stores: Object.values(stores.status),
+    checks,
+  };
+  report.exitCode = exitCodeFor(report);
+  return report;
+}
+
+/** Exit code precedence: interrupted (130/143), then incomplete (3), then findings (1). */
+export function exitCodeFor(report: Pick<Report, 'summary' | 'failOn'>): number {
+  const s = report.summary;
+  if (s.interrupted === 'SIGINT') return 130;
+  if (s.interrupted === 'SIGTERM') return 143;
+  if (s.checks.error > 0 || s.unreachableStores.length > 0 || s.interrupted === 'timeout') return 3;
+  if (atOrAbove(s.findings, report.failOn) > 0) return 1;
+  return 0;
+}
+
+function skipped(check: Check, reason: string): CheckResult {
+  return {
+    id: check.meta.id,
+    title: check.meta.title,
+    status: 'skipped',
+    durationMs: 0,
+    counts: { error: 0, warn: 0, info: 0 },
+    countsByCode: {},
+    findings: [],
+    truncated: false,
+    stats: {},
+    skipReason: reason,
+  };
+}
+
+async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSignal, opts: RunOptions): Promise<CheckResult> {
+  const { check } = p.loaded;
+  const meta = check.meta;
+  const t0 = performance.now();
+  opts.onProgress?.({ type: 'check-start', checkId: meta.id });
+  const collector = new FindingCollector(check, p.section.severity, opts.config.run.maxFindings);
+  const stats: Record<string, unknown> = {};
+  const controller = new AbortController();
+  const timeoutMs = p.section.timeoutMs ?? opts.config.run.checkTimeoutMs;
+  const timer = setTimeout(() => controller.abort('check-timeout'), timeoutMs);
+  const onRunAbort = () => controller.abort(runSignal.reason);
+  if (runSignal.aborted) onRunAbort();
+  runSignal.addEventListener('abort', onRunAbort, { once: true });
+
+  const finish = (partial: Partial<CheckResult>): CheckResult => {
+    const result: CheckResult = {
+      id: meta.id,
+      title: meta.title,
+      status: 'pass',
+      durationMs: Math.round(performance.now() - t0),
+      counts: collector.counts,
+      countsByCode: collector.countsByCode,
+      findings: collector.findings,
+      truncated: collector.truncated,
+      stats: redactDeep(jsonSafe(stats) as Record<string, unknown>),
+      ...partial,
+    };
+    if (result.status === 'pass' && atOrAbove(result.counts, opts.config.run.failOn) > 0) result.status = 'fail';
+    opts.onProgress?.({ type: 'check-end', checkId: meta.id, result });
+    return result;
+  };
+
+  try {
+    const handles: StoreHandles = {};
+    let rollback;
+    for (const kind of meta.requires) {
+      const store = await stores.get(kind);
+      if (!store) {
+        const err = stores.status[kind].error;
+        return finish({ status: 'error', error: { code: err?.code ?? 'STORE_UNREACHABLE', message: err?.message ?? `${kind} is not reachable` } });
+      }
+      (handles as Record<string, unknown>)[kind] = store.reader;
+      if (kind === 'postgres' && meta.access === 'rollback-txn') rollback = (store as Awaited<ReturnType<StoreManager['get']>> & { rollback: unknown }).rollback;
+    }
+    for (const kind of meta.uses ?? []) {
+      if (handles[kind] || !stores.configured(kind)) continue;
+      const store = await stores.get(kind);
+      if (store) (handles as Record<string, unknown>)[kind] = store.reader;
+    }
+    if (controller.signal.aborted) throw abortError(controller.signal);
+
+    const ctx: CheckContext<unknown> = {
+      checkId: meta.id,
+      options: p.options,
+      stores: handles,
+      storeStatus: stores.status,
+      signal: controller.signal,
+      rollback: rollback as CheckContext['rollback'],
+      report: (f) => collector.report(f),
+      stats,
+      progress: (progress) => opts.onProgress?.({ type: 'check-progress', checkId: meta.id, progress }),
+      log: (line) => opts.log?.(`[${meta.id}] ${redact(line)}`),
+      baseDir: opts.config.baseDir,
+    };
+    const outcome = await check.run(ctx);
+    if (controller.signal.aborted) throw abortError(controller.signal);
+    return finish({
+      ...(outcome?.sections ? { sections: redactDeep(jsonSafe(outcome.sections) as CheckResult['sections']) } : {}),
+      ...(outcome?.partial ? { partial: true } : {}),
+    });
+  } catch (err) {
+    if (controller.signal.aborted) {
+      const e = abortError(controller.signal);
+      return finish({ status: 'error', partial: true, error: { code: e.code, message: e.message } });
+    }
+    if (isCoded(err) && err.code !== 'INTERNAL') {
+      return finish({ status: 'error', partial: true, error: { code: err.code, message: redact(err.message), ...(err.hint ? { hint: err.hint } : {}) } });
+    }
+    const message = redact(String((err as Error)?.message ?? err).split('\n')[0]);
+    return finish({ status: 'error', partial: true, error: { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${message}` } });
+  } finally {
+    clearTimeout(timer);
+    runSignal.removeEventListener('abort', onRunAbort);
+  }
+}
+
+function abortError(signal: AbortSignal): { code: string; message: string } {
+  const r = signal.reason;
+  if (r === 'check-timeout') return { code: 'TIMEOUT', message: 'check timed out (raise checks.<id>.timeout or --check-timeout)' };
+  if (r === 'timeout') return { code: 'TIMEOUT', message: 'the run timed out (--timeout) before this check finished' };
+  return { code: 'CANCELLED', message: `cancelled (${typeof r === 'string' ? r : 'interrupted'})` };
+}

@@ -1,0 +1,77 @@
+/**
+ * Connects stores lazily — only those a selected check needs — once each, and remembers how each
+ * attempt went (StoreStatus) for the report and the health check.
+ */
+import { isCoded } from '../errors.js';
+import type { ResolvedConfig } from '../config/load.js';
+import type { MilvusStore } from '../stores/milvus.js';
+import type { PostgresStore } from '../stores/postgres.js';
+import type { RedisStore } from '../stores/redis.js';
+import type { StoreKind, StoreStatus } from '../stores/types.js';
+import { redact } from '../redact.js';
+
+type Connected = { postgres: PostgresStore; redis: RedisStore; milvus: MilvusStore };
+
+export class StoreManager {
+  readonly status: Record<StoreKind, StoreStatus>;
+  private readonly pending = new Map<StoreKind, Promise<Connected[StoreKind] | undefined>>();
+  private readonly open: Array<{ close(): Promise<void> }> = [];
+
+  constructor(private readonly stores: ResolvedConfig['stores'], private readonly signal: AbortSignal) {
+    this.status = {
+      postgres: { kind: 'postgres', configured: Boolean(stores.postgres) },
+      redis: { kind: 'redis', configured: Boolean(stores.redis) },
+      milvus: { kind: 'milvus', configured: Boolean(stores.milvus) },
+    };
+  }
+
+  configured(kind: StoreKind): boolean {
+    return this.status[kind].configured;
+  }
+
+  /** Connects (once) and returns the store, or undefined when it is not configured or failed. */
+  get<K extends StoreKind>(kind: K): Promise<Connected[K] | undefined> {
+    let p = this.pending.get(kind);
+    if (!p) {
+      p = this.connect(kind);
+      this.pending.set(kind, p);
+    }
+    return p as Promise<Connected[K] | undefined>;
+  }
+
+  private async connect(kind: StoreKind): Promise<Connected[StoreKind] | undefined> {
+    const status = this.status[kind];
+    if (!status.configured) return undefined;
+    const t0 = performance.now();
+    try {
+      let store: Connected[StoreKind];
+      if (kind === 'postgres') {
+        const { connectPostgres } = await import('../stores/postgres.js');
+        store = await connectPostgres(this.stores.postgres!, { signal: this.signal });
+      } else if (kind === 'redis') {
+        const { connectRedis } = await import('../stores/redis.js');
+        store = await connectRedis(this.stores.redis!, { signal: this.signal });
+      } else {
+        // The Milvus SDK is heavy (gRPC, protobuf): load it only when Milvus is needed.
+        const { connectMilvus } = await import('../stores/milvus.js');
+        store = await connectMilvus(this.stores.milvus!, { signal: this.signal });
+      }
+      this.open.push(store);
+      status.connected = true;
+      status.address = store.reader.address;
+      status.connectMs = Math.round(performance.now() - t0);
+      return store;
+    } catch (err) {
+      status.connected = false;
+      status.connectMs = Math.round(performance.now() - t0);
+      status.error = isCoded(err)
+        ? { code: err.code, message: redact(err.message) }
+        : { code: 'STORE_ERROR', message: redact(String((err as Error)?.message ?? err)) };
+      return undefined;
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled(this.open.splice(0).map((s) => s.close()));
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * Redis connector (ioredis) behind the RedisReader interface. Only the read commands listed in
+ * REDIS_READ_COMMANDS ever reach the server: anything else is refused here, before it is sent.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import { DbcheckError, storeError } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import { REDIS_READ_COMMANDS, type CallOptions, type RedisLoadConnection, type RedisReadCommand, type RedisReader } from './types.js';
+
+export interface RedisStoreConfig {
+  url?: string;
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  tls?: boolean;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+}
+
+export interface RedisStore {
+  reader: RedisReader;
+  close(): Promise<void>;
+}
+
+const LABEL = 'Redis';
+const ALLOWED = new Set<string>(REDIS_READ_COMMANDS);
+/** Subcommands that keep MEMORY / OBJECT read-only. */
+const ALLOWED_SUBCOMMANDS: Record<string, Set<string>> = {
+  memory: new Set(['usage', 'stats']),
+  object: new Set(['encoding', 'freq', 'idletime', 'refcount']),
+};
+
+export function assertReadCommand(cmd: string, args: unknown[]): void {
+  const name = cmd.toLowerCase();
+  if (!ALLOWED.has(name)) throw new DbcheckError('INTERNAL', `refused Redis command ${cmd.toUpperCase()}: dbcheck sends read commands only`);
+  const subs = ALLOWED_SUBCOMMANDS[name];
+  if (subs && !subs.has(String(args[0] ?? '').toLowerCase())) {
+    throw new DbcheckError('INTERNAL', `refused Redis command ${cmd.toUpperCase()} ${String(args[0] ?? '')}: not a read`);
+  }
+}
+
+function describeAddress(cfg: RedisStoreConfig): string {
+  if (cfg.url) {
+    try {
+      const u = new URL(cfg.url);
+      return `${u.protocol}//${u.username ? `${u.username}@` : ''}${u.host}${u.pathname && u.pathname !== '/' ? u.pathname : ''}`;
+    } catch {
+      return 'redis://(unparseable url)';
+    }
+  }
+  return `${cfg.tls ? 'rediss' : 'redis'}://${cfg.username ? `${cfg.username}@` : ''}${cfg.host ?? '127.0.0.1'}:${cfg.port ?? 6379}/${cfg.db ?? 0}`;
+}
+
+function redisOptions(cfg: RedisStoreConfig, extra: Partial<RedisOptions> = {}): RedisOptions {
+  const fromUrl: RedisOptions = {};
+  if (cfg.url) {
+    const u = new URL(cfg.url);
+    fromUrl.host = u.hostname;
+    fromUrl.port = u.port ? Number(u.port) : 6379;
+    if (u.username) fromUrl.username = decodeURIComponent(u.username);
+    if (u.password) fromUrl.password = decodeURIComponent(u.password);
+    const db = u.pathname.replace('/', '');
+    if (db) fromUrl.db = Number(db);
+    if (u.protocol === 'rediss:') fromUrl.tls = {};
+  }
+  return {
+    host: cfg.host ?? '127.0.0.1',
+    port: cfg.port ?? 6379,
+    ...fromUrl,
+    ...(cfg.username ? { username: cfg.username } : {}),
+    ...(cfg.password ? { password: cfg.password } : {}),
+    ...(cfg.db !== undefined ? { db: cfg.db } : {}),
+    ...(cfg.tls ? { tls: {} } : {}),
+    lazyConnect: true,
+    connectTimeout: cfg.connectTimeoutMs ?? 10_000,
+    commandTimeout: cfg.commandTimeoutMs ?? 60_000,
+    // An auditor reports a dead store; it does not retry forever or queue commands offline.
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    enableReadyCheck: true,
+    connectionName: 'dbcheck',
+    ...extra,
+  };
+}
+
+async function openConnection(cfg: RedisStoreConfig, address: string, extra: Partial<RedisOptions> = {}): Promise<Redis> {
+  const client = new Redis(redisOptions(cfg, extra));
+  let lastError: unknown;
+  client.on('error', (err) => { lastError = err; });
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    client.disconnect();
+    throw storeError(LABEL, address, lastError ?? err);
+  }
+}
+
+export function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+export async function connectRedis(cfg: RedisStoreConfig, opts: CallOptions = {}): Promise<RedisStore> {
+  registerSecret(cfg.password);
+  if (cfg.url) {
+    try {
+      registerSecret(decodeURIComponent(new URL(cfg.url).password));
+    } catch {
+      throw new DbcheckError('CONFIG', 'stores.redis.url is not a valid URL');
+    }
+  }
+  const address = describeAddress(cfg);
+  if (opts.signal?.aborted) throw new DbcheckError('CANCELLED', 'cancelled');
+  const client = await openConnection(cfg, address);
+  const fail = (err: unknown) => (err instanceof DbcheckError ? err : storeError(LABEL, address, err));
+  const loadConnections = new Set<Redis>();
+  const db = client.options.db ?? 0;
+
+  const reader: RedisReader = {
+    kind: 'redis',
+    address,
+    db,
+    scan(o = {}) {
+      return {
+        async *[Symbol.asyncIterator]() {
+          let cursor = '0';
+          do {
+            if (o.signal?.aborted) throw new DbcheckError('CANCELLED', 'cancelled');
+            const args: (string | number)[] = [cursor, 'MATCH', o.match ?? '*', 'COUNT', o.count ?? 1000];
+            if (o.type) args.push('TYPE', o.type);
+            let reply: [Buffer, Buffer[]];
+            try {
+              reply = (await client.scanBuffer(...(args as [string]))) as unknown as [Buffer, Buffer[]];
+            } catch (err) {
+              throw fail(err);
+            }
+            cursor = reply[0].toString();
+            if (reply[1].length) yield reply[1];
+          } while (cursor !== '0');
+        },
+      };
+    },
+    async pipeline(commands, o = {}) {
+      if (o.signal?.aborted) throw new DbcheckError('CANCELLED', 'cancelled');
+      const p = client.pipeline();
+      for (const [cmd, ...args] of commands) {
+        assertReadCommand(cmd, args);
+        // *Buffer variants keep binary values intact; commands without one fall back to the plain form.
+        const bufferVariant = `${cmd}Buffer` as keyof typeof p;
+        const fn = (typeof p[bufferVariant] === 'function' ? p[bufferVariant] : p[cmd as keyof typeof p]) as (...a: unknown[]) => unknown;
+        fn.apply(p, args);
+      }
+      try {
+        const out = (await p.exec()) ?? [];
+        return out as Array<[Error | null, unknown]>;
+      } catch (err) {
+        throw fail(err);
+      }
+    },
+    async info(section) {
+      try {
+        return parseInfo(section ? await client.info(section) : await client.info());
+      } catch (err) {
+        throw fail(err);
+      }
+    },
+    async ping() {
+      const t0 = performance.now();
+      try {
+        await client.ping();
+      } catch (err) {
+        throw fail(err);
+      }
+      return performance.now() - t0;
+    },
+    async createLoadConnection(o = {}): Promise<RedisLoadConnection> {
+      const name = o.connectionName ?? 'dbcheck-load';
+      const conn = await openConnection(cfg, address, { connectionName: name, commandTimeout: o.commandTimeoutMs ?? 5_000 });
+      loadConnections.add(conn);
+      return {
+        name,
+        async command(cmd: RedisReadCommand, ...args) {
+          assertReadCommand(cmd, args);
+          return conn.call(cmd, ...(args as (string | Buffer | number)[]));
+        },
+        async close() {
+          loadConnections.delete(conn);
+          await conn.quit().catch(() => conn.disconnect());
+        },
+      };
+    },
+  };
+
+  return {
+    reader,
+    async close() {
+      for (const c of loadConnections) c.disconnect();
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
