@@ -1,0 +1,93 @@
+/**
+ * Postgres side of the id diff: column types, key expressions in merge order, and COPY streams of
+ * keys as merge batches. Identifiers are always quoted by the store handle; a user `where` is an SQL
+ * fragment from trusted config, taken verbatim and wrapped in parentheses.
+ */
+import { CheckError, type PostgresReader, type SqlRunner } from '../../src/plugin.js';
+import { parseCopyText } from './copy-text.js';
+import type { KeyBatch } from './id-merge.js';
+import type { KeyType } from './id-order.js';
+
+export interface PgTableRef {
+  table: string;
+  schema?: string;
+}
+
+export interface PgColumnInfo {
+  name: string;
+  /** format_type() output, e.g. "bigint", "character varying(64)", "uuid": valid SQL for a cast. */
+  type: string;
+}
+
+/** Types whose text output is a canonical decimal integer. */
+const INTEGER_TYPES = /^(smallint|integer|bigint|numeric(\(\d+(,\s*0)?\))?)$/;
+/** Types already text: ordering by `col COLLATE "C"` needs no cast. */
+const TEXT_TYPES = /^(text|character varying(\(\d+\))?|character(\(\d+\))?|name)$/;
+
+export function tableLabel(ref: PgTableRef): string {
+  return ref.schema ? `${ref.schema}.${ref.table}` : ref.table;
+}
+
+/** Looks the columns up; a missing table or column is a clear config error. */
+export async function describeColumns(
+  pg: PostgresReader,
+  ref: PgTableRef,
+  columns: string[],
+  signal?: AbortSignal,
+): Promise<Map<string, PgColumnInfo>> {
+  const qualified = pg.quoteTable(ref.table, ref.schema);
+  const { rows } = await pg.query<{ name: string; type: string | null; found: boolean }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, true AS found
+       FROM pg_attribute a
+      WHERE a.attrelid = to_regclass($1) AND a.attname = ANY($2::text[]) AND a.attnum > 0 AND NOT a.attisdropped
+     UNION ALL
+     SELECT NULL, NULL, false WHERE to_regclass($1) IS NULL`,
+    [qualified, columns],
+    { signal },
+  );
+  if (rows.some((r) => !r.found)) {
+    throw new CheckError('CONFIG', `Postgres table ${tableLabel(ref)} does not exist`, 'check table and schema in the check config');
+  }
+  const byName = new Map(rows.map((r) => [r.name, { name: r.name, type: r.type! }]));
+  for (const column of columns) {
+    if (!byName.has(column)) {
+      throw new CheckError('CONFIG', `Postgres table ${tableLabel(ref)} has no column ${JSON.stringify(column)}`);
+    }
+  }
+  return byName;
+}
+
+export interface KeyExpression {
+  /** What to SELECT: the key as text in its canonical form. */
+  select: string;
+  /** What to ORDER BY so that Postgres order equals the merge order. */
+  order: string;
+}
+
+/** SQL for one key column compared as `keyType` (int64: numeric order; varchar: byte order). */
+export function keyExpression(pg: PostgresReader, column: PgColumnInfo, keyType: KeyType, where: string): KeyExpression {
+  const ident = pg.quoteIdent(column.name);
+  if (keyType === 'int64') {
+    if (!INTEGER_TYPES.test(column.type)) {
+      throw new CheckError('CONFIG', `${where}: column ${column.name} is ${column.type}, but the key is int64 (an integer column is needed)`);
+    }
+    return { select: ident, order: ident };
+  }
+  if (TEXT_TYPES.test(column.type)) return { select: ident, order: `${ident} COLLATE "C"` };
+  // uuid and others: compare their text form, byte by byte.
+  return { select: `${ident}::text`, order: `${ident}::text COLLATE "C"` };
+}
+
+/** `(a) AND (b)` of the given SQL conditions, skipping empty ones; 'true' when none. */
+export function andSql(...conditions: Array<string | undefined>): string {
+  const parts = conditions.filter((c): c is string => typeof c === 'string' && c.trim() !== '');
+  return parts.length ? parts.map((c) => `(${c})`).join(' AND ') : 'true';
+}
+
+/** Streams `COPY (<sql>) TO STDOUT` as merge batches: column 0 is the key, the rest are extras. */
+export async function* postgresKeyBatches(runner: SqlRunner, selectSql: string, columnCount: number, signal?: AbortSignal): AsyncGenerator<KeyBatch> {
+  for await (const batch of parseCopyText(runner.copyOut(selectSql, { signal }), columnCount)) {
+    const keys = batch.columns[0] as string[];
+    yield { keys, extra: batch.columns.slice(1) };
+  }
+}
