@@ -1,0 +1,371 @@
+/**
+ * The Milvus connector: connects with the Node SDK and exposes the read-only MilvusReader.
+ *
+ * The SDK (gRPC + protobuf, heavy) is loaded with a dynamic import inside connectMilvus only, so
+ * runs without Milvus never load it. Three SDK habits shape this module:
+ * - it does not always throw on server errors (query() returns {status, data: []}; its retry
+ *   interceptor turns UNIMPLEMENTED into an empty `{}` success), so every response's status is
+ *   checked here, and a response without status means "the server does not support this";
+ * - it starts connecting in the constructor, so connectPromise is awaited at once (an unawaited
+ *   rejection would kill Node);
+ * - it cannot cancel a call, so every call is raced against callTimeoutMs and the AbortSignal.
+ * Nothing here writes: no insert/delete/load/release/flush/createIndex is ever called.
+ */
+import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { DbcheckError, isCoded, storeError, type StoreErrorCode } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import { checkFieldName, inExpr, milvusLiteral } from './milvus-expr.js';
+import { scanInKeyOrder, throwIfCancelled, type PagerSource, type Row } from './milvus-pager.js';
+import type {
+  CallOptions, MilvusCollectionInfo, MilvusField, MilvusKeyType, MilvusLoadState, MilvusReader, MilvusScanOptions,
+} from './types.js';
+
+export interface MilvusStoreConfig {
+  /** host:port or a URL (http(s)://host:port); credentials inside it are never shown. */
+  address: string;
+  token?: string;
+  username?: string;
+  password?: string;
+  database?: string;
+  ssl?: boolean;
+  /** Per-call timeout, default 120000 ms (big counts on large collections take a while). */
+  callTimeoutMs?: number;
+  /** Connect + first GetVersion timeout, default 10000 ms. */
+  connectTimeoutMs?: number;
+}
+
+export interface MilvusStore {
+  reader: MilvusReader;
+  close(): Promise<void>;
+}
+
+const DEFAULT_CALL_TIMEOUT_MS = 120_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_PAGE_SIZE = 4096;
+/** Keys per `in [...]` query in getByKeys. */
+const KEYS_PER_QUERY = 1000;
+
+/** The address as shown to humans: no `user:password@` part, no query string (may carry a token). */
+export function displayMilvusAddress(address: string): string {
+  return address.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i, '$1').replace(/[?#].*$/, '');
+}
+
+interface ResStatusLike {
+  code?: number | string;
+  error_code?: number | string;
+  reason?: string;
+  detail?: string;
+}
+
+/** The SDK types omit `status` on these two answers although the server sends it. */
+type VersionAnswer = { status?: ResStatusLike; version?: string };
+type HealthAnswer = { status?: ResStatusLike; isHealthy?: boolean; reasons?: string[] };
+
+function statusOk(status: ResStatusLike | undefined): boolean {
+  if (!status) return false;
+  const code = Number(status.code ?? 0);
+  const ec = status.error_code;
+  return code === 0 && (ec === undefined || ec === 0 || ec === '0' || ec === 'Success' || ec === 'SUCCESS');
+}
+
+/** Classifies a failed server status. Codes are Milvus merr codes (100 = collection not found, ...). */
+function statusErrorCode(status: ResStatusLike): StoreErrorCode | 'NOT_LOADED' {
+  const code = Number(status.code ?? 0);
+  const text = `${status.error_code ?? ''} ${status.reason ?? ''}`;
+  if (code === 100 || code === 800 || /CollectionNotExists|not exist|not found|can't find collection/i.test(text)) return 'STORE_MISSING_OBJECT';
+  if (code === 101 || /not loaded|released|call load/i.test(text)) return 'NOT_LOADED';
+  if (code === 1800 || /permission|unauthenticated|authenticat|privilege/i.test(text)) return 'STORE_AUTH';
+  return 'STORE_ERROR';
+}
+
+function cancelled(signal: AbortSignal): DbcheckError {
+  try {
+    throwIfCancelled(signal);
+  } catch (err) {
+    return err as DbcheckError;
+  }
+  return new DbcheckError('CANCELLED', 'Milvus call cancelled');
+}
+
+/**
+ * Waits for an SDK promise, but no longer than timeoutMs and not past an abort. The SDK call itself
+ * cannot be cancelled; its late result or rejection is ignored (race attaches a handler to it).
+ */
+async function bounded<T>(promise: Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  if (signal?.aborted) {
+    promise.catch(() => {});
+    throw cancelled(signal);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer, timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+    if (signal) {
+      onAbort = () => reject(cancelled(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  try {
+    return await Promise.race([promise, stop]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: AbortSignal } = {}): Promise<MilvusStore> {
+  if (!cfg || typeof cfg.address !== 'string' || cfg.address.trim() === '') {
+    throw new DbcheckError('CONFIG', 'Milvus: `address` is required (host:port, e.g. 127.0.0.1:19530)');
+  }
+  registerSecret(cfg.token);
+  registerSecret(cfg.password);
+  const address = displayMilvusAddress(cfg.address);
+  const callTimeoutMs = cfg.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const connectTimeoutMs = cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+
+  /** Any failure as a coded store error; errors that already carry a dbcheck code pass through. */
+  const fail = (err: unknown, code?: StoreErrorCode): DbcheckError => {
+    if (!code && err instanceof DbcheckError) return err;
+    if (!code && isCoded(err) && /^(STORE_|CANCELLED|USAGE|CONFIG)/.test(err.code)) return err as DbcheckError;
+    return storeError('Milvus', address, err, code);
+  };
+
+  const sdk = await import('@zilliz/milvus2-sdk-node');
+  let client: MilvusClient;
+  try {
+    client = new sdk.MilvusClient({
+      address: cfg.address,
+      token: cfg.token,
+      username: cfg.username,
+      password: cfg.password,
+      database: cfg.database,
+      ssl: cfg.ssl,
+      timeout: connectTimeoutMs, // used by the Connect RPC; raised to callTimeoutMs below
+      logLevel: 'error', // the SDK logs to stdout, which belongs to the report
+      telemetry: { enabled: false }, // an auditor must not phone home
+    } as ConstructorParameters<typeof sdk.MilvusClient>[0]);
+  } catch (err) {
+    throw fail(err);
+  }
+  try {
+    await bounded(client.connectPromise, connectTimeoutMs, opts.signal);
+    // Connect "succeeds" against things that are not Milvus; a real call with a status proves it.
+    const v = (await bounded(client.getVersion(), connectTimeoutMs, opts.signal)) as VersionAnswer;
+    if (!v?.status) throw new Error('the server did not answer GetVersion like a Milvus server');
+    if (!statusOk(v.status)) {
+      const code = statusErrorCode(v.status);
+      throw fail(new Error(v.status.reason || String(v.status.error_code)), code === 'NOT_LOADED' ? 'STORE_ERROR' : code);
+    }
+  } catch (err) {
+    client.closeConnection().catch(() => {});
+    throw fail(err);
+  }
+  client.timeout = callTimeoutMs;
+
+  /** Runs one SDK call bounded by callTimeoutMs / signal, mapping every failure to a store error. */
+  async function call<T>(what: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await bounded(fn(), callTimeoutMs, signal);
+    } catch (err) {
+      if (err instanceof TypeError) {
+        // The SDK dereferences fields of an empty response (UNIMPLEMENTED turned into `{}`).
+        throw fail(new Error(`${what}: unexpected or empty answer (${err.message})`), 'STORE_ERROR');
+      }
+      throw fail(err);
+    }
+  }
+
+  /** Throws a clear store error for a failed status; `collection` makes the message specific. */
+  function check(status: ResStatusLike | undefined, what: string, collection?: string): void {
+    if (!status) {
+      throw fail(new Error(`${what} is not supported by this server (empty answer)`), 'STORE_ERROR');
+    }
+    if (statusOk(status)) return;
+    const reason = status.reason || status.detail || `error code ${String(status.error_code ?? status.code)}`;
+    const code = statusErrorCode(status);
+    const subject = collection !== undefined ? `collection "${collection}": ` : '';
+    if (code === 'NOT_LOADED') {
+      throw storeError('Milvus', address, new Error(
+        `${subject}collection is not loaded, so it cannot be queried (${reason}); dbcheck is read-only and never loads ` +
+        'collections: load it (e.g. loadCollection in your app or Attu) or audit another collection'), 'STORE_ERROR');
+    }
+    if (code === 'STORE_MISSING_OBJECT' && collection !== undefined) {
+      throw storeError('Milvus', address, new Error(`collection "${collection}" does not exist (${reason})`), code);
+    }
+    throw storeError('Milvus', address, new Error(`${subject}${what}: ${reason}`), code);
+  }
+
+  /** One status-checked query with Strong consistency. `limit` undefined = no limit. */
+  async function query(collection: string, args: {
+    expr: string; outputFields: string[]; limit?: number; partitions?: string[]; signal?: AbortSignal;
+  }): Promise<Row[]> {
+    const req: Record<string, unknown> = {
+      collection_name: collection,
+      output_fields: args.outputFields,
+      consistency_level: sdk.ConsistencyLevelEnum.Strong,
+      timeout: callTimeoutMs,
+    };
+    if (args.expr) req.filter = args.expr;
+    if (args.limit !== undefined) req.limit = args.limit;
+    if (args.partitions?.length) req.partition_names = args.partitions;
+    const res = await call('query', () => client.query(req as unknown as Parameters<MilvusClient['query']>[0]), args.signal);
+    check(res?.status, 'query', collection);
+    return res.data;
+  }
+
+  async function count(collection: string, opts: CallOptions & { filter?: string; partitions?: string[] } = {}): Promise<number> {
+    // Not client.count(): it drops partition_names and throws TypeError on errors.
+    const rows = await query(collection, { expr: opts.filter ?? '', outputFields: ['count(*)'], partitions: opts.partitions, signal: opts.signal });
+    const n = Number(rows[0]?.['count(*)']);
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw fail(new Error(`collection "${collection}": count(*) gave no number (${JSON.stringify(rows[0] ?? null)})`), 'STORE_ERROR');
+    }
+    return n;
+  }
+
+  async function describeCollection(name: string, signal?: AbortSignal): Promise<MilvusCollectionInfo> {
+    const res = await call('describeCollection', () => client.describeCollection({ collection_name: name, timeout: callTimeoutMs }), signal);
+    check(res?.status, 'describeCollection', name);
+    const raw = (res.schema?.fields ?? []) as Array<{
+      name: string; data_type: string | number; is_primary_key?: boolean; type_params?: Array<{ key: string; value: string }>;
+    }>;
+    const fields: MilvusField[] = raw.map((f) => {
+      const param = (key: string) => f.type_params?.find((p) => p.key === key)?.value;
+      const field: MilvusField = { name: f.name, dataType: String(f.data_type), isPrimaryKey: Boolean(f.is_primary_key) };
+      const dim = param('dim');
+      if (dim !== undefined) field.dim = Number(dim);
+      const maxLength = param('max_length');
+      if (maxLength !== undefined) field.maxLength = Number(maxLength);
+      return field;
+    });
+    const pk = fields.find((f) => f.isPrimaryKey);
+    const pkType = pk && keyTypeOf(pk);
+    if (!pk || !pkType) {
+      throw fail(new Error(`collection "${name}": no int64 or varchar primary key in its schema`), 'STORE_ERROR');
+    }
+    return { name, fields, primaryKey: { name: pk.name, type: pkType } };
+  }
+
+  /** The key field's type, checked against the schema (a scan key must be int64 or varchar). */
+  function keyFieldOf(info: MilvusCollectionInfo, keyField: string): { name: string; type: MilvusKeyType } {
+    checkFieldName(keyField);
+    const f = info.fields.find((x) => x.name === keyField);
+    if (!f) throw fail(new Error(`collection "${info.name}" has no field "${keyField}"`), 'STORE_MISSING_OBJECT');
+    const type = keyTypeOf(f);
+    if (!type) {
+      throw new DbcheckError('USAGE', `Milvus at ${address}: field "${keyField}" of collection "${info.name}" is ${f.dataType}; a key field must be Int64 or VarChar`);
+    }
+    return { name: keyField, type };
+  }
+
+  function outputFieldsFor(info: MilvusCollectionInfo, keyField: string, extra: string[] = []): string[] {
+    for (const f of extra) {
+      checkFieldName(f);
+      if (!info.fields.some((x) => x.name === f)) {
+        throw fail(new Error(`collection "${info.name}" has no field "${f}"`), 'STORE_MISSING_OBJECT');
+      }
+    }
+    return [...new Set([keyField, ...extra])];
+  }
+
+  const reader: MilvusReader = {
+    kind: 'milvus',
+    address,
+
+    async version() {
+      const res = (await call('getVersion', () => client.getVersion())) as VersionAnswer;
+      check(res?.status, 'GetVersion');
+      return String(res.version);
+    },
+
+    async checkHealth() {
+      const res = (await call('checkHealth', () => client.checkHealth())) as HealthAnswer;
+      if (!res?.status) {
+        // CheckHealth unimplemented (the SDK hands back `{}`): a server that answers GetVersion is up.
+        const v = await reader.version();
+        return { healthy: true, reasons: [`CheckHealth is not supported by this server; GetVersion answered (${v})`] };
+      }
+      check(res.status, 'CheckHealth');
+      return { healthy: Boolean(res.isHealthy), reasons: (res.reasons ?? []).map(String) };
+    },
+
+    async listCollections() {
+      const res = await call('showCollections', () => client.showCollections({ timeout: callTimeoutMs }));
+      check(res?.status, 'ShowCollections');
+      return (res.data ?? []).map((c) => c.name).sort();
+    },
+
+    describeCollection: (name) => describeCollection(name),
+
+    async loadState(name) {
+      const res = await call('getLoadState', () => client.getLoadState({ collection_name: name, timeout: callTimeoutMs }));
+      if (!res?.status) return 'unknown';
+      check(res.status, 'GetLoadState', name);
+      const state = String(res.state);
+      if (state === 'LoadStateNotExist') {
+        throw storeError('Milvus', address, new Error(`collection "${name}" does not exist`), 'STORE_MISSING_OBJECT');
+      }
+      const map: Record<string, MilvusLoadState> = {
+        LoadStateLoaded: 'loaded', LoadStateLoading: 'loading', LoadStateNotLoad: 'not-loaded',
+      };
+      return map[state] ?? 'unknown';
+    },
+
+    count,
+
+    async *scan(collection, opts: MilvusScanOptions = {}) {
+      const info = await describeCollection(collection, opts.signal);
+      const key = keyFieldOf(info, opts.keyField ?? info.primaryKey.name);
+      const outputFields = outputFieldsFor(info, key.name, opts.outputFields);
+      // Validate bounds up front: a bad bound is a usage error, not a server error.
+      if (opts.after !== undefined) milvusLiteral(opts.after, key.type);
+      if (opts.upTo !== undefined) milvusLiteral(opts.upTo, key.type);
+      const source: PagerSource = {
+        query: (expr, limit) => query(collection, { expr, limit, outputFields, partitions: opts.partitions, signal: opts.signal }),
+        count: (expr) => count(collection, { filter: expr, partitions: opts.partitions, signal: opts.signal }),
+      };
+      yield* scanInKeyOrder(source, {
+        keyField: key.name,
+        keyType: key.type,
+        filter: opts.filter,
+        after: opts.after,
+        upTo: opts.upTo,
+        pageSize: opts.pageSize ?? DEFAULT_PAGE_SIZE,
+        signal: opts.signal,
+        where: `Milvus at ${address}, collection "${collection}"`,
+      });
+    },
+
+    async getByKeys(collection, keyField, keys, outputFields, opts: CallOptions = {}) {
+      if (keys.length === 0) return [];
+      const info = await describeCollection(collection, opts.signal);
+      const key = keyFieldOf(info, keyField);
+      const fields = outputFieldsFor(info, key.name, outputFields);
+      const rows: Row[] = [];
+      for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+        throwIfCancelled(opts.signal);
+        const batch = keys.slice(i, i + KEYS_PER_QUERY);
+        // No limit: `in [...]` returns at most the rows of those keys (Milvus Lite ignores limit here).
+        const part = await query(collection, { expr: inExpr(key.name, key.type, batch), outputFields: fields, signal: opts.signal });
+        for (const row of part) {
+          row[key.name] = String(row[key.name]);
+          rows.push(row);
+        }
+      }
+      return rows;
+    },
+
+    literal: (value, type) => milvusLiteral(value, type),
+  };
+
+  return {
+    reader,
+    async close() {
+      await client.closeConnection().catch(() => {});
+    },
+  };
+}
+
+function keyTypeOf(f: MilvusField): MilvusKeyType | undefined {
+  return f.dataType === 'Int64' ? 'int64' : f.dataType === 'VarChar' ? 'varchar' : undefined;
+}
