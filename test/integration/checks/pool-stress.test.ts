@@ -1,0 +1,265 @@
+/**
+ * pool-stress against the real local Postgres and Redis. Loads are kept to a second or two, pools
+ * small (the test server has max_connections 100 shared with other tests running in parallel),
+ * and pass-case thresholds generous.
+ */
+import { describe, it, expect } from 'vitest';
+import poolStress from '../../../checks/pool-stress/index.js';
+import { runCheck } from '../../helpers/check-tester.js';
+import { pgAdmin, uniqueName } from '../../helpers/stores.js';
+
+/** Every phase off: tests switch on only what they exercise. */
+const quiet = {
+  postgres: { burst: { enabled: false }, sustained: { enabled: false }, exhaustion: { enabled: false }, slow: { enabled: false } },
+  redis: { burst: { enabled: false }, sustained: { enabled: false } },
+};
+
+/** Sessions on the server with this application_name right now. */
+async function sessionsNamed(applicationName: string): Promise<number> {
+  const admin = await pgAdmin();
+  try {
+    const r = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+    return r.rows[0].n;
+  } finally {
+    await admin.end();
+  }
+}
+
+type Stats = Record<string, any>;
+
+describe('pool-stress', () => {
+  it('runs every phase within generous thresholds, within its bounds, and leaves no session behind', async () => {
+    const result = await runCheck(poolStress, {
+      options: {
+        postgres: {
+          poolSize: 5,
+          acquireTimeout: '300ms',
+          statementTimeout: '5s',
+          burst: { concurrency: 25, thresholds: { p99: '5s' } },
+          sustained: { workers: 4, duration: '1s', maxOps: 100_000, thresholds: { p99: '5s', minThroughput: 1 } },
+          exhaustion: { recoveryWithin: '3s' },
+          slow: { statementTimeout: '100ms', sleep: '2s', count: 2, recoveryWithin: '3s' },
+        },
+        redis: {
+          connections: 2,
+          burst: { concurrency: 25, thresholds: { p99: '5s' } },
+          sustained: { workers: 4, duration: '1s', maxOps: 100_000, thresholds: { p99: '5s' } },
+        },
+      },
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.findings).toEqual([]);
+    expect(result.status).toBe('pass');
+    const pg = result.stats.postgres as Stats;
+
+    // burst: 25 at once on a pool of 5, all served.
+    expect(pg.burst.ops).toBe(25);
+    expect(pg.burst.ok).toBe(25);
+    expect(pg.burst.errors).toBe(0);
+    expect(pg.burst.p99Ms).toBeGreaterThan(0);
+    expect(pg.burst.p50Ms).toBeLessThanOrEqual(pg.burst.p99Ms);
+
+    // sustained: stopped by its duration, with its own clock within a small margin of it.
+    expect(pg.sustained.ok).toBeGreaterThan(0);
+    expect(pg.sustained.stoppedBy).toBe('duration');
+    expect(pg.sustained.elapsedMs).toBeLessThanOrEqual(1_000 + 1_000);
+    expect(pg.sustained.throughputPerSec).toBeGreaterThan(0);
+
+    // exhaustion: the extra acquire failed by itself with the pool's timeout error, then recovery.
+    expect(pg.exhaustion.held).toBe(5);
+    expect(pg.exhaustion.extraAcquire).toBe('failed');
+    expect(pg.exhaustion.extraAcquireErrorClass).toBe('acquire-timeout');
+    expect(pg.exhaustion.extraAcquireError).toMatch(/timeout/i);
+    expect(pg.exhaustion.recoveryMs).toBeGreaterThan(0);
+
+    // slow: both pg_sleep(2s) cut by the 100ms statement_timeout, pool serves again afterwards.
+    expect(pg.slow.cutByTimeout).toBe(2);
+    expect(pg.slow.completed).toBe(0);
+    expect(pg.slow.recoveryMs).toBeGreaterThan(0);
+
+    // Never more connections than configured (client-side pool count and server-side sessions).
+    expect(pg.clientConnectionsPeak).toBeGreaterThan(0);
+    expect(pg.clientConnectionsPeak).toBeLessThanOrEqual(5);
+    expect(pg.serverSessionsPeak).toBeLessThanOrEqual(5);
+
+    // Nothing left on the server, by the check's own count and by ours.
+    expect(pg.sessionsAfterClose).toBe(0);
+    expect(pg.applicationName).toMatch(/^dbcheck-pool-stress-/);
+    expect(await sessionsNamed(pg.applicationName)).toBe(0);
+
+    const redis = result.stats.redis as Stats;
+    expect(redis.connectionsOpened).toBe(2);
+    expect(redis.burst.ok).toBe(25);
+    expect(redis.sustained.ok).toBeGreaterThan(0);
+    expect(redis.sustained.stoppedBy).toBe('duration');
+    expect(redis.sustained.elapsedMs).toBeLessThanOrEqual(1_000 + 1_000);
+
+    // One table per store, one row per phase.
+    const titles = (result.sections ?? []).map((s) => s.title);
+    expect(titles).toEqual(['Postgres load (pool of 5)', 'Redis load (2 connections)']);
+    expect(result.sections![0].rows.map((r) => r[0])).toEqual(['burst', 'sustained', 'exhaustion', 'slow', 'leak check']);
+    expect(result.sections![0].rows.every((r) => r[r.length - 1] === 'pass' || String(r[r.length - 1]).startsWith('pass:'))).toBe(true);
+  });
+
+  it('stops a sustained run at its operation cap', async () => {
+    const result = await runCheck(poolStress, {
+      options: {
+        postgres: { ...quiet.postgres, poolSize: 3, sustained: { workers: 3, duration: '30s', maxOps: 60 } },
+        redis: { ...quiet.redis, connections: 1, sustained: { workers: 3, duration: '30s', maxOps: 60 } },
+      },
+    });
+    expect(result.status).toBe('pass');
+    const pg = (result.stats.postgres as Stats).sustained;
+    expect(pg.ops).toBe(60);
+    expect(pg.ok).toBe(60);
+    expect(pg.stoppedBy).toBe('count');
+    expect(pg.configuredMaxOps).toBe(60);
+    const redis = (result.stats.redis as Stats).sustained;
+    expect(redis.ops).toBe(60);
+    expect(redis.stoppedBy).toBe('count');
+    expect((result.stats.postgres as Stats).clientConnectionsPeak).toBeLessThanOrEqual(3);
+  });
+
+  it('reports a latency threshold nobody can meet, and a throughput nobody can reach', async () => {
+    const result = await runCheck(poolStress, {
+      options: {
+        postgres: { ...quiet.postgres, poolSize: 3, burst: { concurrency: 25, thresholds: { p99: 0.001, minThroughput: 1e9 } } },
+        redis: { ...quiet.redis, connections: 1, burst: { concurrency: 25, thresholds: { p99: 0.001 } } },
+      },
+    });
+    expect(result.status).toBe('fail');
+    expect(result.countsByCode['latency-threshold-exceeded']).toBe(2);
+    expect(result.countsByCode['throughput-below-threshold']).toBe(1);
+    const pgLatency = result.findings.find((f) => f.code === 'latency-threshold-exceeded' && f.subject?.store === 'postgres')!;
+    expect(pgLatency.data).toMatchObject({ phase: 'burst', metric: 'p99', limitMs: 0.001 });
+    expect(pgLatency.data!.actualMs as number).toBeGreaterThan(0.001);
+    expect(pgLatency.message).toMatch(/postgres burst: p99 latency .*ms is above the threshold of 0\.001ms/);
+    expect(result.sections![0].rows[0].at(-1)).toMatch(/p99 > 0\.001ms/);
+  });
+
+  it('reports errors under load, and a service that does not recover, when the query fails', async () => {
+    const result = await runCheck(poolStress, {
+      options: {
+        redis: { enabled: false },
+        postgres: {
+          ...quiet.postgres,
+          poolSize: 2,
+          query: 'SELECT * FROM dbcheck_pool_stress_no_such_table',
+          burst: { concurrency: 5 },
+          exhaustion: { enabled: true, recoveryWithin: '200ms' },
+          acquireTimeout: '200ms',
+        },
+      },
+    });
+    expect(result.status).toBe('fail');
+    const load = result.findings.find((f) => f.code === 'errors-during-load')!;
+    expect(load.data).toMatchObject({ store: 'postgres', phase: 'burst', errors: 5, ops: 5, errorsByClass: { server: 5 } });
+    expect(load.message).toMatch(/5 of 5 operations failed/);
+    const recovery = result.findings.find((f) => f.code === 'recovery-failed')!;
+    expect(recovery.data).toMatchObject({ phase: 'exhaustion', recoveredAfterMs: null, withinMs: 200 });
+    expect(recovery.data!.lastError).toMatch(/does not exist/);
+  });
+
+  it('reports a pool without an acquire timeout: the extra acquire hangs', async () => {
+    const result = await runCheck(poolStress, {
+      options: {
+        redis: { enabled: false },
+        // acquireTimeout 0 means "wait forever" to pg's pool: exactly the misconfiguration to catch.
+        postgres: { ...quiet.postgres, poolSize: 2, acquireTimeout: 0, exhaustion: { enabled: true } },
+      },
+    });
+    expect(result.countsByCode['exhaustion-hang']).toBe(1);
+    const f = result.findings.find((x) => x.code === 'exhaustion-hang')!;
+    expect(f.data).toMatchObject({ outcome: 'hung', poolSize: 2, acquireTimeoutMs: 0 });
+    expect(f.data!.waitedMs as number).toBeGreaterThanOrEqual(1_000);
+    // The hung acquire was handed back and everything closed.
+    expect((result.stats.postgres as Stats).sessionsAfterClose).toBe(0);
+    expect(result.countsByCode['recovery-failed'] ?? 0).toBe(0);
+  });
+
+  it('reports statements that statement_timeout does not cut (timeout disabled)', async () => {
+    const result = await runCheck(poolStress, {
+      options: {
+        redis: { enabled: false },
+        postgres: { ...quiet.postgres, poolSize: 2, slow: { enabled: true, statementTimeout: 0, sleep: '300ms', count: 2 } },
+      },
+    });
+    expect(result.countsByCode['timeout-not-enforced']).toBe(1);
+    const f = result.findings.find((x) => x.code === 'timeout-not-enforced')!;
+    expect(f.data).toMatchObject({ completed: 2, launched: 2, statementTimeoutMs: 0 });
+    expect((result.stats.postgres as Stats).slow.cutByTimeout).toBe(0);
+  });
+
+  it('reports sessions of the run still open after it ends', async () => {
+    const label = uniqueName('leak').replace(/^leak_/, 'lk');
+    const applicationName = `dbcheck-pool-stress-${label}`;
+    // A session under this run's name that the check did not close: a leak as the server sees it.
+    const straggler = await pgAdmin();
+    await straggler.query(`SET application_name = '${applicationName}'`);
+    try {
+      const result = await runCheck(poolStress, {
+        options: { label, redis: { enabled: false }, postgres: { ...quiet.postgres, poolSize: 2, burst: { concurrency: 3 }, leakCheckWithin: '300ms' } },
+      });
+      expect(result.countsByCode['leaked-connections']).toBe(1);
+      const f = result.findings.find((x) => x.code === 'leaked-connections')!;
+      expect(f.data).toMatchObject({ applicationName, remaining: 1 });
+      expect(f.message).toContain(applicationName);
+    } finally {
+      await straggler.end();
+    }
+  });
+
+  it('reports a fleet whose full pools exceed max_connections and maxclients', async () => {
+    const admin = await pgAdmin();
+    const settings = await admin.query(
+      "SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS su, coalesce(current_setting('reserved_connections', true), '0')::int AS r",
+    );
+    await admin.end();
+    const { max, su, r } = settings.rows[0];
+    const result = await runCheck(poolStress, {
+      options: {
+        ...quiet,
+        fleet: {
+          postgres: { instances: 20, poolSize: max, otherClients: 5 },
+          redis: { instances: 1_000, connectionsPerInstance: 50, otherClients: 0 },
+        },
+      },
+    });
+    expect(result.countsByCode['fleet-exceeds-capacity']).toBe(2);
+    const pg = result.findings.find((f) => f.code === 'fleet-exceeds-capacity' && f.subject?.store === 'postgres')!;
+    expect(pg.data).toMatchObject({ demand: 20 * max + 5, capacity: max - su - r, maxConnections: max, instances: 20, exceeds: true });
+    expect(pg.message).toContain(`needs ${20 * max + 5} connections`);
+    const redis = result.findings.find((f) => f.code === 'fleet-exceeds-capacity' && f.subject?.store === 'redis')!;
+    expect(redis.data).toMatchObject({ demand: 50_000, exceeds: true });
+    expect(result.sections![0].title).toBe('Fleet headroom');
+  });
+
+  it('passes a fleet that fits', async () => {
+    const result = await runCheck(poolStress, {
+      options: { ...quiet, fleet: { postgres: { instances: 2, poolSize: 5, otherClients: 0 } } },
+    });
+    expect(result.countsByCode['fleet-exceeds-capacity'] ?? 0).toBe(0);
+    expect(result.stats.fleetPostgres).toMatchObject({ demand: 10, exceeds: false });
+  });
+
+  it('stops promptly when cancelled and still closes every connection', async () => {
+    const controller = new AbortController();
+    const label = uniqueName('ab').replace(/^ab_/, 'ab');
+    setTimeout(() => controller.abort('SIGINT'), 500);
+    const result = await runCheck(poolStress, {
+      signal: controller.signal,
+      options: { label, redis: { enabled: false }, postgres: { ...quiet.postgres, poolSize: 2, sustained: { workers: 2, duration: '60s' } } },
+    });
+    expect(result.partial).toBe(true);
+    const sustained = (result.stats.postgres as Stats).sustained;
+    expect(sustained.stoppedBy).toBe('aborted');
+    expect(sustained.elapsedMs).toBeLessThan(60_000);
+    expect(await sessionsNamed(`dbcheck-pool-stress-${label}`)).toBe(0);
+  });
+
+  it('refuses options that would be unbounded or write', async () => {
+    await expect(runCheck(poolStress, { options: { postgres: { sustained: { duration: '20m' } } } })).rejects.toMatchObject({ code: 'CONFIG' });
+    await expect(runCheck(poolStress, { options: { redis: { command: ['SET', 'k', 'v'] } } })).rejects.toMatchObject({ code: 'CONFIG' });
+    await expect(runCheck(poolStress, { options: { postgres: { slow: { statementTimeout: '1s', sleep: '500ms' } } } })).rejects.toMatchObject({ code: 'CONFIG' });
+  });
+});
