@@ -11,10 +11,8 @@ cd "$ROOT"
 step() { printf '\n== %s\n' "$*"; }
 
 # ---- node dependencies: always fresh in CI, else only when missing or the lock file moved on.
-if [[ "${CI:-}" == true || ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  step "npm ci"
-  npm ci --no-audit --no-fund
-fi
+source scripts/lib/node-deps.sh
+ensure_node_deps
 
 # ---- servers. In CI, stop at the end whatever this run had to start (a dev machine keeps it).
 step "services"
