@@ -21,6 +21,7 @@ export function classifyLoadError(err: unknown): LoadErrorClass {
   if (/econnrefused|econnreset|epipe|connection terminated|connection (is )?closed|terminating connection|too many clients|max(imum)? number of clients/.test(text)) {
     return 'connection';
   }
-  if (/^[0-9A-Z]{5}$/i.test(code) || /^err /.test(String(e?.message ?? ''))) return 'server';
+  // A SQLSTATE, or a Redis error reply (ERR, WRONGTYPE, NOPERM, ...).
+  if (/^[0-9A-Z]{5}$/i.test(code) || /^[A-Z]{3,} /.test(String(e?.message ?? ''))) return 'server';
   return 'other';
 }
