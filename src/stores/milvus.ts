@@ -14,8 +14,8 @@
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { DbcheckError, isCoded, storeError, type StoreErrorCode } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import { checkFieldName, inExpr, milvusLiteral } from './milvus-expr.js';
-import { scanInKeyOrder, throwIfCancelled, type PagerSource, type Row } from './milvus-pager.js';
+import { checkFieldName, inExpr, milvusLiteral, rangeExpr } from './milvus-expr.js';
+import { scanInKeyOrder, throwIfCancelled, type PagerRange, type PagerSource, type Row } from './milvus-pager.js';
 import type {
   CallOptions, MilvusCollectionInfo, MilvusField, MilvusKeyType, MilvusLoadState, MilvusReader, MilvusScanOptions,
 } from './types.js';
@@ -317,19 +317,24 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       const info = await describeCollection(collection, opts.signal);
       const key = keyFieldOf(info, opts.keyField ?? info.primaryKey.name);
       const outputFields = outputFieldsFor(info, key.name, opts.outputFields);
-      // Validate bounds up front: a bad bound is a usage error, not a server error.
-      if (opts.after !== undefined) milvusLiteral(opts.after, key.type);
-      if (opts.upTo !== undefined) milvusLiteral(opts.upTo, key.type);
+      // Validate bounds up front (a bad bound is a usage error) and make int64 bounds canonical.
+      const bound = (v: string | undefined) =>
+        v === undefined ? undefined : key.type === 'int64' ? milvusLiteral(v, 'int64') : (milvusLiteral(v, 'varchar'), v);
+      const filter = opts.filter;
+      const toExpr = (r: PagerRange) => {
+        const e = rangeExpr(key.name, key.type, r, filter);
+        const except = r.except === undefined ? '' : `${key.name} != ${milvusLiteral(r.except, key.type)}`;
+        return e && except ? `${e} && ${except}` : e || except;
+      };
       const source: PagerSource = {
-        query: (expr, limit) => query(collection, { expr, limit, outputFields, partitions: opts.partitions, signal: opts.signal }),
-        count: (expr) => count(collection, { filter: expr, partitions: opts.partitions, signal: opts.signal }),
+        query: (r, limit) => query(collection, { expr: toExpr(r), limit, outputFields, partitions: opts.partitions, signal: opts.signal }),
+        count: (r) => count(collection, { filter: toExpr(r), partitions: opts.partitions, signal: opts.signal }),
       };
       yield* scanInKeyOrder(source, {
         keyField: key.name,
         keyType: key.type,
-        filter: opts.filter,
-        after: opts.after,
-        upTo: opts.upTo,
+        after: bound(opts.after),
+        upTo: bound(opts.upTo),
         pageSize: opts.pageSize ?? DEFAULT_PAGE_SIZE,
         signal: opts.signal,
         where: `Milvus at ${address}, collection "${collection}"`,
