@@ -18,6 +18,8 @@ export function formatPath(path: ConfigPath): string {
 }
 
 export function formatIssue(i: ConfigIssue): string {
+  // A file-level problem (bad YAML) has the file name as its path: don't say it twice.
+  if (i.location && i.location.startsWith(`${i.path}:`)) return `${i.location}: ${i.message}`;
   return `${i.location ? `${i.location}: ` : ''}${i.path}: ${i.message}`;
 }
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } from 'yaml';
 import type { Severity } from '../plugin.js';
 import { registerSecret } from '../redact.js';
 import type { MilvusStoreConfig } from '../stores/milvus.js';
@@ -150,8 +150,8 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
   if (doc.errors.length) {
     return {
       errors: doc.errors.slice(0, 5).map((e) => {
-        const pos = e.linePos?.[0];
-        return { path: name, location: pos ? `${name}:${pos.line}:${pos.col}` : name, message: `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}` };
+        const pos = lineCounter.linePos(e.pos[0]);
+        return { path: name, location: `${name}:${pos.line}:${pos.col}`, message: `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}` };
       }),
     };
   }
@@ -159,15 +159,24 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
   if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
     return { errors: [{ path: name, location: `${name}:1:1`, message: 'the config must be a mapping (stores:, checks:, ...)' }] };
   }
+  // Points at the key of the deepest existing node on the path (where a reader would look).
   const locate = (p: ConfigPath) => {
-    for (let n = p.length; n >= 0; n--) {
-      const node = doc.getIn(p.slice(0, n), true);
-      if (isNode(node) && node.range) {
-        const pos = lineCounter.linePos(node.range[0]);
-        return `${name}:${pos.line}:${pos.col}`;
-      }
+    let node: unknown = doc.contents;
+    let offset: number | undefined = (node as { range?: number[] })?.range?.[0];
+    for (const step of p) {
+      if (isMap(node)) {
+        const pair = node.items.find((i) => (isScalar(i.key) ? i.key.value : i.key) === step);
+        if (!pair) break;
+        offset = (pair.key as { range?: number[] })?.range?.[0] ?? offset;
+        node = pair.value;
+      } else if (isSeq(node) && typeof step === 'number' && node.items[step]) {
+        node = node.items[step];
+        offset = (node as { range?: number[] }).range?.[0] ?? offset;
+      } else break;
     }
-    return undefined;
+    if (offset === undefined) return undefined;
+    const pos = lineCounter.linePos(offset);
+    return `${name}:${pos.line}:${pos.col}`;
   };
   return { value: value ?? {}, locate };
 }

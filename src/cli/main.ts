@@ -1,0 +1,280 @@
+/**
+ * The command line: parses flags, loads config and checks, runs, renders, and RETURNS the exit
+ * code. Only bin/dbcheck touches the process (exit, crash handlers); signals arrive here as an
+ * AbortSignal so a partial report can still be printed.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { formatIssue, type ConfigIssue } from '../config/issues.js';
+import { loadConfig, type ConfigOverrides, type ResolvedConfig } from '../config/load.js';
+import { loadChecks, type LoadedCheck } from '../engine/load-checks.js';
+import { planAudit } from '../engine/plan.js';
+import { runAudit, type ProgressEvent } from '../engine/run.js';
+import { isCoded } from '../errors.js';
+import { parseDurationMs, type Severity } from '../plugin.js';
+import { redact } from '../redact.js';
+import { FORMATS, render, type Format } from '../report/index.js';
+
+export interface CliIO {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Aborted with reason 'SIGINT' or 'SIGTERM' by bin/dbcheck. */
+  signal?: AbortSignal;
+}
+
+export const EXIT = { OK: 0, FINDINGS: 1, USAGE: 2, INCOMPLETE: 3 } as const;
+
+class UsageExit extends Error {
+  constructor(readonly exitCode: number) {
+    super('exit');
+  }
+}
+
+export function toolVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = path.join(dir, 'package.json');
+    if (existsSync(p)) {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'dbcheck') return pkg.version ?? '0.0.0';
+    }
+    dir = path.dirname(dir);
+  }
+  return '0.0.0';
+}
+
+interface CommonFlags {
+  config?: string;
+  plugin?: string[];
+  color?: boolean;
+}
+
+interface AuditFlags extends CommonFlags {
+  format: Format;
+  output?: string;
+  only?: string;
+  skip?: string;
+  failOn?: Severity;
+  timeout?: string;
+  checkTimeout?: string;
+  concurrency?: string;
+  maxFindings?: string;
+  verbose?: boolean;
+}
+
+const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  const program = new Command('dbcheck')
+    .description('Audit consistency between PostgreSQL rows, Milvus vectors and Redis caches.')
+    .version(toolVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', `
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage/config/plugin error,
+            3 incomplete (a check errored or a store was unreachable), 130/143 interrupted.
+Docs: README.md, docs/config.md, docs/checks/<id>.md`);
+
+  const withCommon = (cmd: Command) =>
+    cmd
+      .option('-c, --config <file>', 'config file (YAML or JSON); default ./dbcheck.yml if present, else local defaults')
+      .option('--plugin <path>', 'load checks from a module (repeatable)', collect)
+      .option('--no-color', 'disable colours (NO_COLOR is honoured too)');
+
+  const withRun = (cmd: Command) =>
+    withCommon(cmd)
+      .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
+      .option('-o, --output <file>', 'write the report to a file instead of stdout')
+      .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1 (default: error)').choices(['error', 'warn', 'info']))
+      .option('--timeout <duration>', 'time limit for the whole run, e.g. 10m')
+      .option('--check-timeout <duration>', 'time limit per check (default 30m)')
+      .option('--concurrency <n>', 'checks run at once (default 4)')
+      .option('--max-findings <n>', 'findings kept per check in the report (counts stay exact; default 100)')
+      .option('-v, --verbose', 'debug lines from checks on stderr');
+
+  withRun(program.command('audit'))
+    .description('run the selected checks and report')
+    .option('--only <ids>', 'run only these checks (comma-separated); also enables opt-in checks')
+    .option('--skip <ids>', 'skip these checks (comma-separated)')
+    .addHelpText('after', `
+Examples:
+  dbcheck audit                              audit the local defaults
+  dbcheck audit -c dbcheck.yml --format json > report.json
+  dbcheck audit --only cache-drift,orphan-scan --fail-on warn
+  dbcheck audit --only pool-stress           run the opt-in load check`)
+    .action(async (flags: AuditFlags) => {
+      exitCode = await audit(flags, io);
+    });
+
+  withRun(program.command('health'))
+    .description('check that every configured store is up, fast and within its limits')
+    .addHelpText('after', '\nExample:\n  dbcheck health -c dbcheck.yml')
+    .action(async (flags: AuditFlags) => {
+      exitCode = await audit({ ...flags, only: 'health', skip: undefined }, io);
+    });
+
+  withCommon(program.command('checks'))
+    .description('list available checks (built-in and plugins)')
+    .option('--codes', 'also list every finding code with its default severity')
+    .addHelpText('after', '\nExample:\n  dbcheck checks --plugin ./my-check.js --codes')
+    .action(async (flags: CommonFlags & { codes?: boolean }) => {
+      exitCode = await listChecks(flags, io);
+    });
+
+  withCommon(program.command('validate'))
+    .description('validate a config file (and each check section against its schema); exit 0 or 2')
+    .addHelpText('after', '\nExample:\n  dbcheck validate -c dbcheck.yml')
+    .action(async (flags: CommonFlags) => {
+      exitCode = await validate(flags, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help / --version exit 0; every usage error is 2 (commander's default would be 1 = "findings").
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.OK : EXIT.USAGE;
+    }
+    if (err instanceof UsageExit) return err.exitCode;
+    io.stderr.write(`dbcheck: ${describe(err)}\n`);
+    return EXIT.USAGE;
+  }
+}
+
+function describe(err: unknown): string {
+  const msg = redact(String((err as Error)?.message ?? err).split('\n')[0]);
+  if (isCoded(err) && err.code !== 'INTERNAL') return `${msg}${err.hint ? ` (${err.hint})` : ''}`;
+  return `internal error: ${msg}`;
+}
+
+function fail(io: CliIO, title: string, issues: ConfigIssue[] | string): never {
+  io.stderr.write(`dbcheck: ${title}\n`);
+  for (const line of typeof issues === 'string' ? [issues] : issues.map(formatIssue)) io.stderr.write(`  ${redact(line)}\n`);
+  throw new UsageExit(EXIT.USAGE);
+}
+
+function number(io: CliIO, flag: string, v?: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) fail(io, 'invalid option', `${flag} must be a whole number, got "${v}"`);
+  return n;
+}
+
+function duration(io: CliIO, flag: string, v?: string): number | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return parseDurationMs(/^\d+$/.test(v) ? `${v}ms` : v);
+  } catch {
+    return fail(io, 'invalid option', `${flag} must be a duration like 30s, 5m or 500ms, got "${v}"`);
+  }
+}
+
+async function setup(flags: CommonFlags & Partial<AuditFlags>, io: CliIO): Promise<{ config: ResolvedConfig; checks: LoadedCheck[] }> {
+  const overrides: ConfigOverrides = {
+    plugins: flags.plugin,
+    failOn: flags.failOn,
+    concurrency: number(io, '--concurrency', flags.concurrency),
+    maxFindings: number(io, '--max-findings', flags.maxFindings),
+    timeoutMs: duration(io, '--timeout', flags.timeout),
+    checkTimeoutMs: duration(io, '--check-timeout', flags.checkTimeout),
+  };
+  if (overrides.concurrency === 0) fail(io, 'invalid option', '--concurrency must be at least 1');
+  const { config, errors } = loadConfig({ file: flags.config, cwd: io.cwd, env: io.env, overrides });
+  if (!config) fail(io, 'invalid config', errors);
+  let checks: LoadedCheck[];
+  try {
+    checks = await loadChecks(config.plugins);
+  } catch (err) {
+    fail(io, 'cannot load checks', describe(err));
+  }
+  return { config, checks };
+}
+
+function useColor(flags: CommonFlags, io: CliIO, toFile: boolean): boolean {
+  if (flags.color === false || toFile) return false;
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (io.env.FORCE_COLOR && io.env.FORCE_COLOR !== '0') return true;
+  return Boolean(io.stdout.isTTY);
+}
+
+async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
+  const { config, checks } = await setup(flags, io);
+  const { plan, errors } = planAudit(config, checks, { only: list(flags.only), skip: list(flags.skip) });
+  if (errors.length) fail(io, 'invalid config', errors);
+
+  const showProgress = Boolean(io.stderr.isTTY) && flags.format !== 'json';
+  const onProgress = showProgress ? progressPrinter(io) : undefined;
+  if (showProgress) {
+    const running = plan.filter((p) => !p.skipReason).map((p) => p.loaded.check.meta.id);
+    io.stderr.write(`dbcheck: running ${running.join(', ') || 'no checks'}\n`);
+  }
+  const report = await runAudit({
+    config,
+    plan,
+    signal: io.signal,
+    onProgress,
+    log: flags.verbose ? (line) => io.stderr.write(`${line}\n`) : undefined,
+    version: toolVersion(),
+  });
+  const text = render(report, flags.format, { color: useColor(flags, io, Boolean(flags.output)) });
+  if (flags.output) {
+    try {
+      writeFileSync(path.resolve(io.cwd, flags.output), text);
+    } catch (err) {
+      io.stderr.write(`dbcheck: cannot write ${flags.output}: ${(err as { code?: string }).code ?? 'error'}\n`);
+      return EXIT.USAGE;
+    }
+  } else {
+    io.stdout.write(text);
+  }
+  for (const s of report.stores) {
+    if (s.error && flags.format === 'json') io.stderr.write(`dbcheck: ${s.error.message}\n`);
+  }
+  return report.exitCode;
+}
+
+function progressPrinter(io: CliIO) {
+  let last = 0;
+  return (e: ProgressEvent) => {
+    if (e.type === 'check-start') io.stderr.write(`  … ${e.checkId}\n`);
+    else if (e.type === 'check-end') io.stderr.write(`  ${e.result.status === 'pass' ? '✔' : e.result.status === 'skipped' ? '-' : '✖'} ${e.checkId} ${e.result.status} (${e.result.durationMs} ms)\n`);
+    else if (Date.now() - last > 1000) {
+      last = Date.now();
+      const p = e.progress;
+      io.stderr.write(`    ${e.checkId}: ${p.done}${p.total ? `/${p.total}` : ''}${p.note ? ` ${p.note}` : ''}\n`);
+    }
+  };
+}
+
+async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): Promise<number> {
+  const { config, checks } = await setup(flags, io);
+  const sorted = [...checks].sort((a, b) => a.check.meta.id.localeCompare(b.check.meta.id));
+  const width = Math.max(...sorted.map((c) => c.check.meta.id.length));
+  for (const { check, source } of sorted) {
+    const m = check.meta;
+    const stores = [...m.requires, ...(m.uses ?? []).map((s) => `${s}?`)].join(',') || '-';
+    const flagsText = [m.optIn ? 'opt-in' : '', m.exclusive ? 'exclusive' : '', m.access === 'rollback-txn' ? 'rollback-txn' : '', source === 'builtin' ? '' : `plugin ${path.relative(io.cwd, source) || source}`].filter(Boolean).join(', ');
+    const configured = config.checks[m.id]?.present ? 'configured' : '';
+    io.stdout.write(`${m.id.padEnd(width)}  ${m.title}  [${stores}]${flagsText ? ` (${flagsText})` : ''}${configured ? ` ${configured}` : ''}\n`);
+    if (flags.codes) {
+      for (const [code, def] of Object.entries(m.codes)) io.stdout.write(`${''.padEnd(width)}    ${def.severity.padEnd(5)} ${code}${def.description ? `: ${def.description}` : ''}\n`);
+    }
+  }
+  return EXIT.OK;
+}
+
+async function validate(flags: CommonFlags, io: CliIO): Promise<number> {
+  const { config, checks } = await setup(flags, io);
+  const { errors } = planAudit(config, checks, {});
+  if (errors.length) fail(io, 'invalid config', errors);
+  io.stdout.write(`${config.file ? path.relative(io.cwd, config.file) || config.file : '(no config file: local defaults)'}: valid\n`);
+  return EXIT.OK;
+}

@@ -1,0 +1,80 @@
+/**
+ * The JSON report's schema (zod), the single source of truth: the JSON reporter's output is
+ * validated against it in tests, and docs/report.schema.json is generated from it (a test keeps the
+ * file in sync).
+ */
+import { z } from 'zod';
+
+const severity = z.enum(['error', 'warn', 'info']);
+const counts = z.object({ error: z.number().int(), warn: z.number().int(), info: z.number().int() }).strict();
+const storeKind = z.enum(['postgres', 'redis', 'milvus']);
+
+const finding = z
+  .object({
+    checkId: z.string(),
+    code: z.string(),
+    severity,
+    message: z.string(),
+    subject: z.object({ store: storeKind.optional(), object: z.string().optional(), key: z.string().optional() }).strict().optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    fingerprint: z.string().regex(/^[0-9a-f]{16}$/),
+  })
+  .strict();
+
+const section = z
+  .object({ title: z.string(), columns: z.array(z.string()), rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))) })
+  .strict();
+
+const checkResult = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    status: z.enum(['pass', 'fail', 'error', 'skipped']),
+    durationMs: z.number().int().nonnegative(),
+    counts,
+    countsByCode: z.record(z.string(), z.number().int()),
+    findings: z.array(finding),
+    truncated: z.boolean(),
+    stats: z.record(z.string(), z.unknown()),
+    sections: z.array(section).optional(),
+    partial: z.boolean().optional(),
+    skipReason: z.string().optional(),
+    error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).strict().optional(),
+  })
+  .strict();
+
+const storeStatus = z
+  .object({
+    kind: storeKind,
+    configured: z.boolean(),
+    address: z.string().optional(),
+    connected: z.boolean().optional(),
+    connectMs: z.number().optional(),
+    error: z.object({ code: z.string(), message: z.string() }).strict().optional(),
+  })
+  .strict();
+
+export const reportSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    tool: z.object({ name: z.literal('dbcheck'), version: z.string() }).strict(),
+    startedAt: z.iso.datetime(),
+    durationMs: z.number().int().nonnegative(),
+    failOn: severity,
+    exitCode: z.number().int(),
+    summary: z
+      .object({
+        checks: z.object({ pass: z.number().int(), fail: z.number().int(), error: z.number().int(), skipped: z.number().int() }).strict(),
+        findings: counts,
+        unreachableStores: z.array(storeKind),
+        interrupted: z.enum(['SIGINT', 'SIGTERM', 'timeout']).optional(),
+      })
+      .strict(),
+    stores: z.array(storeStatus),
+    checks: z.array(checkResult),
+  })
+  .strict();
+
+export function reportJsonSchema(): unknown {
+  return { $id: 'https://dbcheck.dev/report.schema.json', title: 'dbcheck report', ...z.toJSONSchema(reportSchema) };
+}
