@@ -1,0 +1,86 @@
+/**
+ * full mode: both sides streamed in key order and merged. Postgres keys come from one COPY in a
+ * REPEATABLE READ snapshot, Milvus keys from the ordered pager (Strong consistency, key fields only).
+ * Memory stays O(batch) however large the tables are.
+ */
+import type { CheckContext } from '../../src/plugin.js';
+import { mergeSortedKeys, readAhead, type MergeGroup } from '../lib/id-merge.js';
+import { fieldText, milvusKeyBatches } from '../lib/id-milvus.js';
+import { postgresKeyBatches } from '../lib/id-postgres.js';
+import { isStale, reportModelTags, TagTally, type ResolvedMapping } from './mapping.js';
+import type { Options } from './options.js';
+import { MappingStats, reportFinding } from './report.js';
+
+export async function runFull(ctx: CheckContext<Options>, m: ResolvedMapping, stats: MappingStats): Promise<void> {
+  const pg = ctx.stores.postgres!;
+  const milvus = ctx.stores.milvus!;
+  const selects = [m.pgKey.select];
+  const staleColumn = m.stale ? selects.push(m.stale.pgSelect) - 2 : -1;
+  const pendingColumn = m.pendingSql ? selects.push(m.pendingSql) - 2 : -1;
+  const sql = `SELECT ${selects.join(', ')} FROM ${m.qualifiedTable} WHERE ${m.pgWhere} ORDER BY ${m.pgKey.order}`;
+
+  const milvusExtras = [m.stale?.milvusField, m.model?.field].filter((f): f is string => !!f);
+  const tally = new TagTally();
+  const modelField = m.model?.field;
+  const onPage = modelField ? (rows: Array<Record<string, unknown>>) => rows.forEach((r) => tally.add(fieldText(r[modelField]))) : undefined;
+
+  const onGroup = (g: MergeGroup) => {
+    const rows = g.left.count;
+    const entities = g.right.count;
+    stats.compared(g.key, rows, entities);
+    if (entities > 1) reportFinding(ctx, m, stats, 'duplicate-vector', g.key, { entities });
+    if (rows === 0) {
+      reportFinding(ctx, m, stats, 'orphan-vector', g.key, { entities });
+      return;
+    }
+    const pending = pendingColumn >= 0 && g.left.value(pendingColumn) === 't';
+    if (entities === 0) {
+      if (pending) reportFinding(ctx, m, stats, 'pending', g.key, { reason: 'missing', graceMs: m.graceMs });
+      else reportFinding(ctx, m, stats, 'missing-vector', g.key, {});
+      return;
+    }
+    if (m.stale) {
+      const rowValue = g.left.value(staleColumn);
+      for (let i = 0; i < g.right.kept; i++) {
+        const vectorValue = g.right.value(0, i);
+        if (!isStale(m.stale.compare, rowValue, vectorValue)) continue;
+        if (pending) reportFinding(ctx, m, stats, 'pending', g.key, { reason: 'stale', graceMs: m.graceMs });
+        else reportFinding(ctx, m, stats, 'stale-vector', g.key, { postgres: rowValue, milvus: vectorValue, compare: m.stale.compare });
+        break;
+      }
+    }
+  };
+
+  await pg.withSnapshot(
+    async (session) => {
+      // The COPY runs as long as the merge (the Milvus side is usually slower): lift the session's
+      // default statement_timeout for this transaction only. A validated number of milliseconds.
+      await session.query(`SET LOCAL statement_timeout = ${Math.round(ctx.options.scanStatementTimeout)}`, [], { signal: ctx.signal });
+      const { rows } = await session.query<{ at: Date | string }>('SELECT now() AS at', [], { signal: ctx.signal });
+      stats.s.postgresSnapshotAt = new Date(rows[0].at).toISOString();
+      stats.s.milvusReadStartedAt = new Date().toISOString();
+      const left = readAhead(postgresKeyBatches(session, sql, selects.length, ctx.signal), 4);
+      const right = readAhead(
+        milvusKeyBatches(milvus, m.collection, {
+          keyField: m.keyField,
+          extraFields: milvusExtras,
+          filter: m.milvusFilter,
+          partitions: m.partitions,
+          signal: ctx.signal,
+          pageSize: ctx.options.milvusPageSize,
+          onPage,
+        }),
+        2,
+      );
+      await mergeSortedKeys(left, right, onGroup, {
+        compare: m.compare,
+        signal: ctx.signal,
+        leftName: `Postgres ${m.table}`,
+        rightName: `Milvus ${m.collection}`,
+      });
+      stats.s.milvusReadFinishedAt = new Date().toISOString();
+    },
+    { signal: ctx.signal },
+  );
+  reportModelTags(ctx, m, tally, 'all entities');
+}

@@ -1,0 +1,161 @@
+/**
+ * Resolves one configured mapping against both stores: the key type from the Milvus schema, the
+ * Postgres columns and their SQL (quoted identifiers, merge order), and the schema-level findings
+ * (vector dimension). Everything the three modes share.
+ */
+import { CheckError, type CheckContext, type MilvusCollectionInfo } from '../../src/plugin.js';
+import { andFilter, milvusFieldKeyType } from '../lib/id-milvus.js';
+import { keyCompare, type KeyCompare, type KeyType } from '../lib/id-order.js';
+import { andSql, describeColumns, keyExpression, tableLabel, type KeyExpression } from '../lib/id-postgres.js';
+import type { MappingOptions, Mode, Options } from './options.js';
+
+const TIMESTAMP_TYPES = /^(timestamp|date)/;
+
+export interface ResolvedMapping {
+  name: string;
+  mode: Mode;
+  sampleSize: number;
+  ranges: number;
+  table: string; // label, e.g. public.chunks
+  qualifiedTable: string; // quoted SQL
+  /** Postgres rows that should have a vector (user where, key not null), as SQL. */
+  pgWhere: string;
+  pgKey: KeyExpression;
+  collection: string;
+  keyField: string;
+  keyType: KeyType;
+  compare: KeyCompare;
+  milvusFilter?: string;
+  partitions?: string[];
+  stale?: { pgSelect: string; pgColumn: string; milvusField: string; compare: 'equal' | 'newer' };
+  /** SQL boolean: the row is within the grace window (true -> pending). */
+  pendingSql?: string;
+  graceMs?: number;
+  model?: { field: string; expected?: string };
+  info: MilvusCollectionInfo;
+}
+
+export async function resolveMapping(ctx: CheckContext<Options>, m: MappingOptions): Promise<ResolvedMapping> {
+  const pg = ctx.stores.postgres!;
+  const milvus = ctx.stores.milvus!;
+  const signal = ctx.signal;
+  const ref = { table: m.postgres.table, schema: m.postgres.schema };
+  const table = tableLabel(ref);
+  const name = m.name ?? `${table} -> ${m.milvus.collection}`;
+
+  const info = await milvus.describeCollection(m.milvus.collection);
+  const keyField = m.milvus.key ?? info.primaryKey.name;
+  const keyType = milvusFieldKeyType(info, keyField);
+  for (const field of [m.stale?.milvus, m.model?.field]) {
+    if (field && !info.fields.some((f) => f.name === field)) {
+      throw new CheckError('CONFIG', `mapping ${name}: Milvus collection ${info.name} has no field ${JSON.stringify(field)}`);
+    }
+  }
+
+  const wanted = [m.postgres.key, m.stale?.postgres, m.grace?.column].filter((c): c is string => !!c);
+  const columns = await describeColumns(pg, ref, [...new Set(wanted)], signal);
+  const keyColumn = columns.get(m.postgres.key)!;
+  const pgKey = keyExpression(pg, keyColumn, keyType, `mapping ${name}`);
+
+  let stale: ResolvedMapping['stale'];
+  if (m.stale) {
+    const column = columns.get(m.stale.postgres)!;
+    const ident = pg.quoteIdent(column.name);
+    // A timestamp compared for "newer" is read as epoch milliseconds, the usual Milvus encoding.
+    const pgSelect = m.stale.compare === 'newer' && TIMESTAMP_TYPES.test(column.type) ? `floor(extract(epoch from ${ident}) * 1000)::bigint` : ident;
+    stale = { pgSelect, pgColumn: column.name, milvusField: m.stale.milvus, compare: m.stale.compare };
+  }
+
+  let pendingSql: string | undefined;
+  if (m.grace) {
+    const column = columns.get(m.grace.column)!;
+    if (!TIMESTAMP_TYPES.test(column.type)) {
+      throw new CheckError('CONFIG', `mapping ${name}: grace column ${column.name} is ${column.type}, a timestamp column is needed`);
+    }
+    // now() is the snapshot's start: the same instant for every row. The window is a validated number.
+    pendingSql = `coalesce(${pg.quoteIdent(column.name)} > now() - make_interval(secs => ${m.grace.window / 1000}), false)`;
+  }
+
+  checkDimension(ctx, name, info, m);
+
+  return {
+    name,
+    mode: ctx.options.mode ?? m.mode ?? 'full',
+    sampleSize: m.sampleSize ?? ctx.options.sampleSize,
+    ranges: m.ranges ?? ctx.options.ranges,
+    table,
+    qualifiedTable: pg.quoteTable(ref.table, ref.schema),
+    pgWhere: andSql(`${pg.quoteIdent(keyColumn.name)} IS NOT NULL`, m.postgres.where),
+    pgKey,
+    collection: info.name,
+    keyField,
+    keyType,
+    compare: keyCompare(keyType),
+    milvusFilter: andFilter(m.milvus.filter),
+    partitions: m.milvus.partitions,
+    stale,
+    pendingSql,
+    graceMs: m.grace?.window,
+    model: m.model,
+    info,
+  };
+}
+
+function checkDimension(ctx: CheckContext<Options>, mapping: string, info: MilvusCollectionInfo, m: MappingOptions): void {
+  if (m.dimension === undefined) return;
+  const vectors = info.fields.filter((f) => f.dim !== undefined && (m.vectorField === undefined || f.name === m.vectorField));
+  if (m.vectorField && vectors.length === 0) {
+    throw new CheckError('CONFIG', `mapping ${mapping}: Milvus collection ${info.name} has no vector field ${JSON.stringify(m.vectorField)}`);
+  }
+  for (const field of vectors) {
+    if (field.dim === m.dimension) continue;
+    ctx.report({
+      code: 'dimension-mismatch',
+      subject: { store: 'milvus', object: `${info.name}.${field.name}` },
+      data: { mapping, collection: info.name, field: field.name, expected: m.dimension, actual: field.dim },
+    });
+  }
+}
+
+/** Distinct model tags seen, bounded: a collection with thousands of tags is reported as such. */
+export class TagTally {
+  readonly counts = new Map<string, number>();
+  overflow = 0;
+  static readonly MAX_TAGS = 1000;
+
+  add(tag: string | null): void {
+    const t = tag ?? '(none)';
+    const n = this.counts.get(t);
+    if (n !== undefined) this.counts.set(t, n + 1);
+    else if (this.counts.size < TagTally.MAX_TAGS) this.counts.set(t, 1);
+    else this.overflow++;
+  }
+}
+
+/** model-mismatch findings: tags other than the expected one, or more than one tag. */
+export function reportModelTags(ctx: CheckContext<Options>, m: ResolvedMapping, tally: TagTally, scope: string): void {
+  if (!m.model) return;
+  const tags = Object.fromEntries([...tally.counts.entries()].sort((a, b) => b[1] - a[1]));
+  const subject = { store: 'milvus' as const, object: `${m.collection}.${m.model.field}` };
+  const base = { mapping: m.name, collection: m.collection, field: m.model.field, scope, tags, ...(tally.overflow ? { otherTagsEntities: tally.overflow } : {}) };
+  if (m.model.expected !== undefined) {
+    const others = [...tally.counts.entries()].filter(([tag]) => tag !== m.model!.expected);
+    const entities = others.reduce((sum, [, n]) => sum + n, 0) + tally.overflow;
+    if (entities > 0) ctx.report({ code: 'model-mismatch', subject, data: { ...base, expected: m.model.expected, entities } });
+  } else if (tally.counts.size > 1) {
+    ctx.report({ code: 'model-mismatch', subject, data: { ...base, entities: [...tally.counts.values()].reduce((a, b) => a + b, 0) } });
+  }
+}
+
+/** True when the row's stale field says the vector is out of date. */
+export function isStale(compare: 'equal' | 'newer', row: string | null, vector: string | null): boolean {
+  if (row === null) return false; // nothing to compare against
+  if (vector === null) return true;
+  if (compare === 'equal') return row !== vector;
+  const integer = /^-?\d+$/;
+  if (integer.test(row) && integer.test(vector)) return BigInt(row) > BigInt(vector);
+  const r = Number(row);
+  const v = Number(vector);
+  if (Number.isNaN(r) || Number.isNaN(v)) return row > vector; // e.g. ISO timestamps on both sides
+  return r > v;
+}
