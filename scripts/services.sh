@@ -16,13 +16,13 @@ SERVICES_DIR="$ROOT/.services"
 MILVUS_VENV="$ROOT/.venv/milvus"
 MILVUS_REQUIREMENTS="$ROOT/scripts/milvus-requirements.txt"
 MILVUS_HOST=127.0.0.1
-MILVUS_PORT="${MILVUS_PORT:-19530}"
+MILVUS_PORT="${MILVUS_PORT:-19530}" # REDIS_PORT / MILVUS_PORT: only to try this script on spare ports
 MILVUS_PID_FILE="$SERVICES_DIR/milvus.pid"
 MILVUS_LOG="$SERVICES_DIR/milvus.log"
 MILVUS_DATA_DIR="$SERVICES_DIR/milvus-data"
 PG_HOST=127.0.0.1
 REDIS_HOST=127.0.0.1
-REDIS_PORT=6379
+REDIS_PORT="${REDIS_PORT:-6379}"
 READY_TIMEOUT_S="${SERVICES_READY_TIMEOUT:-90}"
 
 say() { printf '%s\n' "$*"; }
@@ -67,9 +67,12 @@ pg_up() {
     sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
     pg_ctlcluster --skip-systemctl-redirect "$version" main stop >/dev/null 2>&1 || true
   fi
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start >/dev/null 2>&1 || true
-  wait_until "$READY_TIMEOUT_S" pg_answers ||
+  local start_output
+  start_output="$(pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>&1)" || true
+  if ! wait_until "$READY_TIMEOUT_S" pg_answers; then
+    [[ -n "$start_output" ]] && printf '%s\n' "$start_output" >&2
     fail "postgres: did not answer on 127.0.0.1:5432 within ${READY_TIMEOUT_S}s (see /var/log/postgresql/)"
+  fi
   say "postgres: started (127.0.0.1:5432)"
 }
 
@@ -78,15 +81,15 @@ redis_answers() { [[ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/
 
 redis_up() {
   if command -v redis-cli >/dev/null 2>&1 && redis_answers; then
-    say "redis: up (127.0.0.1:6379)"; return
+    say "redis: up ($REDIS_HOST:$REDIS_PORT)"; return
   fi
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
   mkdir -p /var/lib/redis /var/log/redis
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" \
     --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log >/dev/null
   wait_until "$READY_TIMEOUT_S" redis_answers ||
-    fail "redis: did not answer on 127.0.0.1:6379 within ${READY_TIMEOUT_S}s (see /var/log/redis/ci.log)"
-  say "redis: started (127.0.0.1:6379)"
+    fail "redis: did not answer on $REDIS_HOST:$REDIS_PORT within ${READY_TIMEOUT_S}s (see /var/log/redis/ci.log)"
+  say "redis: started ($REDIS_HOST:$REDIS_PORT)"
 }
 
 # ---------------------------------------------------------------- Milvus Lite
@@ -151,6 +154,10 @@ milvus_up() {
     fi
     fail "milvus: port $MILVUS_PORT is open but GetVersion does not answer (another program on it?)"
   fi
+  local running
+  if running="$(our_milvus_pid)"; then
+    fail "milvus: this script's milvus-lite (pid $running) runs but does not answer on port $MILVUS_PORT; run \`bash scripts/services.sh down\` first"
+  fi
   milvus_venv_ready
   mkdir -p "$SERVICES_DIR" "$MILVUS_DATA_DIR"
   rm -f "$MILVUS_PID_FILE"
@@ -191,7 +198,7 @@ milvus_down() {
 
 # ---------------------------------------------------------------- commands
 status() {
-  local bad=0
+  local bad=0 pid
   if command -v pg_isready >/dev/null 2>&1 && pg_answers; then say "postgres: up"; else say "postgres: down"; bad=1; fi
   if command -v redis-cli >/dev/null 2>&1 && redis_answers; then say "redis: up"; else say "redis: down"; bad=1; fi
   if milvus_answers >/dev/null 2>&1; then
