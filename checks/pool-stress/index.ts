@@ -109,22 +109,31 @@ export default defineCheck<PoolStressOptions>({
         ctx.report({ code: 'errors-during-load', subject: { store, object: 'setup' }, data: { store, phase: 'setup', errors: 1, ops: 0, limit: 0, sampleErrors: [message] } });
         continue;
       }
-      sections.push(phaseSection(store, store === 'postgres' ? `pool of ${o.postgres.poolSize}` : `${o.redis.connections} connections`, rows));
+      sections.push(...phaseSections(store, store === 'postgres' ? `pool of ${o.postgres.poolSize}` : `${o.redis.connections} connections`, rows));
     }
     return { sections, partial: ctx.signal.aborted || undefined };
   },
 });
 
-function phaseSection(store: 'postgres' | 'redis', sizing: string, rows: PhaseRow[]): ResultSection {
-  return {
-    title: `${STORE_LABEL[store]} load (${sizing})`,
-    columns: ['phase', 'ops', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'acquire p95 ms', 'errors', 'verdict'],
-    rows: rows.map((r) =>
-      r.stats
-        ? [r.phase, r.stats.ops, r.stats.throughputPerSec, fmt(r.stats.p50Ms), fmt(r.stats.p95Ms), fmt(r.stats.p99Ms), fmt(r.stats.maxMs), store === 'postgres' ? fmt(r.stats.acquireWaitP95Ms) : null, r.stats.errors, r.verdict]
-        : [r.phase, null, null, null, null, null, null, null, null, r.note ? `${r.verdict}: ${r.note}` : r.verdict],
-    ),
-  };
+/** A latency table for the load phases, and a short table for the behaviour phases (Postgres). */
+function phaseSections(store: 'postgres' | 'redis', sizing: string, rows: PhaseRow[]): ResultSection[] {
+  const loadRows = rows.filter((r) => r.stats);
+  const behaviourRows = rows.filter((r) => !r.stats);
+  const sections: ResultSection[] = [];
+  if (loadRows.length) {
+    sections.push({
+      title: `${STORE_LABEL[store]} load (${sizing})`,
+      columns: ['phase', 'ops', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', ...(store === 'postgres' ? ['acquire p95 ms'] : []), 'errors', 'verdict'],
+      rows: loadRows.map(({ phase, stats: s, verdict }) => [
+        phase, s!.ops, s!.throughputPerSec, fmt(s!.p50Ms), fmt(s!.p95Ms), fmt(s!.p99Ms), fmt(s!.maxMs),
+        ...(store === 'postgres' ? [fmt(s!.acquireWaitP95Ms)] : []), s!.errors, verdict,
+      ]),
+    });
+  }
+  if (behaviourRows.length) {
+    sections.push({ title: `${STORE_LABEL[store]} pool behaviour`, columns: ['phase', 'verdict', 'what happened'], rows: behaviourRows.map((r) => [r.phase, r.verdict, r.note ?? null]) });
+  }
+  return sections;
 }
 
 /** What the check is about to do, for the progress line (and --verbose) before any load starts. */

@@ -1,0 +1,186 @@
+/**
+ * Is pool-stress's load generator the bottleneck? Compares, in the same run and at the same
+ * concurrency, dbcheck's sustained phase (run through the real engine) against the servers' own
+ * load tools:
+ *   - Postgres: `pgbench -S` (the select-only script) vs the check running the same SELECT on a
+ *     pgbench-initialised database (dbcheck_bench_pgbench, scale 1, created once and kept).
+ *   - Redis: `redis-benchmark -t ping,get` vs the check sending PING / GET.
+ * Rounds are interleaved and the median of each side is reported, with the ratio (target >= 0.8).
+ *
+ *   npx tsx bench/pool-stress/run.ts [--clients 25] [--seconds 5] [--rounds 3]
+ *
+ * Needs pgbench and redis-benchmark on PATH and the local servers of test/helpers/stores.ts.
+ */
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import poolStress from '../../checks/pool-stress/index.js';
+import { runCheck } from '../../test/helpers/check-tester.js';
+import { PG_HOST, PG_PORT, PG_USER, REDIS_HOST, REDIS_PORT, pgAdmin, testStoresConfig } from '../../test/helpers/stores.js';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '25' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    // In-flight commands are what redis-benchmark's -c sets; a Node app multiplexes them over a few
+    // connections (one connection per in-flight command costs a syscall each way per command).
+    'redis-connections': { type: 'string', default: '4' },
+  },
+});
+const clients = Number(values.clients);
+const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
+const redisConnections = Number(values['redis-connections']);
+const BENCH_DB = 'dbcheck_bench_pgbench';
+const SCALE = 1;
+// pgbench -S's statement, with the row picked once rather than per transaction (see docs).
+const SELECT_SQL = 'SELECT abalance FROM pgbench_accounts WHERE aid = $1';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
+}
+
+async function preparePgbenchDatabase(): Promise<void> {
+  const admin = await pgAdmin();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DB]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${BENCH_DB}`);
+  } finally {
+    await admin.end();
+  }
+  const db = await pgAdmin(BENCH_DB);
+  try {
+    const t = await db.query("SELECT to_regclass('pgbench_accounts') IS NOT NULL AS ready");
+    if (!t.rows[0].ready) sh('pgbench', ['-i', '-q', '-s', String(SCALE), '-h', PG_HOST, '-p', String(PG_PORT), '-U', PG_USER, BENCH_DB]);
+  } finally {
+    await db.end();
+  }
+}
+
+function pgbench(mode: 'simple' | 'prepared'): number {
+  const out = sh('pgbench', ['-S', '-n', '-M', mode, '-c', String(clients), '-j', '2', '-T', String(seconds), '-h', PG_HOST, '-p', String(PG_PORT), '-U', PG_USER, BENCH_DB]);
+  const m = /tps = ([\d.]+) \((without initial connection time|excluding connections establishing)\)/.exec(out);
+  if (!m) throw new Error(`cannot read pgbench output:\n${out}`);
+  return Number(m[1]);
+}
+
+/**
+ * What node-postgres itself can do on this machine: `clients` raw connections, each looping the
+ * SELECT as a named (prepared) statement with array rows — no pool, no dbcheck. The distance
+ * between this and the check is what dbcheck's own layers cost.
+ */
+async function nodePgCeiling(): Promise<number> {
+  const conns = await Promise.all(Array.from({ length: clients }, () => pgAdmin(BENCH_DB)));
+  try {
+    const query = { name: 'bench_select', text: SELECT_SQL, values: [42], rowMode: 'array' as const };
+    await Promise.all(conns.map((c) => c.query(query)));
+    let done = 0;
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    await Promise.all(
+      conns.map(async (c) => {
+        while (performance.now() < end) {
+          await c.query(query);
+          done++;
+        }
+      }),
+    );
+    return done / ((performance.now() - t0) / 1000);
+  } finally {
+    await Promise.all(conns.map((c) => c.end()));
+  }
+}
+
+async function dbcheckPostgres(): Promise<number> {
+  const result = await runCheck(poolStress, {
+    stores: { postgres: { ...testStoresConfig().postgres, database: BENCH_DB }, redis: false, milvus: false },
+    options: {
+      postgres: {
+        poolSize: clients,
+        query: SELECT_SQL,
+        params: [1 + Math.floor(Math.random() * 100_000 * SCALE)],
+        // The burst (as in a default run) opens the pool's connections before the timed phase.
+        burst: { concurrency: clients },
+        exhaustion: { enabled: false },
+        slow: { enabled: false },
+        sustained: { workers: clients, duration: seconds * 1000, maxOps: 100_000_000 },
+      },
+    },
+  });
+  const s = (result.stats.postgres as { sustained?: { throughputPerSec: number; errors: number } }).sustained;
+  if (!s || s.errors > 0) throw new Error(`dbcheck postgres run failed: ${JSON.stringify(result.error ?? result.findings[0])}`);
+  return s.throughputPerSec;
+}
+
+function redisBenchmark(test: 'ping' | 'get'): number {
+  // Enough requests to last about `seconds` at ~50k/s; redis-benchmark is bounded by count only.
+  const n = String(50_000 * seconds);
+  const out = sh('redis-benchmark', ['-h', REDIS_HOST, '-p', String(REDIS_PORT), '-c', String(clients), '-n', n, '-t', test, '--csv']);
+  // --csv: "test","rps",... per line; for ping there are PING_INLINE and PING_MBULK (take MBULK).
+  const wanted = test === 'ping' ? 'PING_MBULK' : 'GET';
+  const line = out.split('\n').find((l) => l.startsWith(`"${wanted}"`));
+  if (!line) throw new Error(`cannot read redis-benchmark output:\n${out}`);
+  return Number(line.split(',')[1].replace(/"/g, ''));
+}
+
+async function dbcheckRedis(command: string[]): Promise<number> {
+  const result = await runCheck(poolStress, {
+    stores: { postgres: false, milvus: false },
+    options: {
+      redis: {
+        connections: redisConnections,
+        command,
+        burst: { concurrency: clients },
+        sustained: { workers: clients, duration: seconds * 1000, maxOps: 100_000_000 },
+      },
+    },
+  });
+  const s = (result.stats.redis as { sustained?: { throughputPerSec: number; errors: number } }).sustained;
+  if (!s || s.errors > 0) throw new Error(`dbcheck redis run failed: ${JSON.stringify(result.error ?? result.findings[0])}`);
+  return s.throughputPerSec;
+}
+
+async function main() {
+  console.log(`pool-stress bench: ${clients} clients (redis: over ${redisConnections} connections), ${seconds}s per run, ${rounds} interleaved rounds`);
+  await preparePgbenchDatabase();
+  const samples: Record<string, number[]> = {
+    'pgbench -S (simple)': [],
+    'pgbench -S -M prepared': [],
+    'dbcheck postgres sustained': [],
+    'node-pg ceiling (prepared)': [],
+    'redis-benchmark PING': [],
+    'dbcheck redis PING': [],
+    'redis-benchmark GET': [],
+    'dbcheck redis GET': [],
+  };
+  for (let r = 0; r < rounds; r++) {
+    samples['pgbench -S (simple)'].push(pgbench('simple'));
+    samples['dbcheck postgres sustained'].push(await dbcheckPostgres());
+    samples['pgbench -S -M prepared'].push(pgbench('prepared'));
+    samples['node-pg ceiling (prepared)'].push(await nodePgCeiling());
+    samples['redis-benchmark PING'].push(redisBenchmark('ping'));
+    samples['dbcheck redis PING'].push(await dbcheckRedis(['PING']));
+    samples['redis-benchmark GET'].push(redisBenchmark('get'));
+    samples['dbcheck redis GET'].push(await dbcheckRedis(['GET', 'key:__rand_int__']));
+    console.log(`round ${r + 1}: ${Object.entries(samples).map(([k, v]) => `${k} ${round1(v[r])}`).join(' | ')}`);
+  }
+  const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const ratio = (a: string, b: string) => round2(med[a] / med[b]);
+  console.log('\nmedians (operations per second):');
+  for (const [k, v] of Object.entries(med)) console.log(`  ${k.padEnd(28)} ${round1(v)}`);
+  console.log('\nratios (dbcheck / tool; target >= 0.8):');
+  console.log(`  postgres vs pgbench -S (simple)    ${ratio('dbcheck postgres sustained', 'pgbench -S (simple)')}x`);
+  console.log(`  postgres vs pgbench -S -M prepared ${ratio('dbcheck postgres sustained', 'pgbench -S -M prepared')}x`);
+  console.log(`  node-pg ceiling vs pgbench -S       ${ratio('node-pg ceiling (prepared)', 'pgbench -S (simple)')}x`);
+  console.log(`  redis PING vs redis-benchmark      ${ratio('dbcheck redis PING', 'redis-benchmark PING')}x`);
+  console.log(`  redis GET vs redis-benchmark       ${ratio('dbcheck redis GET', 'redis-benchmark GET')}x`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
