@@ -1,0 +1,171 @@
+/**
+ * The rollback dry-run: inside ONE transaction that is always rolled back (ctx.rollback), snapshot
+ * the schema, run the down scripts of the last K migrations newest first, check that nothing the up
+ * scripts create is left behind, re-run the up scripts oldest first, and diff the schema with the
+ * snapshot. Each script runs under a SAVEPOINT so a failing statement is reported with the server's
+ * error and the run stops cleanly; the runner then rolls everything back.
+ */
+import { CheckError, type CheckContext, type SqlRunner } from '../../src/plugin.js';
+import { createdObjects, isTransactionControl, nonTransactionalReason } from './sql-classify.js';
+import { splitSqlStatements, type SqlStatement } from './sql-split.js';
+import { diffSnapshots, snapshotSchema } from './schema-snapshot.js';
+import type { DiskMigration } from './tools/types.js';
+
+export interface DryRunSettings {
+  /** Newest first. */
+  migrations: DiskMigration[];
+  /** Schemas snapshotted and put on the search_path (first = where unqualified names go). */
+  schemas: string[];
+  shadowDatabase?: string;
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+interface Script {
+  migration: DiskMigration;
+  direction: 'down' | 'up';
+  file: string;
+  statements: SqlStatement[];
+}
+
+/** The server's own error behind a store error (the connector wraps it as `cause`). */
+function serverError(err: unknown): { sqlstate?: string; message: string; detail?: string } {
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown };
+  const inner = (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e : (e?.cause as typeof e)) ?? e;
+  const sqlstate = typeof inner?.code === 'string' && /^[0-9A-Z]{5}$/.test(inner.code) ? inner.code : undefined;
+  const detail = (inner as { detail?: unknown })?.detail;
+  return { ...(sqlstate ? { sqlstate } : {}), message: String(inner?.message ?? err).split('\n')[0], ...(typeof detail === 'string' ? { detail } : {}) };
+}
+
+const quote = (n: string) => `"${n.replace(/"/g, '""')}"`;
+const oneLine = (s: string, max = 300) => {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+};
+
+/**
+ * Checks the scripts can run in a transaction at all. Reports each statement that cannot and
+ * returns false (the dry-run is then refused before any connection is opened).
+ */
+function preflight(ctx: CheckContext, scripts: Script[]): boolean {
+  let ok = true;
+  for (const s of scripts) {
+    for (const st of s.statements) {
+      const reason = nonTransactionalReason(st.code);
+      if (!reason) continue;
+      ok = false;
+      ctx.report({
+        code: 'non-transactional-statement',
+        subject: { store: 'postgres', object: s.file, key: s.migration.label },
+        data: { migration: s.migration.label, direction: s.direction, file: s.file, line: st.line, statement: oneLine(st.text), reason },
+      });
+    }
+  }
+  return ok;
+}
+
+export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Promise<void> {
+  const { migrations, schemas } = settings;
+  const script = (m: DiskMigration, direction: 'down' | 'up'): Script => ({
+    migration: m,
+    direction,
+    file: (direction === 'down' ? m.downFile : m.upFile) ?? m.label,
+    statements: splitSqlStatements((direction === 'down' ? m.downSql : m.upSql) ?? '').filter((s) => !isTransactionControl(s.code)),
+  });
+  const downs = migrations.map((m) => script(m, 'down'));
+  const ups = [...migrations].reverse().map((m) => script(m, 'up'));
+  if (!preflight(ctx, [...downs, ...ups])) {
+    ctx.stats.dryRun = 'refused: a script holds a statement that cannot run in a transaction';
+    return;
+  }
+  if (!ctx.rollback) throw new CheckError('NO_ROLLBACK_RUNNER', 'the engine gave this check no rollback transaction runner', 'the dry-run needs access: rollback-txn');
+
+  const signal = ctx.signal;
+  let statementsRun = 0;
+  ctx.stats.dryRunStatements = 0;
+
+  /** Runs one script under a savepoint; on failure reports it and returns false. */
+  const runScript = async (tx: SqlRunner, s: Script): Promise<boolean> => {
+    await tx.query('SAVEPOINT dbcheck_dry_run', [], { signal });
+    for (const st of s.statements) {
+      try {
+        await tx.query(st.text, [], { signal });
+        ctx.stats.dryRunStatements = ++statementsRun;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        const e = serverError(err);
+        const where = `${s.direction} script of ${s.migration.label} (${s.file}, line ${st.line}): ${oneLine(st.text, 200)}`;
+        if (e.sqlstate === '55P03') {
+          throw new CheckError(
+            'LOCK_TIMEOUT',
+            `rollback dry-run gave up after ${settings.lockTimeoutMs}ms waiting for a lock held by another session, while running the ${where}`,
+            'run the dry-run against a shadow database (dryRun.shadowDatabase) or when that table is not in use; dryRun.lockTimeout sets the wait',
+          );
+        }
+        if (e.sqlstate === '57014') {
+          throw new CheckError('DRY_RUN_TIMEOUT', `rollback dry-run statement exceeded dryRun.statementTimeout (${settings.statementTimeoutMs}ms): the ${where}`);
+        }
+        await tx.query('ROLLBACK TO SAVEPOINT dbcheck_dry_run', [], { signal });
+        ctx.report({
+          code: 'rollback-failed',
+          subject: { store: 'postgres', object: s.file, key: s.migration.label },
+          data: {
+            migration: s.migration.label,
+            direction: s.direction,
+            phase: s.direction === 'down' ? 'rolling back' : 're-applying after the rollback',
+            file: s.file,
+            line: st.line,
+            statement: oneLine(st.text),
+            error: e.message,
+            ...(e.sqlstate ? { sqlstate: e.sqlstate } : {}),
+            ...(e.detail ? { detail: e.detail } : {}),
+          },
+        });
+        return false;
+      }
+    }
+    await tx.query('RELEASE SAVEPOINT dbcheck_dry_run', [], { signal });
+    return true;
+  };
+
+  const started = Date.now();
+  await ctx.rollback.run(
+    async (tx) => {
+      await tx.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.statementTimeoutMs))}`, [], { signal });
+      await tx.query(`SET LOCAL search_path = ${schemas.map(quote).join(', ')}`, [], { signal });
+      const before = await snapshotSchema(tx, schemas, signal);
+      ctx.stats.dryRunSnapshotObjects = before.size;
+
+      for (const s of downs) if (!(await runScript(tx, s))) return;
+
+      // Whatever an up script creates must be gone once its down script ran.
+      const afterDown = await snapshotSchema(tx, schemas, signal);
+      for (const m of migrations) {
+        for (const st of splitSqlStatements(m.upSql ?? '')) {
+          for (const object of createdObjects(st.code, schemas[0])) {
+            if (!afterDown.has(object)) continue;
+            ctx.report({
+              code: 'round-trip-diff',
+              subject: { store: 'postgres', object, key: m.label },
+              data: { object, change: 'left behind by the down script', migration: m.label, definition: afterDown.get(object) },
+            });
+          }
+        }
+      }
+
+      for (const s of ups) if (!(await runScript(tx, s))) return;
+
+      const after = await snapshotSchema(tx, schemas, signal);
+      for (const d of diffSnapshots(before, after)) {
+        ctx.report({
+          code: 'round-trip-diff',
+          subject: { store: 'postgres', object: d.object },
+          data: { object: d.object, change: d.change === 'missing' ? 'missing after down + up' : d.change === 'extra' ? 'extra after down + up' : 'changed by down + up', ...(d.before !== undefined ? { before: d.before } : {}), ...(d.after !== undefined ? { after: d.after } : {}) },
+        });
+      }
+      ctx.stats.dryRunRoundTrips = migrations.length;
+    },
+    { signal, lockTimeoutMs: settings.lockTimeoutMs, ...(settings.shadowDatabase ? { database: settings.shadowDatabase } : {}) },
+  );
+  ctx.stats.dryRunMs = Date.now() - started;
+}

@@ -1,0 +1,58 @@
+/** Reading a migrations folder: a bounded recursive listing and bounded-concurrency reads. */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+const MAX_DEPTH = 4;
+const MAX_FILES = 200_000;
+
+/** Files under `dir` as posix paths relative to it, sorted; hidden entries and node_modules skipped. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string, depth: number) => {
+    const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
+    for (const e of entries) {
+      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (depth < MAX_DEPTH) await walk(child, depth + 1);
+      } else if (e.isFile() && out.length < MAX_FILES) out.push(child);
+    }
+  };
+  await walk('', 0);
+  return out.sort();
+}
+
+/** Reads many small files at once, a few dozen at a time. */
+export async function readFiles(dir: string, rels: readonly string[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  let next = 0;
+  const worker = async () => {
+    while (next < rels.length) {
+      const rel = rels[next++];
+      out.set(rel, await readFile(path.join(dir, rel)));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(32, rels.length) }, worker));
+  return out;
+}
+
+/** Compares numeric strings of any length without Number(): "9" < "10" < "00011". */
+export function compareNumeric(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Plain string order by UTF-16 code unit (what JavaScript's sort and most tools use). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Whether a JS/TS migration defines a rollback: an exported `down` that is not `false`
+ * (node-pg-migrate marks irreversible migrations with `exports.down = false`).
+ */
+export function jsHasDown(source: string): boolean {
+  if (/\bdown\s*=\s*false\b/.test(source)) return false;
+  return /\b(exports|module\.exports)\.down\s*=|export\s+(async\s+)?function\s+down\b|export\s+const\s+down\b|\bdown\s*:\s*(async\s+)?(function|\()|\basync\s+down\s*\(|\bdown\s*\(/.test(source);
+}

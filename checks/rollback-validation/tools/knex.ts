@@ -1,0 +1,37 @@
+/**
+ * Knex: JS/TS migration files (`<timestamp>_<name>.js`); `knex_migrations(id, name, batch,
+ * migration_time)`, `name` being the file name with its extension, in the order applied (id).
+ * Knex migrations are code: dbcheck reads them as history (and looks for a `down`), never runs them.
+ */
+import { compareText, jsHasDown, readFiles } from './files.js';
+import { quoteTrackingTable } from './tracking.js';
+import type { MigrationTool } from './types.js';
+
+const FILE = /^[^/]+\.(js|cjs|mjs|ts)$/;
+const isMigration = (f: string) => FILE.test(f) && !f.endsWith('.d.ts') && !/^knexfile\./.test(f);
+
+export const knex: MigrationTool = {
+  id: 'knex',
+  title: 'Knex',
+  defaultTable: 'knex_migrations',
+  hasDownScripts: true,
+  recordsOrder: true,
+  recognise: (files) => files.filter(isMigration).length,
+  tableLooksLikeMine: (columns) => columns.includes('name') && columns.includes('batch'),
+  async load(dir, files) {
+    const matched = files.filter(isMigration);
+    const contents = await readFiles(dir, matched);
+    return matched
+      .map((f) => ({ id: f, label: f, upFile: f, down: jsHasDown(contents.get(f)!.toString('utf8')) ? ('code' as const) : ('none' as const) }))
+      .sort((a, b) => compareText(a.id, b.id));
+  },
+  async readHistory(db, table, _disk, _settings, signal) {
+    const r = await db.query<{ name: string; migration_time: string | null }>(
+      `SELECT name, migration_time::text AS migration_time FROM ${quoteTrackingTable(table)} ORDER BY id`,
+      [],
+      { signal },
+    );
+    return { applied: r.rows.map((row, rank) => ({ id: row.name, rank, state: 'applied' as const, ...(row.migration_time ? { appliedAt: row.migration_time } : {}) })) };
+  },
+  compareIds: compareText,
+};

@@ -1,0 +1,67 @@
+/**
+ * node-pg-migrate: `<timestamp>_<name>.sql|js|ts` at the top of the folder; `pgmigrations(id, name,
+ * run_on)` with one row per applied migration, `name` being the file name without its extension.
+ * SQL files hold both directions, split by `-- Up Migration` / `-- Down Migration` comments.
+ * JS/TS migrations are read (is there a `down`?) but never executed.
+ */
+import { compareText, jsHasDown, readFiles } from './files.js';
+import { quoteTrackingTable } from './tracking.js';
+import type { DiskMigration, MigrationTool } from './types.js';
+import { splitSqlStatements } from '../sql-split.js';
+
+const FILE = /^(\d+)[_-]?([^/]*)\.(sql|js|cjs|mjs|ts)$/;
+const UP_MARKER = /^\s*--[\s-]*up\s+migration/im;
+const DOWN_MARKER = /^\s*--[\s-]*down\s+migration/im;
+
+/** The up and down parts of a node-pg-migrate SQL file. */
+export function splitUpDown(sql: string): { up: string; down?: string } {
+  const up = UP_MARKER.exec(sql);
+  const down = DOWN_MARKER.exec(sql);
+  const upStart = up ? up.index + up[0].length : 0;
+  if (!down) return { up: sql.slice(upStart) };
+  if (down.index < upStart) return { up: sql.slice(upStart), down: sql.slice(down.index + down[0].length, up!.index) };
+  return { up: sql.slice(upStart, down.index), down: sql.slice(down.index + down[0].length) };
+}
+
+/** Orders like node-pg-migrate: by the numeric prefix, then by name. */
+function compareIds(a: string, b: string): number {
+  const x = /^\d+/.exec(a)?.[0];
+  const y = /^\d+/.exec(b)?.[0];
+  if (x && y && x !== y) {
+    const d = BigInt(x) - BigInt(y);
+    if (d !== 0n) return d < 0n ? -1 : 1;
+  }
+  return compareText(a, b);
+}
+
+export const nodePgMigrate: MigrationTool = {
+  id: 'node-pg-migrate',
+  title: 'node-pg-migrate',
+  defaultTable: 'pgmigrations',
+  hasDownScripts: true,
+  recordsOrder: true,
+  recognise: (files) => files.filter((f) => FILE.test(f) && !f.endsWith('.d.ts')).length,
+  tableLooksLikeMine: (columns) => columns.includes('name') && columns.includes('run_on'),
+  async load(dir, files) {
+    const matched = files.filter((f) => FILE.test(f) && !f.endsWith('.d.ts'));
+    const contents = await readFiles(dir, matched);
+    const out: DiskMigration[] = matched.map((f) => {
+      const id = f.replace(/\.[^.]+$/, '');
+      const text = contents.get(f)!.toString('utf8');
+      if (!f.endsWith('.sql')) return { id, label: f, upFile: f, down: jsHasDown(text) ? 'code' : 'none' };
+      const { up, down } = splitUpDown(text);
+      const hasDown = down !== undefined && splitSqlStatements(down).length > 0;
+      return { id, label: f, upFile: f, upSql: up, ...(hasDown ? { downFile: f, downSql: down, down: 'sql' as const } : { down: 'none' as const }) };
+    });
+    return out.sort((a, b) => compareIds(a.id, b.id));
+  },
+  async readHistory(db, table, _disk, _settings, signal) {
+    const r = await db.query<{ name: string; run_on: string | null }>(
+      `SELECT name, run_on::text AS run_on FROM ${quoteTrackingTable(table)} ORDER BY run_on, id`,
+      [],
+      { signal },
+    );
+    return { applied: r.rows.map((row, rank) => ({ id: row.name, rank, state: 'applied' as const, ...(row.run_on ? { appliedAt: row.run_on } : {}) })) };
+  },
+  compareIds,
+};
