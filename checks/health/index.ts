@@ -37,7 +37,11 @@ export default defineCheck<Options>({
     uses: ['postgres', 'redis', 'milvus'],
     options,
     codes: {
-      'store-unreachable': { severity: 'error', message: (d) => `${d.store} is unreachable: ${d.reason}`, description: 'The store could not be connected to.' },
+      'store-unreachable': {
+        severity: 'error',
+        message: (d) => `${d.store} is unreachable: ${d.reason}`,
+        description: 'The store could not be connected to, or it answers but says it is not healthy.',
+      },
       'slow-store': { severity: 'warn', message: (d) => `${d.store} answers in ${d.latencyMs} ms (median), above ${d.thresholdMs} ms` },
       'connections-near-limit': {
         severity: 'warn',
@@ -45,7 +49,6 @@ export default defineCheck<Options>({
       },
       'memory-near-limit': { severity: 'warn', message: (d) => `Redis memory at ${d.pct}% of maxmemory (${d.used} of ${d.max} bytes)` },
       evictions: { severity: 'warn', message: (d) => `Redis has evicted ${d.evicted} keys since it started (maxmemory-policy ${d.policy})` },
-      'milvus-unhealthy': { severity: 'error', message: (d) => `Milvus reports unhealthy: ${d.reasons}` },
       'collection-not-loaded': { severity: 'warn', message: (d) => `Milvus collection ${d.collection} is ${d.state}: queries on it fail` },
     },
   },
@@ -133,7 +136,10 @@ async function milvus(ctx: CheckContext<Options>): Promise<Row> {
     version = await m.version();
   });
   const health = await m.checkHealth();
-  if (!health.healthy) ctx.report({ code: 'milvus-unhealthy', subject: { store: 'milvus' }, data: { reasons: health.reasons.join('; ') || 'no reason given' } });
+  if (!health.healthy) {
+    const reason = `it answers but reports unhealthy (${health.reasons.join('; ') || 'no reason given'})`;
+    ctx.report({ code: 'store-unreachable', subject: { store: 'milvus' }, data: { store: 'milvus', reason } });
+  }
   const names = ctx.options.collections ?? (await m.listCollections()).slice(0, 100);
   const states: Record<string, string> = {};
   for (const name of names) {

@@ -13,10 +13,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedisServer(opts: { requirepass?: string } = {}) {
+export async function startRedisServer(opts: { requirepass?: string; args?: string[] } = {}) {
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   if (opts.requirepass) args.push('--requirepass', opts.requirepass);
+  if (opts.args) args.push(...opts.args);
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {

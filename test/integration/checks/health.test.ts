@@ -34,3 +34,63 @@ describe('health', () => {
     expect(r.countsByCode['slow-store']).toBe(2);
   });
 });
+
+describe('health capacity findings on a private Redis with a memory limit', () => {
+  it("reports 'memory-near-limit' and 'evictions' with the numbers", async () => {
+    const { startRedisServer } = await import('../../helpers/redis-server.js');
+    const { Redis } = await import('ioredis');
+    const server = await startRedisServer({ args: ['--maxmemory', '2mb', '--maxmemory-policy', 'allkeys-lru'] });
+    try {
+      const admin = new Redis({ port: server.port, host: '127.0.0.1' });
+      const value = 'x'.repeat(1024);
+      for (let i = 0; i < 40; i++) {
+        const p = admin.pipeline();
+        for (let j = 0; j < 100; j++) p.set(`k:${i}:${j}`, value);
+        await p.exec();
+      }
+      admin.disconnect();
+      const r = await runCheck(health, { stores: { redis: { host: '127.0.0.1', port: server.port }, milvus: false } });
+      expect(r.countsByCode['memory-near-limit']).toBe(1);
+      expect(r.countsByCode['evictions']).toBe(1);
+      const ev = r.findings.find((f) => f.code === 'evictions')!;
+      expect(Number(ev.data?.evicted)).toBeGreaterThan(0);
+      expect(ev.message).toContain('allkeys-lru');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('health on Milvus collections', () => {
+  // Milvus Lite keeps a collection loaded until the server restarts (release is a no-op there), so
+  // the real way to get an unloaded collection is a restart of a private server.
+  it("reports 'collection-not-loaded' for a collection released by a server restart", async () => {
+    const { startMilvusLite } = await import('../../helpers/milvus-server.js');
+    const { MilvusClient, DataType } = await import('@zilliz/milvus2-sdk-node');
+    let server = await startMilvusLite();
+    try {
+      const admin = new MilvusClient({ address: server.address, telemetry: { enabled: false } } as never);
+      await admin.connectPromise;
+      await admin.createCollection({
+        collection_name: 'released',
+        fields: [
+          { name: 'id', data_type: DataType.Int64, is_primary_key: true },
+          { name: 'v', data_type: DataType.FloatVector, dim: 4 },
+        ],
+      });
+      await admin.insert({ collection_name: 'released', data: [{ id: 1, v: [0, 0, 0, 1] }] });
+      await admin.createIndex({ collection_name: 'released', field_name: 'v', index_type: 'FLAT', metric_type: 'L2' });
+      await admin.loadCollection({ collection_name: 'released' });
+      await admin.flush({ collection_names: ['released'] });
+      await admin.closeConnection();
+      await server.stop();
+      server = await startMilvusLite({ dataDir: server.dataDir, port: server.port });
+
+      const r = await runCheck(health, { stores: { postgres: false, redis: false, milvus: { address: server.address } } });
+      expect(r.countsByCode['collection-not-loaded']).toBe(1);
+      expect(r.findings[0].subject).toEqual({ store: 'milvus', object: 'released' });
+    } finally {
+      await server.stop();
+    }
+  });
+});

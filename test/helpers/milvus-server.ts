@@ -1,0 +1,43 @@
+/**
+ * Starts a private Milvus Lite server (the project's venv, .venv/milvus) on a free loopback port
+ * with its own data dir, for tests that need to stop or restart a Milvus server.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort } from './redis-server.js';
+
+const BIN = process.env.DBCHECK_MILVUS_LITE_BIN ?? path.resolve('.venv/milvus/bin/milvus-lite');
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`milvus-lite did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+export async function startMilvusLite(opts: { dataDir?: string; port?: number } = {}) {
+  if (!existsSync(BIN)) throw new Error(`${BIN} not found: run \`npm run services:up\` first`);
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'dbcheck-milvus-'));
+  const port = opts.port ?? (await freePort());
+  const child: ChildProcess = spawn(BIN, ['server', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port)], { stdio: 'ignore' });
+  await waitForPort(port, 30_000);
+  return {
+    port,
+    dataDir,
+    address: `127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
