@@ -50,6 +50,25 @@ export function displayMilvusAddress(address: string): string {
   return address.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i, '$1').replace(/[?#].*$/, '');
 }
 
+/**
+ * Splits `scheme://user:password@host:port` into an address without credentials and the
+ * credentials: the SDK does not parse them (it would try to resolve "user:password@host" as a
+ * host name and echo it in its error).
+ */
+export function splitMilvusAddress(address: string): { address: string; username?: string; password?: string } {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)?([^@/]*)@(.*)$/i.exec(address);
+  if (!m) return { address };
+  const [user, ...pass] = m[2]!.split(':');
+  const decode = (v: string) => {
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      return v;
+    }
+  };
+  return { address: `${m[1] ?? ''}${m[3]}`, username: decode(user!) || undefined, password: pass.length ? decode(pass.join(':')) : undefined };
+}
+
 interface ResStatusLike {
   code?: number | string;
   error_code?: number | string;
@@ -117,9 +136,11 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
   if (!cfg || typeof cfg.address !== 'string' || cfg.address.trim() === '') {
     throw new DbcheckError('CONFIG', 'Milvus: `address` is required (host:port, e.g. 127.0.0.1:19530)');
   }
+  const fromUrl = splitMilvusAddress(cfg.address.trim());
   registerSecret(cfg.token);
   registerSecret(cfg.password);
-  const address = displayMilvusAddress(cfg.address);
+  registerSecret(fromUrl.password);
+  const address = displayMilvusAddress(fromUrl.address);
   const callTimeoutMs = cfg.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const connectTimeoutMs = cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
 
@@ -134,10 +155,10 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
   let client: MilvusClient;
   try {
     client = new sdk.MilvusClient({
-      address: cfg.address,
+      address: fromUrl.address,
       token: cfg.token,
-      username: cfg.username,
-      password: cfg.password,
+      username: cfg.username ?? fromUrl.username,
+      password: cfg.password ?? fromUrl.password,
       database: cfg.database,
       ssl: cfg.ssl,
       timeout: connectTimeoutMs, // used by the Connect RPC; raised to callTimeoutMs below

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import {
   checkFieldName, compareKeys, compareUtf8, escapeVarchar, inExpr, isInt64Text, milvusLiteral, rangeExpr,
 } from '../../src/stores/milvus-expr.js';
-import { displayMilvusAddress } from '../../src/stores/milvus.js';
+import { displayMilvusAddress, splitMilvusAddress } from '../../src/stores/milvus.js';
 
 describe('milvusLiteral', () => {
   it('formats int64 keys as canonical digits, beyond 2^53 without loss', () => {
@@ -95,5 +95,11 @@ describe('displayMilvusAddress', () => {
     expect(displayMilvusAddress('127.0.0.1:19530')).toBe('127.0.0.1:19530');
     expect(displayMilvusAddress('https://root:Milvus@db.example:19530')).toBe('https://db.example:19530');
     expect(displayMilvusAddress('https://db.example:19530?token=abc')).toBe('https://db.example:19530');
+  });
+
+  it('takes credentials out of the address the SDK gets', () => {
+    expect(splitMilvusAddress('127.0.0.1:19530')).toEqual({ address: '127.0.0.1:19530' });
+    expect(splitMilvusAddress('https://root:p%40ss:word@db:19530')).toEqual({ address: 'https://db:19530', username: 'root', password: 'p@ss:word' });
+    expect(splitMilvusAddress('user@db:19530')).toEqual({ address: 'db:19530', username: 'user', password: undefined });
   });
 });
