@@ -12,7 +12,7 @@
  * Servers: the local ones by default; override with DEMO_PG_HOST, DEMO_PG_PORT, DEMO_PG_USER,
  * DEMO_PG_DATABASE, DEMO_REDIS_HOST, DEMO_REDIS_PORT, DEMO_MILVUS (host:port).
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -50,6 +50,32 @@ function chunked<T>(items: T[], size: number): T[][] {
 }
 
 // ---------------------------------------------------------------- Postgres
+const MIGRATIONS_DIR = join(ROOT, 'demo', 'migrations');
+/** The migration on disk that was never deployed (a planted "pending" migration). */
+const UNDEPLOYED_MIGRATION = '0005';
+
+interface DemoMigration {
+  version: string;
+  upFile: string;
+  hasDown: boolean;
+}
+
+/** demo/migrations as `<version>_<name>.up.sql` / `.down.sql` pairs, split into applied and pending. */
+function demoMigrations(): { applied: DemoMigration[]; pending: DemoMigration[]; all: DemoMigration[] } {
+  const files = readdirSync(MIGRATIONS_DIR).sort();
+  const all = files
+    .filter((f) => f.endsWith('.up.sql'))
+    .map((upFile) => {
+      const version = upFile.slice(0, upFile.indexOf('_'));
+      return { version, upFile, hasDown: files.includes(upFile.replace(/\.up\.sql$/, '.down.sql')) };
+    });
+  return {
+    all,
+    applied: all.filter((m) => m.version !== UNDEPLOYED_MIGRATION),
+    pending: all.filter((m) => m.version === UNDEPLOYED_MIGRATION),
+  };
+}
+
 async function seedPostgres(data: DemoData): Promise<void> {
   const client = new pg.Client({ ...PG, connectionTimeoutMillis: 5000, application_name: 'dbcheck-demo-seed' });
   await client.connect();
@@ -57,28 +83,20 @@ async function seedPostgres(data: DemoData): Promise<void> {
     await client.query('BEGIN');
     await client.query(`DROP SCHEMA IF EXISTS ${DEMO_SCHEMA} CASCADE`);
     await client.query(`CREATE SCHEMA ${DEMO_SCHEMA}`);
+    // The tables come from the demo's own migrations (demo/migrations, plain SQL up/down files),
+    // applied like a deploy would, and recorded in a plain tracking table.
+    await client.query(`SET LOCAL search_path TO ${DEMO_SCHEMA}`);
     await client.query(`
-      CREATE TABLE ${DEMO_SCHEMA}.documents (
-        id          bigint PRIMARY KEY,
-        title       text NOT NULL,
-        status      text NOT NULL CHECK (status IN ('published', 'draft', 'archived')),
-        version     integer NOT NULL,
-        created_at  timestamptz NOT NULL,
-        updated_at  timestamptz NOT NULL
+      CREATE TABLE schema_migrations (
+        version     text PRIMARY KEY,
+        applied_at  timestamptz NOT NULL
       )`);
-    // No foreign key to documents, on purpose: the app deletes documents without their chunks.
-    await client.query(`
-      CREATE TABLE ${DEMO_SCHEMA}.chunks (
-        id            bigint PRIMARY KEY,
-        document_id   bigint NOT NULL,
-        ordinal       integer NOT NULL,
-        content       text NOT NULL,
-        content_hash  text NOT NULL,
-        embedded      boolean NOT NULL DEFAULT false,
-        updated_at    timestamptz NOT NULL
-      )`);
-    await client.query(`CREATE INDEX chunks_document_id_idx ON ${DEMO_SCHEMA}.chunks (document_id)`);
-
+    const migrations = demoMigrations();
+    for (const [i, migration] of migrations.applied.entries()) {
+      await client.query(readFileSync(join(MIGRATIONS_DIR, migration.upFile), 'utf8'));
+      const appliedAt = new Date(Date.now() - (migrations.applied.length - i) * 7 * 86_400_000);
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, appliedAt]);
+    }
     for (const batch of chunked(data.documents, BATCH)) {
       await client.query(
         `INSERT INTO ${DEMO_SCHEMA}.documents (id, title, status, version, created_at, updated_at)
@@ -229,6 +247,8 @@ async function seedRedis(data: DemoData): Promise<void> {
 // ---------------------------------------------------------------- demo/PLANTED.md
 function plantedMarkdown(data: DemoData): string {
   const p = data.planted;
+  const m = demoMigrations();
+  const label = (x: DemoMigration) => x.upFile.replace(/\.up\.sql$/, '');
   const ids = (list: Array<number | string>) => list.map((x) => `\`${x}\``).join(', ');
   const c = data.counts;
   return `# What the demo seeder planted
@@ -249,19 +269,32 @@ Current embedding model: \`${CURRENT_MODEL}\`. A chunk with \`embedded = false\`
 has no vector by design.
 
 ## Planted faults
-| kind | count | ids |
+"Found by" is the check and finding code of demo/dbcheck.yml that reports the fault.
+
+| kind | count | ids | found by |
+|---|---|---|---|
+| chunk marked embedded, no vector in Milvus | ${p.chunksWithoutVector.length} | chunks ${ids(p.chunksWithoutVector)} | reference-integrity \`missing-vector\` |
+| vector without a chunk (chunk row deleted, vector kept) | ${p.vectorsWithoutChunk.length} | vectors ${ids(p.vectorsWithoutChunk)} | reference-integrity \`orphan-vector\` |
+| orphan chunks: their document was deleted (no FK); their vectors remain | ${p.orphanChunks.length} | documents ${ids(p.deletedDocuments)}; chunks ${ids(p.orphanChunks)} | reference-integrity \`orphan-vector\` (its \`where\` keeps only chunks whose document exists) |
+| stale vector: chunk text edited after embedding (\`content_hash\` differs, \`embedded_at\` < \`updated_at\`) | ${p.staleContentVectors.length} | chunks ${ids(p.staleContentVectors)} | reference-integrity \`stale-vector\` |
+| stale vector: embedded with the old model \`${OLD_MODEL}\` | ${p.staleModelVectors.length} | chunks ${ids(p.staleModelVectors)} | reference-integrity \`model-mismatch\` (one finding for all) |
+| duplicate embedding (a copy of another chunk's vector) | ${p.duplicateEmbeddings.length} | ${p.duplicateEmbeddings.map((d) => `\`${d.copy}\` copies \`${d.original}\``).join(', ')} | none yet: reference-integrity \`duplicate-vector\` finds duplicated keys, not duplicated values |
+| cached document stale: older \`version\` and \`updated_at\` than the row, which changed 2 days ago | ${p.cacheStale.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheStale)} | cache-drift \`stale-entry\` |
+| cached document differs: same \`version\` and \`updated_at\`, different \`title\` | ${p.cacheDiffers.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheDiffers)} | cache-drift \`mismatch\` |
+| cached document without a TTL | ${p.cacheNoTtl.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheNoTtl)} | cache-drift \`missing-ttl\` |
+| cached document whose row is gone | ${p.cacheRowGone.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheRowGone)} | cache-drift \`orphan-key\` |
+| keys in the forbidden old namespace \`${FORBIDDEN_PREFIX}*\` (no TTL) | ${p.forbiddenKeys.length} | ${ids(p.forbiddenKeys)} | cache-drift \`forbidden-key\` (one finding for all) |
+
+## Migrations
+\`demo/migrations\` holds plain SQL \`<version>_<name>.up.sql\` / \`.down.sql\` files; the seeder applies
+them like a deploy would and records each in \`${DEMO_SCHEMA}.schema_migrations\` (\`version\`, \`applied_at\`).
+
+| kind | migrations | found by |
 |---|---|---|
-| chunk marked embedded, no vector in Milvus | ${p.chunksWithoutVector.length} | chunks ${ids(p.chunksWithoutVector)} |
-| vector without a chunk (chunk row deleted, vector kept) | ${p.vectorsWithoutChunk.length} | vectors ${ids(p.vectorsWithoutChunk)} |
-| duplicate embedding (a copy of another chunk's vector) | ${p.duplicateEmbeddings.length} | ${p.duplicateEmbeddings.map((d) => `\`${d.copy}\` copies \`${d.original}\``).join(', ')} |
-| stale vector: chunk text edited after embedding (\`content_hash\` differs, \`embedded_at\` < \`updated_at\`) | ${p.staleContentVectors.length} | chunks ${ids(p.staleContentVectors)} |
-| stale vector: embedded with the old model \`${OLD_MODEL}\` | ${p.staleModelVectors.length} | chunks ${ids(p.staleModelVectors)} |
-| orphan chunks: their document was deleted (no FK); their vectors remain | ${p.orphanChunks.length} | documents ${ids(p.deletedDocuments)}; chunks ${ids(p.orphanChunks)} |
-| cached document stale: older \`version\` and \`updated_at\` than the row, which changed 2 days ago | ${p.cacheStale.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheStale)} |
-| cached document differs: same \`version\`, different \`title\` | ${p.cacheDiffers.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheDiffers)} |
-| cached document without a TTL | ${p.cacheNoTtl.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheNoTtl)} |
-| cached document whose row is gone | ${p.cacheRowGone.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheRowGone)} |
-| keys in the forbidden old namespace \`${FORBIDDEN_PREFIX}*\` (no TTL) | ${p.forbiddenKeys.length} | ${ids(p.forbiddenKeys)} |
+| applied | ${ids(m.applied.map(label))} | |
+| applied without a down script (cannot be rolled back) | ${ids(m.applied.filter((x) => !x.hasDown).map(label))} | rollback-validation \`no-down-script\` |
+| on disk but never applied | ${ids(m.pending.map(label))} | rollback-validation \`pending\` |
+| down scripts that destroy data (drop a table or a column) | ${ids(m.applied.filter((x) => x.hasDown).map(label))} | rollback-validation \`destructive-rollback\` |
 
 Not faults (a correct audit stays quiet about them): ${p.pendingChunks.length} chunks with
 \`embedded = false\` and no vector yet (${ids(p.pendingChunks)}).

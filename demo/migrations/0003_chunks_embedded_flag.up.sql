@@ -1,0 +1,1 @@
+ALTER TABLE chunks ADD COLUMN embedded boolean NOT NULL DEFAULT false;
