@@ -296,3 +296,68 @@ describe('reference-integrity: Postgres dies mid-scan', () => {
     }
   }, 120_000);
 });
+
+describe('reference-integrity: Milvus dies mid-scan', () => {
+  let pg: PgFixture;
+  let milvus: MilvusFixture;
+
+  beforeAll(async () => {
+    pg = await createPgSchema('ri_mcut');
+    milvus = await createMilvusCollectionName('ri_mcut');
+    await pg.client.query(`CREATE TABLE "${pg.schema}".t (id bigint PRIMARY KEY)`);
+    await pg.client.query(`INSERT INTO "${pg.schema}".t SELECT g FROM generate_series(1, 20000) g`);
+    await createCollection(
+      milvus,
+      [{ name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false }],
+      Array.from({ length: 20000 }, (_, i) => ({ id: String(i + 1) })),
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await pg?.cleanup();
+    await milvus?.cleanup();
+  });
+
+  it('ends as error with a clear message and keeps how far it got', async () => {
+    // A TCP proxy to Milvus that, once the first page (~12 kB of keys) went through, cuts every
+    // connection and refuses new ones.
+    const [host, mport] = String((testStoresConfig() as any).milvus.address).split(':');
+    const sockets = new Set<net.Socket>();
+    let fromServer = 0;
+    let cut = false;
+    const proxy = net.createServer((client) => {
+      if (cut) return void client.destroy();
+      const server = net.connect(Number(mport), host);
+      sockets.add(client).add(server);
+      client.pipe(server);
+      server.on('data', (chunk) => {
+        fromServer += chunk.length;
+        if (fromServer > 20_000 && !cut) {
+          cut = true;
+          proxy.close();
+          for (const s of sockets) s.destroy();
+        }
+      });
+      server.pipe(client);
+      client.on('error', () => {});
+      server.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as net.AddressInfo).port;
+    try {
+      const result = await runCheck(check, {
+        stores: { milvus: { address: `127.0.0.1:${port}`, callTimeout: '5s' } },
+        options: { milvusPageSize: 4096, mappings: [{ name: 't', postgres: { schema: pg.schema, table: 't', key: 'id' }, milvus: { collection: milvus.collection } }] },
+      });
+      expect(cut).toBe(true);
+      expect(result.status).toBe('error');
+      expect(result.stats.rowsCompared as number).toBeGreaterThan(0);
+      expect(result.stats.rowsCompared as number).toBeLessThan(20000);
+      expect(result.countsByCode['missing-vector']).toBeUndefined();
+      expect(result.error?.message).toMatch(/milvus/i);
+    } finally {
+      for (const s of sockets) s.destroy();
+      proxy.close();
+    }
+  }, 180_000);
+});

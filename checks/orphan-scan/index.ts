@@ -1,0 +1,53 @@
+/**
+ * orphan-scan: children whose parent row is gone, for relations no store enforces:
+ * - Milvus entities whose parent-key field names no live Postgres row (streamed merge, milvus.ts);
+ * - Redis keys whose pattern placeholder names no live Postgres row (batched lookups, redis.ts);
+ * - Postgres child rows without their parent where no validated foreign key exists (anti-join,
+ *   postgres.ts), and, on request, `*_id` columns that no foreign key covers.
+ */
+import { defineCheck } from '../../src/plugin.js';
+import { scanMilvusRelation } from './milvus.js';
+import { optionsSchema, type Options } from './options.js';
+import { scanPostgresRelation, suggestRelations } from './postgres.js';
+import { scanRedisRelation } from './redis.js';
+
+export default defineCheck<Options>({
+  meta: {
+    id: 'orphan-scan',
+    title: 'Orphaned children (Milvus entities, Redis keys, Postgres rows)',
+    description: 'Finds vectors, cache keys and rows whose parent row in Postgres no longer exists.',
+    requires: ['postgres'],
+    uses: ['milvus', 'redis'],
+    options: optionsSchema,
+    codes: {
+      'orphan-milvus-entity': {
+        severity: 'error',
+        message: (d) => `${d.entities} entities in ${d.collection} have ${d.field} = ${d.parentKey}, which is not in ${d.parent}`,
+        description: 'Milvus entities whose parent-key field names no (live) Postgres row.',
+      },
+      'orphan-redis-key': {
+        severity: 'warn',
+        message: (d) => (d.reason === 'invalid-key' ? `Redis key ${d.key} cannot name a row of ${d.parent}` : `Redis key ${d.key} names ${d.parent} row ${JSON.stringify(d.parentKey)}, which is gone`),
+        description: 'A Redis key (by pattern) whose parent row is gone, or whose placeholder cannot be a parent key.',
+      },
+      'orphan-row': {
+        severity: 'error',
+        message: (d) => `${d.rows} rows of ${d.child} have ${d.column} = ${d.value}, which is not in ${d.parent}`,
+        description: 'Postgres child rows whose parent row is gone (no validated foreign key enforces the relation).',
+      },
+      'unconstrained-relation': {
+        severity: 'info',
+        message: (d) => `${d.schema}.${d.table}.${d.column} looks like a reference${d.candidateParent ? ` to ${d.candidateParent}` : ''} but no validated foreign key covers it`,
+        description: 'suggestRelations: a *_id column with no (or a NOT VALID) foreign key; declare it under postgres to scan it.',
+      },
+    },
+  },
+  async run(ctx) {
+    for (const relation of ctx.options.postgres) await scanPostgresRelation(ctx, relation);
+    for (const relation of ctx.options.milvus) await scanMilvusRelation(ctx, relation);
+    for (const relation of ctx.options.redis) await scanRedisRelation(ctx, relation);
+    if (ctx.options.suggestRelations) await suggestRelations(ctx);
+    const partial = ctx.options.redis.some((r) => r.maxKeys !== undefined);
+    return partial ? { partial } : undefined;
+  },
+});

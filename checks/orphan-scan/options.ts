@@ -1,0 +1,83 @@
+/** Options of orphan-scan: declared child -> parent relations in Milvus, Redis and Postgres. */
+import { z } from '../../src/plugin.js';
+
+const name = z.string().min(1);
+const milvusField = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Milvus field name (letters, digits, _)');
+
+/** The parent rows: a table, its key column, and optionally which rows count as alive. */
+const parent = z
+  .object({
+    table: name,
+    schema: name.optional(),
+    column: name,
+    /** SQL condition for a live parent (e.g. `deleted_at IS NULL`); trusted config, taken verbatim. */
+    where: z.string().min(1).optional(),
+  })
+  .strict();
+
+const milvusRelation = z
+  .object({
+    name: name.optional(),
+    collection: name,
+    /** Int64 or VarChar scalar field holding the parent key, e.g. document_id. */
+    field: milvusField,
+    filter: z.string().min(1).optional(),
+    partitions: z.array(name).min(1).optional(),
+    parent,
+  })
+  .strict();
+
+const redisRelation = z
+  .object({
+    name: name.optional(),
+    /** Key pattern with placeholders, e.g. `doc:{id}` or `tenant:{tenant}:doc:{id}`. */
+    pattern: name,
+    /** SCAN TYPE filter (string, hash, ...). */
+    type: z.string().min(1).optional(),
+    parent: z
+      .object({
+        table: name,
+        schema: name.optional(),
+        /** Column matched by the pattern's last placeholder. */
+        column: name.optional(),
+        /** Placeholder -> column, for composite parent keys (e.g. { tenant: tenant_id, id: id }). */
+        columns: z.record(z.string(), name).optional(),
+        where: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((p) => (p.column === undefined) !== (p.columns === undefined), 'give exactly one of column or columns'),
+    /** Stop after this many matching keys (SCAN visits keys in no particular order: a rough sample). */
+    maxKeys: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const postgresRelation = z
+  .object({
+    name: name.optional(),
+    child: z.object({ table: name, schema: name.optional(), column: name, where: z.string().min(1).optional() }).strict(),
+    parent,
+  })
+  .strict();
+
+export const optionsSchema = z
+  .object({
+    milvus: z.array(milvusRelation).default([]),
+    redis: z.array(redisRelation).default([]),
+    postgres: z.array(postgresRelation).default([]),
+    /** List `*_id` columns that no validated foreign key covers (info findings). */
+    suggestRelations: z.boolean().default(false),
+    /** Schemas searched by suggestRelations. */
+    suggestSchemas: z.array(name).min(1).default(['public']),
+    /** Rows per Milvus page (at most 16384). */
+    milvusPageSize: z.number().int().min(1).max(16_384).default(16_384),
+    /** statement_timeout of each streaming Postgres read. */
+    scanStatementTimeout: z.number().int().positive().default(3_600_000),
+  })
+  .strict()
+  .refine((o) => o.milvus.length + o.redis.length + o.postgres.length > 0 || o.suggestRelations, {
+    message: 'configure at least one relation (milvus, redis or postgres) or suggestRelations: true',
+  });
+export type Options = z.infer<typeof optionsSchema>;
+export type MilvusRelation = Options['milvus'][number];
+export type RedisRelation = Options['redis'][number];
+export type PostgresRelation = Options['postgres'][number];

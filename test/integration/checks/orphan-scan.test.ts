@@ -1,0 +1,132 @@
+/**
+ * orphan-scan against real Postgres, Milvus Lite and Redis: Milvus entities, Redis keys and Postgres
+ * rows whose parent is gone; soft-deleted parents through `where`; composite Redis keys; int64 parent
+ * keys above 2^53; the *_id suggestions; a Redis server that is down.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataType } from '@zilliz/milvus2-sdk-node';
+import check from '../../../checks/orphan-scan/index.js';
+import { runCheck } from '../../helpers/check-tester.js';
+import { createMilvusCollectionName, createPgSchema, createRedisPrefix, type PgFixture, type RedisFixture } from '../../helpers/stores.js';
+
+type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
+const BIG = '9007199254740993'; // 2^53 + 1
+
+describe('orphan-scan', () => {
+  let pg: PgFixture;
+  let milvus: MilvusFixture;
+  let redis: RedisFixture;
+  let docs: Record<string, unknown>;
+
+  beforeAll(async () => {
+    pg = await createPgSchema('orphan');
+    milvus = await createMilvusCollectionName('orphan');
+    redis = await createRedisPrefix('orphan');
+    const s = `"${pg.schema}"`;
+    await pg.client.query(`
+      CREATE TABLE ${s}.documents (id bigint PRIMARY KEY, tenant_id text NOT NULL, deleted_at timestamptz);
+      INSERT INTO ${s}.documents VALUES (1, 'acme', NULL), (2, 'acme', NULL), (3, 'acme', now()), (${BIG}, 'globex', NULL);
+      -- chunks.document_id: no foreign key at all
+      CREATE TABLE ${s}.chunks (id bigint PRIMARY KEY, document_id bigint);
+      INSERT INTO ${s}.chunks VALUES (10, 1), (11, 2), (12, 99), (13, 99), (14, NULL), (15, 3);
+      -- notes.document_id: a foreign key added NOT VALID, so old orphans survive
+      CREATE TABLE ${s}.notes (id bigint PRIMARY KEY, document_id bigint);
+      INSERT INTO ${s}.notes VALUES (20, 1), (21, 77);
+      ALTER TABLE ${s}.notes ADD CONSTRAINT notes_doc_fk FOREIGN KEY (document_id) REFERENCES ${s}.documents (id) NOT VALID;
+      -- tags.document_id: a validated foreign key
+      CREATE TABLE ${s}.tags (id bigint PRIMARY KEY, document_id bigint REFERENCES ${s}.documents (id));
+    `);
+    const c = milvus.collection;
+    const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
+    ok(await milvus.client.createCollection({
+      collection_name: c,
+      fields: [
+        { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: true },
+        { name: 'document_id', data_type: DataType.Int64 },
+        { name: 'vec', data_type: DataType.FloatVector, dim: 4 },
+      ],
+    } as any));
+    ok(await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any));
+    ok(await milvus.client.loadCollectionSync({ collection_name: c }));
+    const docIds = ['1', '1', '2', BIG, '3', '3', '42', '9007199254740992'];
+    ok(await milvus.client.insert({ collection_name: c, data: docIds.map((d) => ({ document_id: d, vec: [0, 0, 0, 1] })) } as any));
+
+    const p = redis.prefix;
+    await redis.redis.mset(`${p}doc:1`, 'x', `${p}doc:2`, 'x', `${p}doc:3`, 'x', `${p}doc:404`, 'x', `${p}doc:abc`, 'x', `${p}doc:${BIG}`, 'x', `${p}doc:1:meta`, 'x');
+    await redis.redis.mset(`${p}tenant:acme:doc:1`, 'x', `${p}tenant:globex:doc:1`, 'x', `${p}tenant:globex:doc:${BIG}`, 'x');
+    docs = { schema: pg.schema, table: 'documents', column: 'id', where: 'deleted_at IS NULL' };
+  }, 120_000);
+
+  afterAll(async () => {
+    await pg?.cleanup();
+    await milvus?.cleanup();
+    await redis?.cleanup();
+  });
+
+  const keys = (result: Awaited<ReturnType<typeof runCheck>>, code: string) =>
+    result.findings.filter((f) => f.code === code).map((f) => f.subject?.key).sort();
+
+  it('finds Milvus entities whose parent is gone or soft-deleted, int64 above 2^53 exact', async () => {
+    const result = await runCheck(check, { options: { milvus: [{ name: 'vectors', collection: milvus.collection, field: 'document_id', parent: docs }] } });
+    expect(result.status).toBe('fail');
+    expect(keys(result, 'orphan-milvus-entity')).toEqual(['3', '42', '9007199254740992']);
+    const three = result.findings.find((f) => f.subject?.key === '3')!;
+    expect(three.data).toMatchObject({ entities: 2, field: 'document_id' });
+    expect((result.stats.relations as any).vectors).toMatchObject({ entities: 8, orphanParentKeys: 3, orphanEntities: 4 });
+  }, 60_000);
+
+  it('finds Redis keys whose parent is gone, ignoring sibling key families', async () => {
+    const result = await runCheck(check, { options: { redis: [{ name: 'docs', pattern: `${redis.prefix}doc:{id}`, parent: docs }] } });
+    const p = redis.prefix;
+    expect(keys(result, 'orphan-redis-key')).toEqual([`${p}doc:3`, `${p}doc:404`, `${p}doc:abc`]);
+    const abc = result.findings.find((f) => f.subject?.key === `${p}doc:abc`)!;
+    expect(abc.data?.reason).toBe('invalid-key');
+    expect((result.stats.relations as any).docs).toMatchObject({ keysScanned: 7, keysIgnored: 1, orphanKeys: 3, rowsCompared: 6 });
+  }, 60_000);
+
+  it('matches composite Redis keys against composite parent keys', async () => {
+    const result = await runCheck(check, {
+      options: { redis: [{ pattern: `${redis.prefix}tenant:{tenant}:doc:{id}`, parent: { schema: pg.schema, table: 'documents', columns: { tenant: 'tenant_id', id: 'id' } } }] },
+    });
+    expect(keys(result, 'orphan-redis-key')).toEqual([`${redis.prefix}tenant:globex:doc:1`]);
+  }, 60_000);
+
+  it('finds Postgres child rows without parent where no validated foreign key enforces it', async () => {
+    const rel = (table: string) => ({ child: { schema: pg.schema, table, column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } });
+    const result = await runCheck(check, { options: { postgres: [rel('chunks'), rel('notes'), rel('tags')] } });
+    const orphans = result.findings.filter((f) => f.code === 'orphan-row').map((f) => [f.data?.child, f.data?.value, f.data?.rows, f.data?.foreignKey]);
+    expect(orphans.sort()).toEqual([
+      [`${pg.schema}.chunks`, '99', 2, 'none'],
+      [`${pg.schema}.notes`, '77', 1, 'not-valid'],
+    ]);
+    const tags = (result.stats.relations as any)[`${pg.schema}.tags.document_id -> ${pg.schema}.documents.id`];
+    expect(tags.skipped).toMatch(/validated foreign key/);
+    // With a live-parent condition, the row pointing at the soft-deleted document is an orphan too.
+    const live = await runCheck(check, { options: { postgres: [{ ...rel('chunks'), parent: docs }] } });
+    expect(keys(live, 'orphan-row')).toEqual(['3', '99']);
+  }, 60_000);
+
+  it('suggests *_id columns that no validated foreign key covers', async () => {
+    const result = await runCheck(check, {
+      options: {
+        suggestRelations: true,
+        suggestSchemas: [pg.schema],
+        postgres: [{ child: { schema: pg.schema, table: 'chunks', column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } }],
+      },
+    });
+    const suggestions = result.findings.filter((f) => f.code === 'unconstrained-relation');
+    // chunks is declared, tags has a validated FK: only notes (NOT VALID) and documents.tenant_id remain.
+    expect(suggestions.map((f) => `${f.data?.table}.${f.data?.column}:${f.data?.foreignKey}`).sort()).toEqual(['documents.tenant_id:none', 'notes.document_id:not-valid']);
+    expect(suggestions.find((f) => f.data?.table === 'notes')!.data?.candidateParent).toBe(`${pg.schema}.documents`);
+    expect(result.counts.info).toBe(2);
+  }, 60_000);
+
+  it('needs configuration, and a relation on a store that is down ends as error', async () => {
+    await expect(runCheck(check, { options: {} })).rejects.toMatchObject({ code: 'CONFIG' });
+    const result = await runCheck(check, {
+      stores: { redis: { host: '127.0.0.1', port: 1 } },
+      options: { redis: [{ pattern: `${redis.prefix}doc:{id}`, parent: docs }] },
+    });
+    expect(result.status).toBe('error');
+  }, 60_000);
+});
