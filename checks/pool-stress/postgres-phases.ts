@@ -162,6 +162,11 @@ async function exhaustionPhase(ctx: CheckContext, pool: PostgresLoadPool, o: Pos
     return { phase: 'exhaustion', verdict: '1 errors', note: `could only open ${result.held} of ${o.poolSize}: ${message}` };
   }
   result.held = held.length;
+  if (ctx.signal.aborted) {
+    // Cancelled while filling the pool: an extra acquire now would prove nothing.
+    for (const h of held.splice(0)) h.release();
+    return { phase: 'exhaustion', verdict: 'cancelled', note: `cancelled after holding ${result.held}` };
+  }
 
   try {
     // One more acquire must fail by itself, within the acquire timeout plus a margin.
@@ -201,7 +206,7 @@ async function exhaustionPhase(ctx: CheckContext, pool: PostgresLoadPool, o: Pos
   // Service must come back: the app's query succeeds within recoveryWithin.
   const recovery = await recover(pool, o.query, params, o.exhaustion.recoveryWithin, ctx.signal);
   result.recoveryMs = recovery.ms;
-  if (!recovery.ok || recovery.ms > o.exhaustion.recoveryWithin) {
+  if (!ctx.signal.aborted && (!recovery.ok || recovery.ms > o.exhaustion.recoveryWithin)) {
     ctx.report({
       code: 'recovery-failed',
       subject: { store: 'postgres', object: 'exhaustion' },
@@ -277,7 +282,7 @@ async function slowPhase(ctx: CheckContext, slowPool: PostgresLoadPool, o: Postg
     });
     problems.push(`${otherErrors} errors`);
   }
-  if (!recovery.ok || recovery.ms > recoveryWithin) {
+  if (!ctx.signal.aborted && (!recovery.ok || recovery.ms > recoveryWithin)) {
     ctx.report({
       code: 'recovery-failed',
       subject: { store: 'postgres', object: 'slow' },
