@@ -82,29 +82,23 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
 
   const signal = ctx.signal;
   let statementsRun = 0;
+  /** What the dry-run is doing right now, for timeout messages. */
+  let step = 'opening the transaction';
   ctx.stats.dryRunStatements = 0;
 
   /** Runs one script under a savepoint; on failure reports it and returns false. */
   const runScript = async (tx: SqlRunner, s: Script): Promise<boolean> => {
     await tx.query('SAVEPOINT dbcheck_dry_run', [], { signal });
     for (const st of s.statements) {
+      step = `the ${s.direction} script of ${s.migration.label} (${s.file}, line ${st.line}): ${oneLine(st.text, 200)}`;
       try {
         await tx.query(st.text, [], { signal });
         ctx.stats.dryRunStatements = ++statementsRun;
       } catch (err) {
         if (signal.aborted) throw err;
         const e = serverError(err);
-        const where = `${s.direction} script of ${s.migration.label} (${s.file}, line ${st.line}): ${oneLine(st.text, 200)}`;
-        if (e.sqlstate === '55P03') {
-          throw new CheckError(
-            'LOCK_TIMEOUT',
-            `rollback dry-run gave up after ${settings.lockTimeoutMs}ms waiting for a lock held by another session, while running the ${where}`,
-            'run the dry-run against a shadow database (dryRun.shadowDatabase) or when that table is not in use; dryRun.lockTimeout sets the wait',
-          );
-        }
-        if (e.sqlstate === '57014') {
-          throw new CheckError('DRY_RUN_TIMEOUT', `rollback dry-run statement exceeded dryRun.statementTimeout (${settings.statementTimeoutMs}ms): the ${where}`);
-        }
+        // Lock and statement timeouts end the whole dry-run (handled below, with `step`).
+        if (e.sqlstate === '55P03' || e.sqlstate === '57014') throw err;
         await tx.query('ROLLBACK TO SAVEPOINT dbcheck_dry_run', [], { signal });
         ctx.report({
           code: 'rollback-failed',
@@ -128,44 +122,66 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
     return true;
   };
 
-  const started = Date.now();
-  await ctx.rollback.run(
-    async (tx) => {
-      await tx.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.statementTimeoutMs))}`, [], { signal });
-      await tx.query(`SET LOCAL search_path = ${schemas.map(quote).join(', ')}`, [], { signal });
-      const before = await snapshotSchema(tx, schemas, signal);
-      ctx.stats.dryRunSnapshotObjects = before.size;
+  const inTransaction = () =>
+    ctx.rollback!.run(
+      async (tx) => {
+        await tx.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.statementTimeoutMs))}`, [], { signal });
+        await tx.query(`SET LOCAL search_path = ${schemas.map(quote).join(', ')}`, [], { signal });
+        step = 'reading the schema snapshot before the rollback';
+        const before = await snapshotSchema(tx, schemas, signal);
+        ctx.stats.dryRunSnapshotObjects = before.size;
 
-      for (const s of downs) if (!(await runScript(tx, s))) return;
+        for (const s of downs) if (!(await runScript(tx, s))) return;
 
-      // Whatever an up script creates must be gone once its down script ran.
-      const afterDown = await snapshotSchema(tx, schemas, signal);
-      for (const m of migrations) {
-        for (const st of splitSqlStatements(m.upSql ?? '')) {
-          for (const object of createdObjects(st.code, schemas[0])) {
-            if (!afterDown.has(object)) continue;
-            ctx.report({
-              code: 'round-trip-diff',
-              subject: { store: 'postgres', object, key: m.label },
-              data: { object, change: 'left behind by the down script', migration: m.label, definition: afterDown.get(object) },
-            });
+        // Whatever an up script creates must be gone once its down script ran.
+        step = 'reading the schema snapshot after the down scripts';
+        const afterDown = await snapshotSchema(tx, schemas, signal);
+        for (const m of migrations) {
+          for (const st of splitSqlStatements(m.upSql ?? '')) {
+            for (const object of createdObjects(st.code, schemas[0])) {
+              if (!afterDown.has(object)) continue;
+              ctx.report({
+                code: 'round-trip-diff',
+                subject: { store: 'postgres', object, key: m.label },
+                data: { object, change: 'left behind by the down script', migration: m.label, definition: afterDown.get(object) },
+              });
+            }
           }
         }
-      }
 
-      for (const s of ups) if (!(await runScript(tx, s))) return;
+        for (const s of ups) if (!(await runScript(tx, s))) return;
 
-      const after = await snapshotSchema(tx, schemas, signal);
-      for (const d of diffSnapshots(before, after)) {
-        ctx.report({
-          code: 'round-trip-diff',
-          subject: { store: 'postgres', object: d.object },
-          data: { object: d.object, change: d.change === 'missing' ? 'missing after down + up' : d.change === 'extra' ? 'extra after down + up' : 'changed by down + up', ...(d.before !== undefined ? { before: d.before } : {}), ...(d.after !== undefined ? { after: d.after } : {}) },
-        });
-      }
-      ctx.stats.dryRunRoundTrips = migrations.length;
-    },
-    { signal, lockTimeoutMs: settings.lockTimeoutMs, ...(settings.shadowDatabase ? { database: settings.shadowDatabase } : {}) },
-  );
+        step = 'reading the schema snapshot after the up scripts';
+        const after = await snapshotSchema(tx, schemas, signal);
+        for (const d of diffSnapshots(before, after)) {
+          ctx.report({
+            code: 'round-trip-diff',
+            subject: { store: 'postgres', object: d.object },
+            data: { object: d.object, change: d.change === 'missing' ? 'missing after down + up' : d.change === 'extra' ? 'extra after down + up' : 'changed by down + up', ...(d.before !== undefined ? { before: d.before } : {}), ...(d.after !== undefined ? { after: d.after } : {}) },
+          });
+        }
+        ctx.stats.dryRunRoundTrips = migrations.length;
+      },
+      { signal, lockTimeoutMs: settings.lockTimeoutMs, ...(settings.shadowDatabase ? { database: settings.shadowDatabase } : {}) },
+    );
+
+  const started = Date.now();
+  try {
+    await inTransaction();
+  } catch (err) {
+    const e = serverError(err);
+    if (signal.aborted) throw err;
+    if (e.sqlstate === '55P03') {
+      throw new CheckError(
+        'LOCK_TIMEOUT',
+        `rollback dry-run gave up after ${settings.lockTimeoutMs}ms waiting for a lock held by another session, while ${step}`,
+        'run the dry-run against a shadow database (dryRun.shadowDatabase) or when those tables are not in use; dryRun.lockTimeout sets the wait',
+      );
+    }
+    if (e.sqlstate === '57014') {
+      throw new CheckError('DRY_RUN_TIMEOUT', `rollback dry-run: a statement ran longer than dryRun.statementTimeout (${settings.statementTimeoutMs}ms), while ${step}`);
+    }
+    throw err;
+  }
   ctx.stats.dryRunMs = Date.now() - started;
 }

@@ -220,7 +220,7 @@ async function reportDestructive(ctx: CheckContext, disk: readonly DiskMigration
   Object.assign(ctx.stats, { destructiveStatements: found.length, rowCountsExact: stats.exactCounts, rowCountsEstimated: stats.estimates });
   found.forEach(({ migration, statement, target }, k) => {
     const c = counts[k];
-    if (!c.exists) return; // nothing there to lose
+    if (!c.exists || c.rows === 0) return; // nothing there to lose
     const table = target.action === 'drop-schema' ? target.schema : `${target.schema}.${target.table}`;
     const object = target.column ? `${table}.${target.column}` : table;
     ctx.report({
@@ -254,7 +254,7 @@ function planDryRun(tool: MigrationTool, disk: readonly DiskMigration[], history
     const m = onDisk.get(a.id);
     if (a.state !== 'applied') return { reason: `migration ${m?.label ?? a.id} is ${a.state}; repair the history first` };
     if (!m) return { reason: `migration ${a.id} has no file on disk` };
-    if (m.down === 'code') return { reason: `${m.label} is a JavaScript/TypeScript migration; dbcheck reads it but never executes code` };
+    if (m.down === 'code' || (m.upSql === undefined && /\.[cm]?[jt]s$/.test(m.upFile ?? ''))) return { reason: `${m.label} is a JavaScript/TypeScript migration; dbcheck reads it but never executes code` };
     if (m.down !== 'sql' || !m.downSql) return { reason: `${m.label} has no down script` };
     if (!m.upSql) return { reason: `${m.label} has no SQL up script to re-apply` };
     out.push(m);

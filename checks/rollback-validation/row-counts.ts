@@ -57,7 +57,7 @@ export async function countRowsAtStake(
                                              JOIN pg_class x ON x.oid = h.inhrelid WHERE h.inhparent = c.oid)
                  WHEN c.reltuples < 0 THEN NULL
                  ELSE c.reltuples::bigint::text END AS estimate,
-            CASE WHEN c.oid IS NOT NULL THEN pg_relation_size(c.oid)::text END AS bytes
+            (c.relpages::bigint * current_setting('block_size')::bigint)::text AS bytes
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(sch, tbl, col, i)
        LEFT JOIN pg_namespace n ON n.nspname = t.sch
        LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.tbl AND c.relkind IN ('r', 'p', 'm', 'f')
@@ -71,8 +71,9 @@ export async function countRowsAtStake(
     return r.estimate === null ? { exists: true, rows: null, basis: 'unknown' } : { exists: true, rows: Number(r.estimate), basis: 'estimate' };
   });
 
-  // Which ones are small enough to count exactly. A never-analysed table has no estimate:
-  // its size on disk (at most ~100 bytes a row) stands in for one.
+  // Which ones are small enough to count exactly. A never-analysed table has no estimate: its
+  // page count (at most ~100 bytes a row) stands in for one. Only catalog columns are read here,
+  // never pg_relation_size(), which would queue behind a lock held on the table.
   const toCount: number[] = [];
   cat.rows.forEach((r, k) => {
     const t = targets[k];

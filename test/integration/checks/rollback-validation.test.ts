@@ -1,0 +1,490 @@
+/**
+ * rollback-validation against real Postgres. Every test gets its own schema (migration SQL uses
+ * unqualified names; the admin session and the check both put that schema on the search_path) and
+ * its own migrations folder in a temp dir, and removes both afterwards.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import check from '../../../checks/rollback-validation/index.js';
+import { flywayChecksum, prismaChecksum } from '../../../checks/rollback-validation/checksums.js';
+import { snapshotSchema } from '../../../checks/rollback-validation/schema-snapshot.js';
+import type { CheckResult } from '../../../src/engine/result.js';
+import { runCheck } from '../../helpers/check-tester.js';
+import { createPgSchema, pgAdmin, uniqueName, type PgFixture } from '../../helpers/stores.js';
+
+interface Fixture extends PgFixture {
+  dir: string;
+  /** Runs SQL with the test schema on the search_path. */
+  exec(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
+  write(files: Record<string, string>): Promise<void>;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!().catch(() => {});
+});
+
+async function fixture(files: Record<string, string> = {}): Promise<Fixture> {
+  const pgf = await createPgSchema('rv');
+  const dir = await mkdtemp(path.join(tmpdir(), 'rv-mig-'));
+  cleanups.push(async () => {
+    await pgf.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await pgf.client.query(`SET search_path TO "${pgf.schema}"`);
+  const f: Fixture = {
+    ...pgf,
+    dir,
+    exec: (sql, params) => pgf.client.query(sql, params),
+    async write(more) {
+      for (const [name, content] of Object.entries(more)) {
+        await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+        await writeFile(path.join(dir, name), content);
+      }
+    },
+  };
+  await f.write(files);
+  return f;
+}
+
+function run(f: Fixture, options: Record<string, unknown> = {}, extra: Parameters<typeof runCheck>[1] = {}): Promise<CheckResult> {
+  return runCheck(check, { options: { migrations: f.dir, schema: f.schema, ...options }, ...extra });
+}
+
+const findings = (r: CheckResult, code: string) => r.findings.filter((x) => x.code === code);
+
+/** Catalog snapshot and exact row counts of every table in the schema, read from an admin session. */
+async function dbState(f: Fixture) {
+  const runner = {
+    query: async (sql: string, params?: unknown[]) => {
+      const r = await f.client.query(sql, params as unknown[]);
+      return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+    },
+  };
+  const snapshot = [...(await snapshotSchema(runner as never, [f.schema], new AbortController().signal))].sort();
+  const tables = await f.exec(`SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind = 'r' ORDER BY relname`, [f.schema]);
+  const rows: Record<string, number> = {};
+  for (const t of tables.rows) rows[t.relname] = Number((await f.exec(`SELECT count(*) AS n FROM "${t.relname}"`)).rows[0].n);
+  return { snapshot, rows };
+}
+
+// ------------------------------------------------------------------ golang-migrate fixtures
+
+const GOLANG_TRACKING = 'CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)';
+
+const usersAndOrders = {
+  '1_users.up.sql': 'CREATE TABLE users (id int PRIMARY KEY, name varchar(50) NOT NULL);\nCREATE INDEX users_name_idx ON users (name);\n',
+  '1_users.down.sql': 'DROP TABLE users;\n',
+  '2_orders.up.sql': 'BEGIN;\nCREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL CONSTRAINT orders_user_fk REFERENCES users (id), total numeric(10,2) DEFAULT 0);\nCOMMIT;\n',
+  '2_orders.down.sql': 'BEGIN;\nDROP TABLE orders;\nCOMMIT;\n',
+};
+
+async function applyGolang(f: Fixture, files: Record<string, string>, upTo: number, dirty = false) {
+  await f.exec(GOLANG_TRACKING);
+  const ups = Object.keys(files).filter((n) => n.endsWith('.up.sql')).sort((a, b) => parseInt(a) - parseInt(b));
+  for (const name of ups) if (parseInt(name) <= upTo) await f.exec(files[name]);
+  await f.exec('INSERT INTO schema_migrations VALUES ($1, $2)', [upTo, dirty]);
+}
+
+describe('rollback-validation: options', () => {
+  it('needs a migrations folder: {} is rejected as config', async () => {
+    await expect(runCheck(check, { options: {} })).rejects.toMatchObject({ code: 'CONFIG' });
+  });
+
+  it('a missing folder is a clear check error', async () => {
+    const r = await runCheck(check, { options: { migrations: '/nonexistent/rv-migrations' } });
+    expect(r.status).toBe('error');
+    expect(r.error?.code).toBe('MIGRATIONS_FOLDER');
+    expect(r.error?.message).toContain('/nonexistent/rv-migrations');
+  });
+
+  it('a folder with no recognisable migrations is a clear check error', async () => {
+    const f = await fixture({ 'README.md': '# nothing here' });
+    const r = await run(f);
+    expect(r.status).toBe('error');
+    expect(r.error?.code).toBe('NO_MIGRATIONS');
+  });
+});
+
+describe('rollback-validation: golang-migrate', () => {
+  it('a clean history passes', async () => {
+    const f = await fixture(usersAndOrders);
+    await applyGolang(f, usersAndOrders, 2);
+    const r = await run(f);
+    expect(r.status).toBe('pass');
+    expect(r.findings).toEqual([]);
+    expect(r.stats).toMatchObject({ tool: 'golang-migrate', migrationsOnDisk: 2, applied: 2 });
+  });
+
+  it('reports dirty state, pending migrations and a missing down script', async () => {
+    const files = { ...usersAndOrders, '3_audit.up.sql': 'CREATE TABLE audit (id int);', '4_more.up.sql': 'SELECT 1;', '4_more.down.sql': 'SELECT 1;' };
+    const f = await fixture(files);
+    await applyGolang(f, files, 3, true);
+    const r = await run(f);
+    expect(r.status).toBe('fail');
+    expect(findings(r, 'dirty-state').map((x) => x.data)).toEqual([expect.objectContaining({ migration: '3_audit', state: 'dirty' })]);
+    expect(findings(r, 'pending').map((x) => x.data?.migration)).toEqual(['4_more']);
+    // version 3 is dirty, not cleanly applied: only clean ones count as "applied without down".
+    expect(findings(r, 'no-down-script')).toEqual([]);
+  });
+
+  it('reports an applied version whose file is gone, and applied versions without down scripts', async () => {
+    const files = { '1_users.up.sql': usersAndOrders['1_users.up.sql'] };
+    const f = await fixture(files);
+    await applyGolang(f, files, 1);
+    await f.exec('UPDATE schema_migrations SET version = 7');
+    const r = await run(f);
+    expect(findings(r, 'missing-file').map((x) => x.data?.migration)).toEqual(['7']);
+    expect(findings(r, 'no-down-script').map((x) => x.data?.migration)).toEqual(['1_users']);
+  });
+
+  it('without a tracking table, says nothing records what is applied', async () => {
+    const f = await fixture(usersAndOrders);
+    const r = await run(f);
+    expect(findings(r, 'no-tracking-table')).toHaveLength(1);
+    expect(findings(r, 'no-tracking-table')[0].data).toMatchObject({ migrations: 2, table: `${f.schema}.schema_migrations` });
+  });
+});
+
+describe('rollback-validation: node-pg-migrate', () => {
+  const TRACKING = 'CREATE TABLE pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)';
+  const files = {
+    '1700000000001_users.sql': '-- Up Migration\nCREATE TABLE users (id int PRIMARY KEY);\n-- Down Migration\nDROP TABLE users;\n',
+    '1700000000002_tags.sql': '-- Up Migration\nCREATE TABLE tags (id int);\n-- Down Migration\nDROP TABLE tags;\n',
+    '1700000000003_flags.js': 'exports.up = (pgm) => { pgm.createTable("flags", { id: "id" }); };\nexports.down = (pgm) => { pgm.dropTable("flags"); };\n',
+    '1700000000004_notes.sql': '-- Up Migration\nCREATE TABLE notes (id int);\n-- Down Migration\nDROP TABLE notes;\n',
+  };
+
+  it('reads SQL and JS migrations; finds out-of-order applications and a missing file', async () => {
+    const f = await fixture(files);
+    await f.exec(TRACKING);
+    await f.exec(`INSERT INTO pgmigrations (name, run_on) VALUES
+      ('1700000000001_users', '2024-01-01'), ('1700000000003_flags', '2024-01-02'),
+      ('1700000000002_tags', '2024-01-03'), ('1700000000000_gone', '2024-01-04')`);
+    const r = await run(f);
+    expect(r.stats.tool).toBe('node-pg-migrate');
+    expect(findings(r, 'out-of-order').map((x) => [x.data?.migration, x.data?.kind])).toEqual([
+      ['1700000000002_tags.sql', 'applied-after-later'],
+      ['1700000000000_gone', 'applied-after-later'],
+    ]);
+    expect(findings(r, 'missing-file').map((x) => x.data?.migration)).toEqual(['1700000000000_gone']);
+    expect(findings(r, 'pending').map((x) => x.data?.migration)).toEqual(['1700000000004_notes.sql']);
+  });
+
+  it('a pending migration older than the latest applied one is out of order', async () => {
+    const f = await fixture(files);
+    await f.exec(TRACKING);
+    await f.exec(`INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000001_users', '2024-01-01'), ('1700000000004_notes', '2024-01-02')`);
+    const r = await run(f);
+    const ooo = findings(r, 'out-of-order').map((x) => [x.data?.migration, x.data?.kind]);
+    expect(ooo).toEqual([
+      ['1700000000002_tags.sql', 'pending-before-applied'],
+      ['1700000000003_flags.js', 'pending-before-applied'],
+    ]);
+  });
+});
+
+describe('rollback-validation: Knex', () => {
+  const TRACKING = 'CREATE TABLE knex_migrations (id serial PRIMARY KEY, name varchar(255), batch int, migration_time timestamptz)';
+
+  it('reads JS migrations as history: a migration without down, and the dry-run is refused for code', async () => {
+    const f = await fixture({
+      '20240101000000_users.js': 'exports.up = (knex) => knex.schema.createTable("users", (t) => t.increments());\nexports.down = (knex) => knex.schema.dropTable("users");\n',
+      '20240102000000_seed.js': 'exports.up = async (knex) => { await knex("users").insert({}); };\n',
+    });
+    await f.exec(TRACKING);
+    await f.exec(`INSERT INTO knex_migrations (name, batch, migration_time) VALUES ('20240101000000_users.js', 1, now()), ('20240102000000_seed.js', 1, now())`);
+    const r = await run(f, { dryRun: { enabled: true } });
+    expect(r.stats.tool).toBe('knex');
+    expect(findings(r, 'no-down-script').map((x) => x.data?.migration)).toEqual(['20240102000000_seed.js']);
+    expect(findings(r, 'dry-run-skipped')).toHaveLength(1);
+    expect(String(findings(r, 'dry-run-skipped')[0].data?.reason)).toMatch(/JavaScript\/TypeScript migration/);
+    expect(findings(r, 'pending')).toEqual([]);
+  });
+});
+
+describe('rollback-validation: Flyway', () => {
+  const TRACKING = `CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
+    type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL,
+    installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, success boolean NOT NULL)`;
+  const v1 = 'CREATE TABLE users (id int PRIMARY KEY);\r\n';
+  const v2 = 'CREATE TABLE items (id int);\n';
+  const v3 = 'ALTER TABLE items ADD COLUMN price int;\n';
+
+  async function flywayFixture() {
+    const f = await fixture({ 'V1__users.sql': v1, 'U1__users.sql': 'DROP TABLE users;', 'sql/V2__items.sql': v2, 'sql/U2__items.sql': 'DROP TABLE items;', 'V3__price.sql': v3 });
+    await f.exec(TRACKING);
+    const rec = (rank: number, version: string, script: string, checksum: number | null, success = true) =>
+      f.exec(`INSERT INTO flyway_schema_history VALUES ($1, $2, 'd', 'SQL', $3, $4, 'me', now(), 1, $5)`, [rank, version, script, checksum, success]);
+    return { f, rec };
+  }
+
+  it('accepts checksums computed the Flyway way (CRLF file included)', async () => {
+    const { f, rec } = await flywayFixture();
+    await rec(1, '1', 'V1__users.sql', flywayChecksum(v1));
+    await rec(2, '2', 'V2__items.sql', flywayChecksum(v2));
+    await rec(3, '3', 'V3__price.sql', flywayChecksum(v3));
+    const r = await run(f);
+    expect(r.stats.tool).toBe('flyway');
+    expect(findings(r, 'checksum-mismatch')).toEqual([]);
+    expect(findings(r, 'no-down-script').map((x) => x.data?.migration)).toEqual(['V3__price']);
+  });
+
+  it('finds an edited file (checksum mismatch) and a failed migration (success = false)', async () => {
+    const { f, rec } = await flywayFixture();
+    await rec(1, '1', 'V1__users.sql', flywayChecksum(v1));
+    await rec(2, '2', 'V2__items.sql', flywayChecksum('CREATE TABLE items (id bigint);\n'));
+    await rec(3, '3', 'V3__price.sql', flywayChecksum(v3), false);
+    const r = await run(f);
+    expect(findings(r, 'checksum-mismatch').map((x) => x.data)).toEqual([
+      expect.objectContaining({ migration: 'V2__items', recorded: String(flywayChecksum('CREATE TABLE items (id bigint);\n')), onDisk: String(flywayChecksum(v2)) }),
+    ]);
+    expect(findings(r, 'dirty-state').map((x) => [x.data?.migration, x.data?.state])).toEqual([['V3__price', 'failed']]);
+  });
+});
+
+describe('rollback-validation: Prisma', () => {
+  const TRACKING = `CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, finished_at timestamptz,
+    migration_name varchar(255) NOT NULL, logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(),
+    applied_steps_count int NOT NULL DEFAULT 0)`;
+  const a = 'CREATE TABLE "User" (id serial PRIMARY KEY);\n';
+  const b = 'ALTER TABLE "User" ADD COLUMN email text;\n';
+  const c = 'CREATE TABLE "Post" (id serial PRIMARY KEY);\n';
+
+  it('finds checksum mismatches, unfinished and rolled-back migrations; says Prisma has no down scripts', async () => {
+    const f = await fixture({ '20240101000000_init/migration.sql': a, '20240102000000_email/migration.sql': b, '20240103000000_post/migration.sql': c, 'migration_lock.toml': 'provider = "postgresql"' });
+    await f.exec(TRACKING);
+    const rec = (id: string, name: string, checksum: string, finished: boolean, rolledBack: boolean, started: string) =>
+      f.exec(`INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, rolled_back_at, started_at) VALUES ($1, $2, CASE WHEN $3 THEN now() END, $4, CASE WHEN $5 THEN now() END, $6)`, [id, checksum, finished, name, rolledBack, started]);
+    await rec('1', '20240101000000_init', prismaChecksum(a), true, false, '2024-01-01');
+    await rec('2', '20240102000000_email', prismaChecksum('ALTER TABLE "User" ADD COLUMN mail text;\n'), true, false, '2024-01-02');
+    await rec('3', '20240103000000_post', prismaChecksum(c), false, false, '2024-01-03');
+    const r = await run(f, { dryRun: { enabled: true } });
+    expect(r.stats.tool).toBe('prisma');
+    expect(findings(r, 'checksum-mismatch').map((x) => x.data?.migration)).toEqual(['20240102000000_email']);
+    expect(findings(r, 'dirty-state').map((x) => [x.data?.migration, x.data?.state])).toEqual([['20240103000000_post', 'failed']]);
+    expect(findings(r, 'no-down-script')).toHaveLength(1);
+    expect(String(findings(r, 'no-down-script')[0].data?.reason)).toMatch(/Prisma Migrate has no down migrations/);
+    expect(String(findings(r, 'dry-run-skipped')[0].data?.reason)).toMatch(/no down migrations/);
+
+    // Marked rolled back (prisma migrate resolve --rolled-back) and not re-applied: still half-done.
+    await f.exec(`UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = '3'`);
+    const r2 = await run(f);
+    expect(findings(r2, 'dirty-state').map((x) => [x.data?.migration, x.data?.state])).toEqual([['20240103000000_post', 'rolled-back']]);
+  });
+});
+
+describe('rollback-validation: plain SQL folder', () => {
+  it('uses a configurable tracking table and columns', async () => {
+    const f = await fixture({
+      '001_users.up.sql': 'CREATE TABLE users (id int);',
+      '001_users.down.sql': 'DROP TABLE users;',
+      '002_items.up.sql': 'CREATE TABLE items (id int);',
+      '002_items.down.sql': 'DROP TABLE items;',
+      '003_tags.up.sql': 'CREATE TABLE tags (id int);',
+      '003_tags.down.sql': 'DROP TABLE tags;',
+    });
+    await f.exec('CREATE TABLE applied_versions (v text PRIMARY KEY, applied_at timestamptz NOT NULL)');
+    await f.exec(`INSERT INTO applied_versions VALUES ('3', '2024-01-01'), ('1', '2024-01-02')`);
+    const r = await run(f, { tool: 'plain', table: 'applied_versions', plain: { versionColumn: 'v', orderColumn: 'applied_at' } });
+    expect(r.stats.tool).toBe('plain');
+    expect(findings(r, 'out-of-order').map((x) => [x.data?.migration, x.data?.kind])).toEqual([
+      ['001_users', 'applied-after-later'],
+      ['002_items', 'pending-before-applied'],
+    ]);
+    expect(findings(r, 'pending').map((x) => x.data?.migration)).toEqual(['002_items']);
+  });
+
+  it('a forced table with the wrong columns is a clear check error', async () => {
+    const f = await fixture({ '1_a.up.sql': 'SELECT 1;' });
+    await f.exec('CREATE TABLE applied_versions (something text)');
+    const r = await run(f, { tool: 'plain', table: 'applied_versions' });
+    expect(r.status).toBe('error');
+    expect(r.error?.code).toBe('TRACKING_TABLE');
+  });
+});
+
+describe('rollback-validation: destructive rollbacks', () => {
+  const files = {
+    '1_users.up.sql': 'CREATE TABLE users (id int PRIMARY KEY, kind text, legacy text);',
+    '1_users.down.sql': 'DROP TABLE users;',
+    '2_cleanup.up.sql': 'ALTER TABLE users ADD COLUMN score int;',
+    '2_cleanup.down.sql': "DELETE FROM users u WHERE u.kind = 'bot';\nALTER TABLE users DROP COLUMN legacy;\nTRUNCATE gone_table;\n",
+  };
+
+  it('counts the rows at stake exactly for small tables', async () => {
+    const f = await fixture(files);
+    await applyGolang(f, files, 2);
+    await f.exec(`INSERT INTO users (id, kind) SELECT g, CASE WHEN g <= 30 THEN 'bot' ELSE 'human' END FROM generate_series(1, 120) g`);
+    const r = await run(f);
+    const d = findings(r, 'destructive-rollback').map((x) => [x.data?.migration, x.data?.action, x.data?.target, x.data?.rows, x.data?.rowsBasis]);
+    expect(d).toEqual([
+      ['1_users', 'drop-table', `${f.schema}.users`, 120, 'exact count'],
+      ['2_cleanup', 'delete', `${f.schema}.users`, 30, 'exact count'],
+      ['2_cleanup', 'drop-column', `${f.schema}.users.legacy`, 120, 'exact count'],
+    ]);
+    // TRUNCATE of a table that does not exist puts nothing at stake: not reported.
+    expect(r.stats).toMatchObject({ destructiveStatements: 4, rowCountsExact: 3 });
+  });
+
+  it('uses the planner estimate for big tables, and says so', async () => {
+    const f = await fixture(files);
+    await applyGolang(f, files, 2);
+    await f.exec(`INSERT INTO users (id, kind) SELECT g, 'human' FROM generate_series(1, 5000) g`);
+    await f.exec('ANALYZE users');
+    const r = await run(f, { destructive: { exactCountBelow: 1000 } });
+    const drop = findings(r, 'destructive-rollback').find((x) => x.data?.action === 'drop-table')!;
+    expect(drop.data).toMatchObject({ rows: 5000, rowsBasis: 'planner estimate' });
+    const del = findings(r, 'destructive-rollback').find((x) => x.data?.action === 'delete')!;
+    expect(del.data).toMatchObject({ rows: 5000, rowsBasis: 'planner estimate', upperBound: true });
+    expect(del.message).toContain('up to 5000 rows');
+    expect(r.stats.rowCountsExact).toBe(0);
+  });
+});
+
+describe('rollback-validation: dry-run', () => {
+  it('a clean round trip passes and leaves schema and data exactly as they were', async () => {
+    const f = await fixture(usersAndOrders);
+    await applyGolang(f, usersAndOrders, 2);
+    await f.exec(`INSERT INTO users VALUES (1, 'ann'), (2, 'bob'); INSERT INTO orders VALUES (1, 1, 9.5)`);
+    const before = await dbState(f);
+    const r = await run(f, { dryRun: { enabled: true, last: 1 }, destructive: { enabled: false } });
+    expect(r.findings).toEqual([]);
+    expect(r.status).toBe('pass');
+    expect(r.stats).toMatchObject({ dryRunRoundTrips: 1 });
+    expect(Number(r.stats.dryRunStatements)).toBe(2); // DROP TABLE + CREATE TABLE; BEGIN/COMMIT skipped
+    expect(await dbState(f)).toEqual(before);
+  });
+
+  it('a down script that breaks a foreign key fails with the statement named; nothing changes', async () => {
+    const files = {
+      ...usersAndOrders,
+      '3_loosen.up.sql': 'ALTER TABLE orders DROP CONSTRAINT orders_user_fk;',
+      '3_loosen.down.sql': 'ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);',
+    };
+    const f = await fixture(files);
+    await applyGolang(f, files, 3);
+    await f.exec(`INSERT INTO users VALUES (1, 'ann'); INSERT INTO orders VALUES (1, 1, 5), (2, 42, 7)`); // order 2: no such user
+    const before = await dbState(f);
+    const r = await run(f, { dryRun: { enabled: true, last: 1 } });
+    const failed = findings(r, 'rollback-failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0].data).toMatchObject({ migration: '3_loosen', direction: 'down', file: '3_loosen.down.sql', line: 1, sqlstate: '23503' });
+    expect(String(failed[0].data?.statement)).toContain('ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id)');
+    expect(String(failed[0].data?.error)).toMatch(/foreign key constraint "orders_user_fk"/);
+    expect(failed[0].message).toContain('3_loosen.down.sql:1');
+    expect(await dbState(f)).toEqual(before);
+  });
+
+  it('a down script that forgets to drop an index is caught by the schema diff', async () => {
+    const files = {
+      ...usersAndOrders,
+      '3_email.up.sql': 'ALTER TABLE users ADD COLUMN email text;\nCREATE INDEX IF NOT EXISTS users_name_lower_idx ON users (lower(name));\n',
+      '3_email.down.sql': 'ALTER TABLE users DROP COLUMN email;\n', // forgot: DROP INDEX users_name_lower_idx
+    };
+    const f = await fixture(files);
+    await applyGolang(f, files, 3);
+    const before = await dbState(f);
+    const r = await run(f, { dryRun: { enabled: true, last: 1 } });
+    const diff = findings(r, 'round-trip-diff');
+    expect(diff.map((x) => [x.data?.object, x.data?.change])).toEqual([[`index ${f.schema}.users_name_lower_idx`, 'left behind by the down script']]);
+    expect(findings(r, 'rollback-failed')).toEqual([]);
+    expect(await dbState(f)).toEqual(before);
+  });
+
+  it('a down script that drops what it does not own shows up as a difference after down + up', async () => {
+    const files = {
+      ...usersAndOrders,
+      '3_nick.up.sql': 'ALTER TABLE users ADD COLUMN nick text;\n',
+      '3_nick.down.sql': 'ALTER TABLE users DROP COLUMN nick;\nDROP INDEX users_name_idx;\n', // users_name_idx belongs to 1_users
+    };
+    const f = await fixture(files);
+    await applyGolang(f, files, 3);
+    const before = await dbState(f);
+    const r = await run(f, { dryRun: { enabled: true, last: 1 } });
+    expect(findings(r, 'round-trip-diff').map((x) => [x.data?.object, x.data?.change])).toEqual([[`index ${f.schema}.users_name_idx`, 'missing after down + up']]);
+    expect(await dbState(f)).toEqual(before);
+  });
+
+  it('rolls back the last K migrations newest first and re-applies them', async () => {
+    const f = await fixture(usersAndOrders);
+    await applyGolang(f, usersAndOrders, 2);
+    const before = await dbState(f);
+    const r = await run(f, { dryRun: { enabled: true, last: 2 }, destructive: { enabled: false } });
+    expect(r.findings).toEqual([]);
+    expect(r.stats).toMatchObject({ dryRunRoundTrips: 2, dryRunStatements: 5 });
+    expect(await dbState(f)).toEqual(before);
+  });
+
+  it('refuses a script with a statement that cannot run in a transaction, before touching anything', async () => {
+    const files = {
+      ...usersAndOrders,
+      '3_idx.up.sql': 'CREATE INDEX CONCURRENTLY users_name2_idx ON users (name);',
+      '3_idx.down.sql': 'DROP INDEX CONCURRENTLY users_name2_idx;',
+    };
+    const f = await fixture(files);
+    await applyGolang(f, usersAndOrders, 2);
+    await f.exec('CREATE INDEX users_name2_idx ON users (name)');
+    await f.exec('UPDATE schema_migrations SET version = 3');
+    const before = await dbState(f);
+    const r = await run(f, { dryRun: { enabled: true } });
+    expect(findings(r, 'non-transactional-statement').map((x) => [x.data?.direction, x.data?.file])).toEqual([
+      ['down', '3_idx.down.sql'],
+      ['up', '3_idx.up.sql'],
+    ]);
+    expect(String(findings(r, 'non-transactional-statement')[0].data?.reason)).toMatch(/CONCURRENTLY cannot run inside a transaction block/);
+    expect(r.stats.dryRunStatements).toBeUndefined();
+    expect(await dbState(f)).toEqual(before);
+  });
+
+  it('gives up quickly with a clear message when another session holds a lock', async () => {
+    const f = await fixture(usersAndOrders);
+    await applyGolang(f, usersAndOrders, 2);
+    const before = await dbState(f);
+    const holder = await pgAdmin();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE "${f.schema}".orders IN ACCESS EXCLUSIVE MODE`);
+      const r = await run(f, { dryRun: { enabled: true, lockTimeout: '300ms' }, destructive: { enabled: false } });
+      expect(r.status).toBe('error');
+      expect(r.error?.code, JSON.stringify(r.error)).toBe('LOCK_TIMEOUT');
+      expect(r.error?.message).toContain('gave up after 300ms waiting for a lock held by another session');
+      expect(r.error?.message).toMatch(/while (reading the schema snapshot|the down script of 2_orders)/);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      await holder.end();
+    }
+    expect(await dbState(f)).toEqual(before);
+  });
+
+  it('runs in a shadow database when one is configured, leaving the target alone', async () => {
+    const f = await fixture(usersAndOrders);
+    await applyGolang(f, usersAndOrders, 2);
+    const shadowName = uniqueName('rv_shadow');
+    const admin = await pgAdmin();
+    await admin.query(`CREATE DATABASE "${shadowName}"`);
+    cleanups.push(async () => {
+      await admin.query(`DROP DATABASE IF EXISTS "${shadowName}" WITH (FORCE)`);
+      await admin.end();
+    });
+    // The shadow copy differs on purpose: its down script breaks there (a view depends on orders).
+    const shadow = await pgAdmin(shadowName);
+    try {
+      await shadow.query(`CREATE SCHEMA "${f.schema}"; SET search_path TO "${f.schema}"`);
+      await shadow.query(usersAndOrders['1_users.up.sql']);
+      await shadow.query(usersAndOrders['2_orders.up.sql']);
+      await shadow.query('CREATE VIEW order_totals AS SELECT sum(total) FROM orders');
+    } finally {
+      await shadow.end();
+    }
+    const before = await dbState(f);
+    const r = await run(f, { dryRun: { enabled: true, shadowDatabase: shadowName }, destructive: { enabled: false } });
+    const failed = findings(r, 'rollback-failed');
+    expect(failed.map((x) => x.data?.sqlstate)).toEqual(['2BP01']); // dependent objects: only true in the shadow
+    expect(String(failed[0].data?.error)).toMatch(/other objects depend on it/);
+    expect(await dbState(f)).toEqual(before);
+  });
+});
