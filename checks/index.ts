@@ -1,5 +1,10 @@
 /** The built-in checks, sorted by id. Each is loaded exactly like a plugin would be. */
 import type { Check } from '../src/plugin.js';
+import cacheDrift from './cache-drift/index.js';
 import health from './health/index.js';
+import orphanScan from './orphan-scan/index.js';
+import poolStress from './pool-stress/index.js';
+import referenceIntegrity from './reference-integrity/index.js';
+import rollbackValidation from './rollback-validation/index.js';
 
-export const builtinChecks: Check[] = [health];
+export const builtinChecks: Check[] = [cacheDrift, health, orphanScan, poolStress, referenceIntegrity, rollbackValidation];

@@ -42,14 +42,31 @@ export default defineCheck<Options>({
         message: (d) => `${d.store} is unreachable: ${d.reason}`,
         description: 'The store could not be connected to, or it answers but says it is not healthy.',
       },
-      'slow-store': { severity: 'warn', message: (d) => `${d.store} answers in ${d.latencyMs} ms (median), above ${d.thresholdMs} ms` },
+      'slow-store': {
+        severity: 'warn',
+        message: (d) => `${d.store} answers in ${d.latencyMs} ms (median), above ${d.thresholdMs} ms`,
+        description: 'The median round trip is above latencyWarnMs.',
+      },
       'connections-near-limit': {
         severity: 'warn',
+        description: 'Postgres client connections are at or above connectionsWarnPct of the usable ones.',
         message: (d) => `Postgres connections at ${d.pct}% (${d.used} of ${d.usable} usable; max_connections ${d.max}, reserved ${d.reserved})`,
       },
-      'memory-near-limit': { severity: 'warn', message: (d) => `Redis memory at ${d.pct}% of maxmemory (${d.used} of ${d.max} bytes)` },
-      evictions: { severity: 'warn', message: (d) => `Redis has evicted ${d.evicted} keys since it started (maxmemory-policy ${d.policy})` },
-      'collection-not-loaded': { severity: 'warn', message: (d) => `Milvus collection ${d.collection} is ${d.state}: queries on it fail` },
+      'memory-near-limit': {
+        severity: 'warn',
+        message: (d) => `Redis memory at ${d.pct}% of maxmemory (${d.used} of ${d.max} bytes)`,
+        description: 'Redis used_memory is at or above memoryWarnPct of maxmemory.',
+      },
+      evictions: {
+        severity: 'warn',
+        message: (d) => `Redis has evicted ${d.evicted} keys since it started (maxmemory-policy ${d.policy})`,
+        description: 'Redis dropped keys under memory pressure: cached entries vanish silently.',
+      },
+      'collection-not-loaded': {
+        severity: 'warn',
+        message: (d) => `Milvus collection ${d.collection} is ${d.state}: queries on it fail`,
+        description: 'A Milvus collection is not loaded (e.g. after a restart): searches and queries on it fail.',
+      },
     },
   },
   async run(ctx) {
