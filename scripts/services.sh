@@ -83,10 +83,14 @@ redis_up() {
   if command -v redis-cli >/dev/null 2>&1 && redis_answers; then
     say "redis: up ($REDIS_HOST:$REDIS_PORT)"; return
   fi
-  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  if ! command -v redis-server >/dev/null 2>&1; then
+    apt_install redis-server
+    # The package may have started its own server already.
+    if wait_until 5 redis_answers; then say "redis: installed and up ($REDIS_HOST:$REDIS_PORT)"; return; fi
+  fi
   mkdir -p /var/lib/redis /var/log/redis
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" \
-    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log >/dev/null
+    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log >/dev/null 2>&1 || true
   wait_until "$READY_TIMEOUT_S" redis_answers ||
     fail "redis: did not answer on $REDIS_HOST:$REDIS_PORT within ${READY_TIMEOUT_S}s (see /var/log/redis/ci.log)"
   say "redis: started ($REDIS_HOST:$REDIS_PORT)"
@@ -129,8 +133,9 @@ milvus_venv_ready() {
     { apt_install python3-venv && python3 -m venv "$MILVUS_VENV"; }
   local pip_log="$SERVICES_DIR/milvus-pip.log"
   mkdir -p "$SERVICES_DIR"
-  if ! "$MILVUS_VENV/bin/pip" install --quiet --disable-pip-version-check \
-      -r "$MILVUS_REQUIREMENTS" >"$pip_log" 2>&1; then
+  local pip_install=("$MILVUS_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$MILVUS_REQUIREMENTS")
+  # One retry: a registry hiccup should not fail a whole CI run.
+  if ! "${pip_install[@]}" >"$pip_log" 2>&1 && ! { sleep 10; "${pip_install[@]}" >>"$pip_log" 2>&1; }; then
     tail -n 30 "$pip_log" >&2
     rm -rf "$MILVUS_VENV"
     fail "milvus: pip install -r scripts/milvus-requirements.txt failed (log: $pip_log)"
