@@ -1,0 +1,185 @@
+/**
+ * A real TCP proxy on 127.0.0.1 in front of a store, for fault tests: every byte between dbcheck
+ * and the server goes through here, so a test can slow it down, freeze it or cut it — the faults
+ * a network really produces, with no mock anywhere.
+ *
+ *   const proxy = await startTcpProxy(5432);
+ *   // point dbcheck at 127.0.0.1:proxy.port
+ *   proxy.addLatency(50);   proxy.stall();   proxy.resume();   proxy.cutAll();   proxy.cutAfterBytes(1e6);
+ *
+ * Each chunk is queued per direction and released in order once its due time has come and the
+ * proxy is not stalled; a stalled proxy keeps every socket open and forwards nothing (new
+ * connections are accepted but not forwarded either, like a frozen server or a black-holed route).
+ */
+import net from 'node:net';
+
+export interface TcpProxy {
+  readonly port: number;
+  /** "127.0.0.1:<port>" */
+  readonly address: string;
+  /** Connections accepted so far, and those still open. */
+  readonly connections: { total: number; open: number };
+  /** Local ports of the proxy's sockets towards the server: how the server sees these clients. */
+  readonly upstreamPorts: ReadonlySet<number>;
+  /** Delays every chunk, both directions, by ms (0 removes the delay). */
+  addLatency(ms: number): void;
+  /** Stops forwarding; sockets stay open and data waits. */
+  stall(): void;
+  /** Forwards again, including what waited. */
+  resume(): void;
+  /** Destroys every proxied socket (both sides) at once, like a server that died. */
+  cutAll(): void;
+  /** Cuts every connection once n more bytes went downstream (server -> client). */
+  cutAfterBytes(n: number): void;
+  /** From now on, new connections are closed at once (a store that stays down after a cut). */
+  refuseNew(): void;
+  /** Resolves when some connection has passed at least n bytes downstream in total (since start). */
+  whenDownstreamBytes(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Pipe {
+  queue: Array<{ chunk: Buffer; dueAt: number }>;
+  timer?: NodeJS.Timeout;
+}
+
+interface Link {
+  client: net.Socket;
+  server: net.Socket;
+  up: Pipe; // client -> server
+  down: Pipe; // server -> client
+}
+
+export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+  const links = new Set<Link>();
+  const upstreamPorts = new Set<number>();
+  const connections = { total: 0, open: 0 };
+  let latencyMs = 0;
+  let stalled = false;
+  let refusing = false;
+  let downstreamBytes = 0;
+  let cutAt: number | undefined;
+  const byteWaiters: Array<{ n: number; resolve: () => void }> = [];
+
+  const destroy = (link: Link) => {
+    clearTimeout(link.up.timer);
+    clearTimeout(link.down.timer);
+    link.client.destroy();
+    link.server.destroy();
+    links.delete(link);
+  };
+
+  const cutAll = () => {
+    for (const link of [...links]) destroy(link);
+  };
+
+  /** Sends whatever is due, in order; re-arms a timer for the next chunk if it is not due yet. */
+  const pump = (link: Link, pipe: Pipe, to: net.Socket, downstream: boolean) => {
+    clearTimeout(pipe.timer);
+    pipe.timer = undefined;
+    if (stalled) return;
+    while (pipe.queue.length) {
+      const head = pipe.queue[0]!;
+      const wait = head.dueAt - Date.now();
+      if (wait > 0) {
+        pipe.timer = setTimeout(() => pump(link, pipe, to, downstream), wait);
+        return;
+      }
+      pipe.queue.shift();
+      if (to.destroyed) return;
+      to.write(head.chunk);
+      if (downstream) {
+        downstreamBytes += head.chunk.length;
+        for (const w of byteWaiters.splice(0)) {
+          if (downstreamBytes >= w.n) w.resolve();
+          else byteWaiters.push(w);
+        }
+        if (cutAt !== undefined && downstreamBytes >= cutAt) {
+          cutAt = undefined;
+          cutAll();
+          return;
+        }
+      }
+    }
+  };
+
+  const pumpAll = () => {
+    for (const link of links) {
+      pump(link, link.up, link.server, false);
+      pump(link, link.down, link.client, true);
+    }
+  };
+
+  const server = net.createServer((client) => {
+    connections.total++;
+    if (refusing) {
+      client.destroy();
+      return;
+    }
+    connections.open++;
+    const upstream = net.connect(targetPort, targetHost);
+    const link: Link = { client, server: upstream, up: { queue: [] }, down: { queue: [] } };
+    links.add(link);
+    upstream.on('connect', () => {
+      if (upstream.localPort) upstreamPorts.add(upstream.localPort);
+    });
+    const enqueue = (pipe: Pipe, to: net.Socket, downstream: boolean) => (chunk: Buffer) => {
+      const last = pipe.queue.at(-1)?.dueAt ?? 0;
+      pipe.queue.push({ chunk, dueAt: Math.max(Date.now() + latencyMs, last) });
+      if (!pipe.timer) pump(link, pipe, to, downstream);
+    };
+    client.on('data', enqueue(link.up, upstream, false));
+    upstream.on('data', enqueue(link.down, client, true));
+    // Either side closing closes the other, after what is queued has gone (unless stalled or cut).
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      connections.open--;
+      destroy(link);
+    };
+    client.on('close', close);
+    upstream.on('close', close);
+    client.on('error', close);
+    upstream.on('error', close);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    connections,
+    upstreamPorts,
+    addLatency(ms) {
+      latencyMs = ms;
+    },
+    stall() {
+      stalled = true;
+    },
+    resume() {
+      stalled = false;
+      pumpAll();
+    },
+    cutAll,
+    cutAfterBytes(n) {
+      cutAt = downstreamBytes + n;
+    },
+    refuseNew() {
+      refusing = true;
+    },
+    whenDownstreamBytes(n) {
+      if (downstreamBytes >= n) return Promise.resolve();
+      return new Promise((resolve) => byteWaiters.push({ n, resolve }));
+    },
+    async close() {
+      refusing = true;
+      cutAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
