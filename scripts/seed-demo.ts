@@ -275,14 +275,14 @@ has no vector by design.
 |---|---|---|---|
 | chunk marked embedded, no vector in Milvus | ${p.chunksWithoutVector.length} | chunks ${ids(p.chunksWithoutVector)} | reference-integrity \`missing-vector\` |
 | vector without a chunk (chunk row deleted, vector kept) | ${p.vectorsWithoutChunk.length} | vectors ${ids(p.vectorsWithoutChunk)} | reference-integrity \`orphan-vector\` |
-| orphan chunks: their document was deleted (no FK); their vectors remain | ${p.orphanChunks.length} | documents ${ids(p.deletedDocuments)}; chunks ${ids(p.orphanChunks)} | reference-integrity \`orphan-vector\` (its \`where\` keeps only chunks whose document exists) |
+| orphan chunks: their document was deleted (no FK); their vectors remain | ${p.orphanChunks.length} | documents ${ids(p.deletedDocuments)}; chunks ${ids(p.orphanChunks)} | orphan-scan \`orphan-row\` (chunks) and \`orphan-milvus-entity\` (their vectors), one finding per document |
 | stale vector: chunk text edited after embedding (\`content_hash\` differs, \`embedded_at\` < \`updated_at\`) | ${p.staleContentVectors.length} | chunks ${ids(p.staleContentVectors)} | reference-integrity \`stale-vector\` |
 | stale vector: embedded with the old model \`${OLD_MODEL}\` | ${p.staleModelVectors.length} | chunks ${ids(p.staleModelVectors)} | reference-integrity \`model-mismatch\` (one finding for all) |
 | duplicate embedding (a copy of another chunk's vector) | ${p.duplicateEmbeddings.length} | ${p.duplicateEmbeddings.map((d) => `\`${d.copy}\` copies \`${d.original}\``).join(', ')} | none yet: reference-integrity \`duplicate-vector\` finds duplicated keys, not duplicated values |
 | cached document stale: older \`version\` and \`updated_at\` than the row, which changed 2 days ago | ${p.cacheStale.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheStale)} | cache-drift \`stale-entry\` |
 | cached document differs: same \`version\` and \`updated_at\`, different \`title\` | ${p.cacheDiffers.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheDiffers)} | cache-drift \`mismatch\` |
 | cached document without a TTL | ${p.cacheNoTtl.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheNoTtl)} | cache-drift \`missing-ttl\` |
-| cached document whose row is gone | ${p.cacheRowGone.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheRowGone)} | cache-drift \`orphan-key\` |
+| cached document whose row is gone | ${p.cacheRowGone.length} | \`${CACHE_PREFIX}\` ${ids(p.cacheRowGone)} | cache-drift \`orphan-key\`, orphan-scan \`orphan-redis-key\` |
 | keys in the forbidden old namespace \`${FORBIDDEN_PREFIX}*\` (no TTL) | ${p.forbiddenKeys.length} | ${ids(p.forbiddenKeys)} | cache-drift \`forbidden-key\` (one finding for all) |
 
 ## Migrations
