@@ -460,6 +460,31 @@ describe('rollback-validation: dry-run', () => {
     expect(await dbState(f)).toEqual(before);
   });
 
+  it('Ctrl-C in the middle of a down script rolls everything back and leaves no session behind', async () => {
+    const files = { ...usersAndOrders, '2_orders.down.sql': 'DROP TABLE orders;\nSELECT pg_sleep(30);\n' };
+    const f = await fixture(files);
+    await applyGolang(f, files, 2);
+    const before = await dbState(f);
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 1500);
+    try {
+      const r = await run(f, { dryRun: { enabled: true } }, { signal: ac.signal });
+      expect(r.status).not.toBe('pass');
+      expect(findings(r, 'round-trip-diff')).toEqual([]);
+    } finally {
+      clearTimeout(timer);
+    }
+    // The table the down script dropped is back, unlocked, and the dry-run session is gone.
+    await f.exec('BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE NOWAIT; ROLLBACK');
+    let sessions = 1;
+    for (let i = 0; i < 50 && sessions > 0; i++) {
+      sessions = Number((await f.exec(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'dbcheck-rollback-dry-run' AND query LIKE '%pg_sleep(30)%'`)).rows[0].n);
+      if (sessions > 0) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(sessions).toBe(0);
+    expect(await dbState(f)).toEqual(before);
+  });
+
   it('runs in a shadow database when one is configured, leaving the target alone', async () => {
     const f = await fixture(usersAndOrders);
     await applyGolang(f, usersAndOrders, 2);
