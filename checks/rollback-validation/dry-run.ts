@@ -7,6 +7,7 @@
  */
 import { CheckError, type CheckContext, type SqlRunner } from '../../src/plugin.js';
 import { createdObjects, isTransactionControl, nonTransactionalReason } from './sql-classify.js';
+import { statementForDisplay } from './text.js';
 import { splitSqlStatements, type SqlStatement } from './sql-split.js';
 import { diffSnapshots, snapshotSchema } from './schema-snapshot.js';
 import type { DiskMigration } from './tools/types.js';
@@ -38,10 +39,6 @@ function serverError(err: unknown): { sqlstate?: string; message: string; detail
 }
 
 const quote = (n: string) => `"${n.replace(/"/g, '""')}"`;
-const oneLine = (s: string, max = 300) => {
-  const t = s.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
-};
 
 /**
  * Checks the scripts can run in a transaction at all. Reports each statement that cannot and
@@ -57,7 +54,7 @@ function preflight(ctx: CheckContext, scripts: Script[]): boolean {
       ctx.report({
         code: 'non-transactional-statement',
         subject: { store: 'postgres', object: s.file, key: s.migration.label },
-        data: { migration: s.migration.label, direction: s.direction, file: s.file, line: st.line, statement: oneLine(st.text), reason },
+        data: { migration: s.migration.label, direction: s.direction, file: s.file, line: st.line, statement: statementForDisplay(st.text), reason },
       });
     }
   }
@@ -90,7 +87,7 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
   const runScript = async (tx: SqlRunner, s: Script): Promise<boolean> => {
     await tx.query('SAVEPOINT dbcheck_dry_run', [], { signal });
     for (const st of s.statements) {
-      step = `the ${s.direction} script of ${s.migration.label} (${s.file}, line ${st.line}): ${oneLine(st.text, 200)}`;
+      step = `the ${s.direction} script of ${s.migration.label} (${s.file}, line ${st.line}): ${statementForDisplay(st.text, 200)}`;
       try {
         await tx.query(st.text, [], { signal });
         ctx.stats.dryRunStatements = ++statementsRun;
@@ -109,7 +106,7 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
             phase: s.direction === 'down' ? 'rolling back' : 're-applying after the rollback',
             file: s.file,
             line: st.line,
-            statement: oneLine(st.text),
+            statement: statementForDisplay(st.text),
             error: e.message,
             ...(e.sqlstate ? { sqlstate: e.sqlstate } : {}),
             ...(e.detail ? { detail: e.detail } : {}),

@@ -18,16 +18,13 @@ import { analyseHistory } from './history.js';
 import { optionsSchema, type RollbackValidationOptions } from './options.js';
 import { countRowsAtStake, type ResolvedTarget } from './row-counts.js';
 import { destructiveTargets } from './sql-classify.js';
+import { statementForDisplay } from './text.js';
 import { splitSqlStatements, type SqlStatement } from './sql-split.js';
 import { listFiles } from './tools/files.js';
 import { chooseTool, TOOLS } from './tools/index.js';
 import { findTrackingTables } from './tools/tracking.js';
 import type { DiskMigration, History, MigrationTool } from './tools/types.js';
 
-const oneLine = (s: string, max = 300) => {
-  const t = s.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
-};
 
 const ACTION_WORDS: Record<string, string> = {
   'drop-table': 'drop table',
@@ -230,7 +227,7 @@ async function reportDestructive(ctx: CheckContext, disk: readonly DiskMigration
         migration: migration.label,
         file: migration.downFile,
         line: statement.line,
-        statement: oneLine(statement.text),
+        statement: statementForDisplay(statement.text),
         action: target.action,
         verb: ACTION_WORDS[target.action],
         target: object,
