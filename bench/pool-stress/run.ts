@@ -13,6 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import poolStress from '../../checks/pool-stress/index.js';
 import { runCheck } from '../../test/helpers/check-tester.js';
 import { PG_HOST, PG_PORT, PG_USER, REDIS_HOST, REDIS_PORT, pgAdmin, testStoresConfig } from '../../test/helpers/stores.js';
@@ -68,28 +69,46 @@ function pgbench(mode: 'simple' | 'prepared'): number {
   return Number(m[1]);
 }
 
+/** Runs `op` on each of `conns` in a tight loop for `seconds`; returns operations per second. */
+async function tightLoop<C>(conns: C[], op: (c: C) => Promise<unknown>): Promise<number> {
+  let done = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    conns.map(async (c) => {
+      while (performance.now() < end) {
+        await op(c);
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - t0) / 1000);
+}
+
 /**
- * What node-postgres itself can do on this machine: `clients` raw connections, each looping the
- * SELECT as a named (prepared) statement with array rows — no pool, no dbcheck. The distance
- * between this and the check is what dbcheck's own layers cost.
+ * What node-postgres itself can do on this machine, without dbcheck:
+ * - `pg.Pool.query(sql, params)` as most apps call it (unnamed statement, rows as objects): what
+ *   dbcheck's load pool does today;
+ * - `clients` raw connections, each looping the SELECT as a named (prepared) statement with array
+ *   rows: the driver's ceiling.
+ * The distance between these and the check is what dbcheck's own layers cost.
  */
+async function nodePgPool(): Promise<number> {
+  const pool = new pg.Pool({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: BENCH_DB, max: clients });
+  try {
+    await Promise.all(Array.from({ length: clients }, () => pool.query(SELECT_SQL, [42])));
+    return await tightLoop(Array.from({ length: clients }, () => pool), (p) => p.query(SELECT_SQL, [42]));
+  } finally {
+    await pool.end();
+  }
+}
+
 async function nodePgCeiling(): Promise<number> {
   const conns = await Promise.all(Array.from({ length: clients }, () => pgAdmin(BENCH_DB)));
   try {
     const query = { name: 'bench_select', text: SELECT_SQL, values: [42], rowMode: 'array' as const };
     await Promise.all(conns.map((c) => c.query(query)));
-    let done = 0;
-    const t0 = performance.now();
-    const end = t0 + seconds * 1000;
-    await Promise.all(
-      conns.map(async (c) => {
-        while (performance.now() < end) {
-          await c.query(query);
-          done++;
-        }
-      }),
-    );
-    return done / ((performance.now() - t0) / 1000);
+    return await tightLoop(conns, (c) => c.query(query));
   } finally {
     await Promise.all(conns.map((c) => c.end()));
   }
@@ -151,6 +170,7 @@ async function main() {
     'pgbench -S (simple)': [],
     'pgbench -S -M prepared': [],
     'dbcheck postgres sustained': [],
+    'node-pg Pool.query': [],
     'node-pg ceiling (prepared)': [],
     'redis-benchmark PING': [],
     'dbcheck redis PING': [],
@@ -161,6 +181,7 @@ async function main() {
     samples['pgbench -S (simple)'].push(pgbench('simple'));
     samples['dbcheck postgres sustained'].push(await dbcheckPostgres());
     samples['pgbench -S -M prepared'].push(pgbench('prepared'));
+    samples['node-pg Pool.query'].push(await nodePgPool());
     samples['node-pg ceiling (prepared)'].push(await nodePgCeiling());
     samples['redis-benchmark PING'].push(redisBenchmark('ping'));
     samples['dbcheck redis PING'].push(await dbcheckRedis(['PING']));
@@ -175,7 +196,9 @@ async function main() {
   console.log('\nratios (dbcheck / tool; target >= 0.8):');
   console.log(`  postgres vs pgbench -S (simple)    ${ratio('dbcheck postgres sustained', 'pgbench -S (simple)')}x`);
   console.log(`  postgres vs pgbench -S -M prepared ${ratio('dbcheck postgres sustained', 'pgbench -S -M prepared')}x`);
-  console.log(`  node-pg ceiling vs pgbench -S       ${ratio('node-pg ceiling (prepared)', 'pgbench -S (simple)')}x`);
+  console.log(`  postgres vs node-pg Pool.query     ${ratio('dbcheck postgres sustained', 'node-pg Pool.query')}x`);
+  console.log(`  node-pg Pool.query vs pgbench -S   ${ratio('node-pg Pool.query', 'pgbench -S (simple)')}x`);
+  console.log(`  node-pg ceiling vs pgbench -S      ${ratio('node-pg ceiling (prepared)', 'pgbench -S (simple)')}x`);
   console.log(`  redis PING vs redis-benchmark      ${ratio('dbcheck redis PING', 'redis-benchmark PING')}x`);
   console.log(`  redis GET vs redis-benchmark       ${ratio('dbcheck redis GET', 'redis-benchmark GET')}x`);
 }
