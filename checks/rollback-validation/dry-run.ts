@@ -124,6 +124,7 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
       async (tx) => {
         await tx.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.statementTimeoutMs))}`, [], { signal });
         await tx.query(`SET LOCAL search_path = ${schemas.map(quote).join(', ')}`, [], { signal });
+        await tx.query('SET LOCAL jit = off', [], { signal }); // catalog queries: compiling costs more than running
         step = 'reading the schema snapshot before the rollback';
         const before = await snapshotSchema(tx, schemas, signal);
         ctx.stats.dryRunSnapshotObjects = before.size;

@@ -44,8 +44,50 @@ export async function countRowsAtStake(
   stats: { exactCounts: number; estimates: number },
 ): Promise<RowCount[]> {
   if (targets.length === 0) return [];
-  // One catalog query for every target: existence, estimate, size on disk.
-  const cat = await db.query<CatalogRow>(
+  // One read-only session (one snapshot) for the catalog query and the counts.
+  return db.withSnapshot(async (session: SqlRunner) => {
+    // The planner's cost estimates for catalog joins make JIT compile (100+ ms) a query that runs in ms.
+    await session.query('SET LOCAL jit = off', [], { signal });
+    const cat = await readCatalog(session, targets, signal);
+    const results: RowCount[] = cat.map((r) => {
+      if (!r.exists) return { exists: false, rows: 0, basis: 'exact' };
+      return r.estimate === null ? { exists: true, rows: null, basis: 'unknown' } : { exists: true, rows: Number(r.estimate), basis: 'estimate' };
+    });
+
+    // Which ones are small enough to count exactly. A never-analysed table has no estimate: its
+    // page count (at most ~100 bytes a row) stands in for one. Only catalog columns are read here,
+    // never pg_relation_size(), which would queue behind a lock held on the table.
+    const toCount: number[] = [];
+    cat.forEach((r, k) => {
+      if (!results[k].exists || targets[k].action === 'drop-schema') return;
+      const small = r.estimate !== null ? Number(r.estimate) < settings.exactBelow : Number(r.bytes ?? 0) < settings.exactBelow * 100;
+      if (small && toCount.length < settings.maxExactCounts) toCount.push(k);
+    });
+    const counted = new Set(toCount);
+    targets.forEach((t, k) => {
+      if (results[k].exists && t.action === 'delete' && (t.upperBoundOnly || (t.where && !counted.has(k)))) results[k].upperBound = true;
+    });
+
+    if (toCount.length > 0) await session.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.timeoutMs))}`, [], { signal });
+    for (const k of toCount) {
+      if (signal.aborted) break;
+      const exact = await countOne(session, targets[k], signal);
+      if (exact === undefined) {
+        // Timed out, or a WHERE that does not run on its own: keep the estimate, as an upper bound.
+        if (targets[k].where) results[k] = { ...results[k], upperBound: true };
+        continue;
+      }
+      results[k] = { exists: true, rows: exact, basis: 'exact', ...(targets[k].upperBoundOnly ? { upperBound: true } : {}) };
+      stats.exactCounts++;
+    }
+    for (const r of results) if (r.exists && r.basis !== 'exact') stats.estimates++;
+    return results;
+  }, { signal });
+}
+
+/** Existence, planner estimate and page size of every target, in one catalog query. */
+async function readCatalog(session: SqlRunner, targets: readonly ResolvedTarget[], signal: AbortSignal): Promise<CatalogRow[]> {
+  const r = await session.query<CatalogRow>(
     `SELECT t.i::int AS i,
             CASE WHEN t.tbl = '' THEN n.oid IS NOT NULL
                  WHEN t.col IS NULL THEN c.oid IS NOT NULL
@@ -65,50 +107,21 @@ export async function countRowsAtStake(
     [targets.map((t) => t.schema), targets.map((t) => t.table), targets.map((t) => t.column ?? null)],
     { signal },
   );
+  return r.rows;
+}
 
-  const results: RowCount[] = cat.rows.map((r) => {
-    if (!r.exists) return { exists: false, rows: 0, basis: 'exact' };
-    return r.estimate === null ? { exists: true, rows: null, basis: 'unknown' } : { exists: true, rows: Number(r.estimate), basis: 'estimate' };
-  });
-
-  // Which ones are small enough to count exactly. A never-analysed table has no estimate: its
-  // page count (at most ~100 bytes a row) stands in for one. Only catalog columns are read here,
-  // never pg_relation_size(), which would queue behind a lock held on the table.
-  const toCount: number[] = [];
-  cat.rows.forEach((r, k) => {
-    const t = targets[k];
-    if (!results[k].exists || t.action === 'drop-schema') return;
-    const small = r.estimate !== null ? Number(r.estimate) < settings.exactBelow : Number(r.bytes ?? 0) < settings.exactBelow * 100;
-    if (small && toCount.length < settings.maxExactCounts) toCount.push(k);
-  });
-  for (const k of results.keys()) {
-    const t = targets[k];
-    if (results[k].exists && t.action === 'delete' && (t.upperBoundOnly || (t.where && !toCount.includes(k)))) results[k].upperBound = true;
+/** count(*) of the target (with its DELETE's WHERE) under a savepoint; undefined when it fails. */
+async function countOne(session: SqlRunner, t: ResolvedTarget, signal: AbortSignal): Promise<number | undefined> {
+  const table = `${quote(t.schema)}.${quote(t.table)}`;
+  const where = t.action === 'delete' && t.where && !t.upperBoundOnly ? ` ${t.alias ?? ''} WHERE ${t.where}` : '';
+  await session.query('SAVEPOINT dbcheck_count', [], { signal });
+  try {
+    const r = await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}${where}`, [], { signal });
+    await session.query('RELEASE SAVEPOINT dbcheck_count', [], { signal });
+    return Number(r.rows[0].n);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    await session.query('ROLLBACK TO SAVEPOINT dbcheck_count', [], { signal });
+    return undefined;
   }
-
-  if (toCount.length > 0) {
-    await db.withSnapshot(async (session: SqlRunner) => {
-      await session.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.timeoutMs))}`, [], { signal });
-      for (const k of toCount) {
-        if (signal.aborted) return;
-        const t = targets[k];
-        const table = `${quote(t.schema)}.${quote(t.table)}`;
-        const where = t.action === 'delete' && t.where && !t.upperBoundOnly ? ` ${t.alias ?? ''} WHERE ${t.where}` : '';
-        await session.query('SAVEPOINT dbcheck_count', [], { signal });
-        try {
-          const r = await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}${where}`, [], { signal });
-          results[k] = { exists: true, rows: Number(r.rows[0].n), basis: 'exact', ...(t.action === 'delete' && t.upperBoundOnly ? { upperBound: true } : {}) };
-          stats.exactCounts++;
-          await session.query('RELEASE SAVEPOINT dbcheck_count', [], { signal });
-        } catch (err) {
-          if (signal.aborted) throw err;
-          // Timed out, or a WHERE that does not run standalone: keep the estimate (an upper bound).
-          await session.query('ROLLBACK TO SAVEPOINT dbcheck_count', [], { signal });
-          if (where) results[k] = { ...results[k], upperBound: true };
-        }
-      }
-    }, { signal });
-  }
-  for (const r of results) if (r.exists && r.basis !== 'exact') stats.estimates++;
-  return results;
 }
