@@ -35,20 +35,15 @@ export async function* parseCopyText(chunks: AsyncIterable<Buffer | Uint8Array>,
       carry = null;
     }
     const batch = emptyBatch(columnCount);
-    let start = 0;
-    for (;;) {
-      const end = chunk.indexOf(NEWLINE, start);
-      if (end < 0) break;
-      parseLine(chunk, start, end, batch);
-      start = end + 1;
-    }
+    const consumed = parseLines(chunk, batch);
     // Copy the tail: a subarray would pin the whole chunk until the next one arrives.
-    if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
+    if (consumed < chunk.length) carry = Buffer.from(chunk.subarray(consumed));
     if (batch.rows > 0) yield batch;
   }
   if (carry && carry.length > 0) {
+    // COPY ends every line with a newline; be lenient with a source that does not.
     const batch = emptyBatch(columnCount);
-    parseLine(carry, 0, carry.length, batch);
+    parseLines(Buffer.concat([carry, Buffer.from([NEWLINE])]), batch);
     yield batch;
   }
 }
@@ -59,26 +54,51 @@ function emptyBatch(columnCount: number): CopyBatch {
   return { rows: 0, columns };
 }
 
-function parseLine(buf: Buffer, start: number, end: number, batch: CopyBatch): void {
+/**
+ * Parses every complete line of `buf` into `batch` in one pass over the bytes (searching for the
+ * next separator from each field start with indexOf would rescan the chunk: quadratic).
+ * Returns the offset just after the last complete line.
+ */
+function parseLines(buf: Buffer, batch: CopyBatch): number {
   const columns = batch.columns;
-  const last = columns.length - 1;
-  let fieldStart = start;
-  for (let c = 0; c < last; c++) {
-    const tab = buf.indexOf(TAB, fieldStart);
-    if (tab < 0 || tab >= end) throw new CopyTextError(`COPY row has ${c + 1} fields, expected ${columns.length}`);
-    columns[c].push(decodeField(buf, fieldStart, tab));
-    fieldStart = tab + 1;
+  const width = columns.length;
+  let lineStart = 0;
+  let fieldStart = 0;
+  let column = 0;
+  let escaped = false; // the field holds a backslash
+  let ascii = true; // plain ASCII: latin1 decoding is cheaper than utf8
+  const n = buf.length;
+  for (let i = 0; i < n; i++) {
+    const b = buf[i];
+    if (b > BACKSLASH) {
+      if (b > 127) ascii = false;
+      continue;
+    }
+    if (b === BACKSLASH) {
+      escaped = true;
+      i++; // the escaped byte is never a separator
+      continue;
+    }
+    if (b !== TAB && b !== NEWLINE) continue;
+    if (column >= width) throw new CopyTextError(`COPY row has more than ${width} fields`);
+    columns[column++].push(escaped ? decodeEscaped(buf, fieldStart, i) : buf.toString(ascii ? 'latin1' : 'utf8', fieldStart, i));
+    fieldStart = i + 1;
+    escaped = false;
+    ascii = true;
+    if (b === NEWLINE) {
+      if (column !== width) throw new CopyTextError(`COPY row has ${column} fields, expected ${width}`);
+      batch.rows++;
+      column = 0;
+      lineStart = i + 1;
+    }
   }
-  const extraTab = buf.indexOf(TAB, fieldStart);
-  if (extraTab >= 0 && extraTab < end) throw new CopyTextError(`COPY row has more than ${columns.length} fields`);
-  columns[last].push(decodeField(buf, fieldStart, end));
-  batch.rows++;
+  // Fields already taken from an incomplete last line are parsed again with the next chunk.
+  for (let c = 0; c < column; c++) columns[c].pop();
+  return lineStart;
 }
 
-/** One field: `\N` is NULL; fields without a backslash decode directly. */
-export function decodeField(buf: Buffer, start: number, end: number): string | null {
-  const slash = buf.indexOf(BACKSLASH, start);
-  if (slash < 0 || slash >= end) return buf.toString('utf8', start, end);
+/** A field with a backslash: `\N` alone is NULL, anything else is unescaped. */
+function decodeEscaped(buf: Buffer, start: number, end: number): string | null {
   if (end - start === 2 && buf[start + 1] === N_UPPER) return null;
   return unescapeCopyText(buf, start, end);
 }

@@ -57,7 +57,10 @@ export class KeyOrderError extends Error {
   readonly code = 'KEY_ORDER';
 }
 
-/** Reads one side batch by batch and checks that its keys ascend. */
+/**
+ * Reads one side batch by batch and checks that its keys ascend. The per-row path is synchronous;
+ * only crossing into the next batch awaits (an await per row costs more than the merge itself).
+ */
 class SortedCursor {
   batch: KeyBatch | null = null;
   index = 0;
@@ -69,9 +72,14 @@ class SortedCursor {
     readonly name: string,
   ) {}
 
-  /** True when a row is available, fetching the next non-empty batch if needed. */
-  async ready(): Promise<boolean> {
-    while (!this.done && (this.batch === null || this.index >= this.batch.keys.length)) {
+  /** A row is available without awaiting. */
+  hasRow(): boolean {
+    return this.batch !== null && this.index < this.batch.keys.length;
+  }
+
+  /** Fetches batches until one has a row or the side ends; false at the end. */
+  async fill(): Promise<boolean> {
+    while (!this.done && !this.hasRow()) {
       const next = await this.iterator.next();
       if (next.done) {
         this.done = true;
@@ -84,31 +92,31 @@ class SortedCursor {
     return !this.done;
   }
 
-  /** Moves every row with `key` (possibly across batches) into `rows`. */
-  async take(key: string, rows: SideRows): Promise<void> {
-    for (;;) {
-      const batch = this.batch!;
-      const keys = batch.keys;
-      while (this.index < keys.length && keys[this.index] === key) rows.add(batch, this.index++);
-      if (this.index < keys.length) {
-        this.checkOrder(key, keys[this.index]);
-        return;
-      }
-      if (!(await this.ready())) return;
-      const next = this.batch!.keys[this.index];
-      if (next !== key) {
-        this.checkOrder(key, next);
-        return;
-      }
-    }
-  }
-
-  /** The first key of this side: checked against the one before it. */
+  /** The next key of this side, checked against the one before it. */
   peek(): string {
     const key = this.batch!.keys[this.index];
     if (this.previous !== undefined && key !== this.previous) this.checkOrder(this.previous, key);
     this.previous = key;
     return key;
+  }
+
+  /**
+   * Moves the rows with `key` of the current batch into `rows`. True when the batch ran out, so
+   * the key may continue in the next batch (then call takeRest).
+   */
+  takeFromBatch(key: string, rows: SideRows): boolean {
+    const batch = this.batch!;
+    const keys = batch.keys;
+    while (this.index < keys.length && keys[this.index] === key) rows.add(batch, this.index++);
+    return this.index >= keys.length;
+  }
+
+  /** Continues taking `key` across batch boundaries. */
+  async takeRest(key: string, rows: SideRows): Promise<void> {
+    while (await this.fill()) {
+      if (this.batch!.keys[this.index] !== key) return;
+      if (!this.takeFromBatch(key, rows)) return;
+    }
   }
 
   private checkOrder(previous: string, next: string): void {
@@ -146,10 +154,11 @@ export async function mergeSortedKeys(
   const r = new SortedCursor(right[Symbol.asyncIterator](), compare, options.rightName ?? 'right');
   const group: MergeGroup = { key: '', left: new SideRows(), right: new SideRows() };
   try {
+    let rounds = 0;
     for (;;) {
-      signal?.throwIfAborted();
-      const hasLeft = await l.ready();
-      const hasRight = await r.ready();
+      if ((++rounds & 0x3fff) === 0) signal?.throwIfAborted();
+      const hasLeft = l.hasRow() || (await l.fill());
+      const hasRight = r.hasRow() || (await r.fill());
       if (!hasLeft && !hasRight) return;
       const lk = hasLeft ? l.peek() : undefined;
       const rk = hasRight ? r.peek() : undefined;
@@ -158,8 +167,8 @@ export async function mergeSortedKeys(
       group.key = key;
       group.left.reset();
       group.right.reset();
-      if (order <= 0) await l.take(key, group.left);
-      if (order >= 0) await r.take(key, group.right);
+      if (order <= 0 && l.takeFromBatch(key, group.left)) await l.takeRest(key, group.left);
+      if (order >= 0 && r.takeFromBatch(key, group.right)) await r.takeRest(key, group.right);
       onGroup(group);
     }
   } finally {

@@ -1,0 +1,66 @@
+/**
+ * One measured run in its own process (so its peak RSS is its own). Prints one JSON line.
+ *   npx tsx bench/reference-integrity/child.ts check <pgRows> <milvusRows> <mode>
+ *   npx tsx bench/reference-integrity/child.ts pg-copy <pgRows>      (floor: pg + COPY, bytes discarded)
+ *   npx tsx bench/reference-integrity/child.ts milvus-ranges <milvusRows>  (floor: SDK range queries)
+ *   npx tsx bench/reference-integrity/child.ts pg-core <pgRows>     (dbcheck's Postgres path: connector COPY,
+ *                                                                    byte parser and merge, no Milvus side)
+ */
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import copyStreams from 'pg-copy-streams';
+import check from '../../checks/reference-integrity/index.js';
+import { runCheck } from '../../test/helpers/check-tester.js';
+import { MILVUS_ADDRESS, pgAdmin, testStoresConfig } from '../../test/helpers/stores.js';
+import { connectPostgres } from '../../src/stores/postgres.js';
+import { mergeSortedKeys, readAhead } from '../../checks/lib/id-merge.js';
+import { compareInt64 } from '../../checks/lib/id-order.js';
+import { postgresKeyBatches } from '../../checks/lib/id-postgres.js';
+import { collectionName, plantedIn, SCHEMA, tableName } from './generate.js';
+
+const [what, a, b, mode] = process.argv.slice(2);
+const t0 = performance.now();
+let out: Record<string, unknown> = {};
+
+if (what === 'check') {
+  const result = await runCheck(check, {
+    maxFindings: 10,
+    timeoutMs: 3_600_000,
+    options: {
+      mode,
+      mappings: [{ name: 'bench', postgres: { schema: SCHEMA, table: tableName(Number(a)), key: 'id' }, milvus: { collection: collectionName(Number(b)), key: 'item_id' } }],
+    },
+  });
+  out = { status: result.status, error: result.error, countsByCode: result.countsByCode, stats: (result.stats.mappings as any)?.bench };
+} else if (what === 'pg-copy') {
+  const client = await pgAdmin();
+  const stream = client.query(copyStreams.to(`COPY (SELECT id FROM ${SCHEMA}.${tableName(Number(a))} ORDER BY id) TO STDOUT`));
+  let bytes = 0;
+  for await (const chunk of stream) bytes += (chunk as Buffer).length;
+  await client.end();
+  out = { bytes };
+} else if (what === 'pg-core') {
+  const store = await connectPostgres({ ...(testStoresConfig().postgres as object), statementTimeoutMs: 600_000 });
+  let keys = 0;
+  async function* nothing() {}
+  const left = readAhead(postgresKeyBatches(store.reader, `SELECT id FROM ${SCHEMA}.${tableName(Number(a))} ORDER BY id`, 1), 4);
+  await mergeSortedKeys(left, nothing(), (g) => void (keys += g.left.count), { compare: compareInt64 });
+  await store.close();
+  out = { keys };
+} else if (what === 'milvus-ranges') {
+  // The least work to get every key out with the SDK: disjoint value ranges of <= 16384 keys,
+  // key field only, Strong, no ordering or completeness checks.
+  const n = Number(a);
+  const client = new MilvusClient({ address: MILVUS_ADDRESS, telemetry: { enabled: false }, logLevel: 'error', timeout: 600_000 } as any);
+  await client.connectPromise;
+  const width = 16_000;
+  let rows = 0;
+  for (let lo = -plantedIn(n).orphanCount - 1; lo < n; lo += width) {
+    const r: any = await client.query({ collection_name: collectionName(n), filter: `item_id > ${lo} && item_id <= ${lo + width}`, output_fields: ['item_id'], consistency_level: 'Strong' } as any);
+    if (r.status?.error_code !== 'Success') throw new Error(JSON.stringify(r.status));
+    rows += r.data.length;
+  }
+  await client.closeConnection();
+  out = { rows };
+}
+console.log(JSON.stringify({ what, ms: Math.round(performance.now() - t0), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), ...out }));
+process.exit(0);
