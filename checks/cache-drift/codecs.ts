@@ -7,10 +7,13 @@
  */
 import type { RedisReadCommand } from '../../src/plugin.js';
 
+/** What CacheEntry.get returns for a missing field (no object per lookup: millions of them). */
+export const ABSENT: unique symbol = Symbol('absent');
+
 /** A decoded cache entry: field lookup by path. */
 export interface CacheEntry {
-  /** `present: false` when the field (or any step of a JSON path) is missing. */
-  get(path: string): { present: boolean; value: unknown };
+  /** The field's value, or ABSENT when the field (or any step of a JSON path) is missing. */
+  get(path: string): unknown;
   /** True when every value is a string (hashes): numbers, booleans and JSON arrive as text. */
   readonly stringly: boolean;
 }
@@ -21,13 +24,19 @@ export interface CacheCodec {
   /** The Redis type the encoding lives in, for WRONGTYPE messages. */
   redisType: 'string' | 'hash';
   readCommand: RedisReadCommand;
-  /** `reply` is the command's reply; never null (a vanished key is filtered out before). */
+  /** A command that reads many keys at once (MGET); it returns nil for keys of another type. */
+  multiReadCommand?: RedisReadCommand;
+  /** The reply of a key that does not exist (GET: nil; HGETALL: an empty hash). */
+  isMissing(reply: unknown): boolean;
+  /** `reply` is the command's reply for an existing key. */
   decode(reply: unknown): DecodeResult;
 }
 
 const jsonCodec: CacheCodec = {
   redisType: 'string',
   readCommand: 'get',
+  multiReadCommand: 'mget',
+  isMissing: (reply) => reply === null || reply === undefined,
   decode(reply) {
     const text = Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
     let value: unknown;
@@ -48,14 +57,17 @@ function jsonEntry(doc: Record<string, unknown>): CacheEntry {
   return {
     stringly: false,
     get(path) {
+      if (!path.includes('.')) {
+        return Object.prototype.hasOwnProperty.call(doc, path) ? doc[path] : ABSENT;
+      }
       let cur: unknown = doc;
       for (const step of path.split('.')) {
         if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, step)) {
-          return { present: false, value: undefined };
+          return ABSENT;
         }
         cur = (cur as Record<string, unknown>)[step];
       }
-      return { present: true, value: cur };
+      return cur;
     },
   };
 }
@@ -63,6 +75,8 @@ function jsonEntry(doc: Record<string, unknown>): CacheEntry {
 const hashCodec: CacheCodec = {
   redisType: 'hash',
   readCommand: 'hgetall',
+  // Redis deletes a hash with its last field, so an empty reply means the key is gone.
+  isMissing: (reply) => reply === null || (Array.isArray(reply) ? reply.length === 0 : typeof reply === 'object' && Object.keys(reply as object).length === 0),
   decode(reply) {
     const fields = new Map<string, string>();
     if (Array.isArray(reply)) {
@@ -78,7 +92,8 @@ const hashCodec: CacheCodec = {
       entry: {
         stringly: true,
         get(path) {
-          return fields.has(path) ? { present: true, value: fields.get(path) } : { present: false, value: undefined };
+          const v = fields.get(path);
+          return v === undefined ? ABSENT : v;
         },
       },
     };

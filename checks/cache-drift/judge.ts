@@ -11,7 +11,7 @@
  *   less than maxStaleness ago (default ttl.max), else stale-entry; newer or same version with
  *   different content (or any difference without a version) -> mismatch; no row -> orphan-key.
  */
-import type { CacheEntry } from './codecs.js';
+import { ABSENT, type CacheEntry } from './codecs.js';
 import {
   cacheTimestampMs,
   compareVersions,
@@ -72,30 +72,29 @@ export function judgeEntry(m: JudgedMapping, key: string, entry: CacheEntry, row
 
   const diffs = differences(m, entry, row);
   const order = m.version ? compareVersions(m.version, row[m.version.column], versionCache!) : null;
-  const versions = m.version ? versionData(m.version, row[m.version.column], versionCache!) : undefined;
 
-  if (order === -1 && s.type !== 'cache-aside') return issue('stale-entry', { key, table: m.table, ...versions, fields: diffs });
+  if (order === -1 && s.type !== 'cache-aside') return issue('stale-entry', { key, table: m.table, ...versionData(m, row, versionCache), fields: diffs });
   if (order === -1 && s.type === 'cache-aside') {
     const changed = rowTimestampMs(row[m.version!.column]);
     const allowed = s.maxStalenessMs ?? m.ttl.maxMs;
     if (changed !== null && allowed !== undefined && now - changed <= allowed) return { kind: 'lawfully-stale' };
-    return issue('stale-entry', { key, table: m.table, ...versions, staleForMs: changed === null ? undefined : now - changed, allowedMs: allowed, fields: diffs });
+    return issue('stale-entry', { key, table: m.table, ...versionData(m, row, versionCache), staleForMs: changed === null ? undefined : now - changed, allowedMs: allowed, fields: diffs });
   }
   if (order === 1 && s.type === 'write-behind') {
     if (m.version!.type === 'timestamp') {
       const written = cacheTimestampMs(m.version!, versionCache!)!;
       const lagMs = now - written;
-      if (s.maxLagMs !== undefined && lagMs > s.maxLagMs) return issue('lag-exceeded', { key, table: m.table, ...versions, lagMs, maxLagMs: s.maxLagMs });
+      if (s.maxLagMs !== undefined && lagMs > s.maxLagMs) return issue('lag-exceeded', { key, table: m.table, ...versionData(m, row, versionCache), lagMs, maxLagMs: s.maxLagMs });
       return { kind: 'pending' };
     }
     const lead = decimalDifference(versionCache!.value, row[m.version!.column]);
     if (s.maxVersionLead !== undefined && lead !== null && lead > s.maxVersionLead) {
-      return issue('lag-exceeded', { key, table: m.table, ...versions, versionLead: lead, maxVersionLead: s.maxVersionLead });
+      return issue('lag-exceeded', { key, table: m.table, ...versionData(m, row, versionCache), versionLead: lead, maxVersionLead: s.maxVersionLead });
     }
     return { kind: 'pending' };
   }
   if (diffs.length === 0) return OK;
-  return issue('mismatch', { key, table: m.table, ...versions, ...(order === 1 ? { reason: 'cache is newer than its row' } : {}), fields: diffs });
+  return issue('mismatch', { key, table: m.table, ...versionData(m, row, versionCache), ...(order === 1 ? { reason: 'cache is newer than its row' } : {}), fields: diffs });
 }
 
 /** TTL policy: `pttl` is Redis PTTL (-1 = no expiry). cache-aside entries must always expire. */
@@ -114,31 +113,44 @@ export function judgeTtl(m: JudgedMapping, key: string, pttl: number): Issue | n
 
 function differences(m: JudgedMapping, entry: CacheEntry, row: Record<string, unknown>): FieldDiff[] {
   const diffs: FieldDiff[] = [];
+  const cached: CacheValue = { present: false, value: undefined, stringly: false }; // reused per field
   for (const rule of m.fields) {
-    const cached = cacheValue(entry, rule);
+    cacheValue(entry, rule, cached);
     const rowValue = row[rule.column];
     if (fieldsEqual(rule, rowValue, cached, m.nulls)) continue;
     diffs.push({
       column: rule.column,
       path: rule.path,
       cache: rule.sensitive ? '<redacted>' : displayValue(cached.value, cached.present),
-      row: rule.sensitive ? '<redacted>' : displayValue(rowValue),
+      row: rule.sensitive ? '<redacted>' : displayValue(rule.type === 'timestamp' ? msAsDate(rowValue) : rowValue),
     });
   }
   return diffs;
 }
 
-function versionData(rule: FieldRule, rowValue: unknown, cached: CacheValue) {
+/** Version values for a finding (built only for findings: most entries are fine). */
+function versionData(m: JudgedMapping, row: Record<string, unknown>, cached: CacheValue | undefined) {
+  if (!m.version || !cached) return undefined;
+  const rule = m.version;
+  const rowValue = row[rule.column];
   return {
     version: rule.column,
     cacheVersion: rule.sensitive ? '<redacted>' : displayValue(cached.value, cached.present),
-    rowVersion: rule.sensitive ? '<redacted>' : displayValue(rowValue),
+    rowVersion: rule.sensitive ? '<redacted>' : displayValue(rule.type === 'timestamp' ? msAsDate(rowValue) : rowValue),
   };
 }
 
-function cacheValue(entry: CacheEntry, rule: FieldRule): CacheValue {
-  const { present, value } = entry.get(rule.path);
-  return { present, value, stringly: entry.stringly };
+function cacheValue(entry: CacheEntry, rule: FieldRule, into: CacheValue = { present: false, value: undefined, stringly: false }): CacheValue {
+  const v = entry.get(rule.path);
+  into.present = v !== ABSENT;
+  into.value = v === ABSENT ? undefined : v;
+  into.stringly = entry.stringly;
+  return into;
+}
+
+/** Timestamps come from Postgres as epoch ms; findings show them as ISO text. */
+function msAsDate(v: unknown): unknown {
+  return typeof v === 'number' && Number.isFinite(v) ? new Date(v) : v;
 }
 
 function issue(code: Issue['code'], data: Record<string, unknown>): EntryVerdict {

@@ -48,6 +48,14 @@ export function fieldsEqual(rule: FieldRule, rowValue: unknown, cache: CacheValu
     (cache.present && cache.stringly && cache.value === '' && nulls.emptyIsNull);
   if (rowValue === null || rowValue === undefined) return cacheIsNull;
   if (!cache.present || cacheIsNull) return false;
+  // Fast paths for the common case of equal values (most entries of a healthy cache).
+  const v = cache.value;
+  if (rule.type === 'string' && typeof rowValue === 'string' && typeof v === 'string') return rowValue === v;
+  if (rule.type === 'number' && rule.precision === undefined) {
+    if (typeof v === 'number') return Number(rowValue) === v; // a JSON number is a double: compare as doubles
+    if (rowValue === v) return true; // same text, same number
+  }
+  if (rule.type === 'boolean' && typeof rowValue === 'boolean' && typeof v === 'boolean') return rowValue === v;
   const [row, cached] = canonPair(rule, rowValue, cache);
   return row !== null && row === cached;
 }
@@ -65,9 +73,9 @@ function canonPair(rule: FieldRule, rowValue: unknown, cache: CacheValue): [Cano
     case 'timestamp': {
       const cached = cacheTimestamp(v, rule.format);
       if (cached === null) return [rowTimestampMs(rowValue)?.toString() ?? null, UNPARSEABLE + String(v)];
-      let row = rowTimestampMs(rowValue);
-      if (row !== null && cached.wholeSeconds) row = Math.floor(row / 1000) * 1000;
-      return [row === null ? null : String(row), String(cached.ms)];
+      const row = rowTimestampMs(rowValue);
+      if (row === null) return [null, String(cached.ms)];
+      return [String(atCachePrecision(row, cached)), String(cached.ms)];
     }
     case 'json':
       return [canonJson(rowValue, true), canonJson(v, cache.stringly)];
@@ -84,8 +92,7 @@ export function compareVersions(rule: FieldRule, rowValue: unknown, cache: Cache
     const row = rowTimestampMs(rowValue);
     const cached = cacheTimestamp(cache.value, rule.format);
     if (row === null || cached === null) return null;
-    const rowAtCachePrecision = cached.wholeSeconds ? Math.floor(row / 1000) * 1000 : row;
-    return Math.sign(cached.ms - rowAtCachePrecision) as -1 | 0 | 1;
+    return Math.sign(cached.ms - atCachePrecision(row, cached)) as -1 | 0 | 1;
   }
   const row = canonNumber(rowValue);
   const cached = canonNumber(cache.value);
@@ -120,11 +127,15 @@ export function decimalDifference(a: unknown, b: unknown): number | null {
 
 // ---------------------------------------------------------------- numbers
 
+/** Integers already in canonical form: no sign, no leading zero. */
+const SIMPLE_INT = /^(0|-?[1-9]\d{0,20})$/;
 const DECIMAL = /^([+-])?(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/i;
 
 /** Exact canonical decimal text: no exponent, no leading/trailing zeros, no "-0". */
 export function canonNumber(v: unknown): Canon {
   if (v === null || v === undefined) return null;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v === 0 ? '0' : String(v);
+  if (typeof v === 'string' && SIMPLE_INT.test(v)) return v;
   let text: string;
   if (typeof v === 'number') {
     text = String(v);
@@ -207,7 +218,17 @@ const NUMERIC = /^-?\d+(\.\d+)?$/;
 /** Epoch values below this are seconds (1e11 s is the year 5138; 1e11 ms is 1973). */
 const SECONDS_BELOW = 1e11;
 
-function cacheTimestamp(v: unknown, format: TimestampFormat): { ms: number; wholeSeconds: boolean } | null {
+interface CachedTime {
+  ms: number;
+  /** Whole epoch seconds, or ISO text without fractional seconds (checked only when it matters). */
+  wholeSeconds: boolean | string;
+}
+
+function cacheTimestamp(v: unknown, format: TimestampFormat): CachedTime | null {
+  if (typeof v === 'string' && format !== 'epoch-s' && format !== 'epoch-ms' && v.length > 10 && v.charCodeAt(4) === 45 /* - */) {
+    const ms = parseIso(v);
+    return ms === null ? null : { ms, wholeSeconds: v };
+  }
   const numeric = typeof v === 'number' ? v : typeof v === 'string' && NUMERIC.test(v.trim()) ? Number(v) : null;
   if (numeric !== null && format !== 'iso') {
     const seconds = format === 'epoch-s' || (format === 'auto' && Math.abs(numeric) < SECONDS_BELOW);
@@ -216,12 +237,21 @@ function cacheTimestamp(v: unknown, format: TimestampFormat): { ms: number; whol
   }
   if (typeof v !== 'string' || format === 'epoch-s' || format === 'epoch-ms') return null;
   const ms = parseIso(v);
-  if (ms === null) return null;
-  return { ms, wholeSeconds: !/[T ]\d{2}:\d{2}:\d{2}[.,]\d/.test(v) };
+  return ms === null ? null : { ms, wholeSeconds: v };
 }
+
+/** The row's time at the precision the cache keeps: whole seconds when the cache has no fraction. */
+function atCachePrecision(rowMs: number, cached: CachedTime): number {
+  if (rowMs % 1000 === 0 || cached.wholeSeconds === false) return rowMs;
+  const whole = typeof cached.wholeSeconds === 'string' ? !/[T ]\d{2}:\d{2}:\d{2}[.,]\d/.test(cached.wholeSeconds) : cached.wholeSeconds;
+  return whole ? Math.floor(rowMs / 1000) * 1000 : rowMs;
+}
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/;
 
 /** ISO 8601 (or Postgres text); a time without a zone is UTC. */
 function parseIso(text: string): number | null {
+  if (ISO_UTC.test(text)) return Date.parse(text); // the usual toISOString() form
   let t = text.trim();
   if (!/^\d{4}-\d{2}-\d{2}/.test(t)) return null;
   if (/^\d{4}-\d{2}-\d{2}$/.test(t)) t += 'T00:00:00Z';

@@ -3,10 +3,10 @@
  * key) and one Postgres query (the rows of those keys), then the verdicts. A few pages are in flight
  * at once; nothing is kept across pages, so memory stays flat whatever the keyspace size.
  */
-import { CheckError, type CheckContext } from '../../src/plugin.js';
+import { CheckError, type CheckContext, type RedisReadCommand } from '../../src/plugin.js';
 import { judgeEntry, judgeTtl } from './judge.js';
 import type { CacheEntry } from './codecs.js';
-import type { MappingPlan } from './plan.js';
+import { keyAlias, type MappingPlan } from './plan.js';
 import type { CacheDriftOptions } from './options.js';
 import type { Counters } from './stats.js';
 
@@ -82,66 +82,133 @@ function parseKey(plan: MappingPlan, raw: Buffer): ParsedKey | null {
   return { key, raw, canon };
 }
 
-async function checkPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: ParsedKey[], counters: Counters): Promise<void> {
-  const redis = ctx.stores.redis!;
-  const commands: Array<[typeof plan.codec.readCommand | 'pttl', Buffer]> = [];
-  for (const k of keys) commands.push([plan.codec.readCommand, k.raw], ['pttl', k.raw]);
-  const replies = await redis.pipeline(commands, { signal: ctx.signal });
-
-  const live: LiveEntry[] = [];
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    const [readError, value] = replies[2 * i];
-    const [ttlError, pttl] = replies[2 * i + 1];
-    if (ttlError) throw redisFailure(ttlError);
-    if (Number(pttl) === -2 || (!readError && value === null)) {
-      counters.add('keysVanished', 1); // expired or deleted between SCAN and the read
-      continue;
-    }
-    const ttlIssue = judgeTtl(plan, k.key, Number(pttl));
-    if (ttlIssue) report(ctx, plan, counters, ttlIssue.code, k.key, ttlIssue.data);
-    if (readError) {
-      if (!/WRONGTYPE/i.test(readError.message)) throw redisFailure(readError);
-      report(ctx, plan, counters, 'undecodable', k.key, { key: k.key, encoding: plan.codec.redisType === 'hash' ? 'hash' : 'json', reason: `the key is not a Redis ${plan.codec.redisType}` });
-      continue;
-    }
-    const decoded = plan.codec.decode(value);
-    if (!decoded.ok) {
-      report(ctx, plan, counters, 'undecodable', k.key, { key: k.key, encoding: plan.codec.redisType === 'hash' ? 'hash' : 'json', reason: decoded.reason });
-      continue;
-    }
-    live.push({ ...k, entry: decoded.entry });
-  }
-  if (live.length === 0) return;
-
-  const rows = await fetchRows(ctx, plan, live, counters);
-  const now = Date.now();
-  for (const e of live) {
-    const row = e.canon ? rows.get(e.canon.join('\u0000')) : undefined;
-    const verdict = judgeEntry(plan, e.key, e.entry, row, now);
-    counters.add('entriesCompared', 1);
-    if (verdict.kind === 'issue') report(ctx, plan, counters, verdict.issue.code, e.key, verdict.issue.data);
-    else if (verdict.kind === 'pending') counters.add('pendingWrites', 1);
-    else if (verdict.kind === 'lawfully-stale') counters.add('staleWithinTtl', 1);
-  }
+/** What Redis holds for a key: the read reply, or the other type it holds; PTTL when needed. */
+interface RawEntry {
+  reply?: unknown;
+  wrongType?: string;
+  pttl: number | null;
 }
 
-/** The rows of a page's keys, by canonical key text; values by column name. */
-async function fetchRows(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, entries: LiveEntry[], counters: Counters) {
+/**
+ * One pipeline per page: MGET (or one read per key) plus PTTL per key when the TTL policy needs it.
+ * Returns null for keys that vanished since SCAN. Keys MGET returns nil for get a TYPE follow-up
+ * (rare): gone, or holding another type (undecodable).
+ */
+async function readPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: ParsedKey[]): Promise<Array<RawEntry | null>> {
+  const redis = ctx.stores.redis!;
+  const { codec } = plan;
+  const commands: Array<[RedisReadCommand, ...Buffer[]]> = [];
+  if (codec.multiReadCommand) commands.push([codec.multiReadCommand, ...keys.map((k) => k.raw)]);
+  else for (const k of keys) commands.push([codec.readCommand, k.raw]);
+  if (plan.readTtl) for (const k of keys) commands.push(['pttl', k.raw]);
+  const replies = await redis.pipeline(commands, { signal: ctx.signal });
+
+  let values: Array<[Error | null, unknown]>;
+  if (codec.multiReadCommand) {
+    const [err, list] = replies[0];
+    if (err) throw redisFailure(err);
+    values = (list as unknown[]).map((v) => [null, v]);
+  } else values = replies.slice(0, keys.length);
+  const ttlBase = codec.multiReadCommand ? 1 : keys.length;
+
+  const out: Array<RawEntry | null> = [];
+  const unknown: number[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const [readError, reply] = values[i];
+    let pttl: number | null = null;
+    if (plan.readTtl) {
+      const [ttlError, t] = replies[ttlBase + i];
+      if (ttlError) throw redisFailure(ttlError);
+      pttl = t as number;
+    }
+    if (pttl === -2) out.push(null);
+    else if (readError) {
+      if (!/WRONGTYPE/i.test(readError.message)) throw redisFailure(readError);
+      out.push({ wrongType: 'another type', pttl });
+      unknown.push(i);
+    } else if (codec.isMissing(reply)) {
+      out.push(null);
+      if (codec.multiReadCommand) unknown.push(i);
+    } else out.push({ reply, pttl });
+  }
+  if (unknown.length) {
+    const types = await redis.pipeline(unknown.map((i) => ['type', keys[i].raw] as [RedisReadCommand, Buffer]), { signal: ctx.signal });
+    unknown.forEach((i, j) => {
+      const [err, type] = types[j];
+      if (err) throw redisFailure(err);
+      const t = String(type);
+      out[i] = t === 'none' ? null : { wrongType: t, pttl: out[i]?.pttl ?? pttlOf(replies, plan, ttlBase + i) };
+    });
+  }
+  return out;
+}
+
+function pttlOf(replies: Array<[Error | null, unknown]>, plan: MappingPlan, index: number): number | null {
+  return plan.readTtl ? (replies[index][1] as number) : null;
+}
+
+async function checkPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: ParsedKey[], counters: Counters): Promise<void> {
+  const raw = await readPage(ctx, plan, keys);
+  const encoding = plan.codec.redisType === 'hash' ? 'hash' : 'json';
+  const live: LiveEntry[] = [];
+  let vanished = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const r = raw[i];
+    if (!r) {
+      vanished++; // expired or deleted between SCAN and the read
+      continue;
+    }
+    if (r.pttl !== null) {
+      const ttlIssue = judgeTtl(plan, k.key, r.pttl);
+      if (ttlIssue) report(ctx, plan, counters, ttlIssue.code, k.key, ttlIssue.data);
+    }
+    if (r.wrongType) {
+      report(ctx, plan, counters, 'undecodable', k.key, { key: k.key, encoding, reason: `the key is a Redis ${r.wrongType}, not a ${plan.codec.redisType}` });
+      continue;
+    }
+    const decoded = plan.codec.decode(r.reply);
+    if (!decoded.ok) {
+      report(ctx, plan, counters, 'undecodable', k.key, { key: k.key, encoding, reason: decoded.reason });
+      continue;
+    }
+    live.push({ key: k.key, raw: k.raw, canon: k.canon, entry: decoded.entry });
+  }
+  counters.add('keysVanished', vanished);
+  if (live.length === 0) return;
+
+  const rows = await fetchRows(ctx, plan, live);
+  counters.add('rowsFetched', rows.size);
+  const now = Date.now();
+  let pending = 0;
+  let lawfullyStale = 0;
+  for (const e of live) {
+    const row = e.canon ? rows.get(e.canon.length === 1 ? e.canon[0] : e.canon.join('\u0000')) : undefined;
+    const verdict = judgeEntry(plan, e.key, e.entry, row, now);
+    if (verdict.kind === 'issue') report(ctx, plan, counters, verdict.issue.code, e.key, verdict.issue.data);
+    else if (verdict.kind === 'pending') pending++;
+    else if (verdict.kind === 'lawfully-stale') lawfullyStale++;
+  }
+  counters.add('entriesCompared', live.length);
+  counters.add('pendingWrites', pending);
+  counters.add('staleWithinTtl', lawfullyStale);
+}
+
+/** The rows of a page's keys, by canonical key text (key columns joined by NUL). */
+async function fetchRows(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, entries: LiveEntry[]) {
   const params: string[][] = plan.keyColumns.map(() => []);
   for (const e of entries) {
     if (!e.canon) continue;
-    e.canon.forEach((v, i) => params[i].push(v));
+    for (let i = 0; i < e.canon.length; i++) params[i].push(e.canon[i]);
   }
   const rows = new Map<string, Record<string, unknown>>();
   if (params[0].length === 0) return rows;
   const result = await ctx.stores.postgres!.query(plan.sql, params, { signal: ctx.signal });
-  counters.add('rowsFetched', result.rows.length);
+  const aliases = plan.keyColumns.map((_, i) => keyAlias(i));
   for (const r of result.rows) {
-    const key = plan.keyColumns.map((k, i) => k.canon(String(r[`k${i}`])) ?? '').join('\u0000');
-    const values: Record<string, unknown> = {};
-    plan.fields.forEach((f, i) => (values[f.column] = r[`f${i}`]));
-    rows.set(key, values);
+    let key = '';
+    for (let i = 0; i < aliases.length; i++) key += (i ? '\u0000' : '') + (plan.keyColumns[i].canon(String(r[aliases[i]])) ?? '');
+    rows.set(key, r);
   }
   return rows;
 }

@@ -85,6 +85,7 @@ describe('cache-drift: write-through', () => {
     expect(result.status).toBe('fail');
     expect(codes(result)).toEqual({ 'stale-entry': 1, mismatch: 1, 'orphan-key': 1 });
     expect(finding(result, 'stale-entry').subject.key).toBe(`${f.p}doc:2`);
+    expect(finding(result, 'stale-entry').message).toContain(`(updated_at: cache ${t0}, row ${t1})`);
     const mismatch = finding(result, 'mismatch');
     expect(mismatch.subject.key).toBe(`${f.p}doc:3`);
     expect(mismatch.message).toContain('title (cache "cache title", row "row title")');
@@ -314,11 +315,18 @@ describe('cache-drift: bad data and config mistakes', () => {
     await f.redis.set(`${f.p}s:1`, '{"v": "a", broken');
     await f.redis.hset(`${f.p}s:2`, { v: 'a' });
     await f.redis.set(`${f.p}s:3`, '[1,2]');
-    const result = await run({ mappings: [{ key: `${f.p}s:{id}`, table: f.t('s'), fields: { v: 'v' }, strategy: { type: 'write-through' } }] });
-    expect(codes(result)).toEqual({ undecodable: 3 });
+    await f.redis.set(`${f.p}h:1`, '{"v":"a"}'); // a string where a hash is expected
+    const result = await run({
+      mappings: [
+        { key: `${f.p}s:{id}`, table: f.t('s'), fields: { v: 'v' }, strategy: { type: 'write-through' } },
+        { key: `${f.p}h:{id}`, encoding: 'hash', table: f.t('s'), fields: { v: 'v' }, strategy: { type: 'write-through' } },
+      ],
+    });
+    expect(codes(result)).toEqual({ undecodable: 4 });
     expect(finding(result, 'undecodable', `${f.p}s:1`).message).toContain('not valid JSON');
-    expect(finding(result, 'undecodable', `${f.p}s:2`).message).toContain('not a Redis string');
+    expect(finding(result, 'undecodable', `${f.p}s:2`).message).toContain('the key is a Redis hash, not a string');
     expect(finding(result, 'undecodable', `${f.p}s:3`).message).toContain('JSON array, expected an object');
+    expect(finding(result, 'undecodable', `${f.p}h:1`).message).toContain('not a valid hash entry: the key is a Redis string, not a hash');
   });
 
   it('says so when a key pattern matches nothing', async () => {
