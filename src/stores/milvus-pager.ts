@@ -95,18 +95,30 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
       throwIfCancelled(opts.signal);
       if (c <= maxRange) {
         st.rangeQueries++;
-        const rows = await source.query({ after: lo, upTo: hi }, maxRange);
-        if (rows.length === maxRange && c < maxRange) {
-          c = await count({ after: lo, upTo: hi }); // rows were added since the count: cut again
-          continue;
+        const first = await source.query({ after: lo, upTo: hi }, maxRange);
+        if (first.length === maxRange) {
+          // The limit bound: complete only if the range really holds maxRange rows (c may be an
+          // estimate carried over from an earlier count, or rows were added since).
+          const exact = await count({ after: lo, upTo: hi });
+          if (exact > maxRange) {
+            c = exact;
+            continue;
+          }
         }
-        // The limit did not bind, so this is everything the server holds in (lo, hi]. A count that
-        // differs means writes during the audit, or real Milvus collapsing duplicate primary keys
-        // in query results (count(*) counts each copy): kept as a statistic, not an error.
+        let rows = first;
+        if (rows.length < c) {
+          // Short although the limit did not bind: ask once more without a limit (c <= maxRange).
+          st.rangeQueries++;
+          const again = await source.query({ after: lo, upTo: hi }, undefined);
+          if (again.length > rows.length) rows = again;
+        }
+        // Still different: writes during the audit, or real Milvus collapsing duplicate primary
+        // keys in query results (count(*) counts each copy). Kept as a statistic, not an error.
         if (rows.length !== c) st.countMismatches++;
         return { rows: rows.sort(byKey), hi };
       }
-      // Too many rows for one query: cut at a sampled key expected to leave about maxRange / 2 rows.
+      // Too many rows for one query: cut at a sampled key expected to leave about 3/4 of maxRange
+      // rows (the sample is random enough on Milvus Lite that overshooting is rare; then cut again).
       let candidates = sample;
       if (candidates.length === 0) {
         st.pageQueries++;
@@ -121,7 +133,7 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
         }
         candidates = uniqueSorted(fresh.map(keyOf));
       }
-      const target = Math.max(1, Math.floor(maxRange / 2));
+      const target = Math.max(1, Math.floor((maxRange * 3) / 4));
       const j = Math.min(candidates.length - 1, Math.max(0, Math.floor((candidates.length * target) / c) - 1));
       hi = candidates[j]!;
       sample = candidates.slice(0, j);
@@ -130,36 +142,52 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
   }
 
   let cursor = opts.after;
+  // Keys of an earlier page that lie above the cursor, and the exact count of rows in
+  // (cursor, last pool key]. On Milvus Lite a page is a sample of everything that remains, so the
+  // next ranges are cut from it without asking for a new page (saves a query and a count each).
+  let pool: string[] = [];
+  let poolCount = 0;
   for (;;) {
     throwIfCancelled(opts.signal);
-    const rest: PagerRange = { after: cursor, upTo };
-    st.pageQueries++;
-    let page = await source.query(rest, pageSize);
-    if (page.length === 0) {
-      // An empty page is not the end (real Milvus can return short or empty pages with duplicates).
-      const remaining = await count(rest);
-      if (remaining === 0) return;
-      st.pageQueries++;
-      page = await source.query(rest, MILVUS_QUERY_WINDOW);
-      if (page.length === 0) {
-        throw new DbcheckError('STORE_ERROR',
-          `${where}: query returned no rows although count(*) says ${remaining} remain after key ${cursor ?? '(start)'}`);
-      }
-    }
-    page.sort(byKey);
-    const m = keyOf(page[page.length - 1]!);
-    const inPageRange = await count({ after: cursor, upTo: m });
     let result: { rows: Row[]; hi: string };
-    if (inPageRange === page.length) {
-      result = { rows: page, hi: m }; // the page held every row in (cursor, m]
+    if (pool.length > 0) {
+      result = await fetchRange(cursor, pool[pool.length - 1]!, pool.slice(0, -1), poolCount);
     } else {
-      const sample = uniqueSorted(page.map(keyOf)).slice(0, -1); // keys below m
-      result = await fetchRange(cursor, m, sample, inPageRange);
+      const rest: PagerRange = { after: cursor, upTo };
+      st.pageQueries++;
+      let page = await source.query(rest, pageSize);
+      if (page.length === 0) {
+        // An empty page is not the end (real Milvus can return short or empty pages with duplicates).
+        const remaining = await count(rest);
+        if (remaining === 0) return;
+        st.pageQueries++;
+        page = await source.query(rest, MILVUS_QUERY_WINDOW);
+        if (page.length === 0) {
+          throw new DbcheckError('STORE_ERROR',
+            `${where}: query returned no rows although count(*) says ${remaining} remain after key ${cursor ?? '(start)'}`);
+        }
+      }
+      page.sort(byKey);
+      const m = keyOf(page[page.length - 1]!);
+      const inPageRange = await count({ after: cursor, upTo: m });
+      if (inPageRange === page.length) {
+        result = { rows: page, hi: m }; // the page held every row in (cursor, m]: real Milvus's case
+      } else {
+        pool = uniqueSorted(page.map(keyOf));
+        poolCount = inPageRange;
+        result = await fetchRange(cursor, m, pool.slice(0, -1), inPageRange);
+      }
     }
     for (const row of result.rows) row[field] = keyOf(row); // key values are always strings
     st.rows += result.rows.length;
     if (result.rows.length > 0) yield result.rows;
     cursor = result.hi;
+    if (pool.length > 0) {
+      const hi = cursor;
+      pool = pool.filter((k) => cmp(k, hi) > 0);
+      poolCount -= result.rows.length;
+      if (poolCount < pool.length) pool = []; // counts moved under us (writes): take a fresh page
+    }
     if (upTo !== undefined && cmp(cursor, upTo) >= 0) return; // (cursor, upTo] is empty
   }
 }
