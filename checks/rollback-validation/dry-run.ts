@@ -26,6 +26,7 @@ interface Script {
   migration: DiskMigration;
   direction: 'down' | 'up';
   file: string;
+  /** Statements, with `line` counted in the file (not in the section of it that is the script). */
   statements: SqlStatement[];
 }
 
@@ -63,12 +64,17 @@ function preflight(ctx: CheckContext, scripts: Script[]): boolean {
 
 export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Promise<void> {
   const { migrations, schemas } = settings;
-  const script = (m: DiskMigration, direction: 'down' | 'up'): Script => ({
-    migration: m,
-    direction,
-    file: (direction === 'down' ? m.downFile : m.upFile) ?? m.label,
-    statements: splitSqlStatements((direction === 'down' ? m.downSql : m.upSql) ?? '').filter((s) => !isTransactionControl(s.code)),
-  });
+  const script = (m: DiskMigration, direction: 'down' | 'up'): Script => {
+    const firstLine = (direction === 'down' ? m.downFirstLine : m.upFirstLine) ?? 1;
+    return {
+      migration: m,
+      direction,
+      file: (direction === 'down' ? m.downFile : m.upFile) ?? m.label,
+      statements: splitSqlStatements((direction === 'down' ? m.downSql : m.upSql) ?? '')
+        .filter((s) => !isTransactionControl(s.code))
+        .map((s) => ({ ...s, line: s.line + firstLine - 1 })),
+    };
+  };
   const downs = migrations.map((m) => script(m, 'down'));
   const ups = [...migrations].reverse().map((m) => script(m, 'up'));
   if (!preflight(ctx, [...downs, ...ups])) {

@@ -226,7 +226,7 @@ async function reportDestructive(ctx: CheckContext, disk: readonly DiskMigration
       data: {
         migration: migration.label,
         file: migration.downFile,
-        line: statement.line,
+        line: statement.line + (migration.downFirstLine ?? 1) - 1,
         statement: statementForDisplay(statement.text),
         action: target.action,
         verb: ACTION_WORDS[target.action],

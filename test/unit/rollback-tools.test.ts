@@ -59,7 +59,7 @@ describe('migration tool loading', () => {
   });
 
   it('node-pg-migrate splits SQL files on the Up/Down markers and reads JS downs', async () => {
-    expect(splitUpDown('-- Up Migration\nCREATE TABLE t();\n-- Down Migration\nDROP TABLE t;\n')).toEqual({ up: '\nCREATE TABLE t();\n', down: '\nDROP TABLE t;\n' });
+    expect(splitUpDown('-- Up Migration\nCREATE TABLE t();\n-- Down Migration\nDROP TABLE t;\n')).toMatchObject({ up: '\nCREATE TABLE t();\n', down: '\nDROP TABLE t;\n' });
     const files = await folder({
       '1700000000000_a.sql': '-- Up Migration\nCREATE TABLE t();\n-- Down Migration\n',
       '1700000000001_b.js': 'exports.up = (pgm) => {}; exports.down = (pgm) => {};',

@@ -13,15 +13,18 @@ const FILE = /^(\d+)[_-]?([^/]*)\.(sql|js|cjs|mjs|ts)$/;
 const UP_MARKER = /^\s*--[\s-]*up\s+migration/im;
 const DOWN_MARKER = /^\s*--[\s-]*down\s+migration/im;
 
-/** The up and down parts of a node-pg-migrate SQL file. */
-export function splitUpDown(sql: string): { up: string; down?: string } {
+/** The up and down parts of a node-pg-migrate SQL file, with where each starts. */
+export function splitUpDown(sql: string): { up: string; upStart: number; down?: string; downStart?: number } {
   const up = UP_MARKER.exec(sql);
   const down = DOWN_MARKER.exec(sql);
   const upStart = up ? up.index + up[0].length : 0;
-  if (!down) return { up: sql.slice(upStart) };
-  if (down.index < upStart) return { up: sql.slice(upStart), down: sql.slice(down.index + down[0].length, up!.index) };
-  return { up: sql.slice(upStart, down.index), down: sql.slice(down.index + down[0].length) };
+  if (!down) return { up: sql.slice(upStart), upStart };
+  const downStart = down.index + down[0].length;
+  if (down.index < upStart) return { up: sql.slice(upStart), upStart, down: sql.slice(downStart, up!.index), downStart };
+  return { up: sql.slice(upStart, down.index), upStart, down: sql.slice(downStart), downStart };
 }
+
+const lineAt = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
 /** Orders like node-pg-migrate: by the numeric prefix, then by name. */
 function compareIds(a: string, b: string): number {
@@ -49,9 +52,16 @@ export const nodePgMigrate: MigrationTool = {
       const id = f.replace(/\.[^.]+$/, '');
       const text = contents.get(f)!.toString('utf8');
       if (!f.endsWith('.sql')) return { id, label: f, upFile: f, down: jsHasDown(text) ? 'code' : 'none' };
-      const { up, down } = splitUpDown(text);
+      const { up, upStart, down, downStart } = splitUpDown(text);
       const hasDown = down !== undefined && splitSqlStatements(down).length > 0;
-      return { id, label: f, upFile: f, upSql: up, ...(hasDown ? { downFile: f, downSql: down, down: 'sql' as const } : { down: 'none' as const }) };
+      return {
+        id,
+        label: f,
+        upFile: f,
+        upSql: up,
+        upFirstLine: lineAt(text, upStart),
+        ...(hasDown ? { downFile: f, downSql: down, downFirstLine: lineAt(text, downStart!), down: 'sql' as const } : { down: 'none' as const }),
+      };
     });
     return out.sort((a, b) => compareIds(a.id, b.id));
   },

@@ -19,6 +19,9 @@ export interface DiskMigration {
   /** SQL the dry-run can run; absent for JavaScript/TypeScript migrations (never executed). */
   upSql?: string;
   downSql?: string;
+  /** 1-based line of the file where upSql / downSql start (when they are part of a bigger file). */
+  upFirstLine?: number;
+  downFirstLine?: number;
   /** Whether a rollback exists: as SQL, as code (JS/TS, read but not run), or not at all. */
   down: 'sql' | 'code' | 'none';
   /** Checksum values the tool would accept for this file (computed the tool's way). */

@@ -460,6 +460,41 @@ describe('rollback-validation: dry-run', () => {
     expect(await dbState(f)).toEqual(before);
   });
 
+  it('Flyway: runs the U (undo) scripts and the V scripts again; a clean round trip passes', async () => {
+    const v1 = 'CREATE TABLE users (id int PRIMARY KEY);\n';
+    const v2 = 'CREATE TABLE items (id int PRIMARY KEY, owner int REFERENCES users (id));\nCREATE INDEX items_owner_idx ON items (owner);\n';
+    const f = await fixture({ 'V1__users.sql': v1, 'U1__users.sql': 'DROP TABLE users;', 'V2__items.sql': v2, 'U2__items.sql': 'DROP TABLE items;' });
+    await f.exec(`CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
+      type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL,
+      installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, success boolean NOT NULL)`);
+    await f.exec(v1 + v2);
+    await f.exec(`INSERT INTO flyway_schema_history VALUES (1, '1', 'users', 'SQL', 'V1__users.sql', $1, 'me', now(), 1, true),
+      (2, '2', 'items', 'SQL', 'V2__items.sql', $2, 'me', now(), 1, true)`, [flywayChecksum(v1), flywayChecksum(v2)]);
+    await f.exec('INSERT INTO users VALUES (1), (2); INSERT INTO items VALUES (10, 1)');
+    const before = await dbState(f);
+    const r = await run(f, { dryRun: { enabled: true, last: 2 } });
+    expect(r.stats).toMatchObject({ tool: 'flyway', dryRunRoundTrips: 2, dryRunStatements: 5 });
+    expect(r.findings.map((x) => x.code)).toEqual(['destructive-rollback', 'destructive-rollback']); // users (2 rows), items (1 row)
+    expect(await dbState(f)).toEqual(before);
+  });
+
+  it('node-pg-migrate: a down script naming a missing object fails with the server error', async () => {
+    const f = await fixture({
+      '1700000000001_users.sql': '-- Up Migration\nCREATE TABLE users (id int PRIMARY KEY);\n-- Down Migration\nDROP TABLE users;\n',
+      '1700000000002_tags.sql': '-- Up Migration\nCREATE TABLE tags (id int);\n\n-- Down Migration\n-- typo below\nDROP TABLE tagz;\n',
+    });
+    await f.exec('CREATE TABLE pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)');
+    await f.exec('CREATE TABLE users (id int PRIMARY KEY); CREATE TABLE tags (id int)');
+    await f.exec(`INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000001_users', now()), ('1700000000002_tags', now())`);
+    const before = await dbState(f);
+    const r = await run(f, { dryRun: { enabled: true } });
+    expect(findings(r, 'rollback-failed').map((x) => x.data)).toEqual([
+      expect.objectContaining({ migration: '1700000000002_tags.sql', direction: 'down', statement: 'DROP TABLE tagz', sqlstate: '42P01', line: 6 }),
+    ]);
+    expect(String(findings(r, 'rollback-failed')[0].data?.error)).toContain('table "tagz" does not exist');
+    expect(await dbState(f)).toEqual(before);
+  });
+
   it('Ctrl-C in the middle of a down script rolls everything back and leaves no session behind', async () => {
     const files = { ...usersAndOrders, '2_orders.down.sql': 'DROP TABLE orders;\nSELECT pg_sleep(30);\n' };
     const f = await fixture(files);
