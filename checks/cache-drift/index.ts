@@ -13,7 +13,14 @@ type D = Record<string, any>;
 
 const fieldList = (fields: FieldDiff[] | undefined) =>
   (fields ?? []).map((f) => `${f.column} (cache ${JSON.stringify(f.cache)}, row ${JSON.stringify(f.row)})`).join(', ');
-const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(v % 1000 ? 1 : 0)}s` : `${v}ms`);
+/** 850ms, 42s, 30m, 2.5h: durations as a person would say them. */
+const ms = (v: number) => {
+  const one = (n: number, unit: string) => `${Number(n.toFixed(1))}${unit}`;
+  if (v < 1000) return `${Math.round(v)}ms`;
+  if (v < 100_000) return one(v / 1000, 's');
+  if (v < 6_000_000) return one(v / 60_000, 'm');
+  return one(v / 3_600_000, 'h');
+};
 
 export default defineCheck<CacheDriftOptions>({
   meta: {
