@@ -1,6 +1,6 @@
 /**
  * Global setup of the `integration` project: before any test file runs, make sure the three real
- * servers answer. If one does not, stop here with one clear line instead of hundreds of failures.
+ * servers answer. If one does not, stop here with one clear message instead of hundreds of failures.
  */
 import pg from 'pg';
 import { Redis } from 'ioredis';
@@ -16,14 +16,22 @@ import {
 
 const PROBE_TIMEOUT_MS = 5000;
 
-async function probePostgres(): Promise<void> {
-  const client = new pg.Client({
-    host: PG_HOST,
-    port: PG_PORT,
-    user: PG_USER,
-    database: PG_DATABASE,
-    connectionTimeoutMillis: PROBE_TIMEOUT_MS,
-  });
+export interface ServerAddresses {
+  postgres: { host: string; port: number; user: string; database: string };
+  redis: { host: string; port: number };
+  milvus: { address: string };
+}
+
+/** The servers the integration tests use (test/helpers/stores.ts, DBCHECK_TEST_* overrides). */
+export const TEST_SERVERS: ServerAddresses = {
+  postgres: { host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE },
+  redis: { host: REDIS_HOST, port: REDIS_PORT },
+  milvus: { address: MILVUS_ADDRESS },
+};
+
+async function probePostgres(target: ServerAddresses['postgres']): Promise<void> {
+  const client = new pg.Client({ ...target, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+  client.on('error', () => {}); // a late socket error must not become an unhandled one
   try {
     await client.connect();
     await client.query('SELECT 1');
@@ -32,10 +40,9 @@ async function probePostgres(): Promise<void> {
   }
 }
 
-async function probeRedis(): Promise<void> {
+async function probeRedis(target: ServerAddresses['redis']): Promise<void> {
   const redis = new Redis({
-    host: REDIS_HOST,
-    port: REDIS_PORT,
+    ...target,
     lazyConnect: true,
     connectTimeout: PROBE_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
@@ -56,16 +63,16 @@ async function probeRedis(): Promise<void> {
   }
 }
 
-async function probeMilvus(): Promise<void> {
+async function probeMilvus(target: ServerAddresses['milvus']): Promise<void> {
   const { MilvusClient } = await import('@zilliz/milvus2-sdk-node');
   const client = new MilvusClient({
-    address: MILVUS_ADDRESS,
+    address: target.address,
     timeout: PROBE_TIMEOUT_MS,
     telemetry: { enabled: false },
     logLevel: 'error', // under vitest NODE_ENV=test, and the SDK then logs every RPC
   } as ConstructorParameters<typeof MilvusClient>[0]);
   try {
-    await client.connectPromise;
+    await client.connectPromise; // awaited at once: unawaited, a refused connection kills Node
     const res = await client.getVersion();
     if (!res?.version) throw new Error('GetVersion returned no version');
   } finally {
@@ -78,11 +85,16 @@ function firstLine(err: unknown): string {
   return message.split('\n')[0] ?? message;
 }
 
-export default async function setup(): Promise<void> {
+/**
+ * Resolves when all three servers answer a real call (SELECT 1, PING, GetVersion); otherwise
+ * rejects with one line per server that does not and how to start them (and no stack trace).
+ */
+export async function checkServers(servers: ServerAddresses): Promise<void> {
+  const { postgres, redis, milvus } = servers;
   const probes: Array<[string, string, () => Promise<void>]> = [
-    ['PostgreSQL', `${PG_HOST}:${PG_PORT}`, probePostgres],
-    ['Redis', `${REDIS_HOST}:${REDIS_PORT}`, probeRedis],
-    ['Milvus', MILVUS_ADDRESS, probeMilvus],
+    ['PostgreSQL', `${postgres.host}:${postgres.port}`, () => probePostgres(postgres)],
+    ['Redis', `${redis.host}:${redis.port}`, () => probeRedis(redis)],
+    ['Milvus', milvus.address, () => probeMilvus(milvus)],
   ];
   const results = await Promise.all(
     probes.map(async ([name, address, probe]) => {
@@ -104,4 +116,8 @@ export default async function setup(): Promise<void> {
   const error = new Error(message);
   error.stack = message; // a stack trace into this file would only hide the message
   throw error;
+}
+
+export default async function setup(): Promise<void> {
+  await checkServers(TEST_SERVERS);
 }

@@ -3,6 +3,7 @@
  * fixture helpers in test/helpers/stores.ts create what they promise and leave nothing behind.
  */
 import { describe, it, expect } from 'vitest';
+import net from 'node:net';
 import { Redis } from 'ioredis';
 import { DataType, MilvusClient, logger as milvusLogger } from '@zilliz/milvus2-sdk-node';
 import {
@@ -16,6 +17,7 @@ import {
   testStoresConfig,
   uniqueName,
 } from '../helpers/stores.js';
+import { TEST_SERVERS, checkServers } from '../global-setup.js';
 
 // The Milvus SDK logs every RPC at debug level when NODE_ENV=test (as under vitest): keep errors only.
 milvusLogger.level = 'error';
@@ -42,6 +44,15 @@ async function withMilvus<T>(fn: (client: MilvusClient) => Promise<T>): Promise<
   } finally {
     await client.closeConnection();
   }
+}
+
+/** A loopback port that nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function schemaExists(schema: string): Promise<boolean> {
@@ -98,6 +109,38 @@ describe('the real servers answer', () => {
     const b = uniqueName('My-Test');
     expect(a).toMatch(/^my_test_[0-9a-f]{8}$/);
     expect(a).not.toBe(b);
+  });
+});
+
+describe('the global setup of the integration project', () => {
+  it('passes when the three servers answer', async () => {
+    await expect(checkServers(TEST_SERVERS)).resolves.toBeUndefined();
+  });
+
+  it('names every server that does not answer and how to start them, without a stack trace', async () => {
+    const [pgPort, redisPort, milvusPort] = [await closedPort(), await closedPort(), await closedPort()];
+    const error: Error = await checkServers({
+      postgres: { ...TEST_SERVERS.postgres, port: pgPort },
+      redis: { host: '127.0.0.1', port: redisPort },
+      milvus: { address: `127.0.0.1:${milvusPort}` },
+    }).then(
+      () => {
+        throw new Error('checkServers resolved with every server down');
+      },
+      (err: Error) => err,
+    );
+    expect(error.message).toContain(`PostgreSQL at 127.0.0.1:${pgPort}: connect ECONNREFUSED`);
+    expect(error.message).toContain(`Redis at 127.0.0.1:${redisPort}: connect ECONNREFUSED`);
+    expect(error.message).toContain(`Milvus at 127.0.0.1:${milvusPort}:`);
+    expect(error.message).toContain('run `npm run services:up`');
+    expect(error.stack).toBe(error.message);
+  });
+
+  it('names only the server that is down', async () => {
+    const redisPort = await closedPort();
+    await expect(checkServers({ ...TEST_SERVERS, redis: { host: '127.0.0.1', port: redisPort } })).rejects.toThrow(
+      /^Integration tests need the real servers, and some do not answer:\n  Redis at 127\.0\.0\.1:\d+: [^\n]+\nStart them with/,
+    );
   });
 });
 
