@@ -44,6 +44,17 @@ export interface PostgresStore {
 
 const LABEL = 'Postgres';
 
+/**
+ * A checked-out pg client emits 'error' when its socket dies (server stopped, network cut), and
+ * pg-pool listens only on idle clients: without a listener Node would crash. The failure still
+ * reaches the caller through the rejected query or cursor read.
+ */
+const swallowSocketError = () => {};
+function guardCheckedOut<C extends pg.PoolClient | pg.Client>(client: C): C {
+  if (!client.listeners('error').includes(swallowSocketError)) client.on('error', swallowSocketError);
+  return client;
+}
+
 /** Maps a server error (SQLSTATE) or network error to a store error code. */
 function classifyPgError(err: unknown): StoreErrorCode | undefined {
   const code = (err as { code?: unknown })?.code;
@@ -168,7 +179,9 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
             throw callOpts.signal?.aborted ? new DbcheckError('CANCELLED', 'cancelled') : fail(err);
           } finally {
             stopCancel();
-            await cursor.close().catch(() => {});
+            // A cursor whose connection died waits for a ReadyForQuery that never comes: only close
+            // it on a live connection (a broken client is destroyed on release anyway).
+            if (!broken) await cursor.close().catch(() => {});
             release(client, broken);
           }
         },
@@ -201,7 +214,7 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
   });
 
   const pooled = runner(
-    () => pool.connect(),
+    () => pool.connect().then(guardCheckedOut),
     (c, err) => (c as pg.PoolClient).release(err ? (err as Error) : undefined),
   );
 
@@ -215,7 +228,7 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
     quoteIdent,
     quoteTable: (table, schema) => (schema ? `${quoteIdent(schema)}.${quoteIdent(table)}` : quoteIdent(table)),
     async withSnapshot(fn, callOpts = {}) {
-      const client = await pool.connect().catch((e) => { throw fail(e); });
+      const client = await pool.connect().then(guardCheckedOut).catch((e) => { throw fail(e); });
       let broken: unknown;
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -311,7 +324,7 @@ function createLoadPool(cfg: PostgresStoreConfig, o: LoadPoolOptions): PostgresL
     applicationName,
     query,
     async acquire() {
-      const client = await pool.connect();
+      const client = guardCheckedOut(await pool.connect());
       return {
         query: async (sql: string, params?: unknown[]) => {
           const r = await client.query(sql, params as unknown[]);
