@@ -3,6 +3,7 @@
  * collection (inserting serially, indexing and loading it with the test's writable SDK client) and
  * drops it afterwards. dbcheck's own reader never writes.
  */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType } from '@zilliz/milvus2-sdk-node';
 import { connectMilvus, type MilvusStore } from '../../../src/stores/milvus.js';
@@ -14,6 +15,8 @@ type Fixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 type Row = Record<string, unknown>;
 
 const DIM = 4;
+/** Many-page scans: Milvus Lite answers each query and filtered count in O(rows), slow on a busy CI box. */
+const SLOW_SCAN_TIMEOUT_MS = 180_000;
 
 /** Creates a collection (pk + optional scalar fields + vector), inserts rows in batches, indexes and loads it. */
 async function withCollection(
@@ -110,6 +113,27 @@ describe('connectMilvus', () => {
     }
   });
 
+  it('gives STORE_TIMEOUT when a server accepts the connection but never answers', async () => {
+    const silent = net.createServer(() => {}); // a real socket that accepts and stays silent
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const err = await connectMilvus({ address: `127.0.0.1:${port}`, connectTimeoutMs: 1000 })
+        .then(() => null, (e: unknown) => e as { code: string; message: string });
+      expect(err?.code).toBe('STORE_TIMEOUT');
+      expect(err?.message).toBe(`Milvus at 127.0.0.1:${port}: timed out (no answer, timed out after 1000 ms)`);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('fails cleanly when the address is some other server (Redis)', async () => {
+    const err = await connectMilvus({ address: '127.0.0.1:6379', connectTimeoutMs: 5000 })
+      .then(() => null, (e: unknown) => e as { code: string; message: string });
+    expect(err?.code).toMatch(/^STORE_/);
+    expect(err?.message).toMatch(/^Milvus at 127\.0\.0\.1:6379: /);
+  });
+
   it('never shows credentials from the address, token or password', async () => {
     const err = await connectMilvus({
       address: 'http://dbuser:pw-in-url-SECRET@127.0.0.1:1', password: 'pw-field-SECRET', username: 'dbuser', connectTimeoutMs: 5000,
@@ -151,7 +175,7 @@ describe('MilvusReader', () => {
       expect(rows.every((r) => typeof r.pk === 'string')).toBe(true);
       expect(await store.reader.count(collection)).toBe(5200);
     });
-  });
+  }, SLOW_SCAN_TIMEOUT_MS);
 
   it('honours after/upTo bounds, a filter, outputFields, and counts with a filter', async () => {
     const rows = shuffled(Array.from({ length: 600 }, (_, i) => ({ pk: String(i), model: i % 3 === 0 ? 'v2' : 'v1' })));
@@ -199,7 +223,7 @@ describe('MilvusReader', () => {
       expect(new Set(pks).size).toBe(pks.length);
       expect(pks.sort()).toEqual(rows.filter((r) => Number(r.document_id) > 0 && Number(r.document_id) <= 10).map((r) => r.pk).sort());
     });
-  });
+  }, SLOW_SCAN_TIMEOUT_MS);
 
   it('re-inserting a primary key replaces the row on Milvus Lite (no duplicate primary keys there)', async () => {
     // Real Milvus keeps both copies (and count(*) counts both); Milvus Lite upserts. Duplicate keys
