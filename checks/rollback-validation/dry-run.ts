@@ -182,6 +182,9 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
         'run the dry-run against a shadow database (dryRun.shadowDatabase) or when those tables are not in use; dryRun.lockTimeout sets the wait',
       );
     }
+    if (e.sqlstate === '3D000' && settings.shadowDatabase) {
+      throw new CheckError('SHADOW_DATABASE', `shadow database "${settings.shadowDatabase}" does not exist`, 'create it as a copy of the target (same schema), or remove dryRun.shadowDatabase');
+    }
     if (e.sqlstate === '57014') {
       throw new CheckError('DRY_RUN_TIMEOUT', `rollback dry-run: a statement ran longer than dryRun.statementTimeout (${settings.statementTimeoutMs}ms), while ${step}`);
     }

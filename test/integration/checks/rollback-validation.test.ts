@@ -520,6 +520,14 @@ describe('rollback-validation: dry-run', () => {
     expect(await dbState(f)).toEqual(before);
   });
 
+  it('a shadow database that does not exist is a clear check error', async () => {
+    const f = await fixture(usersAndOrders);
+    await applyGolang(f, usersAndOrders, 2);
+    const r = await run(f, { dryRun: { enabled: true, shadowDatabase: 'rv_no_such_db' }, destructive: { enabled: false } });
+    expect(r.status).toBe('error');
+    expect(r.error).toMatchObject({ code: 'SHADOW_DATABASE', message: 'shadow database "rv_no_such_db" does not exist' });
+  });
+
   it('runs in a shadow database when one is configured, leaving the target alone', async () => {
     const f = await fixture(usersAndOrders);
     await applyGolang(f, usersAndOrders, 2);
