@@ -39,7 +39,10 @@ export default defineCheck<PoolStressOptions>({
       },
       'errors-during-load': {
         severity: 'error',
-        message: (d) => `${d.store} ${d.phase}: ${d.errors} of ${d.ops} operations failed (tolerated: ${d.limit})${d.sampleErrors?.[0] ? `, e.g. ${d.sampleErrors[0]}` : ''}`,
+        message: (d) =>
+          d.phase === 'setup'
+            ? `${d.store}: the load could not be set up: ${d.sampleErrors?.[0] ?? 'unknown error'}`
+            : `${d.store} ${d.phase}: ${d.errors} of ${d.ops} operations failed (tolerated: ${d.limit})${d.sampleErrors?.[0] ? `, e.g. ${d.sampleErrors[0]}` : ''}`,
         description: 'Operations failed during a load phase (more than maxErrors).',
       },
       'exhaustion-hang': {
@@ -109,7 +112,7 @@ export default defineCheck<PoolStressOptions>({
         ctx.report({ code: 'errors-during-load', subject: { store, object: 'setup' }, data: { store, phase: 'setup', errors: 1, ops: 0, limit: 0, sampleErrors: [message] } });
         continue;
       }
-      sections.push(...phaseSections(store, store === 'postgres' ? `pool of ${o.postgres.poolSize}` : `${o.redis.connections} connections`, rows));
+      sections.push(...phaseSections(store, store === 'postgres' ? `pool of ${o.postgres.poolSize}` : `${o.redis.connections} connection${o.redis.connections === 1 ? '' : 's'}`, rows));
     }
     return { sections, partial: ctx.signal.aborted || undefined };
   },

@@ -168,7 +168,7 @@ async function exhaustionPhase(ctx: CheckContext, pool: PostgresLoadPool, o: Pos
     ctx.report({
       code: 'errors-during-load',
       subject: { store: 'postgres', object: 'exhaustion' },
-      data: { store: 'postgres', phase: 'exhaustion', errors: 1, ops: held.length + 1, limit: 0, errorsByClass: { [classifyLoadError(err)]: 1 }, sampleErrors: [message] },
+      data: { store: 'postgres', phase: 'exhaustion', errors: 1, ops: Number(result.held) + 1, limit: 0, errorsByClass: { [classifyLoadError(err)]: 1 }, sampleErrors: [message] },
     });
     return { phase: 'exhaustion', verdict: '1 errors', note: `could only open ${result.held} of ${o.poolSize}: ${message}` };
   }

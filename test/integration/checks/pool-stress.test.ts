@@ -259,6 +259,17 @@ describe('pool-stress', () => {
     expect(await sessionsNamed(`dbcheck-pool-stress-${label}`)).toBe(0);
   });
 
+  it('loads whichever store is up when the other is configured but down', async () => {
+    const result = await runCheck(poolStress, {
+      stores: { postgres: { host: '127.0.0.1', port: 1, user: 'postgres', database: 'postgres', connectTimeout: '2s' } },
+      options: { redis: { ...quiet.redis, connections: 1, burst: { concurrency: 25 } } },
+    });
+    expect(result.status).toBe('pass');
+    expect(result.stats.postgres).toBeUndefined();
+    expect((result.stats.redis as Stats).burst.ok).toBe(25);
+    expect(result.sections!.map((s) => s.title)).toEqual(['Redis load (1 connection)']);
+  });
+
   it('refuses options that would be unbounded or write', async () => {
     await expect(runCheck(poolStress, { options: { postgres: { sustained: { duration: '20m' } } } })).rejects.toMatchObject({ code: 'CONFIG' });
     await expect(runCheck(poolStress, { options: { redis: { command: ['SET', 'k', 'v'] } } })).rejects.toMatchObject({ code: 'CONFIG' });
