@@ -31,6 +31,28 @@ export interface RunOptions {
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2 };
 
+/** Once a check is aborted (timeout, Ctrl-C), how long it gets to stop by itself. */
+const ABANDON_AFTER_MS = 3_000;
+
+/**
+ * Waits for a check's work, but after `signal` aborts at most ABANDON_AFTER_MS more: a check stuck
+ * on a frozen connection (or ignoring its signal) must not hang the run. A late result is ignored.
+ */
+function untilAbandoned<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => reject(new Error('check did not stop after its abort')), ABANDON_AFTER_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    void work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}
+
 export function atOrAbove(counts: { error: number; warn: number; info: number }, failOn: Severity): number {
   return (Object.keys(counts) as Severity[]).filter((s) => SEVERITY_RANK[s] >= SEVERITY_RANK[failOn]).reduce((n, s) => n + counts[s], 0);
 }
@@ -182,7 +204,7 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
       log: (line) => opts.log?.(`[${meta.id}] ${redact(line)}`),
       baseDir: opts.config.baseDir,
     };
-    const outcome = await check.run(ctx);
+    const outcome = await untilAbandoned(check.run(ctx), controller.signal);
     if (controller.signal.aborted) throw abortError(controller.signal);
     return finish({
       ...(outcome?.sections ? { sections: redactDeep(jsonSafe(outcome.sections) as CheckResult['sections']) } : {}),

@@ -10,6 +10,8 @@ import type { RedisStore } from '../stores/redis.js';
 import type { StoreKind, StoreStatus } from '../stores/types.js';
 import { redact } from '../redact.js';
 
+const CLOSE_WAIT_MS = 3_000;
+
 type Connected = { postgres: PostgresStore; redis: RedisStore; milvus: MilvusStore };
 
 export class StoreManager {
@@ -71,7 +73,13 @@ export class StoreManager {
     }
   }
 
+  /** Closes every store; a connection stuck on a frozen network gets CLOSE_WAIT_MS, not forever. */
   async closeAll(): Promise<void> {
-    await Promise.allSettled(this.open.splice(0).map((s) => s.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_WAIT_MS);
+    });
+    await Promise.race([Promise.allSettled(this.open.splice(0).map((s) => s.close())), giveUp]);
+    clearTimeout(timer);
   }
 }
