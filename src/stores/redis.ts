@@ -3,7 +3,7 @@
  * REDIS_READ_COMMANDS ever reach the server: anything else is refused here, before it is sent.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { DbcheckError, storeError } from '../errors.js';
+import { classifyNetworkError, DbcheckError, storeError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { REDIS_READ_COMMANDS, type CallOptions, type RedisLoadConnection, type RedisReadCommand, type RedisReader } from './types.js';
 
@@ -95,7 +95,13 @@ async function openConnection(cfg: RedisStoreConfig, address: string, extra: Par
     return client;
   } catch (err) {
     client.disconnect();
-    throw storeError(LABEL, address, lastError ?? err);
+    const cause = lastError ?? err;
+    // With tls on, a plain server never answers the TLS hello (it waits for a command line), so
+    // the connect times out: say what most likely happened rather than just "timed out".
+    if (cfg.tls && classifyNetworkError(cause) === 'STORE_TIMEOUT') {
+      throw storeError(LABEL, address, new Error(`no TLS handshake within ${cfg.connectTimeoutMs ?? 10_000} ms: does the server offer TLS?`), 'STORE_TLS');
+    }
+    throw storeError(LABEL, address, cause);
   }
 }
 
