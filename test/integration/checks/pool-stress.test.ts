@@ -172,7 +172,6 @@ describe('pool-stress', () => {
     expect(result.countsByCode['exhaustion-hang']).toBe(1);
     const f = result.findings.find((x) => x.code === 'exhaustion-hang')!;
     expect(f.data).toMatchObject({ outcome: 'hung', poolSize: 2, acquireTimeoutMs: 0 });
-    expect(f.data!.waitedMs as number).toBeGreaterThanOrEqual(1_000);
     // The hung acquire was handed back and everything closed.
     expect((result.stats.postgres as Stats).sessionsAfterClose).toBe(0);
     expect(result.countsByCode['recovery-failed'] ?? 0).toBe(0);
