@@ -6,7 +6,8 @@
 import { describe, it, expect } from 'vitest';
 import poolStress from '../../../checks/pool-stress/index.js';
 import { runCheck } from '../../helpers/check-tester.js';
-import { pgAdmin, uniqueName } from '../../helpers/stores.js';
+import { runCli, tempDir } from '../../helpers/cli.js';
+import { pgAdmin, testStoresConfig, uniqueName } from '../../helpers/stores.js';
 
 /** Every phase off: tests switch on only what they exercise. */
 const quiet = {
@@ -267,6 +268,25 @@ describe('pool-stress', () => {
     expect(result.stats.postgres).toBeUndefined();
     expect((result.stats.redis as Stats).burst.ok).toBe(25);
     expect(result.sections!.map((s) => s.title)).toEqual(['Redis load (1 connection)']);
+  });
+
+  it('through the CLI: opt-in (skipped unless enabled or named), and a breach exits 1', async () => {
+    const { postgres, redis } = testStoresConfig();
+    const config = (poolStressSection: Record<string, unknown>) =>
+      JSON.stringify({ stores: { postgres, redis }, checks: { 'pool-stress': poolStressSection } });
+    const breach = { postgres: { ...quiet.postgres, poolSize: 2, burst: { concurrency: 25, thresholds: { p99: 0.001 } } }, redis: { enabled: false } };
+
+    const notEnabled = await runCli(['audit', '--config', 'dbcheck.json', '--format', 'json'], { cwd: tempDir({ 'dbcheck.json': config(breach) }) });
+    const skipped = JSON.parse(notEnabled.stdout).checks.find((c: { id: string }) => c.id === 'pool-stress');
+    expect(skipped.status).toBe('skipped');
+    expect(skipped.skipReason).toMatch(/opt-in/);
+
+    const named = await runCli(['audit', '--config', 'dbcheck.json', '--only', 'pool-stress', '--format', 'json'], { cwd: tempDir({ 'dbcheck.json': config(breach) }) });
+    expect(named.code).toBe(1);
+    const ran = JSON.parse(named.stdout).checks[0];
+    expect(ran.countsByCode['latency-threshold-exceeded']).toBe(1);
+    expect(ran.sections[0].title).toBe('Postgres load (pool of 2)');
+    expect(ran.stats.postgres.burst.ops).toBe(25);
   });
 
   it('refuses options that would be unbounded or write', async () => {
