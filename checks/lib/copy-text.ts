@@ -66,8 +66,11 @@ function parseLines(buf: Buffer, batch: CopyBatch): number {
   let fieldStart = 0;
   let column = 0;
   let escaped = false; // the field holds a backslash
-  let ascii = true; // plain ASCII: latin1 decoding is cheaper than utf8
+  let ascii = true; // the field is plain ASCII
   const n = buf.length;
+  // One native decode per chunk; ASCII fields are then cheap substrings of it (latin1 maps bytes
+  // 1:1 to characters, so offsets agree). Other fields are decoded as UTF-8 on their own.
+  const text = buf.toString('latin1', 0, n);
   for (let i = 0; i < n; i++) {
     const b = buf[i];
     if (b > BACKSLASH) {
@@ -81,7 +84,7 @@ function parseLines(buf: Buffer, batch: CopyBatch): number {
     }
     if (b !== TAB && b !== NEWLINE) continue;
     if (column >= width) throw new CopyTextError(`COPY row has more than ${width} fields`);
-    columns[column++].push(escaped ? decodeEscaped(buf, fieldStart, i) : buf.toString(ascii ? 'latin1' : 'utf8', fieldStart, i));
+    columns[column++].push(escaped ? decodeEscaped(buf, fieldStart, i) : ascii ? text.slice(fieldStart, i) : buf.toString('utf8', fieldStart, i));
     fieldStart = i + 1;
     escaped = false;
     ascii = true;

@@ -1,10 +1,11 @@
 /**
  * counts mode: row and entity counts per key range on both sides. Fast, but it cannot prove
- * equality: a missing vector and a duplicate in the same range cancel out. Ranges split the
- * Postgres keys at percentiles (so skewed keys still give even ranges); the first and last are
- * open-ended, so keys outside Postgres' range are counted too.
+ * equality: a missing vector and a duplicate in the same range cancel out. Integer keys are split
+ * into equal-width ranges between the Postgres min and max (two index lookups); varchar keys at
+ * percentiles of the Postgres keys (one sort). The first and last ranges are open-ended, so keys
+ * outside Postgres' range are counted too. Postgres counts all ranges in one pass (FILTER).
  */
-import type { CheckContext, ResultSection } from '../../src/plugin.js';
+import type { CheckContext, ResultSection, SqlRunner } from '../../src/plugin.js';
 import { andFilter } from '../lib/id-milvus.js';
 import type { ResolvedMapping } from './mapping.js';
 import type { Options } from './options.js';
@@ -15,22 +16,14 @@ export async function runCounts(ctx: CheckContext<Options>, m: ResolvedMapping, 
   const milvus = ctx.stores.milvus!;
   const signal = ctx.signal;
   const order = m.pgKey.order;
-  const cast = m.keyType === 'int64' ? 'numeric' : 'text';
+  // Parameters compare in the key column's own type (a numeric cast would slow every row down).
+  const cast = m.keyType === 'int64' ? m.pgKeyType : 'text';
 
   const { boundaries, pgCounts } = await pg.withSnapshot(
     async (session) => {
       const at = await session.query<{ at: Date | string }>('SELECT now() AS at', [], { signal });
       stats.s.postgresSnapshotAt = new Date(at.rows[0].at).toISOString();
-      const fractions = Array.from({ length: m.ranges - 1 }, (_, i) => (i + 1) / m.ranges);
-      let boundaries: string[] = [];
-      if (fractions.length > 0) {
-        const q = await session.query<{ b: string[] | null }>(
-          `SELECT (percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY ${order}))::text[] AS b FROM ${m.qualifiedTable} WHERE ${m.pgWhere}`,
-          [fractions],
-          { signal },
-        );
-        boundaries = [...new Set(q.rows[0]?.b ?? [])]; // skewed keys repeat percentiles
-      }
+      const boundaries = m.keyType === 'int64' ? await intBoundaries(session, m, signal) : await percentileBoundaries(session, m, signal);
       // One pass: count(*) FILTER per range; boundaries travel as parameters.
       const filters = rangesOf(boundaries).map(([lo, hi]) => {
         const conds = [lo !== undefined ? `${order} > $${lo + 1}::${cast}` : '', hi !== undefined ? `${order} <= $${hi + 1}::${cast}` : ''].filter(Boolean);
@@ -89,4 +82,33 @@ function rangesOf(boundaries: string[]): Array<[number | undefined, number | und
   const out: Array<[number | undefined, number | undefined]> = [];
   for (let i = 0; i <= boundaries.length; i++) out.push([i === 0 ? undefined : i - 1, i === boundaries.length ? undefined : i]);
   return out;
+}
+
+/** Equal-width integer boundaries between the Postgres min and max key (BigInt arithmetic). */
+async function intBoundaries(session: SqlRunner, m: ResolvedMapping, signal: AbortSignal): Promise<string[]> {
+  const q = await session.query<{ lo: string | null; hi: string | null }>(
+    `SELECT min(${m.pgKey.select})::text AS lo, max(${m.pgKey.select})::text AS hi FROM ${m.qualifiedTable} WHERE ${m.pgWhere}`,
+    [],
+    { signal },
+  );
+  const { lo, hi } = q.rows[0] ?? {};
+  if (lo == null || hi == null) return [];
+  const min = BigInt(lo);
+  const span = BigInt(hi) - min + 1n;
+  const ranges = BigInt(m.ranges);
+  const out = new Set<string>();
+  for (let i = 1n; i < ranges; i++) out.add((min - 1n + (span * i) / ranges).toString());
+  return [...out].filter((b) => BigInt(b) >= min && BigInt(b) < BigInt(hi));
+}
+
+/** Boundaries at percentiles of the Postgres keys in byte order (skewed keys repeat: deduplicated). */
+async function percentileBoundaries(session: SqlRunner, m: ResolvedMapping, signal: AbortSignal): Promise<string[]> {
+  const fractions = Array.from({ length: m.ranges - 1 }, (_, i) => (i + 1) / m.ranges);
+  if (fractions.length === 0) return [];
+  const q = await session.query<{ b: string[] | null }>(
+    `SELECT (percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY ${m.pgKey.order}))::text[] AS b FROM ${m.qualifiedTable} WHERE ${m.pgWhere}`,
+    [fractions],
+    { signal },
+  );
+  return [...new Set(q.rows[0]?.b ?? [])];
 }

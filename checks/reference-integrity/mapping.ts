@@ -21,6 +21,8 @@ export interface ResolvedMapping {
   /** Postgres rows that should have a vector (user where, key not null), as SQL. */
   pgWhere: string;
   pgKey: KeyExpression;
+  /** SQL type of the Postgres key column (format_type), e.g. bigint. */
+  pgKeyType: string;
   collection: string;
   keyField: string;
   keyType: KeyType;
@@ -87,6 +89,7 @@ export async function resolveMapping(ctx: CheckContext<Options>, m: MappingOptio
     qualifiedTable: pg.quoteTable(ref.table, ref.schema),
     pgWhere: andSql(`${pg.quoteIdent(keyColumn.name)} IS NOT NULL`, m.postgres.where),
     pgKey,
+    pgKeyType: keyColumn.type,
     collection: info.name,
     keyField,
     keyType,
