@@ -1,0 +1,350 @@
+/**
+ * Promise: whatever the network and the servers do, dbcheck says what happened in one clear line,
+ * still reports what it could, exits 3 (130/143 on a signal), never hangs, and leaves no session
+ * behind on the servers. Every fault here is real: closed ports, a TCP proxy that cuts, stalls or
+ * slows the bytes, a second Postgres that demands a password, DNS names that do not exist.
+ *
+ * dbcheck logs in with a role / ACL user of this file's own (createAuditLogins), so the
+ * "nothing left on the server" checks count only this file's sessions.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/engine/result.js';
+import { runCli, startCli, tempDir, type CliRun } from '../helpers/cli.js';
+import { createAuditLogins, type AuditLogins } from '../helpers/fault-sessions.js';
+import { startPasswordPostgres } from '../helpers/fault-postgres.js';
+import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { createPgSchema, createRedisPrefix, MILVUS_ADDRESS, PG_DATABASE, PG_HOST, PG_PORT, REDIS_PORT, type PgFixture, type RedisFixture } from '../helpers/stores.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { FAULT_PLUGINS } from './fault-plugins.js';
+import { checkOf, jsonReport, STACK_TRACE } from './support.js';
+
+const BIG_ROWS = 50_000;
+const REDIS_KEYS = 3_000;
+
+let pgFx: PgFixture;
+let redisFx: RedisFixture;
+let logins: AuditLogins;
+const proxies: TcpProxy[] = [];
+
+beforeAll(async () => {
+  pgFx = await createPgSchema('faults');
+  await pgFx.client.query(`CREATE TABLE "${pgFx.schema}".big (id bigint PRIMARY KEY, payload text NOT NULL)`);
+  await pgFx.client.query(`INSERT INTO "${pgFx.schema}".big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, ${BIG_ROWS}) g`);
+  redisFx = await createRedisPrefix('faults');
+  const p = redisFx.redis.pipeline();
+  for (let i = 0; i < REDIS_KEYS; i++) p.set(`${redisFx.prefix}k:${i}`, 'x'.repeat(200));
+  await p.exec();
+  logins = await createAuditLogins([pgFx.schema]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+  await logins?.drop();
+  await redisFx?.cleanup();
+  await pgFx?.cleanup();
+});
+
+afterEach(async () => {
+  // After every fault: no dbcheck session of this file left on Postgres or Redis.
+  const left = await logins.leftovers();
+  expect(left, 'dbcheck sessions left on the servers').toEqual({ postgres: [], redis: [] });
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+});
+
+async function proxy(port: number): Promise<TcpProxy> {
+  const p = await startTcpProxy(port);
+  proxies.push(p);
+  return p;
+}
+
+interface StoresOverride {
+  postgres?: Record<string, unknown> | false;
+  redis?: Record<string, unknown> | false;
+  milvus?: Record<string, unknown> | false;
+}
+
+/** A folder with dbcheck.json (stores as this file's logins, with overrides) and the fault plugins. */
+function setup(stores: StoresOverride = {}, checks: Record<string, object> = {}): string {
+  const base = {
+    postgres: { host: PG_HOST, port: PG_PORT, user: logins.pgUser, database: PG_DATABASE },
+    redis: { host: '127.0.0.1', port: REDIS_PORT, username: logins.redisUser, password: logins.redisPassword },
+    milvus: { address: MILVUS_ADDRESS },
+  };
+  const merged: Record<string, unknown> = {};
+  for (const kind of ['postgres', 'redis', 'milvus'] as const) {
+    const o = stores[kind];
+    if (o === false) continue;
+    merged[kind] = { ...base[kind], ...(o ?? {}) };
+  }
+  const scan = { schema: pgFx.schema, table: 'big' };
+  const config = {
+    stores: merged,
+    plugins: ['faults.mjs'],
+    checks: { 'fault/pg-scan': scan, 'fault/redis-scan': { match: `${redisFx.prefix}*` }, ...checks },
+  };
+  return tempDir({ 'dbcheck.json': JSON.stringify(config, null, 2), 'faults.mjs': FAULT_PLUGINS });
+}
+
+const audit = (dir: string, only: string[], extra: string[] = []) =>
+  runCli(['audit', '-c', 'dbcheck.json', '--only', only.join(','), '-f', 'json', ...extra], { cwd: dir });
+
+/** Starts an audit and resolves once a plugin printed its marker (it is mid-work then). */
+function auditUntil(dir: string, only: string[], marker: string, extra: string[] = []) {
+  const { child, done } = startCli(['audit', '-c', 'dbcheck.json', '--only', only.join(','), '-f', 'json', ...extra], { cwd: dir });
+  const reached = new Promise<void>((resolve, reject) => {
+    let seen = '';
+    child.stderr!.on('data', (d) => {
+      seen += String(d);
+      if (seen.includes(`marker:${marker}`)) resolve();
+    });
+    void done.then((r) => reject(new Error(`dbcheck ended before ${marker}: exit ${r.code}\n${r.stderr}`)));
+  });
+  return { child, done, reached };
+}
+
+/** Every fault ends the same way: exit 3, a JSON report, one-line messages, no stack trace. */
+function incomplete(r: CliRun): Report {
+  expect(r.code, r.stderr).toBe(3);
+  expect(r.stdout + r.stderr).not.toMatch(STACK_TRACE);
+  return jsonReport(r);
+}
+
+describe('a store that is down before the run', () => {
+  it('Postgres on a closed port: clear error for its checks, the others still run', async () => {
+    const port = await freePort();
+    const r = await audit(setup({ postgres: { port } }), ['health', 'fault/pg-scan', 'fault/redis-ping']);
+    const report = incomplete(r);
+    expect(report.summary.unreachableStores).toEqual(['postgres']);
+    expect(checkOf(report, 'fault/pg-scan').error).toMatchObject({
+      code: 'STORE_UNREACHABLE',
+      message: expect.stringMatching(new RegExp(`^Postgres at postgres://${logins.pgUser}@127\\.0\\.0\\.1:${port}/postgres: connection refused or lost`)),
+    });
+    expect(checkOf(report, 'fault/redis-ping').status).toBe('pass');
+    const health = checkOf(report, 'health');
+    expect(health.countsByCode['store-unreachable']).toBe(1);
+    const states = Object.fromEntries((health.sections?.[0]?.rows ?? []).map((row) => [row[0], row[5]]));
+    expect(states.postgres).toBe('unreachable');
+    expect(states.redis).not.toBe('unreachable');
+  });
+
+  it('Milvus unreachable: Milvus checks error, Postgres and Redis checks are unaffected', async () => {
+    const port = await freePort();
+    const r = await audit(setup({ milvus: { address: `127.0.0.1:${port}`, connectTimeout: 2000 } }), ['health', 'fault/milvus-list', 'fault/redis-ping']);
+    const report = incomplete(r);
+    expect(report.summary.unreachableStores).toEqual(['milvus']);
+    const err = checkOf(report, 'fault/milvus-list').error!;
+    expect(err.code).toMatch(/^STORE_(UNREACHABLE|TIMEOUT)$/);
+    expect(err.message).toMatch(new RegExp(`^Milvus at 127\\.0\\.0\\.1:${port}: (connection refused or lost|timed out)`));
+    expect(checkOf(report, 'fault/redis-ping').status).toBe('pass');
+    expect(checkOf(report, 'health').countsByCode['store-unreachable']).toBe(1);
+  });
+
+  it('an unknown host, for each store, is named as such', async () => {
+    const host = 'no-such-db.dbcheck-test.invalid';
+    const r = await audit(
+      setup({ postgres: { host, connectTimeout: 5000 }, redis: { host, connectTimeout: 5000 }, milvus: { address: `${host}:19530`, connectTimeout: 5000 } }),
+      ['health'],
+    );
+    const report = incomplete(r);
+    expect(report.summary.unreachableStores.sort()).toEqual(['milvus', 'postgres', 'redis']);
+    for (const s of report.stores) {
+      expect(s.error?.message, s.kind).toContain(host);
+      expect(s.error?.code, `${s.kind}: ${s.error?.message}`).toBe('STORE_UNKNOWN_HOST');
+    }
+  });
+});
+
+describe('a store that stops in the middle of a long scan', () => {
+  it('Postgres cut mid-scan: the scanning check errors with what it read so far; Redis checks pass', async () => {
+    const pg = await proxy(PG_PORT);
+    const dir = setup({ postgres: { port: pg.port } });
+    const run = auditUntil(dir, ['fault/pg-scan', 'fault/redis-ping'], 'pg-scan');
+    await run.reached;
+    pg.refuseNew(); // the server "stays down": reconnecting fails too
+    pg.cutAll();
+    const report = incomplete(await run.done);
+    const scan = checkOf(report, 'fault/pg-scan');
+    expect(scan).toMatchObject({ status: 'error', partial: true, error: { code: 'STORE_UNREACHABLE' } });
+    expect(scan.error!.message).toMatch(/^Postgres at postgres:\/\/\S+: connection refused or lost \(/);
+    expect(Number(scan.stats.rows)).toBeGreaterThan(0);
+    expect(Number(scan.stats.rows)).toBeLessThan(BIG_ROWS);
+    expect(checkOf(report, 'fault/redis-ping').status).toBe('pass');
+    expect(pg.connections.open).toBe(0);
+  });
+
+  it('Redis cut mid-scan: the scanning check errors with what it read so far; Postgres checks pass', async () => {
+    const redis = await proxy(REDIS_PORT);
+    const dir = setup({ redis: { port: redis.port } }, { 'fault/pg-sleep': { seconds: 0 } });
+    const run = auditUntil(dir, ['fault/redis-scan', 'fault/pg-sleep'], 'redis-scan');
+    await run.reached;
+    redis.refuseNew();
+    redis.cutAll();
+    const report = incomplete(await run.done);
+    const scan = checkOf(report, 'fault/redis-scan');
+    expect(scan).toMatchObject({ status: 'error', partial: true, error: { code: 'STORE_UNREACHABLE' } });
+    expect(scan.error!.message).toMatch(/^Redis at redis:\/\/\S+: connection refused or lost/);
+    expect(Number(scan.stats.keys)).toBeGreaterThan(0);
+    expect(checkOf(report, 'fault/pg-sleep').status).toBe('pass');
+  });
+
+  it('Postgres cut after a few hundred KiB went downstream: same clear error', async () => {
+    const pg = await proxy(PG_PORT);
+    pg.cutAfterBytes(300_000);
+    // New connections stay allowed: a network blip; the scan that was cut still fails.
+    const r = await audit(setup({ postgres: { port: pg.port } }, { 'fault/pg-scan': { schema: pgFx.schema, table: 'big', pauseMs: 0 } }), ['fault/pg-scan']);
+    const report = incomplete(r);
+    expect(checkOf(report, 'fault/pg-scan').error).toMatchObject({ code: 'STORE_UNREACHABLE' });
+  });
+});
+
+describe('a slow or frozen network', () => {
+  it('added latency: everything still passes, and health sees the slowness', async () => {
+    const [pg, redis, milvus] = await Promise.all([proxy(PG_PORT), proxy(REDIS_PORT), proxy(19530)]);
+    for (const p of [pg, redis, milvus]) p.addLatency(40);
+    const dir = setup(
+      { postgres: { port: pg.port }, redis: { port: redis.port }, milvus: { address: milvus.address } },
+      { health: { latencyWarnMs: 50, latencySamples: 3 } },
+    );
+    const r = await audit(dir, ['health', 'fault/redis-ping', 'fault/milvus-list']);
+    expect(r.code, r.stderr).toBe(0); // slow-store is a warning
+    const report = jsonReport(r);
+    expect(report.checks.map((c) => c.status)).toEqual(['pass', 'pass', 'pass']);
+    expect(checkOf(report, 'health').countsByCode['slow-store']).toBe(3);
+  });
+
+  it('a stalled proxy: connect times out for every store with STORE_TIMEOUT, in bounded time', async () => {
+    const [pg, redis, milvus] = await Promise.all([proxy(PG_PORT), proxy(REDIS_PORT), proxy(19530)]);
+    for (const p of [pg, redis, milvus]) p.stall();
+    const dir = setup({
+      postgres: { port: pg.port, connectTimeout: 1000 },
+      redis: { port: redis.port, connectTimeout: 1000, commandTimeout: 1000 },
+      milvus: { address: milvus.address, connectTimeout: 1000 },
+    });
+    const r = await audit(dir, ['health']);
+    const report = incomplete(r);
+    for (const s of report.stores) expect(s.error?.code, `${s.kind}: ${s.error?.message}`).toBe('STORE_TIMEOUT');
+    expect(pg.connections.total + redis.connections.total + milvus.connections.total).toBeGreaterThanOrEqual(3);
+  }, 30_000);
+
+  it('Redis stalls mid-scan: the command timeout ends the check with STORE_TIMEOUT', async () => {
+    const redis = await proxy(REDIS_PORT);
+    const dir = setup({ redis: { port: redis.port, commandTimeout: 1000 } });
+    const run = auditUntil(dir, ['fault/redis-scan'], 'redis-scan');
+    await run.reached;
+    redis.stall();
+    const report = incomplete(await run.done);
+    expect(checkOf(report, 'fault/redis-scan').error).toMatchObject({ code: 'STORE_TIMEOUT' });
+    redis.resume();
+  }, 30_000);
+
+  it('Postgres stalls mid-scan: the check timeout ends the check and the run, in bounded time', async () => {
+    const pg = await proxy(PG_PORT);
+    const dir = setup({ postgres: { port: pg.port, connectTimeout: 1000 } }, { 'fault/pg-scan': { schema: pgFx.schema, table: 'big', timeout: '2s' } });
+    const run = auditUntil(dir, ['fault/pg-scan', 'fault/redis-ping'], 'pg-scan');
+    await run.reached;
+    pg.stall();
+    const report = incomplete(await run.done);
+    expect(checkOf(report, 'fault/pg-scan')).toMatchObject({ status: 'error', partial: true, error: { code: 'TIMEOUT' } });
+    expect(checkOf(report, 'fault/redis-ping').status).toBe('pass');
+    pg.resume();
+  }, 30_000);
+});
+
+describe('credentials and TLS', () => {
+  it('a wrong Postgres password (scram-sha-256 cluster) is an auth error that never shows the password', async () => {
+    const server = await startPasswordPostgres('Right-Pg-Pw-4471');
+    try {
+      const wrong = 'Wr0ng-Pg-Pw-9923';
+      const dir = setup({ postgres: { port: server.port, user: server.user, password: '${PG_PW}' } });
+      for (const format of ['json', 'table']) {
+        const r = await runCli(['audit', '-c', 'dbcheck.json', '--only', 'health,fault/pg-scan,fault/redis-ping', '-f', format], { cwd: dir, env: { PG_PW: wrong } });
+        expect(r.code, r.stderr).toBe(3);
+        expect(r.stdout + r.stderr).toMatch(new RegExp(`Postgres at postgres://postgres@127\\.0\\.0\\.1:${server.port}/postgres: authentication failed`));
+        expect(r.stdout + r.stderr).not.toContain(wrong);
+        if (format === 'json') {
+          expect(checkOf(jsonReport(r), 'fault/pg-scan').error?.code).toBe('STORE_AUTH');
+          expect(checkOf(jsonReport(r), 'fault/redis-ping').status).toBe('pass');
+        }
+      }
+      // The same password in a URL: redacted from the address and every message.
+      const urlDir = setup({ postgres: { url: `postgres://postgres:${wrong}@127.0.0.1:${server.port}/postgres` } });
+      const u = await runCli(['audit', '-c', 'dbcheck.json', '--only', 'health', '-f', 'json', '--verbose'], { cwd: urlDir });
+      expect(u.code).toBe(3);
+      expect(u.stdout + u.stderr).toContain('authentication failed');
+      expect(u.stdout + u.stderr).not.toContain(wrong);
+      // And the right password works: the fault was the password, nothing else.
+      const ok = await runCli(['health', '-c', 'dbcheck.json', '-f', 'json'], { cwd: dir, env: { PG_PW: 'Right-Pg-Pw-4471' } });
+      expect(jsonReport(ok).stores.find((s) => s.kind === 'postgres')?.connected).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
+  it('TLS demanded but not offered: Postgres sslmode require and Redis tls: true give STORE_TLS', async () => {
+    const plain = await startRedisServer();
+    try {
+      const dir = setup({
+        postgres: { sslmode: 'require' },
+        redis: { host: '127.0.0.1', port: plain.port, tls: true, username: undefined, password: undefined, connectTimeout: 1500 },
+      });
+      const r = await audit(dir, ['health']);
+      const report = incomplete(r);
+      const pg = report.stores.find((s) => s.kind === 'postgres')!;
+      expect(pg.error).toMatchObject({ code: 'STORE_TLS', message: expect.stringMatching(/^Postgres at .*: TLS failure \(.*SSL/) });
+      const redis = report.stores.find((s) => s.kind === 'redis')!;
+      expect(redis.error?.code, redis.error?.message).toBe('STORE_TLS');
+      expect(redis.error?.message).toMatch(/^Redis at rediss:\/\/127\.0\.0\.1:\d+\/0: TLS failure/);
+    } finally {
+      await plain.stop();
+    }
+  });
+});
+
+describe('timeouts and signals', () => {
+  it('a statement past statement_timeout is cancelled by the server: STORE_TIMEOUT, the rest passes', async () => {
+    const dir = setup({ postgres: { statementTimeout: '300ms' } }, { 'fault/pg-sleep': { seconds: 5 } });
+    const r = await audit(dir, ['fault/pg-sleep', 'fault/redis-ping']);
+    const report = incomplete(r);
+    expect(checkOf(report, 'fault/pg-sleep').error).toMatchObject({
+      code: 'STORE_TIMEOUT',
+      message: expect.stringContaining('canceling statement due to statement timeout'),
+    });
+    expect(checkOf(report, 'fault/redis-ping').status).toBe('pass');
+  });
+
+  it('the whole run past --timeout: the running statement is cancelled on the server, finished checks are kept', async () => {
+    const dir = setup({}, { 'fault/pg-sleep': { seconds: 60 } });
+    const r = await audit(dir, ['fault/pg-sleep', 'fault/redis-ping'], ['--timeout', '1500ms']);
+    const report = incomplete(r);
+    expect(report.summary.interrupted).toBe('timeout');
+    expect(checkOf(report, 'fault/pg-sleep').error?.code).toBe('TIMEOUT');
+    expect(checkOf(report, 'fault/redis-ping').status).toBe('pass');
+    // afterEach: the pg_sleep(60) backend is gone, not left sleeping on the server.
+  });
+
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${sig} mid-scan and mid-statement: exit ${code}, partial report, nothing left running on the servers`, async () => {
+      const dir = setup({}, { 'fault/pg-sleep': { seconds: 60 } });
+      const run = auditUntil(dir, ['fault/pg-sleep', 'fault/redis-scan', 'fault/redis-ping'], 'pg-sleep');
+      await run.reached;
+      const admin = pgFx.client;
+      // Wait until the statement is really running on the server, then interrupt.
+      for (let i = 0; i < 50; i++) {
+        const { rows } = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active'`, [logins.pgUser]);
+        if (rows.length) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      run.child.kill(sig);
+      const r = await run.done;
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.stdout + r.stderr).not.toMatch(STACK_TRACE);
+      const report = jsonReport(r);
+      expect(report.summary.interrupted).toBe(sig);
+      expect(checkOf(report, 'fault/pg-sleep')).toMatchObject({ status: 'error', partial: true, error: { code: 'CANCELLED' } });
+      expect(checkOf(report, 'fault/redis-ping').status).toBe('pass');
+    });
+  }
+});
