@@ -243,13 +243,19 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
 
 function progressPrinter(io: CliIO) {
   let last = 0;
+  let lastNote: string | undefined;
   return (e: ProgressEvent) => {
     if (e.type === 'check-start') io.stderr.write(`  … ${e.checkId}\n`);
     else if (e.type === 'check-end') io.stderr.write(`  ${e.result.status === 'pass' ? '✔' : e.result.status === 'skipped' ? '-' : '✖'} ${e.checkId} ${e.result.status} (${e.result.durationMs} ms)\n`);
-    else if (Date.now() - last > 1000) {
-      last = Date.now();
+    else {
+      // A new note (a phase, a plan) always shows; a counter moving on shows once a second.
       const p = e.progress;
-      io.stderr.write(`    ${e.checkId}: ${p.done}${p.total ? `/${p.total}` : ''}${p.note ? ` ${p.note}` : ''}\n`);
+      const newNote = p.note !== undefined && p.note !== lastNote;
+      if (!newNote && Date.now() - last < 1000) return;
+      last = Date.now();
+      lastNote = p.note;
+      const count = p.done || p.total ? `${p.done}${p.total ? `/${p.total}` : ''} ` : '';
+      io.stderr.write(`    ${e.checkId}: ${count}${p.note ?? ''}\n`);
     }
   };
 }
