@@ -155,7 +155,14 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
       }),
     };
   }
-  const value = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    // Throws on an alias without its anchor and on alias bombs (more than maxAliasCount expansions).
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const message = String((err as Error)?.message ?? err).split('\n')[0];
+    return { errors: [{ path: name, message: `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${message}` }] };
+  }
   if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
     return { errors: [{ path: name, location: `${name}:1:1`, message: 'the config must be a mapping (stores:, checks:, ...)' }] };
   }
