@@ -10,8 +10,11 @@ export function registerSecret(value: string | undefined | null): void {
   if (value && value.length >= 3) secrets.add(value);
 }
 
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@\/]*)(:[^\s@\/]*)?@/gi;
-const KEY_VALUE_SECRET = /\b(password|passwd|pwd|token|secret|api[_-]?key)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)/gi;
+// The password part runs to the LAST '@' of the authority, so a raw '@' inside a password
+// ("postgres://u:p@ss@host") does not leave its tail behind.
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@\/]*)(:[^\s\/]*)?@/gi;
+// key=value, key: value and JSON's "key":"value".
+const KEY_VALUE_SECRET = /\b(password|passwd|pwd|token|secret|api[_-]?key)(["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)/gi;
 
 export function redact(text: string): string {
   let out = text.replace(URL_CREDENTIALS, (_m, scheme: string, user: string, pass?: string) =>
