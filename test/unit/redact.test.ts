@@ -1,0 +1,105 @@
+/**
+ * src/redact.ts: every string that leaves dbcheck goes through redact(). Credentials inside URLs
+ * and key=value secrets go by pattern; registered secrets (passwords and tokens from the config)
+ * go wherever they appear.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { redact, redactDeep, registerSecret } from '../../src/redact.js';
+
+describe('redact: credentials in URLs', () => {
+  it.each([
+    ['postgres://app:s3cr3t@db:5432/app', 'postgres://app:***@db:5432/app'],
+    ['postgresql://app:p%40ss%2Fw0rd@db/app?sslmode=require', 'postgresql://app:***@db/app?sslmode=require'],
+    ['redis://:s3cr3t@127.0.0.1:6379/0', 'redis://:***@127.0.0.1:6379/0'],
+    ['rediss://default:s3cr3t@cache.internal:6380', 'rediss://default:***@cache.internal:6380'],
+    ['https://root:Milvus@milvus:19530', 'https://root:***@milvus:19530'],
+    // A raw '@' inside the password: nothing of it may survive.
+    ['postgres://u:p@ss@host/db', 'postgres://u:***@host/db'],
+    ['connect to POSTGRES://App:Pw@Db/x failed', 'connect to POSTGRES://App:***@Db/x failed'],
+    ['two: redis://:a1b2c3@h1/0 and postgres://u:d4e5f6@h2/db', 'two: redis://:***@h1/0 and postgres://u:***@h2/db'],
+  ])('%s', (input, expected) => {
+    expect(redact(input)).toBe(expected);
+  });
+
+  it('leaves URLs without a password alone', () => {
+    for (const url of ['postgres://app@db:5432/app', 'redis://127.0.0.1:6379/0', 'http://milvus:19530', 'Postgres at postgres://u@h:1/db: timed out']) {
+      expect(redact(url)).toBe(url);
+    }
+  });
+});
+
+describe('redact: key=value secrets', () => {
+  it.each([
+    ['password=hunter22 next', 'password=*** next'],
+    ['PASSWORD: "hunter 22"', 'PASSWORD: ***'],
+    ["passwd='x y z'", 'passwd=***'],
+    ['host=db pwd=abc;port=5432', 'host=db pwd=***;port=5432'],
+    ['token=abc.def-ghi&x=1', 'token=***&x=1'],
+    ['secret: v3ry', 'secret: ***'],
+    ['api_key=zzz, apiKey=yyy, X-Api-Key: www', 'api_key=***, apiKey=***, X-Api-Key: ***'],
+    ['{"user":"app","password":"hunter22"}', '{"user":"app","password":***}'],
+  ])('%s', (input, expected) => {
+    expect(redact(input)).toBe(expected);
+  });
+});
+
+describe('redact: registered secrets', () => {
+  it('removes a registered secret wherever it appears, even inside words and repeated', () => {
+    registerSecret('Zq9-Registered-Secret');
+    expect(redact('xZq9-Registered-Secretx / Zq9-Registered-Secret')).toBe('x***x / ***');
+    expect(redact('WRONGPASS for Zq9-Registered-Secret')).not.toContain('Registered');
+  });
+
+  it('ignores values too short to be secrets (they would blank out ordinary text)', () => {
+    registerSecret('ab');
+    registerSecret('');
+    registerSecret(undefined);
+    registerSecret(null);
+    expect(redact('abc ab')).toBe('abc ab');
+  });
+
+  it('redactDeep walks objects and arrays, leaves numbers, booleans and Buffers', () => {
+    registerSecret('Deep-Secret-77');
+    const buf = Buffer.from('raw');
+    const out = redactDeep({ a: ['Deep-Secret-77', { b: 'url postgres://u:pw@h/db' }], n: 1, t: true, z: null, buf });
+    expect(out).toEqual({ a: ['***', { b: 'url postgres://u:***@h/db' }], n: 1, t: true, z: null, buf });
+    expect(out.buf).toBe(buf);
+  });
+});
+
+describe('redact: properties', () => {
+  // Secrets contain '#', which the surrounding text never does: no accidental overlap.
+  const secret = fc.stringMatching(/^[A-Za-z0-9]{2,12}#[A-Za-z0-9]{2,12}$/);
+  const text = fc.string({ unit: fc.constantFrom(...'abcXYZ019 .,-_/@\n'.split('')), maxLength: 40 });
+
+  it('a registered secret never survives, whatever surrounds it', () => {
+    fc.assert(fc.property(secret, text, text, (s, before, after) => {
+      registerSecret(s);
+      expect(redact(`${before}${s}${after}${s}`)).not.toContain(s);
+    }), { numRuns: 300 });
+  });
+
+  it('text with no URL, no key=value and no registered secret is left exactly as it was', () => {
+    fc.assert(fc.property(text, (t) => {
+      expect(redact(t)).toBe(t);
+    }), { numRuns: 300 });
+  });
+
+  it('is idempotent: redacting twice changes nothing more', () => {
+    const messy = fc.string({ unit: fc.constantFrom('password', 'token', '=', ': ', '"', "'", 'postgres://', 'u', ':', 'pw', '@', 'h', '/', ' ', ',', ';', '&'), maxLength: 30 });
+    fc.assert(fc.property(messy, (t) => {
+      const once = redact(t);
+      expect(redact(once)).toBe(once);
+    }), { numRuns: 500 });
+  });
+
+  it('a password in any URL never survives', () => {
+    const pw = fc.stringMatching(/^[A-Za-z0-9!$%&()*+,;=~-]{3,16}$/).filter((p) => !/^\*+$/.test(p));
+    fc.assert(fc.property(fc.constantFrom('postgres', 'postgresql', 'redis', 'rediss', 'http', 'https'), fc.stringMatching(/^[a-z]{0,8}$/), pw,
+      (scheme, user, p) => {
+        const out = redact(`error at ${scheme}://${user}:${p}@db.internal:1234/x: boom`);
+        expect(out).toBe(`error at ${scheme}://${user}:***@db.internal:1234/x: boom`);
+      }), { numRuns: 300 });
+  });
+});
