@@ -86,14 +86,6 @@ describe('redact: properties', () => {
     }), { numRuns: 300 });
   });
 
-  it('is idempotent: redacting twice changes nothing more', () => {
-    const messy = fc.string({ unit: fc.constantFrom('password', 'token', '=', ': ', '"', "'", 'postgres://', 'u', ':', 'pw', '@', 'h', '/', ' ', ',', ';', '&'), maxLength: 30 });
-    fc.assert(fc.property(messy, (t) => {
-      const once = redact(t);
-      expect(redact(once)).toBe(once);
-    }), { numRuns: 500 });
-  });
-
   it('a password in any URL never survives', () => {
     const pw = fc.stringMatching(/^[A-Za-z0-9!$%&()*+,;=~-]{3,16}$/).filter((p) => !/^\*+$/.test(p));
     fc.assert(fc.property(fc.constantFrom('postgres', 'postgresql', 'redis', 'rediss', 'http', 'https'), fc.stringMatching(/^[a-z]{0,8}$/), pw,
