@@ -12,7 +12,7 @@ import check from '../../checks/reference-integrity/index.js';
 import { runCheck } from '../../test/helpers/check-tester.js';
 import { MILVUS_ADDRESS, pgAdmin, testStoresConfig } from '../../test/helpers/stores.js';
 import { connectPostgres } from '../../src/stores/postgres.js';
-import { mergeSortedKeys, readAhead } from '../../checks/lib/id-merge.js';
+import { mergeSortedKeys } from '../../checks/lib/id-merge.js';
 import { compareInt64 } from '../../checks/lib/id-order.js';
 import { postgresKeyBatches } from '../../checks/lib/id-postgres.js';
 import { collectionName, plantedIn, SCHEMA, tableName } from './generate.js';
@@ -42,7 +42,7 @@ if (what === 'check') {
   const store = await connectPostgres({ ...(testStoresConfig().postgres as object), statementTimeoutMs: 600_000 });
   let keys = 0;
   async function* nothing() {}
-  const left = readAhead(postgresKeyBatches(store.reader, `SELECT id FROM ${SCHEMA}.${tableName(Number(a))} ORDER BY id`, 1), 4);
+  const left = postgresKeyBatches(store.reader, `SELECT id FROM ${SCHEMA}.${tableName(Number(a))} ORDER BY id`, 1);
   await mergeSortedKeys(left, nothing(), (g) => void (keys += g.left.count), { compare: compareInt64 });
   await store.close();
   out = { keys };

@@ -27,7 +27,7 @@ export async function scanMilvusRelation(ctx: CheckContext<Options>, r: MilvusRe
   await pg.withSnapshot(
     async (session) => {
       await session.query(`SET LOCAL statement_timeout = ${ctx.options.scanStatementTimeout}`, [], { signal: ctx.signal });
-      const parents = readAhead(postgresKeyBatches(session, sql, 1, ctx.signal), 4);
+      const parents = postgresKeyBatches(session, sql, 1, ctx.signal);
       const children = readAhead(
         milvusKeyBatches(milvus, r.collection, { keyField: r.field, filter: andFilter(r.filter), partitions: r.partitions, signal: ctx.signal, pageSize: ctx.options.milvusPageSize }),
         2,

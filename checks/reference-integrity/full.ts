@@ -59,7 +59,7 @@ export async function runFull(ctx: CheckContext<Options>, m: ResolvedMapping, st
       const { rows } = await session.query<{ at: Date | string }>('SELECT now() AS at', [], { signal: ctx.signal });
       stats.s.postgresSnapshotAt = new Date(rows[0].at).toISOString();
       stats.s.milvusReadStartedAt = new Date().toISOString();
-      const left = readAhead(postgresKeyBatches(session, sql, selects.length, ctx.signal), 4);
+      const left = postgresKeyBatches(session, sql, selects.length, ctx.signal);
       const right = readAhead(
         milvusKeyBatches(milvus, m.collection, {
           keyField: m.keyField,
