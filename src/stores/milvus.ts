@@ -363,6 +363,8 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     },
 
     async getByKeys(collection, keyField, keys, outputFields, opts: CallOptions = {}) {
+      // Each key once: Milvus Lite returns a row once per repetition of its key in `in [...]`.
+      keys = [...new Set(keys)];
       if (keys.length === 0) return [];
       const info = await describeCollection(collection, opts.signal);
       const key = keyFieldOf(info, keyField);
