@@ -84,10 +84,37 @@ export function andSql(...conditions: Array<string | undefined>): string {
   return parts.length ? parts.map((c) => `(${c})`).join(' AND ') : 'true';
 }
 
-/** Streams `COPY (<sql>) TO STDOUT` as merge batches: column 0 is the key, the rest are extras. */
+/**
+ * Streams `COPY (<sql>) TO STDOUT` as merge batches: column 0 is the key, the rest are extras.
+ *
+ * When the consumer stops early (the other store failed, a key-order error), the COPY is cancelled
+ * on the server and what is left of it is read and dropped, so the connection is back at a
+ * statement boundary: a transaction around it (withSnapshot) can then roll back instead of waiting
+ * forever on a connection that is still mid-COPY.
+ */
 export async function* postgresKeyBatches(runner: SqlRunner, selectSql: string, columnCount: number, signal?: AbortSignal): AsyncGenerator<KeyBatch> {
-  for await (const batch of parseCopyText(runner.copyOut(selectSql, { signal }), columnCount)) {
-    const keys = batch.columns[0] as string[];
-    yield { keys, extra: batch.columns.slice(1) };
+  const cancel = new AbortController();
+  const onAbort = () => cancel.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const batches = parseCopyText(runner.copyOut(selectSql, { signal: cancel.signal }), columnCount);
+  let finished = false;
+  try {
+    for await (const batch of batches) {
+      const keys = batch.columns[0] as string[];
+      yield { keys, extra: batch.columns.slice(1) };
+    }
+    finished = true;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (!finished) {
+      cancel.abort();
+      try {
+        for await (const _ of batches) {
+          // dropped: the statement is being cancelled
+        }
+      } catch {
+        // the cancelled COPY ends with an error: expected
+      }
+    }
   }
 }
