@@ -99,11 +99,8 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
         if (first.length === maxRange) {
           // The limit bound: complete only if the range really holds maxRange rows (c may be an
           // estimate carried over from an earlier count, or rows were added since).
-          const exact = await count({ after: lo, upTo: hi });
-          if (exact > maxRange) {
-            c = exact;
-            continue;
-          }
+          c = await count({ after: lo, upTo: hi });
+          if (c > maxRange) continue;
         }
         let rows = first;
         if (rows.length < c) {
