@@ -236,7 +236,15 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
 
   async function count(collection: string, opts: CallOptions & { filter?: string; partitions?: string[] } = {}): Promise<number> {
     // Not client.count(): it drops partition_names and throws TypeError on errors.
-    const rows = await query(collection, { expr: opts.filter ?? '', outputFields: ['count(*)'], partitions: opts.partitions, signal: opts.signal });
+    let filter = opts.filter?.trim() ?? '';
+    if (!filter && opts.partitions?.length) {
+      // Milvus Lite answers an unfiltered count(*) from collection statistics and ignores the
+      // partitions; a filter that every row passes makes it count rows of those partitions only.
+      const { name, type } = (await describeCollection(collection, opts.signal)).primaryKey;
+      const v = type === 'int64' ? '0' : '""';
+      filter = `${name} == ${v} || ${name} != ${v}`;
+    }
+    const rows = await query(collection, { expr: filter, outputFields: ['count(*)'], partitions: opts.partitions, signal: opts.signal });
     const n = Number(rows[0]?.['count(*)']);
     if (!Number.isSafeInteger(n) || n < 0) {
       throw fail(new Error(`collection "${collection}": count(*) gave no number (${JSON.stringify(rows[0] ?? null)})`), 'STORE_ERROR');
