@@ -1,7 +1,8 @@
 /**
- * Runs one mapping: SCAN pages of keys, and for each page one Redis pipeline (value + PTTL of every
- * key) and one Postgres query (the rows of those keys), then the verdicts. A few pages are in flight
- * at once; nothing is kept across pages, so memory stays flat whatever the keyspace size.
+ * Runs one mapping: SCAN pages of keys, and for each page one Redis pipeline (the values, plus PTTL
+ * of every key when the TTL policy needs it) and one Postgres query (the rows of those keys), then
+ * the verdicts. `concurrency` pages are in flight at once; nothing is kept across pages, so memory
+ * stays flat whatever the keyspace size.
  */
 import { CheckError, type CheckContext, type RedisReadCommand } from '../../src/plugin.js';
 import { judgeEntry, judgeTtl } from './judge.js';
@@ -112,7 +113,8 @@ async function readPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan,
   const ttlBase = codec.multiReadCommand ? 1 : keys.length;
 
   const out: Array<RawEntry | null> = [];
-  const unknown: number[] = [];
+  const pttls: Array<number | null> = [];
+  const typeUnknown: number[] = []; // keys to ask TYPE about: gone, or of another type
   for (let i = 0; i < keys.length; i++) {
     const [readError, reply] = values[i];
     let pttl: number | null = null;
@@ -121,30 +123,26 @@ async function readPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan,
       if (ttlError) throw redisFailure(ttlError);
       pttl = t as number;
     }
-    if (pttl === -2) out.push(null);
-    else if (readError) {
+    pttls.push(pttl);
+    out.push(null);
+    if (pttl === -2) continue; // gone
+    if (readError) {
       if (!/WRONGTYPE/i.test(readError.message)) throw redisFailure(readError);
-      out.push({ wrongType: 'another type', pttl });
-      unknown.push(i);
+      typeUnknown.push(i);
     } else if (codec.isMissing(reply)) {
-      out.push(null);
-      if (codec.multiReadCommand) unknown.push(i);
-    } else out.push({ reply, pttl });
+      // MGET answers nil for a key of another type too; a single read's nil means gone.
+      if (codec.multiReadCommand) typeUnknown.push(i);
+    } else out[i] = { reply, pttl };
   }
-  if (unknown.length) {
-    const types = await redis.pipeline(unknown.map((i) => ['type', keys[i].raw] as [RedisReadCommand, Buffer]), { signal: ctx.signal });
-    unknown.forEach((i, j) => {
+  if (typeUnknown.length) {
+    const types = await redis.pipeline(typeUnknown.map((i) => ['type', keys[i].raw] as [RedisReadCommand, Buffer]), { signal: ctx.signal });
+    typeUnknown.forEach((i, j) => {
       const [err, type] = types[j];
       if (err) throw redisFailure(err);
-      const t = String(type);
-      out[i] = t === 'none' ? null : { wrongType: t, pttl: out[i]?.pttl ?? pttlOf(replies, plan, ttlBase + i) };
+      if (String(type) !== 'none') out[i] = { wrongType: String(type), pttl: pttls[i] };
     });
   }
   return out;
-}
-
-function pttlOf(replies: Array<[Error | null, unknown]>, plan: MappingPlan, index: number): number | null {
-  return plan.readTtl ? (replies[index][1] as number) : null;
 }
 
 async function checkPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: ParsedKey[], counters: Counters): Promise<void> {
