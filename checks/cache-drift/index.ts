@@ -93,7 +93,7 @@ export default defineCheck<CacheDriftOptions>({
       try {
         ({ matched } = await scanMapping(ctx, plan, counters));
       } catch (err) {
-        throw withProgress(err, plan, counters);
+        throw withProgress(err, `mapping ${plan.name}`, counters);
       }
       if (matched === 0) {
         counters.finding('no-keys');
@@ -121,7 +121,7 @@ async function scanForbidden(ctx: CheckContext<CacheDriftOptions>, counters: Cou
         for (const k of page) if (examples.length < ctx.options.examples) examples.push(k.toString('utf8'));
       }
     } catch (err) {
-      throw withProgress(err, { name: `forbidden ${f.match}` }, counters);
+      throw withProgress(err, `forbidden ${f.match}`, counters);
     }
     if (count > 0) {
       counters.finding('forbidden-key');
@@ -131,9 +131,9 @@ async function scanForbidden(ctx: CheckContext<CacheDriftOptions>, counters: Cou
 }
 
 /** Rethrows a store failure as a CheckError that says how far the check got. */
-function withProgress(err: unknown, where: { name: string }, counters: Counters): unknown {
+function withProgress(err: unknown, where: string, counters: Counters): unknown {
   const e = err as { code?: unknown; message?: unknown; hint?: unknown };
   if (typeof e?.code !== 'string' || e.code === 'CANCELLED' || e.code === 'CONFIG') return err;
-  const message = `${String(e.message)} (mapping ${where.name}, after ${counters.get('keysScanned')} keys scanned)`;
+  const message = `${String(e.message)} (${where}, after ${counters.get('keysScanned')} keys scanned)`;
   return new CheckError(e.code, message, typeof e.hint === 'string' ? e.hint : undefined);
 }
