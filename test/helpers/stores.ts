@@ -92,7 +92,7 @@ export async function createRedisPrefix(base = 't'): Promise<RedisFixture> {
  */
 export async function createMilvusCollectionName(base = 'c') {
   const { MilvusClient } = await import('@zilliz/milvus2-sdk-node');
-  const client = new MilvusClient({ address: MILVUS_ADDRESS, telemetry: { enabled: false } } as any);
+  const client = new MilvusClient({ address: MILVUS_ADDRESS, telemetry: { enabled: false }, logLevel: 'error' } as any);
   await client.connectPromise;
   const collection = uniqueName(base);
   return {

@@ -69,7 +69,7 @@ describe('health on Milvus collections', () => {
     const { MilvusClient, DataType } = await import('@zilliz/milvus2-sdk-node');
     let server = await startMilvusLite();
     try {
-      const admin = new MilvusClient({ address: server.address, telemetry: { enabled: false } } as never);
+      const admin = new MilvusClient({ address: server.address, telemetry: { enabled: false }, logLevel: 'error' } as never);
       await admin.connectPromise;
       await admin.createCollection({
         collection_name: 'released',
