@@ -41,6 +41,8 @@ export interface TcpProxy {
 interface Pipe {
   queue: Array<{ chunk: Buffer; dueAt: number }>;
   timer?: NodeJS.Timeout;
+  /** The sending side closed: end the receiving side once the queue is delivered. */
+  ending?: boolean;
 }
 
 interface Link {
@@ -101,6 +103,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
         }
       }
     }
+    // Everything that was sent before the sender closed has been delivered: close gracefully
+    // (end() flushes, destroy() would drop e.g. a server's last error message).
+    if (pipe.ending && !to.destroyed) to.end();
   };
 
   const pumpAll = () => {
@@ -130,7 +135,16 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     };
     client.on('data', enqueue(link.up, upstream, false));
     upstream.on('data', enqueue(link.down, client, true));
-    // Either side closing closes the other, after what is queued has gone (unless stalled or cut).
+    // A side that ends (FIN) ends the other once its queued data is delivered; when both are
+    // closed, or on an error, the link is gone.
+    client.on('end', () => {
+      link.up.ending = true;
+      pump(link, link.up, upstream, false);
+    });
+    upstream.on('end', () => {
+      link.down.ending = true;
+      pump(link, link.down, client, true);
+    });
     let closed = false;
     const close = () => {
       if (closed) return;
@@ -138,8 +152,12 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       connections.open--;
       destroy(link);
     };
-    client.on('close', close);
-    upstream.on('close', close);
+    let closedSides = 0;
+    const sideClosed = () => {
+      if (++closedSides === 2) close();
+    };
+    client.on('close', sideClosed);
+    upstream.on('close', sideClosed);
     client.on('error', close);
     upstream.on('error', close);
   });

@@ -56,6 +56,7 @@ const redisPing = {
   meta: { id: 'fault/redis-ping', title: 'Redis answers', requires: ['redis'], codes },
   async run(ctx) {
     ctx.stats.pingMs = await ctx.stores.redis.ping();
+    process.stderr.write('marker:redis-ping\\n');
   },
 };
 
