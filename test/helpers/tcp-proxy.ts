@@ -33,8 +33,6 @@ export interface TcpProxy {
   cutAfterBytes(n: number): void;
   /** From now on, new connections are closed at once (a store that stays down after a cut). */
   refuseNew(): void;
-  /** Resolves when some connection has passed at least n bytes downstream in total (since start). */
-  whenDownstreamBytes(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,7 +59,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   let refusing = false;
   let downstreamBytes = 0;
   let cutAt: number | undefined;
-  const byteWaiters: Array<{ n: number; resolve: () => void }> = [];
+  let cutting = false;
 
   const destroy = (link: Link) => {
     clearTimeout(link.up.timer);
@@ -88,20 +86,21 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
         return;
       }
       pipe.queue.shift();
-      if (to.destroyed) return;
-      to.write(head.chunk);
-      if (downstream) {
-        downstreamBytes += head.chunk.length;
-        for (const w of byteWaiters.splice(0)) {
-          if (downstreamBytes >= w.n) w.resolve();
-          else byteWaiters.push(w);
-        }
-        if (cutAt !== undefined && downstreamBytes >= cutAt) {
-          cutAt = undefined;
+      if (to.destroyed || cutting) return;
+      if (downstream && cutAt !== undefined && downstreamBytes + head.chunk.length >= cutAt) {
+        // Deliver exactly up to the cut, then cut everything once those bytes are on their way.
+        const part = head.chunk.subarray(0, cutAt - downstreamBytes);
+        downstreamBytes += part.length;
+        cutAt = undefined;
+        cutting = true;
+        to.write(part, () => {
+          cutting = false;
           cutAll();
-          return;
-        }
+        });
+        return;
       }
+      to.write(head.chunk);
+      if (downstream) downstreamBytes += head.chunk.length;
     }
     // Everything that was sent before the sender closed has been delivered: close gracefully
     // (end() flushes, destroy() would drop e.g. a server's last error message).
@@ -189,10 +188,6 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     },
     refuseNew() {
       refusing = true;
-    },
-    whenDownstreamBytes(n) {
-      if (downstreamBytes >= n) return Promise.resolve();
-      return new Promise((resolve) => byteWaiters.push({ n, resolve }));
     },
     async close() {
       refusing = true;
