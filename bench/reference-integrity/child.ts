@@ -3,6 +3,8 @@
  *   npx tsx bench/reference-integrity/child.ts check <pgRows> <milvusRows> <mode>
  *   npx tsx bench/reference-integrity/child.ts pg-copy <pgRows>      (floor: pg + COPY, bytes discarded)
  *   npx tsx bench/reference-integrity/child.ts milvus-ranges <milvusRows>  (floor: SDK range queries)
+ *   npx tsx bench/reference-integrity/child.ts milvus-scan <milvusRows>  (dbcheck's Milvus side alone: the
+ *                                                                    connector's ordered pager, no merge)
  *   npx tsx bench/reference-integrity/child.ts pg-core <pgRows>     (dbcheck's Postgres path: connector COPY,
  *                                                                    byte parser and merge, no Milvus side)
  */
@@ -12,6 +14,7 @@ import check from '../../checks/reference-integrity/index.js';
 import { runCheck } from '../../test/helpers/check-tester.js';
 import { MILVUS_ADDRESS, pgAdmin, testStoresConfig } from '../../test/helpers/stores.js';
 import { connectPostgres } from '../../src/stores/postgres.js';
+import { connectMilvus } from '../../src/stores/milvus.js';
 import { mergeSortedKeys } from '../../checks/lib/id-merge.js';
 import { compareInt64 } from '../../checks/lib/id-order.js';
 import { postgresKeyBatches } from '../../checks/lib/id-postgres.js';
@@ -46,6 +49,12 @@ if (what === 'check') {
   await mergeSortedKeys(left, nothing(), (g) => void (keys += g.left.count), { compare: compareInt64 });
   await store.close();
   out = { keys };
+} else if (what === 'milvus-scan') {
+  const store = await connectMilvus({ address: MILVUS_ADDRESS, callTimeoutMs: 600_000 });
+  let rows = 0;
+  for await (const page of store.reader.scan(collectionName(Number(a)), { keyField: 'item_id', outputFields: ['item_id'], pageSize: 16_384 })) rows += page.length;
+  await store.close();
+  out = { rows };
 } else if (what === 'milvus-ranges') {
   // The least work to get every key out with the SDK: disjoint value ranges of <= 16384 keys,
   // key field only, Strong, no ordering or completeness checks.

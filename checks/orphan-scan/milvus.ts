@@ -26,7 +26,9 @@ export async function scanMilvusRelation(ctx: CheckContext<Options>, r: MilvusRe
 
   await pg.withSnapshot(
     async (session) => {
-      await session.query(`SET LOCAL statement_timeout = ${ctx.options.scanStatementTimeout}`, [], { signal: ctx.signal });
+      await session.query(`SET LOCAL statement_timeout = ${Math.round(ctx.options.scanStatementTimeout)}`, [], { signal: ctx.signal });
+      // No read-ahead on the Postgres side: the COPY socket buffers already, and pulling ahead there
+      // measured 3x slower. The Milvus side reads ahead so its next page overlaps the merge.
       const parents = postgresKeyBatches(session, sql, 1, ctx.signal);
       const children = readAhead(
         milvusKeyBatches(milvus, r.collection, { keyField: r.field, filter: andFilter(r.filter), partitions: r.partitions, signal: ctx.signal, pageSize: ctx.options.milvusPageSize }),

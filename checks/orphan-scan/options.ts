@@ -1,5 +1,5 @@
 /** Options of orphan-scan: declared child -> parent relations in Milvus, Redis and Postgres. */
-import { z } from '../../src/plugin.js';
+import { durationSchema, z } from '../../src/plugin.js';
 
 const name = z.string().min(1);
 const milvusField = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Milvus field name (letters, digits, _)');
@@ -71,7 +71,7 @@ export const optionsSchema = z
     /** Rows per Milvus page (at most 16384). */
     milvusPageSize: z.number().int().min(1).max(16_384).default(16_384),
     /** statement_timeout of each streaming Postgres read. */
-    scanStatementTimeout: z.number().int().positive().default(3_600_000),
+    scanStatementTimeout: durationSchema.default(3_600_000),
   })
   .strict()
   .refine((o) => o.milvus.length + o.redis.length + o.postgres.length > 0 || o.suggestRelations, {

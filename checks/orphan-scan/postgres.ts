@@ -49,7 +49,7 @@ export async function scanPostgresRelation(ctx: CheckContext<Options>, r: Postgr
     `GROUP BY child.${c}`;
   await pg.withSnapshot(
     async (session) => {
-      await session.query(`SET LOCAL statement_timeout = ${ctx.options.scanStatementTimeout}`, [], { signal: ctx.signal });
+      await session.query(`SET LOCAL statement_timeout = ${Math.round(ctx.options.scanStatementTimeout)}`, [], { signal: ctx.signal });
       for await (const batch of postgresKeyBatches(session, sql, 2, ctx.signal)) {
         for (let i = 0; i < batch.keys.length; i++) {
           const value = batch.keys[i];

@@ -59,6 +59,8 @@ export async function runFull(ctx: CheckContext<Options>, m: ResolvedMapping, st
       const { rows } = await session.query<{ at: Date | string }>('SELECT now() AS at', [], { signal: ctx.signal });
       stats.s.postgresSnapshotAt = new Date(rows[0].at).toISOString();
       stats.s.milvusReadStartedAt = new Date().toISOString();
+      // No read-ahead on the Postgres side: the COPY socket buffers already, and pulling ahead there
+      // measured 3x slower. The Milvus side reads ahead so its next page overlaps the merge.
       const left = postgresKeyBatches(session, sql, selects.length, ctx.signal);
       const right = readAhead(
         milvusKeyBatches(milvus, m.collection, {
