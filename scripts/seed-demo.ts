@@ -296,6 +296,9 @@ them like a deploy would and records each in \`${DEMO_SCHEMA}.schema_migrations\
 | on disk but never applied | ${ids(m.pending.map(label))} | rollback-validation \`pending\` |
 | down scripts that destroy data (drop a table or a column) | ${ids(m.applied.filter((x) => x.hasDown).map(label))} | rollback-validation \`destructive-rollback\` |
 
+Cache entries expire like real ones (the planted faulty entries after 55-60 minutes, the healthy
+ones sooner): audit within the hour after seeding, or seed again (\`npm run demo\` does both).
+
 Not faults (a correct audit stays quiet about them): ${p.pendingChunks.length} chunks with
 \`embedded = false\` and no vector yet (${ids(p.pendingChunks)}).
 

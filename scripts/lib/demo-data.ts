@@ -246,12 +246,16 @@ export function buildDemoData(now: Date = new Date(), seed = 20261125): DemoData
       cached = { ...doc, updatedAt: new Date(nowMs - 5 * DAY_MS) };
       doc.version += 1;
       doc.updatedAt = new Date(nowMs - 2 * DAY_MS);
-      ttlSeconds = 2400;
+      ttlSeconds = CACHE_TTL_MAX_S - 300;
     } else if (cacheDiffers.includes(id)) {
       cached = { ...doc, title: `${doc.title} (draft title)` }; // same version, different content
+      ttlSeconds = CACHE_TTL_MAX_S;
     } else if (cacheNoTtl.includes(id)) {
       ttlSeconds = null; // SET without EX: lives forever
     }
+    // Planted faults get the longest TTL, so they outlive the healthy entries around them and
+    // the demo still shows them for the best part of an hour after seeding.
+    if (cacheRowGone.includes(id)) ttlSeconds = CACHE_TTL_MAX_S;
     cache.push({ key: `${CACHE_PREFIX}${id}`, value: json(cached), ttlSeconds });
   }
   const forbiddenKeys = takeFrom([...cachedIds], 4)
