@@ -12,14 +12,14 @@ import orphanScan from '../../checks/orphan-scan/index.js';
 import referenceIntegrity from '../../checks/reference-integrity/index.js';
 import { runCheck } from '../helpers/check-tester.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { createPgSchema, createRedisPrefix, type PgFixture, type RedisFixture } from '../helpers/stores.js';
-import { createMilvusCollection, milvusFixture, STACK_TRACE } from './support.js';
+import { createMilvusCollectionName, createPgSchema, createRedisPrefix, type PgFixture, type RedisFixture } from '../helpers/stores.js';
+import { createMilvusCollection, STACK_TRACE } from './support.js';
 
 const INJECTION = 'x"; DROP TABLE victims; --';
 
 describe('identifiers from config are quoted, never interpolated', () => {
   let fx: PgFixture;
-  let milvus: Awaited<ReturnType<typeof milvusFixture>>;
+  let milvus: Awaited<ReturnType<typeof createMilvusCollectionName>>;
   const WEIRD = 'Weird "Docs" select';
   const CHILD = 'from'; // a reserved word
 
@@ -33,7 +33,7 @@ describe('identifiers from config are quoted, never interpolated', () => {
     await fx.client.query(`CREATE TABLE ${s}."from" ("Parent-ID" bigint, "select" text)`);
     // 12 and 13 have no parent; NULL is no reference at all, so it is no orphan either.
     await fx.client.query(`INSERT INTO ${s}."from" VALUES (1, 'a'), (2, 'b'), (12, 'c'), (13, 'd'), (13, 'e'), (NULL, 'f')`);
-    milvus = await milvusFixture('hostile_ids');
+    milvus = await createMilvusCollectionName('hostile_ids');
     const { DataType } = await import('@zilliz/milvus2-sdk-node');
     await createMilvusCollection(milvus.client, milvus.collection, [{ name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false }], [{ id: '1' }]);
   }, 60_000);
@@ -99,13 +99,13 @@ describe('identifiers from config are quoted, never interpolated', () => {
 describe('odd data', () => {
   let fx: PgFixture;
   let redis: RedisFixture;
-  let milvus: Awaited<ReturnType<typeof milvusFixture>>;
+  let milvus: Awaited<ReturnType<typeof createMilvusCollectionName>>;
   const KEYS = ['plain', 'with "double" quotes', "with 'single' quotes", 'back\\slash', 'trailing\\', '\\"both\\"', 'unicode ✓ ключ', 'in [1, 2] && x'];
 
   beforeAll(async () => {
     fx = await createPgSchema('hostile_data');
     redis = await createRedisPrefix('hostile');
-    milvus = await milvusFixture('hostile');
+    milvus = await createMilvusCollectionName('hostile');
     const s = `"${fx.schema}"`;
     await fx.client.query(`CREATE TABLE ${s}.docs (id bigint PRIMARY KEY, title text)`);
     await fx.client.query(`INSERT INTO ${s}.docs SELECT g, 'doc ' || g FROM generate_series(1, 10) g`);

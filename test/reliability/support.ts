@@ -1,11 +1,7 @@
-/** Small shared pieces of the reliability suite: config files, reports, plugins, Milvus fixtures. */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+/** Small shared pieces of the reliability suite: reports, check ids, Milvus fixtures. */
 import { builtinChecks } from '../../checks/index.js';
 import type { Report } from '../../src/engine/result.js';
 import type { CliRun } from '../helpers/cli.js';
-
-export const REPO = path.resolve(import.meta.dirname, '../..');
 
 /** Parses the JSON report on stdout, with the CLI's stderr in the error if it is not JSON. */
 export function jsonReport(r: CliRun): Report {
@@ -26,24 +22,6 @@ export function checkOf(report: Report, id: string) {
 export const STACK_TRACE = /^\s+at .+(\(|:\d+:\d+)|node:internal|\.ts:\d+:\d+|\.js:\d+:\d+/m;
 
 export const builtinIds = () => builtinChecks.map((c) => c.meta.id);
-
-/**
- * The --plugin path of a built-in check that exists in checks/<id>/ (and in dist/) but is not yet
- * listed in checks/index.ts: it is loaded like a plugin so the suite covers it anyway.
- * Undefined when the check is registered (no plugin needed) or does not exist.
- */
-export function unregisteredCheckPlugin(id: string): string | undefined {
-  if (builtinIds().includes(id)) return undefined;
-  if (!existsSync(path.join(REPO, 'checks', id, 'index.ts'))) return undefined;
-  const built = path.join(REPO, 'dist', 'checks', id, 'index.js');
-  if (!existsSync(built)) throw new Error(`checks/${id}/index.ts exists but ${built} does not: run npm run build`);
-  return built;
-}
-
-/** True when the check exists in this tree (registered or not). */
-export function checkExists(id: string): boolean {
-  return builtinIds().includes(id) || existsSync(path.join(REPO, 'checks', id, 'index.ts'));
-}
 
 type AnyMilvusClient = {
   createCollection(a: object): Promise<unknown>;
@@ -70,25 +48,3 @@ export async function createMilvusCollection(client: unknown, collection: string
   }
 }
 
-/**
- * A writable Milvus client and a unique collection name (like createMilvusCollectionName in
- * test/helpers/stores.ts, but with the SDK's logging off: under vitest it logs every RPC).
- */
-export async function milvusFixture(base: string) {
-  const { MilvusClient } = await import('@zilliz/milvus2-sdk-node');
-  const { MILVUS_ADDRESS, uniqueName } = await import('../helpers/stores.js');
-  const client = new MilvusClient({ address: MILVUS_ADDRESS, telemetry: { enabled: false }, logLevel: 'error' } as ConstructorParameters<typeof MilvusClient>[0]);
-  await client.connectPromise;
-  const collection = uniqueName(base);
-  return {
-    collection,
-    client,
-    async cleanup() {
-      try {
-        await client.dropCollection({ collection_name: collection });
-      } finally {
-        await client.closeConnection();
-      }
-    },
-  };
-}
