@@ -7,11 +7,10 @@
  * dbcheck logs in with a role / ACL user of this file's own (createAuditLogins), so the
  * "nothing left on the server" checks count only this file's sessions.
  */
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import orphanScan from '../../checks/orphan-scan/index.js';
 import type { Report } from '../../src/engine/result.js';
+import { runCheck } from '../helpers/check-tester.js';
 import { runCli, startCli, tempDir, type CliRun } from '../helpers/cli.js';
 import { createAuditLogins, type AuditLogins } from '../helpers/fault-sessions.js';
 import { startPasswordPostgres } from '../helpers/fault-postgres.js';
@@ -33,6 +32,10 @@ beforeAll(async () => {
   pgFx = await createPgSchema('faults');
   await pgFx.client.query(`CREATE TABLE "${pgFx.schema}".big (id bigint PRIMARY KEY, payload text NOT NULL)`);
   await pgFx.client.query(`INSERT INTO "${pgFx.schema}".big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, ${BIG_ROWS}) g`);
+  // Children whose parents are all gone: an anti-join that streams 50k orphan lines.
+  await pgFx.client.query(`CREATE TABLE "${pgFx.schema}".parents (id bigint PRIMARY KEY)`);
+  await pgFx.client.query(`CREATE TABLE "${pgFx.schema}".children (id bigint PRIMARY KEY, parent_id bigint)`);
+  await pgFx.client.query(`INSERT INTO "${pgFx.schema}".children SELECT g, g + 1000000 FROM generate_series(1, ${BIG_ROWS}) g`);
   redisFx = await createRedisPrefix('faults');
   const p = redisFx.redis.pipeline();
   for (let i = 0; i < REDIS_KEYS; i++) p.set(`${redisFx.prefix}k:${i}`, 'x'.repeat(200));
@@ -198,6 +201,23 @@ describe('a store that stops in the middle of a long scan', () => {
     const r = await audit(setup({ postgres: { port: pg.port } }, { 'fault/pg-scan': { schema: pgFx.schema, table: 'big', pauseMs: 0 } }), ['fault/pg-scan']);
     const report = incomplete(r);
     expect(checkOf(report, 'fault/pg-scan').error).toMatchObject({ code: 'STORE_UNREACHABLE' });
+  });
+});
+
+describe('a built-in check, in process, when Postgres is cut mid-stream', () => {
+  it('orphan-scan (COPY inside a snapshot) ends with a clear error, and its connections are gone while the process lives on', async () => {
+    const pg = await proxy(PG_PORT);
+    pg.cutAfterBytes(100_000);
+    const result = await runCheck(orphanScan, {
+      stores: { postgres: { host: '127.0.0.1', port: pg.port, user: logins.pgUser, database: PG_DATABASE } },
+      options: { postgres: [{ child: { schema: pgFx.schema, table: 'children', column: 'parent_id' }, parent: { schema: pgFx.schema, table: 'parents', column: 'id' } }] },
+      maxFindings: 10,
+    });
+    expect(result).toMatchObject({ status: 'error', partial: true, error: { code: 'STORE_UNREACHABLE' } });
+    expect(result.error!.message).toMatch(/^Postgres at postgres:\/\/\S+: connection refused or lost/);
+    // Findings streamed before the cut are kept, with exact counts.
+    expect(result.counts.error + result.counts.warn).toBeGreaterThan(0);
+    // afterEach: no session left — this process is still running, so a leak would show.
   });
 });
 
