@@ -108,6 +108,10 @@ export function resolveConfig(
   if (errors.length) return { errors };
 
   const stores = resolveStores(fileConfig, env, Boolean(file) || fileConfig.stores !== undefined);
+  if (file && Object.keys(stores).length === 0) {
+    // Nothing to audit is a config mistake, not a pass.
+    return { errors: [{ path: 'stores', location: locate(['stores']) ?? locate([]), message: 'no store is configured: add stores.postgres, stores.redis and/or stores.milvus' }] };
+  }
   for (const s of Object.values(stores)) registerSecret((s as { password?: string; token?: string } | undefined)?.password);
   registerSecret(stores.milvus?.token);
 
@@ -143,7 +147,8 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
     const code = (err as { code?: string }).code;
     return { errors: [{ path: file, message: code === 'ENOENT' ? 'config file not found' : `cannot read config file (${code ?? 'error'})` }] };
   }
-  if (text.trim() === '') return { value: {}, locate: () => undefined };
+  // An empty file would audit nothing and exit 0: a false all-clear for a cron job.
+  if (text.trim() === '') return { errors: [{ path: name, location: `${name}:1:1`, message: 'the config file is empty (see docs/config.md)' }] };
   const lineCounter = new LineCounter();
   // JSON is YAML 1.2, so one parser serves both and gives line/column for either.
   const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });

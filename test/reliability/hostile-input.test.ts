@@ -176,8 +176,8 @@ describe('nasty config files through the CLI: exit 2, one clear message, no stac
     ['binary garbage', Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x32, 0x4a, 0x0a, 0x3a, 0x3a, 0x7b]), /dbcheck\.yml/],
     ['a file over 1 MiB', `# ${'x'.repeat(1024 * 1024)}\n`, /at most 1 MiB/],
     ['wrong types', 'stores:\n  postgres: { port: "many" }\nrun: { concurrency: -1 }\n', /stores\.postgres\.port: expected number/],
-    ['an unknown check, with a typo', 'checks:\n  orphan-scn: {}\n', /unknown check "orphan-scn" \(did you mean "orphan-scan"\?\)/],
-    ['a check section of the wrong shape', 'checks:\n  cache-drift: { mappings: "all of them" }\n', /checks\.cache-drift\.mappings/],
+    ['an unknown check, with a typo', 'stores: { postgres: {} }\nchecks:\n  orphan-scn: {}\n', /unknown check "orphan-scn" \(did you mean "orphan-scan"\?\)/],
+    ['a check section of the wrong shape', 'stores: { postgres: {} }\nchecks:\n  cache-drift: { mappings: "all of them" }\n', /checks\.cache-drift\.mappings/],
     ['deep nesting', `${'['.repeat(3000)}${']'.repeat(3000)}`, /must be a mapping|invalid YAML/],
   ];
   for (const [name, content, message] of cases) {

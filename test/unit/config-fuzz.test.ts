@@ -99,11 +99,11 @@ describe('config loader under fuzz', () => {
 });
 
 describe('odd files', () => {
-  it('an empty (or blank) file is a config with no stores', () => {
+  it('an empty (or blank, or comment-only) file is an error, not an audit of nothing', () => {
     for (const text of ['', '\n\n', '   \n# only a comment\n']) {
       const { result } = load(text);
-      expect(result.errors).toEqual([]);
-      expect(result.config?.stores).toEqual({});
+      expect(result.config).toBeUndefined();
+      expect(result.errors[0]?.message).toMatch(/the config file is empty|no store is configured/);
     }
   });
 

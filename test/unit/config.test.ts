@@ -27,11 +27,11 @@ describe('config loader', () => {
   });
 
   it('applies precedence: flags > DBCHECK_* env > file > defaults', () => {
-    const yaml = 'run:\n  concurrency: 3\n  failOn: info\n  timeout: 2m\n';
+    const yaml = 'stores:\n  redis: {}\nrun:\n  concurrency: 3\n  failOn: info\n  timeout: 2m\n';
     expect(load(yaml).config!.run).toMatchObject({ concurrency: 3, failOn: 'info', timeoutMs: 120_000, maxFindings: 100 });
     expect(load(yaml, { DBCHECK_CONCURRENCY: '5', DBCHECK_FAIL_ON: 'warn' }).config!.run).toMatchObject({ concurrency: 5, failOn: 'warn' });
     expect(load(yaml, { DBCHECK_CONCURRENCY: '5' }, { concurrency: 7 }).config!.run.concurrency).toBe(7);
-    expect(load('{}').config!.run).toMatchObject({ concurrency: 4, failOn: 'error' });
+    expect(load('stores: { redis: {} }').config!.run).toMatchObject({ concurrency: 4, failOn: 'error' });
   });
 
   it('without a file, audits the local defaults overridable by the usual env vars', () => {
@@ -52,7 +52,7 @@ describe('config loader', () => {
   });
 
   it('splits a check section into engine keys and the check options', () => {
-    const { config } = load('checks:\n  cache-drift:\n    enabled: true\n    timeout: 90s\n    severity: { stale-entry: warn }\n    mappings: []\n');
+    const { config } = load('stores: { redis: {} }\nchecks:\n  cache-drift:\n    enabled: true\n    timeout: 90s\n    severity: { stale-entry: warn }\n    mappings: []\n');
     expect(config!.checks['cache-drift']).toEqual({ enabled: true, timeoutMs: 90_000, severity: { 'stale-entry': 'warn' }, options: { mappings: [] }, present: true });
   });
 
@@ -64,7 +64,8 @@ describe('config loader', () => {
   });
 
   it('rejects empty-but-wrong documents and missing files clearly', () => {
-    expect(load('').errors).toEqual([]);
+    expect(load('').errors.map(formatIssue)).toEqual(['dbcheck.yml:1:1: the config file is empty (see docs/config.md)']);
+    expect(load('run: { concurrency: 2 }\n').errors[0].message).toContain('no store is configured');
     expect(load('- a\n- b\n').errors[0].message).toContain('must be a mapping');
     const dir = tempDir();
     writeFileSync(`${dir}/big.yml`, `a: "${'x'.repeat(1024 * 1024 + 10)}"\n`);
