@@ -186,7 +186,9 @@ export interface MilvusReader {
    * Every row of the collection (or filter), in ascending key order (BigInt order for int64,
    * UTF-8 byte order for varchar), complete and without repeats — correct on Milvus Lite (which
    * returns query results unordered) and on real Milvus (16384 window, duplicate keys). Key values
-   * are strings; duplicates of a key are all returned, adjacently.
+   * are strings. Rows sharing a non-primary keyField value are all returned, adjacently; for the
+   * primary key the scan returns what the server's queries show (see docs/milvus-paging.md: real
+   * Milvus counts re-inserted primary keys twice but queries show one row).
    */
   scan(collection: string, opts?: MilvusScanOptions): AsyncIterable<Array<Record<string, unknown>>>;
   /** Rows whose keyField is one of keys (at most a few thousand keys per call). */

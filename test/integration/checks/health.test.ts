@@ -62,8 +62,8 @@ describe('health capacity findings on a private Redis with a memory limit', () =
 });
 
 describe('health on Milvus collections', () => {
-  // Milvus Lite keeps a collection loaded until the server restarts (release is a no-op there), so
-  // the real way to get an unloaded collection is a restart of a private server.
+  // The way a production collection ends up unloaded: the server restarted. A private Milvus Lite
+  // server is stopped and started again on the same data dir.
   it("reports 'collection-not-loaded' for a collection released by a server restart", async () => {
     const { startMilvusLite } = await import('../../helpers/milvus-server.js');
     const { MilvusClient, DataType } = await import('@zilliz/milvus2-sdk-node');

@@ -82,6 +82,11 @@ describe('orphan-scan', () => {
     const abc = result.findings.find((f) => f.subject?.key === `${p}doc:abc`)!;
     expect(abc.data?.reason).toBe('invalid-key');
     expect((result.stats.relations as any).docs).toMatchObject({ keysScanned: 7, keysIgnored: 1, orphanKeys: 3, rowsCompared: 6 });
+    expect(result.partial).toBeFalsy();
+    // maxKeys bounds the scan; the result says it is partial.
+    const bounded = await runCheck(check, { options: { redis: [{ name: 'docs', pattern: `${redis.prefix}doc:{id}`, parent: docs, maxKeys: 2 }] } });
+    expect(bounded.partial).toBe(true);
+    expect((bounded.stats.relations as any).docs).toMatchObject({ stoppedAtMaxKeys: true, rowsCompared: 2 });
   }, 60_000);
 
   it('matches composite Redis keys against composite parent keys', async () => {
