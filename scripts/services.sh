@@ -150,6 +150,9 @@ our_milvus_pid() {
 }
 
 milvus_up() {
+  # The venv is needed even when another server already answers: tests start private Milvus Lite
+  # servers of their own (restarts, faults) from it.
+  milvus_venv_ready
   if milvus_port_open; then
     # Someone (maybe us, earlier) already serves this port: use it, never start a second one.
     if wait_until 30 milvus_answers; then
@@ -163,7 +166,6 @@ milvus_up() {
   if running="$(our_milvus_pid)"; then
     fail "milvus: this script's milvus-lite (pid $running) runs but does not answer on port $MILVUS_PORT; run \`bash scripts/services.sh down\` first"
   fi
-  milvus_venv_ready
   mkdir -p "$SERVICES_DIR" "$MILVUS_DATA_DIR"
   rm -f "$MILVUS_PID_FILE"
   # setsid + closed stdio: the server outlives this script and holds none of the caller's pipes.
