@@ -64,8 +64,8 @@ export default defineCheck<Options>({
       },
       'collection-not-loaded': {
         severity: 'warn',
-        message: (d) => `Milvus collection ${d.collection} is ${d.state}: queries on it fail`,
-        description: 'A Milvus collection is not loaded (e.g. after a restart): searches and queries on it fail.',
+        message: (d) => (d.state === 'missing' ? `Milvus collection ${d.collection} does not exist` : `Milvus collection ${d.collection} is ${d.state}: queries on it fail`),
+        description: 'A Milvus collection is not loaded (e.g. after a restart) or, when listed in collections, does not exist: searches and queries on it fail.',
       },
     },
   },
@@ -157,11 +157,20 @@ async function milvus(ctx: CheckContext<Options>): Promise<Row> {
     const reason = `it answers but reports unhealthy (${health.reasons.join('; ') || 'no reason given'})`;
     ctx.report({ code: 'store-unreachable', subject: { store: 'milvus' }, data: { store: 'milvus', reason } });
   }
-  const names = ctx.options.collections ?? (await m.listCollections()).slice(0, 100);
+  const configured = ctx.options.collections;
+  const names = configured ?? (await m.listCollections()).slice(0, 100);
   const states: Record<string, string> = {};
   for (const name of names) {
     if (ctx.signal.aborted) break;
-    const state = await m.loadState(name);
+    let state: string;
+    try {
+      state = await m.loadState(name);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'STORE_MISSING_OBJECT') throw err;
+      // Listed a moment ago, dropped since: nothing to judge. A configured one that is missing is.
+      if (!configured) continue;
+      state = 'missing';
+    }
     states[name] = state;
     if (state !== 'loaded') ctx.report({ code: 'collection-not-loaded', subject: { store: 'milvus', object: name }, data: { collection: name, state } });
   }

@@ -89,6 +89,13 @@ describe('health on Milvus collections', () => {
       const r = await runCheck(health, { stores: { postgres: false, redis: false, milvus: { address: server.address } } });
       expect(r.countsByCode['collection-not-loaded']).toBe(1);
       expect(r.findings[0].subject).toEqual({ store: 'milvus', object: 'released' });
+
+      const missing = await runCheck(health, { options: { collections: ['released', 'never_created'] }, stores: { postgres: false, redis: false, milvus: { address: server.address } } });
+      expect(missing.status).toBe('pass'); // warnings only
+      expect(missing.findings.map((f) => f.message)).toEqual([
+        'Milvus collection released is not-loaded: queries on it fail',
+        'Milvus collection never_created does not exist',
+      ]);
     } finally {
       await server.stop();
     }
