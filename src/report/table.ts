@@ -31,7 +31,10 @@ export function renderTable(report: Report, opts: TableRenderOptions): string {
     }
     const total = r.counts.error + r.counts.warn + r.counts.info;
     const shown = Math.min(perCheck, r.findings.length);
-    if (total > shown) lines.push(c.dim(`  … and ${total - shown} more (${Object.entries(r.countsByCode).map(([k, v]) => `${k}: ${v}`).join(', ')}); --format json for the list`));
+    if (total > shown) {
+      const totals = Object.entries(r.countsByCode).map(([k, v]) => `${k} ${v}`).join(', ');
+      lines.push(c.dim(`  … ${total - shown} more not shown (totals: ${totals}); --format json lists up to --max-findings`));
+    }
     for (const s of r.sections ?? []) {
       const t = new Table({ ...plain, head: s.columns.map((h) => c.bold(h)) });
       for (const row of s.rows) t.push(row.map((v) => (v === null ? '' : String(v))));
