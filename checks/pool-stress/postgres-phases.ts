@@ -91,8 +91,10 @@ export async function runPostgresPhases(ctx: CheckContext, pgReader: PostgresRea
   (ctx.stats as Record<string, unknown>).postgres = stats;
   const suffix = `pool-stress-${label}`;
   const pools: PostgresLoadPool[] = [];
+  // Prepared statements: the app's ORM prepares its hot queries too, and it keeps the load
+  // generator's CPU per query low enough not to be the bottleneck (docs/performance.md).
   const openPool = (statementTimeoutMs: number, max: number) => {
-    const p = pgReader.createLoadPool({ max, acquireTimeoutMs: o.acquireTimeout, statementTimeoutMs, applicationNameSuffix: suffix });
+    const p = pgReader.createLoadPool({ max, acquireTimeoutMs: o.acquireTimeout, statementTimeoutMs, applicationNameSuffix: suffix, prepare: true });
     pools.push(p);
     return p;
   };
