@@ -99,9 +99,12 @@ export async function* postgresKeyBatches(runner: SqlRunner, selectSql: string, 
   const batches = parseCopyText(runner.copyOut(selectSql, { signal: cancel.signal }), columnCount);
   let finished = false;
   try {
-    for await (const batch of batches) {
-      const keys = batch.columns[0] as string[];
-      yield { keys, extra: batch.columns.slice(1) };
+    // next() by hand, not for-await: leaving a for-await would close `batches` (and abandon the
+    // COPY mid-stream) before the finally below can drain it.
+    for (;;) {
+      const next = await batches.next();
+      if (next.done) break;
+      yield { keys: next.value.columns[0] as string[], extra: next.value.columns.slice(1) };
     }
     finished = true;
   } finally {
@@ -109,7 +112,7 @@ export async function* postgresKeyBatches(runner: SqlRunner, selectSql: string, 
     if (!finished) {
       cancel.abort();
       try {
-        for await (const _ of batches) {
+        while (!(await batches.next()).done) {
           // dropped: the statement is being cancelled
         }
       } catch {
