@@ -229,17 +229,20 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
     quoteTable: (table, schema) => (schema ? `${quoteIdent(schema)}.${quoteIdent(table)}` : quoteIdent(table)),
     async withSnapshot(fn, callOpts = {}) {
       const client = await pool.connect().then(guardCheckedOut).catch((e) => { throw fail(e); });
-      let broken: unknown;
+      // Set when a stream inside the snapshot was abandoned mid-COPY or its connection died: such a
+      // connection never answers a ROLLBACK, so it is destroyed instead (the server then rolls back).
+      let unusable: unknown;
+      let failed: unknown;
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const session = runner(async () => client, () => {});
+        const session = runner(async () => client, (_c, err) => { unusable ??= err; });
         return await fn(session);
       } catch (err) {
-        broken = err;
+        failed = err;
         throw err;
       } finally {
-        await client.query('ROLLBACK').catch((e) => { broken = e; });
-        client.release(broken ? (broken as Error) : undefined);
+        if (!unusable) await client.query('ROLLBACK').catch((e) => { unusable = e; });
+        client.release(unusable ? (unusable as Error) : failed ? (failed as Error) : undefined);
         void callOpts;
       }
     },
@@ -262,14 +265,16 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
         throw fail(err);
       }
       const stopCancel = cancelOnAbort(client, cfg, o.signal);
+      let unusable: unknown;
       try {
         await client.query('BEGIN');
         await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(o.lockTimeoutMs ?? cfg.lockTimeoutMs ?? 5_000))}`);
-        const tx = runner(async () => client, () => {});
+        const tx = runner(async () => client, (_c, err) => { unusable ??= err; });
         return await fn(tx);
       } finally {
-        // Always roll back: the dry-run proves things, it never keeps them.
-        await client.query('ROLLBACK').catch(() => {});
+        // Always roll back: the dry-run proves things, it never keeps them. A connection left
+        // mid-COPY or dead cannot take a ROLLBACK: closing it rolls the transaction back.
+        if (!unusable) await client.query('ROLLBACK').catch(() => {});
         stopCancel();
         await client.end().catch(() => {});
       }
