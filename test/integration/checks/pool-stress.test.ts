@@ -81,7 +81,9 @@ describe('pool-stress', () => {
     // Never more connections than configured (client-side pool count and server-side sessions).
     expect(pg.clientConnectionsPeak).toBeGreaterThan(0);
     expect(pg.clientConnectionsPeak).toBeLessThanOrEqual(5);
-    expect(pg.serverSessionsPeak).toBeLessThanOrEqual(5);
+    // The server may see both pools at once: the app pool's idle connections (5) while the slow
+    // phase's own pool (slow.count = 2) runs.
+    expect(pg.serverSessionsPeak).toBeLessThanOrEqual(5 + 2);
 
     // Nothing left on the server, by the check's own count and by ours.
     expect(pg.sessionsAfterClose).toBe(0);
