@@ -85,9 +85,23 @@ describe('health on Milvus collections', () => {
       await admin.closeConnection();
       await server.stop();
       server = await startMilvusLite({ dataDir: server.dataDir, port: server.port });
+      // The port opens before the server serves (and before the data dir is read back): wait, up
+      // to 20 s, until it answers and lists the collection again.
+      for (let i = 0, back = false; i < 100 && !back; i++) {
+        const probe = new MilvusClient({ address: server.address, telemetry: { enabled: false }, logLevel: 'error' } as never);
+        try {
+          await probe.connectPromise;
+          back = Boolean((await probe.hasCollection({ collection_name: 'released' })).value);
+        } catch {
+          /* not serving yet */
+        } finally {
+          await probe.closeConnection().catch(() => {});
+        }
+        if (!back) await new Promise((r) => setTimeout(r, 200));
+      }
 
       const r = await runCheck(health, { stores: { postgres: false, redis: false, milvus: { address: server.address } } });
-      expect(r.countsByCode['collection-not-loaded']).toBe(1);
+      expect(r.countsByCode['collection-not-loaded'], JSON.stringify([r.stats.milvus, r.error])).toBe(1);
       expect(r.findings[0].subject).toEqual({ store: 'milvus', object: 'released' });
 
       const missing = await runCheck(health, { options: { collections: ['released', 'never_created'] }, stores: { postgres: false, redis: false, milvus: { address: server.address } } });
