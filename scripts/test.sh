@@ -36,6 +36,12 @@ if ! npm run build --silent; then
   printf '\ntest: the build failed (TypeScript errors above); the CLI tests need dist/.\n' >&2
   exit 2
 fi
+# The build covers src/ and checks/; this also typechecks the tests, benchmarks and scripts.
+step "npm run typecheck"
+if ! npm run typecheck --silent; then
+  printf '\ntest: typecheck failed (errors above).\n' >&2
+  exit 2
+fi
 
 # ---- tests: the default reporter for people, the JSON one for the closing count line.
 step "vitest run $*"
