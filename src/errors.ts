@@ -37,7 +37,10 @@ export function isCoded(err: unknown): err is { code: string; message: string; h
 export function classifyNetworkError(err: unknown): StoreErrorCode {
   const e = err as { code?: unknown; message?: unknown; errno?: unknown };
   const text = `${String(e?.code ?? '')} ${String(e?.message ?? err)}`.toLowerCase();
-  if (/enotfound|eai_again|getaddrinfo|name resolution|dns/.test(text)) return 'STORE_UNKNOWN_HOST';
+  // gRPC's deadline message lists its phases ("name resolution: 0.002s"): a deadline comes first.
+  if (/deadline.?exceeded/.test(text)) return 'STORE_TIMEOUT';
+  // Not a bare "dns": gRPC names every target "dns:host:port".
+  if (/enotfound|eai_again|getaddrinfo|name resolution failed|dns resolution/.test(text)) return 'STORE_UNKNOWN_HOST';
   if (/password|authenticat|noauth|wrongpass|permission denied|unauthenticated|28p01|28000/.test(text)) return 'STORE_AUTH';
   if (/ssl|tls|certificate|self.signed|handshake/.test(text)) return 'STORE_TLS';
   if (/timeout|timed out|etimedout|deadline/.test(text)) return 'STORE_TIMEOUT';

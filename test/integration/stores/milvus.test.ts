@@ -121,7 +121,8 @@ describe('connectMilvus', () => {
       const err = await connectMilvus({ address: `127.0.0.1:${port}`, connectTimeoutMs: 1000 })
         .then(() => null, (e: unknown) => e as { code: string; message: string });
       expect(err?.code).toBe('STORE_TIMEOUT');
-      expect(err?.message).toBe(`Milvus at 127.0.0.1:${port}: timed out (no answer, timed out after 1000 ms)`);
+      // Either dbcheck's own bound or gRPC's deadline (same 1000 ms) fires first, depending on load.
+      expect(err?.message).toMatch(new RegExp(`^Milvus at 127\\.0\\.0\\.1:${port}: timed out \\((no answer, timed out after 1000 ms|4 DEADLINE_EXCEEDED: Deadline exceeded)`));
     } finally {
       silent.close();
     }
