@@ -1,6 +1,7 @@
 /** Reading a migrations folder: a bounded recursive listing and bounded-concurrency reads. */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { DiskMigration } from './types.js';
 
 const MAX_DEPTH = 4;
 const MAX_FILES = 200_000;
@@ -37,6 +38,44 @@ export async function readFiles(dir: string, rels: readonly string[]): Promise<M
 }
 
 /** Compares numeric strings of any length without Number(): "9" < "10" < "00011". */
+/** Dotted numeric versions ("0007", "1.10", "1.2.0") compare part by part as integers. */
+export function compareDottedVersions(a: string, b: string): number {
+  const x = a.split('.').map((p) => BigInt(p));
+  const y = b.split('.').map((p) => BigInt(p));
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0n) - (y[i] ?? 0n);
+    if (d !== 0n) return d < 0n ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * Pairs `<version>_<name>.up.sql` / `.down.sql` files into migrations (golang-migrate, plain):
+ * `match` returns [version, name, 'up'|'down'] for a file of the layout; `id` canonicalises the
+ * version. Sorted by `compare` on the ids.
+ */
+export async function pairUpDownFiles(
+  dir: string,
+  files: readonly string[],
+  match: (file: string) => [version: string, name: string, direction: string] | undefined,
+  id: (version: string) => string,
+  compare: (a: string, b: string) => number,
+): Promise<DiskMigration[]> {
+  const matched = files.filter((f) => match(f));
+  const contents = await readFiles(dir, matched);
+  const byVersion = new Map<string, DiskMigration>();
+  for (const f of matched) {
+    const [version, name, direction] = match(f)!;
+    const key = id(version);
+    const m = byVersion.get(key) ?? { id: key, label: `${version}_${name}`, down: 'none' as const };
+    const sql = contents.get(f)!.toString('utf8');
+    if (direction === 'up') Object.assign(m, { upFile: f, upSql: sql });
+    else Object.assign(m, { downFile: f, downSql: sql, down: 'sql' });
+    byVersion.set(key, m);
+  }
+  return [...byVersion.values()].sort((a, b) => compare(a.id, b.id));
+}
+
 export function compareNumeric(a: string, b: string): number {
   const x = BigInt(a);
   const y = BigInt(b);

@@ -5,7 +5,7 @@
  * version; a BASELINE row stands for every version up to it; repeatable (R__) migrations are skipped.
  */
 import { flywayChecksum } from '../checksums.js';
-import { readFiles } from './files.js';
+import { compareDottedVersions, readFiles } from './files.js';
 import { quoteTrackingTable } from './tracking.js';
 import type { AppliedMigration, DiskMigration, MigrationTool } from './types.js';
 
@@ -18,15 +18,8 @@ export function normaliseFlywayVersion(v: string): string {
   return parts.join('.');
 }
 
-export function compareFlywayVersions(a: string, b: string): number {
-  const x = a.split('.').map((p) => BigInt(p));
-  const y = b.split('.').map((p) => BigInt(p));
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? 0n) - (y[i] ?? 0n);
-    if (d !== 0n) return d < 0n ? -1 : 1;
-  }
-  return 0;
-}
+/** Flyway versions are dotted numbers once normalised. */
+export const compareFlywayVersions = compareDottedVersions;
 
 export const flyway: MigrationTool = {
   id: 'flyway',

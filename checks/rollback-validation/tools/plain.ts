@@ -4,22 +4,11 @@
  * (`table`, `plain.versionColumn`, `plain.orderColumn`); without an order column the order of
  * application is unknown and out-of-order is not judged for applied rows.
  */
-import { readFiles } from './files.js';
+import { compareDottedVersions, pairUpDownFiles } from './files.js';
 import { quoteTrackingTable } from './tracking.js';
-import type { DiskMigration, MigrationTool } from './types.js';
+import type { MigrationTool } from './types.js';
 
 const FILE = /^(\d+(?:\.\d+)*)[_-]([^/]*)\.(up|down)\.sql$/;
-
-/** Numeric versions ("0007", "1.10") compare part by part as integers. */
-function compareVersions(a: string, b: string): number {
-  const x = a.split('.').map((p) => BigInt(p));
-  const y = b.split('.').map((p) => BigInt(p));
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? 0n) - (y[i] ?? 0n);
-    if (d !== 0n) return d < 0n ? -1 : 1;
-  }
-  return 0;
-}
 
 const normalise = (v: string) => v.split('.').map((p) => BigInt(p).toString()).join('.');
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -32,21 +21,8 @@ export const plain: MigrationTool = {
   recordsOrder: true,
   recognise: (files) => files.filter((f) => FILE.test(f)).length,
   tableLooksLikeMine: (columns, settings) => columns.includes(settings.versionColumn) && !columns.includes('dirty'),
-  async load(dir, files) {
-    const matched = files.filter((f) => FILE.test(f));
-    const contents = await readFiles(dir, matched);
-    const byVersion = new Map<string, DiskMigration>();
-    for (const f of matched) {
-      const [, version, name, direction] = FILE.exec(f)!;
-      const id = normalise(version);
-      const m = byVersion.get(id) ?? { id, label: `${version}_${name}`, down: 'none' as const };
-      const sql = contents.get(f)!.toString('utf8');
-      if (direction === 'up') Object.assign(m, { upFile: f, upSql: sql });
-      else Object.assign(m, { downFile: f, downSql: sql, down: 'sql' });
-      byVersion.set(id, m);
-    }
-    return [...byVersion.values()].sort((a, b) => compareVersions(a.id, b.id));
-  },
+  load: (dir, files) =>
+    pairUpDownFiles(dir, files, (f) => FILE.exec(f)?.slice(1, 4) as [string, string, string] | undefined, normalise, compareDottedVersions),
   async readHistory(db, table, _disk, settings, signal) {
     const version = quote(settings.versionColumn);
     const order = settings.orderColumn && table.columns.includes(settings.orderColumn) ? `${quote(settings.orderColumn)}, ` : '';
@@ -60,5 +36,5 @@ export const plain: MigrationTool = {
       .map((row, rank) => ({ id: normalise(row.version.trim()), rank, state: 'applied' as const }));
     return { applied };
   },
-  compareIds: compareVersions,
+  compareIds: compareDottedVersions,
 };
