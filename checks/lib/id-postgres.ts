@@ -86,38 +86,10 @@ export function andSql(...conditions: Array<string | undefined>): string {
 
 /**
  * Streams `COPY (<sql>) TO STDOUT` as merge batches: column 0 is the key, the rest are extras.
- *
- * When the consumer stops early (the other store failed, a key-order error), the COPY is cancelled
- * on the server and what is left of it is read and dropped, so the connection is back at a
- * statement boundary: a transaction around it (withSnapshot) can then roll back instead of waiting
- * forever on a connection that is still mid-COPY.
+ * Stopping early is safe: the connector drops a connection left mid-COPY (inside a snapshot too).
  */
 export async function* postgresKeyBatches(runner: SqlRunner, selectSql: string, columnCount: number, signal?: AbortSignal): AsyncGenerator<KeyBatch> {
-  const cancel = new AbortController();
-  const onAbort = () => cancel.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const batches = parseCopyText(runner.copyOut(selectSql, { signal: cancel.signal }), columnCount);
-  let finished = false;
-  try {
-    // next() by hand, not for-await: leaving a for-await would close `batches` (and abandon the
-    // COPY mid-stream) before the finally below can drain it.
-    for (;;) {
-      const next = await batches.next();
-      if (next.done) break;
-      yield { keys: next.value.columns[0] as string[], extra: next.value.columns.slice(1) };
-    }
-    finished = true;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    if (!finished) {
-      cancel.abort();
-      try {
-        while (!(await batches.next()).done) {
-          // dropped: the statement is being cancelled
-        }
-      } catch {
-        // the cancelled COPY ends with an error: expected
-      }
-    }
+  for await (const batch of parseCopyText(runner.copyOut(selectSql, { signal }), columnCount)) {
+    yield { keys: batch.columns[0] as string[], extra: batch.columns.slice(1) };
   }
 }
