@@ -113,8 +113,31 @@ export interface CheckOutcome {
   partial?: boolean;
 }
 
+/** A mistake of the configuration that a check finds against the live stores (exit 2, not 3). */
+export interface ConfigProblem {
+  /** Where in the check's section, e.g. 'relations.chunks.column'. */
+  path?: string;
+  message: string;
+}
+
+/**
+ * What `preflight` gets: the run context without findings. It may describe tables, collections and
+ * key types, never read rows or entities.
+ */
+export type PreflightContext<O = unknown> = Pick<CheckContext<O>, 'checkId' | 'options' | 'stores' | 'storeStatus' | 'signal' | 'log' | 'baseDir'> & {
+  /** Records one mistake; every problem of every check is reported together, in one round. */
+  problem(problem: ConfigProblem): void;
+};
+
 export interface Check<O = any> {
   meta: CheckMeta<O>;
+  /**
+   * Optional. Resolves every table, column, collection, field and key type the options name against
+   * the live stores, reading no data, and records each mistake with `ctx.problem`. The engine runs
+   * it before the check's scan (a check with problems does not run: status 'error', code CONFIG,
+   * exit 2) and `dbcheck validate --connect` runs it alone. Store failures are thrown as usual.
+   */
+  preflight?(ctx: PreflightContext<O>): Promise<void>;
   run(ctx: CheckContext<O>): Promise<CheckOutcome | void>;
 }
 
@@ -136,6 +159,14 @@ export class CheckError extends Error {
     this.code = code;
     this.hint = hint;
   }
+}
+
+/**
+ * The error a check throws when the configuration is wrong (a missing column, incompatible key
+ * types): the run exits 2, the "fix the config" code, never 3, the "retry" code.
+ */
+export function configError(message: string, hint?: string): CheckError {
+  return new CheckError('CONFIG', message, hint);
 }
 
 /** Reads a duration: 500 (ms), "500ms", "30s", "5m", "1h". */

@@ -40,6 +40,8 @@ export interface CheckResult {
   skipReason?: string;
   /** Clear, redacted reason when status is 'error'. */
   error?: { code: string; message: string; hint?: string };
+  /** Mistakes of the configuration found by the check's preflight (then error.code is CONFIG). */
+  configProblems?: Array<{ path?: string; message: string }>;
 }
 
 export interface RunSummary {

@@ -6,7 +6,7 @@
 import pLimit from 'p-limit';
 import type { ResolvedConfig } from '../config/load.js';
 import { isCoded } from '../errors.js';
-import type { Check, CheckContext, CheckProgress, Severity } from '../plugin.js';
+import type { Check, CheckContext, CheckProgress, ConfigProblem, PreflightContext, Severity } from '../plugin.js';
 import { redact, redactDeep } from '../redact.js';
 import type { StoreHandles, StoreKind } from '../stores/types.js';
 import { FindingCollector, jsonSafe } from './findings.js';
@@ -115,11 +115,15 @@ export async function runAudit(opts: RunOptions): Promise<Report> {
   return report;
 }
 
-/** Exit code precedence: interrupted (130/143), then incomplete (3), then findings (1). */
-export function exitCodeFor(report: Pick<Report, 'summary' | 'failOn'>): number {
+/**
+ * Exit code precedence: interrupted (130/143), then a mistake of the configuration (2: retrying will
+ * not help), then incomplete (3), then findings (1).
+ */
+export function exitCodeFor(report: Pick<Report, 'summary' | 'failOn' | 'checks'>): number {
   const s = report.summary;
   if (s.interrupted === 'SIGINT') return 130;
   if (s.interrupted === 'SIGTERM') return 143;
+  if (report.checks.some((c) => c.error?.code === 'CONFIG')) return 2;
   if (s.checks.error > 0 || s.unreachableStores.length > 0 || s.interrupted === 'timeout') return 3;
   if (atOrAbove(s.findings, report.failOn) > 0) return 1;
   return 0;
@@ -191,6 +195,32 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
     }
     if (controller.signal.aborted) throw abortError(controller.signal);
 
+    const log = (line: string) => opts.log?.(`[${meta.id}] ${redact(line)}`);
+    if (check.preflight) {
+      const problems: ConfigProblem[] = [];
+      const pre: PreflightContext<unknown> = {
+        checkId: meta.id,
+        options: p.options,
+        stores: handles,
+        storeStatus: stores.status,
+        signal: controller.signal,
+        log,
+        baseDir: opts.config.baseDir,
+        problem: (problem) => problems.push({ ...(problem.path ? { path: problem.path } : {}), message: redact(problem.message) }),
+      };
+      await untilAbandoned(check.preflight(pre), controller.signal);
+      if (controller.signal.aborted) throw abortError(controller.signal);
+      if (problems.length) {
+        const first = problems[0];
+        const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+        return finish({
+          status: 'error',
+          error: { code: 'CONFIG', message: `${first.path ? `${first.path}: ` : ''}${first.message}${more}` },
+          configProblems: problems,
+        });
+      }
+    }
+
     const ctx: CheckContext<unknown> = {
       checkId: meta.id,
       options: p.options,
@@ -201,7 +231,7 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
       report: (f) => collector.report(f),
       stats,
       progress: (progress) => opts.onProgress?.({ type: 'check-progress', checkId: meta.id, progress }),
-      log: (line) => opts.log?.(`[${meta.id}] ${redact(line)}`),
+      log,
       baseDir: opts.config.baseDir,
     };
     const outcome = await untilAbandoned(check.run(ctx), controller.signal);

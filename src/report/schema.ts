@@ -40,6 +40,7 @@ const checkResult = z
     partial: z.boolean().optional(),
     skipReason: z.string().optional(),
     error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).strict().optional(),
+    configProblems: z.array(z.object({ path: z.string().optional(), message: z.string() }).strict()).optional(),
   })
   .strict();
 
