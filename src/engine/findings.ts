@@ -1,6 +1,7 @@
 /**
  * Collects one check's findings: resolves severity (config override, else the code's default),
- * keeps exact counts and only the first N findings, so memory stays flat on millions of findings.
+ * keeps exact counts and only N findings, so memory stays flat on millions of findings. The N kept
+ * are the most severe ones (then in report order): a flood of warnings never pushes an error out.
  */
 import { createHash } from 'node:crypto';
 import type { Check, FindingInput, Severity } from '../plugin.js';
@@ -14,8 +15,10 @@ export class UndeclaredCodeError extends Error {
 export class FindingCollector {
   readonly counts: SeverityCounts = { error: 0, warn: 0, info: 0 };
   readonly countsByCode: Record<string, number> = {};
-  readonly findings: Finding[] = [];
   truncated = false;
+  /** Kept findings, one list per severity, each in report order; together at most maxFindings. */
+  private readonly kept: Record<Severity, Finding[]> = { error: [], warn: [], info: [] };
+  private keptCount = 0;
 
   constructor(
     private readonly check: Check,
@@ -34,9 +37,13 @@ export class FindingCollector {
     const severity = override ?? declared.severity;
     this.counts[severity]++;
     this.countsByCode[input.code] = (this.countsByCode[input.code] ?? 0) + 1;
-    if (this.findings.length >= this.maxFindings) {
+    if (this.keptCount >= this.maxFindings) {
       this.truncated = true;
-      return;
+      // Full: a more severe finding takes the place of the latest one of the least severe kind.
+      const victim = LEAST_SEVERE_FIRST.find((s) => SEVERITY_RANK[s] < SEVERITY_RANK[severity] && this.kept[s].length > 0);
+      if (!victim) return;
+      this.kept[victim].pop();
+      this.keptCount--;
     }
     let message = input.message;
     if (message === undefined) {
@@ -55,9 +62,18 @@ export class FindingCollector {
     };
     if (input.subject) finding.subject = redactDeep(input.subject);
     if (input.data) finding.data = redactDeep(jsonSafe(input.data) as Record<string, unknown>);
-    this.findings.push(finding);
+    this.kept[severity].push(finding);
+    this.keptCount++;
+  }
+
+  /** The kept findings: errors first, then warnings, then info; report order within each. */
+  get findings(): Finding[] {
+    return [...this.kept.error, ...this.kept.warn, ...this.kept.info];
   }
 }
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2 };
+const LEAST_SEVERE_FIRST: Severity[] = ['info', 'warn', 'error'];
 
 function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();

@@ -30,7 +30,7 @@ export interface CheckResult {
   /** Exact totals, even when `findings` was truncated. */
   counts: SeverityCounts;
   countsByCode: Record<string, number>;
-  /** The first N findings in report order (N = --max-findings). */
+  /** N findings (N = --max-findings): the most severe first, then in report order. */
   findings: Finding[];
   truncated: boolean;
   stats: Record<string, unknown>;
