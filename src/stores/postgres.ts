@@ -312,6 +312,11 @@ function cancelOnAbort(client: pg.PoolClient | pg.Client, cfg: PostgresStoreConf
   return () => signal.removeEventListener('abort', onAbort);
 }
 
+/**
+ * A pool for load generation. With `prepare`, every distinct SQL text gets a statement name
+ * (dbcheck_load_1, _2, ...) and is sent as a named statement with array rows: each connection
+ * parses and plans it once, then only binds and executes, as an app's ORM does with its hot query.
+ */
 function createLoadPool(cfg: PostgresStoreConfig, o: LoadPoolOptions): PostgresLoadPool {
   const applicationName = `dbcheck${o.applicationNameSuffix ? `-${o.applicationNameSuffix}` : ''}`.slice(0, 63);
   const pool = new pg.Pool({
@@ -321,20 +326,23 @@ function createLoadPool(cfg: PostgresStoreConfig, o: LoadPoolOptions): PostgresL
     idleTimeoutMillis: 5_000,
   });
   pool.on('error', () => {});
-  const query = async (sql: string, params?: unknown[]) => {
-    const r = await pool.query(sql, params as unknown[]);
-    return { rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? r.rows.length };
+  const statementNames = new Map<string, string>();
+  // pg accepts a query config object wherever it accepts text: the same call serves both modes.
+  const toQuery = (sql: string, params?: unknown[]): pg.QueryConfig | pg.QueryArrayConfig => {
+    if (!o.prepare) return { text: sql, values: params };
+    let name = statementNames.get(sql);
+    if (!name) statementNames.set(sql, (name = `dbcheck_load_${statementNames.size + 1}`));
+    return { name, text: sql, values: params, rowMode: 'array' };
   };
+  const result = (r: pg.QueryResult | pg.QueryArrayResult) => ({ rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? r.rows.length });
+  const query = async (sql: string, params?: unknown[]) => result(await pool.query(toQuery(sql, params) as pg.QueryConfig));
   return {
     applicationName,
     query,
     async acquire() {
       const client = guardCheckedOut(await pool.connect());
       return {
-        query: async (sql: string, params?: unknown[]) => {
-          const r = await client.query(sql, params as unknown[]);
-          return { rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? r.rows.length };
-        },
+        query: async (sql: string, params?: unknown[]) => result(await client.query(toQuery(sql, params) as pg.QueryConfig)),
         release: () => client.release(),
       };
     },

@@ -7,7 +7,8 @@ import { describe, it, expect } from 'vitest';
 import poolStress from '../../../checks/pool-stress/index.js';
 import { runCheck } from '../../helpers/check-tester.js';
 import { runCli, tempDir } from '../../helpers/cli.js';
-import { pgAdmin, testStoresConfig, uniqueName } from '../../helpers/stores.js';
+import { PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin, testStoresConfig, uniqueName } from '../../helpers/stores.js';
+import { connectPostgres } from '../../../src/stores/postgres.js';
 
 /** Every phase off: tests switch on only what they exercise. */
 const quiet = {
@@ -29,6 +30,39 @@ async function sessionsNamed(applicationName: string): Promise<number> {
 type Stats = Record<string, any>;
 
 describe('pool-stress', () => {
+  it('load pools with prepare send named statements that the server keeps per session (array rows)', async () => {
+    const store = await connectPostgres({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE });
+    const sql = 'SELECT $1::int + 1 AS next';
+    const preparedIn = async (prepare: boolean) => {
+      const pool = store.reader.createLoadPool({ max: 1, acquireTimeoutMs: 2_000, statementTimeoutMs: 5_000, prepare });
+      try {
+        const session = await pool.acquire();
+        try {
+          const r = await session.query(sql, [41]);
+          const again = await session.query(sql, [1]);
+          // Asked on the same connection: pg_prepared_statements lists that session's statements only.
+          const held = await session.query('SELECT statement FROM pg_prepared_statements WHERE statement = $1', [sql]);
+          return { first: r.rows[0], again: again.rows[0], held: held.rowCount };
+        } finally {
+          session.release();
+        }
+      } finally {
+        await pool.close();
+      }
+    };
+    try {
+      const prepared = await preparedIn(true);
+      expect(prepared.held).toBe(1);
+      expect(prepared.first).toEqual([42]);
+      expect(prepared.again).toEqual([2]);
+      const unprepared = await preparedIn(false);
+      expect(unprepared.held).toBe(0);
+      expect(unprepared.first).toEqual({ next: 42 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('runs every phase within generous thresholds, within its bounds, and leaves no session behind', async () => {
     const result = await runCheck(poolStress, {
       options: {
