@@ -12,6 +12,8 @@
 export type KeyType = 'int64' | 'varchar';
 export type KeyCompare = (a: string, b: string) => number;
 
+import { CANONICAL_INTEGER } from './key-types.js';
+
 const MINUS = 45; // '-'
 
 /** Compares two canonical decimal integer strings numerically. */
@@ -47,13 +49,18 @@ export function keyCompare(type: KeyType): KeyCompare {
   return type === 'int64' ? compareInt64 : compareUtf8;
 }
 
-const INT64 = /^-?(0|[1-9]\d*)$/;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+/** True for a canonical decimal string within the int64 range (one copy, in key-types.ts). */
+export { isInt64Text as isInt64Key } from './key-types.js';
 
-/** True for a canonical decimal string within the int64 range. */
-export function isInt64Key(s: string): boolean {
-  if (!INT64.test(s) || s === '-0') return false;
-  const v = BigInt(s);
-  return v >= INT64_MIN && v <= INT64_MAX;
+/**
+ * Order of a text key column merged against an integer stream: canonical integers first, in
+ * numeric order, then every other text in byte order (they match no integer, but a row stream
+ * must still be sorted). Postgres: `ORDER BY (c !~ re), CASE WHEN c ~ re THEN c::numeric END, c COLLATE "C"`.
+ */
+export function compareIntegersThenText(a: string, b: string): number {
+  const aInt = CANONICAL_INTEGER.test(a);
+  const bInt = CANONICAL_INTEGER.test(b);
+  if (aInt && bInt) return compareInt64(a, b);
+  if (aInt !== bInt) return aInt ? -1 : 1;
+  return compareUtf8(a, b);
 }

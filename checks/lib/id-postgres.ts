@@ -3,10 +3,11 @@
  * keys as merge batches. Identifiers are always quoted by the store handle; a user `where` is an SQL
  * fragment from trusted config, taken verbatim and wrapped in parentheses.
  */
-import { CheckError, type PostgresReader, type SqlRunner } from '../../src/plugin.js';
+import { CheckError, configError, type PostgresReader, type SqlRunner } from '../../src/plugin.js';
 import { parseCopyText } from './copy-text.js';
 import type { KeyBatch } from './id-merge.js';
-import type { KeyType } from './id-order.js';
+import { compareInt64, compareIntegersThenText, compareUtf8, type KeyCompare, type KeyType } from './id-order.js';
+import { CANONICAL_INTEGER_SQL, postgresKeyType } from './key-types.js';
 
 export interface PgTableRef {
   table: string;
@@ -18,11 +19,6 @@ export interface PgColumnInfo {
   /** format_type() output, e.g. "bigint", "character varying(64)", "uuid": valid SQL for a cast. */
   type: string;
 }
-
-/** Types whose text output is a canonical decimal integer. */
-const INTEGER_TYPES = /^(smallint|integer|bigint|numeric(\(\d+(,\s*0)?\))?)$/;
-/** Types already text: ordering by `col COLLATE "C"` needs no cast. */
-const TEXT_TYPES = /^(text|character varying(\(\d+\))?|character(\(\d+\))?|name)$/;
 
 export function tableLabel(ref: PgTableRef): string {
   return ref.schema ? `${ref.schema}.${ref.table}` : ref.table;
@@ -62,20 +58,31 @@ export interface KeyExpression {
   select: string;
   /** What to ORDER BY so that Postgres order equals the merge order. */
   order: string;
+  /** The merge order of the selected keys (the other side's stream is in keyCompare(keyType) order). */
+  compare: KeyCompare;
 }
 
-/** SQL for one key column compared as `keyType` (int64: numeric order; varchar: byte order). */
+/**
+ * SQL for one key column merged against a stream of `keyType` keys (int64: numeric order; varchar:
+ * byte order). Compatible types only (see key-types.ts): an integer column is read as its text in a
+ * varchar merge; a text column in an int64 merge lists its canonical integers first, in numeric
+ * order, then every other text (which matches no integer) in byte order.
+ */
 export function keyExpression(pg: PostgresReader, column: PgColumnInfo, keyType: KeyType, where: string): KeyExpression {
   const ident = pg.quoteIdent(column.name);
+  const kind = postgresKeyType(column.type).kind;
   if (keyType === 'int64') {
-    if (!INTEGER_TYPES.test(column.type)) {
-      throw new CheckError('CONFIG', `${where}: column ${column.name} is ${column.type}, but the key is int64 (an integer column is needed)`);
+    if (kind === 'integer') return { select: ident, order: ident, compare: compareInt64 };
+    if (kind === 'text') {
+      const isInt = `${ident} ~ '${CANONICAL_INTEGER_SQL}'`;
+      // numeric: exact at any length, and the CASE keeps the cast away from non-integers.
+      return { select: ident, order: `(NOT ${isInt}), (CASE WHEN ${isInt} THEN ${ident}::numeric END), ${ident} COLLATE "C"`, compare: compareIntegersThenText };
     }
-    return { select: ident, order: ident };
+    throw configError(`${where}: Postgres column ${column.name} is ${column.type} and the Milvus key is Int64; an integer or text column is needed`);
   }
-  if (TEXT_TYPES.test(column.type)) return { select: ident, order: `${ident} COLLATE "C"` };
-  // uuid and others: compare their text form, byte by byte.
-  return { select: `${ident}::text`, order: `${ident}::text COLLATE "C"` };
+  if (kind === 'text') return { select: ident, order: `${ident} COLLATE "C"`, compare: compareUtf8 };
+  // integers and uuids: compare their canonical text form, byte by byte.
+  return { select: `${ident}::text`, order: `${ident}::text COLLATE "C"`, compare: compareUtf8 };
 }
 
 /** `(a) AND (b)` of the given SQL conditions, skipping empty ones; 'true' when none. */
