@@ -16,6 +16,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Property tests run thousands of cases; on 2 cores shared with the servers the default
+          // 5 s is a statement about the machine's speed, not about the code.
+          testTimeout: 30_000,
         },
       },
       {
