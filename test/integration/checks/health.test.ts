@@ -101,12 +101,15 @@ describe('health on Milvus collections', () => {
       }
 
       const r = await runCheck(health, { stores: { postgres: false, redis: false, milvus: { address: server.address } } });
+      // Only this code's findings are asserted: on a loaded machine a `slow-store` warning may join
+      // them, and no assertion may depend on how fast the machine is.
+      const notLoaded = (res: typeof r) => res.findings.filter((f) => f.code === 'collection-not-loaded');
       expect(r.countsByCode['collection-not-loaded'], JSON.stringify([r.stats.milvus, r.error])).toBe(1);
-      expect(r.findings[0].subject).toEqual({ store: 'milvus', object: 'released' });
+      expect(notLoaded(r)[0].subject).toEqual({ store: 'milvus', object: 'released' });
 
       const missing = await runCheck(health, { options: { collections: ['released', 'never_created'] }, stores: { postgres: false, redis: false, milvus: { address: server.address } } });
       expect(missing.status).toBe('pass'); // warnings only
-      expect(missing.findings.map((f) => f.message)).toEqual([
+      expect(notLoaded(missing).map((f) => f.message)).toEqual([
         'Milvus collection released is not-loaded: queries on it fail',
         'Milvus collection never_created does not exist',
       ]);
