@@ -25,6 +25,8 @@ export interface RedisStore {
 }
 
 const LABEL = 'Redis';
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 const ALLOWED = new Set<string>(REDIS_READ_COMMANDS);
 /** Subcommands that keep MEMORY / OBJECT read-only. */
 const ALLOWED_SUBCOMMANDS: Record<string, Set<string>> = {
@@ -53,6 +55,19 @@ function describeAddress(cfg: RedisStoreConfig): string {
   return `${cfg.tls ? 'rediss' : 'redis'}://${cfg.username ? `${cfg.username}@` : ''}${cfg.host ?? '127.0.0.1'}:${cfg.port ?? 6379}/${cfg.db ?? 0}`;
 }
 
+/**
+ * The database index to audit, from `db` or the URL's path (`redis://host:6379/3`). A path that is
+ * not a whole number is a configuration mistake, said here rather than turned into NaN.
+ */
+function databaseIndex(cfg: RedisStoreConfig): number {
+  if (cfg.db !== undefined) return cfg.db;
+  if (!cfg.url) return 0;
+  const path = new URL(cfg.url).pathname.replace(/^\//, '');
+  if (path === '') return 0;
+  if (!/^\d+$/.test(path)) throw new DbcheckError('CONFIG', `stores.redis.url: the database must be a number after the last "/", not "${path}"`);
+  return Number(path);
+}
+
 function redisOptions(cfg: RedisStoreConfig, extra: Partial<RedisOptions> = {}): RedisOptions {
   const fromUrl: RedisOptions = {};
   if (cfg.url) {
@@ -61,8 +76,6 @@ function redisOptions(cfg: RedisStoreConfig, extra: Partial<RedisOptions> = {}):
     fromUrl.port = u.port ? Number(u.port) : 6379;
     if (u.username) fromUrl.username = decodeURIComponent(u.username);
     if (u.password) fromUrl.password = decodeURIComponent(u.password);
-    const db = u.pathname.replace('/', '');
-    if (db) fromUrl.db = Number(db);
     if (u.protocol === 'rediss:') fromUrl.tls = {};
   }
   return {
@@ -71,11 +84,14 @@ function redisOptions(cfg: RedisStoreConfig, extra: Partial<RedisOptions> = {}):
     ...fromUrl,
     ...(cfg.username ? { username: cfg.username } : {}),
     ...(cfg.password ? { password: cfg.password } : {}),
-    ...(cfg.db !== undefined ? { db: cfg.db } : {}),
     ...(cfg.tls ? { tls: {} } : {}),
+    // ioredis SELECTs its `db` on connect but only emits a failure as an 'error' event and carries
+    // on in db 0: openConnection SELECTs itself, so a wrong index fails the connection.
+    db: 0,
     lazyConnect: true,
-    connectTimeout: cfg.connectTimeoutMs ?? 10_000,
-    commandTimeout: cfg.commandTimeoutMs ?? 60_000,
+    connectTimeout: cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    // A client-side deadline on every command (pipelines too: each command gets one).
+    commandTimeout: cfg.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     // An auditor reports a dead store; it does not retry forever or queue commands offline.
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
@@ -86,22 +102,50 @@ function redisOptions(cfg: RedisStoreConfig, extra: Partial<RedisOptions> = {}):
   };
 }
 
-async function openConnection(cfg: RedisStoreConfig, address: string, extra: Partial<RedisOptions> = {}): Promise<Redis> {
+/**
+ * Opens a connection that is ready to audit `db`: connected, authenticated, ready-checked and
+ * switched to the database — or fails with one clear store error. ioredis's connectTimeout covers
+ * only the TCP connect; the whole set-up (AUTH, INFO ready check, SELECT) is bounded by it here,
+ * so a server that accepts and then never answers cannot hold the run.
+ */
+async function openConnection(cfg: RedisStoreConfig, address: string, db: number, extra: Partial<RedisOptions> = {}): Promise<Redis> {
   const client = new Redis(redisOptions(cfg, extra));
+  const connectTimeoutMs = cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   let lastError: unknown;
   client.on('error', (err) => { lastError = err; });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${connectTimeoutMs} ms of connecting`), { code: 'ETIMEDOUT' })), connectTimeoutMs);
+  });
   try {
-    await client.connect();
+    try {
+      await Promise.race([client.connect(), deadline]);
+    } catch (err) {
+      const cause = lastError ?? err;
+      // With tls on, a plain server never answers the TLS hello (it waits for a command line), so
+      // the connect times out: say what most likely happened rather than just "timed out".
+      if (cfg.tls && classifyNetworkError(cause) === 'STORE_TIMEOUT') {
+        throw storeError(LABEL, address, new Error(`no TLS handshake within ${connectTimeoutMs} ms: does the server offer TLS?`), 'STORE_TLS');
+      }
+      throw storeError(LABEL, address, cause);
+    }
+    if (db !== 0) {
+      try {
+        await Promise.race([client.select(db), deadline]);
+      } catch (err) {
+        // "ERR DB index is out of range": that database does not exist on this server;
+        // "NOPERM ...": the ACL user may not SELECT.
+        const text = String((err as Error)?.message ?? err);
+        const code = /out of range/i.test(text) ? 'STORE_MISSING_OBJECT' : /NOPERM/.test(text) ? 'STORE_AUTH' : classifyNetworkError(err);
+        throw storeError(LABEL, address, new Error(`cannot switch to database ${db}: ${text}`), code);
+      }
+    }
     return client;
   } catch (err) {
     client.disconnect();
-    const cause = lastError ?? err;
-    // With tls on, a plain server never answers the TLS hello (it waits for a command line), so
-    // the connect times out: say what most likely happened rather than just "timed out".
-    if (cfg.tls && classifyNetworkError(cause) === 'STORE_TIMEOUT') {
-      throw storeError(LABEL, address, new Error(`no TLS handshake within ${cfg.connectTimeoutMs ?? 10_000} ms: does the server offer TLS?`), 'STORE_TLS');
-    }
-    throw storeError(LABEL, address, cause);
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -125,11 +169,11 @@ export async function connectRedis(cfg: RedisStoreConfig, opts: CallOptions = {}
     }
   }
   const address = describeAddress(cfg);
+  const db = databaseIndex(cfg);
   if (opts.signal?.aborted) throw new DbcheckError('CANCELLED', 'cancelled');
-  const client = await openConnection(cfg, address);
+  const client = await openConnection(cfg, address, db);
   const fail = (err: unknown) => (err instanceof DbcheckError ? err : storeError(LABEL, address, err));
   const loadConnections = new Set<Redis>();
-  const db = client.options.db ?? 0;
 
   const reader: RedisReader = {
     kind: 'redis',
@@ -166,8 +210,12 @@ export async function connectRedis(cfg: RedisStoreConfig, opts: CallOptions = {}
         fn.apply(p, args);
       }
       try {
-        const out = (await p.exec()) ?? [];
-        return out as Array<[Error | null, unknown]>;
+        const out = ((await p.exec()) ?? []) as Array<[Error | null, unknown]>;
+        // A reply error is the server's answer to that command (e.g. WRONGTYPE) and stays the
+        // caller's to judge; a command that got no answer in time means the store stalled.
+        const timedOut = out.find(([e]) => e?.message === 'Command timed out');
+        if (timedOut) throw timedOut[0];
+        return out;
       } catch (err) {
         throw fail(err);
       }
@@ -190,7 +238,7 @@ export async function connectRedis(cfg: RedisStoreConfig, opts: CallOptions = {}
     },
     async createLoadConnection(o = {}): Promise<RedisLoadConnection> {
       const name = o.connectionName ?? 'dbcheck-load';
-      const conn = await openConnection(cfg, address, { connectionName: name, commandTimeout: o.commandTimeoutMs ?? 5_000 });
+      const conn = await openConnection(cfg, address, db, { connectionName: name, commandTimeout: o.commandTimeoutMs ?? 5_000 });
       loadConnections.add(conn);
       return {
         name,

@@ -305,6 +305,31 @@ describe('credentials and TLS', () => {
     }
   }, 60_000);
 
+  it('a Redis database the server does not have, or a wrong Redis password: the store is unreachable, exit 3, one line, no secret', async () => {
+    const right = 'Right-Redis-Pw-3318';
+    const server = await startRedisServer({ requirepass: right, args: ['--databases', '16'] });
+    try {
+      const cases = [
+        { redis: { url: `redis://:${right}@127.0.0.1:${server.port}/16` }, secret: right, code: 'STORE_MISSING_OBJECT', line: `Redis at redis://127.0.0.1:${server.port}/16: object not found (cannot switch to database 16: ERR DB index is out of range)` },
+        { redis: { host: '127.0.0.1', port: server.port, password: 'Wr0ng-Redis-Pw-6402', db: 3 }, secret: 'Wr0ng-Redis-Pw-6402', code: 'STORE_AUTH', line: `Redis at redis://127.0.0.1:${server.port}/3: authentication failed (WRONGPASS invalid username-password pair or user is disabled.)` },
+      ];
+      for (const c of cases) {
+        const r = await audit(setup({ redis: { username: undefined, password: undefined, ...c.redis } }, { 'fault/pg-sleep': { seconds: 0 } }), ['health', 'fault/redis-ping', 'fault/pg-sleep']);
+        const report = incomplete(r);
+        expect(r.stdout + r.stderr).not.toContain(c.secret);
+        // One line on stderr (the test plugins' own marker lines aside).
+        expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('marker:'))).toEqual([`dbcheck: ${c.line}`]);
+        expect(report.summary.unreachableStores).toEqual(['redis']);
+        expect(report.stores.find((s) => s.kind === 'redis')).toMatchObject({ connected: false, error: { code: c.code } });
+        expect(checkOf(report, 'fault/redis-ping')).toMatchObject({ status: 'error', error: { code: c.code } });
+        expect(checkOf(report, 'health').countsByCode['store-unreachable']).toBe(1);
+        expect(checkOf(report, 'fault/pg-sleep').status).toBe('pass');
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('TLS demanded but not offered: Postgres sslmode require and Redis tls: true give STORE_TLS', async () => {
     const plain = await startRedisServer();
     try {
