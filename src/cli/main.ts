@@ -8,12 +8,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { formatIssue, type ConfigIssue } from '../config/issues.js';
-import { loadConfig, type ConfigOverrides, type ResolvedConfig } from '../config/load.js';
+import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { loadChecks, type LoadedCheck } from '../engine/load-checks.js';
 import { planAudit } from '../engine/plan.js';
 import { runAudit, type ProgressEvent } from '../engine/run.js';
 import { isCoded } from '../errors.js';
-import { parseDurationMs, type Severity } from '../plugin.js';
+import type { Severity } from '../plugin.js';
 import { redact } from '../redact.js';
 import { FORMATS, render, type Format } from '../report/index.js';
 
@@ -161,33 +161,22 @@ function fail(io: CliIO, title: string, issues: ConfigIssue[] | string): never {
   throw new UsageExit(EXIT.USAGE);
 }
 
-function number(io: CliIO, flag: string, v?: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) fail(io, 'invalid option', `${flag} must be a whole number, got "${v}"`);
-  return n;
-}
-
-function duration(io: CliIO, flag: string, v?: string): number | undefined {
-  if (v === undefined) return undefined;
-  try {
-    return parseDurationMs(/^\d+$/.test(v) ? `${v}ms` : v);
-  } catch {
-    return fail(io, 'invalid option', `${flag} must be a duration like 30s, 5m or 500ms, got "${v}"`);
-  }
-}
-
 async function setup(flags: CommonFlags & Partial<AuditFlags>, io: CliIO): Promise<{ config: ResolvedConfig; checks: LoadedCheck[] }> {
-  const overrides: ConfigOverrides = {
-    plugins: flags.plugin,
-    failOn: flags.failOn,
-    concurrency: number(io, '--concurrency', flags.concurrency),
-    maxFindings: number(io, '--max-findings', flags.maxFindings),
-    timeoutMs: duration(io, '--timeout', flags.timeout),
-    checkTimeoutMs: duration(io, '--check-timeout', flags.checkTimeout),
-  };
-  if (overrides.concurrency === 0) fail(io, 'invalid option', '--concurrency must be at least 1');
-  const { config, errors } = loadConfig({ file: flags.config, cwd: io.cwd, env: io.env, overrides });
+  // Flags go in as typed: the config pipeline validates them with the same schema as the file.
+  const { config, errors, warnings } = loadConfig({
+    file: flags.config,
+    cwd: io.cwd,
+    env: io.env,
+    flags: {
+      plugins: flags.plugin,
+      failOn: flags.failOn,
+      concurrency: flags.concurrency,
+      maxFindings: flags.maxFindings,
+      timeout: flags.timeout,
+      checkTimeout: flags.checkTimeout,
+    },
+  });
+  for (const w of warnings) io.stderr.write(`dbcheck: warning: ${redact(formatIssue(w))}\n`);
   if (!config) fail(io, 'invalid config', errors);
   let checks: LoadedCheck[];
   try {

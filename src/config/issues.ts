@@ -92,5 +92,9 @@ function humanMessage(issue: ZodLikeIssue): string {
   // zod's "Invalid input: expected string, received undefined" -> "required (a string)"
   const missing = /expected (\w+), received undefined/.exec(m);
   if (missing) return `required (expected ${missing[1]})`;
+  if (/expected int, received number/.test(m)) return 'must be a whole number';
+  // "Too big: expected number to be <=32" -> "must be at most 32"
+  const bound = /^Too (big|small): expected \w+ to (?:be|have) ([<>]=?)(\S+)/.exec(m);
+  if (bound) return `must be ${{ '<=': 'at most', '>=': 'at least', '<': 'less than', '>': 'more than' }[bound[2]]} ${bound[3]}`;
   return m.replace(/^Invalid input: /, '');
 }

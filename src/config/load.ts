@@ -1,7 +1,8 @@
 /**
- * Loads the config: file (YAML or JSON) -> ${ENV} interpolation -> schema -> defaults, with
- * flags > DBCHECK_* env > file > defaults. Returns {config, errors} instead of throwing, so the CLI
- * can print every problem at once and exit 2.
+ * The one config pipeline: defaults < file < DBCHECK_* environment < flags are merged into one
+ * document first (file: YAML or JSON, ${ENV} interpolated), then validated once by one schema
+ * (src/config/schema.ts), so a value obeys the same rules wherever it came from. Returns
+ * {config, warnings, errors} instead of throwing: the CLI prints every problem at once, exit 2.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -11,9 +12,9 @@ import { registerSecret } from '../redact.js';
 import type { MilvusStoreConfig } from '../stores/milvus.js';
 import type { PostgresStoreConfig } from '../stores/postgres.js';
 import type { RedisStoreConfig } from '../stores/redis.js';
-import type { StoreKind } from '../stores/types.js';
 import { formatPath, zodIssues, type ConfigIssue, type ConfigPath } from './issues.js';
 import { configFileSchema, ENGINE_CHECK_KEYS, type ConfigFile } from './schema.js';
+import { didYouMean } from './suggest.js';
 
 export interface CheckSection {
   enabled?: boolean;
@@ -37,24 +38,43 @@ export interface ResolvedConfig {
   locate(p: ConfigPath): string | undefined;
 }
 
-export interface ConfigOverrides {
-  concurrency?: number;
-  timeoutMs?: number;
-  checkTimeoutMs?: number;
-  failOn?: Severity;
-  maxFindings?: number;
+/** Command-line flags as typed: text, validated by the same schema as the file's `run:` keys. */
+export interface ConfigFlags {
+  concurrency?: string;
+  timeout?: string;
+  checkTimeout?: string;
+  failOn?: string;
+  maxFindings?: string;
   plugins?: string[];
 }
 
 export interface LoadResult {
   config?: ResolvedConfig;
+  /** Worth saying, not worth stopping for (e.g. a misspelt DBCHECK_ variable): the CLI prints them on stderr. */
+  warnings: ConfigIssue[];
   errors: ConfigIssue[];
 }
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 const DEFAULT_FILES = ['dbcheck.yml', 'dbcheck.yaml', 'dbcheck.json'];
 
-export function loadConfig(opts: { file?: string; cwd?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides } = {}): LoadResult {
+/** Where each `run:` key can also come from; an error about the value names its source. */
+const RUN_ENV: Record<string, string> = {
+  concurrency: 'DBCHECK_CONCURRENCY',
+  timeout: 'DBCHECK_TIMEOUT_MS',
+  failOn: 'DBCHECK_FAIL_ON',
+  maxFindings: 'DBCHECK_MAX_FINDINGS',
+};
+const RUN_FLAGS: Record<string, string> = {
+  concurrency: '--concurrency',
+  timeout: '--timeout',
+  checkTimeout: '--check-timeout',
+  failOn: '--fail-on',
+  maxFindings: '--max-findings',
+};
+const KNOWN_ENV = ['DBCHECK_CONFIG', ...Object.values(RUN_ENV)];
+
+export function loadConfig(opts: { file?: string; cwd?: string; env?: NodeJS.ProcessEnv; flags?: ConfigFlags } = {}): LoadResult {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? process.env;
   const requested = opts.file ?? env.DBCHECK_CONFIG;
@@ -64,75 +84,121 @@ export function loadConfig(opts: { file?: string; cwd?: string; env?: NodeJS.Pro
   let locate: ResolvedConfig['locate'] = () => undefined;
   if (file) {
     const read = readConfigFile(file);
-    if ('errors' in read) return { errors: read.errors };
+    if ('errors' in read) return { errors: read.errors, warnings: [] };
     raw = read.value;
     locate = read.locate;
   }
 
-  return resolveConfig(raw, { file, baseDir: file ? path.dirname(file) : cwd, cwd, env, overrides: opts.overrides, locate });
+  return resolveConfig(raw, { file, baseDir: file ? path.dirname(file) : cwd, cwd, env, flags: opts.flags, locate });
 }
 
-/** Validates and resolves an already-parsed config object (from a file, or built by tests). */
+/** Merges the layers over an already-parsed config object (from a file, or built by tests) and validates it once. */
 export function resolveConfig(
   raw: unknown,
-  ctx: { file?: string; baseDir: string; cwd?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides; locate?: ResolvedConfig['locate'] },
+  ctx: { file?: string; baseDir: string; cwd?: string; env?: NodeJS.ProcessEnv; flags?: ConfigFlags; locate?: ResolvedConfig['locate'] },
 ): LoadResult {
   const { file, baseDir } = ctx;
   const cwd = ctx.cwd ?? baseDir;
   const env = ctx.env ?? process.env;
+  const flags = ctx.flags ?? {};
   const locate = ctx.locate ?? (() => undefined);
+  const warnings = unknownEnvWarnings(env);
   const errors: ConfigIssue[] = [];
-  raw = interpolate(raw, env, [], errors, locate);
-  if (errors.length) return { errors };
+  raw = interpolate(raw ?? {}, env, [], errors, locate);
+  if (errors.length) return { errors, warnings };
 
-  const parsed = configFileSchema.safeParse(raw ?? {});
-  if (!parsed.success) return { errors: zodIssues(parsed.error, configFileSchema, [], locate) };
-  const fileConfig: ConfigFile = parsed.data;
-
-  const runFile = fileConfig.run ?? {};
-  const o = ctx.overrides ?? {};
-  const envNumber = (name: string) => (env[name] !== undefined && env[name] !== '' ? Number(env[name]) : undefined);
-  const envFailOn = env.DBCHECK_FAIL_ON as Severity | undefined;
-  if (envFailOn && !['error', 'warn', 'info'].includes(envFailOn)) {
-    return { errors: [{ path: 'DBCHECK_FAIL_ON', message: 'must be error, warn or info' }] };
+  // Merge: the file's document, with environment and flags laid over its `run:` keys, and, without
+  // a file, the local default stores (from PG*/REDIS_URL/MILVUS_* variables). `sources` remembers
+  // which variable or flag gave a value, so an error names it instead of a file line.
+  const doc = withoutExtensionKeys(raw as Record<string, unknown>);
+  const sources = new Map<string, string>();
+  const run = doc.run;
+  if (run === undefined || isPlainObject(run)) {
+    const merged: Record<string, unknown> = { ...((run as Record<string, unknown>) ?? {}) };
+    for (const [key, name] of Object.entries(RUN_ENV)) {
+      if (env[name] === undefined || env[name] === '') continue;
+      merged[key] = fromText(env[name]!);
+      sources.set(`run.${key}`, `${name}="${env[name]}"`);
+    }
+    for (const [key, name] of Object.entries(RUN_FLAGS)) {
+      const v = flags[key as keyof ConfigFlags];
+      if (typeof v !== 'string') continue;
+      merged[key] = fromText(v);
+      sources.set(`run.${key}`, `${name} "${v}"`);
+    }
+    doc.run = merged;
   }
+  if (!file && doc.stores === undefined) doc.stores = defaultStores(env, sources);
+
+  const parsed = configFileSchema.safeParse(doc);
+  if (!parsed.success) {
+    const issues = zodIssues(parsed.error, configFileSchema, [], locate).map((issue) => {
+      const source = sources.get(issue.path);
+      return source ? { path: source, message: issue.message } : issue;
+    });
+    return { errors: issues, warnings };
+  }
+  const config: ConfigFile = parsed.data;
 
   const checks: Record<string, CheckSection> = {};
-  for (const [id, section] of Object.entries(fileConfig.checks ?? {})) {
-    const s = section ?? {};
-    const options: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(s)) if (!(ENGINE_CHECK_KEYS as readonly string[]).includes(k)) options[k] = v;
-    const engineKeys = checkEngineKeys(s, ['checks', id], errors, locate);
-    checks[id] = { ...engineKeys, options, present: true };
+  for (const [id, section] of Object.entries(config.checks ?? {})) {
+    const { enabled, severity, timeout, ...options } = section ?? {};
+    checks[id] = { enabled, severity: severity ?? {}, timeoutMs: timeout, options, present: true };
   }
-  if (errors.length) return { errors };
 
-  const stores = resolveStores(fileConfig, env, Boolean(file) || fileConfig.stores !== undefined);
-  if (file && Object.keys(stores).length === 0) {
+  const stores = storeConfigs(config);
+  if (Object.keys(stores).length === 0) {
     // Nothing to audit is a config mistake, not a pass.
-    return { errors: [{ path: 'stores', location: locate(['stores']) ?? locate([]), message: 'no store is configured: add stores.postgres, stores.redis and/or stores.milvus' }] };
+    return { errors: [{ path: 'stores', location: locate(['stores']) ?? locate([]), message: 'no store is configured: add stores.postgres, stores.redis and/or stores.milvus' }], warnings };
   }
   for (const s of Object.values(stores)) registerSecret((s as { password?: string; token?: string } | undefined)?.password);
   registerSecret(stores.milvus?.token);
 
   return {
     errors: [],
+    warnings,
     config: {
       file,
       baseDir,
       stores,
-      plugins: [...(fileConfig.plugins ?? []).map((p) => path.resolve(baseDir, p)), ...(o.plugins ?? []).map((p) => path.resolve(cwd, p))],
+      plugins: [...(config.plugins ?? []).map((p) => path.resolve(baseDir, p)), ...(flags.plugins ?? []).map((p) => path.resolve(cwd, p))],
       run: {
-        concurrency: o.concurrency ?? envNumber('DBCHECK_CONCURRENCY') ?? runFile.concurrency ?? 4,
-        timeoutMs: o.timeoutMs ?? envNumber('DBCHECK_TIMEOUT_MS') ?? runFile.timeout,
-        checkTimeoutMs: o.checkTimeoutMs ?? runFile.checkTimeout ?? 30 * 60_000,
-        failOn: o.failOn ?? envFailOn ?? runFile.failOn ?? 'error',
-        maxFindings: o.maxFindings ?? envNumber('DBCHECK_MAX_FINDINGS') ?? runFile.maxFindings ?? 100,
+        concurrency: config.run.concurrency,
+        timeoutMs: config.run.timeout,
+        checkTimeoutMs: config.run.checkTimeout,
+        failOn: config.run.failOn,
+        maxFindings: config.run.maxFindings,
       },
       checks,
       locate,
     },
   };
+}
+
+/** A number typed as text ("5", "-4", "1.5") becomes a number, so the schema judges its value; the rest stays text. */
+function fromText(v: string): unknown {
+  return /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Top-level `x-...` keys are ignored: a place for YAML anchors shared with `<<:` merge keys. */
+function withoutExtensionKeys(doc: Record<string, unknown>): Record<string, unknown> {
+  if (!isPlainObject(doc)) return doc;
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => !k.startsWith('x-')));
+}
+
+/** A DBCHECK_ variable that is almost a known one is a typo that would be silently ignored. */
+function unknownEnvWarnings(env: NodeJS.ProcessEnv): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('DBCHECK_') || KNOWN_ENV.includes(name)) continue;
+    const hint = didYouMean(name, KNOWN_ENV);
+    if (hint) out.push({ path: name, message: `is not a dbcheck setting and is ignored${hint}` });
+  }
+  return out;
 }
 
 function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig['locate'] } | { errors: ConfigIssue[] } {
@@ -151,7 +217,8 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
   if (text.trim() === '') return { errors: [{ path: name, location: `${name}:1:1`, message: 'the config file is empty (see docs/config.md)' }] };
   const lineCounter = new LineCounter();
   // JSON is YAML 1.2, so one parser serves both and gives line/column for either.
-  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // merge: YAML 1.1 merge keys (`<<: *defaults`), which configs with several similar sections use.
+  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   if (doc.errors.length) {
     return {
       errors: doc.errors.slice(0, 5).map((e) => {
@@ -159,17 +226,6 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
         return { path: name, location: `${name}:${pos.line}:${pos.col}`, message: `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}` };
       }),
     };
-  }
-  let value: unknown;
-  try {
-    // Throws on an alias without its anchor and on alias bombs (more than maxAliasCount expansions).
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    const message = String((err as Error)?.message ?? err).split('\n')[0];
-    return { errors: [{ path: name, message: `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${message}` }] };
-  }
-  if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
-    return { errors: [{ path: name, location: `${name}:1:1`, message: 'the config must be a mapping (stores:, checks:, ...)' }] };
   }
   // Points at the key of the deepest existing node on the path (where a reader would look).
   const locate = (p: ConfigPath) => {
@@ -190,7 +246,45 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
     const pos = lineCounter.linePos(offset);
     return `${name}:${pos.line}:${pos.col}`;
   };
+  let value: unknown;
+  try {
+    // Throws on an alias without its anchor and on alias bombs (more than maxAliasCount expansions).
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const message = String((err as Error)?.message ?? err).split('\n')[0];
+    return { errors: [{ path: name, message: `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${message}` }] };
+  }
+  // An alias inside its own anchor (`a: &a { b: *a }`) makes a cycle: say where, never recurse into it.
+  const cycle = findCycle(value);
+  if (cycle) return { errors: [{ path: formatPath(cycle), location: locate(cycle), message: 'a YAML alias refers to a node that contains it (a cycle); copy the values instead' }] };
+  if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
+    return { errors: [{ path: name, location: `${name}:1:1`, message: 'the config must be a mapping (stores:, checks:, ...)' }] };
+  }
   return { value: value ?? {}, locate };
+}
+
+/** The path to the first object that contains itself (through YAML aliases), if any. Iterative: deep documents are fine. */
+function findCycle(root: unknown): ConfigPath | undefined {
+  const onPath = new Set<object>();
+  // Each frame: a node, its path, and its children still to visit; a node leaves the path when done.
+  const stack: Array<{ node: object; at: ConfigPath; children: Array<[string | number, unknown]> }> = [];
+  const enter = (node: unknown, at: ConfigPath): ConfigPath | undefined => {
+    if (typeof node !== 'object' || node === null) return undefined;
+    if (onPath.has(node)) return at;
+    onPath.add(node);
+    stack.push({ node, at, children: Array.isArray(node) ? node.map((v, i) => [i, v]) : Object.entries(node) });
+    return undefined;
+  };
+  let found = enter(root, []);
+  while (!found && stack.length) {
+    const top = stack[stack.length - 1];
+    const next = top.children.shift();
+    if (!next) {
+      onPath.delete(top.node);
+      stack.pop();
+    } else found = enter(next[1], [...top.at, next[0]]);
+  }
+  return found;
 }
 
 /** Replaces ${VAR} and ${VAR:-default} in every string value; secrets stay in the environment. */
@@ -213,72 +307,49 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, at: ConfigPath, err
   return value;
 }
 
-function checkEngineKeys(s: Record<string, unknown>, at: ConfigPath, errors: ConfigIssue[], locate: ResolvedConfig['locate']) {
-  const out: { enabled?: boolean; severity: Record<string, Severity | 'off'>; timeoutMs?: number } = { severity: {} };
-  if (s.enabled !== undefined) {
-    if (typeof s.enabled !== 'boolean') errors.push({ path: formatPath([...at, 'enabled']), location: locate([...at, 'enabled']), message: 'must be true or false' });
-    else out.enabled = s.enabled;
+/** The validated store sections, with durations in ms under the names the connectors use. */
+function storeConfigs(file: ConfigFile): ResolvedConfig['stores'] {
+  const out: ResolvedConfig['stores'] = {};
+  const s = file.stores;
+  if (s?.postgres) {
+    const { statementTimeout, lockTimeout, connectTimeout, ...rest } = s.postgres;
+    out.postgres = { ...rest, statementTimeoutMs: statementTimeout, lockTimeoutMs: lockTimeout, connectTimeoutMs: connectTimeout };
   }
-  if (s.severity !== undefined) {
-    if (!s.severity || typeof s.severity !== 'object' || Array.isArray(s.severity)) {
-      errors.push({ path: formatPath([...at, 'severity']), location: locate([...at, 'severity']), message: 'must map finding codes to error, warn, info or off' });
-    } else {
-      for (const [code, sev] of Object.entries(s.severity)) {
-        if (!['error', 'warn', 'info', 'off'].includes(sev as string)) {
-          errors.push({ path: formatPath([...at, 'severity', code]), location: locate([...at, 'severity', code]), message: 'must be error, warn, info or off' });
-        } else out.severity[code] = sev as Severity | 'off';
-      }
-    }
+  if (s?.redis) {
+    const { connectTimeout, commandTimeout, ...rest } = s.redis;
+    out.redis = { ...rest, connectTimeoutMs: connectTimeout, commandTimeoutMs: commandTimeout };
   }
-  if (s.timeout !== undefined) {
-    const m = typeof s.timeout === 'number' ? s.timeout : typeof s.timeout === 'string' ? parseDuration(s.timeout) : undefined;
-    if (m === undefined) errors.push({ path: formatPath([...at, 'timeout']), location: locate([...at, 'timeout']), message: 'must be a duration like 30s or 5m' });
-    else out.timeoutMs = m;
+  if (s?.milvus) {
+    const { callTimeout, connectTimeout, ...rest } = s.milvus;
+    out.milvus = { ...rest, callTimeoutMs: callTimeout, connectTimeoutMs: connectTimeout };
   }
   return out;
-}
-
-function parseDuration(v: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(v.trim());
-  return m ? Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms']) : undefined;
 }
 
 /**
- * Stores: with a config file, exactly the stores it lists (a store it leaves out is "not
- * configured"). Without one, the three local defaults, each overridable by the usual env vars.
+ * Without a config file: the three local defaults, each overridable by the usual variables. They
+ * go through the same schema; `sources` makes an error name the variable (PGPORT=abc).
  */
-function resolveStores(file: ConfigFile, env: NodeJS.ProcessEnv, hasFile: boolean): ResolvedConfig['stores'] {
-  const out: ResolvedConfig['stores'] = {};
-  const s = file.stores;
-  if (hasFile && s) {
-    if (s.postgres) {
-      const { statementTimeout, lockTimeout, connectTimeout, ...rest } = s.postgres;
-      out.postgres = { ...rest, statementTimeoutMs: statementTimeout, lockTimeoutMs: lockTimeout, connectTimeoutMs: connectTimeout };
-    }
-    if (s.redis) {
-      const { connectTimeout, commandTimeout, ...rest } = s.redis;
-      out.redis = { ...rest, connectTimeoutMs: connectTimeout, commandTimeoutMs: commandTimeout };
-    }
-    if (s.milvus) {
-      const { callTimeout, connectTimeout, ...rest } = s.milvus;
-      out.milvus = { ...rest, callTimeoutMs: callTimeout, connectTimeoutMs: connectTimeout };
-    }
-    return out;
-  }
-  if (hasFile && !s) return out;
-  out.postgres = env.DATABASE_URL
-    ? { url: env.DATABASE_URL }
+function defaultStores(env: NodeJS.ProcessEnv, sources: Map<string, string>): Record<string, unknown> {
+  const from = (key: string, name: string, fallback?: unknown) => {
+    const v = env[name];
+    if (v === undefined || v === '') return fallback;
+    sources.set(key, name);
+    return key.endsWith('.port') ? fromText(v) : v;
+  };
+  const postgres = env.DATABASE_URL
+    ? { url: from('stores.postgres.url', 'DATABASE_URL') }
     : {
-        host: env.PGHOST ?? '127.0.0.1',
-        port: env.PGPORT ? Number(env.PGPORT) : 5432,
-        user: env.PGUSER ?? 'postgres',
-        password: env.PGPASSWORD,
-        database: env.PGDATABASE ?? 'postgres',
-        sslmode: env.PGSSLMODE as PostgresStoreConfig['sslmode'],
+        host: from('stores.postgres.host', 'PGHOST', '127.0.0.1'),
+        port: from('stores.postgres.port', 'PGPORT', 5432),
+        user: from('stores.postgres.user', 'PGUSER', 'postgres'),
+        password: from('stores.postgres.password', 'PGPASSWORD'),
+        database: from('stores.postgres.database', 'PGDATABASE', 'postgres'),
+        sslmode: from('stores.postgres.sslmode', 'PGSSLMODE'),
       };
-  out.redis = env.REDIS_URL ? { url: env.REDIS_URL } : { host: '127.0.0.1', port: 6379 };
-  out.milvus = { address: env.MILVUS_ADDRESS ?? '127.0.0.1:19530', token: env.MILVUS_TOKEN };
-  return out;
+  return {
+    postgres: Object.fromEntries(Object.entries(postgres).filter(([, v]) => v !== undefined)),
+    redis: env.REDIS_URL ? { url: from('stores.redis.url', 'REDIS_URL') } : { host: '127.0.0.1', port: 6379 },
+    milvus: { address: from('stores.milvus.address', 'MILVUS_ADDRESS', '127.0.0.1:19530'), ...(env.MILVUS_TOKEN ? { token: env.MILVUS_TOKEN } : {}) },
+  };
 }
-
-export const STORE_LABEL: Record<StoreKind, string> = { postgres: 'Postgres', redis: 'Redis', milvus: 'Milvus' };

@@ -1,12 +1,32 @@
-/** The config file's shape (everything but each check's own options, which the check declares). */
+/**
+ * The one schema of the configuration (everything but each check's own options, which the check
+ * declares). Defaults, the file, the environment and flags are merged into one document first
+ * (src/config/load.ts) and validated here once, so the same rules hold whatever the source.
+ */
 import { z } from 'zod';
 import { durationSchema } from '../plugin.js';
 
 const port = z.number().int().min(1).max(65535);
 
+/** A URL the driver would otherwise half-parse (or silently ignore): checked here, exit 2. */
+function urlOf(protocols: string[]) {
+  return z.string().superRefine((v, ctx) => {
+    // ${VAR} already interpolated; an unparsable URL is a config mistake, never a store failure.
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `not a valid URL (expected ${protocols[0]}//host:port/...)` });
+      return;
+    }
+    if (!protocols.includes(u.protocol)) ctx.addIssue({ code: 'custom', message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}` });
+    else if (!u.hostname) ctx.addIssue({ code: 'custom', message: 'has no host' });
+  });
+}
+
 export const postgresConfigSchema = z
   .object({
-    url: z.string().optional(),
+    url: urlOf(['postgres:', 'postgresql:']).optional(),
     host: z.string().optional(),
     port: port.optional(),
     user: z.string().optional(),
@@ -23,7 +43,7 @@ export const postgresConfigSchema = z
 
 export const redisConfigSchema = z
   .object({
-    url: z.string().optional(),
+    url: urlOf(['redis:', 'rediss:']).optional(),
     host: z.string().optional(),
     port: port.optional(),
     username: z.string().optional(),
@@ -48,16 +68,32 @@ export const milvusConfigSchema = z
   })
   .strict();
 
-export const severityOverride = z.enum(['error', 'warn', 'info', 'off']);
+/** `run:` — also settable by DBCHECK_* variables and flags (same keys, same rules). */
+export const runSchema = z
+  .object({
+    concurrency: z.number().int().min(1).max(32).default(4),
+    timeout: durationSchema.optional(),
+    checkTimeout: durationSchema.default(30 * 60_000),
+    failOn: z.enum(['error', 'warn', 'info'], { error: 'must be error, warn or info' }).default('error'),
+    maxFindings: z.number().int().min(0).default(100),
+  })
+  .strict();
 
 /** The keys of a check section the engine owns; the rest is the check's options. */
 export const ENGINE_CHECK_KEYS = ['enabled', 'severity', 'timeout'] as const;
 
-export const checkSectionEngineSchema = z.object({
-  enabled: z.boolean().optional(),
-  severity: z.record(z.string(), severityOverride).optional(),
-  timeout: durationSchema.optional(),
-});
+const checkSectionSchema = z
+  .object({
+    enabled: z.boolean({ error: 'must be true or false' }).optional(),
+    severity: z
+      .record(z.string(), z.enum(['error', 'warn', 'info', 'off'], { error: 'must be error, warn, info or off' }), {
+        error: 'must map finding codes to error, warn, info or off',
+      })
+      .optional(),
+    timeout: durationSchema.optional(),
+  })
+  // The check's own options ride along; the check's schema validates them (src/engine/plan.ts).
+  .catchall(z.unknown());
 
 export const configFileSchema = z
   .object({
@@ -70,17 +106,8 @@ export const configFileSchema = z
       .strict()
       .optional(),
     plugins: z.array(z.string()).optional(),
-    run: z
-      .object({
-        concurrency: z.number().int().min(1).max(32).optional(),
-        timeout: durationSchema.optional(),
-        checkTimeout: durationSchema.optional(),
-        failOn: z.enum(['error', 'warn', 'info']).optional(),
-        maxFindings: z.number().int().min(0).optional(),
-      })
-      .strict()
-      .optional(),
-    checks: z.record(z.string(), z.record(z.string(), z.unknown()).nullable()).optional(),
+    run: runSchema.prefault({}),
+    checks: z.record(z.string(), checkSectionSchema.nullable()).optional(),
   })
   .strict();
 

@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig, type ConfigFlags } from '../../src/config/load.js';
 import { formatIssue } from '../../src/config/issues.js';
 import { closest } from '../../src/config/suggest.js';
 import { tempDir } from '../helpers/cli.js';
 import { redact } from '../../src/redact.js';
 
-function load(yaml: string, env: NodeJS.ProcessEnv = {}, overrides = {}) {
+function load(yaml: string, env: NodeJS.ProcessEnv = {}, flags: ConfigFlags = {}) {
   const dir = tempDir({ 'dbcheck.yml': yaml });
-  return loadConfig({ cwd: dir, env, overrides });
+  return loadConfig({ cwd: dir, env, flags });
 }
 
 describe('config loader', () => {
@@ -30,7 +30,7 @@ describe('config loader', () => {
     const yaml = 'stores:\n  redis: {}\nrun:\n  concurrency: 3\n  failOn: info\n  timeout: 2m\n';
     expect(load(yaml).config!.run).toMatchObject({ concurrency: 3, failOn: 'info', timeoutMs: 120_000, maxFindings: 100 });
     expect(load(yaml, { DBCHECK_CONCURRENCY: '5', DBCHECK_FAIL_ON: 'warn' }).config!.run).toMatchObject({ concurrency: 5, failOn: 'warn' });
-    expect(load(yaml, { DBCHECK_CONCURRENCY: '5' }, { concurrency: 7 }).config!.run.concurrency).toBe(7);
+    expect(load(yaml, { DBCHECK_CONCURRENCY: '5' }, { concurrency: '7' }).config!.run.concurrency).toBe(7);
     expect(load('stores: { redis: {} }').config!.run).toMatchObject({ concurrency: 4, failOn: 'error' });
   });
 
@@ -71,6 +71,73 @@ describe('config loader', () => {
     writeFileSync(`${dir}/big.yml`, `a: "${'x'.repeat(1024 * 1024 + 10)}"\n`);
     expect(loadConfig({ cwd: dir, file: 'big.yml', env: {} }).errors[0].message).toContain('at most 1 MiB');
     expect(loadConfig({ cwd: dir, file: 'nope.yml', env: {} }).errors[0].message).toBe('config file not found');
+  });
+});
+
+describe('one pipeline: file, environment and flags obey the same schema', () => {
+  const yaml = 'stores: { redis: {} }\n';
+  const errorsOf = (env: NodeJS.ProcessEnv, flags: ConfigFlags = {}) => load(yaml, env, flags).errors.map(formatIssue);
+
+  it('rejects bad environment values, naming the variable (they were ignored or misread before)', () => {
+    expect(errorsOf({ DBCHECK_TIMEOUT_MS: 'abc' })).toEqual(['DBCHECK_TIMEOUT_MS="abc": a duration like 500ms, 30s, 5m or 1h']);
+    expect(errorsOf({ DBCHECK_MAX_FINDINGS: '-4' })).toEqual(['DBCHECK_MAX_FINDINGS="-4": must be at least 0']);
+    expect(errorsOf({ DBCHECK_CONCURRENCY: '0' })).toEqual(['DBCHECK_CONCURRENCY="0": must be at least 1']);
+    expect(errorsOf({ DBCHECK_FAIL_ON: 'loud' })).toEqual(['DBCHECK_FAIL_ON="loud": must be error, warn or info']);
+  });
+
+  it('applies the file\'s limits to flags too, naming the flag', () => {
+    expect(errorsOf({}, { concurrency: '100' })).toEqual(['--concurrency "100": must be at most 32']);
+    expect(load('stores: { redis: {} }\nrun: { concurrency: 100 }\n').errors.map(formatIssue)).toEqual(['dbcheck.yml:2:8: run.concurrency: must be at most 32']);
+    expect(errorsOf({}, { concurrency: '2.5', timeout: 'soon', maxFindings: 'x' })).toEqual([
+      '--concurrency "2.5": must be a whole number',
+      '--timeout "soon": a duration like 500ms, 30s, 5m or 1h',
+      '--max-findings "x": expected number, received string',
+    ]);
+  });
+
+  it('reads durations one way everywhere: bare numbers are milliseconds', () => {
+    expect(load(yaml, { DBCHECK_TIMEOUT_MS: '1500' }).config!.run.timeoutMs).toBe(1500);
+    expect(load(yaml, {}, { timeout: '2m', checkTimeout: '500' }).config!.run).toMatchObject({ timeoutMs: 120_000, checkTimeoutMs: 500 });
+  });
+
+  it('warns about a DBCHECK_ variable that is almost a known one', () => {
+    const { warnings, config } = load(yaml, { DBCHECK_CONCURENCY: '2', DBCHECK_TEST_PGHOST: 'h' });
+    expect(config!.run.concurrency).toBe(4);
+    expect(warnings.map(formatIssue)).toEqual(['DBCHECK_CONCURENCY: is not a dbcheck setting and is ignored (did you mean "DBCHECK_CONCURRENCY"?)']);
+  });
+
+  it('validates the local defaults from PG* variables by the same store schema', () => {
+    const dir = tempDir();
+    expect(loadConfig({ cwd: dir, env: { PGPORT: 'abc' } }).errors.map(formatIssue)).toEqual(['PGPORT: expected number, received string']);
+    expect(loadConfig({ cwd: dir, env: { PGPORT: '70000' } }).errors.map(formatIssue)).toEqual(['PGPORT: must be at most 65535']);
+  });
+
+  it('refuses store URLs the drivers would half-parse (a bad port in a URL is a config error, exit 2)', () => {
+    expect(load('stores:\n  postgres:\n    url: postgres://h:99999/db\n').errors.map(formatIssue)).toEqual([
+      'dbcheck.yml:3:5: stores.postgres.url: not a valid URL (expected postgres://host:port/...)',
+    ]);
+    expect(load('stores:\n  redis:\n    url: http://h:6379\n').errors[0].message).toBe('must start with redis:// or rediss://');
+  });
+
+  it('check sections: engine keys validated by the schema, the rest handed to the check', () => {
+    const { errors } = load('stores: { redis: {} }\nchecks:\n  health:\n    enabled: yes-please\n    timeout: soon\n');
+    expect(errors.map(formatIssue)).toEqual([
+      'dbcheck.yml:4:5: checks.health.enabled: must be true or false',
+      'dbcheck.yml:5:5: checks.health.timeout: a duration like 500ms, 30s, 5m or 1h',
+    ]);
+  });
+});
+
+describe('YAML features', () => {
+  it('a self-referencing alias is one clear line with its place, not a stack overflow', () => {
+    const { errors } = load('stores: { redis: {} }\nchecks:\n  health: &h\n    loop: *h\n');
+    expect(errors.map(formatIssue)).toEqual(['dbcheck.yml:4:5: checks.health.loop: a YAML alias refers to a node that contains it (a cycle); copy the values instead']);
+  });
+
+  it('merge keys (<<:) work, with anchors kept under a top-level x- key', () => {
+    const { errors, config } = load('x-pg: &pg\n  host: db.internal\n  port: 5433\nstores:\n  postgres:\n    <<: *pg\n    database: app\n');
+    expect(errors).toEqual([]);
+    expect(config!.stores.postgres).toMatchObject({ host: 'db.internal', port: 5433, database: 'app' });
   });
 });
 
