@@ -20,7 +20,7 @@ export default defineCheck<PoolStressOptions>({
   meta: {
     id: 'pool-stress',
     title: 'Connection pool stress',
-    description: 'Bounded burst, sustained, exhaustion and slow-statement load against the pools, plus fleet headroom.',
+    description: 'Bounded burst, sustained, exhaustion and slow-statement load against the pools and servers, plus fleet headroom.',
     requires: [],
     uses: ['postgres', 'redis'],
     exclusive: true,
@@ -48,10 +48,14 @@ export default defineCheck<PoolStressOptions>({
       'exhaustion-hang': {
         severity: 'error',
         message: (d) =>
-          d.outcome === 'acquired'
-            ? `postgres: an acquire on a full pool of ${d.poolSize} got a connection instead of failing`
-            : `postgres: an acquire on a full pool of ${d.poolSize} did not fail within ${d.waitedMs}ms (acquire timeout ${d.acquireTimeoutMs}ms): requests would hang`,
-        description: 'With every pooled connection held, one more acquire did not fail within the acquire timeout.',
+          d.store === 'redis'
+            ? d.outcome === 'acquired'
+              ? `redis: the server accepted ${d.held} connections of this run besides its own, with maxclients ${d.maxClients}: the limit is not enforced`
+              : `redis: with maxclients ${d.maxClients} reached, one more connection was neither opened nor refused within ${d.refusedWithinMs}ms: clients would hang`
+            : d.outcome === 'acquired'
+              ? `postgres: an acquire on a full pool of ${d.poolSize} got a connection instead of failing`
+              : `postgres: an acquire on a full pool of ${d.poolSize} did not fail within ${d.waitedMs}ms (acquire timeout ${d.acquireTimeoutMs}ms): requests would hang`,
+        description: 'With every pooled connection held (Postgres) or maxclients reached (Redis), one more acquire or connection did not fail promptly.',
       },
       'recovery-failed': {
         severity: 'error',
@@ -134,7 +138,7 @@ function phaseSections(store: 'postgres' | 'redis', sizing: string, rows: PhaseR
     });
   }
   if (behaviourRows.length) {
-    sections.push({ title: `${STORE_LABEL[store]} pool behaviour`, columns: ['phase', 'verdict', 'what happened'], rows: behaviourRows.map((r) => [r.phase, r.verdict, r.note ?? null]) });
+    sections.push({ title: `${STORE_LABEL[store]} ${store === 'postgres' ? 'pool' : 'connection'} behaviour`, columns: ['phase', 'verdict', 'what happened'], rows: behaviourRows.map((r) => [r.phase, r.verdict, r.note ?? null]) });
   }
   return sections;
 }
@@ -154,7 +158,11 @@ function planText(o: PoolStressOptions, pg: boolean, redis: boolean): string {
   }
   if (redis) {
     const r = o.redis;
-    const phases = [r.burst.enabled && `burst ${r.burst.concurrency}`, r.sustained.enabled && `sustained ${r.sustained.workers} workers x ${r.sustained.duration / 1000}s (<= ${r.sustained.maxOps} ops)`].filter(Boolean);
+    const phases = [
+      r.burst.enabled && `burst ${r.burst.concurrency}`,
+      r.sustained.enabled && `sustained ${r.sustained.workers} workers x ${r.sustained.duration / 1000}s (<= ${r.sustained.maxOps} ops)`,
+      r.exhaustion.enabled && `exhaustion of maxclients (<= ${r.exhaustion.maxConnections} connections)`,
+    ].filter(Boolean);
     parts.push(`redis ${r.connections} connections, ${String(r.command[0]).toUpperCase()}: ${phases.join(', ') || 'no phases'}`);
   }
   return `pool-stress plan: ${parts.join('; ')}`;

@@ -103,6 +103,24 @@ const redisSchema = z
     commandTimeout: durationAtMost(60_000, 'redis.commandTimeout').default(2_000),
     burst: burstSchema.prefault({}),
     sustained: sustainedSchema.prefault({}),
+    /**
+     * Fills the server's `maxclients` with connections of this run, shows that one more is refused
+     * promptly (rather than left hanging), releases them, and shows a new connection works again.
+     * Off by default: while the connections are held, the server refuses every new client, the
+     * app's too (for the moment it takes to open them; they are released at the first refusal).
+     */
+    exhaustion: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Never opens more than this: a server with more free slots is not exhausted (skipped). */
+        maxConnections: z.number().int().min(1).max(1000).default(100),
+        /** The connection past maxclients must fail within this. */
+        refusedWithin: durationAtMost(60_000, 'redis.exhaustion.refusedWithin').default(2_000),
+        /** After releasing, a new connection and the command must succeed within this. */
+        recoveryWithin: durationAtMost(60_000, 'redis.exhaustion.recoveryWithin').default(5_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CheckContext, PostgresLoadPool, PostgresReader } from '../../src/plugin.js';
 import { classifyLoadError } from './error-class.js';
+import { recoverWithin, type Recovery } from './recovery.js';
 import { phaseStats, runLoad, type LoadOperation, type PhaseStats } from './load-runner.js';
 import type { PostgresLoadOptions } from './options.js';
 import { evaluateThresholds, verdict, type Breach, type PhaseThresholds } from './thresholds.js';
@@ -232,21 +233,9 @@ async function exhaustionPhase(ctx: CheckContext, pool: PostgresLoadPool, o: Pos
   return { phase: 'exhaustion', verdict: problems.length ? problems.join(', ') : 'pass', note: `held ${result.held}; ${failedAfter}; ${recovered}` };
 }
 
-/** Retries the query until it succeeds or `withinMs` (plus a short margin) passes. */
-async function recover(pool: PostgresLoadPool, sql: string, params: unknown[], withinMs: number, signal: AbortSignal): Promise<{ ok: boolean; ms: number; lastError?: string }> {
-  const t0 = performance.now();
-  const giveUpAt = t0 + withinMs + 250;
-  let lastError: string | undefined;
-  for (;;) {
-    try {
-      await pool.query(sql, params);
-      return { ok: true, ms: Math.round((performance.now() - t0) * 1000) / 1000 };
-    } catch (err) {
-      lastError = String((err as Error)?.message ?? err).split('\n')[0];
-    }
-    if (performance.now() >= giveUpAt || signal.aborted) return { ok: false, ms: Math.round(performance.now() - t0), lastError };
-    await sleepMs(50);
-  }
+/** The app's query succeeds again on the pool within `withinMs`. */
+function recover(pool: PostgresLoadPool, sql: string, params: unknown[], withinMs: number, signal: AbortSignal): Promise<Recovery> {
+  return recoverWithin(() => pool.query(sql, params), withinMs, signal);
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
  * The Redis phases of pool-stress: burst and sustained load of one read command, spread over a few
- * load connections the engine opens (read commands only). Redis has no pool to exhaust and no
- * read command that sleeps, so exhaustion and slow phases are Postgres-only.
+ * load connections the engine opens (read commands only), then (opt-in) exhaustion of the server's
+ * maxclients with recovery (redis-exhaustion.ts). Redis has no read command that sleeps, so the
+ * slow phase is Postgres-only.
  */
 import type { CheckContext, RedisLoadConnection, RedisReadCommand, RedisReader } from '../../src/plugin.js';
 import { phaseStats, runLoad, type LoadOperation } from './load-runner.js';
 import type { RedisLoadOptions } from './options.js';
 import { reportBreaches, type PhaseRow } from './postgres-phases.js';
+import { redisExhaustionPhase } from './redis-exhaustion.js';
 
 async function connectedClients(reader: RedisReader): Promise<number | null> {
   try {
@@ -62,6 +64,10 @@ export async function runRedisPhases(ctx: CheckContext, reader: RedisReader, o: 
     }
   } finally {
     await Promise.allSettled(conns.map((c) => c.close()));
+  }
+  // After the load connections are closed, so that they do not count against maxclients.
+  if (o.exhaustion.enabled && !ctx.signal.aborted) {
+    rows.push(await redisExhaustionPhase(ctx, reader, o, connectionName, stats));
   }
   // connected_clients counts every client of the server (other apps too): shown, not judged.
   stats.connectedClientsDuring = duringPeak || null;

@@ -25,6 +25,8 @@ describe('pool-stress options', () => {
     expect(o.postgres.sustained).toMatchObject({ workers: 10, duration: 10_000, maxOps: 1_000_000 });
     expect(o.postgres.sustained.thresholds.maxErrors).toBe(0);
     expect(o.redis.command).toEqual(['PING']);
+    // Filling maxclients shuts everyone else out for a moment: never without asking.
+    expect(o.redis.exhaustion).toEqual({ enabled: false, maxConnections: 100, refusedWithin: 2000, recoveryWithin: 5000 });
   });
 
   it('reads durations and thresholds', () => {
@@ -41,6 +43,7 @@ describe('pool-stress options', () => {
     [{ postgres: { slow: { statementTimeout: 500, sleep: 100 } } }, /longer than/],
     [{ postgres: { unknown: 1 } }, /unrecognized/i],
     [{ label: 'Bad Label!' }, /lower-case/],
+    [{ redis: { exhaustion: { maxConnections: 5000 } } }, /maxConnections|<=1000|too big/i],
   ])('rejects %o', (input, message) => {
     const r = poolStressOptions.safeParse(input);
     expect(r.success).toBe(false);

@@ -9,6 +9,8 @@ import { runCheck } from '../../helpers/check-tester.js';
 import { runCli, tempDir } from '../../helpers/cli.js';
 import { PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin, testStoresConfig, uniqueName } from '../../helpers/stores.js';
 import { connectPostgres } from '../../../src/stores/postgres.js';
+import { startRedisServer } from '../../helpers/redis-server.js';
+import { Redis } from 'ioredis';
 
 /** Every phase off: tests switch on only what they exercise. */
 const quiet = {
@@ -323,6 +325,62 @@ describe('pool-stress', () => {
     expect(ran.countsByCode['latency-threshold-exceeded']).toBe(1);
     expect(ran.sections[0].title).toBe('Postgres load (pool of 2)');
     expect(ran.stats.postgres.burst.ops).toBe(25);
+  });
+
+  it('Redis exhaustion: fills maxclients of a private server, the next connection is refused at once, and service recovers', async () => {
+    const server = await startRedisServer({ args: ['--maxclients', '6'] });
+    try {
+      const result = await runCheck(poolStress, {
+        stores: { postgres: false, milvus: false, redis: { host: '127.0.0.1', port: server.port } },
+        options: { redis: { ...quiet.redis, connections: 1, exhaustion: { enabled: true, maxConnections: 20, refusedWithin: '2s', recoveryWithin: '3s' } } },
+      });
+      expect(result.error).toBeUndefined();
+      expect(result.findings).toEqual([]);
+      const ex = (result.stats.redis as Stats).exhaustion;
+      // The check's own connection is the one client before: 5 more fill maxclients 6.
+      expect(ex).toMatchObject({ maxClients: 6, connectedBefore: 1, held: 5, extraConnection: 'refused', extraConnectionErrorClass: 'connection' });
+      expect(ex.recoveryMs).toBeGreaterThan(0);
+      const behaviour = result.sections!.find((s) => s.title === 'Redis connection behaviour')!;
+      expect(behaviour.rows.map((r) => [r[0], r[1]])).toEqual([['exhaustion', 'pass']]);
+      // Every connection of the run is gone from the server once it ends.
+      const probe = new Redis({ port: server.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+      await probe.connect();
+      let others = Infinity;
+      for (let i = 0; i < 40 && others > 0; i++) {
+        others = Number(/connected_clients:(\d+)/.exec(await probe.info('clients'))![1]) - 1;
+        if (others > 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      probe.disconnect();
+      expect(others).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('Redis exhaustion: reports a service that does not recover, and skips a server it would take too many connections to fill', async () => {
+    const server = await startRedisServer({ args: ['--maxclients', '4'] });
+    try {
+      const failing = await runCheck(poolStress, {
+        stores: { postgres: false, milvus: false, redis: { host: '127.0.0.1', port: server.port } },
+        // HGET with one argument is an error reply: the command never succeeds again.
+        options: { redis: { ...quiet.redis, connections: 1, command: ['HGET', 'k'], exhaustion: { enabled: true, recoveryWithin: '200ms' } } },
+      });
+      expect(failing.countsByCode['recovery-failed']).toBe(1);
+      const f = failing.findings.find((x) => x.code === 'recovery-failed')!;
+      expect(f.data).toMatchObject({ store: 'redis', phase: 'exhaustion', recoveredAfterMs: null, withinMs: 200 });
+      expect(f.data!.lastError).toMatch(/wrong number of arguments/i);
+      expect((failing.stats.redis as Stats).exhaustion).toMatchObject({ held: 3, extraConnection: 'refused' });
+    } finally {
+      await server.stop();
+    }
+    // The shared test server has thousands of free slots: never filled, and not called a pass.
+    const skipped = await runCheck(poolStress, {
+      stores: { postgres: false, milvus: false },
+      options: { redis: { ...quiet.redis, connections: 1, exhaustion: { enabled: true, maxConnections: 5 } } },
+    });
+    expect(skipped.findings).toEqual([]);
+    expect((skipped.stats.redis as Stats).exhaustion).toMatchObject({ held: 0, skipped: 'too many free slots' });
+    expect(skipped.sections!.find((s) => s.title === 'Redis connection behaviour')!.rows[0][1]).toBe('skipped');
   });
 
   it('refuses options that would be unbounded or write', async () => {
