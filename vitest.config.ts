@@ -1,9 +1,24 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` (pure logic, no servers) and `integration` (real Postgres, Redis and
-// Milvus Lite on loopback, plus CLI end-to-end tests that spawn bin/dbcheck, which loads dist/).
+// Three projects: `unit` (pure logic, no servers), `integration` (real Postgres, Redis and
+// Milvus Lite on loopback, plus CLI end-to-end tests that spawn bin/dbcheck, which loads dist/), and
+// `integration-milvus-real`: the Milvus-touching integration tests again, against the real Milvus
+// standalone server (2.3.5, 127.0.0.1:19540), because the two servers page, count and keep
+// duplicates differently (docs/milvus-paging.md). Tests assert per server via milvusFlavor().
 //   npx vitest run --project unit
 //   npx vitest run --project integration      (needs `npm run services:up` and `npm run build`)
+//   npx vitest run --project integration-milvus-real
+
+/** The test files that talk to Milvus and run against both servers. */
+const MILVUS_TESTS = [
+  'test/integration/stores/milvus.test.ts',
+  'test/integration/stores/milvus-auth-tls.test.ts',
+  'test/integration/checks/health.test.ts',
+  'test/integration/checks/orphan-scan.test.ts',
+  'test/integration/checks/orphan-scan-milvus.test.ts',
+  'test/integration/checks/reference-integrity.test.ts',
+];
+
 export default defineConfig({
   test: {
     // The machine has 2 cores, shared with the three servers: more workers only make load and
@@ -29,6 +44,18 @@ export default defineConfig({
           environment: 'node',
           globalSetup: ['test/global-setup.ts'],
           // Real servers, real data: generous limits so a slow CI machine does not flake.
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration-milvus-real',
+          include: MILVUS_TESTS,
+          environment: 'node',
+          globalSetup: ['test/global-setup.ts'],
+          env: { DBCHECK_TEST_MILVUS: 'real' },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -23,10 +23,12 @@ cleanup() {
   if [[ $stop_milvus_at_exit == yes ]]; then bash scripts/services.sh down >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
+# Both Milvus servers (Lite on 19530, the real standalone on 19540; the `integration-milvus-real`
+# project runs the Milvus tests against the second).
 milvus_was_running=no
-[[ -f .services/milvus.pid ]] && milvus_was_running=yes
+[[ -f .services/milvus.pid || -f .services/milvus-real.pid ]] && milvus_was_running=yes
 bash scripts/services.sh up
-if [[ "${CI:-}" == true && $milvus_was_running == no && -f .services/milvus.pid ]]; then
+if [[ "${CI:-}" == true && $milvus_was_running == no && ( -f .services/milvus.pid || -f .services/milvus-real.pid ) ]]; then
   stop_milvus_at_exit=yes
 fi
 

@@ -4,8 +4,9 @@
  */
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import type { TestProject } from 'vitest/node';
 import {
-  MILVUS_ADDRESS,
+  milvusTarget,
   PG_DATABASE,
   PG_HOST,
   PG_PORT,
@@ -22,12 +23,20 @@ export interface ServerAddresses {
   milvus: { address: string };
 }
 
-/** The servers the integration tests use (test/helpers/stores.ts, DBCHECK_TEST_* overrides). */
-export const TEST_SERVERS: ServerAddresses = {
-  postgres: { host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE },
-  redis: { host: REDIS_HOST, port: REDIS_PORT },
-  milvus: { address: MILVUS_ADDRESS },
-};
+/**
+ * The servers the integration tests use (test/helpers/stores.ts, DBCHECK_TEST_* overrides). The
+ * Milvus one depends on the project: `integration-milvus-real` sets DBCHECK_TEST_MILVUS=real in its
+ * `env`, which the test workers see but this global setup (run in the main process) does not.
+ */
+export function testServers(env: Record<string, string | undefined> = process.env): ServerAddresses {
+  return {
+    postgres: { host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE },
+    redis: { host: REDIS_HOST, port: REDIS_PORT },
+    milvus: { address: milvusTarget(env).address },
+  };
+}
+
+export const TEST_SERVERS: ServerAddresses = testServers();
 
 async function probePostgres(target: ServerAddresses['postgres']): Promise<void> {
   const client = new pg.Client({ ...target, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
@@ -118,6 +127,7 @@ export async function checkServers(servers: ServerAddresses): Promise<void> {
   throw error;
 }
 
-export default async function setup(): Promise<void> {
-  await checkServers(TEST_SERVERS);
+export default async function setup(project?: TestProject): Promise<void> {
+  const projectEnv = (project?.config.env ?? {}) as Record<string, string | undefined>;
+  await checkServers(testServers({ ...process.env, ...projectEnv }));
 }

@@ -13,7 +13,33 @@ export const PG_USER = process.env.DBCHECK_TEST_PGUSER ?? 'postgres';
 export const PG_DATABASE = process.env.DBCHECK_TEST_PGDATABASE ?? 'postgres';
 export const REDIS_HOST = process.env.DBCHECK_TEST_REDIS_HOST ?? '127.0.0.1';
 export const REDIS_PORT = Number(process.env.DBCHECK_TEST_REDIS_PORT ?? 6379);
-export const MILVUS_ADDRESS = process.env.DBCHECK_TEST_MILVUS ?? '127.0.0.1:19530';
+/** Where the two Milvus servers of `bash scripts/services.sh up` listen. */
+export const MILVUS_LITE_ADDRESS = '127.0.0.1:19530';
+export const MILVUS_REAL_ADDRESS = '127.0.0.1:19540';
+
+export type MilvusFlavor = 'lite' | 'real';
+
+/**
+ * Which Milvus the tests run against: DBCHECK_TEST_MILVUS is `lite` (Milvus Lite 3.x, the
+ * default), `real` (the real Milvus standalone; the `integration-milvus-real` vitest project sets
+ * it), or an address (host:port) of a server whose flavour DBCHECK_TEST_MILVUS_FLAVOR names.
+ */
+export function milvusTarget(env: Record<string, string | undefined> = process.env): { address: string; flavor: MilvusFlavor } {
+  const v = env.DBCHECK_TEST_MILVUS ?? 'lite';
+  if (v === 'lite') return { address: MILVUS_LITE_ADDRESS, flavor: 'lite' };
+  if (v === 'real') return { address: MILVUS_REAL_ADDRESS, flavor: 'real' };
+  return { address: v, flavor: env.DBCHECK_TEST_MILVUS_FLAVOR === 'real' ? 'real' : 'lite' };
+}
+
+export const MILVUS_ADDRESS = milvusTarget().address;
+
+/**
+ * The Milvus flavour under test. Behaviour that differs between Milvus Lite and the real server
+ * is asserted per flavour (`milvusFlavor() === 'real' ? ... : ...`), never skipped.
+ */
+export function milvusFlavor(): MilvusFlavor {
+  return milvusTarget().flavor;
+}
 
 /** A short unique suffix for schema / prefix / collection names. */
 export function uniqueName(base: string): string {
