@@ -1,7 +1,12 @@
-/** The terminal reporter: a summary table, the first findings of each check, and check sections. */
+/**
+ * The terminal reporter: a summary table, the first findings of each check (errors first), and
+ * check sections. Every string from the report goes through `e` (escapeControl): it may carry store
+ * text, which must not reach the terminal raw.
+ */
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { CheckResult, Report } from '../engine/result.js';
+import { escapeControl as e } from './escape.js';
 
 export interface TableRenderOptions {
   color: boolean;
@@ -17,34 +22,34 @@ export function renderTable(report: Report, opts: TableRenderOptions): string {
 
   const summary = new Table({ ...plain, head: ['check', 'status', 'errors', 'warnings', 'info', 'time'].map((h) => c.bold(h)) });
   for (const r of report.checks) {
-    summary.push([r.id, status(c, r), count(c, r.counts.error, 'red'), count(c, r.counts.warn, 'yellow'), r.counts.info || '', r.status === 'skipped' ? '' : ms(r.durationMs)]);
+    summary.push([e(r.id), status(c, r), count(c, r.counts.error, 'red'), count(c, r.counts.warn, 'yellow'), r.counts.info || '', r.status === 'skipped' ? '' : ms(r.durationMs)]);
   }
   out.push(summary.toString());
 
   for (const r of report.checks) {
     const lines: string[] = [];
     if (r.status === 'skipped') continue;
-    if (r.error) lines.push(`  ${c.red('error')} ${r.error.message}${r.error.hint ? c.dim(` (${r.error.hint})`) : ''}`);
+    if (r.error) lines.push(`  ${c.red('error')} ${e(r.error.message)}${r.error.hint ? c.dim(` (${e(r.error.hint)})`) : ''}`);
     for (const f of r.findings.slice(0, perCheck)) {
       const sev = f.severity === 'error' ? c.red('error') : f.severity === 'warn' ? c.yellow('warn ') : c.blue('info ');
-      lines.push(`  ${sev} ${c.dim(f.code)}  ${f.message}`);
+      lines.push(`  ${sev} ${c.dim(e(f.code))}  ${e(f.message)}`);
     }
     const total = r.counts.error + r.counts.warn + r.counts.info;
     const shown = Math.min(perCheck, r.findings.length);
     if (total > shown) {
-      const totals = Object.entries(r.countsByCode).map(([k, v]) => `${k} ${v}`).join(', ');
+      const totals = Object.entries(r.countsByCode).map(([k, v]) => `${e(k)} ${v}`).join(', ');
       lines.push(c.dim(`  … ${total - shown} more not shown (totals: ${totals}); --format json lists up to --max-findings`));
     }
     for (const s of r.sections ?? []) {
-      const t = new Table({ ...plain, head: s.columns.map((h) => c.bold(h)) });
-      for (const row of s.rows) t.push(row.map((v) => (v === null ? '' : String(v))));
-      lines.push(`  ${c.bold(s.title)}`, indent(t.toString()));
+      const t = new Table({ ...plain, head: s.columns.map((h) => c.bold(e(h))) });
+      for (const row of s.rows) t.push(row.map((v) => (v === null ? '' : e(String(v)))));
+      lines.push(`  ${c.bold(e(s.title))}`, indent(t.toString()));
     }
-    if (lines.length) out.push('', c.bold(`${r.id}`) + c.dim(` — ${r.title}`), ...lines);
+    if (lines.length) out.push('', c.bold(e(r.id)) + c.dim(` — ${e(r.title)}`), ...lines);
   }
 
   const skipped = report.checks.filter((r) => r.status === 'skipped');
-  if (skipped.length) out.push('', c.dim(`skipped: ${skipped.map((r) => `${r.id} (${r.skipReason})`).join('; ')}`));
+  if (skipped.length) out.push('', c.dim(`skipped: ${skipped.map((r) => `${e(r.id)} (${e(r.skipReason ?? '')})`).join('; ')}`));
   out.push('', verdict(c, report));
   return `${out.join('\n')}\n`;
 }

@@ -13,7 +13,8 @@ import referenceIntegrity from '../../checks/reference-integrity/index.js';
 import { runCheck } from '../helpers/check-tester.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { createMilvusCollectionName, createPgSchema, createRedisPrefix, type PgFixture, type RedisFixture } from '../helpers/stores.js';
-import { createMilvusCollection, STACK_TRACE } from './support.js';
+import { MILVUS_ADDRESS, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, REDIS_HOST, REDIS_PORT } from '../helpers/stores.js';
+import { checkOf, createMilvusCollection, jsonReport, STACK_TRACE } from './support.js';
 
 const INJECTION = 'x"; DROP TABLE victims; --';
 
@@ -195,4 +196,52 @@ describe('nasty config files through the CLI: exit 2, one clear message, no stac
       }
     });
   }
+});
+
+describe('store text never drives the terminal', () => {
+  // A real Redis key that would clear the screen, retitle the window and paint a fake verdict.
+  const EVIL_ID = '\x1b]0;PWNED\x07\x1b[2J\rOK 0 errors\u202e\x9b';
+  // Every raw control character of the key: none may reach a human-readable output.
+  const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+  let pg: PgFixture;
+  let redis: RedisFixture;
+
+  beforeAll(async () => {
+    pg = await createPgSchema('hostile_tty');
+    redis = await createRedisPrefix('hostile_tty');
+    await pg.client.query(`CREATE TABLE "${pg.schema}".documents (id bigint PRIMARY KEY)`);
+    await redis.redis.set(`${redis.prefix}doc:${EVIL_ID}`, 'x');
+  });
+  afterAll(async () => {
+    await redis?.cleanup();
+    await pg?.cleanup();
+  });
+
+  it('orphan-scan of a key with ESC, BEL, CR, C1 and bidi characters: escaped in the table and on stderr, exact in JSON', async () => {
+    const dir = tempDir({
+      'dbcheck.yml': `stores:
+  postgres: { host: ${PG_HOST}, port: ${PG_PORT}, user: ${PG_USER}, database: ${PG_DATABASE} }
+  redis: { host: ${REDIS_HOST}, port: ${REDIS_PORT} }
+  milvus: { address: "${MILVUS_ADDRESS}" }
+checks:
+  orphan-scan:
+    redis:
+      - pattern: '${redis.prefix}doc:{id}'
+        parent: { schema: ${pg.schema}, table: documents, column: id }
+    severity: { orphan-redis-key: error }
+`,
+    });
+    const table = await runCli(['audit', '--only', 'orphan-scan', '--verbose'], { cwd: dir });
+    expect(table.code, table.stderr).toBe(1);
+    expect(table.stdout).toContain('orphan-redis-key');
+    expect(table.stdout + table.stderr).not.toMatch(RAW_CONTROL);
+    // Shown visibly instead.
+    expect(table.stdout).toContain('\\x1b]0;PWNED\\x07\\x1b[2J\\x0dOK 0 errors\\u202e\\x9b');
+
+    const json = await runCli(['audit', '--only', 'orphan-scan', '-f', 'json'], { cwd: dir });
+    expect(json.code).toBe(1);
+    expect(json.stderr).not.toMatch(RAW_CONTROL);
+    const finding = checkOf(jsonReport(json), 'orphan-scan').findings[0];
+    expect(finding.subject?.key).toBe(`${redis.prefix}doc:${EVIL_ID}`); // JSON keeps the exact text
+  });
 });
