@@ -3,7 +3,7 @@
  * keys as merge batches. Identifiers are always quoted by the store handle; a user `where` is an SQL
  * fragment from trusted config, taken verbatim and wrapped in parentheses.
  */
-import { CheckError, configError, type PostgresReader, type SqlRunner } from '../../src/plugin.js';
+import { configError, type PostgresReader, type SqlRunner } from '../../src/plugin.js';
 import { parseCopyText } from './copy-text.js';
 import type { KeyBatch } from './id-merge.js';
 import { compareInt64, compareIntegersThenText, compareUtf8, type KeyCompare, type KeyType } from './id-order.js';
@@ -24,6 +24,36 @@ export function tableLabel(ref: PgTableRef): string {
   return ref.schema ? `${ref.schema}.${ref.table}` : ref.table;
 }
 
+export interface TableColumns {
+  /** False when the table (or view) does not exist. */
+  exists: boolean;
+  /** The requested columns that exist, by name. */
+  columns: Map<string, PgColumnInfo>;
+}
+
+/** Looks a table's columns up without failing: preflight reports every missing one in one round. */
+export async function lookupColumns(pg: PostgresReader, ref: PgTableRef, columns: string[], signal?: AbortSignal): Promise<TableColumns> {
+  const { rows } = await pg.query<{ name: string; type: string | null; found: boolean }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, true AS found
+       FROM pg_attribute a
+      WHERE a.attrelid = to_regclass($1) AND a.attname = ANY($2::text[]) AND a.attnum > 0 AND NOT a.attisdropped
+     UNION ALL
+     SELECT NULL, NULL, false WHERE to_regclass($1) IS NULL`,
+    [pg.quoteTable(ref.table, ref.schema), columns],
+    { signal },
+  );
+  if (rows.some((r) => !r.found)) return { exists: false, columns: new Map() };
+  return { exists: true, columns: new Map(rows.map((r) => [r.name, { name: r.name, type: r.type! }])) };
+}
+
+/** The config problem of a lookup, if any: the missing table, else the first missing column. */
+export function columnsProblem(ref: PgTableRef, found: TableColumns, columns: string[]): string | undefined {
+  if (!found.exists) return `Postgres table ${tableLabel(ref)} does not exist`;
+  const missing = columns.filter((c) => !found.columns.has(c));
+  if (missing.length) return `Postgres table ${tableLabel(ref)} has no column ${missing.map((c) => JSON.stringify(c)).join(', ')}`;
+  return undefined;
+}
+
 /** Looks the columns up; a missing table or column is a clear config error. */
 export async function describeColumns(
   pg: PostgresReader,
@@ -31,26 +61,10 @@ export async function describeColumns(
   columns: string[],
   signal?: AbortSignal,
 ): Promise<Map<string, PgColumnInfo>> {
-  const qualified = pg.quoteTable(ref.table, ref.schema);
-  const { rows } = await pg.query<{ name: string; type: string | null; found: boolean }>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, true AS found
-       FROM pg_attribute a
-      WHERE a.attrelid = to_regclass($1) AND a.attname = ANY($2::text[]) AND a.attnum > 0 AND NOT a.attisdropped
-     UNION ALL
-     SELECT NULL, NULL, false WHERE to_regclass($1) IS NULL`,
-    [qualified, columns],
-    { signal },
-  );
-  if (rows.some((r) => !r.found)) {
-    throw new CheckError('CONFIG', `Postgres table ${tableLabel(ref)} does not exist`, 'check table and schema in the check config');
-  }
-  const byName = new Map(rows.map((r) => [r.name, { name: r.name, type: r.type! }]));
-  for (const column of columns) {
-    if (!byName.has(column)) {
-      throw new CheckError('CONFIG', `Postgres table ${tableLabel(ref)} has no column ${JSON.stringify(column)}`);
-    }
-  }
-  return byName;
+  const found = await lookupColumns(pg, ref, columns, signal);
+  const problem = columnsProblem(ref, found, columns);
+  if (problem) throw configError(problem, 'check table, schema and columns in the check config');
+  return found.columns;
 }
 
 export interface KeyExpression {

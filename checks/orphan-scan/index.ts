@@ -5,11 +5,13 @@
  * - Postgres child rows without their parent where no validated foreign key exists (anti-join,
  *   postgres.ts), and, on request, `*_id` columns that no foreign key covers.
  */
-import { defineCheck } from '../../src/plugin.js';
+import { defineCheck, type CheckContext } from '../../src/plugin.js';
 import { scanMilvusRelation } from './milvus.js';
 import { optionsSchema, type Options } from './options.js';
+import { preflightRelations } from './preflight.js';
 import { scanPostgresRelation, suggestRelations } from './postgres.js';
 import { scanRedisRelation } from './redis.js';
+import { relationFailure, relationsFailed } from './stats.js';
 
 export default defineCheck<Options>({
   meta: {
@@ -32,7 +34,9 @@ export default defineCheck<Options>({
       },
       'orphan-row': {
         severity: 'error',
-        message: (d) => `${d.rows} rows of ${d.child} have ${d.column} = ${d.value}, which is not in ${d.parent}`,
+        message: (d) =>
+          `${d.rows} rows of ${d.child} have ${d.column} = ${d.value}, which is not in ${d.parent}` +
+          (Array.isArray(d.childIds) && d.childIds.length ? ` (${d.childIdColumns}: ${d.childIds.join(', ')}${d.rows > d.childIds.length ? ', ...' : ''})` : ''),
         description: 'Postgres child rows whose parent row is gone (no validated foreign key enforces the relation).',
       },
       'unconstrained-relation': {
@@ -42,12 +46,29 @@ export default defineCheck<Options>({
       },
     },
   },
+  preflight: preflightRelations,
   async run(ctx) {
-    for (const relation of ctx.options.postgres) await scanPostgresRelation(ctx, relation);
-    for (const relation of ctx.options.milvus) await scanMilvusRelation(ctx, relation);
-    for (const relation of ctx.options.redis) await scanRedisRelation(ctx, relation);
+    // Relations are independent: one that fails (a store error, a lost connection) is recorded in its
+    // stats and the next one still runs; the check ends as an error naming every failed relation.
+    const relations: Array<[string, () => Promise<void>]> = [
+      ...ctx.options.postgres.map((r): [string, () => Promise<void>] => [r.name, () => scanPostgresRelation(ctx, r)]),
+      ...ctx.options.milvus.map((r): [string, () => Promise<void>] => [r.name, () => scanMilvusRelation(ctx, r)]),
+      ...ctx.options.redis.map((r): [string, () => Promise<void>] => [r.name, () => scanRedisRelation(ctx, r)]),
+    ];
+    for (const [name, scan] of relations) await runRelation(ctx, name, scan);
     if (ctx.options.suggestRelations) await suggestRelations(ctx);
+    const failed = relationsFailed(ctx);
+    if (failed) throw failed;
     const partial = ctx.options.redis.some((r) => r.maxKeys !== undefined);
     return partial ? { partial } : undefined;
   },
 });
+
+async function runRelation(ctx: CheckContext<Options>, name: string, scan: () => Promise<void>): Promise<void> {
+  try {
+    await scan();
+  } catch (err) {
+    if (ctx.signal.aborted) throw err; // timeout or Ctrl-C: the whole check stops
+    relationFailure(ctx, name, err);
+  }
+}

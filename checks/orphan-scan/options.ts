@@ -1,5 +1,6 @@
 /** Options of orphan-scan: declared child -> parent relations in Milvus, Redis and Postgres. */
 import { durationSchema, z } from '../../src/plugin.js';
+import { tableLabel } from '../lib/id-postgres.js';
 
 const name = z.string().min(1);
 const milvusField = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Milvus field name (letters, digits, _)');
@@ -17,6 +18,7 @@ const parent = z
 
 const milvusRelation = z
   .object({
+    /** Label of the relation in findings, stats and errors; default "<child> -> <parent>". */
     name: name.optional(),
     collection: name,
     /** Int64 or VarChar scalar field holding the parent key, e.g. document_id. */
@@ -25,7 +27,8 @@ const milvusRelation = z
     partitions: z.array(name).min(1).optional(),
     parent,
   })
-  .strict();
+  .strict()
+  .transform((r) => ({ ...r, name: r.name ?? `${r.collection}.${r.field} -> ${tableLabel(r.parent)}.${r.parent.column}` }));
 
 const redisRelation = z
   .object({
@@ -49,7 +52,8 @@ const redisRelation = z
     /** Stop after this many matching keys (SCAN visits keys in no particular order: a rough sample). */
     maxKeys: z.number().int().positive().optional(),
   })
-  .strict();
+  .strict()
+  .transform((r) => ({ ...r, name: r.name ?? `${r.pattern} -> ${tableLabel(r.parent)}` }));
 
 const postgresRelation = z
   .object({
@@ -57,7 +61,8 @@ const postgresRelation = z
     child: z.object({ table: name, schema: name.optional(), column: name, where: z.string().min(1).optional() }).strict(),
     parent,
   })
-  .strict();
+  .strict()
+  .transform((r) => ({ ...r, name: r.name ?? `${tableLabel(r.child)}.${r.child.column} -> ${tableLabel(r.parent)}.${r.parent.column}` }));
 
 export const optionsSchema = z
   .object({
@@ -76,6 +81,16 @@ export const optionsSchema = z
   .strict()
   .refine((o) => o.milvus.length + o.redis.length + o.postgres.length > 0 || o.suggestRelations, {
     message: 'configure at least one relation (milvus, redis or postgres) or suggestRelations: true',
+  })
+  .superRefine((o, ctx) => {
+    // Names label findings, stats and errors: two relations with one name could not be told apart.
+    const seen = new Set<string>();
+    for (const kind of ['postgres', 'milvus', 'redis'] as const) {
+      o[kind].forEach((r, i) => {
+        if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [kind, i, 'name'], message: `two relations are named ${JSON.stringify(r.name)}: give each a distinct name` });
+        seen.add(r.name);
+      });
+    }
   });
 export type Options = z.infer<typeof optionsSchema>;
 export type MilvusRelation = Options['milvus'][number];

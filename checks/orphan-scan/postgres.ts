@@ -1,10 +1,11 @@
 /**
  * Postgres child rows whose parent row is gone, for relations no validated foreign key enforces:
- * an anti-join (NOT EXISTS) streamed with COPY, one line per missing parent value with its number
- * of child rows. And, on request, the `*_id` columns no validated foreign key covers.
+ * an anti-join (NOT EXISTS) streamed with COPY, one finding per missing parent value with its number
+ * of child rows and the first few child ids. Key types are matched by value (checks/lib/key-types.ts). And, on request, the `*_id` columns no validated foreign key covers.
  */
-import type { CheckContext, PostgresReader } from '../../src/plugin.js';
+import { configError, type CheckContext, type PostgresReader } from '../../src/plugin.js';
 import { andSql, describeColumns, postgresKeyBatches, tableLabel } from '../lib/id-postgres.js';
+import { keyTypeProblem, postgresKeyType, sqlAsParentKey } from '../lib/key-types.js';
 import type { Options, PostgresRelation } from './options.js';
 import { relationStats } from './stats.js';
 
@@ -25,45 +26,88 @@ async function foreignKey(pg: PostgresReader, r: PostgresRelation, signal: Abort
   return rows.length ? 'not-valid' : 'none';
 }
 
+/** Child ids a finding carries (11.19): enough to start a cleanup, bounded however many rows there are. */
+export const MAX_CHILD_IDS = 5;
+
+/** How child rows are named in findings: the primary key (text; composite as a JSON array), else ctid. */
+async function childIdSql(pg: PostgresReader, r: PostgresRelation, signal: AbortSignal): Promise<{ columns: string[]; select: string; order: string }> {
+  const { rows } = await pg.query<{ name: string }>(
+    `SELECT a.attname AS name
+       FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+      WHERE i.indrelid = to_regclass($1) AND i.indisprimary
+      ORDER BY array_position(i.indkey::int2[], a.attnum)`,
+    [pg.quoteTable(r.child.table, r.child.schema)],
+    { signal },
+  );
+  if (rows.length === 0) return { columns: ['ctid'], select: 'child.ctid::text', order: 'child.ctid' };
+  const idents = rows.map((row) => `child.${pg.quoteIdent(row.name)}`);
+  const select = idents.length === 1 ? `${idents[0]}::text` : `json_build_array(${idents.join(', ')})::text`;
+  return { columns: rows.map((row) => row.name), select, order: idents.join(', ') };
+}
+
 export async function scanPostgresRelation(ctx: CheckContext<Options>, r: PostgresRelation): Promise<void> {
   const pg = ctx.stores.postgres!;
   const childLabel = tableLabel(r.child);
   const parentLabel = tableLabel(r.parent);
-  const name = r.name ?? `${childLabel}.${r.child.column} -> ${parentLabel}.${r.parent.column}`;
-  await describeColumns(pg, r.child, [r.child.column], ctx.signal);
-  await describeColumns(pg, r.parent, [r.parent.column], ctx.signal);
+  const name = r.name;
   const stats = relationStats(ctx, name, 'postgres');
+  const childColumn = (await describeColumns(pg, r.child, [r.child.column], ctx.signal)).get(r.child.column)!;
+  const parentColumn = (await describeColumns(pg, r.parent, [r.parent.column], ctx.signal)).get(r.parent.column)!;
+  // Preflight refuses incompatible types first; this keeps a direct call from comparing them anyway.
+  const childKey = postgresKeyType(childColumn.type);
+  const parentKey = postgresKeyType(parentColumn.type);
+  const problem = keyTypeProblem(
+    { label: `Postgres column ${childLabel}.${childColumn.name}`, key: childKey },
+    { label: `Postgres column ${parentLabel}.${parentColumn.name}`, key: parentKey },
+  );
+  if (problem) throw configError(`relation ${name}: ${problem}`);
   const constraint = await foreignKey(pg, r, ctx.signal);
   stats.set('foreignKey', constraint);
   if (constraint === 'valid' && !r.parent.where && !r.child.where) {
     stats.set('skipped', 'a validated foreign key enforces this relation');
     return;
   }
-  const c = pg.quoteIdent(r.child.column);
-  const p = pg.quoteIdent(r.parent.column);
+  const ids = await childIdSql(pg, r, ctx.signal);
+  const c = `child.${pg.quoteIdent(r.child.column)}`;
+  const p = `parent.${pg.quoteIdent(r.parent.column)}`;
+  // The child value read as a parent key (NULL when it cannot be one: then it has no parent), so
+  // varchar children of a bigint parent compare by value and the parent's index serves the lookup.
+  const asParent = sqlAsParentKey(c, childKey, parentKey);
   // Unqualified names in each user `where` resolve to the nearest table: child outside, parent inside.
+  // One line per orphan child row, grouped here: exact counts and the first ids, in O(1) memory.
   const sql =
-    `SELECT child.${c}::text, count(*) FROM ${pg.quoteTable(r.child.table, r.child.schema)} AS child ` +
-    `WHERE ${andSql(`child.${c} IS NOT NULL`, r.child.where)} AND NOT EXISTS (` +
-    `SELECT 1 FROM ${pg.quoteTable(r.parent.table, r.parent.schema)} AS parent WHERE ${andSql(`parent.${p} = child.${c}`, r.parent.where)}) ` +
-    `GROUP BY child.${c}`;
+    `SELECT ${c}::text, ${ids.select} FROM ${pg.quoteTable(r.child.table, r.child.schema)} AS child ` +
+    `WHERE ${andSql(`${c} IS NOT NULL`, r.child.where)} AND NOT EXISTS (` +
+    `SELECT 1 FROM ${pg.quoteTable(r.parent.table, r.parent.schema)} AS parent WHERE ${andSql(`${p} = ${asParent}`, r.parent.where)}) ` +
+    `ORDER BY ${c}, ${ids.order}`;
+  let current: { value: string; rows: number; childIds: string[] } | undefined;
+  const report = () => {
+    if (!current) return;
+    const { value, rows, childIds } = current;
+    stats.compared(value);
+    stats.add('orphanValues', 1);
+    stats.add('orphanRows', rows);
+    ctx.report({
+      code: 'orphan-row',
+      subject: { store: 'postgres', object: `${childLabel}.${r.child.column}`, key: value },
+      data: { relation: name, child: childLabel, column: r.child.column, value, rows, parent: `${parentLabel}.${r.parent.column}`, foreignKey: constraint, childIdColumns: ids.columns, childIds },
+    });
+  };
   await pg.withSnapshot(
     async (session) => {
       await session.query(`SET LOCAL statement_timeout = ${Math.round(ctx.options.scanStatementTimeout)}`, [], { signal: ctx.signal });
       for await (const batch of postgresKeyBatches(session, sql, 2, ctx.signal)) {
         for (let i = 0; i < batch.keys.length; i++) {
           const value = batch.keys[i];
-          const rows = Number(batch.extra[0][i]);
-          stats.compared(value);
-          stats.add('orphanValues', 1);
-          stats.add('orphanRows', rows);
-          ctx.report({
-            code: 'orphan-row',
-            subject: { store: 'postgres', object: `${childLabel}.${r.child.column}`, key: value },
-            data: { relation: name, child: childLabel, column: r.child.column, value, rows, parent: `${parentLabel}.${r.parent.column}`, foreignKey: constraint },
-          });
+          if (current?.value !== value) {
+            report();
+            current = { value, rows: 0, childIds: [] };
+          }
+          current.rows++;
+          if (current.childIds.length < MAX_CHILD_IDS) current.childIds.push(batch.extra[0][i]!);
         }
       }
+      report();
     },
     { signal: ctx.signal },
   );

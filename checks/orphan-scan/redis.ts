@@ -4,36 +4,14 @@
  * (`= ANY($1)`, or `IN (SELECT unnest(...))` for composite keys), sized to a time target per round
  * trip. Memory holds one batch.
  */
-import { CheckError, type CheckContext, type PostgresReader } from '../../src/plugin.js';
+import { CheckError, configError, type CheckContext, type PostgresReader } from '../../src/plugin.js';
 import { AdaptiveBatchSize } from '../lib/id-batch.js';
-import { isInt64Key } from '../lib/id-order.js';
 import { andSql, describeColumns, tableLabel, type PgColumnInfo } from '../lib/id-postgres.js';
 import { compileKeyPattern } from '../lib/key-pattern.js';
+import { keyTextFor, keyTypeProblem, postgresKeyType, REDIS_PLACEHOLDER_TYPE, type KeyTypeInfo } from '../lib/key-types.js';
 import type { Options, RedisRelation } from './options.js';
+import { redisKeyMapping } from './preflight.js';
 import { relationStats, type RelationStats } from './stats.js';
-
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-const INT_LIMITS: Record<string, bigint> = { smallint: 32767n, integer: 2147483647n, bigint: 9223372036854775807n };
-
-/** Whether a placeholder value can be a value of the column at all (else it cannot have a parent). */
-function validFor(column: PgColumnInfo, value: string): boolean {
-  const limit = INT_LIMITS[column.type];
-  if (limit !== undefined) {
-    if (!isInt64Key(value)) return false;
-    const n = BigInt(value);
-    return n <= limit && n >= -limit - 1n;
-  }
-  if (column.type === 'uuid') return UUID.test(value);
-  if (column.type.startsWith('numeric')) return /^-?\d+(\.\d+)?$/.test(value);
-  return true;
-}
-
-/** The form Postgres prints a value in, so found keys compare equal (uuid: lower case, hyphens). */
-function canonical(column: PgColumnInfo, value: string): string {
-  if (column.type !== 'uuid') return value;
-  const hex = value.replace(/-/g, '').toLowerCase();
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 interface PendingKey {
   key: string;
@@ -45,28 +23,24 @@ export async function scanRedisRelation(ctx: CheckContext<Options>, r: RedisRela
   const pg = ctx.stores.postgres!;
   const redis = ctx.stores.redis;
   const parentLabel = tableLabel(r.parent);
-  const name = r.name ?? `${r.pattern} -> ${parentLabel}`;
+  const name = r.name;
   if (!redis) throw new CheckError('STORE_UNAVAILABLE', `relation ${name} needs Redis, which is not configured or not reachable`);
+  // Preflight refuses these mistakes first; the checks stay for a direct call.
   let pattern;
   try {
     pattern = compileKeyPattern(r.pattern);
   } catch (err) {
-    throw new CheckError('CONFIG', `relation ${name}: ${(err as Error).message}`);
+    throw configError(`relation ${name}: ${(err as Error).message}`);
   }
-  // placeholder -> parent column
-  const mapping: Array<[string, string]> = r.parent.columns
-    ? Object.entries(r.parent.columns)
-    : pattern.placeholders.length
-      ? [[pattern.placeholders[pattern.placeholders.length - 1], r.parent.column!]]
-      : [];
-  if (mapping.length === 0) throw new CheckError('CONFIG', `relation ${name}: the pattern has no {placeholder} for the parent key`);
-  for (const [placeholder] of mapping) {
-    if (!pattern.placeholders.includes(placeholder)) {
-      throw new CheckError('CONFIG', `relation ${name}: the pattern has no placeholder {${placeholder}} (it has ${pattern.placeholders.map((p) => `{${p}}`).join(', ')})`);
-    }
-  }
+  const mapping = redisKeyMapping(r, pattern.placeholders);
+  if (typeof mapping === 'string') throw configError(`relation ${name}: ${mapping}`);
   const columnInfo = await describeColumns(pg, r.parent, mapping.map(([, c]) => c), ctx.signal);
   const columns = mapping.map(([, c]) => columnInfo.get(c)!);
+  const keyTypes: KeyTypeInfo[] = columns.map((c) => postgresKeyType(c.type));
+  for (const [i, [placeholder]] of mapping.entries()) {
+    const problem = keyTypeProblem({ label: `placeholder {${placeholder}}`, key: REDIS_PLACEHOLDER_TYPE }, { label: `Postgres column ${parentLabel}.${columns[i].name}`, key: keyTypes[i] });
+    if (problem) throw configError(`relation ${name}: ${problem}`);
+  }
   const lookup = lookupSql(pg, r, columns);
   const stats = relationStats(ctx, name, 'redis');
   stats.set('glob', pattern.glob);
@@ -93,11 +67,12 @@ export async function scanRedisRelation(ctx: CheckContext<Options>, r: RedisRela
       }
       matched++;
       const parentValues = mapping.map(([placeholder]) => values[placeholder]);
-      const invalid = parentValues.findIndex((v, i) => !validFor(columns[i], v));
-      if (invalid >= 0) {
+      // Each placeholder read as a value of its column's type (canonical text), or null: no such key.
+      const keyTexts = parentValues.map((v, i) => keyTextFor(keyTypes[i], v));
+      if (keyTexts.includes(null)) {
         stats.compared(key);
         reportOrphan(ctx, r, name, key, parentValues, 'invalid-key', stats);
-      } else batch.push({ key, values: parentValues.map((v, i) => canonical(columns[i], v)) });
+      } else batch.push({ key, values: keyTexts as string[] });
       if (batch.length >= batchSize.size) await flush();
       if (r.maxKeys !== undefined && matched >= r.maxKeys) {
         stats.set('stoppedAtMaxKeys', true);
