@@ -2,9 +2,9 @@
  * cache-drift: is the Redis cache telling the truth about Postgres, judged by the caching strategy
  * the app uses (write-through, write-behind, cache-aside)? See docs/checks/cache-drift.md.
  */
-import { CheckError, defineCheck, type CheckContext } from '../../src/plugin.js';
+import { CheckError, configError, defineCheck, type CheckContext } from '../../src/plugin.js';
 import { optionsSchema, type CacheDriftOptions } from './options.js';
-import { planMapping, type MappingPlan } from './plan.js';
+import { planMappings, type MappingPlan } from './plan.js';
 import { scanMapping } from './scan-mapping.js';
 import { Counters } from './stats.js';
 import type { FieldDiff } from './judge.js';
@@ -82,12 +82,17 @@ export default defineCheck<CacheDriftOptions>({
     },
   },
 
+  /** Describes every mapping's table (no row read): all mistakes of all mappings in one round. */
+  async preflight(ctx) {
+    await planMappings(ctx.stores.postgres!, ctx.options.mappings, ctx.stores.redis!.db, ctx.signal, (path, message) => ctx.problem({ path, message }));
+  },
+
   async run(ctx) {
     const counters = new Counters(ctx.stats);
-    const plans: MappingPlan[] = [];
-    for (const m of ctx.options.mappings) {
-      plans.push(await planMapping(ctx.stores.postgres!, m, ctx.stores.redis!.db, ctx.signal));
-    }
+    // Planned again: preflight found no mistake, but a table may have changed since.
+    const problems: string[] = [];
+    const plans: MappingPlan[] | null = await planMappings(ctx.stores.postgres!, ctx.options.mappings, ctx.stores.redis!.db, ctx.signal, (path, message) => problems.push(`${path}: ${message}`));
+    if (!plans) throw configError(problems.join('; '));
     for (const plan of plans) {
       let matched: number;
       try {

@@ -8,12 +8,15 @@
  *   by at most maxVersionLead (number version), else lag-exceeded; same version but different
  *   content -> mismatch; no row -> pending insert while young, else orphan-key.
  * - cache-aside: absent entries are never looked at. Older version -> fine while the row changed
- *   less than maxStaleness ago (default ttl.max), else stale-entry; newer or same version with
+ *   less than maxStaleness ago (default ttl.max), else stale-entry; when the row changed is the
+ *   timestamp version, or the mapped updatedAt column for a number version; a number version
+ *   without updatedAt gives no time, so an older one is stale. Newer or same version with
  *   different content (or any difference without a version) -> mismatch; no row -> orphan-key.
  */
 import { ABSENT, type CacheEntry } from './codecs.js';
 import {
   cacheTimestampMs,
+  canonNumber,
   compareVersions,
   decimalDifference,
   displayValue,
@@ -37,6 +40,8 @@ export interface JudgedMapping {
   strategy: Strategy;
   fields: FieldRule[];
   version?: FieldRule;
+  /** cache-aside: the row's last-change timestamp, for a number version. */
+  updatedAt?: FieldRule;
   nulls: NullPolicy;
   ttl: { required: boolean; minMs?: number; maxMs?: number };
 }
@@ -75,7 +80,8 @@ export function judgeEntry(m: JudgedMapping, key: string, entry: CacheEntry, row
 
   if (order === -1 && s.type !== 'cache-aside') return issue('stale-entry', { key, table: m.table, ...versionData(m, row, versionCache), fields: diffs });
   if (order === -1 && s.type === 'cache-aside') {
-    const changed = rowTimestampMs(row[m.version!.column]);
+    const changedAt = m.updatedAt ?? (m.version!.type === 'timestamp' ? m.version : undefined);
+    const changed = changedAt ? rowTimestampMs(row[changedAt.column]) : null;
     const allowed = s.maxStalenessMs ?? m.ttl.maxMs;
     if (changed !== null && allowed !== undefined && now - changed <= allowed) return { kind: 'lawfully-stale' };
     return issue('stale-entry', { key, table: m.table, ...versionData(m, row, versionCache), staleForMs: changed === null ? undefined : now - changed, allowedMs: allowed, fields: diffs });
@@ -128,16 +134,34 @@ function differences(m: JudgedMapping, entry: CacheEntry, row: Record<string, un
   return diffs;
 }
 
-/** Version values for a finding (built only for findings: most entries are fine). */
+/**
+ * Version values for a finding (built only for findings: most entries are fine). Both sides have
+ * one type whatever the cache holds (a JSON number, hash text): canonical decimal text for number
+ * versions (exact beyond 2^53), ISO text for timestamps; a value that does not parse is shown as
+ * the text it is, an absent one as '<absent>'.
+ */
 function versionData(m: JudgedMapping, row: Record<string, unknown>, cached: CacheValue | undefined) {
   if (!m.version || !cached) return undefined;
   const rule = m.version;
+  if (rule.sensitive) return { version: rule.column, cacheVersion: '<redacted>', rowVersion: '<redacted>' };
+  const cacheMs = rule.type === 'timestamp' ? cacheTimestampMs(rule, cached) : null;
   const rowValue = row[rule.column];
   return {
     version: rule.column,
-    cacheVersion: rule.sensitive ? '<redacted>' : displayValue(cached.value, cached.present),
-    rowVersion: rule.sensitive ? '<redacted>' : displayValue(rule.type === 'timestamp' ? msAsDate(rowValue) : rowValue),
+    cacheVersion: cached.present ? versionText(rule, cached.value, cacheMs) : '<absent>',
+    rowVersion: versionText(rule, rowValue, rule.type === 'timestamp' ? rowTimestampMs(rowValue) : null),
   };
+}
+
+/** `ms`: the value read as a timestamp (timestamp versions), null when it is not one. */
+function versionText(rule: FieldRule, v: unknown, ms: number | null): string | null {
+  if (v === null || v === undefined) return null;
+  if (ms !== null) return new Date(ms).toISOString();
+  if (rule.type === 'number') {
+    const n = canonNumber(v);
+    if (n !== null && /^-?\d/.test(n)) return n;
+  }
+  return String(displayValue(v)); // does not parse: the text it is
 }
 
 function cacheValue(entry: CacheEntry, rule: FieldRule, into: CacheValue = { present: false, value: undefined, stringly: false }): CacheValue {

@@ -43,7 +43,13 @@ const strategySchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('cache-aside'),
+      /** Column holding a version number or an updated_at timestamp. */
       version: z.string().min(1).optional(),
+      /**
+       * Number versions: the row's last-change timestamp column, read from the row to judge an older
+       * entry in time. Compared with the cache only when it is also in the field map.
+       */
+      updatedAt: z.string().min(1).optional(),
       /** How long an entry may trail its row; default: ttl.max (an entry lives at most that long). */
       maxStaleness: durationSchema.optional(),
     })
@@ -90,25 +96,54 @@ export const mappingSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
+    // Everything decidable without the catalog is refused here, so `dbcheck validate` refuses it
+    // (exit 2); what needs the column types is refused by the check's preflight, also exit 2.
+    const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path, message });
+    let placeholders: string[] = [];
     try {
-      compileKeyPattern(m.key);
+      placeholders = compileKeyPattern(m.key).placeholders;
     } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['key'], message: (err as Error).message });
+      issue(['key'], (err as Error).message);
+    }
+    for (const p of Object.keys(m.keyColumns)) {
+      if (!placeholders.includes(p)) issue(['keyColumns', p], `{${p}} is not a placeholder of ${m.key}`);
     }
     const s = m.strategy;
-    if (s.type === 'write-behind' && s.maxLag === undefined && s.maxVersionLead === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'write-behind needs maxLag (timestamp version) or maxVersionLead (number version)' });
+    const declared = (col: string | undefined) => declaredType(m, col);
+    if (s.version) {
+      const t = declared(s.version);
+      if (t && t !== 'number' && t !== 'timestamp') issue(['strategy', 'version'], `version column ${s.version} must be a number or a timestamp (its field type is ${t})`);
     }
-    if (s.type === 'cache-aside' && s.version && s.maxStaleness === undefined && m.ttl.max === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'cache-aside with a version needs maxStaleness or ttl.max (how stale an entry may lawfully be)' });
+    if (s.type === 'write-behind') {
+      if (s.maxLag === undefined && s.maxVersionLead === undefined) {
+        issue(['strategy'], 'write-behind needs maxLag (timestamp version) or maxVersionLead (number version)');
+      } else if (declared(s.version) === 'timestamp' && s.maxLag === undefined) {
+        issue(['strategy'], `write-behind with a timestamp version (${s.version}) needs maxLag`);
+      } else if (declared(s.version) === 'number' && s.maxVersionLead === undefined) {
+        issue(['strategy'], `write-behind with a number version (${s.version}) needs maxVersionLead`);
+      }
     }
-    if (m.fields && s.version && !(s.version in m.fields)) {
-      ctx.addIssue({ code: 'custom', path: ['strategy', 'version'], message: `version column ${s.version} must be in fields (so it is known where the cache keeps it)` });
+    if (s.type === 'cache-aside') {
+      if (s.updatedAt && !s.version) issue(['strategy', 'updatedAt'], 'updatedAt judges an older version in time: it needs a version');
+      const u = declared(s.updatedAt);
+      if (u && u !== 'timestamp') issue(['strategy', 'updatedAt'], `updatedAt column ${s.updatedAt} must be a timestamp (its field type is ${u})`);
+      // A number version without updatedAt needs no allowance (an older entry is simply stale).
+      const timeless = declared(s.version) === 'number' && !s.updatedAt;
+      if (s.version && !timeless && s.maxStaleness === undefined && m.ttl.max === undefined) {
+        issue(['strategy'], 'cache-aside with a version needs maxStaleness or ttl.max (how stale an entry may lawfully be)');
+      }
     }
-    if (s.version && m.ignore.includes(s.version)) {
-      ctx.addIssue({ code: 'custom', path: ['ignore'], message: `version column ${s.version} cannot be ignored` });
+    if (s.version && m.fields && !(s.version in m.fields)) {
+      issue(['strategy', 'version'], `version column ${s.version} must be in fields (so it is known where the cache keeps it)`);
     }
+    if (s.version && m.ignore.includes(s.version)) issue(['ignore'], `version column ${s.version} cannot be ignored`);
   });
+
+/** The comparison type the field map declares for a column; undefined when 'auto' or unmapped. */
+function declaredType(m: { fields?: Record<string, string | { type: FieldType }> }, column: string | undefined): FieldType | undefined {
+  const spec = column === undefined ? undefined : m.fields?.[column];
+  return spec && typeof spec === 'object' && spec.type !== 'auto' ? spec.type : undefined;
+}
 
 export type MappingOptions = z.output<typeof mappingSchema>;
 

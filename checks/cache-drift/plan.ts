@@ -2,13 +2,21 @@
  * Turns one configured mapping into a plan: the compiled key pattern, the codec, the field rules
  * (types inferred from the Postgres catalog) and the one SQL statement that fetches a batch of rows
  * by key. All identifiers are quoted with the reader's quoteIdent; values travel as parameters.
+ *
+ * Planning only describes the table (pg_attribute), it reads no row: it is the check's preflight.
+ * Every mistake of a mapping (missing table or column, a key column whose type cannot be compared
+ * with key text, a version of the wrong type) goes to a problem sink, so all of them are reported
+ * in one round instead of one per run.
  */
-import { CheckError, type PostgresReader } from '../../src/plugin.js';
+import type { PostgresReader } from '../../src/plugin.js';
 import { compileKeyPattern, type KeyPattern } from '../lib/key-pattern.js';
 import { CODECS, type CacheCodec } from './codecs.js';
 import type { JudgedMapping, Strategy } from './judge.js';
 import { canonNumber, type FieldRule } from './normalize.js';
 import type { FieldType, MappingOptions } from './options.js';
+
+/** Receives one configuration mistake; `path` is relative to the check's section. */
+export type ProblemSink = (path: string, message: string) => void;
 
 interface Column {
   name: string;
@@ -55,34 +63,64 @@ export function splitTable(table: string): { schema?: string; name: string } {
   return dot === -1 ? { name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
 }
 
-export async function planMapping(pg: PostgresReader, m: MappingOptions, redisDb: number, signal: AbortSignal): Promise<MappingPlan> {
+/**
+ * Plans every mapping; every mistake of every mapping goes to `problem`. Returns the plans only
+ * when there was none.
+ */
+export async function planMappings(pg: PostgresReader, mappings: MappingOptions[], redisDb: number, signal: AbortSignal, problem: ProblemSink): Promise<MappingPlan[] | null> {
+  const plans: MappingPlan[] = [];
+  let ok = true;
+  for (let i = 0; i < mappings.length; i++) {
+    const plan = await planMapping(pg, mappings[i], redisDb, signal, (path, message) => {
+      ok = false;
+      problem(`mappings[${i}]${path ? `.${path}` : ''}`, message);
+    });
+    if (plan) plans.push(plan);
+  }
+  return ok ? plans : null;
+}
+
+/** One mapping's plan, or null when it has a mistake (each one sent to `problem`, path relative to the mapping). */
+export async function planMapping(pg: PostgresReader, m: MappingOptions, redisDb: number, signal: AbortSignal, problem: ProblemSink): Promise<MappingPlan | null> {
   const name = m.name ?? m.key;
+  let ok = true;
+  const fail = (path: string, message: string) => {
+    ok = false;
+    problem(path, `mapping ${name}: ${message}`);
+  };
   if (m.db !== undefined && m.db !== redisDb) {
-    throw new CheckError(
-      'CONFIG',
-      `mapping ${name} is in Redis db ${m.db}, but the redis store is db ${redisDb}`,
-      'dbcheck uses one Redis connection per run: run the mappings of that db with stores.redis.db set to it',
-    );
+    // One Redis connection per run: the mappings of another db need a run with stores.redis.db set to it.
+    ok = false;
+    problem('db', `mapping ${name} is in Redis db ${m.db}, but the redis store is db ${redisDb} (run it with stores.redis.db: ${m.db})`);
   }
   const pattern = compileKeyPattern(m.key);
   const { schema, name: tableName } = splitTable(m.table);
   const qualified = pg.quoteTable(tableName, schema);
   const columns = await tableColumns(pg, qualified, signal);
   if (columns.size === 0) {
-    throw new CheckError('STORE_MISSING_OBJECT', `mapping ${name}: table ${m.table} not found in Postgres ${pg.info.database}`, 'check the table name and its schema');
+    fail('table', `table ${m.table} not found in Postgres ${pg.info.database} (check the table name and its schema)`);
+    return null;
   }
-  const column = (col: string, what: string): Column => {
+  const column = (col: string, what: string, path: string): Column | undefined => {
     const c = columns.get(col);
-    if (!c) throw new CheckError('CONFIG', `mapping ${name}: ${what} ${JSON.stringify(col)} is not a column of ${m.table}`);
+    if (!c) fail(path, `${what} ${JSON.stringify(col)} is not a column of ${m.table}`);
     return c;
   };
 
-  for (const placeholder of Object.keys(m.keyColumns)) {
-    if (!pattern.placeholders.includes(placeholder)) {
-      throw new CheckError('CONFIG', `mapping ${name}: keyColumns names {${placeholder}}, which is not a placeholder of ${m.key}`);
+  const keyColumns: KeyColumn[] = [];
+  for (const placeholder of pattern.placeholders) {
+    const explicit = m.keyColumns[placeholder] !== undefined;
+    const c = column(m.keyColumns[placeholder] ?? placeholder, 'key column', explicit ? `keyColumns.${placeholder}` : 'key');
+    if (!c) continue;
+    const k = keyColumn(placeholder, c);
+    if (k) keyColumns.push(k);
+    else {
+      fail(
+        explicit ? `keyColumns.${placeholder}` : 'key',
+        `key placeholder {${placeholder}} is text of a Redis key, but its column ${c.name} is ${c.type}: the two cannot be compared exactly (a key column must be an integer, numeric, uuid, text or enum column)`,
+      );
     }
   }
-  const keyColumns = pattern.placeholders.map((placeholder) => keyColumn(placeholder, column(m.keyColumns[placeholder] ?? placeholder, 'key column')));
 
   const sensitive = new Set(m.sensitive);
   const ignored = new Set(m.ignore);
@@ -90,7 +128,8 @@ export async function planMapping(pg: PostgresReader, m: MappingOptions, redisDb
   const fields: FieldRule[] = [];
   for (const [col, spec] of fieldEntries) {
     if (ignored.has(col)) continue;
-    const c = column(col, 'field');
+    const c = column(col, 'field', `fields.${col}`);
+    if (!c) continue;
     const s = typeof spec === 'string' ? { path: spec } : spec;
     fields.push({
       column: col,
@@ -101,16 +140,22 @@ export async function planMapping(pg: PostgresReader, m: MappingOptions, redisDb
       sensitive: sensitive.has(col),
     });
   }
-  const version = m.strategy.version ? fields.find((f) => f.column === m.strategy.version) : undefined;
-  if (m.strategy.version && !version) {
-    // Default field map: the version column exists (checked above) unless it was ignored.
-    column(m.strategy.version, 'version column');
-  }
-  const strategy = resolveStrategy(name, m, version);
+  // The options schema makes sure these columns are in the field map (and not ignored).
+  const fieldOf = (col: string | undefined, what: string, path: string) => {
+    if (col === undefined) return undefined;
+    const f = fields.find((x) => x.column === col);
+    if (!f && !m.fields) column(col, what, path);
+    return f;
+  };
+  const version = fieldOf(m.strategy.version, 'version column', 'strategy.version');
+  const updatedAt = m.strategy.type === 'cache-aside' ? rowOnlyColumn(m.strategy.updatedAt, fields, columns, fail) : undefined;
+  const strategy = resolveStrategy(m, version, updatedAt, fail);
+  if (!ok || !strategy) return null;
 
   // Field values come back under their column names (rows are used as they are); key columns as
   // text under "?k0", "?k1"... (no real column is named like that).
-  const select = fields.map((f) => `${selectExpr(pg, f, columns.get(f.column)!)} AS ${pg.quoteIdent(f.column)}`);
+  const selected = updatedAt && !fields.includes(updatedAt) ? [...fields, updatedAt] : fields;
+  const select = selected.map((f) => `${selectExpr(pg, f, columns.get(f.column)!)} AS ${pg.quoteIdent(f.column)}`);
   keyColumns.forEach((k, i) => select.push(`${pg.quoteIdent(k.column)}::text AS "${keyAlias(i)}"`));
   const where = keyColumns.length === 1 ? singleKeyPredicate(pg, keyColumns[0]) : compositeKeyPredicate(pg, keyColumns);
   const sql = `SELECT ${select.join(', ')} FROM ${qualified} WHERE ${where}${m.where ? ` AND (${m.where})` : ''}`;
@@ -122,6 +167,7 @@ export async function planMapping(pg: PostgresReader, m: MappingOptions, redisDb
     strategy,
     fields,
     version,
+    updatedAt,
     nulls: { absentIsNull: m.absentIsNull, emptyIsNull: m.emptyIsNull },
     ttl: { required: m.ttl.required, minMs: m.ttl.min, maxMs: m.ttl.max },
     keyPattern: m.key,
@@ -131,6 +177,22 @@ export async function planMapping(pg: PostgresReader, m: MappingOptions, redisDb
     keyColumns,
     sql,
   };
+}
+
+/**
+ * cache-aside's updatedAt: the field rule when the column is compared too, else a rule that only
+ * reads it from the row (the cache need not hold it).
+ */
+function rowOnlyColumn(col: string | undefined, fields: FieldRule[], columns: Map<string, Column>, fail: ProblemSink): FieldRule | undefined {
+  if (col === undefined) return undefined;
+  const compared = fields.find((f) => f.column === col);
+  if (compared) return compared;
+  const c = columns.get(col);
+  if (!c) {
+    fail('strategy.updatedAt', `updatedAt ${JSON.stringify(col)} is not a column of the table`);
+    return undefined;
+  }
+  return { column: col, path: col, type: resolveType('auto', c), format: 'auto', sensitive: false };
 }
 
 async function tableColumns(pg: PostgresReader, qualified: string, signal: AbortSignal): Promise<Map<string, Column>> {
@@ -174,7 +236,8 @@ function selectExpr(pg: PostgresReader, f: FieldRule, c: Column): string {
   }
 }
 
-function keyColumn(placeholder: string, c: Column): KeyColumn {
+/** How key text is matched against column `c`, or null when it cannot be compared exactly. */
+function keyColumn(placeholder: string, c: Column): KeyColumn | null {
   const range = INT_RANGE[c.typname];
   if (range) {
     const short = SHORT_INT[c.typname];
@@ -199,8 +262,14 @@ function keyColumn(placeholder: string, c: Column): KeyColumn {
   if (TEXT_TYPES.has(c.typname)) {
     return { placeholder, column: c.name, arrayCast: 'text[]', canon: (text) => (text.includes('\u0000') ? null : text) };
   }
-  // Any other type: compare as text (correct, but cannot use an index on the column).
-  return { placeholder, column: c.name, arrayCast: null, canon: (text) => (text.includes('\u0000') ? null : text) };
+  // Other string types (domains over text, ...) and enums: their text is their value, so comparing
+  // as text is exact (but cannot use an index on the column).
+  if (c.category === 'S' || c.category === 'E') {
+    return { placeholder, column: c.name, arrayCast: null, canon: (text) => (text.includes('\u0000') ? null : text) };
+  }
+  // Floats, timestamps, booleans, bytea, json, arrays...: key text has no single exact reading as
+  // one of those (1 / 1.0 / 1e0), so the mapping is refused rather than giving false orphans.
+  return null;
 }
 
 export const keyAlias = (i: number) => `?k${i}`;
@@ -224,25 +293,39 @@ function compositeKeyPredicate(pg: PostgresReader, keys: KeyColumn[]): string {
   return `(${cols}) IN (SELECT * FROM unnest(${arrays}))`;
 }
 
-function resolveStrategy(name: string, m: MappingOptions, version: FieldRule | undefined): Strategy {
+/**
+ * The strategy with the version rules the catalog decides (a version's type is inferred from its
+ * column unless the field map declares it; the options schema refuses what a declared type shows).
+ */
+function resolveStrategy(m: MappingOptions, version: FieldRule | undefined, updatedAt: FieldRule | undefined, fail: ProblemSink): Strategy | null {
   const s = m.strategy;
   if (version && version.type !== 'timestamp' && version.type !== 'number') {
-    throw new CheckError('CONFIG', `mapping ${name}: version column ${version.column} must be a number or a timestamp (it compares as ${version.type})`);
+    fail('strategy.version', `version column ${version.column} must be a number or a timestamp (it compares as ${version.type})`);
+    return null;
   }
   switch (s.type) {
     case 'write-through':
       return { type: 'write-through' };
     case 'write-behind':
       if (version?.type === 'timestamp' && s.maxLag === undefined) {
-        throw new CheckError('CONFIG', `mapping ${name}: write-behind with a timestamp version (${version.column}) needs maxLag`);
+        fail('strategy', `write-behind with a timestamp version (${version.column}) needs maxLag`);
+        return null;
       }
       if (version?.type === 'number' && s.maxVersionLead === undefined) {
-        throw new CheckError('CONFIG', `mapping ${name}: write-behind with a number version (${version.column}) needs maxVersionLead`);
+        fail('strategy', `write-behind with a number version (${version.column}) needs maxVersionLead`);
+        return null;
       }
       return { type: 'write-behind', maxLagMs: s.maxLag, maxVersionLead: s.maxVersionLead };
     case 'cache-aside':
-      if (version && version.type !== 'timestamp') {
-        throw new CheckError('CONFIG', `mapping ${name}: cache-aside judges staleness in time, so its version (${version.column}) must be a timestamp such as updated_at`);
+      if (updatedAt && updatedAt.type !== 'timestamp') {
+        fail('strategy.updatedAt', `updatedAt column ${updatedAt.column} must be a timestamp (it compares as ${updatedAt.type})`);
+        return null;
+      }
+      // When the row changed is known (a timestamp version, or updatedAt): an older entry is lawful
+      // for maxStaleness; the schema asks for it whenever it may be needed.
+      if ((version?.type === 'timestamp' || updatedAt) && s.maxStaleness === undefined && m.ttl.max === undefined) {
+        fail('strategy', 'cache-aside with a timestamp version or updatedAt needs maxStaleness or ttl.max (how stale an entry may lawfully be)');
+        return null;
       }
       return { type: 'cache-aside', maxStalenessMs: s.maxStaleness };
   }

@@ -51,6 +51,41 @@ describe('judgeEntry', () => {
     expect(judgeEntry(m, 'k', cached('2024-03-01T10:00:00Z'), undefined, NOW)).toMatchObject({ issue: { code: 'orphan-key' } });
   });
 
+  it('cache-aside with a number version: older is stale without updatedAt, judged in time with it', () => {
+    const version: FieldRule = { column: 'v', path: 'v', type: 'number', format: 'auto', sensitive: false };
+    const aside = { type: 'cache-aside', maxStalenessMs: 3_600_000 } as const;
+    const noTime = mapping(aside, { fields: [version, title], version });
+    expect(judgeEntry(noTime, 'k', entry({ v: 4, title: 'a' }), { v: '5', title: 'a' }, NOW)).toMatchObject({
+      issue: { code: 'stale-entry', data: { cacheVersion: '4', rowVersion: '5' } },
+    });
+    expect(judgeEntry(noTime, 'k', entry({ v: 5, title: 'a' }), { v: '5', title: 'a' }, NOW).kind).toBe('ok');
+    const timed = mapping(aside, { fields: [version, title, updated], version, updatedAt: updated });
+    const changed = (msAgo: number) => ({ v: '5', title: 'a', updated_at: NOW - msAgo });
+    const older = entry({ v: 4, title: 'a', updatedAt: '2024-01-01T00:00:00Z' });
+    expect(judgeEntry(timed, 'k', older, changed(10 * 60_000), NOW).kind).toBe('lawfully-stale');
+    expect(judgeEntry(timed, 'k', older, changed(2 * 3_600_000), NOW)).toMatchObject({ issue: { code: 'stale-entry', data: { staleForMs: 2 * 3_600_000 } } });
+  });
+
+  // Issue 11 item 18: cacheVersion and rowVersion have one type whatever the cache holds.
+  it('gives version data one type on both sides: decimal text for numbers, ISO text for timestamps', () => {
+    const version: FieldRule = { column: 'v', path: 'v', type: 'number', format: 'auto', sensitive: false };
+    const m = mapping({ type: 'write-through' }, { fields: [version], version });
+    // a JSON number in the cache, an int8 as text from Postgres (exact beyond 2^53)
+    expect(judgeEntry(m, 'k', entry({ v: 9 }), { v: '10' }, NOW)).toMatchObject({ issue: { data: { version: 'v', cacheVersion: '9', rowVersion: '10' } } });
+    const hash = CODECS.hash.decode(['v', '9007199254740992']);
+    if (!hash.ok) throw new Error(hash.reason);
+    expect(judgeEntry(m, 'k', hash.entry, { v: '9007199254740993' }, NOW)).toMatchObject({
+      issue: { data: { cacheVersion: '9007199254740992', rowVersion: '9007199254740993' } },
+    });
+    // timestamps: epoch seconds in a hash, epoch ms from Postgres -> both ISO text
+    const epoch = CODECS.hash.decode(['updatedAt', '1709287200', 'title', 'a']);
+    if (!epoch.ok) throw new Error(epoch.reason);
+    const ts = mapping({ type: 'write-through' }, { fields: [title, updated], version: updated });
+    expect(judgeEntry(ts, 'k', epoch.entry, { title: 'a', updated_at: Date.parse('2024-03-01T11:00:00Z') }, NOW)).toMatchObject({
+      issue: { code: 'stale-entry', data: { cacheVersion: '2024-03-01T10:00:00.000Z', rowVersion: '2024-03-01T11:00:00.000Z' } },
+    });
+  });
+
   it('write-behind with a number version: maxVersionLead', () => {
     const version: FieldRule = { column: 'v', path: 'v', type: 'number', format: 'auto', sensitive: false };
     const m = mapping({ type: 'write-behind', maxVersionLead: 2 }, { fields: [version], version });

@@ -38,6 +38,39 @@ describe('cache-drift options', () => {
     expect(issues({ mappings: [mapping({ ignore: ['v'], strategy: { type: 'write-through', version: 'v' } })] })).toEqual([expect.stringContaining('cannot be ignored')]);
   });
 
+  // Issue 11 item 15: what the check refuses at run time, the schema refuses first when it can be
+  // told without the catalog (a declared field type), so `dbcheck validate` exits 2.
+  it('refuses version rules a declared field type already decides', () => {
+    const typed = (column: string, type: string) => ({ [column]: { type } });
+    expect(issues({ mappings: [mapping({ fields: typed('v', 'string'), strategy: { type: 'write-through', version: 'v' } })] })).toEqual([
+      'mappings.0.strategy.version: version column v must be a number or a timestamp (its field type is string)',
+    ]);
+    expect(issues({ mappings: [mapping({ fields: typed('v', 'timestamp'), strategy: { type: 'write-behind', version: 'v', maxVersionLead: 1 } })] })).toEqual([
+      'mappings.0.strategy: write-behind with a timestamp version (v) needs maxLag',
+    ]);
+    expect(issues({ mappings: [mapping({ fields: typed('v', 'number'), strategy: { type: 'write-behind', version: 'v', maxLag: '1m' } })] })).toEqual([
+      'mappings.0.strategy: write-behind with a number version (v) needs maxVersionLead',
+    ]);
+    expect(issues({ mappings: [mapping({ strategy: { type: 'cache-aside', updatedAt: 'updated_at', maxStaleness: '1m' } })] })).toEqual([
+      'mappings.0.strategy.updatedAt: updatedAt judges an older version in time: it needs a version',
+    ]);
+    expect(issues({ mappings: [mapping({ fields: { v: 'v', at: { type: 'string' } }, strategy: { type: 'cache-aside', version: 'v', updatedAt: 'at', maxStaleness: '1m' } })] })).toEqual([
+      'mappings.0.strategy.updatedAt: updatedAt column at must be a timestamp (its field type is string)',
+    ]);
+    expect(issues({ mappings: [mapping({ keyColumns: { tenant: 'tenant_id' } })] })).toEqual(['mappings.0.keyColumns.tenant: {tenant} is not a placeholder of doc:{id}']);
+  });
+
+  it('accepts cache-aside with a number version, with or without updatedAt', () => {
+    // Before issue 11 item 15 this passed the schema and then failed the audit ("must be a timestamp").
+    expect(issues({ mappings: [mapping({ fields: { v: { type: 'number' } }, strategy: { type: 'cache-aside', version: 'v' } })] })).toEqual([]);
+    // updatedAt need not be in the field map: it is read from the row
+    expect(issues({ mappings: [mapping({ fields: { v: 'v' }, strategy: { type: 'cache-aside', version: 'v', updatedAt: 'updated_at' }, ttl: { max: '1h' } })] })).toEqual([]);
+    // updatedAt judges in time, so it needs the allowance
+    expect(issues({ mappings: [mapping({ fields: { v: { type: 'number' }, updated_at: 'u' }, strategy: { type: 'cache-aside', version: 'v', updatedAt: 'updated_at' } })] })).toEqual([
+      expect.stringContaining('needs maxStaleness or ttl.max'),
+    ]);
+  });
+
   it('rejects unknown options and encodings', () => {
     expect(issues({ mappings: [mapping({ encodng: 'json' })] }).length).toBeGreaterThan(0);
     expect(issues({ mappings: [mapping({ encoding: 'msgpack' })] }).length).toBeGreaterThan(0);

@@ -270,6 +270,37 @@ describe('cache-drift: cache-aside', () => {
   });
 });
 
+describe('cache-drift: cache-aside with a number version (issue 11 item 15)', () => {
+  it('reports an older cached version as stale without updatedAt, and judges it by updatedAt with one', async () => {
+    const f = await fixture();
+    await f.sql(`CREATE TABLE $S.p (id int PRIMARY KEY, v bigint NOT NULL, title text, updated_at timestamptz NOT NULL)`);
+    await f.sql(`INSERT INTO $S.p VALUES (1, 7, 'now', $1), (2, 7, 'now', $2), (3, 7, 'now', $2)`, [iso(10 * MIN), iso(3 * 60 * MIN)]);
+    const set = (id: number, v: number, title: string) => f.redis.set(`${f.p}p:${id}`, JSON.stringify({ v, title }), 'EX', 1800);
+    await set(1, 6, 'before'); // older; the row changed 10 min ago
+    await set(2, 6, 'before'); // older; the row changed 3 h ago
+    await set(3, 7, 'now'); // current
+    const mapping = { key: `${f.p}p:{id}`, table: f.t('p'), fields: { v: 'v', title: 'title' }, strategy: { type: 'cache-aside', version: 'v' } };
+
+    // No updatedAt: no time to judge by, so an older version is stale. (Before: a CONFIG error.)
+    const noTime = await run({ mappings: [{ ...mapping, fields: { v: { type: 'number' }, title: 'title' } }] });
+    expect(noTime.status, JSON.stringify(noTime.error)).toBe('fail');
+    expect(codes(noTime)).toEqual({ 'stale-entry': 2 });
+    // Item 18: both versions are decimal text, and the message quotes them alike.
+    const stale = finding(noTime, 'stale-entry', `${f.p}p:1`);
+    expect(stale.data).toMatchObject({ version: 'v', cacheVersion: '6', rowVersion: '7' });
+    expect(stale.message).toBe(`${f.p}p:1 is older than its row in ${f.t('p')} (v: cache 6, row 7)`);
+
+    // With updatedAt and ttl.max 1h: 10 min ago is within the allowance, 3 h ago is not.
+    const timed = await run({
+      // updated_at is read from the row only: the cache need not hold it
+      mappings: [{ ...mapping, strategy: { ...mapping.strategy, updatedAt: 'updated_at' }, ttl: { max: '1h' } }],
+    });
+    expect(codes(timed)).toEqual({ 'stale-entry': 1 });
+    expect(finding(timed, 'stale-entry').subject.key).toBe(`${f.p}p:2`);
+    expect(timed.stats.staleWithinTtl).toBe(1);
+  });
+});
+
 describe('cache-drift: TTL policy and namespaces', () => {
   it('reports keys without TTL and keys beyond the max TTL', async () => {
     const f = await fixture();
@@ -352,17 +383,63 @@ describe('cache-drift: bad data and config mistakes', () => {
     });
   });
 
-  it('ends in error with a clear message for a missing table, an unknown column or another db', async () => {
+  // Preflight (issue 11 items 3, 12): every mistake of every mapping in one round, exit 2 (CONFIG), no row read.
+  it('reports every mapping mistake at once as config problems: missing table, unknown column, other db, uncomparable key type', async () => {
     const f = await fixture();
-    await f.sql(`CREATE TABLE $S.s (id int PRIMARY KEY, v text)`);
-    const missing = await run({ mappings: [{ key: `${f.p}s:{id}`, table: f.t('nope'), strategy: { type: 'write-through' } }] });
-    expect(missing.status).toBe('error');
-    expect(missing.error?.message).toContain(`table ${f.t('nope')} not found`);
-    const column = await run({ mappings: [{ key: `${f.p}s:{id}`, table: f.t('s'), fields: { nope: 'x' }, strategy: { type: 'write-through' } }] });
-    expect(column.error?.message).toContain('field "nope" is not a column');
-    const db = await run({ mappings: [{ key: `${f.p}s:{id}`, db: 3, table: f.t('s'), strategy: { type: 'write-through' } }] });
-    expect(db.status).toBe('error');
-    expect(db.error?.message).toContain('is in Redis db 3, but the redis store is db 0');
+    await f.sql(`CREATE TABLE $S.s (id int PRIMARY KEY, v text, score double precision)`);
+    await f.redis.set(`${f.p}s:1`, '{"v":"a"}');
+    const result = await run({
+      mappings: [
+        { key: `${f.p}s:{id}`, table: f.t('nope'), strategy: { type: 'write-through' } },
+        { name: 'fields', key: `${f.p}s:{id}`, table: f.t('s'), fields: { nope: 'x', v: 'v' }, strategy: { type: 'write-through' } },
+        { name: 'db', key: `${f.p}s:{id}`, db: 3, table: f.t('s'), strategy: { type: 'write-through' } },
+        { name: 'float', key: `${f.p}s:{score}`, table: f.t('s'), fields: { v: 'v' }, strategy: { type: 'write-through' } },
+        { name: 'fine', key: `${f.p}s:{id}`, table: f.t('s'), fields: { v: 'v' }, strategy: { type: 'write-through' } },
+      ],
+    });
+    expect(result.status).toBe('error');
+    expect(result.error?.code).toBe('CONFIG');
+    expect(result.configProblems).toEqual([
+      { path: 'mappings[0].table', message: `mapping ${f.p}s:{id}: table ${f.t('nope')} not found in Postgres postgres (check the table name and its schema)` },
+      { path: 'mappings[1].fields.nope', message: `mapping fields: field "nope" is not a column of ${f.t('s')}` },
+      { path: 'mappings[2].db', message: 'mapping db is in Redis db 3, but the redis store is db 0 (run it with stores.redis.db: 3)' },
+      {
+        path: 'mappings[3].key',
+        message: 'mapping float: key placeholder {score} is text of a Redis key, but its column score is double precision: the two cannot be compared exactly (a key column must be an integer, numeric, uuid, text or enum column)',
+      },
+    ]);
+    expect(result.stats.keysScanned).toBeUndefined(); // the scan never started
+  });
+
+  it('refuses in preflight a version whose column type cannot be a version, and a timestamp version without an allowance', async () => {
+    const f = await fixture();
+    await f.sql(`CREATE TABLE $S.s (id int PRIMARY KEY, v text, at timestamptz)`);
+    const result = await run({
+      mappings: [
+        { key: `${f.p}s:{id}`, table: f.t('s'), strategy: { type: 'write-through', version: 'v' } },
+        { key: `${f.p}s:{id}`, table: f.t('s'), strategy: { type: 'write-behind', version: 'at', maxVersionLead: 2 } },
+      ],
+    });
+    expect(result.error?.code).toBe('CONFIG');
+    expect(result.configProblems?.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      `mappings[0].strategy.version: mapping ${f.p}s:{id}: version column v must be a number or a timestamp (it compares as string)`,
+      `mappings[1].strategy: mapping ${f.p}s:{id}: write-behind with a timestamp version (at) needs maxLag`,
+    ]);
+  });
+
+  it('matches uuid, enum and numeric key columns by value, exactly', async () => {
+    const f = await fixture();
+    await f.sql(`CREATE TYPE $S.color AS ENUM ('red', 'green')`);
+    await f.sql(`CREATE TABLE $S.u (id uuid, color $S.color, n numeric, v text, PRIMARY KEY (id, color, n))`);
+    await f.sql(`INSERT INTO $S.u VALUES ('0b6e9d3e-5c0a-4c1e-9a6d-2f1b1c3d4e5f', 'red', 10.50, 'a')`);
+    // upper-case uuid and 10.5 for 10.50: the same values, so the same row
+    await f.redis.set(`${f.p}u:0B6E9D3E-5C0A-4C1E-9A6D-2F1B1C3D4E5F:red:10.5`, '{"v":"a"}');
+    await f.redis.set(`${f.p}u:0b6e9d3e-5c0a-4c1e-9a6d-2f1b1c3d4e5f:blue:10.5`, '{"v":"a"}'); // no such enum label: no row
+    const result = await run({ mappings: [{ key: `${f.p}u:{id}:{color}:{n}`, table: f.t('u'), fields: { v: 'v' }, strategy: { type: 'write-through' } }] });
+    expect(result.error).toBeUndefined();
+    expect(codes(result)).toEqual({ 'orphan-key': 1 });
+    expect(finding(result, 'orphan-key').subject.key).toBe(`${f.p}u:0b6e9d3e-5c0a-4c1e-9a6d-2f1b1c3d4e5f:blue:10.5`);
+    expect(result.stats).toMatchObject({ entriesCompared: 2, rowsFetched: 1 });
   });
 });
 
