@@ -1,13 +1,17 @@
 /**
  * Secret redaction for every string that leaves dbcheck (reports, errors, logs).
- * Secrets found in config (passwords, tokens) are registered at load time; credentials inside
- * URLs are removed by pattern whether registered or not.
+ * Credentials inside URLs and `password=…`-style pairs are removed by pattern. Secret values are
+ * removed wherever they appear: those passed in explicitly (`secretsOf(config.stores)`, which the
+ * CLI gives every line it prints, the crash handler's included) and those the loaders register.
  */
 const secrets = new Set<string>();
 
+/** Very short values are not treated as secrets: they would blank out ordinary text. */
+const MIN_SECRET_LENGTH = 3;
+
 /** Registers a secret value so that it never appears in output. Very short values are ignored. */
 export function registerSecret(value: string | undefined | null): void {
-  if (value && value.length >= 3) secrets.add(value);
+  if (value && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
 }
 
 // The password part runs to the LAST '@' of the authority, so a raw '@' inside a password
@@ -15,26 +19,66 @@ export function registerSecret(value: string | undefined | null): void {
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@\/]*)(:[^\s\/]*)?@/gi;
 // key=value, key: value and JSON's "key":"value".
 const KEY_VALUE_SECRET = /\b(password|passwd|pwd|token|secret|api[_-]?key)(["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)/gi;
+// Config keys whose string value is a secret.
+const SECRET_KEY = /password|passwd|token|secret|api[_-]?key/i;
 
-export function redact(text: string): string {
+/**
+ * Removes credentials and secrets from `text`: URL credentials, key/value secrets, registered
+ * secrets and `known` (the secrets of the current config, passed explicitly).
+ */
+export function redact(text: string, known: Iterable<string> = []): string {
   let out = text.replace(URL_CREDENTIALS, (_m, scheme: string, user: string, pass?: string) =>
     pass ? `${scheme}${user}:***@` : `${scheme}${user}@`,
   );
-  out = out.replace(KEY_VALUE_SECRET, (_m, key: string, sep: string) => `${key}${sep}***`);
-  for (const s of secrets) {
-    if (out.includes(s)) out = out.split(s).join('***');
+  out = out.replace(KEY_VALUE_SECRET, (m: string, key: string, sep: string, _v: string, at: number, whole: string) =>
+    // "stores.redis.password: expected string" is dbcheck's own "config.path: message" line, not a
+    // secret: its message stays readable. (A real password there is a known secret, removed below.)
+    sep.trim() === ':' && whole[at - 1] === '.' ? m : `${key}${sep}***`,
+  );
+  for (const s of [...secrets, ...known]) {
+    if (s.length >= MIN_SECRET_LENGTH && out.includes(s)) out = out.split(s).join('***');
   }
   return out;
 }
 
+/**
+ * Every secret value in the stores' config: passwords and tokens (any key that names one) and the
+ * passwords inside URLs and addresses, raw and decoded.
+ */
+export function secretsOf(stores: object): string[] {
+  const found = new Set<string>();
+  const visit = (value: unknown, key: string) => {
+    if (typeof value === 'string') {
+      if (SECRET_KEY.test(key)) found.add(value);
+      const pass = /^[a-z][a-z0-9+.-]*:\/\/[^\s:@\/]*:([^\s\/]*)@/i.exec(value)?.[1];
+      if (pass) {
+        found.add(pass);
+        try {
+          found.add(decodeURIComponent(pass));
+        } catch {
+          /* not %-encoded */
+        }
+      }
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, k);
+    }
+  };
+  visit(stores, '');
+  return [...found].filter((s) => s.length >= MIN_SECRET_LENGTH);
+}
+
 /** Deep-redacts strings inside a JSON-like value. */
-export function redactDeep<T>(value: T): T {
-  if (typeof value === 'string') return redact(value) as T;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v)) as T;
-  if (value && typeof value === 'object' && !(value instanceof Buffer)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v);
-    return out as T;
-  }
-  return value;
+export function redactDeep<T>(value: T, known: Iterable<string> = []): T {
+  const list = [...known];
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v, list);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object' && !(v instanceof Buffer)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = walk(x);
+      return out;
+    }
+    return v;
+  };
+  return walk(value) as T;
 }

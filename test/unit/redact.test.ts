@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redact, redactDeep, registerSecret } from '../../src/redact.js';
+import { redact, redactDeep, registerSecret, secretsOf } from '../../src/redact.js';
 
 describe('redact: credentials in URLs', () => {
   it.each([
@@ -41,6 +41,37 @@ describe('redact: key=value secrets', () => {
     ['{"user":"app","password":"hunter22"}', '{"user":"app","password":***}'],
   ])('%s', (input, expected) => {
     expect(redact(input)).toBe(expected);
+  });
+});
+
+describe('redact: dbcheck\'s own "config.path: message" lines stay readable', () => {
+  it.each([
+    ['stores.postgres.password: Invalid input: expected string, received number', 'stores.postgres.password: Invalid input: expected string, received number'],
+    ['stores.milvus.token: unknown key', 'stores.milvus.token: unknown key'],
+    // "=" is a value, even after a dotted name (Java-style properties).
+    ['spring.datasource.password=hunter22', 'spring.datasource.password=***'],
+    ['password: hunter22', 'password: ***'],
+  ])('%s', (input, expected) => {
+    expect(redact(input)).toBe(expected);
+  });
+});
+
+describe('redact: secrets of the config, passed explicitly', () => {
+  const stores = {
+    postgres: { url: 'postgres://app:Pg%40Url-Pw@db/app', password: 'Plain-Pg-Pw' },
+    redis: { host: 'h', password: 'Redis-Pw-1', db: 16 },
+    milvus: { address: 'http://root:Milvus-Url-Pw@m:19530', token: 'Milvus-Tok-1', username: 'root' },
+  };
+
+  it('secretsOf finds passwords, tokens and URL passwords (raw and decoded), nothing else', () => {
+    expect(secretsOf(stores).sort()).toEqual(['Milvus-Tok-1', 'Milvus-Url-Pw', 'Pg%40Url-Pw', 'Pg@Url-Pw', 'Plain-Pg-Pw', 'Redis-Pw-1'].sort());
+  });
+
+  it('a bare secret from the config is removed though it was never registered', () => {
+    const known = secretsOf(stores);
+    expect(redact('plugin failed: Redis-Pw-1 / Pg@Url-Pw / Milvus-Tok-1', known)).toBe('plugin failed: *** / *** / ***');
+    expect(redact('plugin failed: Redis-Pw-1')).toBe('plugin failed: Redis-Pw-1'); // not registered anywhere
+    expect(redactDeep({ a: ['x Plain-Pg-Pw'] }, known)).toEqual({ a: ['x ***'] });
   });
 });
 
