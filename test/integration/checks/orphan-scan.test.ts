@@ -35,6 +35,13 @@ describe('orphan-scan', () => {
       ALTER TABLE ${s}.notes ADD CONSTRAINT notes_doc_fk FOREIGN KEY (document_id) REFERENCES ${s}.documents (id) NOT VALID;
       -- tags.document_id: a validated foreign key
       CREATE TABLE ${s}.tags (id bigint PRIMARY KEY, document_id bigint REFERENCES ${s}.documents (id));
+      -- key types that differ from the parent's: compared by value (issue 11.3)
+      CREATE TABLE ${s}.text_refs (id bigint PRIMARY KEY, document_ref varchar(40));
+      INSERT INTO ${s}.text_refs VALUES (30, '1'), (31, '99'), (32, 'abc'), (33, '007'), (34, '${BIG}'), (35, '99999999999999999999');
+      CREATE TABLE ${s}.accounts (id uuid PRIMARY KEY, n int);
+      INSERT INTO ${s}.accounts VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 1);
+      CREATE TABLE ${s}.account_refs (id int PRIMARY KEY, account text, account_uuid uuid);
+      INSERT INTO ${s}.account_refs VALUES (40, 'A0EEBC999C0B4EF8BB6D6BB9BD380A11', NULL), (41, 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', NULL), (42, 'nope', NULL);
     `);
     const c = milvus.collection;
     const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
@@ -104,12 +111,77 @@ describe('orphan-scan', () => {
       [`${pg.schema}.chunks`, '99', 2, 'none'],
       [`${pg.schema}.notes`, '77', 1, 'not-valid'],
     ]);
+    // Each finding names the first child rows to clean up (by primary key), bounded.
+    const chunk99 = result.findings.find((f) => f.code === 'orphan-row' && f.data?.value === '99')!;
+    expect(chunk99.data).toMatchObject({ childIdColumns: ['id'], childIds: ['12', '13'] });
+    expect(chunk99.message).toContain('(id: 12, 13)');
     const tags = (result.stats.relations as any)[`${pg.schema}.tags.document_id -> ${pg.schema}.documents.id`];
     expect(tags.skipped).toMatch(/validated foreign key/);
     // With a live-parent condition, the row pointing at the soft-deleted document is an orphan too.
     const live = await runCheck(check, { options: { postgres: [{ ...rel('chunks'), parent: docs }] } });
     expect(keys(live, 'orphan-row')).toEqual(['3', '99']);
   }, 60_000);
+
+  it('compares a varchar child with a bigint parent and a text child with a uuid parent by value', async () => {
+    const rel = (table: string, column: string, parent: string, parentColumn: string) => ({
+      child: { schema: pg.schema, table, column },
+      parent: { schema: pg.schema, table: parent, column: parentColumn },
+    });
+    const result = await runCheck(check, { options: { postgres: [rel('text_refs', 'document_ref', 'documents', 'id'), rel('account_refs', 'account', 'accounts', 'id')] } });
+    expect(result.status).toBe('fail');
+    // '1' and 2^53+1 have parents; '007' is not the text of any integer key; 10^20 is out of bigint range.
+    expect(keys(result, 'orphan-row')).toEqual(['007', '99', '99999999999999999999', 'abc', 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'nope']);
+    // The same pairs the other way round: a bigint child against a text parent column.
+    const reverse = await runCheck(check, { options: { postgres: [rel('documents', 'id', 'text_refs', 'document_ref')] } });
+    expect(keys(reverse, 'orphan-row')).toEqual(['2', '3']);
+  }, 60_000);
+
+  it('preflight reports every configuration mistake in one round, before any data is read', async () => {
+    const result = await runCheck(check, {
+      options: {
+        postgres: [
+          { child: { schema: pg.schema, table: 'account_refs', column: 'account_uuid' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } },
+          { child: { schema: pg.schema, table: 'no_such_table', column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } },
+          { child: { schema: pg.schema, table: 'chunks', column: 'doc' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } },
+        ],
+        redis: [{ name: 'tenants', pattern: `${redis.prefix}tenant:{tenant}:doc:{id}`, parent: { schema: pg.schema, table: 'documents', columns: { org: 'tenant_id' } } }],
+      },
+    });
+    expect(result.status).toBe('error');
+    expect(result.error?.code).toBe('CONFIG');
+    expect(result.findings).toEqual([]);
+    expect(result.configProblems?.map((p) => p.path)).toEqual(['postgres[0]', 'postgres[1].child', 'postgres[2].child', 'redis[0].parent.columns']);
+    const messages = result.configProblems!.map((p) => p.message);
+    expect(messages[0]).toBe(
+      `relation ${pg.schema}.account_refs.account_uuid -> ${pg.schema}.documents.id: Postgres column ${pg.schema}.account_refs.account_uuid is uuid and Postgres column ${pg.schema}.documents.id is bigint: an integer never equals a uuid`,
+    );
+    expect(messages[1]).toContain(`Postgres table ${pg.schema}.no_such_table does not exist`);
+    expect(messages[2]).toContain(`has no column "doc"`);
+    expect(messages[3]).toBe('relation tenants: the pattern has no placeholder {org} (it has {tenant}, {id})');
+  }, 60_000);
+
+  it('runs each relation alone: one that fails is named, the others still report with their stats', async () => {
+    const result = await runCheck(check, {
+      stores: { redis: { host: '127.0.0.1', port: 1 } },
+      options: {
+        postgres: [{ name: 'chunks', child: { schema: pg.schema, table: 'chunks', column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } }],
+        redis: [{ name: 'doc-cache', pattern: `${redis.prefix}doc:{id}`, parent: docs }],
+      },
+    });
+    expect(result.status).toBe('error');
+    expect(result.partial).toBe(true);
+    expect(result.error?.message).toMatch(/^1 of 2 relations failed \(the others reported\): doc-cache: /);
+    expect(keys(result, 'orphan-row')).toEqual(['99']);
+    const relations = result.stats.relations as any;
+    expect(relations.chunks).toMatchObject({ orphanValues: 1, orphanRows: 2 });
+    expect(relations['doc-cache'].error.code).toBeTruthy();
+    expect(result.stats.failedRelations).toEqual(['doc-cache']);
+  }, 60_000);
+
+  it('refuses two relations with one name', async () => {
+    const rel = { child: { schema: pg.schema, table: 'chunks', column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } };
+    await expect(runCheck(check, { options: { postgres: [rel, rel] } })).rejects.toThrow(/two relations are named/);
+  });
 
   it('suggests *_id columns that no validated foreign key covers', async () => {
     const result = await runCheck(check, {
