@@ -34,6 +34,11 @@ export interface PostgresStoreConfig {
   connectTimeoutMs?: number;
   poolMax?: number;
   applicationName?: string;
+  /**
+   * How long past its statement_timeout a statement may keep the server silent before dbcheck
+   * gives up on the connection (default 5000 ms). Not in the config file: tests shorten it.
+   */
+  deadlineGraceMs?: number;
 }
 
 export interface PostgresStore {
@@ -53,6 +58,75 @@ const swallowSocketError = () => {};
 function guardCheckedOut<C extends pg.PoolClient | pg.Client>(client: C): C {
   if (!client.listeners('error').includes(swallowSocketError)) client.on('error', swallowSocketError);
   return client;
+}
+
+/**
+ * Client-side deadlines. statement_timeout is enforced by the server: a server that is frozen
+ * (SIGSTOP, a hung VM, a black-holed route) never enforces it, and a bare socket read waits for
+ * ever. So every wait for the server — one query, one cursor read, one chunk of a COPY — has a
+ * deadline of the session's statement_timeout plus a grace; past it the connection is destroyed
+ * (the only way to stop waiting on it) and the call fails with STORE_TIMEOUT.
+ *
+ * Streams are bounded per wait, not in total: a COPY of 10M ids is one long statement, and its
+ * deadline is "no bytes for statement_timeout + grace" while the reader asks for the next chunk
+ * (time the consumer spends on a chunk does not count). The server still ends the statement at
+ * statement_timeout, as always.
+ */
+const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+const DEFAULT_DEADLINE_GRACE_MS = 5_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** The statement_timeout a session runs with; it follows `SET [LOCAL] statement_timeout` sent through it. */
+interface SessionTimeout {
+  /** 0 = no statement_timeout, hence no deadline (the check's timeout still applies). */
+  statementTimeoutMs: number;
+}
+
+const SET_STATEMENT_TIMEOUT = /^\s*SET\s+(?:LOCAL\s+|SESSION\s+)?statement_timeout\s*(?:=|TO)\s*'?\s*(\d+)\s*(ms|s|min|h)?\s*'?\s*;?\s*$/i;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
+
+/** After a successful statement: if it set statement_timeout, the session's deadline follows it. */
+function followStatementTimeout(sql: string, session: SessionTimeout | undefined, base: number): void {
+  if (!session || !/statement_timeout/i.test(sql) || !/^\s*SET\b/i.test(sql)) return;
+  const m = SET_STATEMENT_TIMEOUT.exec(sql);
+  if (m) session.statementTimeoutMs = Number(m[1]) * UNIT_MS[(m[2] ?? 'ms').toLowerCase()]!;
+  else if (/\bDEFAULT\b/i.test(sql)) session.statementTimeoutMs = base;
+  else session.statementTimeoutMs = 0; // a form not understood here: no deadline rather than a wrong one
+}
+
+/** Closes the socket at once: no Terminate message, no wait for a server that may never answer. */
+function destroyConnection(client: pg.PoolClient | pg.Client): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/** A deadline passed and the connection was destroyed (code ETIMEDOUT: storeError says "timed out"). */
+class DeadlineError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(ms: number, why: string) {
+    super(`no answer from the server within ${ms} ms (${why}); connection closed`);
+  }
+}
+const isDeadline = (err: unknown): err is DeadlineError => err instanceof DeadlineError;
+
+/**
+ * Waits for work, but no longer than ms: then destroys the client's connection and rejects with a
+ * deadline error. ms undefined or 0: no deadline.
+ */
+async function withinDeadline<T>(work: Promise<T>, client: pg.PoolClient | pg.Client, ms: number | undefined, why: string): Promise<T> {
+  if (!ms) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      destroyConnection(client);
+      reject(new DeadlineError(ms, why));
+    }, ms);
+  });
+  work.catch(() => {}); // its late rejection (the destroyed connection) is not news
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Maps a server error (SQLSTATE) or network error to a store error code. */
@@ -96,7 +170,7 @@ function sslOption(cfg: PostgresStoreConfig): pg.ClientConfig['ssl'] {
 
 /** Builds pg client settings: read-only sessions with timeouts, set at connection start. */
 function clientConfig(cfg: PostgresStoreConfig, over: { readOnly: boolean; statementTimeoutMs?: number; applicationName?: string; database?: string }): pg.ClientConfig {
-  const statementTimeout = over.statementTimeoutMs ?? cfg.statementTimeoutMs ?? 60_000;
+  const statementTimeout = over.statementTimeoutMs ?? cfg.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const options = [
     `-c default_transaction_read_only=${over.readOnly ? 'on' : 'off'}`,
     `-c statement_timeout=${statementTimeout}`,
@@ -112,7 +186,7 @@ function clientConfig(cfg: PostgresStoreConfig, over: { readOnly: boolean; state
     ssl: sslOption(cfg),
     options,
     application_name: over.applicationName ?? cfg.applicationName ?? 'dbcheck',
-    connectionTimeoutMillis: cfg.connectTimeoutMs ?? 10_000,
+    connectionTimeoutMillis: cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     keepAlive: true,
   };
 }
@@ -134,31 +208,60 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
   pool.on('error', () => {});
   const closers = new Set<() => Promise<void>>();
 
+  const baseStatementTimeoutMs = cfg.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  const graceMs = cfg.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS;
+  const connectTimeoutMs = cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  /** Runs one statement on client within the session's deadline (see "Client-side deadlines"). */
+  const bounded = <T>(client: pg.PoolClient | pg.Client, work: Promise<T>, session: SessionTimeout): Promise<T> =>
+    withinDeadline(work, client, session.statementTimeoutMs > 0 ? session.statementTimeoutMs + graceMs : undefined,
+      `statement_timeout ${session.statementTimeoutMs} ms + ${graceMs} ms grace`);
+
   let info: PostgresServerInfo;
   try {
     if (opts.signal?.aborted) throw new DbcheckError('CANCELLED', 'cancelled');
-    const r = await pool.query(
-      "SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS db, current_user AS usr",
-    );
-    const row = r.rows[0];
-    info = { version: String(row.version).split(' ')[0], versionNum: row.num, database: row.db, user: row.usr };
+    const client = guardCheckedOut(await pool.connect());
+    let lost: unknown;
+    try {
+      // Part of connecting: a server that accepts and then never answers fails within connectTimeout.
+      const r = await withinDeadline(client.query(
+        "SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS db, current_user AS usr",
+      ), client, connectTimeoutMs, `connectTimeout ${connectTimeoutMs} ms`).catch((e) => { lost = e; throw e; });
+      const row = r.rows[0];
+      info = { version: String(row.version).split(' ')[0], versionNum: row.num, database: row.db, user: row.usr };
+    } finally {
+      client.release(lost ? (lost as Error) : undefined);
+    }
   } catch (err) {
     await pool.end().catch(() => {});
     throw fail(err);
   }
 
-  const runner = (acquire: () => Promise<pg.PoolClient | pg.Client>, release: (c: pg.PoolClient | pg.Client, err?: unknown) => void): SqlRunner => ({
+  /**
+   * The SQL methods over one way to get a connection. `session` is the statement_timeout the
+   * connection runs with; a transaction's runner follows the `SET LOCAL statement_timeout` sent
+   * through it (`follow`), the pool's runner does not (each query may get another connection).
+   * `release` gets an error when the connection cannot be used again (dead, mid-COPY, destroyed).
+   */
+  const runner = (
+    acquire: () => Promise<pg.PoolClient | pg.Client>,
+    release: (c: pg.PoolClient | pg.Client, err?: unknown) => void,
+    session: SessionTimeout,
+    follow = false,
+  ): SqlRunner => ({
     async query<R>(sql: string, params?: unknown[], callOpts: CallOptions = {}): Promise<QueryResult<R>> {
       const client = await acquire().catch((e) => { throw fail(e); });
       const stopCancel = cancelOnAbort(client, cfg, callOpts.signal);
+      let lost: unknown;
       try {
-        const r = await client.query(sql, params as unknown[]);
+        const r = await bounded(client, client.query(sql, params as unknown[]), session);
+        followStatementTimeout(sql, follow ? session : undefined, baseStatementTimeoutMs);
         return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
       } catch (err) {
+        if (isDeadline(err)) lost = err;
         throw callOpts.signal?.aborted ? new DbcheckError('CANCELLED', 'cancelled') : fail(err);
       } finally {
         stopCancel();
-        release(client);
+        release(client, lost);
       }
     },
     cursor<R>(sql: string, params?: unknown[], callOpts: CallOptions & { batchSize?: number } = {}): AsyncIterable<R[]> {
@@ -170,7 +273,8 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
           let broken: unknown;
           try {
             for (;;) {
-              const rows = await cursor.read(callOpts.batchSize ?? 10_000);
+              // Each read is one round trip: its own deadline.
+              const rows = await bounded(client, cursor.read(callOpts.batchSize ?? 10_000), session);
               if (rows.length === 0) break;
               yield rows as R[];
             }
@@ -181,7 +285,7 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
             stopCancel();
             // A cursor whose connection died waits for a ReadyForQuery that never comes: only close
             // it on a live connection (a broken client is destroyed on release anyway).
-            if (!broken) await cursor.close().catch(() => {});
+            if (!broken) await bounded(client, cursor.close(), session).catch((e) => { broken = e; });
             release(client, broken);
           }
         },
@@ -193,17 +297,24 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
           const client = await acquire().catch((e) => { throw fail(e); });
           const stopCancel = cancelOnAbort(client, cfg, callOpts.signal);
           const stream = client.query(copyStreams.to(`COPY (${selectSql}) TO STDOUT`));
+          const chunks = stream[Symbol.asyncIterator]();
           let broken: unknown;
           try {
-            for await (const chunk of stream) yield chunk as Buffer;
+            for (;;) {
+              // The deadline runs only while waiting for the next chunk: idle time, not total time.
+              const next = await bounded(client, chunks.next(), session);
+              if (next.done) break;
+              yield next.value as Buffer;
+            }
           } catch (err) {
             broken = err;
             throw callOpts.signal?.aborted ? new DbcheckError('CANCELLED', 'cancelled') : fail(err);
           } finally {
             stopCancel();
-            if (!stream.readableEnded && !broken) {
-              // The consumer stopped early: the connection is mid-COPY and cannot be reused.
-              broken = new Error('copy abandoned');
+            if (!stream.readableEnded) {
+              // The consumer stopped early, or the server stopped answering: the connection is
+              // mid-COPY and cannot be reused.
+              broken ??= new Error('copy abandoned');
               stream.destroy();
             }
             release(client, broken);
@@ -216,9 +327,19 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
   const pooled = runner(
     () => pool.connect().then(guardCheckedOut),
     (c, err) => (c as pg.PoolClient).release(err ? (err as Error) : undefined),
+    { statementTimeoutMs: baseStatementTimeoutMs },
   );
 
   const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+  /**
+   * Ends a transaction's connection: ROLLBACK (bounded) unless the connection is unusable, in
+   * which case it is closed and the server rolls back. Returns the reason it became unusable.
+   */
+  const rollbackOrDrop = async (client: pg.PoolClient | pg.Client, unusable: unknown): Promise<unknown> => {
+    if (unusable) return unusable;
+    return bounded(client, client.query('ROLLBACK'), { statementTimeoutMs: baseStatementTimeoutMs }).then(() => undefined, (e: unknown) => e);
+  };
 
   const reader: PostgresReader = {
     kind: 'postgres',
@@ -229,19 +350,20 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
     quoteTable: (table, schema) => (schema ? `${quoteIdent(schema)}.${quoteIdent(table)}` : quoteIdent(table)),
     async withSnapshot(fn, callOpts = {}) {
       const client = await pool.connect().then(guardCheckedOut).catch((e) => { throw fail(e); });
-      // Set when a stream inside the snapshot was abandoned mid-COPY or its connection died: such a
-      // connection never answers a ROLLBACK, so it is destroyed instead (the server then rolls back).
+      // Set when a stream inside the snapshot was abandoned mid-COPY or its connection died or
+      // timed out: such a connection never answers a ROLLBACK, so it is destroyed instead (the
+      // server then rolls back).
       let unusable: unknown;
       let failed: unknown;
       try {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const session = runner(async () => client, (_c, err) => { unusable ??= err; });
+        const session = runner(async () => client, (_c, err) => { unusable ??= err; }, { statementTimeoutMs: baseStatementTimeoutMs }, true);
+        await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         return await fn(session);
       } catch (err) {
         failed = err;
         throw err;
       } finally {
-        if (!unusable) await client.query('ROLLBACK').catch((e) => { unusable = e; });
+        unusable = await rollbackOrDrop(client, unusable);
         client.release(unusable ? (unusable as Error) : failed ? (failed as Error) : undefined);
         void callOpts;
       }
@@ -260,23 +382,24 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
       });
       client.on('error', () => {});
       try {
-        await client.connect();
+        await client.connect(); // bounded by connectionTimeoutMillis (connectTimeout)
       } catch (err) {
         throw fail(err);
       }
       const stopCancel = cancelOnAbort(client, cfg, o.signal);
       let unusable: unknown;
       try {
-        await client.query('BEGIN');
-        await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(o.lockTimeoutMs ?? cfg.lockTimeoutMs ?? 5_000))}`);
-        const tx = runner(async () => client, (_c, err) => { unusable ??= err; });
+        const tx = runner(async () => client, (_c, err) => { unusable ??= err; }, { statementTimeoutMs: baseStatementTimeoutMs }, true);
+        await tx.query('BEGIN');
+        await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(o.lockTimeoutMs ?? cfg.lockTimeoutMs ?? 5_000))}`);
         return await fn(tx);
       } finally {
         // Always roll back: the dry-run proves things, it never keeps them. A connection left
-        // mid-COPY or dead cannot take a ROLLBACK: closing it rolls the transaction back.
-        if (!unusable) await client.query('ROLLBACK').catch(() => {});
+        // mid-COPY, dead or timed out cannot take a ROLLBACK: closing it rolls the transaction back.
+        unusable = await rollbackOrDrop(client, unusable);
         stopCancel();
-        await client.end().catch(() => {});
+        if (unusable) destroyConnection(client);
+        else await withinDeadline(client.end(), client, graceMs, `closing, ${graceMs} ms`).catch(() => {});
       }
     },
   };
@@ -302,10 +425,12 @@ function cancelOnAbort(client: pg.PoolClient | pg.Client, cfg: PostgresStoreConf
     if (!pid) return;
     const c = new pg.Client(clientConfig(cfg, { readOnly: true, applicationName: 'dbcheck-cancel' }));
     c.on('error', () => {});
+    // Bounded like everything else: a frozen server must not keep this side connection open.
+    const ms = cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     c.connect()
-      .then(() => c.query('SELECT pg_cancel_backend($1)', [pid]))
-      .catch(() => {})
-      .finally(() => c.end().catch(() => {}));
+      .then(() => withinDeadline(c.query('SELECT pg_cancel_backend($1)', [pid]), c, ms, `cancel request, connectTimeout ${ms} ms`))
+      .then(() => withinDeadline(c.end(), c, ms, `closing, connectTimeout ${ms} ms`))
+      .catch(() => destroyConnection(c));
   };
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });

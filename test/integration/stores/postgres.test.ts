@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres, type PostgresStore } from '../../../src/stores/postgres.js';
 import { createPgSchema, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin, type PgFixture } from '../../helpers/stores.js';
+import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 
 describe('Postgres connector', () => {
   let fx: PgFixture;
@@ -84,6 +85,99 @@ describe('Postgres connector', () => {
     await expect(store.reader.query(`SELECT 1 FROM ${store.reader.quoteTable('nope', fx.schema)}`)).rejects.toMatchObject({
       code: 'STORE_MISSING_OBJECT',
       message: expect.stringMatching(/^Postgres at postgres:\/\/postgres@127\.0\.0\.1:5432\/postgres: object not found \(relation ".*nope" does not exist\)/),
+    });
+  });
+
+  describe('client-side deadlines: a frozen server (a stalled proxy forwards nothing, sockets stay open)', () => {
+    // statement_timeout 300 ms + 300 ms grace: each wait on the server ends after 600 ms.
+    const DEADLINE_MS = 600;
+    const BOUND_MS = 3 * DEADLINE_MS + 2_000; // "ended, with generous slack" — not a speed claim
+    const DEADLINE_MESSAGE = /^Postgres at postgres:\/\/\S+: timed out \(no answer from the server within 600 ms \(statement_timeout 300 ms \+ 300 ms grace\); connection closed\)$/;
+    let proxy: TcpProxy;
+    let frozen: PostgresStore;
+    beforeAll(async () => {
+      proxy = await startTcpProxy(PG_PORT);
+      frozen = await connectPostgres({
+        host: PG_HOST, port: proxy.port, user: PG_USER, database: PG_DATABASE, statementTimeoutMs: 300, deadlineGraceMs: 300,
+        applicationName: `dbcheck-frozen-${fx.schema}`,
+      });
+    });
+    afterAll(async () => {
+      proxy.resume();
+      await frozen.close();
+      await proxy.close();
+    });
+
+    /** Freezes the proxy, runs fn, measures how long it took to fail, and thaws the proxy again. */
+    async function whileFrozen(fn: () => Promise<unknown>): Promise<{ err: unknown; ms: number }> {
+      proxy.stall();
+      const t0 = performance.now();
+      try {
+        const err = await fn().then(() => undefined, (e: unknown) => e);
+        return { err, ms: performance.now() - t0 };
+      } finally {
+        proxy.resume();
+      }
+    }
+
+    it('a query ends with STORE_TIMEOUT at its deadline, and the pool then works again (the frozen connection was destroyed)', async () => {
+      const { err, ms } = await whileFrozen(() => frozen.reader.query('SELECT 1'));
+      expect(err).toMatchObject({ code: 'STORE_TIMEOUT', message: expect.stringMatching(DEADLINE_MESSAGE) });
+      expect(ms).toBeLessThan(BOUND_MS);
+      const { rows } = await frozen.reader.query<{ one: number }>('SELECT 1 AS one');
+      expect(rows[0].one).toBe(1);
+    });
+
+    it('a cursor frozen between two reads ends with STORE_TIMEOUT', async () => {
+      let batches = 0;
+      const t0 = performance.now();
+      const err = await (async () => {
+        for await (const _rows of frozen.reader.cursor(`SELECT * FROM ${table()}`, [], { batchSize: 1000 })) {
+          if (++batches === 1) proxy.stall();
+        }
+      })().then(() => undefined, (e: unknown) => e);
+      const ms = performance.now() - t0;
+      proxy.resume();
+      expect(batches).toBe(1);
+      expect(err).toMatchObject({ code: 'STORE_TIMEOUT', message: expect.stringMatching(DEADLINE_MESSAGE) });
+      expect(ms).toBeLessThan(BOUND_MS);
+    });
+
+    it("a COPY frozen mid-stream inside a snapshot ends with STORE_TIMEOUT at the deadline of the snapshot's own SET LOCAL statement_timeout, and the snapshot is not held open", async () => {
+      let chunks = 0;
+      const t0 = performance.now();
+      const err = await frozen.reader.withSnapshot(async (session) => {
+        await session.query('SET LOCAL statement_timeout = 700');
+        for await (const _chunk of session.copyOut(`SELECT id, body FROM ${table()} ORDER BY id`)) {
+          if (++chunks === 1) proxy.stall();
+        }
+      }).then(() => undefined, (e: unknown) => e);
+      const ms = performance.now() - t0;
+      proxy.resume();
+      expect(chunks).toBeGreaterThan(0);
+      expect(err).toMatchObject({
+        code: 'STORE_TIMEOUT',
+        message: expect.stringContaining('no answer from the server within 1000 ms (statement_timeout 700 ms + 300 ms grace); connection closed'),
+      });
+      expect(ms).toBeLessThan(3 * 1000 + 2_000);
+      // The snapshot's connection was destroyed, not handed back mid-COPY: the pool still works.
+      const { rows } = await frozen.reader.query<{ one: number }>('SELECT 1 AS one');
+      expect(rows[0].one).toBe(1);
+    });
+
+    it('a COPY read slowly is not cut: the deadline counts time waiting for the server, not time spent by the reader', async () => {
+      let bytes = 0;
+      let chunks = 0;
+      const t0 = performance.now();
+      // About 110 kB: the server finishes at once; the reader then takes well past the 600 ms deadline.
+      for await (const chunk of frozen.reader.copyOut('SELECT g FROM generate_series(1, 20000) g')) {
+        bytes += chunk.length;
+        // One pause on the first chunk, longer than the whole deadline.
+        if (chunks++ === 0) await new Promise((r) => setTimeout(r, 2 * DEADLINE_MS));
+      }
+      expect(performance.now() - t0).toBeGreaterThan(DEADLINE_MS); // so a total-time deadline would have cut it
+      const expected = Array.from({ length: 20000 }, (_, i) => String(i + 1).length + 1).reduce((a, b) => a + b, 0);
+      expect(bytes).toBe(expected);
     });
   });
 });
