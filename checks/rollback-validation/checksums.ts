@@ -39,6 +39,14 @@ export function prismaChecksum(content: Buffer | string): string {
 }
 
 /**
+ * The same SHA-256 written the way older Prisma versions wrote it: each byte in hex without its
+ * leading zero ("0a" -> "a"). Prisma still accepts such rows (prisma-engines#1887).
+ */
+export function prismaChecksumWithoutLeadingZeros(content: Buffer | string): string {
+  return [...createHash('sha256').update(content).digest()].map((b) => b.toString(16)).join('');
+}
+
+/**
  * Prisma accepts a recorded checksum when the script matches it as is or with its line endings
  * converted either way (git may have rewritten them on checkout).
  */

@@ -6,7 +6,8 @@
  * error and the run stops cleanly; the runner then rolls everything back.
  */
 import { CheckError, type CheckContext, type SqlRunner } from '../../src/plugin.js';
-import { createdObjects, isTransactionControl, nonTransactionalReason } from './sql-classify.js';
+import { isTransactionControl } from './sql-classify.js';
+import { downMustRemove, scriptEffects, snapshotHas } from './sql-objects.js';
 import { statementForDisplay } from './text.js';
 import { splitSqlStatements, type SqlStatement } from './sql-split.js';
 import { diffSnapshots, snapshotSchema } from './schema-snapshot.js';
@@ -20,6 +21,8 @@ export interface DryRunSettings {
   shadowDatabase?: string;
   lockTimeoutMs: number;
   statementTimeoutMs: number;
+  /** What the migrations older than the rolled-back ones hold (see downMustRemove). */
+  earlier: { sqlText: string; hasCode: boolean };
 }
 
 interface Script {
@@ -41,27 +44,6 @@ function serverError(err: unknown): { sqlstate?: string; message: string; detail
 
 const quote = (n: string) => `"${n.replace(/"/g, '""')}"`;
 
-/**
- * Checks the scripts can run in a transaction at all. Reports each statement that cannot and
- * returns false (the dry-run is then refused before any connection is opened).
- */
-function preflight(ctx: CheckContext, scripts: Script[]): boolean {
-  let ok = true;
-  for (const s of scripts) {
-    for (const st of s.statements) {
-      const reason = nonTransactionalReason(st.code);
-      if (!reason) continue;
-      ok = false;
-      ctx.report({
-        code: 'non-transactional-statement',
-        subject: { store: 'postgres', object: s.file, key: s.migration.label },
-        data: { migration: s.migration.label, direction: s.direction, file: s.file, line: st.line, statement: statementForDisplay(st.text), reason },
-      });
-    }
-  }
-  return ok;
-}
-
 export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Promise<void> {
   const { migrations, schemas } = settings;
   const script = (m: DiskMigration, direction: 'down' | 'up'): Script => {
@@ -77,10 +59,6 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
   };
   const downs = migrations.map((m) => script(m, 'down'));
   const ups = [...migrations].reverse().map((m) => script(m, 'up'));
-  if (!preflight(ctx, [...downs, ...ups])) {
-    ctx.stats.dryRun = 'refused: a script holds a statement that cannot run in a transaction';
-    return;
-  }
   if (!ctx.rollback) throw new CheckError('NO_ROLLBACK_RUNNER', 'the engine gave this check no rollback transaction runner', 'the dry-run needs access: rollback-txn');
 
   const signal = ctx.signal;
@@ -140,16 +118,18 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
         // Whatever an up script creates must be gone once its down script ran.
         step = 'reading the schema snapshot after the down scripts';
         const afterDown = await snapshotSchema(tx, schemas, signal);
+        // An object that may have existed before the up (IF NOT EXISTS, OR REPLACE, DROP IF EXISTS +
+        // CREATE) counts only when no older migration could have made it.
         for (const m of migrations) {
-          for (const st of splitSqlStatements(m.upSql ?? '')) {
-            for (const object of createdObjects(st.code, schemas[0])) {
-              if (!afterDown.has(object)) continue;
-              ctx.report({
-                code: 'round-trip-diff',
-                subject: { store: 'postgres', object, key: m.label },
-                data: { object, change: 'left behind by the down script', migration: m.label, definition: afterDown.get(object) },
-              });
-            }
+          const up = scriptEffects(splitSqlStatements(m.upSql ?? '').map((st) => st.code), schemas[0]);
+          for (const obj of up.created) {
+            if (!snapshotHas(afterDown, obj) || !downMustRemove(obj, settings.earlier)) continue;
+            const object = obj.key.endsWith('(') ? `${obj.key}…)` : obj.key;
+            ctx.report({
+              code: 'round-trip-diff',
+              subject: { store: 'postgres', object, key: m.label },
+              data: { object, change: 'left behind by the down script', migration: m.label, ...(afterDown.has(obj.key) ? { definition: afterDown.get(obj.key) } : {}) },
+            });
           }
         }
 

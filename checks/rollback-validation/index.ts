@@ -15,6 +15,9 @@ import path from 'node:path';
 import { CheckError, defineCheck, type CheckContext } from '../../src/plugin.js';
 import { runDryRun } from './dry-run.js';
 import { analyseHistory } from './history.js';
+import { analyseUpDown } from './static-analysis.js';
+import { nonTransactionalReason } from './sql-classify.js';
+import { findTrackingTablesElsewhere } from './tools/tracking.js';
 import { optionsSchema, type RollbackValidationOptions } from './options.js';
 import { countRowsAtStake, type ResolvedTarget } from './row-counts.js';
 import { destructiveTargets } from './sql-classify.js';
@@ -22,7 +25,7 @@ import { statementForDisplay } from './text.js';
 import { splitSqlStatements, type SqlStatement } from './sql-split.js';
 import { listFiles } from './tools/files.js';
 import { chooseTool, TOOLS } from './tools/index.js';
-import { findTrackingTables } from './tools/tracking.js';
+import { findTrackingTables, quoteTrackingTable } from './tools/tracking.js';
 import type { DiskMigration, History, MigrationTool } from './tools/types.js';
 
 
@@ -52,7 +55,7 @@ export default defineCheck<RollbackValidationOptions>({
       },
       pending: {
         severity: 'warn',
-        message: (d) => `migration ${d.migration} is on disk but not applied`,
+        message: (d) => `migration ${d.migration} ${d.reason ?? 'is on disk but not applied'}`,
         description: 'A migration file that the tracking table does not list.',
       },
       'out-of-order': {
@@ -80,7 +83,9 @@ export default defineCheck<RollbackValidationOptions>({
       },
       'no-tracking-table': {
         severity: 'error',
-        message: (d) => `${d.migrations} migrations on disk but no ${d.tool} tracking table ${d.table}: nothing records which are applied`,
+        message: (d) =>
+          `${d.migrations} migrations on disk but no ${d.tool} tracking table ${d.table}: nothing records which are applied` +
+          (d.elsewhere?.length ? ` (found ${d.elsewhere.join(', ')}: set \`schema:\` to its schema)` : ''),
         description: 'Migrations exist but no version tracking: a rollback cannot know where it stands.',
       },
       'destructive-rollback': {
@@ -100,14 +105,37 @@ export default defineCheck<RollbackValidationOptions>({
         description: 'In the dry-run, down + up did not restore the schema, or a down script left behind an object its up script creates.',
       },
       'non-transactional-statement': {
-        severity: 'error',
-        message: (d) => `dry-run refused: ${d.direction} script of ${d.migration} (${d.file}:${d.line}) cannot run in a transaction: ${d.reason}`,
-        description: 'A script holds a statement that cannot run inside the dry-run transaction, so the dry-run does not start.',
+        severity: 'warn',
+        message: (d) => `${d.direction} script of ${d.migration} (${d.file}:${d.line}) cannot run in a transaction, so the dry-run stops before it: ${d.reason}`,
+        description: 'A script holds a statement that cannot run inside the dry-run transaction: the dry-run covers only the newer migrations.',
       },
       'dry-run-skipped': {
         severity: 'warn',
-        message: (d) => `dry-run not possible: ${d.reason}`,
-        description: 'The dry-run was enabled but the migrations cannot be rolled back by dbcheck (no SQL down script, JS migrations, dirty history).',
+        message: (d) =>
+          d.skipped?.length && d.dryRun > 0
+            ? `dry-run stopped at ${d.blocker}: ${d.reason}; not dry-run: ${d.skipped.join(', ')}`
+            : `dry-run not possible: ${d.reason}`,
+        description: 'The dry-run rolls back the last migrations up to the first one it cannot run (dirty, no SQL down script, code, a non-transactional statement); the rest are listed as skipped, with why.',
+      },
+      'down-incomplete': {
+        severity: 'warn',
+        message: (d) => `the down script of ${d.migration} never drops ${d.object}, which its up script creates`,
+        description: 'Static analysis (no database): an object an up script creates that its down script does not remove; rolling back leaves it behind.',
+      },
+      'empty-down': {
+        severity: 'warn',
+        message: (d) => `the down script of ${d.migration} (${d.file}) does nothing: rolling back only removes the history row`,
+        description: 'A down script that is empty or comment-only, or a down function with an empty body or `return null`.',
+      },
+      'invalid-migration': {
+        severity: 'error',
+        message: (d) => `pending migration ${d.migration} cannot be run: ${d.reason}`,
+        description: 'A pending migration the tool itself refuses to run (Knex: no exported down function).',
+      },
+      'migration-lock-held': {
+        severity: 'warn',
+        message: (d) => `${d.table} is locked (is_locked = 1): a migration is running now, or one crashed and left the lock`,
+        description: 'Knex holds knex_migrations_lock while migrating; a lock left behind blocks every later migrate until released.',
       },
     },
   },
@@ -147,36 +175,64 @@ export default defineCheck<RollbackValidationOptions>({
     }
 
     const disk = await tool.load(dir, files);
-    Object.assign(ctx.stats, { tool: tool.id, trackingTable: `${schema}.${choice.tableName}`, migrationsOnDisk: disk.length });
+    // The counters are there from the start, so a run that stops early still shows them.
+    Object.assign(ctx.stats, {
+      tool: tool.id,
+      trackingTable: `${schema}.${choice.tableName}`,
+      migrationsOnDisk: disk.length,
+      dryRunMigrations: 0,
+      dryRunStatements: 0,
+      dryRunRoundTrips: 0,
+      dryRunSkipped: 0,
+    });
 
     let history: History | undefined;
     if (!choice.table) {
       if (disk.length > 0) {
+        const elsewhere = await findTrackingTablesElsewhere(db, schema, choice.tableName, signal);
         ctx.report({
           code: 'no-tracking-table',
           subject: { store: 'postgres', object: `${schema}.${choice.tableName}` },
-          data: { tool: tool.title, table: `${schema}.${choice.tableName}`, migrations: disk.length },
+          data: { tool: tool.title, table: `${schema}.${choice.tableName}`, migrations: disk.length, ...(elsewhere.length ? { elsewhere } : {}) },
         });
       }
     } else {
       history = await tool.readHistory(db, choice.table, disk, settings, signal);
-      ctx.stats.applied = history.applied.length;
+      ctx.stats.applied = history.applied.filter((a) => a.state === 'applied').length;
       reportHistory(ctx, tool, disk, history);
+      if (tool.id === 'knex') await reportKnexLock(ctx, schema, `${choice.tableName}_lock`);
+    }
+
+    for (const f of analyseUpDown(tool, disk, history, schema)) {
+      const { code, label, ...rest } = f;
+      ctx.report({ code, subject: { store: 'postgres', object: 'object' in f ? f.object : ctx.stats.trackingTable as string, key: label }, data: { ...rest, migration: label } });
     }
 
     if (o.destructive.enabled) await reportDestructive(ctx, disk, history, schema);
 
     if (o.dryRun.enabled) {
-      const plan = planDryRun(tool, disk, history, o.dryRun.last);
-      if ('reason' in plan) {
-        ctx.report({ code: 'dry-run-skipped', subject: { store: 'postgres', object: `${schema}.${choice.tableName}` }, data: { reason: plan.reason, tool: tool.title } });
-      } else {
+      const serverVersion = Number((await db.query<{ v: string }>('SHOW server_version_num', [], { signal })).rows[0]?.v ?? 120000);
+      const plan = planDryRun(tool, disk, history, o.dryRun.last, serverVersion);
+      const subject = { store: 'postgres' as const, object: `${schema}.${choice.tableName}` };
+      if (plan.nonTransactional) {
+        const n = plan.nonTransactional;
+        ctx.report({ code: 'non-transactional-statement', subject: { store: 'postgres', object: n.file, key: n.migration }, data: { ...n } });
+      }
+      if (plan.blocked) {
+        ctx.stats.dryRunSkipped = plan.blocked.skipped.length;
+        ctx.report({ code: 'dry-run-skipped', subject, data: { ...plan.blocked, dryRun: plan.migrations.length, tool: tool.title } });
+      }
+      if (plan.migrations.length > 0) {
         ctx.progress({ done: 0, note: `dry-run of ${plan.migrations.length} rollback(s)` });
+        ctx.stats.dryRunMigrations = plan.migrations.length;
+        const oldest = disk.indexOf(plan.migrations[plan.migrations.length - 1]);
+        const earlier = disk.slice(0, Math.max(0, oldest)).filter((m) => !m.repeatable);
         await runDryRun(ctx, {
           migrations: plan.migrations,
           schemas: o.dryRun.schemas ?? [schema],
           lockTimeoutMs: o.dryRun.lockTimeout,
           statementTimeoutMs: o.dryRun.statementTimeout,
+          earlier: { sqlText: earlier.map((m) => m.upSql ?? '').join('\n'), hasCode: earlier.some((m) => m.upSql === undefined) },
           ...(o.dryRun.shadowDatabase ? { shadowDatabase: o.dryRun.shadowDatabase } : {}),
         });
       }
@@ -184,15 +240,27 @@ export default defineCheck<RollbackValidationOptions>({
   },
 });
 
+/** A held knex_migrations_lock row (is_locked = 1) blocks every later migrate. */
+async function reportKnexLock(ctx: CheckContext, schema: string, lockTable: string) {
+  const db = ctx.stores.postgres!;
+  const found = await findTrackingTables(db, schema, [lockTable], ctx.signal);
+  const t = found.get(lockTable);
+  if (!t || !t.columns.includes('is_locked')) return;
+  const r = await db.query<{ locked: boolean }>(`SELECT bool_or(is_locked = 1) AS locked FROM ${quoteTrackingTable(t)}`, [], { signal: ctx.signal });
+  if (r.rows[0]?.locked) ctx.report({ code: 'migration-lock-held', subject: { store: 'postgres', object: `${schema}.${lockTable}` }, data: { table: `${schema}.${lockTable}` } });
+}
+
 function reportHistory(ctx: CheckContext, tool: MigrationTool, disk: readonly DiskMigration[], history: History) {
   const counts: Record<string, number> = {};
+  let pendingOutOfOrder = 0;
   for (const f of analyseHistory(tool, disk, history)) {
     counts[f.code] = (counts[f.code] ?? 0) + 1;
+    if (f.code === 'out-of-order' && f.kind === 'pending-before-applied') pendingOutOfOrder++;
     const { code, id, ...rest } = f;
     const migration = 'label' in f ? f.label : id;
     ctx.report({ code, subject: { store: 'postgres', object: ctx.stats.trackingTable as string, key: migration }, data: { ...rest, migration, id } });
   }
-  ctx.stats.pending = counts.pending ?? 0;
+  ctx.stats.pending = (counts.pending ?? 0) + pendingOutOfOrder;
 }
 
 /** Down scripts of applied migrations (all of them when nothing tracks what is applied). */
@@ -232,29 +300,66 @@ async function reportDestructive(ctx: CheckContext, disk: readonly DiskMigration
         verb: ACTION_WORDS[target.action],
         target: object,
         rows: c.rows,
-        rowsBasis: c.basis === 'estimate' ? 'planner estimate' : c.basis === 'exact' ? 'exact count' : 'unknown: table never analysed',
+        rowsBasis: c.source ?? (c.basis === 'estimate' ? 'planner estimate' : c.basis === 'exact' ? 'exact count' : 'unknown: table never analysed'),
         ...(c.upperBound ? { upperBound: true } : {}),
       },
     });
   });
 }
 
-/** The last `last` applied migrations, newest first, or why they cannot be dry-run. */
-function planDryRun(tool: MigrationTool, disk: readonly DiskMigration[], history: History | undefined, last: number): { migrations: DiskMigration[] } | { reason: string } {
-  if (!history) return { reason: 'no tracking table, so which migrations are applied is unknown' };
-  if (!tool.hasDownScripts) return { reason: `${tool.title} has no down migrations to run` };
-  const newest = [...history.applied].sort((a, b) => b.rank - a.rank).slice(0, last);
-  if (newest.length === 0) return { reason: 'no migration is applied yet' };
+interface DryRunPlan {
+  /** Newest first: the migrations rolled back (and re-applied) in the dry-run. */
+  migrations: DiskMigration[];
+  /** The first of the last `last` that cannot be dry-run, why, and the ones not dry-run because of it. */
+  blocked?: { blocker: string; reason: string; skipped: string[] };
+  nonTransactional?: { migration: string; direction: 'down' | 'up'; file: string; line: number; statement: string; reason: string };
+}
+
+/**
+ * The last `last` applied migrations, newest first, up to the first one that cannot be dry-run:
+ * a rollback of the older ones would have to pass through it. The newer ones are still proven.
+ */
+function planDryRun(tool: MigrationTool, disk: readonly DiskMigration[], history: History | undefined, last: number, serverVersion: number): DryRunPlan {
+  const stop = (reason: string) => ({ migrations: [], blocked: { blocker: 'the start', reason, skipped: [] } });
+  if (!history) return stop('no tracking table, so which migrations are applied is unknown');
+  if (!tool.hasDownScripts) return stop(`${tool.title} has no down migrations to run`);
+  const newest = [...history.applied].filter((a) => !a.repeatable).sort((a, b) => b.rank - a.rank).slice(0, last);
+  if (newest.length === 0) return stop('no migration is applied yet');
   const onDisk = new Map(disk.map((m) => [m.id, m]));
   const out: DiskMigration[] = [];
-  for (const a of newest) {
+  for (const [k, a] of newest.entries()) {
     const m = onDisk.get(a.id);
-    if (a.state !== 'applied') return { reason: `migration ${m?.label ?? a.id} is ${a.state}; repair the history first` };
-    if (!m) return { reason: `migration ${a.id} has no file on disk` };
-    if (m.down === 'code' || (m.upSql === undefined && /\.[cm]?[jt]s$/.test(m.upFile ?? ''))) return { reason: `${m.label} is a JavaScript/TypeScript migration; dbcheck reads it but never executes code` };
-    if (m.down !== 'sql' || !m.downSql) return { reason: `${m.label} has no down script` };
-    if (!m.upSql) return { reason: `${m.label} has no SQL up script to re-apply` };
-    out.push(m);
+    const label = m?.label ?? a.id;
+    let reason: string | undefined;
+    let nonTransactional: DryRunPlan['nonTransactional'];
+    if (a.state !== 'applied') reason = `it is ${a.state}; repair the history first`;
+    else if (a.inCode) reason = `it is a Java migration (${a.inCode}); dbcheck never executes code`;
+    else if (!m) reason = 'it has no file on disk';
+    else if (m.down === 'code' || (m.upSql === undefined && /\.[cm]?[jt]s$/.test(m.upFile ?? ''))) reason = 'it is a JavaScript/TypeScript migration; dbcheck reads it but never executes code';
+    else if (m.down !== 'sql' || !m.downSql) reason = 'it has no down script';
+    else if (!m.upSql) reason = 'it has no SQL up script to re-apply';
+    else {
+      nonTransactional = firstNonTransactional(m, serverVersion);
+      if (nonTransactional) reason = `its ${nonTransactional.direction} script holds a statement that cannot run in a transaction (${nonTransactional.file}:${nonTransactional.line})`;
+    }
+    if (reason) {
+      const skipped = newest.slice(k).map((x) => onDisk.get(x.id)?.label ?? x.id);
+      return { migrations: out, blocked: { blocker: label, reason, skipped }, ...(nonTransactional ? { nonTransactional } : {}) };
+    }
+    out.push(m!);
   }
   return { migrations: out };
+}
+
+/** The first statement of a migration's down or up script that cannot run in a transaction. */
+function firstNonTransactional(m: DiskMigration, serverVersion: number): DryRunPlan['nonTransactional'] {
+  for (const direction of ['down', 'up'] as const) {
+    const sql = direction === 'down' ? m.downSql : m.upSql;
+    const first = (direction === 'down' ? m.downFirstLine : m.upFirstLine) ?? 1;
+    for (const st of splitSqlStatements(sql ?? '')) {
+      const reason = nonTransactionalReason(st.code, serverVersion);
+      if (reason) return { migration: m.label, direction, file: (direction === 'down' ? m.downFile : m.upFile) ?? m.label, line: st.line + first - 1, statement: statementForDisplay(st.text), reason };
+    }
+  }
+  return undefined;
 }

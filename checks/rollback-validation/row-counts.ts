@@ -20,6 +20,8 @@ export interface RowCount {
   exists: boolean;
   rows: number | null;
   basis: 'exact' | 'estimate' | 'unknown';
+  /** Where the number comes from, in words ("exact count of non-null values", "planner estimate, last ANALYZE …"). */
+  source?: string;
   /** The count covers the whole table though the statement may touch fewer rows. */
   upperBound?: boolean;
 }
@@ -32,7 +34,12 @@ interface CatalogRow {
   exists: boolean;
   estimate: string | null;
   bytes: string | null;
+  /** pg_stats.null_frac of a dropped column, when the table was analysed. */
+  null_frac: number | null;
 }
+
+/** Never-analysed tables at most this big are counted exactly, outside the maxExactCounts cap: it is cheap. */
+const CHEAP_BYTES = 1024 * 1024;
 
 const quote = (n: string) => `"${n.replace(/"/g, '""')}"`;
 
@@ -49,19 +56,37 @@ export async function countRowsAtStake(
     // The planner's cost estimates for catalog joins make JIT compile (100+ ms) a query that runs in ms.
     await session.query('SET LOCAL jit = off', [], { signal });
     const cat = await readCatalog(session, targets, signal);
-    const results: RowCount[] = cat.map((r) => {
+    const results: RowCount[] = cat.map((r, k) => {
       if (!r.exists) return { exists: false, rows: 0, basis: 'exact' };
-      return r.estimate === null ? { exists: true, rows: null, basis: 'unknown' } : { exists: true, rows: Number(r.estimate), basis: 'estimate' };
+      if (r.estimate === null) return { exists: true, rows: null, basis: 'unknown', source: 'never analysed' };
+      // A dropped column loses only its non-null values.
+      if (targets[k].action === 'drop-column' && r.null_frac !== null) {
+        return { exists: true, rows: Math.round(Number(r.estimate) * (1 - r.null_frac)), basis: 'estimate', source: 'planner estimate of non-null values (pg_stats.null_frac)' };
+      }
+      return { exists: true, rows: Number(r.estimate), basis: 'estimate', source: 'planner estimate (pg_class.reltuples)' };
     });
+
+    // Never-analysed tables (a freshly migrated database): their size on disk says whether they are
+    // empty or small enough to count for nothing.
+    const cheap = new Set<number>();
+    if (results.some((r) => r.basis === 'unknown')) await session.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.timeoutMs))}`, [], { signal });
+    for (const [k, r] of results.entries()) {
+      if (r.basis !== 'unknown' || targets[k].action === 'drop-schema') continue;
+      const bytes = await relationSize(session, targets[k], signal);
+      if (bytes === 0) results[k] = { exists: true, rows: 0, basis: 'exact', source: 'empty: no pages on disk' };
+      else if (bytes !== undefined && bytes <= CHEAP_BYTES) cheap.add(k);
+      else if (bytes !== undefined) results[k] = { ...r, source: `never analysed, ${Math.round(bytes / 1024 / 1024)} MB on disk` };
+    }
 
     // Which ones are small enough to count exactly. A never-analysed table has no estimate: its
     // page count (at most ~100 bytes a row) stands in for one. Only catalog columns are read here,
     // never pg_relation_size(), which would queue behind a lock held on the table.
     const toCount: number[] = [];
     cat.forEach((r, k) => {
-      if (!results[k].exists || targets[k].action === 'drop-schema') return;
+      if (!results[k].exists || targets[k].action === 'drop-schema' || results[k].basis === 'exact') return;
+      if (cheap.has(k)) return void toCount.push(k);
       const small = r.estimate !== null ? Number(r.estimate) < settings.exactBelow : Number(r.bytes ?? 0) < settings.exactBelow * 100;
-      if (small && toCount.length < settings.maxExactCounts) toCount.push(k);
+      if (small && toCount.length - cheap.size < settings.maxExactCounts) toCount.push(k);
     });
     const counted = new Set(toCount);
     targets.forEach((t, k) => {
@@ -77,7 +102,8 @@ export async function countRowsAtStake(
         if (targets[k].where) results[k] = { ...results[k], upperBound: true };
         continue;
       }
-      results[k] = { exists: true, rows: exact, basis: 'exact', ...(targets[k].upperBoundOnly ? { upperBound: true } : {}) };
+      const source = targets[k].action === 'drop-column' ? 'exact count of non-null values' : 'exact count';
+      results[k] = { exists: true, rows: exact, basis: 'exact', source, ...(targets[k].upperBoundOnly ? { upperBound: true } : {}) };
       stats.exactCounts++;
     }
     for (const r of results) if (r.exists && r.basis !== 'exact') stats.estimates++;
@@ -99,7 +125,8 @@ async function readCatalog(session: SqlRunner, targets: readonly ResolvedTarget[
                                              JOIN pg_class x ON x.oid = h.inhrelid WHERE h.inhparent = c.oid)
                  WHEN c.reltuples < 0 THEN NULL
                  ELSE c.reltuples::bigint::text END AS estimate,
-            (c.relpages::bigint * current_setting('block_size')::bigint)::text AS bytes
+            (c.relpages::bigint * current_setting('block_size')::bigint)::text AS bytes,
+            (SELECT s.null_frac::float8 FROM pg_stats s WHERE s.schemaname = t.sch AND s.tablename = t.tbl AND s.attname = t.col LIMIT 1) AS null_frac
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(sch, tbl, col, i)
        LEFT JOIN pg_namespace n ON n.nspname = t.sch
        LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.tbl AND c.relkind IN ('r', 'p', 'm', 'f')
@@ -114,14 +141,30 @@ async function readCatalog(session: SqlRunner, targets: readonly ResolvedTarget[
 async function countOne(session: SqlRunner, t: ResolvedTarget, signal: AbortSignal): Promise<number | undefined> {
   const table = `${quote(t.schema)}.${quote(t.table)}`;
   const where = t.action === 'delete' && t.where && !t.upperBoundOnly ? ` ${t.alias ?? ''} WHERE ${t.where}` : '';
+  // count(column) counts the non-null values: what dropping the column loses.
+  const counted = t.action === 'drop-column' && t.column ? quote(t.column) : '*';
   await session.query('SAVEPOINT dbcheck_count', [], { signal });
   try {
-    const r = await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}${where}`, [], { signal });
+    const r = await session.query<{ n: string }>(`SELECT count(${counted})::text AS n FROM ${table}${where}`, [], { signal });
     await session.query('RELEASE SAVEPOINT dbcheck_count', [], { signal });
     return Number(r.rows[0].n);
   } catch (err) {
     if (signal.aborted) throw err;
     await session.query('ROLLBACK TO SAVEPOINT dbcheck_count', [], { signal });
+    return undefined;
+  }
+}
+
+/** Bytes on disk of the target's table (under the count timeout: it waits for the table's lock); undefined when that fails. */
+async function relationSize(session: SqlRunner, t: ResolvedTarget, signal: AbortSignal): Promise<number | undefined> {
+  await session.query('SAVEPOINT dbcheck_size', [], { signal });
+  try {
+    const r = await session.query<{ n: string }>(`SELECT pg_relation_size($1::regclass)::text AS n`, [`${quote(t.schema)}.${quote(t.table)}`], { signal });
+    await session.query('RELEASE SAVEPOINT dbcheck_size', [], { signal });
+    return Number(r.rows[0].n);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    await session.query('ROLLBACK TO SAVEPOINT dbcheck_size', [], { signal });
     return undefined;
   }
 }

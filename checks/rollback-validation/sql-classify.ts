@@ -16,7 +16,6 @@ const NON_TRANSACTIONAL: Array<[RegExp, string]> = [
   [/^REINDEX\b.*\bCONCURRENTLY\b/i, 'REINDEX CONCURRENTLY cannot run inside a transaction block'],
   [/^REINDEX\s+(\(.*\)\s*)?(SYSTEM|DATABASE)\b/i, 'REINDEX DATABASE/SYSTEM cannot run inside a transaction block'],
   [/^ALTER\s+TABLE\b.*\bDETACH\s+PARTITION\b.*\bCONCURRENTLY\b/i, 'DETACH PARTITION CONCURRENTLY cannot run inside a transaction block'],
-  [/^ALTER\s+TYPE\b.*\bADD\s+VALUE\b/i, 'ALTER TYPE … ADD VALUE: the new enum value cannot be used before the transaction commits, and it cannot be removed by a rollback script'],
   [/^VACUUM\b/i, 'VACUUM cannot run inside a transaction block'],
   [/^(CREATE|DROP)\s+DATABASE\b/i, 'CREATE/DROP DATABASE cannot run inside a transaction block'],
   [/^ALTER\s+DATABASE\b.*\bSET\s+TABLESPACE\b/i, 'ALTER DATABASE … SET TABLESPACE cannot run inside a transaction block'],
@@ -29,8 +28,13 @@ const NON_TRANSACTIONAL: Array<[RegExp, string]> = [
   [/^(ROLLBACK|ABORT)\b/i, 'a ROLLBACK inside the script would end the dry-run transaction'],
 ];
 
-/** Why a statement cannot run in the dry-run's transaction, or undefined when it can. */
-export function nonTransactionalReason(code: string): string | undefined {
+/**
+ * Why a statement cannot run in the dry-run's transaction, or undefined when it can.
+ * `serverVersion` is server_version_num: ALTER TYPE … ADD VALUE runs in a transaction block since
+ * PostgreSQL 12 (the new value just cannot be used before commit).
+ */
+export function nonTransactionalReason(code: string, serverVersion = 120000): string | undefined {
+  if (serverVersion < 120000 && /^ALTER\s+TYPE\b.*\bADD\s+VALUE\b/i.test(code)) return 'ALTER TYPE … ADD VALUE cannot run inside a transaction block before PostgreSQL 12';
   for (const [re, reason] of NON_TRANSACTIONAL) if (re.test(code)) return reason;
   return undefined;
 }
@@ -160,60 +164,4 @@ export function destructiveTargets(code: string): DestructiveTarget[] {
 
 function withSchema(n: QualifiedName): { schema?: string } {
   return n.schema ? { schema: n.schema } : {};
-}
-
-const qualifiedKey = (n: QualifiedName, defaultSchema: string) => `${n.schema ?? defaultSchema}.${n.name}`;
-
-/**
- * The named objects a statement creates, as schema-snapshot keys (see schema-snapshot.ts), with
- * unqualified names placed in `defaultSchema`. Used after the down scripts ran: whatever the up
- * script creates must be gone by then, or the down script left it behind. CREATE OR REPLACE is
- * skipped (the object may have existed before the migration).
- */
-export function createdObjects(code: string, defaultSchema: string): string[] {
-  let m: RegExpExecArray | null;
-  const one = (kind: string, rest: string) => {
-    const r = readQualifiedName(rest);
-    return r ? [`${kind} ${qualifiedKey(r.name, defaultSchema)}`] : [];
-  };
-  if ((m = /^CREATE\s+((GLOBAL|LOCAL)\s+)?((TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(IF\s+NOT\s+EXISTS\s+)?/i.exec(code))) return one('table', code.slice(m[0].length));
-  if ((m = /^CREATE\s+MATERIALIZED\s+VIEW\s+(IF\s+NOT\s+EXISTS\s+)?/i.exec(code))) return one('materialized view', code.slice(m[0].length));
-  if ((m = /^CREATE\s+((TEMP|TEMPORARY)\s+)?(RECURSIVE\s+)?VIEW\s+/i.exec(code))) return one('view', code.slice(m[0].length));
-  if ((m = /^CREATE\s+((TEMP|TEMPORARY|UNLOGGED)\s+)?SEQUENCE\s+(IF\s+NOT\s+EXISTS\s+)?/i.exec(code))) return one('sequence', code.slice(m[0].length));
-  if ((m = /^CREATE\s+TYPE\s+/i.exec(code))) return one('type', code.slice(m[0].length));
-  if ((m = /^CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(IF\s+NOT\s+EXISTS\s+)?/i.exec(code))) {
-    const rest = code.slice(m[0].length);
-    if (/^ON\b/i.test(rest)) return []; // unnamed: the server picks the name
-    const idx = readQualifiedName(rest);
-    const on = idx && /^ON\s+(ONLY\s+)?/i.exec(idx.rest);
-    const table = on ? readQualifiedName(idx.rest.slice(on[0].length)) : undefined;
-    return idx && table ? [`index ${table.name.schema ?? defaultSchema}.${idx.name.name}`] : [];
-  }
-  if ((m = /^CREATE\s+(CONSTRAINT\s+)?TRIGGER\s+/i.exec(code))) {
-    const trg = readQualifiedName(code.slice(m[0].length));
-    const on = trg && /\bON\s+/i.exec(trg.rest);
-    const table = on ? readQualifiedName(trg.rest.slice(on.index + on[0].length)) : undefined;
-    return trg && table ? [`trigger ${qualifiedKey(table.name, defaultSchema)}.${trg.name.name}`] : [];
-  }
-  if ((m = /^ALTER\s+TABLE\s+(IF\s+EXISTS\s+)?(ONLY\s+)?/i.exec(code))) {
-    const t = readQualifiedName(code.slice(m[0].length));
-    if (!t) return [];
-    const table = qualifiedKey(t.name, defaultSchema);
-    const out: string[] = [];
-    for (const action of splitTopLevel(t.rest.replace(/^\*\s*/, ''), ',')) {
-      const add = /^ADD\s+/i.exec(action);
-      if (!add) continue;
-      const rest = action.slice(add[0].length);
-      const con = /^CONSTRAINT\s+/i.exec(rest);
-      if (con) {
-        const c = readQualifiedName(rest.slice(con[0].length));
-        if (c) out.push(`constraint ${table}.${c.name.name}`);
-      } else if (!/^(PRIMARY|UNIQUE|FOREIGN|CHECK|EXCLUDE)\b/i.test(rest)) {
-        const col = readQualifiedName(rest.replace(/^COLUMN\s+/i, '').replace(/^IF\s+NOT\s+EXISTS\s+/i, ''));
-        if (col) out.push(`column ${table}.${col.name.name}`);
-      }
-    }
-    return out;
-  }
-  return [];
 }

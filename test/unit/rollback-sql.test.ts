@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createdObjects, destructiveTargets, isTransactionControl, nonTransactionalReason } from '../../checks/rollback-validation/sql-classify.js';
+import { destructiveTargets, isTransactionControl, nonTransactionalReason } from '../../checks/rollback-validation/sql-classify.js';
+import { createdObjects as createdRefs } from '../../checks/rollback-validation/sql-objects.js';
+
+const createdObjects = (c: string, schema: string) => createdRefs(c, schema).map((o) => o.key);
 import { splitSqlStatements, splitTopLevel } from '../../checks/rollback-validation/sql-split.js';
 
 const texts = (sql: string) => splitSqlStatements(sql).map((s) => s.text);
@@ -63,7 +66,6 @@ describe('statement classification', () => {
       'create unique index concurrently if not exists i on t (a)',
       'DROP INDEX CONCURRENTLY i',
       'REINDEX TABLE CONCURRENTLY t',
-      "ALTER TYPE mood ADD VALUE 'sad'",
       'VACUUM ANALYZE t',
       'CREATE DATABASE x',
       'ALTER SYSTEM SET work_mem = 1',
@@ -71,9 +73,11 @@ describe('statement classification', () => {
     ]) {
       expect(nonTransactionalReason(code(sql)), sql).toBeTruthy();
     }
-    for (const sql of ['CREATE INDEX i ON t (a)', 'ALTER TYPE mood RENAME VALUE \'a\' TO \'b\'', "SELECT 'VACUUM'"]) {
+    for (const sql of ['CREATE INDEX i ON t (a)', 'ALTER TYPE mood RENAME VALUE \'a\' TO \'b\'', "SELECT 'VACUUM'", "ALTER TYPE mood ADD VALUE 'sad'"]) {
       expect(nonTransactionalReason(code(sql)), sql).toBeUndefined();
     }
+    // Only before PostgreSQL 12 is ADD VALUE refused inside a transaction block.
+    expect(nonTransactionalReason(code("ALTER TYPE mood ADD VALUE 'sad'"), 110000)).toMatch(/before PostgreSQL 12/);
   });
 
   it('recognises transaction control wrappers', () => {
@@ -122,7 +126,10 @@ describe('statement classification', () => {
       'column app.users.age',
       'constraint app.users.age_pos',
     ]);
-    expect(createdObjects(code('CREATE OR REPLACE VIEW v AS SELECT 1'), 'app')).toEqual([]);
+    expect(createdObjects(code('CREATE OR REPLACE VIEW v AS SELECT 1'), 'app')).toEqual(['view app.v']);
+    expect(createdObjects(code('CREATE OR REPLACE FUNCTION s.touch() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE plpgsql'), 'app')).toEqual(['function s.touch(']);
+    expect(createdObjects(code('CREATE POLICY p_own ON docs USING (true)'), 'app')).toEqual(['policy app.docs.p_own']);
+    expect(createdObjects(code('CREATE EXTENSION IF NOT EXISTS pgcrypto'), 'app')).toEqual(['extension pgcrypto']);
     expect(createdObjects(code('CREATE TRIGGER trg BEFORE INSERT ON s.t FOR EACH ROW EXECUTE FUNCTION f()'), 'app')).toEqual(['trigger s.t.trg']);
   });
 });

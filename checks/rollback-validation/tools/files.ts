@@ -87,11 +87,48 @@ export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+export type JsDown = 'present' | 'empty' | 'not-exported' | 'none';
+
 /**
- * Whether a JS/TS migration defines a rollback: an exported `down` that is not `false`
- * (node-pg-migrate marks irreversible migrations with `exports.down = false`).
+ * How a JS/TS migration rolls back: an exported `down` with a body ('present'), an exported one
+ * that does nothing ('empty': `async () => {}`, `return null`), a `down` that is defined but not
+ * exported (the tool never sees it), or none (also `exports.down = false`, node-pg-migrate's mark
+ * of an irreversible migration). Read from the text: the code is never run.
  */
-export function jsHasDown(source: string): boolean {
-  if (/\bdown\s*=\s*false\b/.test(source)) return false;
-  return /\b(exports|module\.exports)\.down\s*=|export\s+(async\s+)?function\s+down\b|export\s+const\s+down\b|\bdown\s*:\s*(async\s+)?(function|\()|\basync\s+down\s*\(|\bdown\s*\(/.test(source);
+export function jsDown(source: string): JsDown {
+  const src = source.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+  if (/\bdown\s*=\s*false\b/.test(src)) return 'none';
+  const exported =
+    /\b(module\.)?exports\.down\s*=|export\s+(async\s+)?function\s*\*?\s*down\b|export\s+(const|let|var)\s+down\b|(module\.exports|export\s+default)\s*=?\s*\{[\s\S]*?\bdown\b[\s\S]*?\}|export\s*\{[^}]*\bdown\b[^}]*\}/.test(src);
+  const defined = /\bfunction\s+down\s*\(|\b(const|let|var)\s+down\s*=|\bdown\s*:|\bdown\s*\([^)]*\)\s*\{/.test(src);
+  if (!exported) return defined ? 'not-exported' : 'none';
+  const body = downBody(src);
+  return body !== undefined && /^\s*(return\s*(null|undefined|Promise\.resolve\(\s*\))?\s*;?)?\s*$/.test(body) ? 'empty' : 'present';
+}
+
+/** The body of the first function named or assigned `down` ("{…}" without braces, or an arrow's expression). */
+function downBody(src: string): string | undefined {
+  const head = /\bdown\s*(?:=(?!=)|:|(?=\())\s*(?:async\s*)?(?:function\s*\*?\s*\w*\s*)?(?:\([^)]*\)|[A-Za-z_$][\w$]*)?\s*(?:=>)?\s*/g;
+  for (let m = head.exec(src); m; m = head.exec(src)) {
+    const at = m.index + m[0].length;
+    if (src[at] === '{' && /(\)|=>)\s*$/.test(m[0])) {
+      let depth = 0;
+      for (let j = at; j < src.length; j++) {
+        if (src[j] === '{') depth++;
+        else if (src[j] === '}' && --depth === 0) return src.slice(at + 1, j);
+      }
+      return undefined;
+    }
+    // An arrow with an expression body: `down = () => null`.
+    if (/=>\s*$/.test(m[0])) return `return ${/^[^;\n]*/.exec(src.slice(at))![0].trim()}`;
+  }
+  return undefined;
+}
+
+/** The `down` and `downProblem` fields of a code migration, from its source. */
+export function codeDown(source: string): Pick<DiskMigration, 'down' | 'downProblem'> {
+  const d = jsDown(source);
+  if (d === 'present') return { down: 'code' };
+  if (d === 'empty') return { down: 'code', downProblem: 'empty' };
+  return d === 'not-exported' ? { down: 'none', downProblem: 'not-exported' } : { down: 'none' };
 }

@@ -3,9 +3,9 @@
  * migration_time)`, `name` being the file name with its extension, in the order applied (id).
  * Knex migrations are code: dbcheck reads them as history (and looks for a `down`), never runs them.
  */
-import { compareText, jsHasDown, readFiles } from './files.js';
+import { compareText, codeDown, readFiles } from './files.js';
 import { quoteTrackingTable } from './tracking.js';
-import type { MigrationTool } from './types.js';
+import type { DiskMigration, MigrationTool } from './types.js';
 
 const FILE = /^[^/]+\.(js|cjs|mjs|ts)$/;
 const isMigration = (f: string) => FILE.test(f) && !f.endsWith('.d.ts') && !/^knexfile\./.test(f);
@@ -22,7 +22,7 @@ export const knex: MigrationTool = {
     const matched = files.filter(isMigration);
     const contents = await readFiles(dir, matched);
     return matched
-      .map((f) => ({ id: f, label: f, upFile: f, down: jsHasDown(contents.get(f)!.toString('utf8')) ? ('code' as const) : ('none' as const) }))
+      .map((f): DiskMigration => ({ id: f, label: f, upFile: f, ...codeDown(contents.get(f)!.toString('utf8')) }))
       .sort((a, b) => compareText(a.id, b.id));
   },
   async readHistory(db, table, _disk, _settings, signal) {

@@ -4,7 +4,7 @@
  * SQL files hold both directions, split by `-- Up Migration` / `-- Down Migration` comments.
  * JS/TS migrations are read (is there a `down`?) but never executed.
  */
-import { compareText, jsHasDown, readFiles } from './files.js';
+import { compareText, codeDown, readFiles } from './files.js';
 import { quoteTrackingTable } from './tracking.js';
 import type { DiskMigration, MigrationTool } from './types.js';
 import { splitSqlStatements } from '../sql-split.js';
@@ -51,7 +51,7 @@ export const nodePgMigrate: MigrationTool = {
     const out: DiskMigration[] = matched.map((f) => {
       const id = f.replace(/\.[^.]+$/, '');
       const text = contents.get(f)!.toString('utf8');
-      if (!f.endsWith('.sql')) return { id, label: f, upFile: f, down: jsHasDown(text) ? 'code' : 'none' };
+      if (!f.endsWith('.sql')) return { id, label: f, upFile: f, ...codeDown(text) };
       const { up, upStart, down, downStart } = splitUpDown(text);
       const hasDown = down !== undefined && splitSqlStatements(down).length > 0;
       return {

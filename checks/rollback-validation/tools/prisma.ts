@@ -2,9 +2,10 @@
  * Prisma Migrate: `<timestamp>_<name>/migration.sql`; `_prisma_migrations(migration_name,
  * checksum, finished_at, rolled_back_at, started_at)`. Checksums are SHA-256. Prisma has no down
  * migrations: a rollback is a new forward migration (e.g. made with `prisma migrate diff`).
- * A migration may have several rows (failed, marked rolled back, applied again): the best one counts.
+ * A migration may have several rows (failed, marked rolled back, applied again): the best one counts;
+ * one whose best row is marked rolled back counts as not applied, as Prisma counts it.
  */
-import { prismaChecksum } from '../checksums.js';
+import { prismaChecksum, prismaChecksumWithoutLeadingZeros } from '../checksums.js';
 import { compareText, readFiles } from './files.js';
 import { quoteTrackingTable } from './tracking.js';
 import type { AppliedMigration, MigrationTool } from './types.js';
@@ -30,7 +31,9 @@ export const prisma: MigrationTool = {
         const text = content.toString('utf8');
         const lf = text.replace(/\r\n/g, '\n');
         // Prisma accepts the file with its line endings converted either way (git autocrlf).
-        const checksums = [...new Set([prismaChecksum(content), prismaChecksum(lf), prismaChecksum(lf.replace(/\n/g, '\r\n'))])];
+        const variants = [content, lf, lf.replace(/\n/g, '\r\n')];
+        // Older Prisma versions wrote the hex without leading zeros; Prisma accepts both forms.
+        const checksums = [...new Set([...variants.map((v) => prismaChecksum(v)), ...variants.map((v) => prismaChecksumWithoutLeadingZeros(v))])];
         return { id: FILE.exec(f)![1], label: FILE.exec(f)![1], upFile: f, upSql: text, down: 'none' as const, checksums };
       })
       .sort((a, b) => compareText(a.id, b.id));
@@ -57,7 +60,9 @@ export const prisma: MigrationTool = {
         ...(row.started_at ? { appliedAt: row.started_at } : {}),
       });
     }
-    return { applied: [...byName.values()].sort((a, b) => a.rank - b.rank) };
+    // `prisma migrate resolve --rolled-back` marks a failed migration as not applied: Prisma applies
+    // it again on the next deploy, so it is pending, not dirty.
+    return { applied: [...byName.values()].filter((a) => a.state !== 'rolled-back').sort((a, b) => a.rank - b.rank) };
   },
   compareIds: compareText,
 };

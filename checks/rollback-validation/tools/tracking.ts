@@ -21,3 +21,14 @@ export async function findTrackingTables(db: SqlRunner, schema: string, names: r
   );
   return new Map(r.rows.map((row) => [row.name, { schema, name: row.name, columns: row.columns }]));
 }
+
+/** "schema.table" of every table named `name` in other schemas: a hint when the expected one is missing. */
+export async function findTrackingTablesElsewhere(db: SqlRunner, schema: string, name: string, signal: AbortSignal): Promise<string[]> {
+  const r = await db.query<{ t: string }>(
+    `SELECT n.nspname || '.' || c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = $1 AND n.nspname <> $2 AND c.relkind IN ('r', 'p', 'v') ORDER BY 1 LIMIT 5`,
+    [name, schema],
+    { signal },
+  );
+  return r.rows.map((row) => row.t);
+}

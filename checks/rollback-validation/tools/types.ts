@@ -24,8 +24,15 @@ export interface DiskMigration {
   downFirstLine?: number;
   /** Whether a rollback exists: as SQL, as code (JS/TS, read but not run), or not at all. */
   down: 'sql' | 'code' | 'none';
+  /** For code migrations: a `down` that does nothing, or one defined but not exported (see jsDown). */
+  downProblem?: 'empty' | 'not-exported';
   /** Checksum values the tool would accept for this file (computed the tool's way). */
   checksums?: string[];
+  /**
+   * Flyway repeatable (R__) migration: never rolled back and not ordered by version; the tool
+   * re-applies it whenever its checksum changes.
+   */
+  repeatable?: boolean;
 }
 
 /** One migration as the tracking table records it. */
@@ -38,6 +45,13 @@ export interface AppliedMigration {
   /** The checksum the tool recorded when it applied it. */
   checksum?: string;
   appliedAt?: string;
+  /**
+   * Implemented in code that lives outside the migrations folder (Flyway Java migrations, rows of
+   * type JDBC): no file in the folder is expected, and dbcheck never runs it.
+   */
+  inCode?: string;
+  /** A Flyway repeatable migration (see DiskMigration.repeatable). */
+  repeatable?: boolean;
 }
 
 export interface History {
