@@ -10,9 +10,10 @@
  */
 import type { PostgresReader } from '../../src/plugin.js';
 import { compileKeyPattern, type KeyPattern } from '../lib/key-pattern.js';
+import { keyTextFor, keyTypeProblem, postgresKeyType, REDIS_PLACEHOLDER_TYPE } from '../lib/key-types.js';
 import { CODECS, type CacheCodec } from './codecs.js';
 import type { JudgedMapping, Strategy } from './judge.js';
-import { canonNumber, type FieldRule } from './normalize.js';
+import type { FieldRule } from './normalize.js';
 import type { FieldType, MappingOptions } from './options.js';
 
 /** Receives one configuration mistake; `path` is relative to the check's section. */
@@ -30,8 +31,8 @@ interface Column {
 interface KeyColumn {
   placeholder: string;
   column: string;
-  /** Cast of the parameter array, e.g. "bigint[]"; null = compare as text (no index use). */
-  arrayCast: string | null;
+  /** Cast of the parameter array, e.g. "bigint[]": the column's own type, so its index is used. */
+  arrayCast: string;
   /** Canonical text of a key value, or null when it cannot be a value of the column (-> no row). */
   canon(text: string): string | null;
 }
@@ -47,16 +48,6 @@ export interface MappingPlan extends JudgedMapping {
   /** SELECT of the rows for $1..$n (one text array per key column). */
   sql: string;
 }
-
-const INT_RANGE: Record<string, [bigint, bigint]> = {
-  int2: [-(2n ** 15n), 2n ** 15n - 1n],
-  int4: [-(2n ** 31n), 2n ** 31n - 1n],
-  int8: [-(2n ** 63n), 2n ** 63n - 1n],
-};
-/** Integers in canonical form short enough to be in range of the type, without a BigInt. */
-const SHORT_INT: Record<string, RegExp> = { int2: /^(0|-?[1-9]\d{0,3})$/, int4: /^(0|-?[1-9]\d{0,8})$/, int8: /^(0|-?[1-9]\d{0,17})$/ };
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-const TEXT_TYPES = new Set(['text', 'varchar', 'bpchar', 'name', 'citext']);
 
 export function splitTable(table: string): { schema?: string; name: string } {
   const dot = table.indexOf('.');
@@ -113,13 +104,8 @@ export async function planMapping(pg: PostgresReader, m: MappingOptions, redisDb
     const c = column(m.keyColumns[placeholder] ?? placeholder, 'key column', explicit ? `keyColumns.${placeholder}` : 'key');
     if (!c) continue;
     const k = keyColumn(placeholder, c);
-    if (k) keyColumns.push(k);
-    else {
-      fail(
-        explicit ? `keyColumns.${placeholder}` : 'key',
-        `key placeholder {${placeholder}} is text of a Redis key, but its column ${c.name} is ${c.type}: the two cannot be compared exactly (a key column must be an integer, numeric, uuid, text or enum column)`,
-      );
-    }
+    if (typeof k === 'string') fail(explicit ? `keyColumns.${placeholder}` : 'key', k);
+    else keyColumns.push(k);
   }
 
   const sensitive = new Set(m.sensitive);
@@ -236,60 +222,29 @@ function selectExpr(pg: PostgresReader, f: FieldRule, c: Column): string {
   }
 }
 
-/** How key text is matched against column `c`, or null when it cannot be compared exactly. */
-function keyColumn(placeholder: string, c: Column): KeyColumn | null {
-  const range = INT_RANGE[c.typname];
-  if (range) {
-    const short = SHORT_INT[c.typname];
-    return {
-      placeholder,
-      column: c.name,
-      arrayCast: `${c.type}[]`,
-      canon(text) {
-        if (short.test(text)) return text;
-        if (!/^[+-]?\d{1,20}$/.test(text)) return null;
-        const v = BigInt(text);
-        return v >= range[0] && v <= range[1] ? v.toString() : null;
-      },
-    };
-  }
-  if (c.typname === 'numeric') {
-    return { placeholder, column: c.name, arrayCast: 'numeric[]', canon: (text) => (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(text) ? canonNumber(text) : null) };
-  }
-  if (c.typname === 'uuid') {
-    return { placeholder, column: c.name, arrayCast: 'uuid[]', canon: (text) => (UUID.test(text) ? formatUuid(text) : null) };
-  }
-  if (TEXT_TYPES.has(c.typname)) {
-    return { placeholder, column: c.name, arrayCast: 'text[]', canon: (text) => (text.includes('\u0000') ? null : text) };
-  }
-  // Other string types (domains over text, ...) and enums: their text is their value, so comparing
-  // as text is exact (but cannot use an index on the column).
-  if (c.category === 'S' || c.category === 'E') {
-    return { placeholder, column: c.name, arrayCast: null, canon: (text) => (text.includes('\u0000') ? null : text) };
-  }
-  // Floats, timestamps, booleans, bytea, json, arrays...: key text has no single exact reading as
-  // one of those (1 / 1.0 / 1e0), so the mapping is refused rather than giving false orphans.
-  return null;
+/**
+ * How key text is matched against column `c` (checks/lib/key-types.ts, the rule every cross-store
+ * key comparison shares), or why it cannot be: a float, timestamp, json... column never equals key
+ * text exactly, and comparing anyway would report every entry as an orphan.
+ */
+function keyColumn(placeholder: string, c: Column): KeyColumn | string {
+  const key = postgresKeyType(c.type);
+  const problem = keyTypeProblem({ label: `key placeholder {${placeholder}}`, key: REDIS_PLACEHOLDER_TYPE }, { label: `column ${c.name}`, key });
+  if (problem) return `key placeholder {${placeholder}} (${REDIS_PLACEHOLDER_TYPE.type}) cannot be compared with its column: ${problem}`;
+  // The parameter array is cast to the column's own type, so the primary key index is used.
+  const arrayCast = key.kind === 'integer' ? `${c.type}[]` : key.kind === 'uuid' ? 'uuid[]' : 'text[]';
+  return { placeholder, column: c.name, arrayCast, canon: (text) => keyTextFor(key, text) };
 }
 
 export const keyAlias = (i: number) => `?k${i}`;
 
-function formatUuid(text: string): string {
-  const h = text.replace(/-/g, '').toLowerCase();
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-function keyExpr(pg: PostgresReader, k: KeyColumn): string {
-  return k.arrayCast ? pg.quoteIdent(k.column) : `${pg.quoteIdent(k.column)}::text`;
-}
-
 function singleKeyPredicate(pg: PostgresReader, k: KeyColumn): string {
-  return `${keyExpr(pg, k)} = ANY($1::${k.arrayCast ?? 'text[]'})`;
+  return `${pg.quoteIdent(k.column)} = ANY($1::${k.arrayCast})`;
 }
 
 function compositeKeyPredicate(pg: PostgresReader, keys: KeyColumn[]): string {
-  const cols = keys.map((k) => keyExpr(pg, k)).join(', ');
-  const arrays = keys.map((k, i) => `$${i + 1}::${k.arrayCast ?? 'text[]'}`).join(', ');
+  const cols = keys.map((k) => pg.quoteIdent(k.column)).join(', ');
+  const arrays = keys.map((k, i) => `$${i + 1}::${k.arrayCast}`).join(', ');
   return `(${cols}) IN (SELECT * FROM unnest(${arrays}))`;
 }
 
