@@ -43,6 +43,8 @@ export interface CheckMeta<O = unknown> {
   access?: 'read' | 'rollback-txn';
   /** Load generators: run alone, after every other check. */
   exclusive?: boolean;
+  /** Runs alone, before every other check, so it sees the stores unloaded (health's latency). */
+  runsFirst?: boolean;
   /** Runs only when enabled in config (`enabled: true`) or named with --only. */
   optIn?: boolean;
   /**

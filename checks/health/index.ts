@@ -35,6 +35,7 @@ export default defineCheck<Options>({
     description: 'Reachability, server version, round-trip latency and capacity of each configured store.',
     requires: [],
     uses: ['postgres', 'redis', 'milvus'],
+    runsFirst: true, // measures the stores before the scans load them (latency, connections)
     options,
     codes: {
       'store-unreachable': {

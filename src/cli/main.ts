@@ -3,7 +3,7 @@
  * code. Only bin/dbcheck touches the process (exit, crash handlers); signals arrive here as an
  * AbortSignal so a partial report can still be printed.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
@@ -11,11 +11,16 @@ import { formatIssue, type ConfigIssue } from '../config/issues.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { loadChecks, type LoadedCheck } from '../engine/load-checks.js';
 import { planAudit } from '../engine/plan.js';
-import { runAudit, type ProgressEvent } from '../engine/run.js';
+import { preflightAudit, runAudit, type ProgressEvent } from '../engine/run.js';
+import { addRunProblems } from '../engine/run-problems.js';
+import { StrayErrors } from '../engine/stray-errors.js';
 import { isCoded } from '../errors.js';
 import type { Severity } from '../plugin.js';
-import { redact } from '../redact.js';
+import { redact, secretsOf } from '../redact.js';
+import { escapeControl } from '../report/escape.js';
 import { FORMATS, render, type Format } from '../report/index.js';
+import { outputProblem, writeAtomically } from './output.js';
+import { problemLines } from './problems.js';
 
 export interface CliIO {
   stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -24,6 +29,18 @@ export interface CliIO {
   cwd: string;
   /** Aborted with reason 'SIGINT' or 'SIGTERM' by bin/dbcheck. */
   signal?: AbortSignal;
+  /** bin/dbcheck's uncaught-error handlers: where an error goes during an audit, and what to redact. */
+  strays?: StrayRouting;
+}
+
+/**
+ * Shared with bin/dbcheck's process handlers: while an audit runs, `target` takes uncaught errors
+ * (a check's stray timer error fails that check, the report is still printed); `secrets` are the
+ * config's secrets, which the last-resort crash line redacts too.
+ */
+export interface StrayRouting {
+  target?: (err: unknown) => void;
+  secrets: string[];
 }
 
 export const EXIT = { OK: 0, FINDINGS: 1, USAGE: 2, INCOMPLETE: 3 } as const;
@@ -130,8 +147,9 @@ Examples:
 
   withCommon(program.command('validate'))
     .description('validate a config file (and each check section against its schema); exit 0 or 2')
-    .addHelpText('after', '\nExample:\n  dbcheck validate -c dbcheck.yml')
-    .action(async (flags: CommonFlags) => {
+    .option('--connect', 'also resolve every table, column, collection, field and key type against the live stores (read-only, no data read); exit 0, 2, or 3 when a store is unreachable')
+    .addHelpText('after', '\nExamples:\n  dbcheck validate -c dbcheck.yml\n  dbcheck validate -c dbcheck.yml --connect')
+    .action(async (flags: CommonFlags & { connect?: boolean }) => {
       exitCode = await validate(flags, io);
     });
 
@@ -140,28 +158,34 @@ Examples:
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help / --version exit 0; every usage error is 2 (commander's default would be 1 = "findings").
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.OK : EXIT.USAGE;
+      // --help / --version exit 0; every usage error is 2 (commander's default would be 1 = "findings"),
+      // bare `dbcheck` too (commander prints the usage to stderr with exit code 1).
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
     if (err instanceof UsageExit) return err.exitCode;
-    io.stderr.write(`dbcheck: ${describe(err)}\n`);
+    say(io, `dbcheck: ${describe(err)}`);
     return EXIT.USAGE;
   }
 }
 
-function describe(err: unknown): string {
-  const msg = redact(String((err as Error)?.message ?? err).split('\n')[0]);
+/** One stderr line: redacted (also of the config's own secrets) and with control characters shown. */
+function say(io: CliIO, line: string, secrets: readonly string[] = io.strays?.secrets ?? []): void {
+  io.stderr.write(`${escapeControl(redact(line, secrets))}\n`);
+}
+
+function describe(err: unknown, secrets: readonly string[] = []): string {
+  const msg = redact(String((err as Error)?.message ?? err).split('\n')[0], secrets);
   if (isCoded(err) && err.code !== 'INTERNAL') return `${msg}${err.hint ? ` (${err.hint})` : ''}`;
   return `internal error: ${msg}`;
 }
 
 function fail(io: CliIO, title: string, issues: ConfigIssue[] | string): never {
   io.stderr.write(`dbcheck: ${title}\n`);
-  for (const line of typeof issues === 'string' ? [issues] : issues.map(formatIssue)) io.stderr.write(`  ${redact(line)}\n`);
+  for (const line of typeof issues === 'string' ? [issues] : issues.map(formatIssue)) say(io, `  ${line}`);
   throw new UsageExit(EXIT.USAGE);
 }
 
-async function setup(flags: CommonFlags & Partial<AuditFlags>, io: CliIO): Promise<{ config: ResolvedConfig; checks: LoadedCheck[] }> {
+async function setup(flags: CommonFlags & Partial<AuditFlags>, io: CliIO): Promise<{ config: ResolvedConfig; checks: LoadedCheck[]; secrets: string[] }> {
   // Flags go in as typed: the config pipeline validates them with the same schema as the file.
   const { config, errors, warnings } = loadConfig({
     file: flags.config,
@@ -176,15 +200,18 @@ async function setup(flags: CommonFlags & Partial<AuditFlags>, io: CliIO): Promi
       checkTimeout: flags.checkTimeout,
     },
   });
-  for (const w of warnings) io.stderr.write(`dbcheck: warning: ${redact(formatIssue(w))}\n`);
+  for (const w of warnings) say(io, `dbcheck: warning: ${formatIssue(w)}`);
   if (!config) fail(io, 'invalid config', errors);
+  // From here on every line is redacted of the config's secrets, bare passwords included.
+  const secrets = secretsOf(config.stores);
+  if (io.strays) io.strays.secrets = secrets;
   let checks: LoadedCheck[];
   try {
     checks = await loadChecks(config.plugins);
   } catch (err) {
-    fail(io, 'cannot load checks', describe(err));
+    fail(io, 'cannot load checks', describe(err, secrets));
   }
-  return { config, checks };
+  return { config, checks, secrets };
 }
 
 function useColor(flags: CommonFlags, io: CliIO, toFile: boolean): boolean {
@@ -195,9 +222,16 @@ function useColor(flags: CommonFlags, io: CliIO, toFile: boolean): boolean {
 }
 
 async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
-  const { config, checks } = await setup(flags, io);
+  const { config, checks: loaded, secrets } = await setup(flags, io);
+  // A stray error thrown by a check's own timer or promise fails that check, not the run.
+  const strays = new StrayErrors(secrets);
+  const checks = loaded.map((l) => ({ ...l, check: strays.guard(l.check) }));
   const { plan, errors } = planAudit(config, checks, { only: list(flags.only), skip: list(flags.skip) });
   if (errors.length) fail(io, 'invalid config', errors);
+  // Before any store is touched: a long audit must not end in "cannot write".
+  const outputFile = flags.output === undefined ? undefined : path.resolve(io.cwd, flags.output);
+  const badOutput = outputFile && outputProblem(outputFile);
+  if (badOutput) fail(io, 'invalid option', `--output ${flags.output}: ${badOutput}`);
 
   const showProgress = Boolean(io.stderr.isTTY) && flags.format !== 'json';
   const onProgress = showProgress ? progressPrinter(io) : undefined;
@@ -205,37 +239,47 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
     const running = plan.filter((p) => !p.skipReason).map((p) => p.loaded.check.meta.id);
     io.stderr.write(`dbcheck: running ${running.join(', ') || 'no checks'}\n`);
   }
-  const report = await runAudit({
-    config,
-    plan,
-    signal: io.signal,
-    onProgress,
-    log: flags.verbose ? (line) => io.stderr.write(`${line}\n`) : undefined,
-    version: toolVersion(),
-  });
-  const text = render(report, flags.format, { color: useColor(flags, io, Boolean(flags.output)) });
-  if (flags.output) {
+  if (io.strays) io.strays.target = (err) => strays.handle(err);
+  let report;
+  try {
+    report = await runAudit({
+      config,
+      plan,
+      signal: io.signal,
+      onProgress,
+      log: flags.verbose ? (line) => say(io, line, secrets) : undefined,
+      version: toolVersion(),
+    });
+  } finally {
+    if (io.strays) io.strays.target = undefined;
+  }
+  addRunProblems(report, strays.unattributed);
+  let exitCode = report.exitCode;
+  const text = render(report, flags.format, { color: useColor(flags, io, Boolean(outputFile)) });
+  if (outputFile) {
     try {
-      writeFileSync(path.resolve(io.cwd, flags.output), text);
+      writeAtomically(outputFile, text);
     } catch (err) {
-      io.stderr.write(`dbcheck: cannot write ${flags.output}: ${(err as { code?: string }).code ?? 'error'}\n`);
-      return EXIT.USAGE;
+      // The report is not lost: it goes to stdout. Not where it was wanted, so the audit counts as
+      // incomplete (3) unless a code that outranks 3 applies (130/143, 2).
+      say(io, `dbcheck: cannot write ${flags.output} (${(err as { code?: string }).code ?? describe(err)}): the report follows on stdout`);
+      io.stdout.write(text);
+      if (exitCode === EXIT.OK || exitCode === EXIT.FINDINGS) exitCode = EXIT.INCOMPLETE;
     }
   } else {
     io.stdout.write(text);
   }
-  for (const s of report.stores) {
-    if (s.error && flags.format === 'json') io.stderr.write(`dbcheck: ${s.error.message}\n`);
-  }
-  return report.exitCode;
+  // One line per problem on stderr, whatever the format: a cron log shows why a run is incomplete.
+  for (const line of problemLines(report)) say(io, `dbcheck: ${line}`, secrets);
+  return exitCode;
 }
 
 function progressPrinter(io: CliIO) {
   let last = 0;
   let lastNote: string | undefined;
   return (e: ProgressEvent) => {
-    if (e.type === 'check-start') io.stderr.write(`  … ${e.checkId}\n`);
-    else if (e.type === 'check-end') io.stderr.write(`  ${e.result.status === 'pass' ? '✔' : e.result.status === 'skipped' ? '-' : '✖'} ${e.checkId} ${e.result.status} (${e.result.durationMs} ms)\n`);
+    if (e.type === 'check-start') say(io, `  … ${e.checkId}`);
+    else if (e.type === 'check-end') say(io, `  ${e.result.status === 'pass' ? '✔' : e.result.status === 'skipped' ? '-' : '✖'} ${e.checkId} ${e.result.status} (${e.result.durationMs} ms)`);
     else {
       // A new note (a phase, a plan) always shows; a counter moving on shows once a second.
       const p = e.progress;
@@ -244,7 +288,7 @@ function progressPrinter(io: CliIO) {
       last = Date.now();
       lastNote = p.note;
       const count = p.done || p.total ? `${p.done}${p.total ? `/${p.total}` : ''} ` : '';
-      io.stderr.write(`    ${e.checkId}: ${count}${p.note ?? ''}\n`);
+      say(io, `    ${e.checkId}: ${count}${p.note ?? ''}`);
     }
   };
 }
@@ -266,10 +310,24 @@ async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): 
   return EXIT.OK;
 }
 
-async function validate(flags: CommonFlags, io: CliIO): Promise<number> {
+async function validate(flags: CommonFlags & { connect?: boolean }, io: CliIO): Promise<number> {
   const { config, checks } = await setup(flags, io);
-  const { errors } = planAudit(config, checks, {});
+  const { plan, errors } = planAudit(config, checks, {});
   if (errors.length) fail(io, 'invalid config', errors);
-  io.stdout.write(`${config.file ? path.relative(io.cwd, config.file) || config.file : '(no config file: local defaults)'}: valid\n`);
+  const name = config.file ? path.relative(io.cwd, config.file) || config.file : '(no config file: local defaults)';
+  if (flags.connect) {
+    // Every check's preflight against the live stores: all problems in one round, no data read.
+    const { results, exitCode } = await preflightAudit({ config, plan, signal: io.signal });
+    const problems = results.flatMap((r) =>
+      r.problems.map((p) => ({ path: `checks.${r.checkId}${p.path ? `.${p.path}` : ''}`, message: p.message, location: p.location })),
+    );
+    if (problems.length) io.stderr.write(`dbcheck: invalid config (checked against the live stores)\n`);
+    for (const p of problems) io.stderr.write(`  ${redact(formatIssue(p))}\n`);
+    for (const r of results) if (r.error) io.stderr.write(`dbcheck: ${r.checkId}: ${redact(r.error.message)}\n`);
+    if (exitCode !== EXIT.OK) return exitCode;
+    io.stdout.write(`${name}: valid (checked against the live stores: ${results.map((r) => r.checkId).join(', ') || 'no check has a preflight'})\n`);
+    return EXIT.OK;
+  }
+  io.stdout.write(`${name}: valid\n`);
   return EXIT.OK;
 }

@@ -1,6 +1,11 @@
 /**
  * Decides which checks run, with which options, and why the others are skipped. Every check's
  * options are validated here, before any store is touched.
+ *
+ * A skip is quiet only for a check nobody asked for. A check the user asked for — named by --only,
+ * or given a config section (enabled for an opt-in check) — that the configuration keeps from
+ * running is a config error (exit 2), and so is a plan in which no check runs at all: both would
+ * otherwise end "OK, exit 0" about stores nobody read.
  */
 import type { ResolvedConfig, CheckSection } from '../config/load.js';
 import { zodIssues, type ConfigIssue } from '../config/issues.js';
@@ -33,6 +38,11 @@ export function planAudit(config: ResolvedConfig, checks: LoadedCheck[], sel: { 
     const section = config.checks[meta.id] ?? { severity: {}, options: {}, present: false };
     const entry: PlannedCheck = { loaded, section };
     plan.push(entry);
+    const asked = named || (section.present && (meta.optIn ? section.enabled === true : section.enabled !== false));
+    // Where to point the user: the flag that asked for the check, else its section in the file.
+    const askedAt = named
+      ? { path: '--only', location: undefined }
+      : { path: `checks.${meta.id}`, location: config.locate(['checks', meta.id]) };
 
     for (const code of Object.keys(section.severity)) {
       if (!meta.codes[code]) {
@@ -45,6 +55,7 @@ export function planAudit(config: ResolvedConfig, checks: LoadedCheck[], sel: { 
     }
     if (sel.skip?.includes(meta.id)) {
       entry.skipReason = 'skipped with --skip';
+      if (named) errors.push({ path: '--skip', message: `"${meta.id}" is also named by --only: nothing would run it` });
       continue;
     }
     if (section.enabled === false && !named) {
@@ -68,12 +79,18 @@ export function planAudit(config: ResolvedConfig, checks: LoadedCheck[], sel: { 
     const missing = meta.requires.filter((s) => !config.stores[s]);
     if (missing.length) {
       entry.skipReason = `needs ${missing.join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} not configured`;
+      if (asked) errors.push({ ...askedAt, message: `${meta.id} ${entry.skipReason} (add ${missing.map((s) => `stores.${s}`).join(' and ')})` });
       continue;
     }
     const uses = meta.uses ?? [];
     if (meta.requires.length === 0 && uses.length > 0 && !uses.some((s) => config.stores[s])) {
       entry.skipReason = `none of ${uses.join(', ')} is configured`;
+      if (asked) errors.push({ ...askedAt, message: `${meta.id} cannot run: ${entry.skipReason}` });
     }
+  }
+  if (!errors.length && !plan.some((p) => !p.skipReason)) {
+    const why = plan.map((p) => `${p.loaded.check.meta.id}: ${p.skipReason}`).join('; ');
+    errors.push({ path: 'checks', message: `no check would run${why ? ` (${why})` : ''}` });
   }
   return { plan, errors };
 }

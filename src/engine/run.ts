@@ -1,6 +1,6 @@
 /**
- * Runs planned checks: shared checks concurrently (p-limit), then exclusive ones (load generators)
- * alone. Each check gets its stores, a signal that fires on its timeout, the run's timeout or
+ * Runs planned checks: `runsFirst` checks alone (health measures the stores before any scan loads
+ * them), then shared checks concurrently (p-limit), then exclusive ones (load generators) alone. Each check gets its stores, a signal that fires on its timeout, the run's timeout or
  * Ctrl-C, and a finding collector. A failing store or check degrades the run; it never crashes it.
  */
 import pLimit from 'p-limit';
@@ -71,13 +71,17 @@ export async function runAudit(opts: RunOptions): Promise<Report> {
   const results = new Map<string, CheckResult>();
   try {
     const runnable = opts.plan.filter((p) => !p.skipReason);
+    const alone = async (list: PlannedCheck[]) => {
+      for (const p of list) results.set(p.loaded.check.meta.id, await runOne(p, stores, runController.signal, opts));
+    };
+    await alone(runnable.filter((p) => p.loaded.check.meta.runsFirst && !p.loaded.check.meta.exclusive));
     const limit = pLimit(config.run.concurrency);
     await Promise.all(
-      runnable.filter((p) => !p.loaded.check.meta.exclusive).map((p) => limit(() => runOne(p, stores, runController.signal, opts).then((r) => results.set(r.id, r)))),
+      runnable
+        .filter((p) => !p.loaded.check.meta.exclusive && !p.loaded.check.meta.runsFirst)
+        .map((p) => limit(() => runOne(p, stores, runController.signal, opts).then((r) => results.set(r.id, r)))),
     );
-    for (const p of runnable.filter((p) => p.loaded.check.meta.exclusive)) {
-      results.set(p.loaded.check.meta.id, await runOne(p, stores, runController.signal, opts));
-    }
+    await alone(runnable.filter((p) => p.loaded.check.meta.exclusive));
   } finally {
     clearTimeout(runTimer);
     opts.signal?.removeEventListener('abort', onOuterAbort);
@@ -116,14 +120,27 @@ export async function runAudit(opts: RunOptions): Promise<Report> {
 }
 
 /**
- * Exit code precedence: interrupted (130/143), then a mistake of the configuration (2: retrying will
- * not help), then incomplete (3), then findings (1).
+ * Error codes that mean "the configuration is wrong": a retry cannot fix them. A table, column,
+ * collection or database named in the config that does not exist is one. Refused, timed out, lost
+ * and authentication failures are the store's side (a password may be rotated back): 3.
  */
-export function exitCodeFor(report: Pick<Report, 'summary' | 'failOn' | 'checks'>): number {
+const CONFIG_ERROR_CODES = new Set(['CONFIG', 'STORE_MISSING_OBJECT']);
+
+export function isConfigMistake(error: { code: string } | undefined): boolean {
+  return error !== undefined && CONFIG_ERROR_CODES.has(error.code);
+}
+
+/**
+ * Exit code precedence: interrupted (130/143), then a mistake of the configuration (2: retrying will
+ * not help), then incomplete (3), then findings (1). A run in which no check ran is never 0.
+ */
+export function exitCodeFor(report: Pick<Report, 'summary' | 'failOn' | 'checks'> & { stores?: Report['stores'] }): number {
   const s = report.summary;
   if (s.interrupted === 'SIGINT') return 130;
   if (s.interrupted === 'SIGTERM') return 143;
-  if (report.checks.some((c) => c.error?.code === 'CONFIG')) return 2;
+  if (report.checks.some((c) => isConfigMistake(c.error)) || report.stores?.some((st) => isConfigMistake(st.error))) return 2;
+  // The plan refuses to run nothing (src/engine/plan.ts); this guards callers that bypass it.
+  if (s.checks.pass + s.checks.fail + s.checks.error === 0) return 2;
   if (s.checks.error > 0 || s.unreachableStores.length > 0 || s.interrupted === 'timeout') return 3;
   if (atOrAbove(s.findings, report.failOn) > 0) return 1;
   return 0;
@@ -177,48 +194,21 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
   };
 
   try {
-    const handles: StoreHandles = {};
-    let rollback;
-    for (const kind of meta.requires) {
-      const store = await stores.get(kind);
-      if (!store) {
-        const err = stores.status[kind].error;
-        return finish({ status: 'error', error: { code: err?.code ?? 'STORE_UNREACHABLE', message: err?.message ?? `${kind} is not reachable` } });
-      }
-      (handles as Record<string, unknown>)[kind] = store.reader;
-      if (kind === 'postgres' && meta.access === 'rollback-txn') rollback = (store as Awaited<ReturnType<StoreManager['get']>> & { rollback: unknown }).rollback;
-    }
-    for (const kind of meta.uses ?? []) {
-      if (handles[kind] || !stores.configured(kind)) continue;
-      const store = await stores.get(kind);
-      if (store) (handles as Record<string, unknown>)[kind] = store.reader;
-    }
+    const connected = await connectStores(meta, stores);
+    if ('error' in connected) return finish({ status: 'error', error: connected.error });
+    const { handles, rollback } = connected;
     if (controller.signal.aborted) throw abortError(controller.signal);
 
     const log = (line: string) => opts.log?.(`[${meta.id}] ${redact(line)}`);
-    if (check.preflight) {
-      const problems: ConfigProblem[] = [];
-      const pre: PreflightContext<unknown> = {
-        checkId: meta.id,
-        options: p.options,
-        stores: handles,
-        storeStatus: stores.status,
-        signal: controller.signal,
-        log,
-        baseDir: opts.config.baseDir,
-        problem: (problem) => problems.push({ ...(problem.path ? { path: problem.path } : {}), message: redact(problem.message) }),
-      };
-      await untilAbandoned(check.preflight(pre), controller.signal);
-      if (controller.signal.aborted) throw abortError(controller.signal);
-      if (problems.length) {
-        const first = problems[0];
-        const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-        return finish({
-          status: 'error',
-          error: { code: 'CONFIG', message: `${first.path ? `${first.path}: ` : ''}${first.message}${more}` },
-          configProblems: problems,
-        });
-      }
+    const problems = await runPreflight(p, handles, stores, controller.signal, log, opts.config);
+    if (problems.length) {
+      const first = problems[0];
+      const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+      return finish({
+        status: 'error',
+        error: { code: 'CONFIG', message: `${first.path ? `${first.path}: ` : ''}${first.message}${more}` },
+        configProblems: problems,
+      });
     }
 
     const ctx: CheckContext<unknown> = {
@@ -254,6 +244,117 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
     clearTimeout(timer);
     runSignal.removeEventListener('abort', onRunAbort);
   }
+}
+
+/** The handles a check gets: its required stores (each must connect) and the used ones that are up. */
+async function connectStores(
+  meta: Check['meta'],
+  stores: StoreManager,
+): Promise<{ handles: StoreHandles; rollback?: unknown } | { error: { code: string; message: string } }> {
+  const handles: StoreHandles = {};
+  let rollback: unknown;
+  for (const kind of meta.requires) {
+    const store = await stores.get(kind);
+    if (!store) {
+      const err = stores.status[kind].error;
+      return { error: { code: err?.code ?? 'STORE_UNREACHABLE', message: err?.message ?? `${kind} is not reachable` } };
+    }
+    (handles as Record<string, unknown>)[kind] = store.reader;
+    if (kind === 'postgres' && meta.access === 'rollback-txn') rollback = (store as Awaited<ReturnType<StoreManager['get']>> & { rollback: unknown }).rollback;
+  }
+  for (const kind of meta.uses ?? []) {
+    if (handles[kind] || !stores.configured(kind)) continue;
+    const store = await stores.get(kind);
+    if (store) (handles as Record<string, unknown>)[kind] = store.reader;
+  }
+  return { handles, rollback };
+}
+
+/** Runs a check's preflight (when it has one) and returns the configuration problems it recorded. */
+async function runPreflight(
+  p: PlannedCheck,
+  handles: StoreHandles,
+  stores: StoreManager,
+  signal: AbortSignal,
+  log: (line: string) => void,
+  config: ResolvedConfig,
+): Promise<ConfigProblem[]> {
+  const { check } = p.loaded;
+  const problems: ConfigProblem[] = [];
+  if (!check.preflight) return problems;
+  const pre: PreflightContext<unknown> = {
+    checkId: check.meta.id,
+    options: p.options,
+    stores: handles,
+    storeStatus: stores.status,
+    signal,
+    log,
+    baseDir: config.baseDir,
+    problem: (problem) => problems.push({ ...(problem.path ? { path: problem.path } : {}), message: redact(problem.message) }),
+  };
+  await untilAbandoned(check.preflight(pre), signal);
+  if (signal.aborted) throw abortError(signal);
+  return problems;
+}
+
+export interface PreflightResult {
+  checkId: string;
+  /** Mistakes of the configuration (exit 2), with the file:line of their option when known. */
+  problems: Array<ConfigProblem & { location?: string }>;
+  /** The preflight could not finish: a store unreachable (exit 3) or a config-class store error. */
+  error?: { code: string; message: string };
+}
+
+/**
+ * `dbcheck validate --connect`: every planned check's preflight against the live stores, connected
+ * lazily as an audit would, reading no data. Every problem of every check comes back together.
+ */
+export async function preflightAudit(opts: { config: ResolvedConfig; plan: PlannedCheck[]; signal?: AbortSignal; log?: (line: string) => void }): Promise<{
+  results: PreflightResult[];
+  exitCode: number;
+}> {
+  const { config } = opts;
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(opts.signal?.reason ?? 'SIGINT');
+  if (opts.signal?.aborted) onOuterAbort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const timer = setTimeout(() => controller.abort('check-timeout'), config.run.timeoutMs ?? config.run.checkTimeoutMs);
+  const stores = new StoreManager(config.stores, controller.signal);
+  const results: PreflightResult[] = [];
+  try {
+    for (const p of opts.plan.filter((p) => !p.skipReason && p.loaded.check.preflight)) {
+      const id = p.loaded.check.meta.id;
+      const log = (line: string) => opts.log?.(`[${id}] ${redact(line)}`);
+      try {
+        const connected = await connectStores(p.loaded.check.meta, stores);
+        if ('error' in connected) {
+          results.push({ checkId: id, problems: [], error: connected.error });
+          continue;
+        }
+        const problems = await runPreflight(p, connected.handles, stores, controller.signal, log, config);
+        results.push({ checkId: id, problems: problems.map((pr) => ({ ...pr, location: config.locate(['checks', id, ...splitPath(pr.path)]) })) });
+      } catch (err) {
+        const e = controller.signal.aborted
+          ? abortError(controller.signal)
+          : isCoded(err) ? { code: err.code, message: redact(err.message) } : { code: 'INTERNAL', message: `internal error in check ${id}: ${redact(String((err as Error)?.message ?? err).split('\n')[0])}` };
+        results.push({ checkId: id, problems: [], error: e });
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+    await stores.closeAll();
+  }
+  const reason = controller.signal.reason;
+  if (controller.signal.aborted && (reason === 'SIGINT' || reason === 'SIGTERM')) return { results, exitCode: reason === 'SIGTERM' ? 143 : 130 };
+  const mistakes = results.some((r) => r.problems.length > 0 || isConfigMistake(r.error));
+  return { results, exitCode: mistakes ? 2 : results.some((r) => r.error) ? 3 : 0 };
+}
+
+/** 'relations.chunks[0].column' -> ['relations', 'chunks', 0, 'column'] (for config.locate). */
+function splitPath(path: string | undefined): Array<string | number> {
+  if (!path) return [];
+  return [...path.matchAll(/[^.[\]]+|\[(\d+)\]/g)].map((m) => (m[1] !== undefined ? Number(m[1]) : m[0]));
 }
 
 function abortError(signal: AbortSignal): { code: string; message: string } {
