@@ -275,6 +275,57 @@ describe('a slow or frozen network', () => {
   }, 30_000);
 });
 
+describe('a frozen server: every wait has a client-side deadline (issue 11, item 10)', () => {
+  it('Postgres frozen mid-scan, no check timeout: the check ends with STORE_TIMEOUT at statement_timeout + grace, the run goes on', async () => {
+    const pg = await proxy(PG_PORT);
+    // statementTimeout 1s + the 5 s grace: the client gives up after 6 s of silence. The check's own
+    // timeout (30 min by default) is not what ends it.
+    const dir = setup({ postgres: { port: pg.port, statementTimeout: '1s' } });
+    const run = auditUntil(dir, ['fault/pg-scan', 'fault/redis-ping'], 'pg-scan');
+    await run.reached;
+    pg.stall();
+    const t0 = performance.now();
+    const r = await run.done;
+    const ms = performance.now() - t0;
+    pg.resume();
+    const report = incomplete(r);
+    expect(checkOf(report, 'fault/pg-scan')).toMatchObject({
+      status: 'error',
+      partial: true,
+      error: { code: 'STORE_TIMEOUT', message: expect.stringContaining('no answer from the server within 6000 ms (statement_timeout 1000 ms + 5000 ms grace); connection closed') },
+    });
+    expect(checkOf(report, 'fault/redis-ping').status).toBe('pass');
+    expect(ms).toBeLessThan(3 * 6_000); // ended within the bound, with generous slack
+    expect(r.stderr).toMatch(/STORE_TIMEOUT|timed out/);
+  }, 60_000);
+
+  it('Milvus frozen after connecting: list, describe, count and scan each end with STORE_TIMEOUT within callTimeout', async () => {
+    const { connectMilvus } = await import('../../src/stores/milvus.js');
+    const milvus = await proxy(19530);
+    const store = await connectMilvus({ address: milvus.address, callTimeoutMs: 500 });
+    try {
+      milvus.stall();
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['listCollections', () => store.reader.listCollections()],
+        ['describeCollection', () => store.reader.describeCollection('any')],
+        ['count', () => store.reader.count('any')],
+        ['scan', async () => {
+          for await (const _page of store.reader.scan('any')) { /* frozen: nothing comes */ }
+        }],
+      ];
+      for (const [name, call] of calls) {
+        const t0 = performance.now();
+        const err = await call().then(() => undefined, (e: unknown) => e);
+        expect(err, name).toMatchObject({ code: 'STORE_TIMEOUT', message: expect.stringMatching(new RegExp(`^Milvus at ${milvus.address.replace(/\./g, '\\.')}: timed out`)) });
+        expect(performance.now() - t0, name).toBeLessThan(3 * 500 + 2_000);
+      }
+    } finally {
+      milvus.resume();
+      await store.close();
+    }
+  }, 60_000);
+});
+
 describe('credentials and TLS', () => {
   it('a wrong Postgres password (scram-sha-256 cluster) is an auth error that never shows the password', async () => {
     const server = await startPasswordPostgres('Right-Pg-Pw-4471');
