@@ -49,6 +49,8 @@ export interface RunSummary {
   findings: SeverityCounts;
   /** The stores a selected check needed that could not be reached. */
   unreachableStores: string[];
+  /** Errors thrown outside every check (or after their check ended), one redacted line each. */
+  uncaughtErrors?: string[];
   interrupted?: 'SIGINT' | 'SIGTERM' | 'timeout';
 }
 

@@ -68,6 +68,7 @@ export const reportSchema = z
         checks: z.object({ pass: z.number().int(), fail: z.number().int(), error: z.number().int(), skipped: z.number().int() }).strict(),
         findings: counts,
         unreachableStores: z.array(storeKind),
+        uncaughtErrors: z.array(z.string()).optional(),
         interrupted: z.enum(['SIGINT', 'SIGTERM', 'timeout']).optional(),
       })
       .strict(),

@@ -5,6 +5,8 @@
  * real checks never print.
  */
 export const FAULT_PLUGINS = `
+import { AsyncResource } from 'node:async_hooks';
+
 const sleep = (ms, signal) => new Promise((resolve) => {
   const t = setTimeout(resolve, ms);
   signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
@@ -67,5 +69,26 @@ const milvusList = {
   },
 };
 
-export default [pgScan, redisScan, pgSleep, redisPing, milvusList];
+/**
+ * Throws an error nobody can catch — from its own timer, or as an unhandled rejection — while it
+ * still runs. options.message is the error's text (a test puts a secret in it); options.unowned
+ * throws from a timer made in the module's own context, which no check owns.
+ */
+const fromModule = AsyncResource.bind((fn) => setTimeout(fn, 10));
+const strayTimer = {
+  meta: { id: 'fault/stray-timer', title: 'Throws from a timer', requires: ['postgres'], codes },
+  async run(ctx) {
+    const { message, rejection = false, unowned = false } = ctx.options;
+    const boom = () => {
+      if (rejection) Promise.reject(new Error(message));
+      else throw new Error(message);
+    };
+    if (unowned) fromModule(boom);
+    else setTimeout(boom, 10);
+    await sleep(1500, ctx.signal);
+    ctx.report({ code: 'seen', data: { n: 1 } });
+  },
+};
+
+export default [pgScan, redisScan, pgSleep, redisPing, milvusList, strayTimer];
 `;

@@ -14,6 +14,8 @@ import { runCheck } from '../helpers/check-tester.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { freePort, startRedisServer } from '../helpers/redis-server.js';
 import { createPgSchema, createRedisPrefix, MILVUS_ADDRESS, PG_DATABASE, PG_HOST, PG_PORT, PG_USER } from '../helpers/stores.js';
+import { FAULT_PLUGINS } from './fault-plugins.js';
+import { checkOf, jsonReport } from './support.js';
 
 const SECRETS = {
   pgPassword: 'PgPass-Zx81-secret',
@@ -149,3 +151,68 @@ checks:
   });
 });
 
+
+describe('the last-resort paths: uncaught errors and plugin-load errors', () => {
+  // Known only from the config's Postgres URL: never registered by a connector before these paths run.
+  const PW = 'StrayPw-Kk71-secret';
+  const MESSAGE = `lost conn postgres://auditor:${PW}@db.internal/app; retry with ${PW}`;
+  const config = (options: Record<string, unknown>) => `stores:
+  postgres: { url: "postgres://${PG_USER}:${PW}@${PG_HOST}:${PG_PORT}/${PG_DATABASE}" }
+  redis: { host: 127.0.0.1, port: 6379 }
+plugins: [faults.mjs]
+checks:
+  fault/stray-timer: ${JSON.stringify({ message: MESSAGE, ...options })}
+`;
+  const noSecret = (label: string, text: string) => {
+    expect(text, label).not.toContain(PW);
+    expect(text, label).not.toContain(encodeURIComponent(PW));
+  };
+
+  for (const [label, options] of [['an error thrown from its timer', {}], ['an unhandled rejection', { rejection: true }]] as const) {
+    it(`${label} fails that check alone; the report is printed with the others' results; no secret`, async () => {
+      const dir = tempDir({ 'dbcheck.yml': config(options), 'faults.mjs': FAULT_PLUGINS });
+      for (const format of ['json', 'table']) {
+        const r = await runCli(['audit', '--only', 'health,fault/stray-timer', '-f', format], { cwd: dir });
+        noSecret(`${label} ${format}`, r.stdout + r.stderr);
+        expect(r.code, r.stderr).toBe(3);
+        expect(r.stderr).toContain('dbcheck: check fault/stray-timer: internal error in check fault/stray-timer: uncaught error: lost conn postgres://auditor:***@db.internal/app; retry with ***');
+        expect(r.stderr).not.toContain('internal error: lost conn'); // not the crash line
+        if (format === 'table') {
+          expect(r.stdout).toMatch(/health\s*│\s*pass/);
+          continue;
+        }
+        const report = jsonReport(r);
+        expect(checkOf(report, 'health').status).toBe('pass');
+        expect(checkOf(report, 'fault/stray-timer')).toMatchObject({ status: 'error', error: { code: 'INTERNAL' } });
+      }
+    }, 60_000);
+  }
+
+  it('an uncaught error no check owns is recorded for the run (exit 3, summary.uncaughtErrors); the report is printed', async () => {
+    const dir = tempDir({ 'dbcheck.yml': config({ unowned: true }), 'faults.mjs': FAULT_PLUGINS });
+    const r = await runCli(['audit', '--only', 'health,fault/stray-timer', '-f', 'json'], { cwd: dir });
+    noSecret('unowned', r.stdout + r.stderr);
+    expect(r.code, r.stderr).toBe(3);
+    const report = jsonReport(r);
+    expect(report.summary.uncaughtErrors).toEqual(['uncaught error: lost conn postgres://auditor:***@db.internal/app; retry with ***']);
+    expect(checkOf(report, 'health').status).toBe('pass');
+    expect(r.stderr).toContain('dbcheck: uncaught error: lost conn postgres://auditor:***@');
+  }, 60_000);
+
+  it('outside an audit the crash line is redacted of the config\'s secrets; a plugin-load error too', async () => {
+    const dir = tempDir({
+      'dbcheck.yml': config({}),
+      'faults.mjs': FAULT_PLUGINS,
+      'rejects.mjs': `Promise.reject(new Error('init lost ${PW}'));\nexport default [];\n`,
+      'throws.mjs': `throw new Error('cannot init with ${PW}');\n`,
+    });
+    const crash = await runCli(['checks', '--plugin', 'rejects.mjs'], { cwd: dir });
+    noSecret('crash', crash.stdout + crash.stderr);
+    expect(crash.code).toBe(2);
+    expect(crash.stderr).toContain('dbcheck: internal error: init lost ***');
+    const load = await runCli(['checks', '--plugin', 'throws.mjs'], { cwd: dir });
+    noSecret('plugin load', load.stdout + load.stderr);
+    expect(load.code).toBe(2);
+    expect(load.stderr).toContain('cannot init with ***');
+  }, 60_000);
+});
