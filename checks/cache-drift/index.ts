@@ -74,6 +74,12 @@ export default defineCheck<CacheDriftOptions>({
         description: 'The value is not what the mapping\'s encoding says (invalid JSON, wrong Redis type).',
         message: (d: D) => `${d.key} is not a valid ${d.encoding} entry: ${d.reason}`,
       },
+      'oversized-entry': {
+        severity: 'warn',
+        description: 'A cached value larger than valueBudget: not read (memory stays bounded), so not compared.',
+        message: (d: D) =>
+          `${d.key} was not compared: its value is ${d.measure === 'MEMORY USAGE' ? 'about ' : ''}${d.bytes} bytes, above valueBudget ${d.budget} bytes (raise valueBudget to compare it)`,
+      },
       'no-keys': {
         severity: 'warn',
         description: 'A mapping\'s key pattern matched no key at all: likely a config mistake (wrong pattern or db).',

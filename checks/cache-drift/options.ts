@@ -25,6 +25,19 @@ const fieldSpecSchema = z
   })
   .strict();
 
+const UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
+/** A size in bytes: 1048576, "512KB", "64MB", "1GB" (binary units: 1 MB = 1,048,576 bytes). */
+const bytesSchema = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(b|kb|kib|mb|mib|gb|gib)$/i, 'a size like 512KB, 64MB or 1GB')])
+  .transform((v) => {
+    if (typeof v === 'number') return v;
+    const m = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(v.trim())!;
+    return Math.round(Number(m[1]) * UNITS[m[2].toLowerCase()]);
+  })
+  .pipe(z.number().min(64 * 1024, 'at least 64KB').max(4 * 1024 ** 3, 'at most 4GB'));
+
+export const DEFAULT_VALUE_BUDGET = 32 * 1024 ** 2;
+
 export type FieldSpecInput = z.input<typeof fieldSpecSchema>;
 
 const strategySchema = z.discriminatedUnion('type', [
@@ -166,6 +179,11 @@ export const optionsSchema = z
     scanCount: z.number().int().min(10).max(10_000).default(1000),
     /** Pages in flight at once (each: one Redis pipeline + one Postgres query). */
     concurrency: z.number().int().min(1).max(16).default(2),
+    /**
+     * Bytes of cache values held at once, over all pages in flight (values are sized before they
+     * are read). A value larger than this is reported as oversized-entry and never read.
+     */
+    valueBudget: bytesSchema.default(DEFAULT_VALUE_BUDGET),
     /** Example keys kept per forbidden pattern. */
     examples: z.number().int().min(0).max(100).default(5),
   })

@@ -1,10 +1,13 @@
 /**
- * Runs one mapping: SCAN pages of keys, and for each page one Redis pipeline (the values, plus PTTL
- * of every key when the TTL policy needs it) and one Postgres query (the rows of those keys), then
- * the verdicts. `concurrency` pages are in flight at once; nothing is kept across pages, so memory
- * stays flat whatever the keyspace size.
+ * Runs one mapping: SCAN pages of keys; for each page one Redis pipeline of sizes (STRLEN, or
+ * MEMORY USAGE for hashes; plus PTTL of every key when the TTL policy needs it), then the values in
+ * chunks that fit the shared byte budget (one pipeline and one Postgres query for the rows of those
+ * keys each), then the verdicts. `concurrency` pages are in flight at once; nothing is kept across
+ * pages, and the values held at once stay under `valueBudget` bytes, so memory stays flat whatever
+ * the keyspace size and the value sizes. A value larger than the budget is reported, never read.
  */
 import { CheckError, type CheckContext, type RedisReadCommand } from '../../src/plugin.js';
+import { ByteBudget } from './byte-budget.js';
 import { judgeEntry, judgeTtl } from './judge.js';
 import type { CacheEntry } from './codecs.js';
 import { keyAlias, type MappingPlan } from './plan.js';
@@ -24,6 +27,7 @@ interface LiveEntry extends ParsedKey {
 
 export async function scanMapping(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, counters: Counters): Promise<{ matched: number }> {
   const { scanCount, concurrency, sample } = ctx.options;
+  const budget = new ByteBudget(ctx.options.valueBudget);
   const redis = ctx.stores.redis!;
   const signal = ctx.signal;
   let matched = 0;
@@ -55,7 +59,7 @@ export async function scanMapping(ctx: CheckContext<CacheDriftOptions>, plan: Ma
         matched++;
       }
       counters.add('keysMatched', keys.length);
-      if (keys.length) track(checkPage(ctx, plan, keys, counters));
+      if (keys.length) track(checkPage(ctx, plan, keys, counters, budget));
       ctx.progress({ done: counters.get('keysScanned'), note: plan.name });
       if (inflight.size >= concurrency) await Promise.race(inflight);
       if (sample !== undefined && matched >= sample) break;
@@ -83,25 +87,61 @@ function parseKey(plan: MappingPlan, raw: Buffer): ParsedKey | null {
   return { key, raw, canon };
 }
 
-/** What Redis holds for a key: the read reply, or the other type it holds; PTTL when needed. */
+/** What Redis holds for a key: the read reply, or the other type it holds. */
 interface RawEntry {
   reply?: unknown;
   wrongType?: string;
+}
+
+/** A key of the page with what the size pipeline said about it. */
+interface SizedKey extends ParsedKey {
+  /** Bytes the value takes: STRLEN (strings), MEMORY USAGE (hashes: a little above the payload). */
+  bytes: number;
+  /** PTTL when the TTL policy needs it, else null. */
   pttl: number | null;
 }
 
 /**
- * One pipeline per page: MGET (or one read per key) plus PTTL per key when the TTL policy needs it.
- * Returns null for keys that vanished since SCAN. Keys MGET returns nil for get a TYPE follow-up
- * (rare): gone, or holding another type (undecodable).
+ * One pipeline per page: the size of every value, plus PTTL per key when the TTL policy needs it.
+ * Keys already gone (PTTL -2) are left out. A key of another type sizes as 0 for STRLEN (WRONGTYPE):
+ * its read then returns nothing and it is reported as undecodable, without loading it.
  */
-async function readPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: ParsedKey[]): Promise<Array<RawEntry | null>> {
+async function readSizes(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: ParsedKey[]): Promise<{ sized: SizedKey[]; gone: number }> {
+  const hash = plan.codec.redisType === 'hash';
+  const commands: Array<[RedisReadCommand, ...Array<Buffer | string>]> = keys.map((k) => (hash ? ['memory', 'usage', k.raw, 'SAMPLES', '0'] : ['strlen', k.raw]));
+  if (plan.readTtl) for (const k of keys) commands.push(['pttl', k.raw]);
+  const replies = await ctx.stores.redis!.pipeline(commands, { signal: ctx.signal });
+  const sized: SizedKey[] = [];
+  let gone = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const [sizeError, size] = replies[i];
+    if (sizeError && !/WRONGTYPE/i.test(sizeError.message)) throw redisFailure(sizeError);
+    let pttl: number | null = null;
+    if (plan.readTtl) {
+      const [ttlError, t] = replies[keys.length + i];
+      if (ttlError) throw redisFailure(ttlError);
+      pttl = t as number;
+      if (pttl === -2) {
+        gone++;
+        continue;
+      }
+    }
+    // MEMORY USAGE answers nil for a missing key: gone (the read will say so too).
+    sized.push({ ...keys[i], bytes: sizeError || size === null ? 0 : Number(size), pttl });
+  }
+  return { sized, gone };
+}
+
+/**
+ * One pipeline per chunk: MGET (or one read per key). Returns null for keys that vanished since SCAN.
+ * Keys MGET returns nil for get a TYPE follow-up (rare): gone, or holding another type (undecodable).
+ */
+async function readValues(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: SizedKey[]): Promise<Array<RawEntry | null>> {
   const redis = ctx.stores.redis!;
   const { codec } = plan;
   const commands: Array<[RedisReadCommand, ...Buffer[]]> = [];
   if (codec.multiReadCommand) commands.push([codec.multiReadCommand, ...keys.map((k) => k.raw)]);
   else for (const k of keys) commands.push([codec.readCommand, k.raw]);
-  if (plan.readTtl) for (const k of keys) commands.push(['pttl', k.raw]);
   const replies = await redis.pipeline(commands, { signal: ctx.signal });
 
   let values: Array<[Error | null, unknown]>;
@@ -109,58 +149,94 @@ async function readPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan,
     const [err, list] = replies[0];
     if (err) throw redisFailure(err);
     values = (list as unknown[]).map((v) => [null, v]);
-  } else values = replies.slice(0, keys.length);
-  const ttlBase = codec.multiReadCommand ? 1 : keys.length;
+  } else values = replies;
 
   const out: Array<RawEntry | null> = [];
-  const pttls: Array<number | null> = [];
   const typeUnknown: number[] = []; // keys to ask TYPE about: gone, or of another type
   for (let i = 0; i < keys.length; i++) {
     const [readError, reply] = values[i];
-    let pttl: number | null = null;
-    if (plan.readTtl) {
-      const [ttlError, t] = replies[ttlBase + i];
-      if (ttlError) throw redisFailure(ttlError);
-      pttl = t as number;
-    }
-    pttls.push(pttl);
     out.push(null);
-    if (pttl === -2) continue; // gone
     if (readError) {
       if (!/WRONGTYPE/i.test(readError.message)) throw redisFailure(readError);
       typeUnknown.push(i);
     } else if (codec.isMissing(reply)) {
       // MGET answers nil for a key of another type too; a single read's nil means gone.
       if (codec.multiReadCommand) typeUnknown.push(i);
-    } else out[i] = { reply, pttl };
+    } else out[i] = { reply };
   }
   if (typeUnknown.length) {
     const types = await redis.pipeline(typeUnknown.map((i) => ['type', keys[i].raw] as [RedisReadCommand, Buffer]), { signal: ctx.signal });
     typeUnknown.forEach((i, j) => {
       const [err, type] = types[j];
       if (err) throw redisFailure(err);
-      if (String(type) !== 'none') out[i] = { wrongType: String(type), pttl: pttls[i] };
+      if (String(type) !== 'none') out[i] = { wrongType: String(type) };
     });
   }
   return out;
 }
 
-async function checkPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: ParsedKey[], counters: Counters): Promise<void> {
-  const raw = await readPage(ctx, plan, keys);
+/**
+ * Sizes the page's values, reports those over the budget (and their TTL), and judges the rest in
+ * chunks of at most a fair share of the budget (a single larger value is a chunk of its own), each
+ * holding its bytes of the budget from its read until its verdicts.
+ */
+async function checkPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: ParsedKey[], counters: Counters, budget: ByteBudget): Promise<void> {
+  const { sized, gone } = await readSizes(ctx, plan, keys);
+  counters.add('keysVanished', gone);
+  const share = Math.max(1, Math.floor(budget.limit / ctx.options.concurrency));
+  let chunk: SizedKey[] = [];
+  let chunkBytes = 0;
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const [keysOfChunk, bytes] = [chunk, chunkBytes];
+    chunk = [];
+    chunkBytes = 0;
+    await budget.acquire(bytes, ctx.signal);
+    try {
+      await checkChunk(ctx, plan, keysOfChunk, counters);
+    } finally {
+      budget.release(bytes);
+    }
+  };
+  for (const k of sized) {
+    if (k.bytes > budget.limit) {
+      judgeTtlOf(ctx, plan, counters, k);
+      report(ctx, plan, counters, 'oversized-entry', k.key, {
+        key: k.key,
+        bytes: k.bytes,
+        budget: budget.limit,
+        measure: plan.codec.redisType === 'hash' ? 'MEMORY USAGE' : 'STRLEN',
+      });
+      counters.add('keysOversized', 1);
+      continue;
+    }
+    if (chunk.length && chunkBytes + k.bytes > share) await flush();
+    chunk.push(k);
+    chunkBytes += k.bytes;
+  }
+  await flush();
+}
+
+function judgeTtlOf(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, counters: Counters, k: SizedKey) {
+  if (k.pttl === null) return;
+  const ttlIssue = judgeTtl(plan, k.key, k.pttl);
+  if (ttlIssue) report(ctx, plan, counters, ttlIssue.code, k.key, ttlIssue.data);
+}
+
+async function checkChunk(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: SizedKey[], counters: Counters): Promise<void> {
+  const raw = await readValues(ctx, plan, keys);
   const encoding = plan.codec.redisType === 'hash' ? 'hash' : 'json';
   const live: LiveEntry[] = [];
   let vanished = 0;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     const r = raw[i];
+    raw[i] = null; // the decoded entry is all that is needed from here on
     if (!r) {
       vanished++; // expired or deleted between SCAN and the read
       continue;
     }
-    if (r.pttl !== null) {
-      const ttlIssue = judgeTtl(plan, k.key, r.pttl);
-      if (ttlIssue) report(ctx, plan, counters, ttlIssue.code, k.key, ttlIssue.data);
-    }
+    judgeTtlOf(ctx, plan, counters, k);
     if (r.wrongType) {
       report(ctx, plan, counters, 'undecodable', k.key, { key: k.key, encoding, reason: `the key is a Redis ${r.wrongType}, not a ${plan.codec.redisType}` });
       continue;

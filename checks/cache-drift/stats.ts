@@ -7,6 +7,7 @@ export const COUNTER_NAMES = [
   'keysMatched', // of those, keys of the mapping's exact pattern
   'keysIgnored', // matched the glob but not the pattern (e.g. doc:1:meta for doc:{id})
   'keysVanished', // expired or deleted between SCAN and the read
+  'keysOversized', // values larger than valueBudget: reported, never read
   'rowsFetched',
   'entriesCompared',
   'pendingWrites', // write-behind: cache ahead of its row, within maxLag

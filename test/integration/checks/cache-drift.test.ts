@@ -443,6 +443,62 @@ describe('cache-drift: bad data and config mistakes', () => {
   });
 });
 
+describe('cache-drift: big values stay within valueBudget (issue 11 item 7)', () => {
+  it('reports a value larger than the budget without reading it, and reads the rest in chunks that fit', async () => {
+    const f = await fixture();
+    // A private Redis, so its output byte counter shows what this check read and nothing else.
+    const { startRedisServer } = await import('../../helpers/redis-server.js');
+    const { Redis } = await import('ioredis');
+    const server = await startRedisServer();
+    cleanups.push(() => server.stop());
+    const redis = new Redis({ host: '127.0.0.1', port: server.port });
+    cleanups.push(async () => redis.disconnect());
+    await f.sql(`CREATE TABLE $S.b (id int PRIMARY KEY, title text)`);
+    await f.sql(`INSERT INTO $S.b SELECT g, 't' || g FROM generate_series(1, 40) g`);
+    const body = 'x'.repeat(20_000);
+    for (let i = 1; i <= 40; i++) await redis.set(`b:${i}`, JSON.stringify({ title: i === 7 ? 'drift' : `t${i}`, body }), 'EX', 600);
+    await redis.set('b:41', JSON.stringify({ title: 'huge', body: 'y'.repeat(5 * 1024 * 1024) }), 'EX', 600);
+    await redis.hset('h:1', { title: 't1', body: 'z'.repeat(300_000) });
+    const outBytes = async () => Number(/total_net_output_bytes:(\d+)/.exec(await redis.info('stats'))![1]);
+    const before = await outBytes();
+
+    const result = await run(
+      {
+        mappings: [
+          { key: 'b:{id}', table: f.t('b'), fields: { title: 'title' }, strategy: { type: 'cache-aside' } },
+          { key: 'h:{id}', encoding: 'hash', table: f.t('b'), fields: { title: 'title' }, strategy: { type: 'write-through' } },
+        ],
+        valueBudget: '128KB', // a fair share of 64 KB per page in flight: 3 values of 20 KB per read
+        scanCount: 10,
+      },
+      { stores: { redis: { host: '127.0.0.1', port: server.port } } },
+    );
+    const read = (await outBytes()) - before;
+    expect(result.error).toBeUndefined();
+    expect(codes(result)).toEqual({ 'oversized-entry': 2, mismatch: 1 });
+    const huge = finding(result, 'oversized-entry', 'b:41');
+    expect(huge.data).toMatchObject({ bytes: JSON.stringify({ title: 'huge', body: 'y'.repeat(5 * 1024 * 1024) }).length, budget: 131_072, measure: 'STRLEN' });
+    expect(huge.message).toBe(`b:41 was not compared: its value is ${huge.data.bytes} bytes, above valueBudget 131072 bytes (raise valueBudget to compare it)`);
+    expect(finding(result, 'oversized-entry', 'h:1').data.measure).toBe('MEMORY USAGE');
+    expect(finding(result, 'mismatch').subject.key).toBe('b:7');
+    expect(result.stats).toMatchObject({ keysOversized: 2, entriesCompared: 40 });
+    // The 40 small values (~800 KB) were read; the 5 MB one and the 300 KB hash never were.
+    expect(read).toBeGreaterThan(40 * 20_000);
+    expect(read).toBeLessThan(40 * 20_000 + 300_000);
+  });
+
+  it('reads a value above the per-page share but within the budget, alone', async () => {
+    const f = await fixture();
+    await f.sql(`CREATE TABLE $S.b (id int PRIMARY KEY, title text)`);
+    await f.sql(`INSERT INTO $S.b VALUES (1, 'a'), (2, 'b')`);
+    await f.redis.set(`${f.p}b:1`, JSON.stringify({ title: 'a', body: 'x'.repeat(100_000) })); // > 128 KB / 2, < 128 KB
+    await f.redis.set(`${f.p}b:2`, JSON.stringify({ title: 'B' }));
+    const result = await run({ mappings: [{ key: `${f.p}b:{id}`, table: f.t('b'), fields: { title: 'title' }, strategy: { type: 'write-through' } }], valueBudget: 131_072 });
+    expect(codes(result)).toEqual({ mismatch: 1 });
+    expect(result.stats).toMatchObject({ entriesCompared: 2, keysOversized: 0 });
+  });
+});
+
 describe('cache-drift: scope and failures', () => {
   it('checks only `sample` keys and marks the result partial', async () => {
     const f = await fixture();
