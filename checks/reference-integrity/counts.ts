@@ -60,6 +60,14 @@ export async function runCounts(ctx: CheckContext<Options>, m: ResolvedMapping, 
     }
   }
   stats.s.milvusReadFinishedAt = new Date().toISOString();
+  // Counts cannot name keys, but each range bounds them: a range with more rows than entities lacks
+  // at least the difference in vectors; more entities than rows are orphans or duplicates.
+  const diffs = section.rows.map((r) => r[3] as number);
+  stats.s.rangesDiffering = diffs.filter((d) => d !== 0).length;
+  stats.s.missingAtLeast = diffs.reduce((sum, d) => sum + Math.max(0, -d), 0);
+  stats.s.extraEntitiesAtLeast = diffs.reduce((sum, d) => sum + Math.max(0, d), 0);
+  // Unknown in counts mode, not zero: nothing was compared key by key.
+  for (const unknown of ['missing', 'orphans', 'duplicateKeys', 'stale', 'pending']) stats.s[unknown] = null;
   stats.s.postgresRows = pgTotal;
   stats.s.milvusEntities = milvusTotal;
   stats.s.ranges = section.rows.length;

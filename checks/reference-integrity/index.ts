@@ -7,11 +7,11 @@
  * - counts: counts per key range on both sides (fast; cannot prove equality) — counts.ts.
  * Stats record, per mapping, how far the comparison got and when each side was read.
  */
-import { defineCheck, type ResultSection } from '../../src/plugin.js';
+import { CheckError, defineCheck, type CheckContext, type ResultSection } from '../../src/plugin.js';
 import { runCounts } from './counts.js';
 import { runFull } from './full.js';
-import { resolveMapping } from './mapping.js';
-import { optionsSchema, type Options } from './options.js';
+import { preflightMapping, resolveMapping } from './mapping.js';
+import { optionsSchema, type MappingOptions, type Options } from './options.js';
 import { MappingStats } from './report.js';
 import { runSample } from './sample.js';
 
@@ -70,39 +70,82 @@ export default defineCheck<Options>({
       },
     },
   },
+  async preflight(ctx) {
+    for (const [i, m] of ctx.options.mappings.entries()) await preflightMapping(ctx, m, `mappings[${i}]`);
+  },
   async run(ctx) {
     const sections: ResultSection[] = [];
     let partial = false;
+    // Mappings are independent: one that fails is recorded in its stats and the next one still runs.
+    const failed: Array<{ name: string; code: string; message: string }> = [];
     for (const options of ctx.options.mappings) {
       ctx.signal.throwIfAborted();
-      const mapping = await resolveMapping(ctx, options);
-      const stats = new MappingStats(ctx, mapping);
-      ctx.log(`reference-integrity: ${mapping.name} in ${mapping.mode} mode`);
-      if (mapping.mode === 'full') await runFull(ctx, mapping, stats);
-      else if (mapping.mode === 'sample') {
-        sections.push(await runSample(ctx, mapping, stats));
-        partial = true; // a sample's findings are a lower bound
-      } else sections.push(await runCounts(ctx, mapping, stats));
+      try {
+        const outcome = await runMapping(ctx, options);
+        if (outcome.section) sections.push(outcome.section);
+        partial ||= outcome.partial;
+      } catch (err) {
+        if (ctx.signal.aborted) throw err; // timeout or Ctrl-C: the whole check stops
+        failed.push({ name: options.name, ...mappingFailure(ctx, options.name, err) });
+      }
+    }
+    if (failed.length) {
+      // CONFIG when any failure is a configuration mistake (exit 2: retrying cannot fix the run).
+      const code = failed.some((f) => f.code === 'CONFIG') ? 'CONFIG' : failed[0].code;
+      const reasons = failed.map((f) => `${f.name}: ${f.message}`).join('; ');
+      const total = ctx.options.mappings.length;
+      throw new CheckError(code, total === 1 ? `mapping ${reasons}` : `${failed.length} of ${total} mappings failed (the others reported): ${reasons}`);
     }
     sections.unshift(summarySection(ctx.stats.mappings as Record<string, Record<string, unknown>>));
     return { sections, ...(partial ? { partial } : {}) };
   },
 });
 
+async function runMapping(ctx: CheckContext<Options>, options: MappingOptions): Promise<{ section?: ResultSection; partial: boolean }> {
+  const mapping = await resolveMapping(ctx, options);
+  const stats = new MappingStats(ctx, mapping);
+  ctx.log(`reference-integrity: ${mapping.name} in ${mapping.mode} mode`);
+  if (mapping.mode === 'full') {
+    await runFull(ctx, mapping, stats);
+    return { partial: false };
+  }
+  // A sample's findings are a lower bound.
+  if (mapping.mode === 'sample') return { section: await runSample(ctx, mapping, stats), partial: true };
+  return { section: await runCounts(ctx, mapping, stats), partial: false };
+}
+
+/** Records why one mapping failed in its stats (`mappings[name].error`); returns code and message. */
+function mappingFailure(ctx: CheckContext<Options>, name: string, err: unknown): { code: string; message: string } {
+  const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'INTERNAL';
+  const line = String((err as Error)?.message ?? err).split('\n')[0];
+  const prefix = `mapping ${name}: `;
+  const message = line.startsWith(prefix) ? line.slice(prefix.length) : line;
+  const mappings = (ctx.stats.mappings ??= {}) as Record<string, Record<string, unknown>>;
+  (mappings[name] ??= {}).error = { code, message };
+  ((ctx.stats.failedMappings ??= []) as string[]).push(name);
+  return { code, message };
+}
+
 function summarySection(mappings: Record<string, Record<string, unknown>>): ResultSection {
-  const columns = ['mapping', 'mode', 'postgres rows', 'milvus entities', 'missing', 'orphans', 'duplicate keys', 'stale', 'pending', 'postgres snapshot', 'milvus read'];
-  const rows = Object.entries(mappings ?? {}).map(([name, s]) => [
-    name,
-    s.mode as string,
-    s.postgresRows as number,
-    s.milvusEntities as number,
-    s.missing as number,
-    s.orphans as number,
-    s.duplicateKeys as number,
-    s.stale as number,
-    s.pending as number,
-    (s.postgresSnapshotAt as string) ?? null,
-    (s.milvusReadStartedAt as string) ?? null,
-  ]);
+  const columns = ['mapping', 'mode', 'postgres rows', 'milvus entities', 'missing', 'orphans', 'duplicate keys', 'stale', 'pending', 'ranges differing', 'postgres snapshot', 'milvus read'];
+  const rows = Object.entries(mappings ?? {}).map(([name, s]) => {
+    const counts = s.mode === 'counts';
+    // counts mode knows no key, only per-range differences: lower bounds, never a reassuring 0.
+    const atLeast = (n: unknown) => (n ? `≥ ${n}` : 'unknown');
+    return [
+      name,
+      s.mode as string,
+      s.postgresRows as number,
+      s.milvusEntities as number,
+      counts ? atLeast(s.missingAtLeast) : (s.missing as number),
+      counts ? atLeast(s.extraEntitiesAtLeast) : (s.orphans as number),
+      counts ? 'unknown' : (s.duplicateKeys as number),
+      counts ? 'unknown' : (s.stale as number),
+      counts ? 'unknown' : (s.pending as number),
+      counts ? `${s.rangesDiffering} of ${s.ranges}` : null,
+      (s.postgresSnapshotAt as string) ?? null,
+      (s.milvusReadStartedAt as string) ?? null,
+    ];
+  });
   return { title: 'Reference integrity', columns, rows };
 }

@@ -3,10 +3,11 @@
  * Postgres columns and their SQL (quoted identifiers, merge order), and the schema-level findings
  * (vector dimension). Everything the three modes share.
  */
-import { CheckError, type CheckContext, type MilvusCollectionInfo } from '../../src/plugin.js';
+import { CheckError, configError, type CheckContext, type MilvusCollectionInfo, type PreflightContext } from '../../src/plugin.js';
 import { andFilter, milvusFieldKeyType } from '../lib/id-milvus.js';
-import { keyCompare, type KeyCompare, type KeyType } from '../lib/id-order.js';
-import { andSql, describeColumns, keyExpression, tableLabel, type KeyExpression } from '../lib/id-postgres.js';
+import type { KeyCompare, KeyType } from '../lib/id-order.js';
+import { andSql, columnsProblem, describeColumns, keyExpression, lookupColumns, tableLabel, type KeyExpression } from '../lib/id-postgres.js';
+import { keyTypeProblem, milvusKeyType, postgresKeyType } from '../lib/key-types.js';
 import type { MappingOptions, Mode, Options } from './options.js';
 
 const TIMESTAMP_TYPES = /^(timestamp|date)/;
@@ -43,7 +44,7 @@ export async function resolveMapping(ctx: CheckContext<Options>, m: MappingOptio
   const signal = ctx.signal;
   const ref = { table: m.postgres.table, schema: m.postgres.schema };
   const table = tableLabel(ref);
-  const name = m.name ?? `${table} -> ${m.milvus.collection}`;
+  const name = m.name;
 
   const info = await milvus.describeCollection(m.milvus.collection);
   const keyField = m.milvus.key ?? info.primaryKey.name;
@@ -57,6 +58,9 @@ export async function resolveMapping(ctx: CheckContext<Options>, m: MappingOptio
   const wanted = [m.postgres.key, m.stale?.postgres, m.grace?.column].filter((c): c is string => !!c);
   const columns = await describeColumns(pg, ref, [...new Set(wanted)], signal);
   const keyColumn = columns.get(m.postgres.key)!;
+  // Preflight refuses incompatible key types first; this keeps a direct call from comparing them.
+  const typeProblem = keyTypeProblem(pgKeySide(table, keyColumn.name, keyColumn.type), milvusKeySide(info.name, keyField, info.fields.find((f) => f.name === keyField)!.dataType));
+  if (typeProblem) throw configError(`mapping ${name}: ${typeProblem}`);
   const pgKey = keyExpression(pg, keyColumn, keyType, `mapping ${name}`);
 
   let stale: ResolvedMapping['stale'];
@@ -93,7 +97,7 @@ export async function resolveMapping(ctx: CheckContext<Options>, m: MappingOptio
     collection: info.name,
     keyField,
     keyType,
-    compare: keyCompare(keyType),
+    compare: pgKey.compare,
     milvusFilter: andFilter(m.milvus.filter),
     partitions: m.milvus.partitions,
     stale,
@@ -102,6 +106,50 @@ export async function resolveMapping(ctx: CheckContext<Options>, m: MappingOptio
     model: m.model,
     info,
   };
+}
+
+const pgKeySide = (table: string, column: string, type: string) => ({ label: `Postgres column ${table}.${column}`, key: postgresKeyType(type) });
+const milvusKeySide = (collection: string, field: string, dataType: string) => ({ label: `Milvus field ${collection}.${field}`, key: milvusKeyType(dataType) });
+
+/**
+ * Resolves one mapping against both stores without reading data, recording every mistake: the
+ * table and its columns, the collection and its fields, the key types and the grace column's type.
+ */
+export async function preflightMapping(ctx: PreflightContext<Options>, m: MappingOptions, path: string): Promise<void> {
+  const problem = (at: string, message: string) => ctx.problem({ path: `${path}.${at}`, message: `mapping ${m.name}: ${message}` });
+  const ref = { table: m.postgres.table, schema: m.postgres.schema };
+  const wanted = [...new Set([m.postgres.key, m.stale?.postgres, m.grace?.column].filter((c): c is string => !!c))];
+  const found = await lookupColumns(ctx.stores.postgres!, ref, wanted, ctx.signal);
+  const columnProblem = columnsProblem(ref, found, wanted);
+  if (columnProblem) problem('postgres', columnProblem);
+  const keyColumn = found.columns.get(m.postgres.key);
+  const graceColumn = m.grace && found.columns.get(m.grace.column);
+  if (graceColumn && !TIMESTAMP_TYPES.test(graceColumn.type)) problem('grace.column', `grace column ${graceColumn.name} is ${graceColumn.type}, a timestamp column is needed`);
+
+  const milvus = ctx.stores.milvus!;
+  if (!(await milvus.listCollections()).includes(m.milvus.collection)) {
+    problem('milvus.collection', `Milvus collection ${JSON.stringify(m.milvus.collection)} does not exist`);
+    return;
+  }
+  const info = await milvus.describeCollection(m.milvus.collection);
+  const keyField = m.milvus.key ?? info.primaryKey.name;
+  const fieldNames = info.fields.map((f) => f.name).join(', ');
+  for (const [at, field] of [['milvus.key', keyField], ['stale.milvus', m.stale?.milvus], ['model.field', m.model?.field]] as const) {
+    if (field && !info.fields.some((f) => f.name === field)) problem(at, `Milvus collection ${info.name} has no field ${JSON.stringify(field)} (fields: ${fieldNames})`);
+  }
+  if (m.vectorField && !info.fields.some((f) => f.name === m.vectorField && f.dim !== undefined)) {
+    problem('vectorField', `Milvus collection ${info.name} has no vector field ${JSON.stringify(m.vectorField)}`);
+  }
+  const key = info.fields.find((f) => f.name === keyField);
+  if (!key || !keyColumn) return;
+  const milvusSide = milvusKeySide(info.name, keyField, key.dataType);
+  const typeProblem = keyTypeProblem(pgKeySide(tableLabel(ref), keyColumn.name, keyColumn.type), milvusSide);
+  if (typeProblem) return problem('milvus.key', typeProblem);
+  if (!/^(int64|varchar)$/i.test(key.dataType)) return problem('milvus.key', `Milvus field ${info.name}.${keyField} is ${key.dataType}; only Int64 and VarChar fields can be read in key order`);
+  const mode = ctx.options.mode ?? m.mode ?? 'full';
+  if (mode === 'counts' && milvusSide.key.kind === 'integer' && postgresKeyType(keyColumn.type).kind === 'text') {
+    problem('mode', `counts mode needs an integer Postgres key against the Int64 field ${info.name}.${keyField} (${keyColumn.name} is ${keyColumn.type}); use full or sample mode`);
+  }
 }
 
 function checkDimension(ctx: CheckContext<Options>, mapping: string, info: MilvusCollectionInfo, m: MappingOptions): void {

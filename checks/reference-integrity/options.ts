@@ -58,7 +58,8 @@ const mappingSchema = z
     /** Field carrying the embedding-model tag; expected tag optional. */
     model: z.object({ field: milvusField, expected: z.string().min(1).optional() }).strict().optional(),
   })
-  .strict();
+  .strict()
+  .transform((m) => ({ ...m, name: m.name ?? `${m.postgres.schema ? `${m.postgres.schema}.` : ''}${m.postgres.table} -> ${m.milvus.collection}` }));
 export type MappingOptions = z.infer<typeof mappingSchema>;
 
 export const optionsSchema = z
@@ -76,5 +77,13 @@ export const optionsSchema = z
     /** Rows per Milvus page in full mode (at most 16384, the real-Milvus result window). */
     milvusPageSize: z.number().int().min(1).max(16_384).default(16_384),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    // Names label findings, stats and errors: two mappings with one name could not be told apart.
+    const seen = new Set<string>();
+    o.mappings.forEach((m, i) => {
+      if (seen.has(m.name)) ctx.addIssue({ code: 'custom', path: ['mappings', i, 'name'], message: `two mappings are named ${JSON.stringify(m.name)}: give each a distinct name` });
+      seen.add(m.name);
+    });
+  });
 export type Options = z.infer<typeof optionsSchema>;

@@ -7,6 +7,7 @@ import type { CheckContext, ResultSection } from '../../src/plugin.js';
 import { sampleConfidence } from '../lib/confidence.js';
 import { AdaptiveBatchSize } from '../lib/id-batch.js';
 import { fieldText } from '../lib/id-milvus.js';
+import { isInt64Text } from '../lib/key-types.js';
 import { isStale, reportModelTags, TagTally, type ResolvedMapping } from './mapping.js';
 import type { Options } from './options.js';
 import { MappingStats, reportFinding } from './report.js';
@@ -49,7 +50,9 @@ export async function runSample(ctx: CheckContext<Options>, m: ResolvedMapping, 
     const chunk = sampled.slice(at, at + batch.size);
     at += chunk.length;
     const started = performance.now();
-    const entities = await milvus.getByKeys(m.collection, m.keyField, chunk.map((r) => r.key), outputFields, { signal });
+    // A text key that is no int64 cannot be on an Int64 field: it is missing, without a lookup.
+    const lookups = chunk.map((r) => r.key).filter((key) => m.keyType !== 'int64' || isInt64Text(key));
+    const entities = lookups.length ? await milvus.getByKeys(m.collection, m.keyField, lookups, outputFields, { signal }) : [];
     batch.record(chunk.length, performance.now() - started);
     // Entities of this batch by key (bounded by the batch size).
     const byKey = new Map<string, Array<Record<string, unknown>>>();

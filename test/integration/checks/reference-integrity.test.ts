@@ -66,6 +66,9 @@ describe('reference-integrity: int64 keys', () => {
       ],
       entities,
     );
+    // A varchar key column against the Int64 collection (issue 11.3): compared by value.
+    await pg.client.query(`CREATE TABLE "${pg.schema}".text_items (id varchar(40) PRIMARY KEY, uid uuid)`);
+    await pg.client.query(`INSERT INTO "${pg.schema}".text_items (id) VALUES ('1'), ('2'), ('-5'), ('${BIG_PLUS_ONE}'), ('abc'), ('007')`);
     mapping = {
       name: 'items',
       postgres: { schema: pg.schema, table: 'items', key: 'id', where: 'deleted_at IS NULL' },
@@ -163,12 +166,72 @@ describe('reference-integrity: int64 keys', () => {
     const section = result.sections!.find((x) => x.title.startsWith('Counts'))!;
     const diff = section.rows.reduce((sum, r) => sum + (r[3] as number), 0);
     expect(diff).toBe(-2);
+    // The summary shows what the ranges prove (issue 11.17): at least the per-range shortfall is
+    // missing; nothing reads as a reassuring 0.
+    expect(s.missing).toBeNull();
+    expect(s.missingAtLeast - s.extraEntitiesAtLeast).toBe(2);
+    expect(s.rangesDiffering).toBe(result.countsByCode['count-mismatch']);
+    const summary = result.sections!.find((x) => x.title === 'Reference integrity')!;
+    const row = Object.fromEntries(summary.columns.map((c, i) => [c, summary.rows[0][i]]));
+    expect(row).toMatchObject({ missing: `≥ ${s.missingAtLeast}`, 'ranges differing': `${s.rangesDiffering} of 4`, 'duplicate keys': 'unknown' });
     // Filtered, the totals happen to agree although keys differ: counts mode cannot prove equality.
     const filtered = await runCheck(check, { options: { mode: 'counts', ranges: 1, mappings: [mapping] } });
     expect(filtered.countsByCode['count-mismatch']).toBeUndefined();
     expect((filtered.stats.mappings as any).items.note).toMatch(/do not prove/);
     expect(result.countsByCode['model-mismatch']).toBe(1);
     expect(result.countsByCode['missing-vector']).toBeUndefined();
+  }, 60_000);
+
+  it('compares an Int64 Milvus key with a varchar Postgres key by value, in full and sample mode', async () => {
+    const textMapping = { postgres: { schema: pg.schema, table: 'text_items', key: 'id' }, milvus: { collection: milvus.collection, filter: 'id <= 2' } };
+    const full = await runCheck(check, { options: { mappings: [textMapping] } });
+    expect(full.status).toBe('fail');
+    // '1', '2' and '-5' have their entities; '007' and 'abc' are no int64 text, 2^53+1 has none.
+    expect(full.countsByCode).toEqual({ 'missing-vector': 3 });
+    expect(keysOf(full, 'missing-vector')).toEqual(['007', BIG_PLUS_ONE, 'abc']);
+    const sample = await runCheck(check, { options: { mappings: [{ ...textMapping, mode: 'sample' }] } });
+    expect(keysOf(sample, 'missing-vector')).toEqual(['007', BIG_PLUS_ONE, 'abc']);
+  }, 60_000);
+
+  it('preflight reports every configuration mistake of every mapping in one round', async () => {
+    const result = await runCheck(check, {
+      options: {
+        mappings: [
+          { name: 'uuid-key', postgres: { schema: pg.schema, table: 'text_items', key: 'uid' }, milvus: { collection: milvus.collection } },
+          { ...mapping, name: 'typos', stale: { postgres: 'version', milvus: 'vershun' }, grace: { column: 'version', window: '1h' } },
+          { name: 'gone', postgres: { schema: pg.schema, table: 'items', key: 'id' }, milvus: { collection: 'no_such_collection' } },
+          { name: 'counts-text', mode: 'counts', postgres: { schema: pg.schema, table: 'text_items', key: 'id' }, milvus: { collection: milvus.collection } },
+        ],
+      },
+    });
+    expect(result.status).toBe('error');
+    expect(result.error?.code).toBe('CONFIG');
+    expect(result.findings).toEqual([]);
+    expect(result.configProblems?.map((p) => p.path)).toEqual([
+      'mappings[0].milvus.key',
+      'mappings[1].grace.column',
+      'mappings[1].stale.milvus',
+      'mappings[2].milvus.collection',
+      'mappings[3].mode',
+    ]);
+    expect(result.configProblems![0].message).toBe(
+      `mapping uuid-key: Postgres column ${pg.schema}.text_items.uid is uuid and Milvus field ${milvus.collection}.id is Int64: an integer never equals a uuid`,
+    );
+    expect(result.configProblems![1].message).toBe('mapping typos: grace column version is bigint, a timestamp column is needed');
+    expect(result.configProblems![2].message).toMatch(/^mapping typos: Milvus collection \S+ has no field "vershun" \(fields: /);
+  }, 60_000);
+
+  it('runs each mapping alone: one that fails is named, the others still report', async () => {
+    const broken = { ...mapping, name: 'broken', postgres: { schema: pg.schema, table: 'items', key: 'id', where: 'id / (id - id) = 1' } };
+    const result = await runCheck(check, { options: { mappings: [broken, mapping] } });
+    expect(result.status).toBe('error');
+    expect(result.partial).toBe(true);
+    expect(result.error?.message).toMatch(/^1 of 2 mappings failed \(the others reported\): broken: .*division by zero/);
+    expect(keysOf(result, 'missing-vector')).toEqual([BIG_PLUS_ONE]);
+    const stats = result.stats.mappings as any;
+    expect(stats.items).toMatchObject({ missing: 1, orphans: 2 });
+    expect(stats.broken.error.message).toMatch(/division by zero/);
+    expect(result.stats.failedMappings).toEqual(['broken']);
   }, 60_000);
 
   it('a missing table or column is a clear error; bad options are a config error', async () => {
