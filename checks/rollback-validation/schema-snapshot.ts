@@ -3,7 +3,8 @@
  * so two snapshots diff with a plain key comparison. Covers tables (and partitioned/foreign tables),
  * columns (type, nullability, default, identity, generated, collation, position), indexes,
  * constraints (incl. foreign keys), sequences and their options, views and materialized views,
- * triggers, enum and domain types, functions and procedures.
+ * triggers, enum and domain types, functions and procedures, row-level security policies (and
+ * whether RLS is on), extensions installed in the schemas, and comments on any of these.
  */
 import type { SqlRunner } from '../../src/plugin.js';
 
@@ -68,6 +69,24 @@ SELECT 'function ' || ns.nspname || '.' || p.proname || '(' || pg_get_function_i
   FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
  WHERE p.prokind IN ('f', 'p')
    AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = 'pg_proc'::regclass AND dep.objid = p.oid AND dep.deptype = 'e')
+UNION ALL
+SELECT 'policy ' || ns.nspname || '.' || c.relname || '.' || pol.polname,
+       concat_ws(' ', CASE WHEN pol.polpermissive THEN 'permissive' ELSE 'restrictive' END, 'for ' || pol.polcmd::text,
+                 'to ' || (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END, ', ' ORDER BY 1) FROM unnest(pol.polroles) r),
+                 'using ' || pg_get_expr(pol.polqual, pol.polrelid), 'with check ' || pg_get_expr(pol.polwithcheck, pol.polrelid))
+  FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN ns ON ns.oid = c.relnamespace
+UNION ALL
+SELECT 'row level security ' || ns.nspname || '.' || c.relname, CASE WHEN c.relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END
+  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+ WHERE c.relrowsecurity
+UNION ALL
+SELECT 'extension ' || e.extname, 'version ' || e.extversion || ' in ' || ns.nspname
+  FROM pg_extension e JOIN ns ON ns.oid = e.extnamespace
+UNION ALL
+SELECT 'comment on ' || io.type || ' ' || io.identity, d.description
+  FROM pg_description d CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) io
+ WHERE d.objoid >= 16384 -- user objects only (FirstNormalObjectId): skips thousands of built-in comments
+   AND io.schema = ANY($1::text[])
 `;
 
 /** Reads the snapshot of `schemas` through `db` (inside the dry-run transaction it sees its own changes). */

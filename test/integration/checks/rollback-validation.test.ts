@@ -3,6 +3,7 @@
  * unqualified names; the admin session and the check both put that schema on the search_path) and
  * its own migrations folder in a temp dir, and removes both afterwards.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { flywayChecksum, prismaChecksum } from '../../../checks/rollback-validat
 import { snapshotSchema } from '../../../checks/rollback-validation/schema-snapshot.js';
 import type { CheckResult } from '../../../src/engine/result.js';
 import { runCheck } from '../../helpers/check-tester.js';
-import { createPgSchema, pgAdmin, uniqueName, type PgFixture } from '../../helpers/stores.js';
+import { createPgSchema, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin, uniqueName, type PgFixture } from '../../helpers/stores.js';
 
 interface Fixture extends PgFixture {
   dir: string;
@@ -588,5 +589,301 @@ describe('rollback-validation: dry-run', () => {
     expect(failed.map((x) => x.data?.sqlstate)).toEqual(['2BP01']); // dependent objects: only true in the shadow
     expect(String(failed[0].data?.error)).toMatch(/other objects depend on it/);
     expect(await dbState(f)).toEqual(before);
+  });
+});
+
+// ------------------------------------------------------------------ issue 15: real migration folders
+
+const FLYWAY_HISTORY = `CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
+  type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL,
+  installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, success boolean NOT NULL)`;
+
+describe('rollback-validation: Flyway folders with Java and repeatable migrations', () => {
+  // A Flyway community layout: V scripts, R__ repeatables, no U (undo is a paid feature); Java
+  // migrations (V3) live in compiled code and have rows of type JDBC with a NULL checksum.
+  const v1 = 'CREATE TABLE jobs (id int PRIMARY KEY, name text);\n';
+  const v2 = 'ALTER TABLE jobs ADD COLUMN owner text;\n';
+  const v4 = 'CREATE INDEX jobs_owner_idx ON jobs (owner);\n';
+  const view = 'CREATE OR REPLACE VIEW jobs_view AS SELECT id, name FROM jobs;\n';
+  const files = { 'V1__jobs.sql': v1, 'V2__owner.sql': v2, 'V4__owner_index.sql': v4, 'R__jobs_view.sql': view };
+
+  async function flyway(rows: Array<[number, string | null, string, string, string, number | null, boolean]>) {
+    const f = await fixture(files);
+    await f.exec(FLYWAY_HISTORY);
+    await f.exec(v1 + v2 + v4 + view);
+    for (const [rank, version, description, type, script, checksum, success] of rows) {
+      await f.exec(`INSERT INTO flyway_schema_history VALUES ($1, $2, $3, $4, $5, $6, 'flyway', now(), 3, $7)`, [rank, version, description, type, script, checksum, success]);
+    }
+    return f;
+  }
+
+  it('Java (JDBC) rows are not missing files; R__ scripts are read; one summary for a folder without undo scripts', async () => {
+    const f = await flyway([
+      [1, '1', 'jobs', 'SQL', 'V1__jobs.sql', flywayChecksum(v1), true],
+      [2, '2', 'owner', 'SQL', 'V2__owner.sql', flywayChecksum(v2), true],
+      [3, '3', 'BackfillOwners', 'JDBC', 'db.migration.V3__BackfillOwners', null, true],
+      [4, '4', 'owner index', 'SQL', 'V4__owner_index.sql', flywayChecksum(v4), true],
+      [5, null, 'jobs view', 'SQL', 'R__jobs_view.sql', flywayChecksum(view), true],
+    ]);
+    const r = await run(f);
+    // Failed before: missing-file for V3 (exit 1), and one no-down-script per migration.
+    expect(findings(r, 'missing-file')).toEqual([]);
+    expect(findings(r, 'pending')).toEqual([]);
+    expect(findings(r, 'no-down-script').map((x) => x.data?.migration)).toEqual(['all 4 applied migrations']);
+    expect(r.findings.filter((x) => x.severity === 'error')).toEqual([]);
+    expect(r.stats).toMatchObject({ tool: 'flyway', applied: 5 });
+  });
+
+  it('an edited R__ script is re-applied by Flyway: pending, not a checksum mismatch; the newest row counts', async () => {
+    const f = await flyway([
+      [1, '1', 'jobs', 'SQL', 'V1__jobs.sql', flywayChecksum(v1), true],
+      [2, null, 'jobs view', 'SQL', 'R__jobs_view.sql', flywayChecksum('CREATE VIEW jobs_view AS SELECT 1;\n'), true],
+      [3, '2', 'owner', 'SQL', 'V2__owner.sql', flywayChecksum(v2), true],
+      [4, '4', 'owner index', 'SQL', 'V4__owner_index.sql', flywayChecksum(v4), true],
+      [5, null, 'jobs view', 'SQL', 'R__jobs_view.sql', flywayChecksum('CREATE VIEW jobs_view AS SELECT 2;\n'), true],
+    ]);
+    const r = await run(f);
+    expect(findings(r, 'checksum-mismatch')).toEqual([]);
+    expect(findings(r, 'out-of-order')).toEqual([]);
+    expect(findings(r, 'pending').map((x) => x.message)).toEqual([expect.stringMatching(/R__jobs_view changed since it was last applied/)]);
+  });
+
+  it('a versioned migration edited after it was applied is still a checksum mismatch', async () => {
+    const f = await flyway([
+      [1, '1', 'jobs', 'SQL', 'V1__jobs.sql', flywayChecksum('CREATE TABLE jobs (id int);\n'), true],
+      [2, null, 'jobs view', 'SQL', 'R__jobs_view.sql', flywayChecksum(view), true],
+    ]);
+    const r = await run(f);
+    expect(findings(r, 'checksum-mismatch').map((x) => x.data?.migration)).toEqual(['V1__jobs']);
+  });
+});
+
+describe('rollback-validation: Prisma checksums and rolled-back rows', () => {
+  const TRACKING = `CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, finished_at timestamptz,
+    migration_name varchar(255) NOT NULL, logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(),
+    applied_steps_count int NOT NULL DEFAULT 0)`;
+
+  /** The hex form older Prisma versions stored: each byte without its leading zero. */
+  const shortHex = (text: string) => [...createHash('sha256').update(text).digest()].map((b) => b.toString(16)).join('');
+
+  it('accepts checksums stored with and without leading zeros', async () => {
+    // Find migration texts whose SHA-256 has bytes below 0x10, so the two forms really differ.
+    const texts = Array.from({ length: 20 }, (_, i) => `CREATE TABLE "T${i}" (id serial PRIMARY KEY);\n`).filter((t) => shortHex(t) !== prismaChecksum(t)).slice(0, 2);
+    expect(texts).toHaveLength(2);
+    const f = await fixture({ '20240101000000_a/migration.sql': texts[0], '20240102000000_b/migration.sql': texts[1] });
+    await f.exec(TRACKING);
+    await f.exec(`INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES
+      ('1', $1, now(), '20240101000000_a', '2024-01-01', 1), ('2', $2, now(), '20240102000000_b', '2024-01-02', 1)`, [shortHex(texts[0]), prismaChecksum(texts[1])]);
+    const r = await run(f);
+    // Failed before: a false checksum-mismatch for the short form.
+    expect(findings(r, 'checksum-mismatch')).toEqual([]);
+    // A real edit is still found, whichever form was stored.
+    await f.write({ '20240101000000_a/migration.sql': `${texts[0]}-- edited\n` });
+    const r2 = await run(f);
+    expect(findings(r2, 'checksum-mismatch').map((x) => x.data?.migration)).toEqual(['20240101000000_a']);
+  });
+});
+
+describe('rollback-validation: static up/down analysis (no database needed for the verdict)', () => {
+  it('the held-out case: a down forgets an index, while the newest version is dirty and one has no down', async () => {
+    const files = {
+      '1_users.up.sql': 'CREATE TABLE users (id int PRIMARY KEY, email text);\n',
+      '1_users.down.sql': 'DROP TABLE users;\n',
+      '2_posts.up.sql': 'CREATE TABLE posts (id int PRIMARY KEY, user_id int REFERENCES users (id));\n',
+      '2_posts.down.sql': 'DROP TABLE posts;\n',
+      '3_email_idx.up.sql': 'CREATE INDEX users_email_idx ON users (email);\nALTER TABLE users ADD COLUMN nick text;\n',
+      '3_email_idx.down.sql': '-- the index is forgotten\nALTER TABLE users DROP COLUMN nick;\n',
+      '4_tags.up.sql': 'CREATE TABLE tags (id int);\n',
+      '5_more.up.sql': 'ALTER TABLE tags ADD COLUMN label text;\n',
+      '5_more.down.sql': 'ALTER TABLE tags DROP COLUMN label;\n',
+    };
+    const f = await fixture(files);
+    await applyGolang(f, files, 5, true);
+    const r = await run(f, { dryRun: { enabled: true, last: 5 } });
+    // Failed before: nothing was dry-run and the fault was missed.
+    expect(findings(r, 'down-incomplete').map((x) => [x.data?.migration, x.data?.object])).toEqual([['3_email_idx', `index ${f.schema}.users_email_idx`]]);
+    expect(findings(r, 'dry-run-skipped').map((x) => x.data)).toEqual([expect.objectContaining({ blocker: '5_more', reason: expect.stringMatching(/dirty/) })]);
+    expect(r.stats).toMatchObject({ dryRunMigrations: 0, dryRunStatements: 0, dryRunSkipped: 5 });
+  });
+
+  it('finds empty downs and objects never dropped; the replace pattern and opaque scripts are left alone', async () => {
+    const files = {
+      '1_base.up.sql': 'CREATE TABLE items (id int PRIMARY KEY);\nCREATE VIEW item_ids AS SELECT id FROM items;\n',
+      '1_base.down.sql': 'DROP VIEW item_ids;\nDROP TABLE items;\n',
+      '2_noop.up.sql': 'ALTER TABLE items ADD COLUMN price int;\n',
+      '2_noop.down.sql': '-- nothing to do\n/* really */\n',
+      // The replace pattern: the view existed before, so the down restores it rather than drop it.
+      '3_view.up.sql': 'DROP VIEW IF EXISTS item_ids;\nCREATE VIEW item_ids AS SELECT id, price FROM items;\n',
+      '3_view.down.sql': 'DROP VIEW item_ids;\nCREATE VIEW item_ids AS SELECT id FROM items;\n',
+      // A function nobody made before: OR REPLACE does not excuse a down that keeps it.
+      '4_fn.up.sql': 'CREATE OR REPLACE FUNCTION item_price(i int) RETURNS int LANGUAGE sql AS $$ SELECT price FROM items WHERE id = i $$;\nCREATE POLICY items_all ON items USING (true);\n',
+      '4_fn.down.sql': 'DROP POLICY items_all ON items;\n',
+      // A DO block may drop anything: no verdict.
+      '5_dyn.up.sql': 'CREATE TABLE dyn (id int);\n',
+      '5_dyn.down.sql': "DO $$ BEGIN EXECUTE 'DROP TABLE dyn'; END $$;\n",
+    };
+    const f = await fixture(files);
+    await applyGolang(f, files, 5);
+    const r = await run(f);
+    expect(findings(r, 'empty-down').map((x) => x.data?.migration)).toEqual(['2_noop']);
+    expect(findings(r, 'down-incomplete').map((x) => [x.data?.migration, x.data?.object])).toEqual([['4_fn', `function ${f.schema}.item_price(`]]);
+  });
+});
+
+describe('rollback-validation: dry-run of real round trips', () => {
+  it('the replace pattern (DROP IF EXISTS + CREATE) is not "left behind"; a function a down keeps is, even with OR REPLACE', async () => {
+    const files = {
+      '1_base.up.sql': 'CREATE TABLE items (id int PRIMARY KEY, price int);\nCREATE VIEW item_ids AS SELECT id FROM items;\n',
+      '1_base.down.sql': 'DROP VIEW item_ids;\nDROP TABLE items;\n',
+      '2_view.up.sql': 'DROP VIEW IF EXISTS item_ids;\nCREATE VIEW item_ids AS SELECT id, price FROM items;\n',
+      '2_view.down.sql': 'DROP VIEW item_ids;\nCREATE VIEW item_ids AS SELECT id FROM items;\n',
+      '3_fn.up.sql': 'CREATE OR REPLACE FUNCTION item_price(i int) RETURNS int LANGUAGE sql AS $$ SELECT price FROM items WHERE id = i $$;\n',
+      '3_fn.down.sql': 'SELECT 1;\n',
+    };
+    const f = await fixture(files);
+    await applyGolang(f, files, 3);
+    const r = await run(f, { dryRun: { enabled: true, last: 2 } });
+    const diffs = findings(r, 'round-trip-diff').map((x) => [x.data?.migration, x.data?.object, x.data?.change]);
+    // Failed before: view item_ids reported as left behind by 2_view; the function was not reported.
+    expect(diffs).toEqual([['3_fn', `function ${f.schema}.item_price(…)`, 'left behind by the down script']]);
+    expect(r.stats).toMatchObject({ dryRunMigrations: 2, dryRunRoundTrips: 2 });
+  });
+
+  it('policies, extensions and comments are in the snapshot diff', async () => {
+    const files = {
+      '1_docs.up.sql': 'CREATE TABLE docs (id int PRIMARY KEY, body text);\n',
+      '1_docs.down.sql': 'DROP TABLE docs;\n',
+      '2_rls.up.sql': "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY docs_read ON docs FOR SELECT USING (true);\nCOMMENT ON TABLE docs IS 'documents';\n",
+      // Forgets the comment, and drops the policy but never disables RLS.
+      '2_rls.down.sql': 'DROP POLICY docs_read ON docs;\n',
+    };
+    const f = await fixture(files);
+    await applyGolang(f, files, 2);
+    const runner = { query: async (sql: string, params?: unknown[]) => ({ rows: (await f.client.query(sql, params as unknown[])).rows, rowCount: 0 }) };
+    const snap = await snapshotSchema(runner as never, [f.schema], new AbortController().signal);
+    expect(snap.get(`policy ${f.schema}.docs.docs_read`)).toMatch(/for r .*using true/);
+    expect(snap.get(`comment on table ${f.schema}.docs`)).toBe('documents');
+    expect(snap.get(`row level security ${f.schema}.docs`)).toBe('enabled');
+    await f.exec('CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA ' + f.schema);
+    const snap2 = await snapshotSchema(runner as never, [f.schema], new AbortController().signal);
+    expect([...snap2.keys()].filter((k) => k.startsWith('extension '))).toEqual(['extension pg_trgm']);
+    await f.exec('DROP EXTENSION pg_trgm');
+    // The up re-creates what the down dropped (and re-sets RLS and the comment): a clean round trip.
+    const r = await run(f, { dryRun: { enabled: true, last: 1 } });
+    expect(findings(r, 'round-trip-diff')).toEqual([]);
+    // A down that clears a comment the up (as it is now) does not set again: missing after down + up.
+    await f.write({ '2_rls.down.sql': 'DROP POLICY docs_read ON docs;\nCOMMENT ON TABLE docs IS NULL;\n', '2_rls.up.sql': 'ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY docs_read ON docs FOR SELECT USING (true);\n' });
+    const r2 = await run(f, { dryRun: { enabled: true, last: 1 } });
+    expect(findings(r2, 'round-trip-diff').map((x) => [x.data?.object, x.data?.change])).toEqual([[`comment on table ${f.schema}.docs`, 'missing after down + up']]);
+  });
+
+  it('dry-runs as far as it can: the newer migrations are proven, the rest listed as skipped with why', async () => {
+    const files = {
+      '1_users.up.sql': 'CREATE TABLE users (id int PRIMARY KEY, name text);\n',
+      '2_idx.up.sql': 'CREATE INDEX CONCURRENTLY users_name_idx ON users (name);\n',
+      '2_idx.down.sql': 'DROP INDEX CONCURRENTLY users_name_idx;\n',
+      '3_mood.up.sql': "CREATE TYPE mood AS ENUM ('ok');\nALTER TYPE mood ADD VALUE 'sad';\n",
+      '3_mood.down.sql': 'DROP TYPE mood;\n',
+      '4_tags.up.sql': 'CREATE TABLE tags (id int);\nCREATE INDEX tags_id_idx ON tags (id);\n',
+      '4_tags.down.sql': 'DROP TABLE tags;\n',
+    };
+    const f = await fixture(files);
+    await f.exec(GOLANG_TRACKING);
+    await f.exec(files['1_users.up.sql']);
+    await f.exec('CREATE INDEX users_name_idx ON users (name)');
+    await f.exec(files['3_mood.up.sql'] + files['4_tags.up.sql']);
+    await f.exec('INSERT INTO schema_migrations VALUES (4, false)');
+    const before = await dbState(f);
+    const r = await run(f, { dryRun: { enabled: true, last: 4 } });
+    // ALTER TYPE … ADD VALUE runs in a transaction on PostgreSQL 12+: 3 is dry-run (failed before: refused).
+    expect(r.stats).toMatchObject({ dryRunMigrations: 2, dryRunRoundTrips: 2, dryRunSkipped: 2 });
+    expect(findings(r, 'non-transactional-statement').map((x) => [x.data?.migration, x.data?.direction])).toEqual([['2_idx', 'down']]);
+    expect(findings(r, 'dry-run-skipped').map((x) => x.message)).toEqual([expect.stringMatching(/dry-run stopped at 2_idx: .*cannot run in a transaction.*not dry-run: 2_idx, 1_users/)]);
+    expect(findings(r, 'rollback-failed')).toEqual([]);
+    expect(r.findings.filter((x) => x.severity === 'error')).toEqual([]);
+    expect(await dbState(f)).toEqual(before);
+  });
+});
+
+describe('rollback-validation: folders applied by the real node-pg-migrate and Knex', () => {
+  it('node-pg-migrate 7.9 applies SQL and JS migrations; the check agrees, and finds an empty JS down', async () => {
+    const files = {
+      '1700000000001_users.sql': '-- Up Migration\nCREATE TABLE users (id serial PRIMARY KEY, name text);\n\n-- Down Migration\nDROP TABLE users;\n',
+      '1700000000002_flags.js': 'exports.up = (pgm) => { pgm.createTable("flags", { id: "id", name: "text" }); };\nexports.down = (pgm) => { pgm.dropTable("flags"); };\n',
+      '1700000000003_audit.js': '/** @param pgm {import("node-pg-migrate").MigrationBuilder} */\nexports.up = async (pgm) => { pgm.addColumn("users", { audited: "boolean" }); };\nexports.down = async () => {};\n',
+    };
+    const f = await fixture(files);
+    const { runner } = await import('node-pg-migrate');
+    await runner({
+      databaseUrl: { host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE },
+      dir: f.dir,
+      direction: 'up',
+      migrationsTable: 'pgmigrations',
+      schema: f.schema,
+      count: Infinity,
+      log: () => {},
+    });
+    const applied = await f.exec('SELECT name FROM pgmigrations ORDER BY id');
+    expect(applied.rows.map((x) => x.name)).toEqual(['1700000000001_users', '1700000000002_flags', '1700000000003_audit']);
+    const r = await run(f);
+    expect(r.stats).toMatchObject({ tool: 'node-pg-migrate', applied: 3, pending: 0 });
+    expect(findings(r, 'missing-file')).toEqual([]);
+    expect(findings(r, 'empty-down').map((x) => x.data?.migration)).toEqual(['1700000000003_audit.js']);
+  });
+
+  it('Knex 3.1 applies its folder; a pending migration whose down is not exported is one Knex refuses; a held lock is found', async () => {
+    const files = {
+      '20240101000000_users.js': 'exports.up = (knex) => knex.schema.createTable("users", (t) => { t.increments(); t.string("name"); });\nexports.down = (knex) => knex.schema.dropTable("users");\n',
+      '20240102000000_seed.js': 'exports.up = async (knex) => { await knex("users").insert({ name: "a" }); };\nexports.down = function () { return null; };\n',
+    };
+    const f = await fixture(files);
+    const { default: knexFactory } = await import('knex');
+    const knex = knexFactory({ client: 'pg', connection: { host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE }, searchPath: [f.schema], pool: { min: 0, max: 1 }, log: { error: () => {}, warn: () => {}, debug: () => {}, deprecate: () => {} } });
+    cleanups.push(() => knex.destroy());
+    const migrations = { directory: f.dir, schemaName: f.schema, loadExtensions: ['.js'] };
+    await knex.migrate.latest(migrations);
+    expect((await f.exec('SELECT name FROM knex_migrations ORDER BY id')).rows.map((x) => x.name)).toEqual(['20240101000000_users.js', '20240102000000_seed.js']);
+
+    // A third migration defines `down` but never exports it: Knex itself refuses to run it.
+    await f.write({ '20240103000000_tags.js': 'async function down(knex) { await knex.schema.dropTable("tags"); }\nexports.up = (knex) => knex.schema.createTable("tags", (t) => t.increments());\n' });
+    await expect(knex.migrate.latest(migrations)).rejects.toThrow(/must have both an up and down function/);
+
+    const r = await run(f);
+    expect(r.stats).toMatchObject({ tool: 'knex', applied: 2 });
+    expect(findings(r, 'empty-down').map((x) => x.data?.migration)).toEqual(['20240102000000_seed.js']);
+    // Failed before: any function named down counted, so nothing was said.
+    expect(findings(r, 'invalid-migration').map((x) => x.message)).toEqual([expect.stringMatching(/20240103000000_tags\.js cannot be run: its down function is not exported/)]);
+    expect(findings(r, 'migration-lock-held')).toEqual([]);
+
+    await f.exec('UPDATE knex_migrations_lock SET is_locked = 1');
+    const r2 = await run(f);
+    expect(findings(r2, 'migration-lock-held').map((x) => x.data?.table)).toEqual([`${f.schema}.knex_migrations_lock`]);
+  });
+});
+
+describe('rollback-validation: freshly migrated databases and hints', () => {
+  it('never-analysed tables: empty ones by their pages (no findings), small ones counted, each basis named', async () => {
+    const n = 60;
+    const files: Record<string, string> = {};
+    for (let i = 1; i <= n; i++) {
+      files[`${i}_t${i}.up.sql`] = `CREATE TABLE t${i} (id int, note text);\n`;
+      files[`${i}_t${i}.down.sql`] = `DROP TABLE t${i};\n`;
+    }
+    const f = await fixture(files);
+    await applyGolang(f, files, n);
+    await f.exec('INSERT INTO t7 SELECT g, NULL FROM generate_series(1, 25) g');
+    // Fewer exact counts allowed than tables: the cheap ones must not use them up.
+    const r = await run(f, { destructive: { maxExactCounts: 2 } });
+    // Failed before: 60 "unknown: never analysed" warnings.
+    expect(findings(r, 'destructive-rollback').map((x) => [x.data?.target, x.data?.rows, x.data?.rowsBasis])).toEqual([[`${f.schema}.t7`, 25, 'exact count']]);
+  });
+
+  it('a missing tracking table names the one found in another schema', async () => {
+    const f = await fixture(usersAndOrders);
+    const other = await createPgSchema('rv_other');
+    cleanups.push(other.cleanup);
+    await other.client.query(`CREATE TABLE "${other.schema}".schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)`);
+    const r = await run(f);
+    expect(findings(r, 'no-tracking-table').map((x) => x.message)).toEqual([expect.stringContaining(`found ${other.schema}.schema_migrations`)]);
   });
 });
