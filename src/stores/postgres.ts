@@ -203,14 +203,25 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
   const address = describeAddress(cfg);
   const fail = (err: unknown) => storeError(LABEL, address, err, classifyPgError(err));
 
-  const pool = new pg.Pool({ ...clientConfig(cfg, { readOnly: true }), max: cfg.poolMax ?? 4, idleTimeoutMillis: 10_000 });
-  // An idle client that loses its server emits 'error' on the pool; without a listener Node crashes.
-  pool.on('error', () => {});
-  const closers = new Set<() => Promise<void>>();
-
   const baseStatementTimeoutMs = cfg.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const graceMs = cfg.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS;
   const connectTimeoutMs = cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+
+  // pg-pool applies its connectionTimeoutMillis to waiting for a free connection too: a check
+  // queued behind long scans would fail as "timed out" although the server is fine. So the pool
+  // waits without a limit (the check's timeout and abort still apply) and each new connection
+  // carries connectTimeout itself (pg.Client bounds TCP connect, TLS and login with it).
+  class ConnectBoundedClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+    }
+  }
+  const pool = new pg.Pool({
+    ...clientConfig(cfg, { readOnly: true }), connectionTimeoutMillis: 0, Client: ConnectBoundedClient, max: cfg.poolMax ?? 4, idleTimeoutMillis: 10_000,
+  });
+  // An idle client that loses its server emits 'error' on the pool; without a listener Node crashes.
+  pool.on('error', () => {});
+  const closers = new Set<() => Promise<void>>();
   /** Runs one statement on client within the session's deadline (see "Client-side deadlines"). */
   const bounded = <T>(client: pg.PoolClient | pg.Client, work: Promise<T>, session: SessionTimeout): Promise<T> =>
     withinDeadline(work, client, session.statementTimeoutMs > 0 ? session.statementTimeoutMs + graceMs : undefined,

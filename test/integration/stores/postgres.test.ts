@@ -88,6 +88,35 @@ describe('Postgres connector', () => {
     });
   });
 
+  it('waiting for a free pool connection is not a connect timeout: a busy pool is no store failure', async () => {
+    // One connection, a 300 ms connect timeout, and a snapshot that holds the connection for 1 s.
+    const small = await connectPostgres({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE, poolMax: 1, connectTimeoutMs: 300 });
+    try {
+      const holder = small.reader.withSnapshot((s) => s.query('SELECT pg_sleep(1)'));
+      await new Promise((r) => setTimeout(r, 50)); // the snapshot has the connection
+      const waiter = small.reader.query<{ one: number }>('SELECT 1 AS one');
+      await holder;
+      expect((await waiter).rows[0].one).toBe(1);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('a server that accepts the connection and never answers: connecting fails with STORE_TIMEOUT within connectTimeout', async () => {
+    const proxy = await startTcpProxy(PG_PORT);
+    try {
+      proxy.stall();
+      const t0 = performance.now();
+      const err = await connectPostgres({ host: PG_HOST, port: proxy.port, user: PG_USER, database: PG_DATABASE, connectTimeoutMs: 300 }).then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'STORE_TIMEOUT', message: expect.stringMatching(/^Postgres at postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: timed out/) });
+      expect(performance.now() - t0).toBeLessThan(3 * 300 + 2_000);
+      expect(proxy.connections.total).toBe(1);
+    } finally {
+      proxy.resume();
+      await proxy.close();
+    }
+  });
+
   describe('client-side deadlines: a frozen server (a stalled proxy forwards nothing, sockets stay open)', () => {
     // statement_timeout 300 ms + 300 ms grace: each wait on the server ends after 600 ms.
     const DEADLINE_MS = 600;
