@@ -4,16 +4,18 @@
  * The one built-in check that generates load, so it is opt-in, runs alone (exclusive), is bounded
  * in count and time by its options, and loads only the configured stores through the load pools
  * the engine hands out. First a fleet headroom check (arithmetic, no load), then per store:
- * burst, sustained, and for Postgres exhaustion/recovery, slow statements and a leak check.
+ * burst, sustained, for Postgres exhaustion/recovery, slow statements and a leak check, for Redis
+ * (opt-in) exhaustion of maxclients, and for Milvus search and query load on one collection.
  */
 import { randomBytes } from 'node:crypto';
 import { CheckError, defineCheck, type CheckContext, type ResultSection } from '../../src/plugin.js';
 import { postgresHeadroom, redisHeadroom } from './fleet.js';
 import { poolStressOptions, type PoolStressOptions } from './options.js';
 import { runPostgresPhases, type PhaseRow } from './postgres-phases.js';
+import { preflightMilvus, runMilvusPhases } from './milvus-phases.js';
 import { runRedisPhases } from './redis-phases.js';
 
-const STORE_LABEL = { postgres: 'Postgres', redis: 'Redis' } as const;
+const STORE_LABEL = { postgres: 'Postgres', redis: 'Redis', milvus: 'Milvus' } as const;
 const fmt = (n: number | undefined) => (n === undefined ? null : Math.round(n * 100) / 100);
 
 export default defineCheck<PoolStressOptions>({
@@ -22,7 +24,7 @@ export default defineCheck<PoolStressOptions>({
     title: 'Connection pool stress',
     description: 'Bounded burst, sustained, exhaustion and slow-statement load against the pools and servers, plus fleet headroom.',
     requires: [],
-    uses: ['postgres', 'redis'],
+    uses: ['postgres', 'redis', 'milvus'],
     exclusive: true,
     optIn: true,
     options: poolStressOptions,
@@ -84,17 +86,22 @@ export default defineCheck<PoolStressOptions>({
     },
   },
 
+  preflight: preflightMilvus,
+
   async run(ctx) {
     const o = ctx.options;
     const pg = o.postgres.enabled ? ctx.stores.postgres : undefined;
     const redis = o.redis.enabled ? ctx.stores.redis : undefined;
-    if (!ctx.stores.postgres && !ctx.stores.redis) {
-      throw new CheckError('NO_STORE', 'pool-stress needs Postgres or Redis, and neither is configured and reachable');
+    // Milvus is loaded only on a named collection.
+    const milvus = o.milvus.enabled && o.milvus.collection ? ctx.stores.milvus : undefined;
+    if (!ctx.stores.postgres && !ctx.stores.redis && !milvus) {
+      throw new CheckError('NO_STORE', 'pool-stress needs Postgres, Redis, or Milvus with milvus.collection set, and none is configured and reachable');
     }
     const label = o.label ?? randomBytes(4).toString('hex');
     ctx.stats.label = label;
-    ctx.log(planText(o, Boolean(pg), Boolean(redis)));
-    ctx.progress({ done: 0, note: planText(o, Boolean(pg), Boolean(redis)) });
+    const plan = planText(o, Boolean(pg), Boolean(redis), Boolean(milvus));
+    ctx.log(plan);
+    ctx.progress({ done: 0, note: plan });
 
     const sections: ResultSection[] = [];
     const fleetRows = await fleetHeadroom(ctx, o);
@@ -105,6 +112,7 @@ export default defineCheck<PoolStressOptions>({
     for (const [store, runPhases] of [
       ['postgres', pg && (() => runPostgresPhases(ctx, pg, o.postgres, label))],
       ['redis', redis && (() => runRedisPhases(ctx, redis, o.redis, label))],
+      ['milvus', milvus && (() => runMilvusPhases(ctx, milvus, o.milvus))],
     ] as const) {
       if (!runPhases || ctx.signal.aborted) continue;
       let rows: PhaseRow[];
@@ -112,18 +120,24 @@ export default defineCheck<PoolStressOptions>({
         rows = await runPhases();
       } catch (err) {
         if (ctx.signal.aborted) break;
+        // A configuration mistake found only now (exit 2) is not a load error.
+        if ((err as { code?: string })?.code === 'CONFIG') throw err;
         const message = String((err as Error)?.message ?? err).split('\n')[0];
         ctx.report({ code: 'errors-during-load', subject: { store, object: 'setup' }, data: { store, phase: 'setup', errors: 1, ops: 0, limit: 0, sampleErrors: [message] } });
         continue;
       }
-      sections.push(...phaseSections(store, store === 'postgres' ? `pool of ${o.postgres.poolSize}` : `${o.redis.connections} connection${o.redis.connections === 1 ? '' : 's'}`, rows));
+      const sizing =
+        store === 'postgres' ? `pool of ${o.postgres.poolSize}`
+        : store === 'redis' ? `${o.redis.connections} connection${o.redis.connections === 1 ? '' : 's'}`
+        : `collection ${o.milvus.collection}`;
+      sections.push(...phaseSections(store, sizing, rows));
     }
     return { sections, partial: ctx.signal.aborted || undefined };
   },
 });
 
 /** A latency table for the load phases, and a short table for the behaviour phases (Postgres). */
-function phaseSections(store: 'postgres' | 'redis', sizing: string, rows: PhaseRow[]): ResultSection[] {
+function phaseSections(store: 'postgres' | 'redis' | 'milvus', sizing: string, rows: PhaseRow[]): ResultSection[] {
   const loadRows = rows.filter((r) => r.stats);
   const behaviourRows = rows.filter((r) => !r.stats);
   const sections: ResultSection[] = [];
@@ -144,7 +158,7 @@ function phaseSections(store: 'postgres' | 'redis', sizing: string, rows: PhaseR
 }
 
 /** What the check is about to do, for the progress line (and --verbose) before any load starts. */
-function planText(o: PoolStressOptions, pg: boolean, redis: boolean): string {
+function planText(o: PoolStressOptions, pg: boolean, redis: boolean, milvus: boolean): string {
   const parts: string[] = [];
   if (pg) {
     const p = o.postgres;
@@ -164,6 +178,16 @@ function planText(o: PoolStressOptions, pg: boolean, redis: boolean): string {
       r.exhaustion.enabled && `exhaustion of maxclients (<= ${r.exhaustion.maxConnections} connections)`,
     ].filter(Boolean);
     parts.push(`redis ${r.connections} connections, ${String(r.command[0]).toUpperCase()}: ${phases.join(', ') || 'no phases'}`);
+  }
+  if (milvus) {
+    const m = o.milvus;
+    const load = (kind: 'search' | 'query') => {
+      const p = m[kind];
+      if (!p.enabled) return [];
+      return [p.burst.enabled && `${kind} burst ${p.burst.concurrency}`, p.sustained.enabled && `${kind} sustained ${p.sustained.workers} workers x ${p.sustained.duration / 1000}s (<= ${p.sustained.maxOps} requests)`];
+    };
+    const phases = [...load('search'), ...load('query')].filter(Boolean);
+    parts.push(`milvus collection ${m.collection} (nq ${m.search.nq}, topk ${m.search.topk}): ${phases.join(', ') || 'no phases'}`);
   }
   return `pool-stress plan: ${parts.join('; ')}`;
 }

@@ -124,6 +124,45 @@ const redisSchema = z
   })
   .strict();
 
+const milvusSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** The collection to load; the Milvus phases run only when it is set. Must be loaded. */
+    collection: z.string().min(1).optional(),
+    /** The FloatVector field searched; default: the collection's only one. */
+    vectorField: z.string().min(1).optional(),
+    /** Query vectors are taken from the collection itself: this many rows are read once, up front. */
+    sampleVectors: z.number().int().min(1).max(1000).default(32),
+    search: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Query vectors per search request. */
+        nq: z.number().int().min(1).max(100).default(1),
+        topk: z.number().int().min(1).max(1024).default(10),
+        /** A boolean expression the hits must match, e.g. `tenant == "a"`. */
+        filter: z.string().min(1).optional(),
+        /** Default: the metric the field's index was built with. */
+        metricType: z.string().min(1).optional(),
+        burst: burstSchema.prefault({}),
+        sustained: sustainedSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    query: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** The app's query filter; default: the primary key `in` a few keys of the collection. */
+        filter: z.string().min(1).optional(),
+        limit: z.number().int().min(1).max(16_384).default(10),
+        outputFields: z.array(z.string().min(1)).default([]),
+        burst: burstSchema.prefault({}),
+        sustained: sustainedSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 const fleetSchema = z
   .object({
     postgres: z
@@ -159,6 +198,7 @@ export const poolStressOptions = z
       .optional(),
     postgres: postgresSchema.prefault({}),
     redis: redisSchema.prefault({}),
+    milvus: milvusSchema.prefault({}),
     fleet: fleetSchema.optional(),
   })
   .strict();
@@ -166,3 +206,4 @@ export const poolStressOptions = z
 export type PoolStressOptions = z.output<typeof poolStressOptions>;
 export type PostgresLoadOptions = PoolStressOptions['postgres'];
 export type RedisLoadOptions = PoolStressOptions['redis'];
+export type MilvusLoadOptions = PoolStressOptions['milvus'];

@@ -22,7 +22,7 @@ export interface PhaseRow {
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Reports threshold breaches of one phase as findings; returns the verdict for the table. */
-export function reportBreaches(ctx: CheckContext, store: 'postgres' | 'redis', phase: string, s: PhaseStats, t: PhaseThresholds): string {
+export function reportBreaches(ctx: CheckContext, store: 'postgres' | 'redis' | 'milvus', phase: string, s: PhaseStats, t: PhaseThresholds): string {
   const breaches: Breach[] = evaluateThresholds(s, t);
   for (const b of breaches) {
     const { code, ...data } = b;

@@ -200,6 +200,33 @@ export interface MilvusReader {
   getByKeys(collection: string, keyField: string, keys: string[], outputFields: string[], opts?: CallOptions): Promise<Array<Record<string, unknown>>>;
   /** Formats a literal for a filter expression: int64 as digits, varchar quoted and escaped. */
   literal(value: string, type: MilvusKeyType): string;
+  /**
+   * One bounded query (pool-stress's Milvus load, and to sample rows): at most `limit` rows
+   * (1..16384) matching `filter` (every row when empty), in no promised order, at the collection's
+   * own consistency level. Ask for vector fields only when you mean to.
+   */
+  query(collection: string, opts: MilvusQueryOptions): Promise<Array<Record<string, unknown>>>;
+  /**
+   * One read-only vector search (pool-stress's Milvus load): nq = `vectors.length` query vectors,
+   * `topk` hits each, an optional filter. Resolves to the number of hits of each query vector.
+   */
+  search(collection: string, opts: MilvusSearchOptions): Promise<number[]>;
+}
+
+export interface MilvusQueryOptions extends CallOptions {
+  filter?: string;
+  limit: number;
+  outputFields?: string[];
+}
+
+export interface MilvusSearchOptions extends CallOptions {
+  /** The FloatVector field to search. */
+  vectorField: string;
+  vectors: number[][];
+  topk: number;
+  filter?: string;
+  /** Default: the metric the field's index was built with. */
+  metricType?: string;
 }
 
 export interface StoreHandles {

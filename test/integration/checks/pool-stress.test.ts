@@ -3,11 +3,12 @@
  * small (the test server has max_connections 100 shared with other tests running in parallel),
  * and pass-case thresholds generous.
  */
-import { describe, it, expect } from 'vitest';
+import { afterAll, beforeAll, describe, it, expect } from 'vitest';
+import { DataType } from '@zilliz/milvus2-sdk-node';
 import poolStress from '../../../checks/pool-stress/index.js';
 import { runCheck } from '../../helpers/check-tester.js';
 import { runCli, tempDir } from '../../helpers/cli.js';
-import { PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin, testStoresConfig, uniqueName } from '../../helpers/stores.js';
+import { createMilvusCollectionName, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin, testStoresConfig, uniqueName } from '../../helpers/stores.js';
 import { connectPostgres } from '../../../src/stores/postgres.js';
 import { startRedisServer } from '../../helpers/redis-server.js';
 import { Redis } from 'ioredis';
@@ -288,6 +289,8 @@ describe('pool-stress', () => {
     setTimeout(() => controller.abort('SIGINT'), 500);
     const result = await runCheck(poolStress, {
       signal: controller.signal,
+      // Postgres alone: connecting the other stores would eat into the 500ms before the abort.
+      stores: { redis: false, milvus: false },
       options: { label, redis: { enabled: false }, postgres: { ...quiet.postgres, poolSize: 2, sustained: { workers: 2, duration: '60s' } } },
     });
     expect(result.partial).toBe(true);
@@ -387,5 +390,95 @@ describe('pool-stress', () => {
     await expect(runCheck(poolStress, { options: { postgres: { sustained: { duration: '20m' } } } })).rejects.toMatchObject({ code: 'CONFIG' });
     await expect(runCheck(poolStress, { options: { redis: { command: ['SET', 'k', 'v'] } } })).rejects.toMatchObject({ code: 'CONFIG' });
     await expect(runCheck(poolStress, { options: { postgres: { slow: { statementTimeout: '1s', sleep: '500ms' } } } })).rejects.toMatchObject({ code: 'CONFIG' });
+  });
+});
+
+describe('pool-stress on Milvus', () => {
+  let milvus: Awaited<ReturnType<typeof createMilvusCollectionName>>;
+  const milvusOnly = { postgres: false, redis: false } as const;
+  /** Milvus phases only, tiny bounds: tests switch on what they exercise. */
+  const tiny = (extra: Record<string, unknown> = {}) => ({
+    redis: { enabled: false },
+    postgres: { enabled: false },
+    milvus: {
+      collection: milvus.collection,
+      sampleVectors: 8,
+      // The operation cap is what stops these; the duration only bounds a very slow server.
+      search: { burst: { concurrency: 5 }, sustained: { workers: 2, duration: '60s', maxOps: 10 } },
+      query: { burst: { concurrency: 5 }, sustained: { workers: 2, duration: '60s', maxOps: 10 } },
+      ...extra,
+    },
+  });
+
+  beforeAll(async () => {
+    milvus = await createMilvusCollectionName('ps');
+    const c = milvus.collection;
+    const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
+    ok(await milvus.client.createCollection({
+      collection_name: c,
+      fields: [
+        { name: 'id', data_type: DataType.Int64, is_primary_key: true },
+        { name: 'tenant', data_type: DataType.VarChar, max_length: 8 },
+        { name: 'vec', data_type: DataType.FloatVector, dim: 4 },
+      ],
+    } as any));
+    ok(await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any));
+    ok(await milvus.client.loadCollectionSync({ collection_name: c }));
+    const data = Array.from({ length: 40 }, (_, i) => ({ id: i + 1, tenant: i % 2 ? 'a' : 'b', vec: [i, i % 3, i % 5, 1] }));
+    ok(await milvus.client.insert({ collection_name: c, data } as any));
+  }, 120_000);
+
+  afterAll(async () => {
+    await milvus?.cleanup();
+  });
+
+  it('searches (nq, topk, filter) with vectors from the collection and runs lookups, bounded, without errors', async () => {
+    const result = await runCheck(poolStress, {
+      stores: milvusOnly,
+      options: tiny({ search: { nq: 2, topk: 3, filter: 'tenant == "a"', burst: { concurrency: 5, thresholds: { p99: '30s' } }, sustained: { workers: 2, duration: '60s', maxOps: 10 } } }),
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.findings).toEqual([]);
+    const m = result.stats.milvus as Stats;
+    expect(m).toMatchObject({ collection: milvus.collection, vectorField: 'vec', sampledRows: 8 });
+    expect(m.search.burst).toMatchObject({ ops: 5, ok: 5, errors: 0 });
+    expect(m.search.sustained).toMatchObject({ ops: 10, ok: 10, errors: 0, stoppedBy: 'count' });
+    expect(m.query.burst).toMatchObject({ ops: 5, ok: 5, errors: 0 });
+    expect(m.query.sustained).toMatchObject({ ops: 10, errors: 0, stoppedBy: 'count' });
+    expect(m.search.burst.p99Ms).toBeGreaterThan(0);
+    // 20 rows of tenant "a": every query vector gets its topk of 3.
+    expect(m.searchHitsPerQuery).toBe(3);
+    const section = result.sections!.find((s) => s.title === `Milvus load (collection ${milvus.collection})`)!;
+    expect(section.rows.map((r) => [r[0], r.at(-1)])).toEqual([
+      ['search burst', 'pass'], ['search sustained', 'pass'], ['query burst', 'pass'], ['query sustained', 'pass'],
+    ]);
+    expect(section.columns).not.toContain('acquire p95 ms');
+  });
+
+  it('reports a latency threshold nobody can meet, and errors of a filter the server rejects', async () => {
+    const result = await runCheck(poolStress, {
+      stores: milvusOnly,
+      options: tiny({
+        search: { burst: { concurrency: 3, thresholds: { p50: 0.001 } }, sustained: { enabled: false } },
+        query: { filter: 'no_such_field == 1', burst: { concurrency: 3 }, sustained: { enabled: false } },
+      }),
+    });
+    expect(result.status).toBe('fail');
+    const latency = result.findings.find((f) => f.code === 'latency-threshold-exceeded')!;
+    expect(latency.data).toMatchObject({ store: 'milvus', phase: 'search burst', metric: 'p50', limitMs: 0.001 });
+    const errors = result.findings.find((f) => f.code === 'errors-during-load')!;
+    expect(errors.data).toMatchObject({ store: 'milvus', phase: 'query burst', errors: 3, ops: 3 });
+  });
+
+  it('preflight: a missing collection or a field that is not a vector is a config error (exit 2), before any load', async () => {
+    const missing = await runCheck(poolStress, { stores: milvusOnly, options: tiny({ collection: `${milvus.collection}_nope` }) });
+    expect(missing.status).toBe('error');
+    expect(missing.error?.code).toBe('CONFIG');
+    expect(missing.configProblems).toEqual([{ path: 'milvus.collection', message: expect.stringContaining('no collection') }]);
+    expect(missing.stats.milvus).toBeUndefined();
+
+    const notVector = await runCheck(poolStress, { stores: milvusOnly, options: tiny({ vectorField: 'tenant' }) });
+    expect(notVector.error?.code).toBe('CONFIG');
+    expect(notVector.configProblems).toEqual([{ path: 'milvus.vectorField', message: expect.stringContaining('is VarChar, not FloatVector') }]);
   });
 });
