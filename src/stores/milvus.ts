@@ -11,7 +11,6 @@
  * - it cannot cancel a call, so every call is raced against callTimeoutMs and the AbortSignal.
  * Nothing here writes: no insert/delete/load/release/flush/createIndex is ever called.
  */
-import { readFileSync } from 'node:fs';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { DbcheckError, isCoded, storeError, type StoreErrorCode } from '../errors.js';
 import { registerSecret } from '../redact.js';
@@ -28,15 +27,7 @@ export interface MilvusStoreConfig {
   username?: string;
   password?: string;
   database?: string;
-  /** TLS with the system's CAs (Zilliz Cloud); implied by an https:// address or caFile. */
   ssl?: boolean;
-  /** PEM file of the CA to trust instead of the system's (a self-signed server certificate). */
-  caFile?: string;
-  /** Client certificate and key (PEM files), for servers that demand mutual TLS (tls-mode 2). */
-  certFile?: string;
-  keyFile?: string;
-  /** The name the server certificate is checked against, when it differs from the address's host. */
-  serverName?: string;
   /** Per-call timeout, default 120000 ms (big counts on large collections take a while). */
   callTimeoutMs?: number;
   /** Connect + first GetVersion timeout, default 10000 ms. */
@@ -162,7 +153,6 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     return storeError('Milvus', address, err, code);
   };
 
-  const tls = tlsOptions(cfg);
   const sdk = await import('@zilliz/milvus2-sdk-node');
   let client: MilvusClient;
   try {
@@ -172,8 +162,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       username: cfg.username ?? fromUrl.username,
       password: cfg.password ?? fromUrl.password,
       database: cfg.database,
-      ssl: cfg.ssl || tls !== undefined,
-      ...(tls ? { tls } : {}),
+      ssl: cfg.ssl,
       timeout: connectTimeoutMs, // used by the Connect RPC; raised to callTimeoutMs below
       logLevel: 'error', // the SDK logs to stdout, which belongs to the report
       telemetry: { enabled: false }, // an auditor must not phone home
@@ -192,8 +181,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     }
   } catch (err) {
     client.closeConnection().catch(() => {});
-    const explained = explainConnectFailure(err, Boolean(cfg.ssl || tls));
-    throw explained ? fail(explained.error, explained.code) : fail(err);
+    throw fail(err);
   }
   client.timeout = callTimeoutMs;
 
@@ -427,15 +415,6 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
         output_fields: [],
         timeout: callTimeoutMs,
       };
-      if (opts.filter?.trim()) req.filter = opts.filter;
-      if (opts.metricType) req.metric_type = opts.metricType;
-      const res = await call('search', () => client.search(req as unknown as Parameters<MilvusClient['search']>[0]), opts.signal);
-      check(res?.status, 'search', collection);
-      // One query vector: a flat list of hits; several: one list per query vector.
-      const results = (res.results ?? []) as unknown[];
-      return opts.vectors.length === 1 && !Array.isArray(results[0]) ? [results.length] : results.map((r) => (Array.isArray(r) ? r.length : 0));
-    },
-  };
 
   return {
     reader,
@@ -443,49 +422,6 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       await client.closeConnection().catch(() => {});
     },
   };
-}
-
-/**
- * The SDK's `tls` option from caFile / certFile / keyFile / serverName. The files are read here,
- * so a missing or unreadable one is a configuration error naming the option (the SDK would throw
- * from its constructor with a bare ENOENT).
- */
-function tlsOptions(cfg: MilvusStoreConfig): Record<string, unknown> | undefined {
-  if (!cfg.caFile && !cfg.certFile && !cfg.keyFile && !cfg.serverName) return undefined;
-  if (Boolean(cfg.certFile) !== Boolean(cfg.keyFile)) {
-    throw new DbcheckError('CONFIG', 'Milvus: certFile and keyFile go together (a client certificate needs its key)');
-  }
-  const read = (option: string, file: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new DbcheckError('CONFIG', `Milvus: ${option} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-  };
-  const tls: Record<string, unknown> = {};
-  // rootCert must be given whenever a client certificate is: the SDK's mutual-TLS path needs it.
-  if (cfg.caFile) tls.rootCert = read('caFile', cfg.caFile);
-  if (cfg.certFile) tls.certChain = read('certFile', cfg.certFile);
-  if (cfg.keyFile) tls.privateKey = read('keyFile', cfg.keyFile);
-  if (cfg.serverName) tls.serverName = cfg.serverName;
-  return tls;
-}
-
-/**
- * gRPC reports TLS and auth trouble in words of its own; this turns the usual ones into a store
- * error with the right code and a reason a person can act on. Other errors pass through.
- */
-function explainConnectFailure(err: unknown, usingTls: boolean): { error: Error; code: StoreErrorCode } | undefined {
-  if (err instanceof DbcheckError) return undefined;
-  const text = String((err as { message?: unknown })?.message ?? err).split('\n')[0]!;
-  if (/unauthenticated|auth.*fail|incorrect (user|password)|invalid (user|token|credential)/i.test(text)) {
-    return { error: new Error('the server refused the credentials (user/password or token)'), code: 'STORE_AUTH' };
-  }
-  if (/certificate|self[- ]signed|handshake|ssl|tls|wrong version number|unable to verify/i.test(text)) {
-    const advice = usingTls ? "; set caFile to the CA that signed the server's certificate" : '';
-    return { error: new Error(`the TLS handshake failed (${text})${advice}`), code: 'STORE_TLS' };
-  }
-  return undefined;
 }
 
 function keyTypeOf(f: MilvusField): MilvusKeyType | undefined {
