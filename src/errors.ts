@@ -17,11 +17,14 @@ export type DbcheckErrorCode = StoreErrorCode | 'CONFIG' | 'USAGE' | 'PLUGIN' | 
 export class DbcheckError extends Error {
   readonly code: DbcheckErrorCode;
   readonly hint?: string;
-  constructor(code: DbcheckErrorCode, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+  /** For a store error: the store's address (credentials removed), shown even when it is down. */
+  readonly address?: string;
+  constructor(code: DbcheckErrorCode, message: string, opts: { hint?: string; cause?: unknown; address?: string } = {}) {
     super(message, { cause: opts.cause });
     this.name = 'DbcheckError';
     this.code = code;
     this.hint = opts.hint;
+    if (opts.address !== undefined) this.address = opts.address;
   }
 }
 
@@ -67,5 +70,5 @@ export function storeError(storeLabel: string, address: string, err: unknown, co
     : code === 'STORE_UNKNOWN_HOST' ? 'check the host name'
     : code === 'STORE_TLS' ? 'check the TLS / sslmode settings against what the server offers'
     : undefined;
-  return new DbcheckError(code, `${storeLabel} at ${address}: ${WORDING[code]}${detail ? ` (${detail})` : ''}`, { hint, cause: err });
+  return new DbcheckError(code, `${storeLabel} at ${address}: ${WORDING[code]}${detail ? ` (${detail})` : ''}`, { hint, cause: err, address });
 }

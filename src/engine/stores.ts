@@ -66,6 +66,9 @@ export class StoreManager {
     } catch (err) {
       status.connected = false;
       status.connectMs = Math.round(performance.now() - t0);
+      // The address of a store that is down is shown too: it is where to look.
+      const address = (err as { address?: unknown })?.address;
+      if (typeof address === 'string') status.address = redact(address);
       status.error = isCoded(err)
         ? { code: err.code, message: redact(err.message) }
         : { code: 'STORE_ERROR', message: redact(String((err as Error)?.message ?? err)) };
