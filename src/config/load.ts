@@ -13,7 +13,7 @@ import type { MilvusStoreConfig } from '../stores/milvus.js';
 import type { PostgresStoreConfig } from '../stores/postgres.js';
 import type { RedisStoreConfig } from '../stores/redis.js';
 import { formatPath, zodIssues, type ConfigIssue, type ConfigPath } from './issues.js';
-import { configFileSchema, ENGINE_CHECK_KEYS, type ConfigFile } from './schema.js';
+import { configFileSchema, type ConfigFile } from './schema.js';
 import { didYouMean } from './suggest.js';
 
 export interface CheckSection {

@@ -79,9 +79,7 @@ export const runSchema = z
   })
   .strict();
 
-/** The keys of a check section the engine owns; the rest is the check's options. */
-export const ENGINE_CHECK_KEYS = ['enabled', 'severity', 'timeout'] as const;
-
+/** A check section: the keys the engine owns (enabled, severity, timeout); the rest is the check's options. */
 const checkSectionSchema = z
   .object({
     enabled: z.boolean({ error: 'must be true or false' }).optional(),

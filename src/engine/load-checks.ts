@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { builtinChecks } from '../../checks/index.js';
 import { DbcheckError } from '../errors.js';
-import type { Check } from '../plugin.js';
+import { STORE_KINDS, type Check } from '../plugin.js';
 
 const ID = /^([a-z0-9][a-z0-9-]*\/)?[a-z0-9][a-z0-9-]*$/;
 
@@ -46,10 +46,19 @@ export function validateCheck(c: unknown, source: string): Check {
   const bad = (why: string) => new DbcheckError('PLUGIN', `plugin ${source}: ${why}`);
   const check = c as Check;
   if (!check || typeof check !== 'object' || !check.meta || typeof check.run !== 'function') throw bad('a check must be { meta, run(ctx) }');
+  if (check.preflight !== undefined && typeof check.preflight !== 'function') throw bad('preflight must be a function');
   const m = check.meta;
   if (typeof m.id !== 'string' || !ID.test(m.id)) throw bad(`check id ${JSON.stringify(m.id)} must be kebab-case, optionally "namespace/id"`);
   if (typeof m.title !== 'string' || !m.title) throw bad(`check ${m.id} needs a title`);
-  if (!Array.isArray(m.requires) || m.requires.some((s) => !['postgres', 'redis', 'milvus'].includes(s))) throw bad(`check ${m.id}: requires must list postgres, redis or milvus`);
+  const isStoreList = (v: unknown) => Array.isArray(v) && v.every((s) => (STORE_KINDS as readonly unknown[]).includes(s));
+  if (!isStoreList(m.requires)) throw bad(`check ${m.id}: requires must list ${STORE_KINDS.join(', ')}`);
+  // Checked at load, not discovered mid-run: `uses: ['mysql']` would otherwise crash the run.
+  if (m.uses !== undefined && !isStoreList(m.uses)) throw bad(`check ${m.id}: uses must list ${STORE_KINDS.join(', ')}`);
+  if (m.access !== undefined && m.access !== 'read' && m.access !== 'rollback-txn') throw bad(`check ${m.id}: access must be 'read' or 'rollback-txn'`);
+  for (const flag of ['optIn', 'exclusive', 'runsFirst'] as const) {
+    if (m[flag] !== undefined && typeof m[flag] !== 'boolean') throw bad(`check ${m.id}: ${flag} must be true or false`);
+  }
+  if (m.runsFirst && m.exclusive) throw bad(`check ${m.id}: runsFirst and exclusive cannot both be set`);
   if (!m.codes || typeof m.codes !== 'object' || Object.keys(m.codes).length === 0) throw bad(`check ${m.id} declares no finding codes`);
   for (const [code, def] of Object.entries(m.codes)) {
     if (!def || !['error', 'warn', 'info'].includes(def.severity) || typeof def.message !== 'function') {

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatIssue } from '../../src/config/issues.js';
 import type { CheckSection, ResolvedConfig } from '../../src/config/load.js';
-import type { LoadedCheck } from '../../src/engine/load-checks.js';
+import health from '../../checks/health/index.js';
+import { validateCheck, type LoadedCheck } from '../../src/engine/load-checks.js';
 import { planAudit } from '../../src/engine/plan.js';
 import type { CheckResult, RunSummary } from '../../src/engine/result.js';
 import { exitCodeFor, preflightAudit, runAudit } from '../../src/engine/run.js';
@@ -92,6 +93,24 @@ describe('run order', () => {
     expect(events.slice(0, 2)).toEqual(['z-health:start', 'z-health:end']);
     expect(events.slice(2, 4).sort()).toEqual(['a-shared:start', 'c-shared:start']); // shared ones overlap
     expect(events.slice(-2)).toEqual(['b-load:start', 'b-load:end']);
+  });
+});
+
+describe('check validation at load (exit 2 before any store, not a crash mid-run)', () => {
+  const base = { id: 'acme/x', title: 'x', requires: [], codes: { c: { severity: 'error', message: () => 'c' } } };
+  const load = (meta: Record<string, unknown>) => () => validateCheck({ meta: { ...base, ...meta }, run: async () => {} }, 'x.mjs');
+
+  it('refuses unknown stores in uses, an unknown access, and non-boolean flags', () => {
+    expect(load({ uses: ['mysql'] })).toThrow("plugin x.mjs: check acme/x: uses must list postgres, redis, milvus");
+    expect(load({ access: 'write' })).toThrow("plugin x.mjs: check acme/x: access must be 'read' or 'rollback-txn'");
+    expect(load({ runsFirst: 'yes' })).toThrow('plugin x.mjs: check acme/x: runsFirst must be true or false');
+    expect(load({ runsFirst: true, exclusive: true })).toThrow('runsFirst and exclusive cannot both be set');
+    expect(load({ uses: ['redis'], access: 'read', runsFirst: true })).not.toThrow();
+  });
+
+  it('health runs first, so its latency is measured before the scans load the stores', () => {
+    expect(health.meta.runsFirst).toBe(true);
+    expect(() => validateCheck(health, 'builtin')).not.toThrow();
   });
 });
 
