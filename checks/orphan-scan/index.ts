@@ -5,7 +5,7 @@
  * - Postgres child rows without their parent where no validated foreign key exists (anti-join,
  *   postgres.ts), and, on request, `*_id` columns that no foreign key covers.
  */
-import { defineCheck, type CheckContext } from '../../src/plugin.js';
+import { defineCheck, type CheckContext, type FindingCode, type FindingInput } from '../../src/plugin.js';
 import { scanMilvusRelation } from './milvus.js';
 import { optionsSchema, type Options } from './options.js';
 import { preflightRelations } from './preflight.js';
@@ -13,7 +13,7 @@ import { scanPostgresRelation, suggestRelations } from './postgres.js';
 import { scanRedisRelation } from './redis.js';
 import { relationFailure, relationsFailed } from './stats.js';
 
-export default defineCheck<Options>({
+const check = defineCheck<Options>({
   meta: {
     id: 'orphan-scan',
     title: 'Orphaned children (Milvus entities, Redis keys, Postgres rows)',
@@ -50,10 +50,12 @@ export default defineCheck<Options>({
   async run(ctx) {
     // Relations are independent: one that fails (a store error, a lost connection) is recorded in its
     // stats and the next one still runs; the check ends as an error naming every failed relation.
+    const shared = relationsSharingAChild(ctx.options);
+    const on = (name: string) => (shared.has(name) ? namingRelation(ctx, name) : ctx);
     const relations: Array<[string, () => Promise<void>]> = [
-      ...ctx.options.postgres.map((r): [string, () => Promise<void>] => [r.name, () => scanPostgresRelation(ctx, r)]),
-      ...ctx.options.milvus.map((r): [string, () => Promise<void>] => [r.name, () => scanMilvusRelation(ctx, r)]),
-      ...ctx.options.redis.map((r): [string, () => Promise<void>] => [r.name, () => scanRedisRelation(ctx, r)]),
+      ...ctx.options.postgres.map((r): [string, () => Promise<void>] => [r.name, () => scanPostgresRelation(on(r.name), r)]),
+      ...ctx.options.milvus.map((r): [string, () => Promise<void>] => [r.name, () => scanMilvusRelation(on(r.name), r)]),
+      ...ctx.options.redis.map((r): [string, () => Promise<void>] => [r.name, () => scanRedisRelation(on(r.name), r)]),
     ];
     for (const [name, scan] of relations) await runRelation(ctx, name, scan);
     if (ctx.options.suggestRelations) await suggestRelations(ctx);
@@ -63,6 +65,28 @@ export default defineCheck<Options>({
     return partial ? { partial } : undefined;
   },
 });
+
+export default check;
+
+/** Names of relations whose children (column, field or key pattern) another relation checks too. */
+function relationsSharingAChild(o: Options): Set<string> {
+  const byChild = new Map<string, string[]>();
+  const add = (child: string, name: string) => byChild.set(child, [...(byChild.get(child) ?? []), name]);
+  for (const r of o.postgres) add(`postgres:${r.child.schema ?? 'public'}.${r.child.table}.${r.child.column}`, r.name);
+  for (const r of o.milvus) add(`milvus:${r.collection}.${r.field}`, r.name);
+  for (const r of o.redis) add(`redis:${r.pattern}`, r.name);
+  return new Set([...byChild.values()].filter((names) => names.length > 1).flat());
+}
+
+/**
+ * The context a relation sharing its children with another one scans with: each finding's line
+ * starts with the relation's name, so two lines about one column say which relation they are from.
+ */
+function namingRelation(ctx: CheckContext<Options>, name: string): CheckContext<Options> {
+  const codes: Record<string, FindingCode> = check.meta.codes;
+  const report = (f: FindingInput) => ctx.report({ ...f, message: `${name}: ${f.message ?? codes[f.code].message(f.data ?? {})}` });
+  return Object.create(ctx, { report: { value: report } });
+}
 
 async function runRelation(ctx: CheckContext<Options>, name: string, scan: () => Promise<void>): Promise<void> {
   try {

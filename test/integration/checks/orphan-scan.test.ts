@@ -178,6 +178,27 @@ describe('orphan-scan', () => {
     expect(result.stats.failedRelations).toEqual(['doc-cache']);
   }, 60_000);
 
+  it('two relations on one column say which relation each line belongs to', async () => {
+    const chunks = { schema: pg.schema, table: 'chunks', column: 'document_id' };
+    const result = await runCheck(check, {
+      options: {
+        postgres: [
+          { name: 'any-document', child: chunks, parent: { schema: pg.schema, table: 'documents', column: 'id' } },
+          { name: 'live-document', child: chunks, parent: docs },
+        ],
+        redis: [{ name: 'alone', pattern: `${redis.prefix}doc:{id}`, parent: docs }],
+      },
+    });
+    const lines = result.findings.filter((f) => f.code === 'orphan-row').map((f) => f.message).sort();
+    expect(lines).toEqual([
+      `any-document: 2 rows of ${pg.schema}.chunks have document_id = 99, which is not in ${pg.schema}.documents.id (id: 12, 13)`,
+      `live-document: 1 rows of ${pg.schema}.chunks have document_id = 3, which is not in ${pg.schema}.documents.id (id: 15)`,
+      `live-document: 2 rows of ${pg.schema}.chunks have document_id = 99, which is not in ${pg.schema}.documents.id (id: 12, 13)`,
+    ]);
+    // A relation alone on its children keeps the plain line.
+    expect(result.findings.find((f) => f.code === 'orphan-redis-key')!.message).toMatch(/^Redis key /);
+  }, 60_000);
+
   it('refuses two relations with one name', async () => {
     const rel = { child: { schema: pg.schema, table: 'chunks', column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } };
     await expect(runCheck(check, { options: { postgres: [rel, rel] } })).rejects.toThrow(/two relations are named/);
