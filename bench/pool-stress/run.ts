@@ -6,12 +6,18 @@
  *     pgbench-initialised database (dbcheck_bench_pgbench, scale 1, created once and kept).
  *   - Redis: `redis-benchmark -t ping,get` vs the check sending PING / GET.
  * Rounds are interleaved and the median of each side is reported, with the ratio (target >= 0.8).
+ * For Postgres it also reports client CPU per operation (user + system, µs): the figure that does
+ * not depend on how busy the machine is. pgbench's comes from the kernel's account of reaped
+ * children (/proc/self/stat cutime + cstime), dbcheck's and node-postgres's from process.cpuUsage()
+ * around the run (dbcheck's includes its connect and burst: a little over its true cost).
+ * pgbench runs with -j --threads (default 1: dbcheck's load runs on one thread).
  *
- *   npx tsx bench/pool-stress/run.ts [--clients 25] [--seconds 5] [--rounds 3]
+ *   npx tsx bench/pool-stress/run.ts [--clients 25] [--threads 1] [--seconds 5] [--rounds 3]
  *
  * Needs pgbench and redis-benchmark on PATH and the local servers of test/helpers/stores.ts.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import poolStress from '../../checks/pool-stress/index.js';
@@ -21,6 +27,7 @@ import { PG_HOST, PG_PORT, PG_USER, REDIS_HOST, REDIS_PORT, pgAdmin, testStoresC
 const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '25' },
+    threads: { type: 'string', default: '1' },
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     // In-flight commands are what redis-benchmark's -c sets; a Node app multiplexes them over a few
@@ -29,6 +36,7 @@ const { values } = parseArgs({
   },
 });
 const clients = Number(values.clients);
+const threads = Number(values.threads);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const redisConnections = Number(values['redis-connections']);
@@ -62,16 +70,38 @@ async function preparePgbenchDatabase(): Promise<void> {
   }
 }
 
-function pgbench(mode: 'simple' | 'prepared'): number {
-  const out = sh('pgbench', ['-S', '-n', '-M', mode, '-c', String(clients), '-j', '2', '-T', String(seconds), '-h', PG_HOST, '-p', String(PG_PORT), '-U', PG_USER, BENCH_DB]);
+/** CPU seconds (user + system) of this process's reaped children, from /proc/self/stat. */
+function childrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  // Fields after the ")" that closes the command name; cutime and cstime are fields 16 and 17.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(sh('getconf', ['CLK_TCK']).trim()) || 100;
+
+/** Client CPU per operation, in microseconds, for each tool (one sample per round). */
+const cpuPerOp: Record<string, number[]> = {};
+const recordCpu = (name: string, cpuSeconds: number, ops: number) => (cpuPerOp[name] ??= []).push(ops > 0 ? (cpuSeconds * 1e6) / ops : NaN);
+const processCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+function pgbench(mode: 'simple' | 'prepared', name: string): number {
+  const cpu0 = childrenCpuSeconds();
+  const out = sh('pgbench', ['-S', '-n', '-M', mode, '-c', String(clients), '-j', String(threads), '-T', String(seconds), '-h', PG_HOST, '-p', String(PG_PORT), '-U', PG_USER, BENCH_DB]);
+  const cpu = childrenCpuSeconds() - cpu0;
   const m = /tps = ([\d.]+) \((without initial connection time|excluding connections establishing)\)/.exec(out);
-  if (!m) throw new Error(`cannot read pgbench output:\n${out}`);
+  const processed = /number of transactions actually processed: (\d+)/.exec(out);
+  if (!m || !processed) throw new Error(`cannot read pgbench output:\n${out}`);
+  recordCpu(name, cpu, Number(processed[1]));
   return Number(m[1]);
 }
 
 /** Runs `op` on each of `conns` in a tight loop for `seconds`; returns operations per second. */
-async function tightLoop<C>(conns: C[], op: (c: C) => Promise<unknown>): Promise<number> {
+async function tightLoop<C>(name: string, conns: C[], op: (c: C) => Promise<unknown>): Promise<number> {
   let done = 0;
+  const cpu0 = processCpuSeconds();
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   await Promise.all(
@@ -82,7 +112,9 @@ async function tightLoop<C>(conns: C[], op: (c: C) => Promise<unknown>): Promise
       }
     }),
   );
-  return done / ((performance.now() - t0) / 1000);
+  const rate = done / ((performance.now() - t0) / 1000);
+  recordCpu(name, processCpuSeconds() - cpu0, done);
+  return rate;
 }
 
 /**
@@ -97,7 +129,7 @@ async function nodePgPool(): Promise<number> {
   const pool = new pg.Pool({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: BENCH_DB, max: clients });
   try {
     await Promise.all(Array.from({ length: clients }, () => pool.query(SELECT_SQL, [42])));
-    return await tightLoop(Array.from({ length: clients }, () => pool), (p) => p.query(SELECT_SQL, [42]));
+    return await tightLoop('node-pg Pool.query', Array.from({ length: clients }, () => pool), (p) => p.query(SELECT_SQL, [42]));
   } finally {
     await pool.end();
   }
@@ -108,13 +140,14 @@ async function nodePgCeiling(): Promise<number> {
   try {
     const query = { name: 'bench_select', text: SELECT_SQL, values: [42], rowMode: 'array' as const };
     await Promise.all(conns.map((c) => c.query(query)));
-    return await tightLoop(conns, (c) => c.query(query));
+    return await tightLoop('node-pg ceiling (prepared)', conns, (c) => c.query(query));
   } finally {
     await Promise.all(conns.map((c) => c.end()));
   }
 }
 
 async function dbcheckPostgres(): Promise<number> {
+  const cpu0 = processCpuSeconds();
   const result = await runCheck(poolStress, {
     stores: { postgres: { ...testStoresConfig().postgres, database: BENCH_DB }, redis: false, milvus: false },
     options: {
@@ -130,8 +163,11 @@ async function dbcheckPostgres(): Promise<number> {
       },
     },
   });
-  const s = (result.stats.postgres as { sustained?: { throughputPerSec: number; errors: number } }).sustained;
+  const cpu = processCpuSeconds() - cpu0;
+  const pgStats = result.stats.postgres as { burst?: { ops: number }; sustained?: { throughputPerSec: number; errors: number; ops: number } };
+  const s = pgStats.sustained;
   if (!s || s.errors > 0) throw new Error(`dbcheck postgres run failed: ${JSON.stringify(result.error ?? result.findings[0])}`);
+  recordCpu('dbcheck postgres sustained', cpu, s.ops + (pgStats.burst?.ops ?? 0));
   return s.throughputPerSec;
 }
 
@@ -164,7 +200,7 @@ async function dbcheckRedis(command: string[]): Promise<number> {
 }
 
 async function main() {
-  console.log(`pool-stress bench: ${clients} clients (redis: over ${redisConnections} connections), ${seconds}s per run, ${rounds} interleaved rounds`);
+  console.log(`pool-stress bench: ${clients} clients, pgbench -j ${threads} (redis: over ${redisConnections} connections), ${seconds}s per run, ${rounds} interleaved rounds`);
   await preparePgbenchDatabase();
   const samples: Record<string, number[]> = {
     'pgbench -S (simple)': [],
@@ -178,9 +214,9 @@ async function main() {
     'dbcheck redis GET': [],
   };
   for (let r = 0; r < rounds; r++) {
-    samples['pgbench -S (simple)'].push(pgbench('simple'));
+    samples['pgbench -S (simple)'].push(pgbench('simple', 'pgbench -S (simple)'));
     samples['dbcheck postgres sustained'].push(await dbcheckPostgres());
-    samples['pgbench -S -M prepared'].push(pgbench('prepared'));
+    samples['pgbench -S -M prepared'].push(pgbench('prepared', 'pgbench -S -M prepared'));
     samples['node-pg Pool.query'].push(await nodePgPool());
     samples['node-pg ceiling (prepared)'].push(await nodePgCeiling());
     samples['redis-benchmark PING'].push(redisBenchmark('ping'));
@@ -201,6 +237,11 @@ async function main() {
   console.log(`  node-pg ceiling vs pgbench -S      ${ratio('node-pg ceiling (prepared)', 'pgbench -S (simple)')}x`);
   console.log(`  redis PING vs redis-benchmark      ${ratio('dbcheck redis PING', 'redis-benchmark PING')}x`);
   console.log(`  redis GET vs redis-benchmark       ${ratio('dbcheck redis GET', 'redis-benchmark GET')}x`);
+  console.log('\nPostgres client CPU per operation (µs, user + system; medians):');
+  const cpuMed = Object.fromEntries(Object.entries(cpuPerOp).map(([k, v]) => [k, median(v)]));
+  for (const [k, v] of Object.entries(cpuMed)) console.log(`  ${k.padEnd(28)} ${round1(v)}`);
+  console.log(`  dbcheck / pgbench -S (simple)      ${round2(cpuMed['dbcheck postgres sustained'] / cpuMed['pgbench -S (simple)'])}x`);
+  console.log(`  dbcheck / pgbench -S -M prepared   ${round2(cpuMed['dbcheck postgres sustained'] / cpuMed['pgbench -S -M prepared'])}x`);
 }
 
 main().catch((err) => {
