@@ -95,7 +95,7 @@ describe('dbcheck CLI', () => {
       const ok = await runCli(['health'], { cwd: dir, env: { REDIS_PW: 'Sup3r-Secret-Pw' } });
       expect(ok.code).toBe(0);
       expect(ok.stdout).not.toContain('Sup3r-Secret-Pw');
-    });
+    }, 120_000); // three CLI runs; a loaded shared machine takes 10 s+ each
   });
 
   it('bad YAML exits 2 with file, line and column', async () => {

@@ -125,7 +125,7 @@ checks:
     expect(everything).toMatch(/Milvus at http:\/\/127\.0\.0\.1:\d+: (connection refused or lost|timed out)/);
     expect(everything).toContain('tokn: unknown key (did you mean "token"?)');
     expect(runs).toBeGreaterThanOrEqual(12);
-  }, 180_000);
+  }, 300_000); // 13+ CLI runs: generous for a loaded machine, asserts nothing about speed
 
   it("a cache-drift column marked sensitive never shows the row's or the cache's value", async () => {
     const pg = await createPgSchema('secrets');
