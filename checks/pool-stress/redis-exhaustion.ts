@@ -60,6 +60,8 @@ export async function redisExhaustionPhase(
   const problems: string[] = [];
   let attempt: Attempt | undefined;
   let waitedMs = 0;
+  /** connected_clients when a connection was refused: a refusal proves the limit only if it is full. */
+  let connectedAtRefusal: number | null = null;
   try {
     while (held.length < maxConnections && !ctx.signal.aborted) {
       const t0 = performance.now();
@@ -67,6 +69,9 @@ export async function redisExhaustionPhase(
       waitedMs = Math.round(performance.now() - t0);
       if (attempt.kind !== 'opened') break;
       held.push(attempt.conn);
+    }
+    if (attempt?.kind === 'refused') {
+      connectedAtRefusal = await reader.info('clients').then((i) => Number(i.connected_clients ?? NaN), () => null);
     }
   } finally {
     result.held = held.length;
@@ -77,8 +82,21 @@ export async function redisExhaustionPhase(
 
   const heldCount = Number(result.held);
   let what: string;
-  if (attempt?.kind === 'refused') {
+  if (attempt?.kind === 'refused' && !(connectedAtRefusal !== null && connectedAtRefusal >= maxClients)) {
+    // Refused while the server still had room: a failure of its own (auth, network), not the limit.
+    const message = String((attempt.err as Error)?.message ?? attempt.err).split('\n')[0];
+    result.extraConnection = 'failed';
+    result.connectedAtFailure = connectedAtRefusal;
+    ctx.report({
+      code: 'errors-during-load',
+      subject: { store: 'redis', object: 'exhaustion' },
+      data: { store: 'redis', phase: 'exhaustion', errors: 1, ops: heldCount + 1, limit: 0, errorsByClass: { [classifyLoadError(attempt.err)]: 1 }, sampleErrors: [message] },
+    });
+    problems.push('1 errors');
+    what = `connection ${heldCount + 1} failed with ${connectedAtRefusal ?? '?'} of ${maxClients} clients connected: ${message}`;
+  } else if (attempt?.kind === 'refused') {
     result.extraConnection = 'refused';
+    result.connectedAtRefusal = connectedAtRefusal;
     result.extraConnectionWaitedMs = waitedMs;
     result.extraConnectionErrorClass = classifyLoadError(attempt.err);
     result.extraConnectionError = String((attempt.err as Error)?.message ?? attempt.err).split('\n')[0];

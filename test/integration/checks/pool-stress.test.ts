@@ -342,6 +342,8 @@ describe('pool-stress', () => {
       const ex = (result.stats.redis as Stats).exhaustion;
       // The check's own connection is the one client before: 5 more fill maxclients 6.
       expect(ex).toMatchObject({ maxClients: 6, connectedBefore: 1, held: 5, extraConnection: 'refused', extraConnectionErrorClass: 'connection' });
+      // The refusal counts because the server was full at that moment.
+      expect(ex.connectedAtRefusal).toBe(6);
       expect(ex.recoveryMs).toBeGreaterThan(0);
       const behaviour = result.sections!.find((s) => s.title === 'Redis connection behaviour')!;
       expect(behaviour.rows.map((r) => [r[0], r[1]])).toEqual([['exhaustion', 'pass']]);
