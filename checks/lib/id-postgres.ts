@@ -54,6 +54,23 @@ export function columnsProblem(ref: PgTableRef, found: TableColumns, columns: st
   return undefined;
 }
 
+/**
+ * Why a user `where` cannot run on its table, or undefined: EXPLAIN plans the query without running
+ * it (no row is read), so a misspelt column or a syntax error is a config problem before the scan.
+ * `alias` is the name the scan gives the table (orphan-scan's `child` / `parent`).
+ */
+export async function whereProblem(pg: PostgresReader, ref: PgTableRef, where: string, alias?: string, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    await pg.query(`EXPLAIN SELECT 1 FROM ${pg.quoteTable(ref.table, ref.schema)}${alias ? ` AS ${alias}` : ''} WHERE (${where})`, [], { signal });
+    return undefined;
+  } catch (err) {
+    const code = (err as { code?: unknown })?.code;
+    if (code !== 'STORE_ERROR' && code !== 'STORE_MISSING_OBJECT') throw err; // the store, not the config
+    const cause = (err as { cause?: { message?: unknown } })?.cause;
+    return `where ${JSON.stringify(where)} cannot run on ${tableLabel(ref)}: ${String(cause?.message ?? (err as Error).message).split('\n')[0]}`;
+  }
+}
+
 /** Looks the columns up; a missing table or column is a clear config error. */
 export async function describeColumns(
   pg: PostgresReader,

@@ -4,7 +4,7 @@
  * config with three typos fails once, with three lines, exit 2.
  */
 import type { MilvusCollectionInfo, PreflightContext } from '../../src/plugin.js';
-import { columnsProblem, lookupColumns, tableLabel, type PgColumnInfo, type PgTableRef } from '../lib/id-postgres.js';
+import { columnsProblem, lookupColumns, tableLabel, whereProblem, type PgColumnInfo, type PgTableRef } from '../lib/id-postgres.js';
 import { compileKeyPattern } from '../lib/key-pattern.js';
 import { keyTypeProblem, milvusKeyType, postgresKeyType, REDIS_PLACEHOLDER_TYPE, type KeySide } from '../lib/key-types.js';
 import type { MilvusRelation, Options, PostgresRelation, RedisRelation } from './options.js';
@@ -17,11 +17,19 @@ export async function preflightRelations(ctx: Ctx): Promise<void> {
   for (const [i, r] of ctx.options.redis.entries()) await preflightRedis(ctx, r, `redis[${i}]`);
 }
 
-/** Looks one column up; records the problem and returns undefined when the table or column is missing. */
-async function column(ctx: Ctx, ref: PgTableRef, name: string, path: string, relation: string): Promise<PgColumnInfo | undefined> {
-  const found = await lookupColumns(ctx.stores.postgres!, ref, [name], ctx.signal);
+/**
+ * Looks one column up and tries the side's `where`; records each problem and returns undefined when
+ * the table or column is missing. `alias` is the name the scan gives the table in its SQL.
+ */
+async function column(ctx: Ctx, ref: PgTableRef & { where?: string }, name: string, path: string, relation: string, alias?: string): Promise<PgColumnInfo | undefined> {
+  const pg = ctx.stores.postgres!;
+  const found = await lookupColumns(pg, ref, [name], ctx.signal);
   const problem = columnsProblem(ref, found, [name]);
   if (problem) ctx.problem({ path, message: `relation ${relation}: ${problem}` });
+  if (found.exists && ref.where) {
+    const bad = await whereProblem(pg, ref, ref.where, alias, ctx.signal);
+    if (bad) ctx.problem({ path: `${path}.where`, message: `relation ${relation}: ${bad}` });
+  }
   return found.columns.get(name);
 }
 
@@ -33,8 +41,8 @@ function checkTypes(ctx: Ctx, path: string, relation: string, child: KeySide, pa
 }
 
 async function preflightPostgres(ctx: Ctx, r: PostgresRelation, path: string): Promise<void> {
-  const child = await column(ctx, r.child, r.child.column, `${path}.child`, r.name);
-  const parent = await column(ctx, r.parent, r.parent.column, `${path}.parent`, r.name);
+  const child = await column(ctx, r.child, r.child.column, `${path}.child`, r.name, 'child');
+  const parent = await column(ctx, r.parent, r.parent.column, `${path}.parent`, r.name, 'parent');
   if (child && parent) checkTypes(ctx, path, r.name, pgSide(r.child, child), pgSide(r.parent, parent));
 }
 
@@ -79,6 +87,8 @@ async function preflightRedis(ctx: Ctx, r: RedisRelation, path: string): Promise
   const found = await lookupColumns(ctx.stores.postgres!, r.parent, columns, ctx.signal);
   const problem = columnsProblem(r.parent, found, columns);
   if (problem) ctx.problem({ path: `${path}.parent`, message: `relation ${r.name}: ${problem}` });
+  const bad = found.exists && r.parent.where ? await whereProblem(ctx.stores.postgres!, r.parent, r.parent.where, undefined, ctx.signal) : undefined;
+  if (bad) ctx.problem({ path: `${path}.parent.where`, message: `relation ${r.name}: ${bad}` });
   for (const [placeholder, name] of mapping) {
     const c = found.columns.get(name);
     if (c) checkTypes(ctx, `${path}.parent`, r.name, { label: `placeholder {${placeholder}}`, key: REDIS_PLACEHOLDER_TYPE }, pgSide(r.parent, c));

@@ -6,7 +6,7 @@
 import { CheckError, configError, type CheckContext, type MilvusCollectionInfo, type PreflightContext } from '../../src/plugin.js';
 import { andFilter, milvusFieldKeyType } from '../lib/id-milvus.js';
 import type { KeyCompare, KeyType } from '../lib/id-order.js';
-import { andSql, columnsProblem, describeColumns, keyExpression, lookupColumns, tableLabel, type KeyExpression } from '../lib/id-postgres.js';
+import { andSql, columnsProblem, describeColumns, keyExpression, lookupColumns, tableLabel, whereProblem, type KeyExpression } from '../lib/id-postgres.js';
 import { keyTypeProblem, milvusKeyType, postgresKeyType } from '../lib/key-types.js';
 import type { MappingOptions, Mode, Options } from './options.js';
 
@@ -122,6 +122,8 @@ export async function preflightMapping(ctx: PreflightContext<Options>, m: Mappin
   const found = await lookupColumns(ctx.stores.postgres!, ref, wanted, ctx.signal);
   const columnProblem = columnsProblem(ref, found, wanted);
   if (columnProblem) problem('postgres', columnProblem);
+  const badWhere = found.exists && m.postgres.where ? await whereProblem(ctx.stores.postgres!, ref, m.postgres.where, undefined, ctx.signal) : undefined;
+  if (badWhere) problem('postgres.where', badWhere);
   const keyColumn = found.columns.get(m.postgres.key);
   const graceColumn = m.grace && found.columns.get(m.grace.column);
   if (graceColumn && !TIMESTAMP_TYPES.test(graceColumn.type)) problem('grace.column', `grace column ${graceColumn.name} is ${graceColumn.type}, a timestamp column is needed`);

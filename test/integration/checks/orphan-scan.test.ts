@@ -143,6 +143,7 @@ describe('orphan-scan', () => {
           { child: { schema: pg.schema, table: 'account_refs', column: 'account_uuid' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } },
           { child: { schema: pg.schema, table: 'no_such_table', column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } },
           { child: { schema: pg.schema, table: 'chunks', column: 'doc' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } },
+          { child: { schema: pg.schema, table: 'notes', column: 'document_id', where: 'archived = false' }, parent: { ...docs, where: 'deleted_at IS NUL' } },
         ],
         redis: [{ name: 'tenants', pattern: `${redis.prefix}tenant:{tenant}:doc:{id}`, parent: { schema: pg.schema, table: 'documents', columns: { org: 'tenant_id' } } }],
       },
@@ -150,14 +151,24 @@ describe('orphan-scan', () => {
     expect(result.status).toBe('error');
     expect(result.error?.code).toBe('CONFIG');
     expect(result.findings).toEqual([]);
-    expect(result.configProblems?.map((p) => p.path)).toEqual(['postgres[0]', 'postgres[1].child', 'postgres[2].child', 'redis[0].parent.columns']);
+    expect(result.configProblems?.map((p) => p.path)).toEqual([
+      'postgres[0]',
+      'postgres[1].child',
+      'postgres[2].child',
+      'postgres[3].child.where',
+      'postgres[3].parent.where',
+      'redis[0].parent.columns',
+    ]);
     const messages = result.configProblems!.map((p) => p.message);
     expect(messages[0]).toBe(
       `relation ${pg.schema}.account_refs.account_uuid -> ${pg.schema}.documents.id: Postgres column ${pg.schema}.account_refs.account_uuid is uuid and Postgres column ${pg.schema}.documents.id is bigint: an integer never equals a uuid`,
     );
     expect(messages[1]).toContain(`Postgres table ${pg.schema}.no_such_table does not exist`);
     expect(messages[2]).toContain(`has no column "doc"`);
-    expect(messages[3]).toBe('relation tenants: the pattern has no placeholder {org} (it has {tenant}, {id})');
+    // A misspelt where is planned (EXPLAIN), never run: the server's own words name the mistake.
+    expect(messages[3]).toMatch(/where "archived = false" cannot run on \S+\.notes: column "archived" does not exist$/);
+    expect(messages[4]).toMatch(/where "deleted_at IS NUL" cannot run on \S+\.documents: syntax error/);
+    expect(messages[5]).toBe('relation tenants: the pattern has no placeholder {org} (it has {tenant}, {id})');
   }, 60_000);
 
   it('runs each relation alone: one that fails is named, the others still report with their stats', async () => {

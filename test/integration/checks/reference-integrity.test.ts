@@ -198,7 +198,13 @@ describe('reference-integrity: int64 keys', () => {
       options: {
         mappings: [
           { name: 'uuid-key', postgres: { schema: pg.schema, table: 'text_items', key: 'uid' }, milvus: { collection: milvus.collection } },
-          { ...mapping, name: 'typos', stale: { postgres: 'version', milvus: 'vershun' }, grace: { column: 'version', window: '1h' } },
+          {
+            ...mapping,
+            name: 'typos',
+            postgres: { schema: pg.schema, table: 'items', key: 'id', where: 'deleted IS NULL' },
+            stale: { postgres: 'version', milvus: 'vershun' },
+            grace: { column: 'version', window: '1h' },
+          },
           { name: 'gone', postgres: { schema: pg.schema, table: 'items', key: 'id' }, milvus: { collection: 'no_such_collection' } },
           { name: 'counts-text', mode: 'counts', postgres: { schema: pg.schema, table: 'text_items', key: 'id' }, milvus: { collection: milvus.collection } },
         ],
@@ -209,6 +215,7 @@ describe('reference-integrity: int64 keys', () => {
     expect(result.findings).toEqual([]);
     expect(result.configProblems?.map((p) => p.path)).toEqual([
       'mappings[0].milvus.key',
+      'mappings[1].postgres.where',
       'mappings[1].grace.column',
       'mappings[1].stale.milvus',
       'mappings[2].milvus.collection',
@@ -217,8 +224,9 @@ describe('reference-integrity: int64 keys', () => {
     expect(result.configProblems![0].message).toBe(
       `mapping uuid-key: Postgres column ${pg.schema}.text_items.uid is uuid and Milvus field ${milvus.collection}.id is Int64: an integer never equals a uuid`,
     );
-    expect(result.configProblems![1].message).toBe('mapping typos: grace column version is bigint, a timestamp column is needed');
-    expect(result.configProblems![2].message).toMatch(/^mapping typos: Milvus collection \S+ has no field "vershun" \(fields: /);
+    expect(result.configProblems![1].message).toMatch(/^mapping typos: where "deleted IS NULL" cannot run on \S+\.items: column "deleted" does not exist$/);
+    expect(result.configProblems![2].message).toBe('mapping typos: grace column version is bigint, a timestamp column is needed');
+    expect(result.configProblems![3].message).toMatch(/^mapping typos: Milvus collection \S+ has no field "vershun" \(fields: /);
   }, 60_000);
 
   it('runs each mapping alone: one that fails is named, the others still report', async () => {
