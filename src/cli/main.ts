@@ -317,15 +317,21 @@ async function validate(flags: CommonFlags & { connect?: boolean }, io: CliIO): 
   const name = config.file ? path.relative(io.cwd, config.file) || config.file : '(no config file: local defaults)';
   if (flags.connect) {
     // Every check's preflight against the live stores: all problems in one round, no data read.
-    const { results, exitCode } = await preflightAudit({ config, plan, signal: io.signal });
+    const { results, stores, exitCode } = await preflightAudit({ config, plan, signal: io.signal });
     const problems = results.flatMap((r) =>
       r.problems.map((p) => ({ path: `checks.${r.checkId}${p.path ? `.${p.path}` : ''}`, message: p.message, location: p.location })),
     );
-    if (problems.length) io.stderr.write(`dbcheck: invalid config (checked against the live stores)\n`);
-    for (const p of problems) io.stderr.write(`  ${redact(formatIssue(p))}\n`);
-    for (const r of results) if (r.error) io.stderr.write(`dbcheck: ${r.checkId}: ${redact(r.error.message)}\n`);
+    if (problems.length) say(io, 'dbcheck: invalid config (checked against the live stores)');
+    for (const p of problems) say(io, `  ${formatIssue(p)}`);
+    // One line per unreachable store, then check errors that are not that store's error again.
+    const said = new Set<string>();
+    for (const st of stores) if (st.error) said.add(st.error.message);
+    for (const m of said) say(io, `dbcheck: ${m}`);
+    for (const r of results) if (r.error && !said.has(r.error.message)) say(io, `dbcheck: ${r.checkId}: ${r.error.message}`);
     if (exitCode !== EXIT.OK) return exitCode;
-    io.stdout.write(`${name}: valid (checked against the live stores: ${results.map((r) => r.checkId).join(', ') || 'no check has a preflight'})\n`);
+    const reached = stores.filter((st) => st.connected).map((st) => st.kind);
+    const checked = results.map((r) => r.checkId);
+    io.stdout.write(`${name}: valid (against the live stores: ${reached.join(', ') || 'none needed'}; preflight: ${checked.join(', ') || 'none'})\n`);
     return EXIT.OK;
   }
   io.stdout.write(`${name}: valid\n`);

@@ -8,7 +8,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { isCoded } from '../errors.js';
 import type { Check, CheckContext, CheckProgress, ConfigProblem, PreflightContext, Severity } from '../plugin.js';
 import { redact, redactDeep } from '../redact.js';
-import type { StoreHandles, StoreKind } from '../stores/types.js';
+import type { StoreHandles, StoreKind, StoreStatus } from '../stores/types.js';
 import { FindingCollector, jsonSafe } from './findings.js';
 import type { PlannedCheck } from './plan.js';
 import type { CheckResult, Report, RunSummary } from './result.js';
@@ -121,8 +121,10 @@ export async function runAudit(opts: RunOptions): Promise<Report> {
 
 /**
  * Error codes that mean "the configuration is wrong": a retry cannot fix them. A table, column,
- * collection or database named in the config that does not exist is one. Refused, timed out, lost
- * and authentication failures are the store's side (a password may be rotated back): 3.
+ * collection or field named in the config that a reachable store does not have is one. Refused,
+ * timed out, lost and authentication failures are the store's side (a password may be rotated
+ * back): 3. So is any store set-up step that fails (issue 11 item 1), even a Redis db index or a
+ * Postgres database that does not exist: the store is unreachable.
  */
 const CONFIG_ERROR_CODES = new Set(['CONFIG', 'STORE_MISSING_OBJECT']);
 
@@ -138,7 +140,9 @@ export function exitCodeFor(report: Pick<Report, 'summary' | 'failOn' | 'checks'
   const s = report.summary;
   if (s.interrupted === 'SIGINT') return 130;
   if (s.interrupted === 'SIGTERM') return 143;
-  if (report.checks.some((c) => isConfigMistake(c.error)) || report.stores?.some((st) => isConfigMistake(st.error))) return 2;
+  // A check that could not start because its store failed to set up carries the store's error: 3.
+  const storeFailures = new Set((report.stores ?? []).flatMap((st) => (st.error ? [st.error.message] : [])));
+  if (report.checks.some((c) => isConfigMistake(c.error) && !storeFailures.has(c.error!.message))) return 2;
   // The plan refuses to run nothing (src/engine/plan.ts); this guards callers that bypass it.
   if (s.checks.pass + s.checks.fail + s.checks.error === 0) return 2;
   if (s.checks.error > 0 || s.unreachableStores.length > 0 || s.interrupted === 'timeout') return 3;
@@ -306,11 +310,13 @@ export interface PreflightResult {
 }
 
 /**
- * `dbcheck validate --connect`: every planned check's preflight against the live stores, connected
- * lazily as an audit would, reading no data. Every problem of every check comes back together.
+ * `dbcheck validate --connect`: connects the stores every planned check needs (lazily, as an audit
+ * would) and runs each check's preflight, reading no data. Every problem comes back together.
+ * Exit code: 2 for mistakes of the configuration, 3 when a store is unreachable, else 0.
  */
 export async function preflightAudit(opts: { config: ResolvedConfig; plan: PlannedCheck[]; signal?: AbortSignal; log?: (line: string) => void }): Promise<{
   results: PreflightResult[];
+  stores: StoreStatus[];
   exitCode: number;
 }> {
   const { config } = opts;
@@ -322,22 +328,24 @@ export async function preflightAudit(opts: { config: ResolvedConfig; plan: Plann
   const stores = new StoreManager(config.stores, controller.signal);
   const results: PreflightResult[] = [];
   try {
-    for (const p of opts.plan.filter((p) => !p.skipReason && p.loaded.check.preflight)) {
-      const id = p.loaded.check.meta.id;
-      const log = (line: string) => opts.log?.(`[${id}] ${redact(line)}`);
+    for (const p of opts.plan.filter((p) => !p.skipReason)) {
+      const { meta } = p.loaded.check;
+      const log = (line: string) => opts.log?.(`[${meta.id}] ${redact(line)}`);
       try {
-        const connected = await connectStores(p.loaded.check.meta, stores);
+        // Connected even without a preflight: "valid against the live stores" means they answer.
+        const connected = await connectStores(meta, stores);
         if ('error' in connected) {
-          results.push({ checkId: id, problems: [], error: connected.error });
+          if (p.loaded.check.preflight) results.push({ checkId: meta.id, problems: [], error: connected.error });
           continue;
         }
+        if (!p.loaded.check.preflight) continue;
         const problems = await runPreflight(p, connected.handles, stores, controller.signal, log, config);
-        results.push({ checkId: id, problems: problems.map((pr) => ({ ...pr, location: config.locate(['checks', id, ...splitPath(pr.path)]) })) });
+        results.push({ checkId: meta.id, problems: problems.map((pr) => ({ ...pr, location: config.locate(['checks', meta.id, ...splitPath(pr.path)]) })) });
       } catch (err) {
         const e = controller.signal.aborted
           ? abortError(controller.signal)
-          : isCoded(err) ? { code: err.code, message: redact(err.message) } : { code: 'INTERNAL', message: `internal error in check ${id}: ${redact(String((err as Error)?.message ?? err).split('\n')[0])}` };
-        results.push({ checkId: id, problems: [], error: e });
+          : isCoded(err) ? { code: err.code, message: redact(err.message) } : { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${redact(String((err as Error)?.message ?? err).split('\n')[0])}` };
+        results.push({ checkId: meta.id, problems: [], error: e });
       }
     }
   } finally {
@@ -345,10 +353,13 @@ export async function preflightAudit(opts: { config: ResolvedConfig; plan: Plann
     opts.signal?.removeEventListener('abort', onOuterAbort);
     await stores.closeAll();
   }
+  const statuses = Object.values(stores.status);
   const reason = controller.signal.reason;
-  if (controller.signal.aborted && (reason === 'SIGINT' || reason === 'SIGTERM')) return { results, exitCode: reason === 'SIGTERM' ? 143 : 130 };
-  const mistakes = results.some((r) => r.problems.length > 0 || isConfigMistake(r.error));
-  return { results, exitCode: mistakes ? 2 : results.some((r) => r.error) ? 3 : 0 };
+  if (controller.signal.aborted && (reason === 'SIGINT' || reason === 'SIGTERM')) return { results, stores: statuses, exitCode: reason === 'SIGTERM' ? 143 : 130 };
+  const storeFailures = new Set(statuses.flatMap((st) => (st.error ? [st.error.message] : [])));
+  const mistakes = results.some((r) => r.problems.length > 0 || (isConfigMistake(r.error) && !storeFailures.has(r.error!.message)));
+  const incomplete = results.some((r) => r.error) || statuses.some((st) => st.connected === false);
+  return { results, stores: statuses, exitCode: mistakes ? 2 : incomplete ? 3 : 0 };
 }
 
 /** 'relations.chunks[0].column' -> ['relations', 'chunks', 0, 'column'] (for config.locate). */

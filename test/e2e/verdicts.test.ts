@@ -142,7 +142,7 @@ describe('validate --connect against a real Postgres', () => {
     const r = await runCli(['validate', '--connect'], { cwd: tempDir({ 'dbcheck.yml': config([`${schema}.documents`]), 'tables.mjs': tablesPlugin }) });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('dbcheck.yml: valid (checked against the live stores: acme/tables)\n');
+    expect(r.stdout).toBe('dbcheck.yml: valid (against the live stores: postgres; preflight: acme/tables)\n');
   });
 
   it('an unreachable store is exit 3 (retry), with one line', async () => {
@@ -150,6 +150,6 @@ describe('validate --connect against a real Postgres', () => {
     const r = await runCli(['validate', '--connect'], { cwd: tempDir({ 'dbcheck.yml': yaml, 'tables.mjs': tablesPlugin }) });
     expect(r.code).toBe(3);
     expect(lines(r.stderr)).toHaveLength(1);
-    expect(r.stderr).toMatch(/^dbcheck: acme\/tables: Postgres at .*127\.0\.0\.1:1.*: connection refused or lost/);
+    expect(r.stderr).toMatch(/^dbcheck: Postgres at .*127\.0\.0\.1:1.*: connection refused or lost/);
   });
 });

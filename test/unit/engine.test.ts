@@ -154,7 +154,7 @@ describe('preflight', () => {
     expect((await preflightAudit({ config: cfg, plan: planAudit(cfg, [throwing('STORE_TIMEOUT')], {}).plan })).exitCode).toBe(3);
     expect((await preflightAudit({ config: cfg, plan: planAudit(cfg, [throwing('STORE_MISSING_OBJECT')], {}).plan })).exitCode).toBe(2);
     const clean = inline('clean', {}, async () => {}, async () => {});
-    expect(await preflightAudit({ config: cfg, plan: planAudit(cfg, [clean], {}).plan })).toEqual({ results: [{ checkId: 'clean', problems: [] }], exitCode: 0 });
+    expect(await preflightAudit({ config: cfg, plan: planAudit(cfg, [clean], {}).plan })).toMatchObject({ results: [{ checkId: 'clean', problems: [] }], exitCode: 0 });
   });
 });
 
@@ -175,9 +175,14 @@ describe('exit codes', () => {
     }
   });
 
-  it('a store whose database does not exist is a config mistake (2) even when no check reports it', () => {
-    const stores = [{ kind: 'postgres' as const, configured: true, connected: false, error: { code: 'STORE_MISSING_OBJECT', message: 'database "ap" does not exist' } }];
-    expect(exitCodeFor({ summary: summary({ pass: 1 }, { unreachableStores: ['postgres'] }), failOn: 'error', checks: [], stores })).toBe(2);
+  it('a store set-up failure is 3 even when the store says "not found" (a Redis db index), and so is the check it stopped', () => {
+    const message = 'Redis at redis://h:6379/16: object not found (cannot switch to database 16)';
+    const stores = [{ kind: 'redis' as const, configured: true, connected: false, error: { code: 'STORE_MISSING_OBJECT', message } }];
+    const checks = [{ id: 'x', status: 'error', error: { code: 'STORE_MISSING_OBJECT', message } } as CheckResult];
+    expect(exitCodeFor({ summary: summary({ error: 1 }, { unreachableStores: ['redis'] }), failOn: 'error', checks, stores })).toBe(3);
+    // The same code from a reachable store (a table the config names) is the config's mistake.
+    const table = [{ id: 'x', status: 'error', error: { code: 'STORE_MISSING_OBJECT', message: 'relation "chunkz" does not exist' } } as CheckResult];
+    expect(exitCodeFor({ summary: summary({ error: 1 }), failOn: 'error', checks: table, stores: [] })).toBe(2);
   });
 
   it('a run in which no check ran is never 0; an interrupt still wins', () => {
