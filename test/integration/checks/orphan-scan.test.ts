@@ -50,13 +50,14 @@ describe('orphan-scan', () => {
       fields: [
         { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: true },
         { name: 'document_id', data_type: DataType.Int64 },
+        { name: 'doc_ref', data_type: DataType.VarChar, max_length: 40 },
         { name: 'vec', data_type: DataType.FloatVector, dim: 4 },
       ],
     } as any));
     ok(await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any));
     ok(await milvus.client.loadCollectionSync({ collection_name: c }));
     const docIds = ['1', '1', '2', BIG, '3', '3', '42', '9007199254740992'];
-    ok(await milvus.client.insert({ collection_name: c, data: docIds.map((d) => ({ document_id: d, vec: [0, 0, 0, 1] })) } as any));
+    ok(await milvus.client.insert({ collection_name: c, data: docIds.map((d) => ({ document_id: d, doc_ref: d, vec: [0, 0, 0, 1] })) } as any));
 
     const p = redis.prefix;
     await redis.redis.mset(`${p}doc:1`, 'x', `${p}doc:2`, 'x', `${p}doc:3`, 'x', `${p}doc:404`, 'x', `${p}doc:abc`, 'x', `${p}doc:${BIG}`, 'x', `${p}doc:1:meta`, 'x');
@@ -80,6 +81,11 @@ describe('orphan-scan', () => {
     const three = result.findings.find((f) => f.subject?.key === '3')!;
     expect(three.data).toMatchObject({ entities: 2, field: 'document_id' });
     expect((result.stats.relations as any).vectors).toMatchObject({ entities: 8, orphanParentKeys: 3, orphanEntities: 4 });
+  }, 60_000);
+
+  it('compares a VarChar Milvus field with a bigint parent by value (no false orphans)', async () => {
+    const result = await runCheck(check, { options: { milvus: [{ name: 'refs', collection: milvus.collection, field: 'doc_ref', parent: docs }] } });
+    expect(keys(result, 'orphan-milvus-entity')).toEqual(['3', '42', '9007199254740992']);
   }, 60_000);
 
   it('finds Redis keys whose parent is gone, ignoring sibling key families', async () => {
