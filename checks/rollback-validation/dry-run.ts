@@ -44,7 +44,33 @@ function serverError(err: unknown): { sqlstate?: string; message: string; detail
 
 const quote = (n: string) => `"${n.replace(/"/g, '""')}"`;
 
-export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Promise<void> {
+/** Table locks this session holds that block the application's writes (or reads), by table. */
+const LOCKS_SQL = `
+SELECT n.nspname || '.' || c.relname AS name, l.mode
+  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND n.nspname = ANY($1::text[])
+   AND c.relkind IN ('r', 'p', 'm') AND l.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')`;
+
+/** Each table's file: a rewrite gives it a new relfilenode. */
+const FILENODES_SQL = `
+SELECT c.oid::text AS oid, n.nspname || '.' || c.relname AS name, c.relfilenode::text AS node
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'm')`;
+
+const LOCK_ORDER = ['ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'];
+/** "AccessExclusiveLock" -> "ACCESS EXCLUSIVE", as the docs write it. */
+const lockName = (mode: string) => mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+
+/** What one script of the dry-run did to a table: the blocking lock it took, whether it rewrote it. */
+export interface ScriptLock {
+  migration: string;
+  direction: 'down' | 'up';
+  table: string;
+  lock: string;
+  rewritten: boolean;
+}
+
+export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Promise<ScriptLock[]> {
   const { migrations, schemas } = settings;
   const script = (m: DiskMigration, direction: 'down' | 'up'): Script => {
     const firstLine = (direction === 'down' ? m.downFirstLine : m.upFirstLine) ?? 1;
@@ -67,8 +93,31 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
   let step = 'opening the transaction';
   ctx.stats.dryRunStatements = 0;
 
+  // Locks and rewrites, per script: locks pile up in the transaction, so each is credited to the
+  // first script that took it.
+  const locks: ScriptLock[] = [];
+  const seenLocks = new Set<string>();
+  const fileNodes = async (tx: SqlRunner) => new Map((await tx.query<{ oid: string; name: string; node: string }>(FILENODES_SQL, [schemas], { signal })).rows.map((r) => [r.oid, r]));
+  const recordLocks = async (tx: SqlRunner, s: Script, before: Map<string, { name: string; node: string }>) => {
+    const after = await fileNodes(tx);
+    const rewritten = new Set([...after.values()].filter((r) => before.has(r.oid) && before.get(r.oid)!.node !== r.node).map((r) => r.name));
+    // The strongest blocking lock held on each table now (modes listed weakest first).
+    const strongest = new Map<string, string>();
+    for (const l of (await tx.query<{ name: string; mode: string }>(LOCKS_SQL, [schemas], { signal })).rows) {
+      const prev = strongest.get(l.name);
+      if (!prev || LOCK_ORDER.indexOf(l.mode) > LOCK_ORDER.indexOf(prev)) strongest.set(l.name, l.mode);
+    }
+    for (const [table, mode] of [...strongest].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const key = `${table} ${mode}`;
+      if (seenLocks.has(key) && !rewritten.has(table)) continue;
+      seenLocks.add(key);
+      locks.push({ migration: s.migration.label, direction: s.direction, table, lock: lockName(mode), rewritten: rewritten.has(table) });
+    }
+  };
+
   /** Runs one script under a savepoint; on failure reports it and returns false. */
   const runScript = async (tx: SqlRunner, s: Script): Promise<boolean> => {
+    const nodesBefore = await fileNodes(tx);
     await tx.query('SAVEPOINT dbcheck_dry_run', [], { signal });
     for (const st of s.statements) {
       step = `the ${s.direction} script of ${s.migration.label} (${s.file}, line ${st.line}): ${statementForDisplay(st.text, 200)}`;
@@ -100,6 +149,7 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
       }
     }
     await tx.query('RELEASE SAVEPOINT dbcheck_dry_run', [], { signal });
+    await recordLocks(tx, s, nodesBefore);
     return true;
   };
 
@@ -171,4 +221,6 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
     throw err;
   }
   ctx.stats.dryRunMs = Date.now() - started;
+  ctx.stats.dryRunRewrites = locks.filter((l) => l.rewritten).length;
+  return locks;
 }

@@ -16,6 +16,7 @@ import { CheckError, defineCheck, type CheckContext } from '../../src/plugin.js'
 import { runDryRun } from './dry-run.js';
 import { analyseHistory } from './history.js';
 import { analyseUpDown } from './static-analysis.js';
+import { formatBytes, formatRows, lockHazards, type LockHazard } from './lock-lint.js';
 import { nonTransactionalReason } from './sql-classify.js';
 import { findTrackingTablesElsewhere } from './tools/tracking.js';
 import { optionsSchema, type RollbackValidationOptions } from './options.js';
@@ -132,6 +133,11 @@ export default defineCheck<RollbackValidationOptions>({
         message: (d) => `pending migration ${d.migration} cannot be run: ${d.reason}`,
         description: 'A pending migration the tool itself refuses to run (Knex: no exported down function).',
       },
+      'locking-statement': {
+        severity: 'error',
+        message: (d) => `${d.migration} (${d.file}:${d.line}) ${d.work === 'rewrite' ? 'rewrites' : 'scans'} ${d.table} (${d.size}, ${d.rows} rows) under ${d.lock}: ${d.what}; instead: ${d.instead}`,
+        description: 'Lock-aware lint of pending and recently applied migrations: a statement that rewrites or scans a big table (by its live size) while holding a lock that blocks the application.',
+      },
       'migration-lock-held': {
         severity: 'warn',
         message: (d) => `${d.table} is locked (is_locked = 1): a migration is running now, or one crashed and left the lock`,
@@ -184,6 +190,8 @@ export default defineCheck<RollbackValidationOptions>({
       dryRunStatements: 0,
       dryRunRoundTrips: 0,
       dryRunSkipped: 0,
+      dryRunRewrites: 0,
+      lintStatements: 0,
     });
 
     let history: History | undefined;
@@ -209,6 +217,7 @@ export default defineCheck<RollbackValidationOptions>({
     }
 
     if (o.destructive.enabled) await reportDestructive(ctx, disk, history, schema);
+    if (o.lint.enabled) await reportLockHazards(ctx, disk, history, schema);
 
     if (o.dryRun.enabled) {
       const serverVersion = Number((await db.query<{ v: string }>('SHOW server_version_num', [], { signal })).rows[0]?.v ?? 120000);
@@ -227,7 +236,7 @@ export default defineCheck<RollbackValidationOptions>({
         ctx.stats.dryRunMigrations = plan.migrations.length;
         const oldest = disk.indexOf(plan.migrations[plan.migrations.length - 1]);
         const earlier = disk.slice(0, Math.max(0, oldest)).filter((m) => !m.repeatable);
-        await runDryRun(ctx, {
+        const locks = await runDryRun(ctx, {
           migrations: plan.migrations,
           schemas: o.dryRun.schemas ?? [schema],
           lockTimeoutMs: o.dryRun.lockTimeout,
@@ -235,10 +244,73 @@ export default defineCheck<RollbackValidationOptions>({
           earlier: { sqlText: earlier.map((m) => m.upSql ?? '').join('\n'), hasCode: earlier.some((m) => m.upSql === undefined) },
           ...(o.dryRun.shadowDatabase ? { shadowDatabase: o.dryRun.shadowDatabase } : {}),
         });
+        if (locks.length > 0) {
+          return {
+            sections: [{
+              title: 'rollback dry-run: blocking locks taken and tables rewritten',
+              columns: ['migration', 'script', 'table', 'lock', 'rewritten'],
+              rows: locks.map((l) => [l.migration, l.direction, l.table, l.lock, l.rewritten ? 'yes' : 'no']),
+            }],
+          };
+        }
       }
     }
   },
 });
+
+/**
+ * Lock-aware lint of the pending migrations and the last `lint.recentApplied` applied ones: each
+ * statement that holds a blocking lock while it rewrites or scans a table is a finding when that
+ * table is big (planner estimate and page count from the catalog: no lock taken, nothing read).
+ */
+async function reportLockHazards(ctx: CheckContext, disk: readonly DiskMigration[], history: History | undefined, schema: string) {
+  const o = (ctx.options as RollbackValidationOptions).lint;
+  const applied = history ? [...history.applied].filter((a) => a.state === 'applied').sort((a, b) => b.rank - a.rank) : [];
+  const recent = new Set(applied.slice(0, o.recentApplied).map((a) => a.id));
+  const appliedIds = new Set(applied.map((a) => a.id));
+  const hits: Array<{ m: DiskMigration; st: SqlStatement; h: LockHazard; schema: string }> = [];
+  for (const m of disk) {
+    if (!m.upSql || m.repeatable || (appliedIds.has(m.id) && !recent.has(m.id))) continue;
+    for (const st of splitSqlStatements(m.upSql)) for (const h of lockHazards(st.code)) hits.push({ m, st, h, schema: h.schema ?? schema });
+  }
+  ctx.stats.lintStatements = hits.length;
+  if (hits.length === 0) return;
+  const r = await ctx.stores.postgres!.query<{ i: number; rows: string | null; bytes: string | null }>(
+    `SELECT t.i::int AS i, greatest(c.reltuples, 0)::bigint::text AS rows,
+            (c.relpages::bigint * current_setting('block_size')::bigint)::text AS bytes
+       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(sch, tbl, i)
+       LEFT JOIN pg_namespace n ON n.nspname = t.sch
+       LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.tbl AND c.relkind IN ('r', 'p', 'm')
+      ORDER BY t.i`,
+    [hits.map((x) => x.schema), hits.map((x) => x.h.table)],
+    { signal: ctx.signal },
+  );
+  for (const row of r.rows) {
+    const { m, st, h, schema: s } = hits[row.i - 1];
+    const rows = Number(row.rows ?? 0);
+    const bytes = Number(row.bytes ?? 0);
+    if (row.rows === null || (rows < o.rowsAbove && bytes < o.bytesAbove)) continue; // small or not there yet: not worth a finding
+    ctx.report({
+      code: 'locking-statement',
+      subject: { store: 'postgres', object: `${s}.${h.table}`, key: m.label },
+      data: {
+        migration: m.label,
+        file: m.upFile,
+        line: st.line + (m.upFirstLine ?? 1) - 1,
+        statement: statementForDisplay(st.text),
+        table: `${s}.${h.table}`,
+        lock: h.lock,
+        work: h.work,
+        what: h.what,
+        instead: h.instead,
+        rows: formatRows(rows),
+        size: formatBytes(bytes),
+        sizeSource: 'pg_class.reltuples and relpages (as of the last VACUUM/ANALYZE)',
+        state: appliedIds.has(m.id) ? 'applied' : 'pending',
+      },
+    });
+  }
+}
 
 /** A held knex_migrations_lock row (is_locked = 1) blocks every later migrate. */
 async function reportKnexLock(ctx: CheckContext, schema: string, lockTable: string) {

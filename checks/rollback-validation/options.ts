@@ -32,6 +32,19 @@ export const optionsSchema = z
       })
       .strict()
       .prefault({}),
+    /** Lock-aware lint of pending and recently applied migrations, judged by the live table sizes. */
+    lint: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Besides the pending migrations, lint this many of the most recently applied ones. */
+        recentApplied: z.number().int().nonnegative().default(5),
+        /** A lock-holding rewrite or scan is a finding when the table has at least this many rows (planner estimate)… */
+        rowsAbove: z.number().int().nonnegative().default(1_000_000),
+        /** …or takes at least this many bytes on disk (catalog page count). */
+        bytesAbove: z.number().int().nonnegative().default(1024 ** 3),
+      })
+      .strict()
+      .prefault({}),
     /** The opt-in dry-run: roll the last migrations back and forth inside one rolled-back transaction. */
     dryRun: z
       .object({

@@ -14,6 +14,7 @@ describe('rollback-validation options', () => {
       migrations: 'db/migrations',
       plain: { versionColumn: 'version' },
       destructive: { enabled: true, exactCountBelow: 1_000_000, countTimeout: 2000, maxExactCounts: 50 },
+      lint: { enabled: true, recentApplied: 5, rowsAbove: 1_000_000, bytesAbove: 1024 ** 3 },
       dryRun: { enabled: false, last: 1, lockTimeout: 2000, statementTimeout: 60_000 },
     });
   });

@@ -887,3 +887,73 @@ describe('rollback-validation: freshly migrated databases and hints', () => {
     expect(findings(r, 'no-tracking-table').map((x) => x.message)).toEqual([expect.stringContaining(`found ${other.schema}.schema_migrations`)]);
   });
 });
+
+describe('rollback-validation: lock-aware lint with live table sizes', () => {
+  const files = {
+    '1_events.up.sql': 'CREATE TABLE events (id int PRIMARY KEY, kind text, payload text);\nCREATE TABLE empty_events (id int PRIMARY KEY, kind text);\n',
+    '1_events.down.sql': 'DROP TABLE events;\nDROP TABLE empty_events;\n',
+    '2_types.up.sql': 'ALTER TABLE events ALTER COLUMN payload TYPE varchar(500);\nALTER TABLE empty_events ALTER COLUMN kind TYPE varchar(20);\n',
+    '2_types.down.sql': 'ALTER TABLE events ALTER COLUMN payload TYPE text;\nALTER TABLE empty_events ALTER COLUMN kind TYPE text;\n',
+    '3_idx.up.sql': 'CREATE INDEX events_kind_idx ON events (kind);\nALTER TABLE events ALTER COLUMN kind SET NOT NULL;\n',
+    '3_idx.down.sql': 'DROP INDEX events_kind_idx;\nALTER TABLE events ALTER COLUMN kind DROP NOT NULL;\n',
+  };
+
+  it('the same statement is an error on a big table and nothing on an empty one; pending and recent ones only', async () => {
+    const f = await fixture(files);
+    await applyGolang(f, files, 2);
+    await f.exec(`INSERT INTO events SELECT g, 'k', repeat('x', 50) FROM generate_series(1, 5000) g`);
+    await f.exec('ANALYZE events; ANALYZE empty_events');
+    const r = await run(f, { lint: { rowsAbove: 1000 } });
+    const lint = findings(r, 'locking-statement');
+    expect(lint.map((x) => [x.data?.migration, x.data?.table, x.data?.lock, x.data?.work, x.data?.state])).toEqual([
+      ['2_types', `${f.schema}.events`, 'ACCESS EXCLUSIVE', 'rewrite', 'applied'],
+      ['3_idx', `${f.schema}.events`, 'SHARE', 'scan', 'pending'],
+      ['3_idx', `${f.schema}.events`, 'ACCESS EXCLUSIVE', 'scan', 'pending'],
+    ]);
+    expect(lint[0].message).toMatch(new RegExp(`rewrites ${f.schema}\\.events \\(\\d+ kB, 5\\.0k rows\\) under ACCESS EXCLUSIVE`));
+    expect(lint[0].severity).toBe('error');
+    // recentApplied: 0 lints the pending migrations only.
+    const r2 = await run(f, { lint: { rowsAbove: 1000, recentApplied: 0 } });
+    expect(findings(r2, 'locking-statement').map((x) => x.data?.migration)).toEqual(['3_idx', '3_idx']);
+    // With the default threshold (1M rows, 1 GB) a 5000-row table is not worth a finding.
+    const r3 = await run(f);
+    expect(findings(r3, 'locking-statement')).toEqual([]);
+    expect(r3.stats.lintStatements).toBe(4);
+  });
+
+  it('the dry-run records the blocking locks each script took and the tables it rewrote', async () => {
+    const f = await fixture(files);
+    await applyGolang(f, files, 3);
+    await f.exec(`INSERT INTO events SELECT g, 'k', 'x' FROM generate_series(1, 100) g`);
+    const r = await run(f, { dryRun: { enabled: true, last: 2 } });
+    expect(findings(r, 'round-trip-diff')).toEqual([]);
+    const section = r.sections?.find((s) => s.title.startsWith('rollback dry-run: blocking locks'));
+    expect(section?.columns).toEqual(['migration', 'script', 'table', 'lock', 'rewritten']);
+    // The down of 3 (DROP INDEX, DROP NOT NULL) takes ACCESS EXCLUSIVE on events without rewriting;
+    // the down of 2 (varchar(500) -> text) is binary-compatible: no rewrite; the up of 2 (text ->
+    // varchar(500)) rewrites both tables.
+    expect(section?.rows).toEqual([
+      ['3_idx', 'down', `${f.schema}.events`, 'ACCESS EXCLUSIVE', 'no'],
+      ['2_types', 'down', `${f.schema}.empty_events`, 'ACCESS EXCLUSIVE', 'no'],
+      ['2_types', 'up', `${f.schema}.empty_events`, 'ACCESS EXCLUSIVE', 'yes'],
+      ['2_types', 'up', `${f.schema}.events`, 'ACCESS EXCLUSIVE', 'yes'],
+    ]);
+    expect(r.stats.dryRunRewrites).toBe(2);
+  });
+
+  it('a rewrite in the dry-run shows as a new relfilenode', async () => {
+    const rewrite = {
+      '1_t.up.sql': 'CREATE TABLE t (id int PRIMARY KEY, n int);\n',
+      '1_t.down.sql': 'DROP TABLE t;\n',
+      '2_big.up.sql': 'ALTER TABLE t ALTER COLUMN n TYPE bigint;\n',
+      '2_big.down.sql': 'ALTER TABLE t ALTER COLUMN n TYPE int;\n',
+    };
+    const f = await fixture(rewrite);
+    await applyGolang(f, rewrite, 2);
+    await f.exec('INSERT INTO t SELECT g, g FROM generate_series(1, 10) g');
+    const r = await run(f, { dryRun: { enabled: true, last: 1 } });
+    const rows = r.sections?.[0]?.rows ?? [];
+    expect(rows).toContainEqual(['2_big', 'down', `${f.schema}.t`, 'ACCESS EXCLUSIVE', 'yes']);
+    expect(r.stats.dryRunRewrites).toBeGreaterThanOrEqual(1);
+  });
+});
