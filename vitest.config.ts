@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Three projects: `unit` (pure logic, no servers), `integration` (real Postgres, Redis and
 // Milvus Lite on loopback, plus CLI end-to-end tests that spawn bin/dbcheck, which loads dist/), and
@@ -18,6 +18,9 @@ const MILVUS_TESTS = [
   'test/integration/checks/orphan-scan-milvus.test.ts',
   'test/integration/checks/reference-integrity.test.ts',
 ];
+
+/** Test files about what only the real server has (auth, TLS). */
+const REAL_MILVUS_ONLY = ['test/integration/stores/milvus-auth-tls.test.ts'];
 
 export default defineConfig({
   test: {
@@ -41,6 +44,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/reliability/**/*.test.ts'],
+          // Needs a real Milvus with auth and TLS (Milvus Lite has neither): only in the project below.
+          exclude: [...configDefaults.exclude, ...REAL_MILVUS_ONLY],
           environment: 'node',
           globalSetup: ['test/global-setup.ts'],
           // Real servers, real data: generous limits so a slow CI machine does not flake.

@@ -63,6 +63,11 @@ export const milvusConfigSchema = z
     password: z.string().optional(),
     database: z.string().optional(),
     ssl: z.boolean().optional(),
+    /** TLS with a private CA / mutual TLS (PEM files); see docs/config.md. */
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    serverName: z.string().min(1).optional(),
     callTimeout: durationSchema.optional(),
     connectTimeout: durationSchema.optional(),
   })

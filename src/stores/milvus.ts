@@ -11,6 +11,8 @@
  * - it cannot cancel a call, so every call is raced against callTimeoutMs and the AbortSignal.
  * Nothing here writes: no insert/delete/load/release/flush/createIndex is ever called.
  */
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { DbcheckError, isCoded, storeError, type StoreErrorCode } from '../errors.js';
 import { registerSecret } from '../redact.js';
@@ -27,7 +29,15 @@ export interface MilvusStoreConfig {
   username?: string;
   password?: string;
   database?: string;
+  /** TLS with the system's CAs (Zilliz Cloud); implied by an https:// address or caFile. */
   ssl?: boolean;
+  /** PEM file of the CA to trust instead of the system's (a self-signed server certificate). */
+  caFile?: string;
+  /** Client certificate and key (PEM files), for servers that demand mutual TLS (tls-mode 2). */
+  certFile?: string;
+  keyFile?: string;
+  /** The name the server certificate is checked against, when it differs from the address's host. */
+  serverName?: string;
   /** Per-call timeout, default 120000 ms (big counts on large collections take a while). */
   callTimeoutMs?: number;
   /** Connect + first GetVersion timeout, default 10000 ms. */
@@ -153,6 +163,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     return storeError('Milvus', address, err, code);
   };
 
+  const tls = tlsOptions(cfg);
   const sdk = await import('@zilliz/milvus2-sdk-node');
   let client: MilvusClient;
   try {
@@ -162,7 +173,8 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       username: cfg.username ?? fromUrl.username,
       password: cfg.password ?? fromUrl.password,
       database: cfg.database,
-      ssl: cfg.ssl,
+      ssl: cfg.ssl || tls !== undefined,
+      ...(tls ? { tls } : {}),
       timeout: connectTimeoutMs, // used by the Connect RPC; raised to callTimeoutMs below
       logLevel: 'error', // the SDK logs to stdout, which belongs to the report
       telemetry: { enabled: false }, // an auditor must not phone home
@@ -181,7 +193,16 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     }
   } catch (err) {
     client.closeConnection().catch(() => {});
-    throw fail(err);
+    const usingTls = Boolean(cfg.ssl || tls);
+    const explained = explainConnectFailure(err, usingTls);
+    if (explained) throw fail(explained.error, explained.code);
+    const failure = fail(err);
+    // A plain client against a TLS-only server sees only "no connection established". If the port
+    // does accept TCP connections, say what is most likely wrong instead of "is it running?".
+    if (!usingTls && failure.code === 'STORE_UNREACHABLE' && (await acceptsTcp(fromUrl.address, 2000))) {
+      throw fail(new Error('the server accepts connections but not plain (unencrypted) gRPC: it may require TLS; set ssl: true (and caFile for a private CA)'), 'STORE_TLS');
+    }
+    throw failure;
   }
   client.timeout = callTimeoutMs;
 
@@ -422,6 +443,65 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       await client.closeConnection().catch(() => {});
     },
   };
+}
+
+/**
+ * The SDK's `tls` option from caFile / certFile / keyFile / serverName. The files are read here,
+ * so a missing or unreadable one is a configuration error naming the option (the SDK would throw
+ * from its constructor with a bare ENOENT).
+ */
+function tlsOptions(cfg: MilvusStoreConfig): Record<string, unknown> | undefined {
+  if (!cfg.caFile && !cfg.certFile && !cfg.keyFile && !cfg.serverName) return undefined;
+  if (Boolean(cfg.certFile) !== Boolean(cfg.keyFile)) {
+    throw new DbcheckError('CONFIG', 'Milvus: certFile and keyFile go together (a client certificate needs its key)');
+  }
+  const read = (option: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new DbcheckError('CONFIG', `Milvus: ${option} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  };
+  const tls: Record<string, unknown> = {};
+  // rootCert must be given whenever a client certificate is: the SDK's mutual-TLS path needs it.
+  if (cfg.caFile) tls.rootCert = read('caFile', cfg.caFile);
+  if (cfg.certFile) tls.certChain = read('certFile', cfg.certFile);
+  if (cfg.keyFile) tls.privateKey = read('keyFile', cfg.keyFile);
+  if (cfg.serverName) tls.serverName = cfg.serverName;
+  return tls;
+}
+
+/**
+ * gRPC reports TLS and auth trouble in words of its own; this turns the usual ones into a store
+ * error with the right code and a reason a person can act on. Other errors pass through.
+ */
+function explainConnectFailure(err: unknown, usingTls: boolean): { error: Error; code: StoreErrorCode } | undefined {
+  if (err instanceof DbcheckError) return undefined;
+  const text = String((err as { message?: unknown })?.message ?? err).split('\n')[0]!;
+  if (/unauthenticated|auth.*fail|incorrect (user|password)|invalid (user|token|credential)/i.test(text)) {
+    return { error: new Error('the server refused the credentials (user/password or token)'), code: 'STORE_AUTH' };
+  }
+  if (/certificate|self[- ]signed|handshake|ssl|tls|wrong version number|unable to verify/i.test(text)) {
+    const advice = usingTls ? "; set caFile to the CA that signed the server's certificate" : '';
+    return { error: new Error(`the TLS handshake failed (${text})${advice}`), code: 'STORE_TLS' };
+  }
+  return undefined;
+}
+
+/** Whether host:port (or scheme://host:port) accepts a TCP connection within timeoutMs. */
+function acceptsTcp(address: string, timeoutMs: number): Promise<boolean> {
+  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?\[?([^\]/]*?)\]?:(\d+)(?:\/.*)?$/i.exec(address);
+  if (!m) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = connect({ host: m[1], port: Number(m[2]), timeout: timeoutMs });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
 }
 
 function keyTypeOf(f: MilvusField): MilvusKeyType | undefined {
