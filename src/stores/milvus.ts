@@ -436,6 +436,15 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
         output_fields: [],
         timeout: callTimeoutMs,
       };
+      if (opts.filter?.trim()) req.filter = opts.filter;
+      if (opts.metricType) req.metric_type = opts.metricType;
+      const res = await call('search', () => client.search(req as unknown as Parameters<MilvusClient['search']>[0]), opts.signal);
+      check(res?.status, 'search', collection);
+      // One query vector: a flat list of hits; several: one list per query vector.
+      const results = (res.results ?? []) as unknown[];
+      return opts.vectors.length === 1 && !Array.isArray(results[0]) ? [results.length] : results.map((r) => (Array.isArray(r) ? r.length : 0));
+    },
+  };
 
   return {
     reader,
