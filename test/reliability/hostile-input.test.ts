@@ -64,7 +64,8 @@ describe('identifiers from config are quoted, never interpolated', () => {
     expect(viaOrphanScan.status).toBe('error');
     // The checks look names up in the catalog first: the name never reaches SQL text at all.
     expect(viaOrphanScan.error?.code).toMatch(/^(CONFIG|STORE_MISSING_OBJECT)$/);
-    expect(viaOrphanScan.error?.message).toBe(`Postgres table ${fx.schema}.${INJECTION} does not exist`);
+    // The message may name the relation first ("postgres[0].child: …"); the missing table is said plainly.
+    expect(viaOrphanScan.error?.message).toContain(`Postgres table ${fx.schema}.${INJECTION} does not exist`);
     expect(viaOrphanScan.error?.message).not.toMatch(STACK_TRACE);
     await victimsIntact();
 
@@ -92,7 +93,7 @@ describe('identifiers from config are quoted, never interpolated', () => {
     });
     expect(result.status).toBe('error');
     expect(result.error?.code).toMatch(/^(CONFIG|STORE_MISSING_OBJECT)$/);
-    expect(result.error?.message).toBe(`Postgres table ${fx.schema}.victims has no column "${INJECTION.replace(/"/g, '\\"')}"`);
+    expect(result.error?.message).toContain(`Postgres table ${fx.schema}.victims has no column "${INJECTION.replace(/"/g, '\\"')}"`);
     await victimsIntact();
   });
 });
