@@ -70,9 +70,11 @@ export async function countRowsAtStake(
     // empty or small enough to count for nothing.
     const cheap = new Set<number>();
     if (results.some((r) => r.basis === 'unknown')) await session.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.timeoutMs))}`, [], { signal });
-    for (const [k, r] of results.entries()) {
-      if (r.basis !== 'unknown' || targets[k].action === 'drop-schema') continue;
-      const bytes = await relationSize(session, targets[k], signal);
+    const unknown = [...results.keys()].filter((k) => results[k].basis === 'unknown' && targets[k].action !== 'drop-schema');
+    const sizes = await relationSizes(session, unknown.map((k) => targets[k]), signal);
+    for (const [j, k] of unknown.entries()) {
+      const r = results[k];
+      const bytes = sizes?.[j];
       if (bytes === 0) results[k] = { exists: true, rows: 0, basis: 'exact', source: 'empty: no pages on disk' };
       else if (bytes !== undefined && bytes <= CHEAP_BYTES) cheap.add(k);
       else if (bytes !== undefined) results[k] = { ...r, source: `never analysed, ${Math.round(bytes / 1024 / 1024)} MB on disk` };
@@ -155,13 +157,22 @@ async function countOne(session: SqlRunner, t: ResolvedTarget, signal: AbortSign
   }
 }
 
-/** Bytes on disk of the target's table (under the count timeout: it waits for the table's lock); undefined when that fails. */
-async function relationSize(session: SqlRunner, t: ResolvedTarget, signal: AbortSignal): Promise<number | undefined> {
+/**
+ * Bytes on disk of each target's table, in one query under the count timeout (pg_relation_size
+ * waits for a lock held on the table); undefined when that fails, and the tables stay "never analysed".
+ */
+async function relationSizes(session: SqlRunner, targets: readonly ResolvedTarget[], signal: AbortSignal): Promise<number[] | undefined> {
+  if (targets.length === 0) return [];
   await session.query('SAVEPOINT dbcheck_size', [], { signal });
   try {
-    const r = await session.query<{ n: string }>(`SELECT pg_relation_size($1::regclass)::text AS n`, [`${quote(t.schema)}.${quote(t.table)}`], { signal });
+    const r = await session.query<{ n: string }>(
+      `SELECT pg_relation_size(format('%I.%I', t.sch, t.tbl)::regclass)::text AS n
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(sch, tbl, i) ORDER BY t.i`,
+      [targets.map((t) => t.schema), targets.map((t) => t.table)],
+      { signal },
+    );
     await session.query('RELEASE SAVEPOINT dbcheck_size', [], { signal });
-    return Number(r.rows[0].n);
+    return r.rows.map((row) => Number(row.n));
   } catch (err) {
     if (signal.aborted) throw err;
     await session.query('ROLLBACK TO SAVEPOINT dbcheck_size', [], { signal });
