@@ -230,14 +230,20 @@ describe('reference-integrity: int64 keys', () => {
   }, 60_000);
 
   it('runs each mapping alone: one that fails is named, the others still report', async () => {
-    const broken = { ...mapping, name: 'broken', postgres: { schema: pg.schema, table: 'items', key: 'id', where: 'id / (id - id) = 1' } };
-    const result = await runCheck(check, { options: { mappings: [broken, mapping] } });
+    // A where that fails only when rows are read (division by zero), so preflight passes it.
+    const broken = { name: 'broken', postgres: { schema: pg.schema, table: 'items', key: 'id', where: 'id / (id - id) = 1' }, milvus: { collection: milvus.collection } };
+    const healthy = { ...mapping, milvus: { collection: milvus.collection, filter: 'id < 60' } };
+    const alone = await runCheck(check, { options: { mappings: [healthy] } });
+    expect(alone.status).toBe('fail');
+    const result = await runCheck(check, { options: { mappings: [broken, healthy] } });
     expect(result.status).toBe('error');
     expect(result.partial).toBe(true);
     expect(result.error?.message).toMatch(/^1 of 2 mappings failed \(the others reported\): broken: .*division by zero/);
-    expect(keysOf(result, 'missing-vector')).toEqual([BIG_PLUS_ONE]);
+    // The healthy mapping reports exactly what it reports alone, with its stats.
+    expect(result.countsByCode).toEqual(alone.countsByCode);
+    expect(keysOf(result, 'missing-vector')).toEqual(keysOf(alone, 'missing-vector'));
     const stats = result.stats.mappings as any;
-    expect(stats.items).toMatchObject({ missing: 1, orphans: 2 });
+    expect(stats.items).toMatchObject({ missing: (alone.stats.mappings as any).items.missing, rowsCompared: (alone.stats.mappings as any).items.rowsCompared });
     expect(stats.broken.error.message).toMatch(/division by zero/);
     expect(result.stats.failedMappings).toEqual(['broken']);
   }, 60_000);
