@@ -213,7 +213,8 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
   // carries connectTimeout itself (pg.Client bounds TCP connect, TLS and login with it).
   class ConnectBoundedClient extends pg.Client {
     constructor(config?: pg.ClientConfig) {
-      super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+      // pg-pool keeps the password as a non-enumerable property, which a spread would drop.
+      super({ ...config, password: config?.password, connectionTimeoutMillis: connectTimeoutMs });
     }
   }
   const pool = new pg.Pool({
