@@ -47,7 +47,7 @@ describe('--output', () => {
       expect(r.stderr).not.toContain('marker:blocker-ran');
       expect(r.stderr).not.toContain('connection refused');
     }
-  });
+  }, 120_000);
 
   it('written atomically: the old report is replaced whole, no temp file is left', async () => {
     const dir = tempDir({ 'dbcheck.yml': storesYaml(), 'blocker.mjs': blockerPlugin, 'r.json': 'old report' });
@@ -106,7 +106,7 @@ describe('stderr: one line per problem, in every format', () => {
       if (format === 'json') expect(JSON.parse(r.stdout).summary.unreachableStores).toEqual(['postgres']);
       else expect(r.stdout).toContain('unreachable: postgres');
     }
-  }, 90_000);
+  }, 180_000);
 
   it('--timeout and SIGINT say so on stderr in JSON mode, with the checks they cut short', async () => {
     const dir = tempDir({ 'dbcheck.yml': `${storesYaml()}plugins: [faults.mjs]\nchecks:\n  fault/pg-sleep: { seconds: 30 }\n`, 'faults.mjs': FAULT_PLUGINS });
@@ -119,7 +119,7 @@ describe('stderr: one line per problem, in every format', () => {
     const sigint = await done;
     expect(sigint.code).toBe(130);
     expect(sigint.stderr).toContain('dbcheck: interrupted by SIGINT; unfinished: fault/pg-sleep\n');
-  }, 60_000);
+  }, 120_000);
 
   it('a store down before the run: one line, and its address in the report though it never answered', async () => {
     const closed = await freePort();
@@ -131,7 +131,7 @@ describe('stderr: one line per problem, in every format', () => {
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^dbcheck: Postgres at \S+: connection refused or lost/)]);
     const table = await runCli(['health'], { cwd: dir });
     expect(table.stdout).toMatch(new RegExp(`postgres\\s*│\\s*${expected.replace(/[.]/g, '\\.')}`));
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('small things', () => {
@@ -152,7 +152,7 @@ describe('small things', () => {
     });
     expect(r.stdout.trim()).toBe('1');
     expect(readFileSync(path.join(dir, 'err.txt'), 'utf8')).toBe('marker:blocker-ran\n');
-  }, 60_000);
+  }, 120_000);
 
   it('driver and Node warnings stay off stderr (ioredis: a password the server does not need)', async () => {
     const dir = tempDir({ 'dbcheck.yml': storesYaml(PG_PORT, ', password: "not-needed-pw"'), 'warns.mjs': `export default {
@@ -164,5 +164,5 @@ describe('small things', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(existsSync(dir)).toBe(true);
-  }, 60_000);
+  }, 120_000);
 });

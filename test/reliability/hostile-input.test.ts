@@ -244,5 +244,5 @@ checks:
     expect(json.stderr).not.toMatch(RAW_CONTROL);
     const finding = checkOf(jsonReport(json), 'orphan-scan').findings[0];
     expect(finding.subject?.key).toBe(`${redis.prefix}doc:${EVIL_ID}`); // JSON keeps the exact text
-  });
+  }, 120_000); // two CLI runs; a loaded shared machine takes 20 s+ each
 });
