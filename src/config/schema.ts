@@ -19,8 +19,8 @@ function urlOf(protocols: string[]) {
       ctx.addIssue({ code: 'custom', message: `not a valid URL (expected ${protocols[0]}//host:port/...)` });
       return;
     }
+    // No host is fine: postgres:///app?host=/var/run/postgresql is a Unix socket.
     if (!protocols.includes(u.protocol)) ctx.addIssue({ code: 'custom', message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}` });
-    else if (!u.hostname) ctx.addIssue({ code: 'custom', message: 'has no host' });
   });
 }
 

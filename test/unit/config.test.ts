@@ -117,6 +117,7 @@ describe('one pipeline: file, environment and flags obey the same schema', () =>
       'dbcheck.yml:3:5: stores.postgres.url: not a valid URL (expected postgres://host:port/...)',
     ]);
     expect(load('stores:\n  redis:\n    url: http://h:6379\n').errors[0].message).toBe('must start with redis:// or rediss://');
+    expect(load('stores:\n  postgres:\n    url: postgres:///app?host=/var/run/postgresql\n').errors).toEqual([]);
   });
 
   it('check sections: engine keys validated by the schema, the rest handed to the check', () => {
