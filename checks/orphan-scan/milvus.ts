@@ -1,14 +1,52 @@
 /**
- * Milvus entities whose parent row is gone: the entities' parent-key field, streamed in key order
- * by the pager, merged with the parent table's keys streamed by COPY. Memory O(batch).
+ * Milvus entities whose parent row is gone, in O(N): the collection is read once in PRIMARY-KEY
+ * order, as (pk, parent-key field) pairs — the one order every Milvus server pages cheaply — and the
+ * distinct parent keys of each page are looked up in Postgres in one batched, indexed query
+ * (`column = ANY($1)`), inside one snapshot. Nothing is ever paged by the non-primary field: the
+ * real server does not return rows in that field's order, and a pager keyed on it fell back to
+ * count-confirmed range cuts (14x slower than reading the pairs, docs/milvus-paging.md).
+ *
+ * Values are compared exactly, as canonical text of the parent column's type (key-types.ts): int64
+ * above 2^53 stays a string, VarChar is passed as a query parameter (never spliced into SQL).
+ *
+ * Memory: O(page size x read-ahead) for the pairs in flight, plus one entry per distinct orphan parent
+ * key (its entity count and at most ORPHAN_IDS_KEPT entity ids); live parents are not remembered.
  */
-import { CheckError, type CheckContext } from '../../src/plugin.js';
-import { mergeSortedKeys, readAhead } from '../lib/id-merge.js';
-import { andFilter, milvusFieldKeyType, milvusKeyBatches } from '../lib/id-milvus.js';
+import { CheckError, type CheckContext, type SqlRunner } from '../../src/plugin.js';
+import { readAhead } from '../lib/id-merge.js';
+import { andFilter, fieldText, milvusFieldKeyType, milvusKeyBatches } from '../lib/id-milvus.js';
 import { keyCompare } from '../lib/id-order.js';
-import { andSql, describeColumns, keyExpression, postgresKeyBatches, tableLabel } from '../lib/id-postgres.js';
+import { andSql, describeColumns, tableLabel } from '../lib/id-postgres.js';
+import { keyTextFor, postgresKeyType, type KeyTypeInfo } from '../lib/key-types.js';
 import type { MilvusRelation, Options } from './options.js';
 import { relationStats } from './stats.js';
+
+/** Entity ids listed per orphan parent key (issue 11.19): enough to start a cleanup, bounded. */
+export const ORPHAN_IDS_KEPT = 5;
+/** Milvus pages read ahead of the Postgres lookups, so the next page arrives while one is checked. */
+const READ_AHEAD_PAGES = 2;
+
+interface Orphan {
+  entities: number;
+  ids: string[];
+}
+
+/**
+ * The SQL that returns which of the given parent keys ($1, canonical text of the column's type)
+ * exist: an indexed `= ANY` on the parent column, cast so that text keys are never truncated
+ * (a varchar(n) cast would cut a longer child value and make it match a parent by its prefix).
+ */
+export function parentLookupSql(quotedTable: string, quotedColumn: string, parentKey: KeyTypeInfo, where?: string): string {
+  const arrayType = parentKey.kind === 'integer' ? parentKey.type : parentKey.kind === 'uuid' ? 'uuid' : 'text';
+  return `SELECT ${quotedColumn}::text FROM ${quotedTable} WHERE ${andSql(`${quotedColumn} = ANY ($1::${arrayType}[])`, where)}`;
+}
+
+/** Which of `keys` (canonical parent-key text) name a live parent row. */
+async function liveParents(session: SqlRunner, sql: string, keys: string[], signal: AbortSignal): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const { rows } = await session.query<Record<string, string>>(sql, [keys], { signal });
+  return new Set(rows.map((row) => Object.values(row)[0]!));
+}
 
 export async function scanMilvusRelation(ctx: CheckContext<Options>, r: MilvusRelation): Promise<void> {
   const pg = ctx.stores.postgres!;
@@ -19,40 +57,65 @@ export async function scanMilvusRelation(ctx: CheckContext<Options>, r: MilvusRe
   const stats = relationStats(ctx, name, 'milvus');
 
   const info = await milvus.describeCollection(r.collection);
-  const keyType = milvusFieldKeyType(info, r.field);
+  const fieldType = milvusFieldKeyType(info, r.field); // Int64 or VarChar, else a config error
+  const pk = info.primaryKey.name;
   const columns = await describeColumns(pg, r.parent, [r.parent.column], ctx.signal);
-  const key = keyExpression(pg, columns.get(r.parent.column)!, keyType, `relation ${name}`);
-  const sql = `SELECT ${key.select} FROM ${pg.quoteTable(r.parent.table, r.parent.schema)} WHERE ${andSql(`${pg.quoteIdent(r.parent.column)} IS NOT NULL`, r.parent.where)} ORDER BY ${key.order}`;
+  const parentKey = postgresKeyType(columns.get(r.parent.column)!.type);
+  const sql = parentLookupSql(pg.quoteTable(r.parent.table, r.parent.schema), pg.quoteIdent(r.parent.column), parentKey, r.parent.where);
+
+  const orphans = new Map<string, Orphan>();
+  const addOrphan = (value: string, id: string) => {
+    let o = orphans.get(value);
+    if (!o) orphans.set(value, (o = { entities: 0, ids: [] }));
+    o.entities++;
+    if (o.ids.length < ORPHAN_IDS_KEPT) o.ids.push(id);
+  };
 
   await pg.withSnapshot(
     async (session) => {
       await session.query(`SET LOCAL statement_timeout = ${Math.round(ctx.options.scanStatementTimeout)}`, [], { signal: ctx.signal });
-      // No read-ahead on the Postgres side: the COPY socket buffers already, and pulling ahead there
-      // measured 3x slower. The Milvus side reads ahead so its next page overlaps the merge.
-      const parents = postgresKeyBatches(session, sql, 1, ctx.signal);
-      const children = readAhead(
-        milvusKeyBatches(milvus, r.collection, { keyField: r.field, filter: andFilter(r.filter), partitions: r.partitions, signal: ctx.signal, pageSize: ctx.options.milvusPageSize }),
-        2,
+      const pages = readAhead(
+        milvusKeyBatches(milvus, r.collection, {
+          keyField: pk, extraFields: [r.field], filter: andFilter(r.filter), partitions: r.partitions, signal: ctx.signal, pageSize: ctx.options.milvusPageSize,
+        }),
+        READ_AHEAD_PAGES,
       );
-      await mergeSortedKeys(
-        parents,
-        children,
-        (g) => {
-          stats.compared(g.key);
-          stats.add('parentKeys', g.left.count ? 1 : 0);
-          stats.add('entities', g.right.count);
-          if (g.right.count === 0 || g.left.count > 0) return;
-          stats.add('orphanParentKeys', 1);
-          stats.add('orphanEntities', g.right.count);
-          ctx.report({
-            code: 'orphan-milvus-entity',
-            subject: { store: 'milvus', object: `${r.collection}.${r.field}`, key: g.key },
-            data: { relation: name, collection: r.collection, field: r.field, parentKey: g.key, entities: g.right.count, parent: `${parentLabel}.${r.parent.column}` },
-          });
-        },
-        { compare: keyCompare(keyType), signal: ctx.signal, leftName: `Postgres ${parentLabel}`, rightName: `Milvus ${r.collection}` },
-      );
+      for await (const page of pages) {
+        const values = page.extra[0]!;
+        // Each distinct value of the page once, as the parent column's canonical text; a value no
+        // key of that type can have (text "abc" against bigint) has no parent, without a lookup.
+        const asParent = new Map<string, string | null>();
+        for (const v of values) if (v !== null && !asParent.has(v)) asParent.set(v, keyTextFor(parentKey, v));
+        const lookup = [...new Set([...asParent.values()].filter((k): k is string => k !== null))];
+        const live = await liveParents(session, sql, lookup, ctx.signal);
+        stats.add('parentLookups', lookup.length);
+        for (let i = 0; i < page.keys.length; i++) {
+          const v = values[i];
+          stats.add('entities', 1);
+          if (v === null || v === undefined) continue; // no parent named: nothing to check
+          const parent = asParent.get(v)!;
+          if (parent !== null && live.has(parent)) continue;
+          addOrphan(v, page.keys[i]!);
+        }
+        if (page.keys.length) stats.compared(fieldText(page.keys[page.keys.length - 1]) ?? '');
+      }
     },
     { signal: ctx.signal },
   );
+
+  // Reported once the whole collection is read, so each count is complete; in parent-key order.
+  const compare = keyCompare(fieldType);
+  for (const value of [...orphans.keys()].sort(compare)) {
+    const o = orphans.get(value)!;
+    stats.add('orphanParentKeys', 1);
+    stats.add('orphanEntities', o.entities);
+    ctx.report({
+      code: 'orphan-milvus-entity',
+      subject: { store: 'milvus', object: `${r.collection}.${r.field}`, key: value },
+      data: {
+        relation: name, collection: r.collection, field: r.field, parentKey: value, entities: o.entities,
+        parent: `${parentLabel}.${r.parent.column}`, primaryKey: pk, entityIds: o.ids,
+      },
+    });
+  }
 }
