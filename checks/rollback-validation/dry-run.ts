@@ -7,7 +7,7 @@
  */
 import { CheckError, type CheckContext, type SqlRunner } from '../../src/plugin.js';
 import { isTransactionControl } from './sql-classify.js';
-import { downMustRemove, scriptEffects, snapshotHas } from './sql-objects.js';
+import { downMustRemove, scriptEffects, snapshotHas, type EarlierMigrations } from './sql-objects.js';
 import { statementForDisplay } from './text.js';
 import { splitSqlStatements, type SqlStatement } from './sql-split.js';
 import { diffSnapshots, snapshotSchema } from './schema-snapshot.js';
@@ -22,7 +22,7 @@ export interface DryRunSettings {
   lockTimeoutMs: number;
   statementTimeoutMs: number;
   /** What the migrations older than the rolled-back ones hold (see downMustRemove). */
-  earlier: { sqlText: string; hasCode: boolean };
+  earlier: EarlierMigrations;
 }
 
 interface Script {

@@ -16,6 +16,7 @@ import { CheckError, defineCheck, type CheckContext } from '../../src/plugin.js'
 import { runDryRun } from './dry-run.js';
 import { analyseHistory } from './history.js';
 import { analyseUpDown } from './static-analysis.js';
+import { addEarlier, type EarlierMigrations } from './sql-objects.js';
 import { formatBytes, formatRows, lockHazards, type LockHazard } from './lock-lint.js';
 import { nonTransactionalReason } from './sql-classify.js';
 import { findTrackingTablesElsewhere } from './tools/tracking.js';
@@ -241,7 +242,7 @@ export default defineCheck<RollbackValidationOptions>({
           schemas: o.dryRun.schemas ?? [schema],
           lockTimeoutMs: o.dryRun.lockTimeout,
           statementTimeoutMs: o.dryRun.statementTimeout,
-          earlier: { sqlText: earlier.map((m) => m.upSql ?? '').join('\n'), hasCode: earlier.some((m) => m.upSql === undefined) },
+          earlier: earlierMigrations(earlier),
           ...(o.dryRun.shadowDatabase ? { shadowDatabase: o.dryRun.shadowDatabase } : {}),
         });
         if (locks.length > 0) {
@@ -310,6 +311,12 @@ async function reportLockHazards(ctx: CheckContext, disk: readonly DiskMigration
       },
     });
   }
+}
+
+function earlierMigrations(ms: readonly DiskMigration[]): EarlierMigrations {
+  const earlier: EarlierMigrations = { words: new Set(), hasCode: false };
+  for (const m of ms) addEarlier(earlier, m.upSql);
+  return earlier;
 }
 
 /** A held knex_migrations_lock row (is_locked = 1) blocks every later migrate. */

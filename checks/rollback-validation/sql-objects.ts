@@ -197,14 +197,25 @@ export function scriptEffects(codes: readonly string[], defaultSchema: string): 
   return { created: [...created.values()], dropped, opaque };
 }
 
+/** What the migrations before some point could have created: every word of their SQL, and whether any is code. */
+export interface EarlierMigrations {
+  /** Lower-cased words (identifiers) of their up scripts. */
+  words: Set<string>;
+  hasCode: boolean;
+}
+
+/** Adds one migration's up script (undefined for code dbcheck cannot read) to `earlier`. */
+export function addEarlier(earlier: EarlierMigrations, upSql: string | undefined): void {
+  if (upSql === undefined) earlier.hasCode = true;
+  else for (const w of upSql.toLowerCase().match(/[a-z0-9_$\u0080-\uffff]+/g) ?? []) earlier.words.add(w);
+}
+
 /**
  * Whether a down script must have removed `obj`, which its up script creates. An object that may
  * have existed before (IF NOT EXISTS, OR REPLACE, the replace pattern) must go only when no earlier
  * migration could have made it: none names it, and none is code dbcheck cannot read.
  */
-export function downMustRemove(obj: ObjectRef, earlier: { sqlText: string; hasCode: boolean }): boolean {
+export function downMustRemove(obj: ObjectRef, earlier: EarlierMigrations): boolean {
   if (!obj.mayPreexist) return true;
-  if (earlier.hasCode) return false;
-  const name = obj.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return !new RegExp(`(^|[^A-Za-z0-9_$])${name}($|[^A-Za-z0-9_$])`, 'i').test(earlier.sqlText);
+  return !earlier.hasCode && !earlier.words.has(obj.name.toLowerCase());
 }

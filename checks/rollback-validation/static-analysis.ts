@@ -4,7 +4,7 @@
  * or not, so faults are found before anything is deployed, and even where no dry-run can run.
  */
 import { isTransactionControl } from './sql-classify.js';
-import { downMustRemove, isDroppedBy, scriptEffects } from './sql-objects.js';
+import { addEarlier, downMustRemove, isDroppedBy, scriptEffects, type EarlierMigrations } from './sql-objects.js';
 import { splitSqlStatements } from './sql-split.js';
 import type { DiskMigration, History, MigrationTool } from './tools/types.js';
 
@@ -18,8 +18,7 @@ const codesOf = (sql: string | undefined) => splitSqlStatements(sql ?? '').map((
 export function analyseUpDown(tool: Pick<MigrationTool, 'id' | 'title'>, disk: readonly DiskMigration[], history: History | undefined, defaultSchema: string): StaticFinding[] {
   const out: StaticFinding[] = [];
   // What earlier migrations could have created, for objects an up "may" create (see downMustRemove).
-  let earlierSql = '';
-  let earlierCode = false;
+  const earlier: EarlierMigrations = { words: new Set(), hasCode: false };
   for (const m of disk) {
     if (m.repeatable) continue;
     const file = m.downFile ?? m.upFile ?? m.label;
@@ -33,15 +32,14 @@ export function analyseUpDown(tool: Pick<MigrationTool, 'id' | 'title'>, disk: r
         // A DO block or function call may drop anything: no verdict rather than a false alarm.
         if (!up.opaque && !undo.opaque) {
           for (const obj of up.created) {
-            if (!isDroppedBy(obj, undo.dropped) && downMustRemove(obj, { sqlText: earlierSql, hasCode: earlierCode })) {
+            if (!isDroppedBy(obj, undo.dropped) && downMustRemove(obj, earlier)) {
               out.push({ code: 'down-incomplete', label: m.label, object: obj.key, file });
             }
           }
         }
       }
     }
-    earlierSql += `\n${m.upSql ?? ''}`;
-    if (m.upSql === undefined) earlierCode = true;
+    addEarlier(earlier, m.upSql);
   }
 
   // Knex validates every pending migration before running any: one without a down stops `migrate:latest`.
