@@ -145,6 +145,24 @@ describe('validate --connect against a real Postgres', () => {
     expect(r.stdout).toBe('dbcheck.yml: valid (against the live stores: postgres; preflight: acme/tables)\n');
   });
 
+  it('a built-in check\'s preflight (orphan-scan): both misspellings of one relation at once, each at its line', async () => {
+    const yaml = `${postgresOnly}checks:
+  health: { enabled: false }
+  orphan-scan:
+    postgres:
+      - child: { schema: ${schema}, table: chunkz, column: document_id }
+        parent: { schema: ${schema}, table: documents, column: idd }
+`;
+    const r = await runCli(['validate', '--connect'], { cwd: tempDir({ 'dbcheck.yml': yaml }) });
+    expect(r.code).toBe(2);
+    const out = lines(r.stderr);
+    expect(out[0]).toBe('dbcheck: invalid config (checked against the live stores)');
+    expect(out.slice(1)).toEqual([
+      expect.stringMatching(new RegExp(`^ {2}dbcheck\\.yml:7:9: checks\\.orphan-scan\\.postgres\\[0\\]\\.child: .*chunkz.*does not exist`)),
+      expect.stringMatching(new RegExp(`^ {2}dbcheck\\.yml:8:9: checks\\.orphan-scan\\.postgres\\[0\\]\\.parent: .*idd`)),
+    ]);
+  });
+
   it('an unreachable store is exit 3 (retry), with one line', async () => {
     const yaml = config([`${schema}.documents`]).replace(`port: ${PG_PORT}`, 'port: 1');
     const r = await runCli(['validate', '--connect'], { cwd: tempDir({ 'dbcheck.yml': yaml, 'tables.mjs': tablesPlugin }) });
