@@ -194,6 +194,19 @@ describe('Postgres connector', () => {
       expect(rows[0].one).toBe(1);
     });
 
+    for (const [set, ms] of [["SET LOCAL statement_timeout = '1s'", 1000], ['SET LOCAL statement_timeout TO DEFAULT', 300]] as const) {
+      it(`the deadline follows \`${set}\` (statement_timeout ${ms} ms)`, async () => {
+        const err = await frozen.reader.withSnapshot(async (session) => {
+          await session.query("SET LOCAL statement_timeout = '5s'");
+          await session.query(set);
+          proxy.stall();
+          await session.query('SELECT 1');
+        }).then(() => undefined, (e: unknown) => e);
+        proxy.resume();
+        expect(err).toMatchObject({ code: 'STORE_TIMEOUT', message: expect.stringContaining(`within ${ms + 300} ms (statement_timeout ${ms} ms + 300 ms grace)`) });
+      });
+    }
+
     it('a COPY read slowly is not cut: the deadline counts time waiting for the server, not time spent by the reader', async () => {
       let bytes = 0;
       let chunks = 0;
