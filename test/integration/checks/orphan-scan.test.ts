@@ -88,6 +88,13 @@ describe('orphan-scan', () => {
     expect(keys(result, 'orphan-milvus-entity')).toEqual(['3', '42', '9007199254740992']);
   }, 60_000);
 
+  it('compares an Int64 Milvus field with a varchar parent by value', async () => {
+    const parent = { schema: pg.schema, table: 'text_refs', column: 'document_ref' };
+    const result = await runCheck(check, { options: { milvus: [{ name: 'to-text', collection: milvus.collection, field: 'document_id', parent }] } });
+    expect(result.error).toBeUndefined();
+    expect(keys(result, 'orphan-milvus-entity')).toEqual(['2', '3', '42', '9007199254740992']);
+  }, 60_000);
+
   it('finds Redis keys whose parent is gone, ignoring sibling key families', async () => {
     const result = await runCheck(check, { options: { redis: [{ name: 'docs', pattern: `${redis.prefix}doc:{id}`, parent: docs }] } });
     const p = redis.prefix;
