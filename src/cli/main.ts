@@ -147,7 +147,7 @@ Examples:
 
   withCommon(program.command('validate'))
     .description('validate a config file (and each check section against its schema); exit 0 or 2')
-    .option('--connect', 'also resolve every table, column, collection, field and key type against the live stores (read-only, no data read); exit 0, 2, or 3 when a store is unreachable')
+    .option('--connect', 'also resolve tables, columns, collections, fields and key types in the live stores (no data read); 3 if unreachable')
     .addHelpText('after', '\nExamples:\n  dbcheck validate -c dbcheck.yml\n  dbcheck validate -c dbcheck.yml --connect')
     .action(async (flags: CommonFlags & { connect?: boolean }) => {
       exitCode = await validate(flags, io);

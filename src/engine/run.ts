@@ -342,9 +342,10 @@ export async function preflightAudit(opts: { config: ResolvedConfig; plan: Plann
         const problems = await runPreflight(p, connected.handles, stores, controller.signal, log, config);
         results.push({ checkId: meta.id, problems: problems.map((pr) => ({ ...pr, location: config.locate(['checks', meta.id, ...splitPath(pr.path)]) })) });
       } catch (err) {
+        const firstLine = redact(String((err as Error)?.message ?? err).split('\n')[0]);
         const e = controller.signal.aborted
           ? abortError(controller.signal)
-          : isCoded(err) ? { code: err.code, message: redact(err.message) } : { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${redact(String((err as Error)?.message ?? err).split('\n')[0])}` };
+          : isCoded(err) ? { code: err.code, message: redact(err.message) } : { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${firstLine}` };
         results.push({ checkId: meta.id, problems: [], error: e });
       }
     }
