@@ -1,0 +1,116 @@
+/**
+ * orphan-scan, Milvus relation: how far is the check from reading every (pk, field) pair once?
+ *
+ *   npx tsx bench/orphan-scan-milvus.ts [--rows 100000] [--rounds 1] [--server real|lite]
+ *
+ * Seeds a collection of `rows` entities (int64 pks above 2^53, an int64 `document_id` with ~4
+ * entities per document, a 2-dim vector) and a Postgres `documents` table missing 1% of the
+ * documents, then times, interleaved per round:
+ * - floor: `pk > last` pages of 16384 with output [pk, document_id], Strong, trusting the server's
+ *   order (true on real Milvus; on Milvus Lite the floor is offset + limit pages instead);
+ * - check: orphan-scan with one Milvus relation, through the real engine (test/helpers/run-check.ts).
+ * Prints seconds, the ratio floor/check and the check's peak RSS growth. Drops what it made.
+ */
+import { parseArgs } from 'node:util';
+import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
+import check from '../checks/orphan-scan/index.js';
+import { runCheck } from '../test/helpers/run-check.js';
+import { createPgSchema, MILVUS_LITE_ADDRESS, MILVUS_REAL_ADDRESS, uniqueName } from '../test/helpers/stores.js';
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '1' },
+    server: { type: 'string', default: 'real' },
+  },
+});
+const ROWS = Number(values.rows);
+const ROUNDS = Number(values.rounds);
+const lite = values.server === 'lite';
+const address = lite ? MILVUS_LITE_ADDRESS : MILVUS_REAL_ADDRESS;
+const PAGE = 16_384;
+const BASE = 9_007_199_254_740_993n;
+
+const admin = new MilvusClient({ address, telemetry: { enabled: false }, logLevel: 'error', timeout: 900_000 } as any);
+await admin.connectPromise;
+const collection = uniqueName('bench_orphan');
+const pg = await createPgSchema('bench_orphan');
+const documents = Math.ceil(ROWS / 4);
+
+async function seed() {
+  await pg.client.query(`CREATE TABLE "${pg.schema}".documents (id bigint PRIMARY KEY)`);
+  // Every document except each 100th: 1% of the documents (and their entities) are orphans.
+  await pg.client.query(`INSERT INTO "${pg.schema}".documents SELECT $1::bigint + g FROM generate_series(0, $2::int - 1) g WHERE g % 100 <> 7`, [String(BASE), documents]);
+  await pg.client.query(`ANALYZE "${pg.schema}".documents`);
+  await admin.createCollection({
+    collection_name: collection,
+    fields: [
+      { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: false },
+      { name: 'document_id', data_type: DataType.Int64 },
+      { name: 'vec', data_type: DataType.FloatVector, dim: 2 },
+    ],
+  });
+  for (let i = 0; i < ROWS; i += 5000) {
+    const data = [];
+    for (let j = i; j < Math.min(ROWS, i + 5000); j++) {
+      // Entity j belongs to document (j * 7919) mod documents: a document's entities are far apart in pk order.
+      data.push({ pk: String(BASE + BigInt(j)), document_id: String(BASE + BigInt((j * 7919) % documents)), vec: [1, j % 5] });
+    }
+    const res = await admin.insert({ collection_name: collection, data });
+    if (res.status.error_code !== 'Success') throw new Error(`insert: ${res.status.reason}`);
+  }
+  await admin.createIndex({ collection_name: collection, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' });
+  await admin.loadCollection({ collection_name: collection });
+}
+
+async function floor() {
+  const t0 = performance.now();
+  let rows = 0;
+  let last: string | undefined;
+  for (let offset = 0; ; offset += PAGE) {
+    const res = await admin.query({
+      collection_name: collection, filter: lite || last === undefined ? '' : `pk > ${last}`, output_fields: ['pk', 'document_id'], limit: PAGE,
+      ...(lite ? { offset } : {}), consistency_level: 'Strong' as any,
+    });
+    if (res.status.error_code !== 'Success') throw new Error(`floor query: ${res.status.reason}`);
+    rows += res.data.length;
+    last = res.data.at(-1)?.pk as string | undefined;
+    if (res.data.length < PAGE) break;
+  }
+  return { s: (performance.now() - t0) / 1000, rows };
+}
+
+async function scan() {
+  const rss0 = process.memoryUsage().rss;
+  let peak = rss0;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const t0 = performance.now();
+  const result = await runCheck(check, {
+    stores: { milvus: { address } },
+    maxFindings: 10,
+    options: { milvus: [{ name: 'vectors', collection, field: 'document_id', parent: { schema: pg.schema, table: 'documents', column: 'id' } }] },
+  });
+  const s = (performance.now() - t0) / 1000;
+  clearInterval(timer);
+  const stats = (result.stats.relations as any).vectors;
+  if (result.status !== 'fail' || stats.entities !== ROWS) throw new Error(`unexpected result: ${result.status} ${JSON.stringify(stats)} ${JSON.stringify(result.error)}`);
+  return { s, orphanParents: stats.orphanParentKeys, orphanEntities: stats.orphanEntities, rssGrowthMb: (peak - rss0) / 2 ** 20 };
+}
+
+try {
+  const t = performance.now();
+  await seed();
+  console.log(`seeded ${ROWS} entities / ${documents} documents on ${values.server} Milvus (${address}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const f = await floor();
+    const c = await scan();
+    console.log(
+      `round ${round}: floor ${f.s.toFixed(1)} s (${f.rows} pairs) | check ${c.s.toFixed(1)} s, ${c.orphanParents} orphan parents, ` +
+      `${c.orphanEntities} orphan entities, peak RSS +${c.rssGrowthMb.toFixed(0)} MB | check/floor speed ${(f.s / c.s).toFixed(2)}x`,
+    );
+  }
+} finally {
+  await admin.dropCollection({ collection_name: collection }).catch(() => {});
+  await admin.closeConnection();
+  await pg.cleanup();
+}
