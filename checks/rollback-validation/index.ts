@@ -26,7 +26,7 @@ import { destructiveTargets } from './sql-classify.js';
 import { statementForDisplay } from './text.js';
 import { splitSqlStatements, type SqlStatement } from './sql-split.js';
 import { listFiles } from './tools/files.js';
-import { chooseTool, TOOLS } from './tools/index.js';
+import { chooseTool, toolById, TOOLS } from './tools/index.js';
 import { findTrackingTables, quoteTrackingTable } from './tools/tracking.js';
 import type { DiskMigration, History, MigrationTool } from './tools/types.js';
 
@@ -145,6 +145,31 @@ export default defineCheck<RollbackValidationOptions>({
         description: 'Knex holds knex_migrations_lock while migrating; a lock left behind blocks every later migrate until released.',
       },
     },
+  },
+
+  /**
+   * Describe-only: the folder exists, a configured `schema:` exists, and a configured `table:`, when
+   * it exists, has the forced tool's columns. Mistakes here are config mistakes (exit 2).
+   */
+  async preflight(ctx) {
+    const o = ctx.options;
+    const db = ctx.stores.postgres!;
+    const dir = path.resolve(ctx.baseDir, o.migrations);
+    if (!(await stat(dir).catch(() => undefined))?.isDirectory()) ctx.problem({ path: 'migrations', message: `migrations folder not found: ${dir}` });
+    if (o.schema) {
+      const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [o.schema], { signal: ctx.signal });
+      if (r.rows[0]?.n === 0) return ctx.problem({ path: 'schema', message: `schema "${o.schema}" does not exist` });
+    }
+    if (o.table) {
+      const schema = o.schema ?? (await db.query<{ s: string | null }>('SELECT current_schema() AS s', [], { signal: ctx.signal })).rows[0]?.s;
+      if (!schema) return;
+      const t = (await findTrackingTables(db, schema, [o.table], ctx.signal)).get(o.table);
+      const settings = { versionColumn: o.plain.versionColumn, ...(o.plain.orderColumn ? { orderColumn: o.plain.orderColumn } : {}) };
+      // A missing table is not a mistake: nothing may be applied yet (run() reports no-tracking-table).
+      if (t && o.tool && !toolById(o.tool).tableLooksLikeMine(t.columns, settings)) {
+        ctx.problem({ path: 'table', message: `${schema}.${o.table} does not look like a ${toolById(o.tool).title} tracking table (columns: ${t.columns.join(', ')})` });
+      }
+    }
   },
 
   async run(ctx) {

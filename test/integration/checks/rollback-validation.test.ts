@@ -957,3 +957,41 @@ describe('rollback-validation: lock-aware lint with live table sizes', () => {
     expect(r.stats.dryRunRewrites).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('rollback-validation: preflight (describe only; problems exit 2)', () => {
+  async function preflight(f: Fixture | undefined, options: Record<string, unknown>) {
+    const problems: Array<{ path?: string; message: string }> = [];
+    const admin = f?.client ?? (await pgAdmin());
+    if (!f) cleanups.push(() => admin.end());
+    const parsed = check.meta.options!.safeParse(options);
+    if (!parsed.success) throw new Error('bad options');
+    await check.preflight!({
+      checkId: 'rollback-validation',
+      options: parsed.data,
+      stores: { postgres: { query: async (sql: string, params?: unknown[]) => ({ rows: (await admin.query(sql, params as unknown[])).rows, rowCount: 0 }) } } as never,
+      storeStatus: {} as never,
+      signal: new AbortController().signal,
+      log: () => {},
+      baseDir: '/',
+      problem: (p) => problems.push(p),
+    });
+    return problems;
+  }
+
+  it('a missing folder, a missing schema and a forced table with the wrong columns are config problems', async () => {
+    expect(await preflight(undefined, { migrations: '/nonexistent/rv-migrations', schema: 'rv_no_such_schema' })).toEqual([
+      { path: 'migrations', message: 'migrations folder not found: /nonexistent/rv-migrations' },
+      { path: 'schema', message: 'schema "rv_no_such_schema" does not exist' },
+    ]);
+    const f = await fixture(usersAndOrders);
+    await f.exec('CREATE TABLE applied (something text)');
+    expect(await preflight(f, { migrations: f.dir, schema: f.schema, tool: 'golang-migrate', table: 'applied' })).toEqual([
+      { path: 'table', message: expect.stringMatching(/does not look like a golang-migrate tracking table \(columns: something\)/) },
+    ]);
+    // A tracking table that does not exist yet is not a mistake (nothing applied yet).
+    expect(await preflight(f, { migrations: f.dir, schema: f.schema, tool: 'golang-migrate', table: 'not_yet' })).toEqual([]);
+    // Nothing was read but the catalog: a clean folder and schema give no problem.
+    await applyGolang(f, usersAndOrders, 2);
+    expect(await preflight(f, { migrations: f.dir, schema: f.schema })).toEqual([]);
+  });
+});
