@@ -95,11 +95,11 @@ describe('rollback-validation: options', () => {
     await expect(runCheck(check, { options: {} })).rejects.toMatchObject({ code: 'CONFIG' });
   });
 
-  it('a missing folder is a clear check error', async () => {
+  it('a missing folder is a config mistake, found by the preflight (exit 2, not 3)', async () => {
     const r = await runCheck(check, { options: { migrations: '/nonexistent/rv-migrations' } });
     expect(r.status).toBe('error');
-    expect(r.error?.code).toBe('MIGRATIONS_FOLDER');
-    expect(r.error?.message).toContain('/nonexistent/rv-migrations');
+    expect(r.error?.code).toBe('CONFIG');
+    expect(r.configProblems).toEqual([{ path: 'migrations', message: 'migrations folder not found: /nonexistent/rv-migrations' }]);
   });
 
   it('a folder with no recognisable migrations is a clear check error', async () => {
@@ -306,12 +306,13 @@ describe('rollback-validation: plain SQL folder', () => {
     expect(r.stats.pending).toBe(1);
   });
 
-  it('a forced table with the wrong columns is a clear check error', async () => {
+  it('a forced table with the wrong columns is a config mistake, found by the preflight', async () => {
     const f = await fixture({ '1_a.up.sql': 'SELECT 1;' });
     await f.exec('CREATE TABLE applied_versions (something text)');
     const r = await run(f, { tool: 'plain', table: 'applied_versions' });
     expect(r.status).toBe('error');
-    expect(r.error?.code).toBe('TRACKING_TABLE');
+    expect(r.error?.code).toBe('CONFIG');
+    expect(r.configProblems).toEqual([{ path: 'table', message: expect.stringMatching(/applied_versions does not look like a plain SQL folder tracking table \(columns: something\)/) }]);
   });
 });
 
