@@ -6,6 +6,8 @@ import type { CheckResult } from '../../src/engine/result.js';
 import { runAudit } from '../../src/engine/run.js';
 import { DbcheckError } from '../../src/errors.js';
 import type { Check, Severity, StoreKind } from '../../src/plugin.js';
+import './conformance-hook.js';
+import { recordProduced } from './produced-codes.js';
 import { testStoresConfig } from './stores.js';
 
 export interface RunCheckOptions {
@@ -43,5 +45,7 @@ export async function runCheck(check: Check, opts: RunCheckOptions = {}): Promis
   const report = await runAudit({ config, plan, signal: opts.signal });
   const result = report.checks.find((c) => c.id === check.meta.id);
   if (!result) throw new Error(`check ${check.meta.id} produced no result`);
+  // What the check reported, for the conformance rule "every declared code is produced by a test".
+  recordProduced(check.meta.id, result.countsByCode);
   return result;
 }

@@ -1,0 +1,34 @@
+/**
+ * Imported by the testers: registers, in every test file that uses one, the end-of-file step of the
+ * produced-codes ledger (see produced-codes.ts). Importing it at a test file's top level is what
+ * makes its `afterAll` belong to that file.
+ */
+import path from 'node:path';
+import { afterAll } from 'vitest';
+import { builtinChecks } from '../../checks/index.js';
+import {
+  checkTestFiles,
+  CONFORMANCE_PROJECT,
+  describeMissing,
+  markFileDone,
+  removeStaleLedgers,
+  runLedgerDir,
+} from './produced-codes.js';
+
+removeStaleLedgers();
+
+afterAll((_context, suite) => {
+  const file = 'filepath' in suite ? suite : suite.file;
+  const declared = Object.fromEntries(builtinChecks.map((c) => [c.meta.id, Object.keys(c.meta.codes)]));
+  const missing = markFileDone({
+    dir: runLedgerDir(),
+    project: file.projectName ?? '',
+    file: path.relative(process.cwd(), file.filepath).split(path.sep).join('/'),
+    expectedFiles: checkTestFiles(),
+    declared,
+  });
+  if (missing === undefined || file.projectName !== CONFORMANCE_PROJECT) return;
+  if (Object.keys(missing).length) {
+    throw new Error(`conformance: every built-in check test file ran, and no test produced these declared finding codes: ${describeMissing(missing)}`);
+  }
+});

@@ -1,0 +1,87 @@
+/**
+ * Runs one check through the real engine (config pipeline, plan, preflight, finding collector,
+ * severity overrides, timeouts, result) with in-memory stores instead of servers.
+ *
+ * The engine connects stores itself; to hand it in-memory ones without a seam in src/, the check is
+ * wrapped: the wrapper declares no stores (so the engine connects none) and gives the real check's
+ * preflight and run the fixture's readers and store statuses. Everything else is the engine's.
+ */
+import { resolveConfig } from '../../src/config/load.js';
+import { formatIssue } from '../../src/config/issues.js';
+import { validateCheck } from '../../src/engine/load-checks.js';
+import { planAudit } from '../../src/engine/plan.js';
+import type { CheckResult, Report } from '../../src/engine/result.js';
+import { runAudit } from '../../src/engine/run.js';
+import { DbcheckError } from '../../src/errors.js';
+import type { Check, Severity, StoreHandles } from '../../src/plugin.js';
+import './conformance-hook.js';
+import { memoryStores, type MemoryFixture, type MemoryStores } from './memory-stores/index.js';
+import { recordProduced } from './produced-codes.js';
+
+export interface RunInMemoryOptions {
+  /** The check's config section (what a user writes under checks.<id>). */
+  options?: Record<string, unknown>;
+  severity?: Record<string, Severity | 'off'>;
+  maxFindings?: number;
+  timeoutMs?: number;
+  failOn?: Severity;
+  signal?: AbortSignal;
+  baseDir?: string;
+}
+
+export interface InMemoryRun {
+  result: CheckResult;
+  report: Report;
+  /** The readers the check was given (their `calls` show what it read). */
+  stores: MemoryStores;
+}
+
+/** Runs `check` against the fixture's in-memory stores; see runCheck for the real servers. */
+export async function runCheckInMemory(check: Check, fixture: MemoryFixture, opts: RunInMemoryOptions = {}): Promise<InMemoryRun> {
+  validateCheck(check, 'test');
+  const stores = memoryStores(fixture);
+  const absent = check.meta.requires.filter((kind) => !stores.handles[kind] && !stores.status[kind].error);
+  if (absent.length) {
+    throw new Error(`check ${check.meta.id} requires ${absent.join(' and ')}: give the fixture one (Redis, Milvus) or test it against the real servers (runCheck)`);
+  }
+  const raw = {
+    // The config pipeline wants a store; this one is never connected (the wrapper declares none).
+    stores: { redis: { host: 'memory.invalid' } },
+    run: { maxFindings: opts.maxFindings ?? 1000, ...(opts.failOn ? { failOn: opts.failOn } : {}) },
+    checks: { [check.meta.id]: { ...(opts.options ?? {}), ...(opts.severity ? { severity: opts.severity } : {}), ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}) } },
+  };
+  const { config, errors } = resolveConfig(raw, { baseDir: opts.baseDir ?? process.cwd(), env: {} });
+  if (!config) throw new DbcheckError('CONFIG', errors.map(formatIssue).join('\n'));
+  const wrapped = withStores(check, stores);
+  const { plan, errors: planErrors } = planAudit(config, [{ check: wrapped, source: 'test' }], { only: [check.meta.id] });
+  if (planErrors.length) throw new DbcheckError('CONFIG', planErrors.map(formatIssue).join('\n'));
+  const report = await runAudit({ config, plan, signal: opts.signal });
+  const result = report.checks.find((c) => c.id === check.meta.id);
+  if (!result) throw new Error(`check ${check.meta.id} produced no result`);
+  recordProduced(check.meta.id, result.countsByCode);
+  return { result, report, stores };
+}
+
+/**
+ * The check with the fixture's stores: its required stores must be in the fixture (or listed as
+ * unreachable, which ends it as the engine would: status error, the store's error); the stores it
+ * uses are given when the fixture has them.
+ */
+function withStores(check: Check, stores: MemoryStores): Check {
+  const { meta } = check;
+  const handlesFor = (): StoreHandles => {
+    const handles: StoreHandles = {};
+    for (const kind of meta.requires) {
+      const status = stores.status[kind];
+      if (status.error) throw new DbcheckError(status.error.code as 'STORE_UNREACHABLE', status.error.message);
+      (handles as Record<string, unknown>)[kind] = stores.handles[kind];
+    }
+    for (const kind of meta.uses ?? []) if (stores.handles[kind]) (handles as Record<string, unknown>)[kind] = stores.handles[kind];
+    return handles;
+  };
+  return {
+    meta: { ...meta, requires: [], uses: [] },
+    ...(check.preflight ? { preflight: (ctx) => check.preflight!({ ...ctx, stores: handlesFor(), storeStatus: stores.status }) } : {}),
+    run: (ctx) => check.run({ ...ctx, stores: handlesFor(), storeStatus: stores.status }),
+  };
+}
