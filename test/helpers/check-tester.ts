@@ -62,34 +62,34 @@ export function producedCodes(result: CheckResult): string[] {
   return Object.entries(result.countsByCode).filter(([, n]) => n > 0).map(([c]) => c).sort();
 }
 
+/** What a valid case must show: a pass with no finding and no error. Throws otherwise. */
+export function expectValid(result: CheckResult): void {
+  expect(result.error, 'a valid case ends without error').toBeUndefined();
+  expect(producedCodes(result), 'a valid case produces no finding').toEqual([]);
+  expect(result.status).toBe('pass');
+}
+
+/** What an invalid case must show: exactly its codes (and counts, error). Throws otherwise. */
+export function expectInvalid(check: Check, c: Pick<InvalidCase, 'codes' | 'counts' | 'error'>, result: CheckResult): void {
+  const declared = Object.keys(check.meta.codes);
+  const undeclared = [...c.codes, ...Object.keys(c.counts ?? {})].filter((code) => !declared.includes(code));
+  expect(undeclared, `codes the case lists but ${check.meta.id} does not declare`).toEqual([]);
+  expect(c.codes.length > 0 || c.error !== undefined, 'an invalid case lists codes or an error').toBe(true);
+  if (c.error !== undefined) expect(result.error?.code, result.error?.message).toBe(c.error);
+  else expect(result.error, 'the run ends without error').toBeUndefined();
+  expect(producedCodes(result)).toEqual([...new Set(c.codes)].sort());
+  for (const [code, n] of Object.entries(c.counts ?? {})) expect(result.countsByCode[code] ?? 0, code).toBe(n);
+}
+
 /** Declares one test per case (call it inside or outside a describe). */
 export function testCheck(check: Check, table: CheckTable): void {
-  const declared = Object.keys(check.meta.codes);
   const run = async (c: CaseBase): Promise<CheckResult> => {
     const options = typeof c.options === 'function' ? await c.options() : c.options;
     if (table.stores === 'real') return runCheck(check, { options, severity: c.severity, stores: c.stores });
     return (await runCheckInMemory(check, c.fixture ?? {}, { options, severity: c.severity })).result;
   };
   describe(`${check.meta.id} (${table.stores ?? 'memory'} stores)`, () => {
-    for (const c of table.valid ?? []) {
-      it(`valid: ${c.name}`, async () => {
-        const result = await run(c);
-        expect(result.error, 'a valid case ends without error').toBeUndefined();
-        expect(producedCodes(result), 'a valid case produces no finding').toEqual([]);
-        expect(result.status).toBe('pass');
-      });
-    }
-    for (const c of table.invalid ?? []) {
-      it(`invalid: ${c.name}`, async () => {
-        const undeclared = [...c.codes, ...Object.keys(c.counts ?? {})].filter((code) => !declared.includes(code));
-        expect(undeclared, `codes the case lists but ${check.meta.id} does not declare`).toEqual([]);
-        expect(c.codes.length > 0 || c.error !== undefined, 'an invalid case lists codes or an error').toBe(true);
-        const result = await run(c);
-        if (c.error !== undefined) expect(result.error?.code, result.error?.message).toBe(c.error);
-        else expect(result.error, 'the run ends without error').toBeUndefined();
-        expect(producedCodes(result)).toEqual([...new Set(c.codes)].sort());
-        for (const [code, n] of Object.entries(c.counts ?? {})) expect(result.countsByCode[code] ?? 0, code).toBe(n);
-      });
-    }
+    for (const c of table.valid ?? []) it(`valid: ${c.name}`, async () => expectValid(await run(c)));
+    for (const c of table.invalid ?? []) it(`invalid: ${c.name}`, async () => expectInvalid(check, c, await run(c)));
   });
 }
