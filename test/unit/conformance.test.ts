@@ -1,13 +1,42 @@
 /**
- * Every built-in check is complete: a docs page, an integration test, and for every declared
- * finding code both a docs mention and a test that names it. Also: checks/index.ts stays sorted
- * and built-in checks import from src/ only through the public plugin API.
+ * Every built-in check is complete: a docs page that names every finding code, an integration test
+ * file, and every declared code PRODUCED by a test. Also: checks/index.ts stays sorted and built-in
+ * checks import from src/ only through the public plugin API.
+ *
+ * "Produced" is judged at run time, not by reading test text: every tester run records the codes
+ * the check reported in a ledger shared by the run's workers, and the check test file that completes
+ * the set of test/integration/checks/*.test.ts fails the run if a declared code was never produced
+ * (test/helpers/produced-codes.ts). So it is judged by `npm test` and `--project integration`. With
+ * `--project unit` alone the integration files do not run and nothing is judged about production;
+ * this file then checks the wiring the judgement relies on (every check test file runs through a
+ * tester) and the ledger's own rules.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import ts from 'typescript';
+import { afterAll, describe, expect, it } from 'vitest';
 import { builtinChecks } from '../../checks/index.js';
 import { validateCheck } from '../../src/engine/load-checks.js';
+import { checkTestFiles, markFileDone, recordProduced, unproducedCodes, readLedger } from '../helpers/produced-codes.js';
+
+/** The helpers whose runs record produced codes and whose import registers the file-done mark. */
+const TESTER_MODULES = ['test/helpers/check-tester.ts', 'test/helpers/run-check.ts', 'test/helpers/run-check-in-memory.ts'];
+
+/** Module specifiers of a file's import declarations, read from its syntax tree (comments and strings elsewhere do not count). */
+function importsOf(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  return source.statements.flatMap((st) =>
+    ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && !st.importClause?.isTypeOnly ? [st.moduleSpecifier.text] : [],
+  );
+}
+
+function importsATester(file: string): boolean {
+  return importsOf(file).some((spec) => {
+    const resolved = path.relative(process.cwd(), path.resolve(path.dirname(file), spec)).split(path.sep).join('/').replace(/\.js$/, '.ts');
+    return TESTER_MODULES.includes(resolved);
+  });
+}
 
 function sourcesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -43,14 +72,63 @@ describe('built-in checks', () => {
         const text = readFileSync(doc, 'utf8');
         for (const code of Object.keys(check.meta.codes)) expect(text, `${doc} should document ${code}`).toContain(code);
       });
-      it('has an integration test that names every finding code', () => {
+      it('has an integration test file', () => {
         const file = `test/integration/checks/${id}.test.ts`;
         expect(existsSync(file), file).toBe(true);
-        const text = readFileSync(file, 'utf8');
-        for (const code of Object.keys(check.meta.codes)) {
-          expect(text, `${file} should produce and assert ${code}`).toMatch(new RegExp(`['"\`]${code.replace(/[-/]/g, '\\$&')}['"\`]`));
-        }
       });
     });
   }
+});
+
+describe('every declared code is produced by a test (the run-time ledger)', () => {
+  it('every check test file runs through a tester, so it records what it produced and completes the set', () => {
+    const files = checkTestFiles();
+    expect(files.length).toBeGreaterThanOrEqual(builtinChecks.length);
+    for (const file of files) expect(importsATester(file), `${file} should import one of ${TESTER_MODULES.join(', ')}`).toBe(true);
+  });
+
+  it('the import check reads syntax, not text: a tester named in a comment or a type-only import does not count', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dbcheck-conformance-'));
+    const file = path.join(path.relative(process.cwd(), dir), 'x.test.ts');
+    const at = path.relative(dir, path.resolve('test/helpers/run-check.js')).split(path.sep).join('/');
+    try {
+      const write = (text: string) => ts.sys.writeFile(file, text);
+      write(`// import { runCheck } from '${at}';\nimport type { RunCheckOptions } from '${at}';\nconst s = "from '${at}'";\n`);
+      expect(importsATester(file)).toBe(false);
+      write(`import { runCheck } from '${at}';\n`);
+      expect(importsATester(file)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('the ledger', () => {
+    const dirs: string[] = [];
+    const ledger = () => {
+      const d = mkdtempSync(path.join(os.tmpdir(), 'dbcheck-ledger-'));
+      dirs.push(d);
+      return d;
+    };
+    afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    const declared = { one: ['a', 'b'], two: ['c'] };
+    const expectedFiles = ['f1.test.ts', 'f2.test.ts'];
+
+    it('judges nothing until every expected file of the project is done, then names each unproduced code', () => {
+      const dir = ledger();
+      recordProduced('one', { a: 2, b: 0 }, dir);
+      expect(markFileDone({ dir, project: 'integration', file: 'f1.test.ts', expectedFiles, declared })).toBeUndefined();
+      // The same file done in another project does not complete this project's set.
+      expect(markFileDone({ dir, project: 'other', file: 'f2.test.ts', expectedFiles, declared })).toBeUndefined();
+      expect(markFileDone({ dir, project: 'integration', file: 'f2.test.ts', expectedFiles, declared })).toEqual({ one: ['b'], two: ['c'] });
+    });
+
+    it('codes produced in any worker of the run count; a count of zero does not', () => {
+      const dir = ledger();
+      recordProduced('one', { a: 1, b: 1 }, dir);
+      recordProduced('two', { c: 0 }, dir);
+      expect(unproducedCodes(readLedger(dir), declared)).toEqual({ two: ['c'] });
+      recordProduced('two', { c: 3 }, dir);
+      expect(unproducedCodes(readLedger(dir), declared)).toEqual({});
+    });
+  });
 });
