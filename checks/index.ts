@@ -1,4 +1,7 @@
-/** The built-in checks, sorted by id. Each is loaded exactly like a plugin would be. */
+/**
+ * The built-in checks, sorted by id. The CLI hands this list to the loader as data, which validates
+ * each exactly as it validates a plugin's checks.
+ */
 import type { Check } from '../src/plugin.js';
 import cacheDrift from './cache-drift/index.js';
 import health from './health/index.js';

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { formatIssue, type ConfigIssue } from '../config/issues.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
+import { builtinChecks } from '../../checks/index.js';
 import { loadChecks, type LoadedCheck } from '../engine/load-checks.js';
 import { planAudit } from '../engine/plan.js';
 import { preflightAudit, runAudit, type ProgressEvent } from '../engine/run.js';
@@ -207,7 +208,7 @@ async function setup(flags: CommonFlags & Partial<AuditFlags>, io: CliIO): Promi
   if (io.strays) io.strays.secrets = secrets;
   let checks: LoadedCheck[];
   try {
-    checks = await loadChecks(config.plugins);
+    checks = await loadChecks(builtinChecks, config.plugins);
   } catch (err) {
     fail(io, 'cannot load checks', describe(err, secrets));
   }

@@ -1,10 +1,10 @@
 /**
- * Finds the checks: the built-in list (checks/index.ts) plus plugin modules. A plugin's default
- * export (or named `check`/`checks`) is a check or an array of checks; each is validated here, so
- * a broken plugin is a clear exit-2 error, not a crash mid-run.
+ * Finds the checks: the built-in list (given as data by the CLI, the composition root, like any
+ * other plugin) plus plugin modules. A plugin's default export (or named `check`/`checks`) is a
+ * check or an array of checks; every check, built-in or not, is validated here, so a broken one is
+ * a clear exit-2 error, not a crash mid-run.
  */
 import { pathToFileURL } from 'node:url';
-import { builtinChecks } from '../../checks/index.js';
 import { DbcheckError } from '../errors.js';
 import { STORE_KINDS, type Check } from '../plugin.js';
 
@@ -16,8 +16,8 @@ export interface LoadedCheck {
   source: string;
 }
 
-export async function loadChecks(pluginPaths: string[]): Promise<LoadedCheck[]> {
-  const out: LoadedCheck[] = builtinChecks.map((check) => ({ check, source: 'builtin' }));
+export async function loadChecks(builtins: readonly unknown[], pluginPaths: string[]): Promise<LoadedCheck[]> {
+  const out: LoadedCheck[] = builtins.map((check) => ({ check: validateCheck(check, 'builtin'), source: 'builtin' }));
   for (const p of pluginPaths) {
     let mod: Record<string, unknown>;
     try {
@@ -43,7 +43,7 @@ export async function loadChecks(pluginPaths: string[]): Promise<LoadedCheck[]> 
 }
 
 export function validateCheck(c: unknown, source: string): Check {
-  const bad = (why: string) => new DbcheckError('PLUGIN', `plugin ${source}: ${why}`);
+  const bad = (why: string) => new DbcheckError('PLUGIN', `${source === 'builtin' ? 'built-in check' : `plugin ${source}`}: ${why}`);
   const check = c as Check;
   if (!check || typeof check !== 'object' || !check.meta || typeof check.run !== 'function') throw bad('a check must be { meta, run(ctx) }');
   if (check.preflight !== undefined && typeof check.preflight !== 'function') throw bad('preflight must be a function');

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIssue, type ConfigIssue } from '../../src/config/issues.js';
 import { loadConfig, type LoadResult } from '../../src/config/load.js';
+import { builtinChecks } from '../../checks/index.js';
 import { loadChecks, type LoadedCheck } from '../../src/engine/load-checks.js';
 import { planAudit } from '../../src/engine/plan.js';
 
@@ -20,7 +21,7 @@ let n = 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'dbcheck-fuzz-'));
-  checks = await loadChecks([]);
+  checks = await loadChecks(builtinChecks, []);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
