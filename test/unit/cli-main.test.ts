@@ -1,0 +1,176 @@
+/**
+ * `main()` without servers: usage errors, exit codes and where output goes, through an injected
+ * CliIO and a plugin fixture check that needs no store (it reports what its options say).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main, type CliIO } from '../../src/cli/main.js';
+
+let dir: string;
+let plugin: string;
+
+// A plugin as a user would write it: plain JS, no import of dbcheck. Options: { findings, fail }.
+const PLUGIN = `
+export default {
+  meta: {
+    id: 'demo/fixture',
+    title: 'Fixture',
+    requires: [],
+    codes: {
+      broken: { severity: 'error', message: (d) => 'row ' + d.key + ' is broken' },
+      odd: { severity: 'warn', message: (d) => 'row ' + d.key + ' is odd' },
+    },
+    options: { safeParse: (input) => ({ success: true, data: input }) },
+  },
+  async run(ctx) {
+    for (const f of ctx.options.findings ?? []) ctx.report({ code: f.code, data: { key: f.key } });
+    if (ctx.options.fail) {
+      const err = new Error(ctx.options.fail.message);
+      err.code = ctx.options.fail.code;
+      throw err;
+    }
+  },
+};
+`;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dbcheck-main-'));
+  plugin = path.join(dir, 'fixture.mjs');
+  writeFileSync(plugin, PLUGIN);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Writes the config (its checks section is the fixture's options) and runs main with a captured CliIO. */
+async function cli(argv: string[], fixtureOptions: Record<string, unknown> = {}, io: Partial<CliIO> = {}): Promise<Run> {
+  const config = path.join(dir, `dbcheck-${Math.random().toString(36).slice(2)}.json`);
+  // A store must be configured; the fixture check needs none, so it is never connected.
+  writeFileSync(config, JSON.stringify({ stores: { redis: { host: 'memory.invalid' } }, checks: { 'demo/fixture': fixtureOptions } }));
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv.map((a) => (a === '$CONFIG' ? config : a === '$PLUGIN' ? plugin : a)), {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: {},
+    cwd: dir,
+    ...io,
+  });
+  return { code, stdout, stderr };
+}
+
+const audit = ['audit', '-c', '$CONFIG', '--plugin', '$PLUGIN', '--only', 'demo/fixture'];
+
+describe('usage errors are exit 2 with a message on stderr, nothing on stdout', () => {
+  it('no command', async () => {
+    const r = await cli([]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Usage: dbcheck/);
+  });
+
+  it('an unknown option, with a suggestion', async () => {
+    const r = await cli(['audit', '--fail-onn', 'warn']);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toMatch(/unknown option '--fail-onn'[\s\S]*--fail-on/);
+  });
+
+  it('a bad choice for --format', async () => {
+    const r = await cli([...audit, '--format', 'xml']);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toMatch(/--format.*xml/);
+  });
+
+  it('an unknown check in --only names the known ones', async () => {
+    const r = await cli(['audit', '-c', '$CONFIG', '--plugin', '$PLUGIN', '--only', 'demo/fixtur']);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toContain('unknown check "demo/fixtur"');
+  });
+
+  it('a plugin that does not exist', async () => {
+    const r = await cli(['audit', '-c', '$CONFIG', '--plugin', path.join(dir, 'nope.mjs')]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toContain('plugin not found');
+  });
+
+  it('--version is 0 on stdout', async () => {
+    const r = await cli(['--version']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('exit codes of an audit', () => {
+  it('0: clean; the JSON report on stdout, stderr quiet', async () => {
+    const r = await cli([...audit, '--format', 'json']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 0, checks: [{ id: 'demo/fixture', status: 'pass' }] });
+  });
+
+  it('1: an error finding; the table names it', async () => {
+    const r = await cli(audit, { findings: [{ code: 'broken', key: 42 }] });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/error broken\s+row 42 is broken/);
+    expect(r.stderr).toBe('');
+  });
+
+  it('a warning is 0 by default and 1 with --fail-on warn', async () => {
+    const options = { findings: [{ code: 'odd', key: 7 }] };
+    expect((await cli(audit, options)).code).toBe(0);
+    expect((await cli([...audit, '--fail-on', 'warn'], options)).code).toBe(1);
+  });
+
+  it('2: the check says the configuration is wrong (CONFIG), one line on stderr', async () => {
+    const r = await cli(audit, { fail: { code: 'CONFIG', message: 'column chunks.doc_id does not exist' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('dbcheck: check demo/fixture: column chunks.doc_id does not exist\n');
+  });
+
+  it('3: a store failure mid-check, even with findings; the report still printed', async () => {
+    const r = await cli([...audit, '--format', 'json'], { findings: [{ code: 'broken', key: 1 }], fail: { code: 'STORE_TIMEOUT', message: 'Redis at redis://cache:6379: no answer in 2000 ms' } });
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout).checks[0]).toMatchObject({ status: 'error', partial: true, countsByCode: { broken: 1 } });
+    expect(r.stderr).toContain('dbcheck: check demo/fixture: Redis at redis://cache:6379: no answer in 2000 ms');
+  });
+
+  it('130: interrupted (SIGINT) before the check could finish', async () => {
+    const r = await cli([...audit, '--format', 'json'], {}, { signal: AbortSignal.abort('SIGINT') });
+    expect(r.code).toBe(130);
+    expect(JSON.parse(r.stdout).summary.interrupted).toBe('SIGINT');
+  });
+});
+
+describe('output routing', () => {
+  it('--output writes the report to the file and nothing to stdout', async () => {
+    const out = path.join(dir, 'report.json');
+    const r = await cli([...audit, '--format', 'json', '--output', out], { findings: [{ code: 'broken', key: 3 }] });
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: '' });
+    expect(JSON.parse(readFileSync(out, 'utf8')).summary.findings.error).toBe(1);
+  });
+
+  it('--output into a folder that does not exist is refused before the audit (2)', async () => {
+    const r = await cli([...audit, '--output', path.join(dir, 'no/such/dir/report.json')]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toContain('invalid option');
+  });
+
+  it('a config section for a check nobody has is exit 2, pointing at the section', async () => {
+    const config = path.join(dir, 'typo.json');
+    writeFileSync(config, JSON.stringify({ stores: { redis: { host: 'memory.invalid' } }, checks: { 'cache-drfit': {} } }));
+    const r = await cli(['audit', '-c', config, '--plugin', '$PLUGIN', '--only', 'demo/fixture']);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toMatch(/invalid config[\s\S]*unknown check "cache-drfit".*cache-drift/);
+  });
+
+  it('`checks` lists built-in and plugin checks on stdout', async () => {
+    const r = await cli(['checks', '-c', '$CONFIG', '--plugin', '$PLUGIN']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('demo/fixture');
+    expect(r.stdout).toContain('cache-drift');
+  });
+});
