@@ -17,6 +17,7 @@ const MILVUS_TESTS = [
   'test/integration/checks/orphan-scan.test.ts',
   'test/integration/checks/orphan-scan-milvus.test.ts',
   'test/integration/checks/reference-integrity.test.ts',
+  'test/integration/checks/rag-dynamic-fields.test.ts',
 ];
 
 /** Test files about what only the real server has (auth, TLS). */

@@ -3,7 +3,7 @@
  * as merge batches. The pager (MilvusReader.scan) returns rows in ascending key order, complete,
  * duplicates adjacent; values of int64 fields arrive as strings.
  */
-import { CheckError, type MilvusCollectionInfo, type MilvusReader } from '../../src/plugin.js';
+import { CheckError, milvusPathText, type MilvusCollectionInfo, type MilvusReader, type MilvusValuePath } from '../../src/plugin.js';
 import type { KeyBatch } from './id-merge.js';
 import type { KeyType } from './id-order.js';
 
@@ -33,7 +33,8 @@ export function fieldText(value: unknown): string | null {
 
 export interface MilvusKeyStreamOptions {
   keyField: string;
-  extraFields?: string[];
+  /** Field names, or paths into JSON / the dynamic field (resolveMilvusPath). */
+  extraFields?: Array<string | MilvusValuePath>;
   filter?: string;
   partitions?: string[];
   signal?: AbortSignal;
@@ -44,7 +45,7 @@ export interface MilvusKeyStreamOptions {
 
 export async function* milvusKeyBatches(milvus: MilvusReader, collection: string, opts: MilvusKeyStreamOptions): AsyncGenerator<KeyBatch> {
   const extraFields = opts.extraFields ?? [];
-  const outputFields = [...new Set([opts.keyField, ...extraFields])];
+  const outputFields = [...new Set([opts.keyField, ...extraFields.map((f) => (typeof f === 'string' ? f : f.field))])];
   const pages = milvus.scan(collection, {
     keyField: opts.keyField,
     outputFields,
@@ -56,7 +57,7 @@ export async function* milvusKeyBatches(milvus: MilvusReader, collection: string
   for await (const rows of pages) {
     opts.onPage?.(rows);
     const keys = rows.map((row) => fieldText(row[opts.keyField]) as string);
-    const extra = extraFields.map((field) => rows.map((row) => fieldText(row[field])));
+    const extra = extraFields.map((f) => rows.map((row) => (typeof f === 'string' ? fieldText(row[f]) : milvusPathText(row, f))));
     yield { keys, extra };
   }
 }

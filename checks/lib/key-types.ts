@@ -70,6 +70,14 @@ export function milvusKeyType(dataType: string): KeyTypeInfo {
   return { type: dataType };
 }
 
+/**
+ * A value inside a Milvus JSON field or the dynamic field: a string or a number, whatever each
+ * entity holds. Compared as its text (integers as exact digits), like a Redis placeholder.
+ */
+export function milvusJsonKeyType(path: string): KeyTypeInfo {
+  return { type: `JSON value ${path}`, kind: 'text' };
+}
+
 /** A placeholder of a Redis key pattern: whatever text the key holds there. */
 export const REDIS_PLACEHOLDER_TYPE: KeyTypeInfo = { type: 'Redis key text', kind: 'text' };
 

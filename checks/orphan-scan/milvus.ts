@@ -12,12 +12,13 @@
  * Memory: O(page size x read-ahead) for the pairs in flight, plus one entry per distinct orphan parent
  * key (its entity count and at most ORPHAN_IDS_KEPT entity ids); live parents are not remembered.
  */
-import { CheckError, type CheckContext, type SqlRunner } from '../../src/plugin.js';
+import { CheckError, configError, resolveMilvusPath, type CheckContext, type SqlRunner } from '../../src/plugin.js';
 import { readAhead } from '../lib/id-merge.js';
 import { andFilter, fieldText, milvusFieldKeyType, milvusKeyBatches } from '../lib/id-milvus.js';
-import { keyCompare } from '../lib/id-order.js';
+import { compareIntegersThenText, keyCompare } from '../lib/id-order.js';
 import { andSql, describeColumns, tableLabel } from '../lib/id-postgres.js';
 import { keyTextFor, postgresKeyType, type KeyTypeInfo } from '../lib/key-types.js';
+import { shardFilter } from '../lib/shard.js';
 import type { MilvusRelation, Options } from './options.js';
 import { relationStats } from './stats.js';
 
@@ -57,12 +58,19 @@ export async function scanMilvusRelation(ctx: CheckContext<Options>, r: MilvusRe
   const stats = relationStats(ctx, name, 'milvus');
 
   const info = await milvus.describeCollection(r.collection);
-  const fieldType = milvusFieldKeyType(info, r.field); // Int64 or VarChar, else a config error
+  // A scalar field, or a key inside JSON / the dynamic field (read as text, exact for int64).
+  const path = resolveMilvusPath(info, r.field);
+  if ('problem' in path) throw configError(`relation ${name}: ${path.problem}`);
+  // Orphans are reported in key order: the field's own, or for JSON (numbers and text mixed) integers first.
+  const compare = path.keys.length ? compareIntegersThenText : keyCompare(milvusFieldKeyType(info, r.field)); // scalar: Int64 or VarChar, else a config error
+  if (path.keys.length) stats.set('field', path.text); // says where a bare name was found ($meta)
   const pk = info.primaryKey.name;
   const columns = await describeColumns(pg, r.parent, [r.parent.column], ctx.signal);
   const parentKey = postgresKeyType(columns.get(r.parent.column)!.type);
   const sql = parentLookupSql(pg.quoteTable(r.parent.table, r.parent.schema), pg.quoteIdent(r.parent.column), parentKey, r.parent.where);
 
+  // --shard: this process judges the entities whose parent key (else, without one, primary key) hashes to it.
+  const mine = shardFilter(ctx.shard);
   const orphans = new Map<string, Orphan>();
   const addOrphan = (value: string, id: string) => {
     let o = orphans.get(value);
@@ -76,7 +84,7 @@ export async function scanMilvusRelation(ctx: CheckContext<Options>, r: MilvusRe
       await session.query(`SET LOCAL statement_timeout = ${Math.round(ctx.options.scanStatementTimeout)}`, [], { signal: ctx.signal });
       const pages = readAhead(
         milvusKeyBatches(milvus, r.collection, {
-          keyField: pk, extraFields: [r.field], filter: andFilter(r.filter), partitions: r.partitions, signal: ctx.signal, pageSize: ctx.options.milvusPageSize,
+          keyField: pk, extraFields: [path], filter: andFilter(r.filter), partitions: r.partitions, signal: ctx.signal, pageSize: ctx.options.milvusPageSize,
         }),
         READ_AHEAD_PAGES,
       );
@@ -85,14 +93,18 @@ export async function scanMilvusRelation(ctx: CheckContext<Options>, r: MilvusRe
         // Each distinct value of the page once, as the parent column's canonical text; a value no
         // key of that type can have (text "abc" against bigint) has no parent, without a lookup.
         const asParent = new Map<string, string | null>();
-        for (const v of values) if (v !== null && !asParent.has(v)) asParent.set(v, keyTextFor(parentKey, v));
+        for (const v of values) if (v !== null && !asParent.has(v) && mine(v)) asParent.set(v, keyTextFor(parentKey, v));
         const lookup = [...new Set([...asParent.values()].filter((k): k is string => k !== null))];
         const live = await liveParents(session, sql, lookup, ctx.signal);
         stats.add('parentLookups', lookup.length);
         for (let i = 0; i < page.keys.length; i++) {
           const v = values[i];
+          if (!mine(v ?? fieldText(page.keys[i]) ?? '')) continue;
           stats.add('entities', 1);
-          if (v === null || v === undefined) continue; // no parent named: nothing to check
+          if (v === null || v === undefined) {
+            stats.add('withoutParentKey', 1); // no parent named: nothing to check, but counted (a silence explained)
+            continue;
+          }
           const parent = asParent.get(v)!;
           if (parent !== null && live.has(parent)) continue;
           addOrphan(v, page.keys[i]!);
@@ -104,7 +116,6 @@ export async function scanMilvusRelation(ctx: CheckContext<Options>, r: MilvusRe
   );
 
   // Reported once the whole collection is read, so each count is complete; in parent-key order.
-  const compare = keyCompare(fieldType);
   for (const value of [...orphans.keys()].sort(compare)) {
     const o = orphans.get(value)!;
     stats.add('orphanParentKeys', 1);

@@ -1,9 +1,10 @@
 /** Options of orphan-scan: declared child -> parent relations in Milvus, Redis and Postgres. */
-import { durationSchema, z } from '../../src/plugin.js';
+import { durationSchema, isMilvusPathSyntax, z } from '../../src/plugin.js';
 import { tableLabel } from '../lib/id-postgres.js';
 
 const name = z.string().min(1);
-const milvusField = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Milvus field name (letters, digits, _)');
+/** A field name, or a path into a JSON field or the dynamic field: metadata["doc_id"], $meta["a"]["b"]. */
+const milvusField = z.string().refine(isMilvusPathSyntax, 'a Milvus field name (letters, digits, _) or a JSON path like metadata["doc_id"] or $meta["doc_id"]');
 
 /** The parent rows: a table, its key column, and optionally which rows count as alive. */
 const parent = z
@@ -21,7 +22,10 @@ const milvusRelation = z
     /** Label of the relation in findings, stats and errors; default "<child> -> <parent>". */
     name: name.optional(),
     collection: name,
-    /** Int64 or VarChar scalar field holding the parent key, e.g. document_id. */
+    /**
+     * Where the parent key lives: an Int64 or VarChar scalar field (document_id), a key of the
+     * dynamic field (a bare name the schema lacks, or $meta["doc_id"]), or metadata["doc_id"].
+     */
     field: milvusField,
     filter: z.string().min(1).optional(),
     partitions: z.array(name).min(1).optional(),

@@ -3,10 +3,10 @@
  * (tables, columns, collections, fields, key patterns, key types) and records every mistake, so a
  * config with three typos fails once, with three lines, exit 2.
  */
-import type { MilvusCollectionInfo, PreflightContext } from '../../src/plugin.js';
+import { resolveMilvusPath, type MilvusCollectionInfo, type PreflightContext } from '../../src/plugin.js';
 import { columnsProblem, lookupColumns, tableLabel, whereProblem, type PgColumnInfo, type PgTableRef } from '../lib/id-postgres.js';
 import { compileKeyPattern } from '../lib/key-pattern.js';
-import { keyTypeProblem, milvusKeyType, postgresKeyType, REDIS_PLACEHOLDER_TYPE, type KeySide } from '../lib/key-types.js';
+import { keyTypeProblem, milvusJsonKeyType, milvusKeyType, postgresKeyType, REDIS_PLACEHOLDER_TYPE, type KeySide } from '../lib/key-types.js';
 import type { MilvusRelation, Options, PostgresRelation, RedisRelation } from './options.js';
 
 type Ctx = PreflightContext<Options>;
@@ -59,12 +59,14 @@ async function preflightMilvus(ctx: Ctx, r: MilvusRelation, path: string): Promi
     return;
   }
   const info: MilvusCollectionInfo = await milvus.describeCollection(r.collection);
-  const field = info.fields.find((f) => f.name === r.field);
-  if (!field) {
-    ctx.problem({ path: `${path}.field`, message: `relation ${r.name}: Milvus collection ${r.collection} has no field ${JSON.stringify(r.field)} (fields: ${info.fields.map((f) => f.name).join(', ')})` });
+  // A scalar field, a JSON path, or a bare name found in the dynamic field ($meta).
+  const field = resolveMilvusPath(info, r.field);
+  if ('problem' in field) {
+    ctx.problem({ path: `${path}.field`, message: `relation ${r.name}: ${field.problem}` });
     return;
   }
-  if (parent) checkTypes(ctx, path, r.name, { label: `Milvus field ${r.collection}.${r.field}`, key: milvusKeyType(field.dataType) }, pgSide(r.parent, parent));
+  const key = field.keys.length ? milvusJsonKeyType(field.text) : milvusKeyType(field.dataType);
+  if (parent) checkTypes(ctx, path, r.name, { label: `Milvus field ${r.collection}.${field.text}`, key }, pgSide(r.parent, parent));
 }
 
 async function preflightRedis(ctx: Ctx, r: RedisRelation, path: string): Promise<void> {

@@ -17,6 +17,7 @@ import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { DbcheckError, isCoded, storeError, type StoreErrorCode } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { checkFieldName, inExpr, milvusLiteral, rangeExpr } from './milvus-expr.js';
+import { installExactJsonDecoding } from './milvus-json.js';
 import { scanInKeyOrder, throwIfCancelled, type PagerRange, type PagerSource, type Row } from './milvus-pager.js';
 import type {
   CallOptions, MilvusCollectionInfo, MilvusField, MilvusKeyType, MilvusLoadState, MilvusReader, MilvusScanOptions,
@@ -52,6 +53,8 @@ export interface MilvusStore {
 const DEFAULT_CALL_TIMEOUT_MS = 120_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_PAGE_SIZE = 4096;
+/** The name under which a collection with a dynamic field returns its extra keys (one JSON object). */
+const DYNAMIC_FIELD = '$meta';
 /** Keys per `in [...]` query in getByKeys. */
 const KEYS_PER_QUERY = 1000;
 /** Real Milvus refuses offset + limit above 16384 (maxQueryResultWindow). */
@@ -165,6 +168,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
 
   const tls = tlsOptions(cfg);
   const sdk = await import('@zilliz/milvus2-sdk-node');
+  installExactJsonDecoding(); // int64 inside JSON / $meta values stays exact (milvus-json.ts)
   let client: MilvusClient;
   try {
     client = new sdk.MilvusClient({
@@ -295,7 +299,8 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     if (!pk || !pkType) {
       throw fail(new Error(`collection "${name}": no int64 or varchar primary key in its schema`), 'STORE_ERROR');
     }
-    return { name, fields, primaryKey: { name: pk.name, type: pkType } };
+    const dynamicField = Boolean((res.schema as { enable_dynamic_field?: boolean } | undefined)?.enable_dynamic_field);
+    return { name, fields, primaryKey: { name: pk.name, type: pkType }, dynamicField };
   }
 
   /** The key field's type, checked against the schema (a scan key must be int64 or varchar). */
@@ -312,6 +317,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
 
   function outputFieldsFor(info: MilvusCollectionInfo, keyField: string, extra: string[] = []): string[] {
     for (const f of extra) {
+      if (f === DYNAMIC_FIELD && info.dynamicField) continue; // the dynamic field, as one JSON object
       checkFieldName(f);
       if (!info.fields.some((x) => x.name === f)) {
         throw fail(new Error(`collection "${info.name}" has no field "${f}"`), 'STORE_MISSING_OBJECT');

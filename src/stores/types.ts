@@ -157,6 +157,8 @@ export interface MilvusCollectionInfo {
   name: string;
   fields: MilvusField[];
   primaryKey: { name: string; type: MilvusKeyType };
+  /** The collection has a dynamic field: keys outside the schema live in `$meta` (an output field). */
+  dynamicField?: boolean;
 }
 
 export type MilvusLoadState = 'loaded' | 'loading' | 'not-loaded' | 'unknown';

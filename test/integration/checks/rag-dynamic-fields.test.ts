@@ -1,0 +1,179 @@
+/**
+ * Parent keys that RAG frameworks keep in Milvus's dynamic field or in a JSON field (issue 14.1):
+ * - LangChain with enable_dynamic_field: `pk` VarChar, `text`, `vector`; doc_id and source in `$meta`;
+ * - LlamaIndex: `id` VarChar, `doc_id` VarChar, a JSON `metadata`, more keys in `$meta`.
+ * `field: doc_id` finds the dynamic key, explicit paths (`metadata["doc_id"]`, `$meta["a"]["b"]`)
+ * work, int64 values inside JSON stay exact above 2^53, and preflight rejects paths into nothing.
+ * Runs on Milvus Lite and on the real Milvus 2.3 (integration-milvus-real): both support dynamic
+ * fields, JSON output and JSON path filters (probed; asserted here through the check's results).
+ */
+import { DataType } from '@zilliz/milvus2-sdk-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import orphanScan from '../../../checks/orphan-scan/index.js';
+import { runCheck } from '../../helpers/run-check.js';
+import { createMilvusCollectionName, createPgSchema, type PgFixture } from '../../helpers/stores.js';
+
+type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
+
+const BIG = 9_007_199_254_740_993n; // 2^53 + 1: through a double it would read as 2^53
+const BIG_GONE = 9_007_199_254_740_995n; // no such row; a double reads it as ...996
+const BIG_NEIGHBOUR = 9_007_199_254_740_996n; // a live row a lossy read of BIG_GONE would match
+
+/**
+ * Runs fn with JSON writing BigInt values as bare digits, as a Python app (json.dumps) writes such
+ * ids: the SDK serialises JSON fields and `$meta` with JSON.stringify (which refuses BigInt) after a
+ * JSON.parse(JSON.stringify()) deep copy (which would round them to a double).
+ */
+async function withBigIntJson<T>(fn: () => Promise<T>): Promise<T> {
+  const { stringify, parse } = JSON;
+  JSON.stringify = ((value: unknown, replacer?: unknown, space?: string | number) =>
+    stringify(value, (k, v) => (typeof v === 'bigint' ? `@@big:${v}` : typeof replacer === 'function' ? replacer(k, v) : v), space)
+      ?.replace(/"@@big:(-?\d+)"/g, '$1')) as typeof JSON.stringify;
+  JSON.parse = ((text: string, reviver?: (k: string, v: unknown) => unknown) =>
+    parse(text.replace(/([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '$1"@@big:$2"'), (k, v) => {
+      const out = typeof v === 'string' && v.startsWith('@@big:') ? BigInt(v.slice(6)) : v;
+      return reviver ? reviver(k, out) : out;
+    })) as typeof JSON.parse;
+  try {
+    return await fn();
+  } finally {
+    Object.assign(JSON, { stringify, parse });
+  }
+}
+
+const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
+
+describe('orphan-scan: parent keys in the dynamic field and in JSON fields', () => {
+  let pg: PgFixture;
+  let langchain: MilvusFixture; // dynamic field on, no doc_id field
+  let llama: MilvusFixture; // doc_id VarChar field, JSON metadata, dynamic field on
+  let fixed: MilvusFixture; // no dynamic field
+
+  beforeAll(async () => {
+    pg = await createPgSchema('rag_dyn');
+    await pg.client.query(`
+      CREATE TABLE "${pg.schema}".docs (id bigint PRIMARY KEY);
+      INSERT INTO "${pg.schema}".docs VALUES (1), (2), (3), (${BIG}), (${BIG_NEIGHBOUR});
+      CREATE TABLE "${pg.schema}".ref_docs (doc_id varchar PRIMARY KEY);
+      INSERT INTO "${pg.schema}".ref_docs VALUES ('123'), ('124'), ('a "quoted" é');
+    `);
+    [langchain, llama, fixed] = await Promise.all([
+      createMilvusCollectionName('rag_lc'), createMilvusCollectionName('rag_li'), createMilvusCollectionName('rag_fx'),
+    ]);
+    const vector = { name: 'vector', data_type: DataType.FloatVector, dim: 2 };
+    ok(await langchain.client.createCollection({
+      collection_name: langchain.collection, enable_dynamic_field: true,
+      fields: [{ name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 }, { name: 'text', data_type: DataType.VarChar, max_length: 256 }, vector],
+    } as any));
+    ok(await llama.client.createCollection({
+      collection_name: llama.collection, enable_dynamic_field: true,
+      fields: [
+        { name: 'id', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
+        { name: 'doc_id', data_type: DataType.VarChar, max_length: 64 },
+        { name: 'metadata', data_type: DataType.JSON },
+        { ...vector, name: 'embedding' },
+      ],
+    } as any));
+    ok(await fixed.client.createCollection({
+      collection_name: fixed.collection,
+      fields: [{ name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 }, { name: 'source', data_type: DataType.VarChar, max_length: 64 }, vector],
+    } as any));
+    for (const [m, v] of [[langchain, 'vector'], [llama, 'embedding'], [fixed, 'vector']] as const) {
+      ok(await m.client.createIndex({ collection_name: m.collection, field_name: v, index_type: 'FLAT', metric_type: 'L2' } as any));
+      ok(await m.client.loadCollectionSync({ collection_name: m.collection }));
+    }
+    // LangChain: doc_id (a number, as the first document typed it) and source in $meta. Orphans:
+    // doc 9 (2 chunks), BIG_GONE (1 chunk, which a double would confuse with BIG_NEIGHBOUR), and a
+    // doc_id written as text "3" (a live parent, compared by value). lc-none has no doc_id at all.
+    const lc = [
+      ['lc-1a', 1n], ['lc-1b', 1n], ['lc-2', 2n], ['lc-3', '3'], ['lc-big', BIG], ['lc-9a', 9n], ['lc-9b', 9n], ['lc-gone', BIG_GONE], ['lc-nb', BIG_NEIGHBOUR],
+    ] as const;
+    await withBigIntJson(async () => ok(await langchain.client.insert({
+      collection_name: langchain.collection,
+      data: [
+        ...lc.map(([pk, doc]) => ({ pk, text: `chunk ${pk}`, vector: [0, 1], doc_id: doc, source: `s${String(doc)}`, nested: { doc: doc } })),
+        { pk: 'lc-none', text: 'no doc', vector: [0, 1], source: 'x' },
+      ],
+    } as any)));
+    // LlamaIndex: doc_id as a VarChar field, ref_doc_id in $meta, and metadata["doc_id"] in JSON.
+    ok(await llama.client.insert({
+      collection_name: llama.collection,
+      data: [
+        { id: 'n1', doc_id: '123', metadata: { doc_id: '123' }, embedding: [0, 1], ref_doc_id: '123' },
+        { id: 'n2', doc_id: '124', metadata: { doc_id: '124' }, embedding: [0, 1], ref_doc_id: '124' },
+        { id: 'n3', doc_id: '999', metadata: { doc_id: '999' }, embedding: [0, 1], ref_doc_id: '999' },
+        { id: 'n4', doc_id: 'a "quoted" é', metadata: { doc_id: 'a "quoted" é' }, embedding: [0, 1], ref_doc_id: 'a "quoted" é' },
+        { id: 'n5', doc_id: '125', metadata: { doc_id: '125' }, embedding: [0, 1], ref_doc_id: '125' },
+      ],
+    } as any));
+    ok(await fixed.client.insert({ collection_name: fixed.collection, data: [{ pk: 'f1', source: 's', vector: [0, 1] }] } as any));
+  }, 180_000);
+
+  afterAll(async () => {
+    await pg?.cleanup();
+    await Promise.all([langchain?.cleanup(), llama?.cleanup(), fixed?.cleanup()]);
+  });
+
+  const docs = () => ({ schema: pg.schema, table: 'docs', column: 'id' });
+  const orphanKeys = (result: Awaited<ReturnType<typeof runCheck>>, relation: string) =>
+    result.findings.filter((f) => f.code === 'orphan-milvus-entity' && (f.data as any).relation === relation).map((f) => [f.subject?.key, (f.data as any).entities]);
+
+  it('field: doc_id finds the dynamic key ($meta); int64 above 2^53 exact; entities without a doc_id counted', async () => {
+    const result = await runCheck(orphanScan, {
+      options: { milvusPageSize: 4, milvus: [{ name: 'lc', collection: langchain.collection, field: 'doc_id', parent: docs() }] },
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('fail');
+    expect(orphanKeys(result, 'lc')).toEqual([['9', 2], [String(BIG_GONE), 1]]);
+    const stats = (result.stats.relations as any).lc;
+    expect(stats).toMatchObject({ field: '$meta["doc_id"]', entities: 10, withoutParentKey: 1, orphanParentKeys: 2, orphanEntities: 3 });
+  }, 120_000);
+
+  it('explicit paths: $meta["doc_id"], nested $meta["nested"]["doc"], metadata["doc_id"] against a varchar parent', async () => {
+    const refDocs = { schema: pg.schema, table: 'ref_docs', column: 'doc_id' };
+    const result = await runCheck(orphanScan, {
+      options: {
+        milvus: [
+          { name: 'meta', collection: langchain.collection, field: '$meta["doc_id"]', parent: docs() },
+          { name: 'nested', collection: langchain.collection, field: '$meta["nested"]["doc"]', parent: docs() },
+          { name: 'json', collection: llama.collection, field: 'metadata["doc_id"]', parent: refDocs },
+          { name: 'ref', collection: llama.collection, field: 'ref_doc_id', parent: refDocs },
+          { name: 'scalar', collection: llama.collection, field: 'doc_id', parent: refDocs },
+        ],
+      },
+    });
+    expect(result.error).toBeUndefined();
+    const expectedLc = [['9', 2], [String(BIG_GONE), 1]];
+    expect(orphanKeys(result, 'meta')).toEqual(expectedLc);
+    expect(orphanKeys(result, 'nested')).toEqual(expectedLc);
+    // The JSON path, the dynamic key and the scalar field of one collection agree exactly.
+    for (const r of ['json', 'ref', 'scalar']) expect(orphanKeys(result, r)).toEqual([['125', 1], ['999', 1]]);
+    expect((result.stats.relations as any).scalar.field).toBeUndefined(); // a schema field wins over $meta
+  }, 120_000);
+
+  it('preflight: a path into a collection without a dynamic field, or into a non-JSON field, is a config problem', async () => {
+    const result = await runCheck(orphanScan, {
+      options: {
+        milvus: [
+          { name: 'a', collection: fixed.collection, field: '$meta["doc_id"]', parent: docs() },
+          { name: 'b', collection: fixed.collection, field: 'doc_id', parent: docs() },
+          { name: 'c', collection: fixed.collection, field: 'source["doc_id"]', parent: docs() },
+          { name: 'd', collection: langchain.collection, field: 'doc_id', parent: docs() },
+        ],
+      },
+    });
+    expect(result.status).toBe('error');
+    expect(result.error?.code).toBe('CONFIG');
+    expect(result.configProblems).toEqual([
+      { path: 'milvus[0].field', message: `relation a: Milvus collection ${fixed.collection} has no dynamic field, so $meta["doc_id"] names nothing (fields: pk, source, vector)` },
+      { path: 'milvus[1].field', message: `relation b: Milvus collection ${fixed.collection} has no field "doc_id" and no dynamic field (fields: pk, source, vector)` },
+      { path: 'milvus[2].field', message: `relation c: Milvus field ${fixed.collection}.source is VarChar, not JSON, so source["doc_id"] names nothing` },
+    ]);
+  }, 120_000);
+
+  it('config: a field that is neither a name nor a JSON path is refused before any store is touched', async () => {
+    await expect(runCheck(orphanScan, {
+      options: { milvus: [{ collection: langchain.collection, field: 'doc_id; drop', parent: docs() }] },
+    })).rejects.toThrow(/JSON path like metadata\["doc_id"\]/);
+  });
+});
