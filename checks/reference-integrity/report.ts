@@ -22,14 +22,17 @@ export class MappingStats {
     rowsCompared: number;
     postgresRows: number;
     milvusEntities: number;
+    /** Keys with at least one of missing/orphan/duplicate/stale (not pending): the consistency ratio's numerator. */
+    inconsistentKeys: number;
     lastKey?: string;
   };
+  private lastInconsistentKey?: string;
   private readonly top: Record<string, unknown>;
 
   constructor(ctx: CheckContext<Options>, m: ResolvedMapping) {
     this.top = ctx.stats;
     const mappings = (ctx.stats.mappings ??= {}) as Record<string, unknown>;
-    this.s = { mode: m.mode, keyType: m.keyType, rowsCompared: 0, postgresRows: 0, milvusEntities: 0, missing: 0, orphans: 0, duplicateKeys: 0, stale: 0, pending: 0 };
+    this.s = { mode: m.mode, keyType: m.keyType, rowsCompared: 0, postgresRows: 0, milvusEntities: 0, inconsistentKeys: 0, missing: 0, orphans: 0, duplicateKeys: 0, stale: 0, pending: 0 };
     mappings[m.name] = this.s;
     ctx.stats.mapping = m.name;
     ctx.stats.rowsCompared ??= 0;
@@ -46,9 +49,15 @@ export class MappingStats {
     this.top.lastKey = key;
   }
 
-  count(code: KeyFindingCode): void {
+  count(code: KeyFindingCode, key: string): void {
     const name = TOTAL_NAMES[code];
     (this.s[name] as number)++;
+    // A key can be both duplicated and stale (or orphaned): counted once. Findings of one key are
+    // reported together (keys arrive in order), so comparing with the last one is enough.
+    if (code !== 'pending' && key !== this.lastInconsistentKey) {
+      this.s.inconsistentKeys++;
+      this.lastInconsistentKey = key;
+    }
   }
 }
 
@@ -60,7 +69,7 @@ export function reportFinding(
   key: string,
   data: Record<string, unknown>,
 ): void {
-  stats.count(code);
+  stats.count(code, key);
   const onPostgres = code === 'missing-vector' || code === 'pending';
   ctx.report({
     code,
