@@ -6,9 +6,11 @@
  *   offset+limit at 16384 and may return short (even empty) pages while rows remain;
  * - Milvus Lite returns matches in insertion order, so a limited query is an arbitrary sample.
  * The pager therefore never trusts a page: it sorts it, takes its largest key m, and confirms with
- * count(*) that the page held every row in (cursor, m]. If not, it fetches that closed range whole
- * (shrinking the range first when it holds too many rows). It ends only when a count of what
- * remains is 0.
+ * count(*) that the page held every row in (cursor, m]. Pages are read ahead in batches (the next
+ * page starts above m), and one count confirms a whole batch, whose ranges are contiguous; the
+ * batch grows while counts agree (real Milvus), and a mismatch is narrowed to its first incomplete
+ * page by bisection. That page's closed range is fetched whole (shrinking the range first when it
+ * holds too many rows). It ends only when a count of what remains equals what was read.
  *
  * The pager speaks in key ranges; `PagerSource` (the connector) turns them into filter
  * expressions, adds the user's filter and partitions, and checks each answer's status. That keeps
@@ -48,6 +50,22 @@ export interface PagerOptions {
   signal?: AbortSignal;
   /** Label for error messages, e.g. 'Milvus at 127.0.0.1:19530, collection "docs"'. */
   where?: string;
+}
+
+/**
+ * Read-ahead bound of the confirmation batches: at most this many pages, and at most this many rows
+ * held in memory (pages are yielded only once a count has confirmed them).
+ */
+const MAX_BATCH_PAGES = 32;
+const MAX_BATCH_ROWS = 8 * MILVUS_QUERY_WINDOW;
+const INT64_MAX_TEXT = '9223372036854775807';
+const INT64_MAX_MINUS_ONE_TEXT = '9223372036854775806';
+
+/** A page read ahead: its rows, sorted, are some of the rows with lo < key <= hi. */
+interface Page {
+  lo: string | undefined;
+  hi: string;
+  rows: Row[];
 }
 
 /** Counters a caller (or a benchmark) can read after the scan. */
@@ -138,53 +156,143 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
     }
   }
 
+  /** Yields `rows` after making their keys strings and counting them. */
+  const settleRows = (rows: Row[]) => {
+    for (const row of rows) row[field] = keyOf(row); // key values are always strings
+    st.rows += rows.length;
+  };
+
+  /**
+   * pages[from..to) cover the contiguous key range (pages[from].lo, pages[to-1].hi], which holds `c`
+   * rows on the server. Returns `to` when the pages hold all of them; otherwise the first page that
+   * misses rows, with the count of its own range, found by bisection (one count per halving: the
+   * ranges are disjoint, so a half's count is the whole's minus the other half's).
+   */
+  async function firstIncomplete(pages: Page[], from: number, to: number, c: number): Promise<number | { index: number; count: number }> {
+    let rows = 0;
+    for (let i = from; i < to; i++) rows += pages[i]!.rows.length;
+    if (rows === c) return to;
+    if (to - from === 1) return { index: from, count: c };
+    const mid = (from + to) >> 1;
+    const left = await count({ after: pages[from]!.lo, upTo: pages[mid - 1]!.hi });
+    const found = await firstIncomplete(pages, from, mid, left);
+    return typeof found === 'number' ? firstIncomplete(pages, mid, to, c - left) : found;
+  }
+
   let cursor = opts.after;
   // Keys of an earlier page that lie above the cursor, and the exact count of rows in
   // (cursor, last pool key]. On Milvus Lite a page is a sample of everything that remains, so the
   // next ranges are cut from it without asking for a new page (saves a query and a count each).
   let pool: string[] = [];
   let poolCount = 0;
+  // Pages read ahead per confirmation count: doubles while confirmations pass (real Milvus answers
+  // smallest keys first), back to 1 on a mismatch (Milvus Lite's samples, short pages).
+  let batchPages = 1;
+  const maxBatchPages = Math.max(1, Math.min(MAX_BATCH_PAGES, Math.floor(MAX_BATCH_ROWS / pageSize)));
   for (;;) {
     throwIfCancelled(opts.signal);
-    let result: { rows: Row[]; hi: string };
     if (pool.length > 0) {
-      result = await fetchRange(cursor, pool[pool.length - 1]!, pool.slice(0, -1), poolCount);
-    } else {
-      const rest: PagerRange = { after: cursor, upTo };
-      st.pageQueries++;
-      let page = await source.query(rest, pageSize);
-      if (page.length === 0) {
-        // An empty page is not the end (real Milvus can return short or empty pages with duplicates).
-        const remaining = await count(rest);
-        if (remaining === 0) return;
-        st.pageQueries++;
-        page = await source.query(rest, MILVUS_QUERY_WINDOW);
-        if (page.length === 0) {
-          throw new DbcheckError('STORE_ERROR',
-            `${where}: query returned no rows although count(*) says ${remaining} remain after key ${cursor ?? '(start)'}`);
-        }
-      }
-      page.sort(byKey);
-      const m = keyOf(page[page.length - 1]!);
-      const inPageRange = await count({ after: cursor, upTo: m });
-      if (inPageRange === page.length) {
-        result = { rows: page, hi: m }; // the page held every row in (cursor, m]: real Milvus's case
-      } else {
-        pool = uniqueSorted(page.map(keyOf));
-        poolCount = inPageRange;
-        result = await fetchRange(cursor, m, pool.slice(0, -1), inPageRange);
-      }
-    }
-    for (const row of result.rows) row[field] = keyOf(row); // key values are always strings
-    st.rows += result.rows.length;
-    if (result.rows.length > 0) yield result.rows;
-    cursor = result.hi;
-    if (pool.length > 0) {
+      const result = await fetchRange(cursor, pool[pool.length - 1]!, pool.slice(0, -1), poolCount);
+      settleRows(result.rows);
+      if (result.rows.length > 0) yield result.rows;
+      cursor = result.hi;
       const hi = cursor;
       pool = pool.filter((k) => cmp(k, hi) > 0);
       poolCount -= result.rows.length;
       if (poolCount < pool.length) pool = []; // counts moved under us (writes): take a fresh page
+      if (upTo !== undefined && cmp(cursor, upTo) >= 0) return; // (cursor, upTo] is empty
+      continue;
     }
-    if (upTo !== undefined && cmp(cursor, upTo) >= 0) return; // (cursor, upTo] is empty
+
+    // Read up to batchPages pages, each starting above the previous page's largest key.
+    const pages: Page[] = [];
+    let rowsRead = 0;
+    let reachedEnd = false; // a page came back short or empty, or reached upTo: count the rest instead
+    let lo = cursor;
+    while (pages.length < batchPages) {
+      throwIfCancelled(opts.signal);
+      st.pageQueries++;
+      const page = await source.query({ after: lo, upTo }, pageSize);
+      if (page.length === 0) {
+        reachedEnd = true;
+        break;
+      }
+      page.sort(byKey);
+      const hi = keyOf(page[page.length - 1]!);
+      pages.push({ lo, hi, rows: page });
+      rowsRead += page.length;
+      lo = hi;
+      if (page.length < pageSize || (upTo !== undefined && cmp(hi, upTo) >= 0)) {
+        reachedEnd = true;
+        break;
+      }
+    }
+
+    if (pages.length === 0) {
+      // An empty page is not the end (real Milvus can return short or empty pages with duplicates).
+      const rest: PagerRange = { after: cursor, upTo };
+      const remaining = await count(rest);
+      if (remaining === 0) return;
+      st.pageQueries++;
+      const page = await source.query(rest, MILVUS_QUERY_WINDOW);
+      if (page.length === 0) throw await unqueryableRows(remaining);
+      page.sort(byKey);
+      pages.push({ lo: cursor, hi: keyOf(page[page.length - 1]!), rows: page });
+      rowsRead = page.length;
+      reachedEnd = false;
+    }
+
+    // One count confirms every page read: their ranges are contiguous, so the pages hold every row
+    // of (cursor, last hi] exactly when their total equals its count. After a short or empty page,
+    // the count covers everything left, so a match also proves the end.
+    const lastHi = pages[pages.length - 1]!.hi;
+    const c = await count(reachedEnd ? { after: cursor, upTo } : { after: cursor, upTo: lastHi });
+    if (c === rowsRead) {
+      for (const page of pages) {
+        throwIfCancelled(opts.signal);
+        settleRows(page.rows);
+        yield page.rows;
+      }
+      if (reachedEnd) return;
+      cursor = lastHi;
+      batchPages = Math.min(maxBatchPages, batchPages * 2);
+      continue;
+    }
+    batchPages = 1;
+    const inPages = reachedEnd ? await count({ after: cursor, upTo: lastHi }) : c;
+    const found = await firstIncomplete(pages, 0, pages.length, inPages);
+    const confirmed = typeof found === 'number' ? found : found.index;
+    for (let i = 0; i < confirmed; i++) {
+      throwIfCancelled(opts.signal);
+      settleRows(pages[i]!.rows);
+      yield pages[i]!.rows;
+      cursor = pages[i]!.hi;
+    }
+    if (typeof found !== 'number') {
+      // That page missed rows of its range (Lite's sample, a short page): fetch its range whole,
+      // cut by the page's own keys. Pages after it are dropped and read again later.
+      const bad = pages[found.index]!;
+      pool = uniqueSorted(bad.rows.map(keyOf));
+      poolCount = found.count;
+    }
+    if (upTo !== undefined && cursor !== undefined && cmp(cursor, upTo) >= 0) return;
+  }
+
+  /**
+   * The error for rows that count(*) sees and no query returns. Real Milvus 2.3.5 does that for an
+   * Int64 primary key equal to INT64_MAX (docs/milvus-paging.md): named precisely when it is the case.
+   */
+  async function unqueryableRows(remaining: number): Promise<DbcheckError> {
+    const after = cursor ?? '(start)';
+    if (type === 'int64' && (cursor === undefined || cmp(cursor, INT64_MAX_TEXT) < 0)) {
+      const atMax = await count({ after: INT64_MAX_MINUS_ONE_TEXT, upTo });
+      const below = atMax === remaining ? await count({ after: cursor, upTo: INT64_MAX_MINUS_ONE_TEXT }) : -1;
+      if (below === 0) {
+        return new DbcheckError('STORE_ERROR',
+          `${where}: count(*) counts ${remaining} row(s) keyed ${INT64_MAX_TEXT} (the int64 maximum) but no query returns them ` +
+          '(a known fault of Milvus 2.3.x, see docs/milvus-paging.md); they cannot be compared, so the scan is incomplete');
+      }
+    }
+    return new DbcheckError('STORE_ERROR', `${where}: query returned no rows although count(*) says ${remaining} remain after key ${after}`);
   }
 }
