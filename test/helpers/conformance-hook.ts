@@ -4,7 +4,7 @@
  * makes its `afterAll` belong to that file.
  */
 import path from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import type { RunnerTask } from 'vitest';
 import { builtinChecks } from '../../checks/index.js';
 import {
@@ -14,11 +14,14 @@ import {
   markFileDone,
   removeStaleLedgers,
   runLedgerDir,
+  setCurrentProject,
 } from './produced-codes.js';
 
 removeStaleLedgers();
 
-// The first argument is vitest's fixture context, which it requires written as a destructuring pattern.
+// The first argument of a hook is vitest's fixture context, which it requires written as a destructuring pattern.
+beforeAll(({}, suite) => setCurrentProject(('filepath' in suite ? suite : suite.file).projectName ?? ''));
+
 afterAll(({}, suite) => {
   const file = 'filepath' in suite ? suite : suite.file;
   // A filtered run (-t, .only) did not run every test of the file: it cannot judge the set.

@@ -3,8 +3,9 @@
  * "every declared code of every built-in check is produced by at least one test".
  *
  * Every run through the testers (runCheck against the real servers, runCheckInMemory) appends the
- * codes the check actually reported to a file of its own in a folder per vitest run, which all of
- * that run's workers share (vitest runs files in parallel workers, so nothing in memory is shared).
+ * codes the check actually reported, with its vitest project, to a file of its own in a folder per
+ * vitest run, which all of that run's workers share (vitest runs files in parallel workers, so
+ * nothing in memory is shared). Only codes produced in the judging project count (see below).
  * Each test file that uses a tester leaves a "done" mark when it ends. The file that completes the
  * set of built-in check test files (test/integration/checks/*.test.ts, project `integration`) then
  * checks the ledger and fails, naming every declared code that no test produced.
@@ -25,7 +26,18 @@ export const CONFORMANCE_PROJECT = 'integration';
 
 const LEDGER_ROOT = path.join(os.tmpdir(), 'dbcheck-produced-codes');
 
-type Line = { kind: 'produced'; check: string; codes: string[] } | { kind: 'done'; project: string; file: string };
+type Line = { kind: 'produced'; project: string; check: string; codes: string[] } | { kind: 'done'; project: string; file: string };
+
+/**
+ * The vitest project of the test file running in this module instance (modules are isolated per
+ * test file), set by conformance-hook.ts before the file's tests. Codes count only within the
+ * project that judges them: a unit file may end after the judgement, so counting it would make the
+ * verdict depend on scheduling order.
+ */
+let currentProject = '';
+export function setCurrentProject(project: string): void {
+  currentProject = project;
+}
 
 /**
  * One folder per vitest run: vitest's main process id, which every worker of the run shares (a
@@ -43,9 +55,9 @@ function append(dir: string, line: Line): void {
 }
 
 /** Records the codes a check reported (count > 0) in one tester run. */
-export function recordProduced(checkId: string, countsByCode: Record<string, number>, dir = runLedgerDir()): void {
+export function recordProduced(checkId: string, countsByCode: Record<string, number>, opts: { dir?: string; project?: string } = {}): void {
   const codes = Object.entries(countsByCode).filter(([, n]) => n > 0).map(([code]) => code);
-  if (codes.length) append(dir, { kind: 'produced', check: checkId, codes });
+  if (codes.length) append(opts.dir ?? runLedgerDir(), { kind: 'produced', project: opts.project ?? currentProject, check: checkId, codes });
 }
 
 export function readLedger(dir: string): Line[] {
@@ -55,9 +67,9 @@ export function readLedger(dir: string): Line[] {
   );
 }
 
-/** Declared codes (check id -> codes) that no recorded run produced. */
-export function unproducedCodes(lines: Line[], declared: Record<string, string[]>): Record<string, string[]> {
-  const produced = new Set(lines.flatMap((l) => (l.kind === 'produced' ? l.codes.map((c) => `${l.check}\0${c}`) : [])));
+/** Declared codes (check id -> codes) that no recorded run of `project` produced. */
+export function unproducedCodes(lines: Line[], declared: Record<string, string[]>, project: string): Record<string, string[]> {
+  const produced = new Set(lines.flatMap((l) => (l.kind === 'produced' && l.project === project ? l.codes.map((c) => `${l.check}\0${c}`) : [])));
   const missing: Record<string, string[]> = {};
   for (const [check, codes] of Object.entries(declared)) {
     const m = codes.filter((c) => !produced.has(`${check}\0${c}`));
@@ -78,7 +90,7 @@ export function markFileDone(
   const lines = readLedger(opts.dir);
   const done = new Set(lines.flatMap((l) => (l.kind === 'done' && l.project === opts.project ? [l.file] : [])));
   if (!opts.expectedFiles.every((f) => done.has(f))) return undefined;
-  return unproducedCodes(lines, opts.declared);
+  return unproducedCodes(lines, opts.declared, opts.project);
 }
 
 /** The check test files (relative to the repository root) that complete a conformance run. */

@@ -6,7 +6,7 @@
  * "Produced" is judged at run time, not by reading test text: every tester run records the codes
  * the check reported in a ledger shared by the run's workers, and the check test file that completes
  * the set of test/integration/checks/*.test.ts fails the run if a declared code was never produced
- * (test/helpers/produced-codes.ts). So it is judged by `npm test` and `--project integration`. With
+ * by a test of the integration project (test/helpers/produced-codes.ts). So it is judged by `npm test` and `--project integration`. With
  * `--project unit` alone the integration files do not run and nothing is judged about production;
  * this file then checks the wiring the judgement relies on (every check test file runs through a
  * tester) and the ledger's own rules.
@@ -115,20 +115,22 @@ describe('every declared code is produced by a test (the run-time ledger)', () =
 
     it('judges nothing until every expected file of the project is done, then names each unproduced code', () => {
       const dir = ledger();
-      recordProduced('one', { a: 2, b: 0 }, dir);
+      recordProduced('one', { a: 2, b: 0 }, { dir, project: 'integration' });
       expect(markFileDone({ dir, project: 'integration', file: 'f1.test.ts', expectedFiles, declared })).toBeUndefined();
       // The same file done in another project does not complete this project's set.
       expect(markFileDone({ dir, project: 'other', file: 'f2.test.ts', expectedFiles, declared })).toBeUndefined();
       expect(markFileDone({ dir, project: 'integration', file: 'f2.test.ts', expectedFiles, declared })).toEqual({ one: ['b'], two: ['c'] });
     });
 
-    it('codes produced in any worker of the run count; a count of zero does not', () => {
+    it('codes produced in the judging project count, from any worker; a count of zero or another project does not', () => {
       const dir = ledger();
-      recordProduced('one', { a: 1, b: 1 }, dir);
-      recordProduced('two', { c: 0 }, dir);
-      expect(unproducedCodes(readLedger(dir), declared)).toEqual({ two: ['c'] });
-      recordProduced('two', { c: 3 }, dir);
-      expect(unproducedCodes(readLedger(dir), declared)).toEqual({});
+      recordProduced('one', { a: 1, b: 1 }, { dir, project: 'integration' });
+      recordProduced('two', { c: 0 }, { dir, project: 'integration' });
+      // Another project's files may end after the judgement: counting them would depend on order.
+      recordProduced('two', { c: 1 }, { dir, project: 'unit' });
+      expect(unproducedCodes(readLedger(dir), declared, 'integration')).toEqual({ two: ['c'] });
+      recordProduced('two', { c: 3 }, { dir, project: 'integration' });
+      expect(unproducedCodes(readLedger(dir), declared, 'integration')).toEqual({});
     });
   });
 });
