@@ -49,6 +49,11 @@ export interface CheckMeta<O = unknown> {
   /** Runs only when enabled in config (`enabled: true`) or named with --only. */
   optIn?: boolean;
   /**
+   * Splits its work by `ctx.shard` (`--shard i/n`, checks/lib/shard.ts). A check without it runs
+   * whole in shard 0 only, and is skipped in the others, so a merge counts its findings once.
+   */
+  shardable?: boolean;
+  /**
    * Options schema (zod or anything with a compatible `safeParse`). Options are the check's config
    * section minus the keys the engine owns (enabled, severity, timeout). Validated before any store
    * is touched. A check whose schema rejects `{}` needs configuration and is skipped without it.
@@ -88,6 +93,12 @@ export interface CheckProgress {
   note?: string;
 }
 
+/** `--shard i/n`: this process takes the keys whose hash mod `count` is `index` (0-based). */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
 export interface CheckContext<O = unknown> {
   readonly checkId: string;
   readonly options: O;
@@ -108,6 +119,8 @@ export interface CheckContext<O = unknown> {
   log(message: string): void;
   /** Folder that relative paths in options resolve against: the config file's folder, else cwd. */
   readonly baseDir: string;
+  /** Set for a `shardable` check in a sharded run; undefined means every key is this run's. */
+  readonly shard?: Shard;
 }
 
 export interface CheckOutcome {

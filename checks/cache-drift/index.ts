@@ -3,6 +3,7 @@
  * the app uses (write-through, write-behind, cache-aside)? See docs/checks/cache-drift.md.
  */
 import { CheckError, configError, defineCheck, type CheckContext } from '../../src/plugin.js';
+import { isFirstShard } from '../lib/shard.js';
 import { optionsSchema, type CacheDriftOptions } from './options.js';
 import { planMappings, type MappingPlan } from './plan.js';
 import { scanMapping } from './scan-mapping.js';
@@ -29,6 +30,8 @@ export default defineCheck<CacheDriftOptions>({
     description: 'Compares cached entries in Redis with their Postgres rows, by the caching strategy in use.',
     requires: ['redis', 'postgres'],
     access: 'read',
+    // --shard: each process checks the keys whose hash is its own (scan-mapping.ts).
+    shardable: true,
     options: optionsSchema,
     codes: {
       'stale-entry': {
@@ -102,11 +105,12 @@ export default defineCheck<CacheDriftOptions>({
     for (const plan of plans) {
       let matched: number;
       try {
-        ({ matched } = await scanMapping(ctx, plan, counters));
+        ({ matchedInAnyShard: matched } = await scanMapping(ctx, plan, counters));
       } catch (err) {
         throw withProgress(err, `mapping ${plan.name}`, counters);
       }
-      if (matched === 0) {
+      // Whole-keyspace findings are shard 0's, so a merge of the shards reports them once.
+      if (matched === 0 && isFirstShard(ctx.shard)) {
         counters.finding('no-keys');
         ctx.report({
           code: 'no-keys',
@@ -115,7 +119,7 @@ export default defineCheck<CacheDriftOptions>({
         });
       }
     }
-    await scanForbidden(ctx, counters);
+    if (isFirstShard(ctx.shard)) await scanForbidden(ctx, counters);
     return { partial: ctx.options.sample !== undefined };
   },
 });

@@ -7,6 +7,7 @@
  * the keyspace size and the value sizes. A value larger than the budget is reported, never read.
  */
 import { CheckError, type CheckContext, type RedisReadCommand } from '../../src/plugin.js';
+import { shardFilter } from '../lib/shard.js';
 import { ByteBudget } from './byte-budget.js';
 import { judgeEntry, judgeTtl } from './judge.js';
 import type { CacheEntry } from './codecs.js';
@@ -25,12 +26,18 @@ interface LiveEntry extends ParsedKey {
   entry: CacheEntry;
 }
 
-export async function scanMapping(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, counters: Counters): Promise<{ matched: number }> {
+/**
+ * `matched`: keys of this shard checked; `matchedInAnyShard`: keys of the pattern in the whole
+ * keyspace (every shard SCANs it all and keeps its own by key hash), for the no-keys finding.
+ */
+export async function scanMapping(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, counters: Counters): Promise<{ matched: number; matchedInAnyShard: number }> {
   const { scanCount, concurrency, sample } = ctx.options;
   const budget = new ByteBudget(ctx.options.valueBudget);
   const redis = ctx.stores.redis!;
   const signal = ctx.signal;
   let matched = 0;
+  let matchedInAnyShard = 0;
+  const mine = shardFilter(ctx.shard);
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
 
@@ -46,18 +53,23 @@ export async function scanMapping(ctx: CheckContext<CacheDriftOptions>, plan: Ma
   try {
     for await (const page of redis.scan({ match: plan.pattern.glob, count: scanCount, signal })) {
       if (failure) break;
-      counters.add('keysScanned', page.length);
       const keys: ParsedKey[] = [];
+      let scanned = 0;
       for (const raw of page) {
         if (sample !== undefined && matched >= sample) break;
+        const ours = mine(raw);
+        if (ours) scanned++;
         const parsed = parseKey(plan, raw);
         if (!parsed) {
-          counters.add('keysIgnored', 1);
+          if (ours) counters.add('keysIgnored', 1);
           continue;
         }
+        matchedInAnyShard++;
+        if (!ours) continue;
         keys.push(parsed);
         matched++;
       }
+      counters.add('keysScanned', scanned);
       counters.add('keysMatched', keys.length);
       if (keys.length) track(checkPage(ctx, plan, keys, counters, budget));
       ctx.progress({ done: counters.get('keysScanned'), note: plan.name });
@@ -69,7 +81,7 @@ export async function scanMapping(ctx: CheckContext<CacheDriftOptions>, plan: Ma
   }
   await Promise.all(inflight);
   if (failure) throw failure;
-  return { matched };
+  return { matched, matchedInAnyShard };
 }
 
 function parseKey(plan: MappingPlan, raw: Buffer): ParsedKey | null {

@@ -6,6 +6,7 @@
  *   postgres.ts), and, on request, `*_id` columns that no foreign key covers.
  */
 import { defineCheck, type CheckContext, type FindingCode, type FindingInput } from '../../src/plugin.js';
+import { isFirstShard } from '../lib/shard.js';
 import { scanMilvusRelation } from './milvus.js';
 import { optionsSchema, type Options } from './options.js';
 import { preflightRelations } from './preflight.js';
@@ -20,6 +21,8 @@ const check = defineCheck<Options>({
     description: 'Finds vectors, cache keys and rows whose parent row in Postgres no longer exists.',
     requires: ['postgres'],
     uses: ['milvus', 'redis'],
+    // --shard: every relation keeps the children whose parent key (or Redis key) hashes to this shard.
+    shardable: true,
     options: optionsSchema,
     codes: {
       'orphan-milvus-entity': {
@@ -58,7 +61,7 @@ const check = defineCheck<Options>({
       ...ctx.options.redis.map((r): [string, () => Promise<void>] => [r.name, () => scanRedisRelation(on(r.name), r)]),
     ];
     for (const [name, scan] of relations) await runRelation(ctx, name, scan);
-    if (ctx.options.suggestRelations) await suggestRelations(ctx);
+    if (ctx.options.suggestRelations && isFirstShard(ctx.shard)) await suggestRelations(ctx);
     const failed = relationsFailed(ctx);
     if (failed) throw failed;
     const partial = ctx.options.redis.some((r) => r.maxKeys !== undefined);

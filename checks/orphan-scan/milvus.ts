@@ -18,6 +18,7 @@ import { andFilter, fieldText, milvusFieldKeyType, milvusKeyBatches } from '../l
 import { compareIntegersThenText, keyCompare } from '../lib/id-order.js';
 import { andSql, describeColumns, tableLabel } from '../lib/id-postgres.js';
 import { keyTextFor, postgresKeyType, type KeyTypeInfo } from '../lib/key-types.js';
+import { shardFilter } from '../lib/shard.js';
 import type { MilvusRelation, Options } from './options.js';
 import { relationStats } from './stats.js';
 
@@ -68,6 +69,8 @@ export async function scanMilvusRelation(ctx: CheckContext<Options>, r: MilvusRe
   const parentKey = postgresKeyType(columns.get(r.parent.column)!.type);
   const sql = parentLookupSql(pg.quoteTable(r.parent.table, r.parent.schema), pg.quoteIdent(r.parent.column), parentKey, r.parent.where);
 
+  // --shard: this process judges the entities whose parent key (else, without one, primary key) hashes to it.
+  const mine = shardFilter(ctx.shard);
   const orphans = new Map<string, Orphan>();
   const addOrphan = (value: string, id: string) => {
     let o = orphans.get(value);
@@ -90,12 +93,13 @@ export async function scanMilvusRelation(ctx: CheckContext<Options>, r: MilvusRe
         // Each distinct value of the page once, as the parent column's canonical text; a value no
         // key of that type can have (text "abc" against bigint) has no parent, without a lookup.
         const asParent = new Map<string, string | null>();
-        for (const v of values) if (v !== null && !asParent.has(v)) asParent.set(v, keyTextFor(parentKey, v));
+        for (const v of values) if (v !== null && !asParent.has(v) && mine(v)) asParent.set(v, keyTextFor(parentKey, v));
         const lookup = [...new Set([...asParent.values()].filter((k): k is string => k !== null))];
         const live = await liveParents(session, sql, lookup, ctx.signal);
         stats.add('parentLookups', lookup.length);
         for (let i = 0; i < page.keys.length; i++) {
           const v = values[i];
+          if (!mine(v ?? fieldText(page.keys[i]) ?? '')) continue;
           stats.add('entities', 1);
           if (v === null || v === undefined) {
             stats.add('withoutParentKey', 1); // no parent named: nothing to check, but counted (a silence explained)

@@ -6,6 +6,7 @@
 import { configError, type CheckContext, type PostgresReader } from '../../src/plugin.js';
 import { andSql, describeColumns, postgresKeyBatches, tableLabel } from '../lib/id-postgres.js';
 import { keyTypeProblem, postgresKeyType, sqlAsParentKey } from '../lib/key-types.js';
+import { shardFilter } from '../lib/shard.js';
 import type { Options, PostgresRelation } from './options.js';
 import { relationStats } from './stats.js';
 
@@ -81,8 +82,9 @@ export async function scanPostgresRelation(ctx: CheckContext<Options>, r: Postgr
     `SELECT 1 FROM ${pg.quoteTable(r.parent.table, r.parent.schema)} AS parent WHERE ${andSql(`${p} = ${asParent}`, r.parent.where)}) ` +
     `ORDER BY ${c}, ${ids.order}`;
   let current: { value: string; rows: number; childIds: string[] } | undefined;
+  const mine = shardFilter(ctx.shard); // --shard: this process reports the orphan values whose hash is its own
   const report = () => {
-    if (!current) return;
+    if (!current || !mine(current.value)) return;
     const { value, rows, childIds } = current;
     stats.compared(value);
     stats.add('orphanValues', 1);

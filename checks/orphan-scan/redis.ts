@@ -11,6 +11,7 @@ import { compileKeyPattern } from '../lib/key-pattern.js';
 import { keyTextFor, keyTypeProblem, postgresKeyType, REDIS_PLACEHOLDER_TYPE, type KeyTypeInfo } from '../lib/key-types.js';
 import type { Options, RedisRelation } from './options.js';
 import { redisKeyMapping } from './preflight.js';
+import { shardFilter } from '../lib/shard.js';
 import { relationStats, type RelationStats } from './stats.js';
 
 interface PendingKey {
@@ -56,8 +57,10 @@ export async function scanRedisRelation(ctx: CheckContext<Options>, r: RedisRela
     batch = [];
   };
 
+  const mine = shardFilter(ctx.shard); // --shard: this process checks the keys whose hash is its own
   scan: for await (const keys of redis.scan({ match: pattern.glob, count: 1000, type: r.type, signal: ctx.signal })) {
     for (const raw of keys) {
+      if (!mine(raw)) continue;
       const key = raw.toString('utf8');
       stats.add('keysScanned', 1);
       const values = pattern.parse(key);

@@ -11,7 +11,8 @@ import { isStale, reportModelTags, TagTally, type ResolvedMapping } from './mapp
 import type { Options } from './options.js';
 import { MappingStats, reportFinding } from './report.js';
 
-export async function runFull(ctx: CheckContext<Options>, m: ResolvedMapping, stats: MappingStats): Promise<void> {
+/** @param mine --shard: true for the keys this process compares (checks/lib/shard.ts); both sides are still read whole. */
+export async function runFull(ctx: CheckContext<Options>, m: ResolvedMapping, stats: MappingStats, mine: (key: string) => boolean = () => true): Promise<void> {
   const pg = ctx.stores.postgres!;
   const milvus = ctx.stores.milvus!;
   const selects = [m.pgKey.select];
@@ -25,6 +26,7 @@ export async function runFull(ctx: CheckContext<Options>, m: ResolvedMapping, st
   const onPage = modelField ? (rows: Array<Record<string, unknown>>) => rows.forEach((r) => tally.add(fieldText(r[modelField]))) : undefined;
 
   const onGroup = (g: MergeGroup) => {
+    if (!mine(g.key)) return;
     const rows = g.left.count;
     const entities = g.right.count;
     stats.compared(g.key, rows, entities);

@@ -7,7 +7,8 @@
  * - counts: counts per key range on both sides (fast; cannot prove equality) — counts.ts.
  * Stats record, per mapping, how far the comparison got and when each side was read.
  */
-import { CheckError, defineCheck, type CheckContext, type ResultSection } from '../../src/plugin.js';
+import { CheckError, defineCheck, type CheckContext, type FindingInput, type ResultSection } from '../../src/plugin.js';
+import { isFirstShard, shardFilter } from '../lib/shard.js';
 import { runCounts } from './counts.js';
 import { runFull } from './full.js';
 import { preflightMapping, resolveMapping } from './mapping.js';
@@ -23,6 +24,8 @@ export default defineCheck<Options>({
     title: 'Postgres rows <-> Milvus vectors',
     description: 'Every row that should have a vector has exactly one, current entity in Milvus, and every entity still has its row.',
     requires: ['postgres', 'milvus'],
+    // --shard: full mode compares the keys whose hash is this shard's; counts and sample run in shard 0.
+    shardable: true,
     options: optionsSchema,
     codes: {
       'missing-vector': {
@@ -102,16 +105,26 @@ export default defineCheck<Options>({
 });
 
 async function runMapping(ctx: CheckContext<Options>, options: MappingOptions): Promise<{ section?: ResultSection; partial: boolean }> {
-  const mapping = await resolveMapping(ctx, options);
+  // Whole-collection findings (dimension, model tags) are shard 0's, so a merge reports them once.
+  const mapping = await resolveMapping(isFirstShard(ctx.shard) ? ctx : keyFindingsOnly(ctx), options);
+  // counts and sample cannot be split by key hash: shard 0 runs them whole, the others skip them.
+  if (mapping.mode !== 'full' && !isFirstShard(ctx.shard)) return { partial: false };
   const stats = new MappingStats(ctx, mapping);
   ctx.log(`reference-integrity: ${mapping.name} in ${mapping.mode} mode`);
   if (mapping.mode === 'full') {
-    await runFull(ctx, mapping, stats);
+    await runFull(isFirstShard(ctx.shard) ? ctx : keyFindingsOnly(ctx), mapping, stats, shardFilter(ctx.shard));
     return { partial: false };
   }
   // A sample's findings are a lower bound.
   if (mapping.mode === 'sample') return { section: await runSample(ctx, mapping, stats), partial: true };
   return { section: await runCounts(ctx, mapping, stats), partial: false };
+}
+
+const KEY_CODES = new Set(['missing-vector', 'orphan-vector', 'duplicate-vector', 'stale-vector', 'pending']);
+
+/** The context of shards 1..n-1: findings about one key pass, whole-collection ones are dropped. */
+function keyFindingsOnly(ctx: CheckContext<Options>): CheckContext<Options> {
+  return Object.create(ctx, { report: { value: (f: FindingInput) => KEY_CODES.has(f.code) && ctx.report(f) } });
 }
 
 /** Records why one mapping failed in its stats (`mappings[name].error`); returns code and message. */

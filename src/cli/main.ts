@@ -13,7 +13,10 @@ import { builtinChecks } from '../../checks/index.js';
 import { loadChecks, type LoadedCheck } from '../engine/load-checks.js';
 import { planAudit } from '../engine/plan.js';
 import { preflightAudit, runAudit, type ProgressEvent } from '../engine/run.js';
-import { addRunProblems } from '../engine/run-problems.js';
+import { applyBaseline, readBaseline } from '../engine/baseline.js';
+import { mergeReports } from '../engine/merge.js';
+import { exitCodeFor } from '../engine/run.js';
+import type { Report } from '../engine/result.js';
 import { StrayErrors } from '../engine/stray-errors.js';
 import { isCoded } from '../errors.js';
 import type { Severity } from '../plugin.js';
@@ -82,6 +85,9 @@ interface AuditFlags extends CommonFlags {
   concurrency?: string;
   maxFindings?: string;
   verbose?: boolean;
+  shard?: string;
+  baseline?: string;
+  failOnNew?: boolean;
 }
 
 const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
@@ -115,7 +121,10 @@ Docs: README.md, docs/config.md, docs/checks/<id>.md`);
       .option('--check-timeout <duration>', 'time limit per check (default 30m)')
       .option('--concurrency <n>', 'checks run at once (default 4)')
       .option('--max-findings <n>', 'findings kept per check in the report (counts stay exact; default 100)')
-      .option('-v, --verbose', 'debug lines from checks on stderr');
+      .option('-v, --verbose', 'debug lines from checks on stderr')
+      .option('--shard <i/n>', 'audit shard i (0-based) of n: n processes cover every key once; join their JSON reports with `dbcheck merge`')
+      .option('--baseline <file>', 'an earlier JSON report: label findings new or unchanged and list the resolved ones')
+      .option('--fail-on-new', 'with --baseline: only new findings at or above --fail-on make the exit code 1');
 
   withRun(program.command('audit'))
     .description('run the selected checks and report')
@@ -136,6 +145,18 @@ Examples:
     .addHelpText('after', '\nExample:\n  dbcheck health -c dbcheck.yml')
     .action(async (flags: AuditFlags) => {
       exitCode = await audit({ ...flags, only: 'health', skip: undefined }, io);
+    });
+
+  program
+    .command('merge')
+    .description('join the JSON reports of a sharded run (--shard i/n) into one report')
+    .argument('<reports...>', 'one JSON report per shard')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--no-color', 'disable colours (NO_COLOR is honoured too)')
+    .addHelpText('after', '\nExample:\n  dbcheck merge shard-0.json shard-1.json shard-2.json --format json -o report.json')
+    .action(async (files: string[], flags: { format: Format; output?: string; color?: boolean }) => {
+      exitCode = merge(files, flags, io);
     });
 
   withCommon(program.command('checks'))
@@ -199,6 +220,7 @@ async function setup(flags: CommonFlags & Partial<AuditFlags>, io: CliIO): Promi
       maxFindings: flags.maxFindings,
       timeout: flags.timeout,
       checkTimeout: flags.checkTimeout,
+      shard: flags.shard,
     },
   });
   for (const w of warnings) say(io, `dbcheck: warning: ${formatIssue(w)}`);
@@ -233,6 +255,13 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
   const outputFile = flags.output === undefined ? undefined : path.resolve(io.cwd, flags.output);
   const badOutput = outputFile && outputProblem(outputFile);
   if (badOutput) fail(io, 'invalid option', `--output ${flags.output}: ${badOutput}`);
+  if (flags.failOnNew && !flags.baseline) fail(io, 'invalid option', '--fail-on-new needs --baseline FILE');
+  let baseline;
+  try {
+    baseline = flags.baseline === undefined ? undefined : readBaseline(path.resolve(io.cwd, flags.baseline));
+  } catch (err) {
+    fail(io, 'invalid option', describe(err, secrets));
+  }
 
   const showProgress = Boolean(io.stderr.isTTY) && flags.format !== 'json';
   const onProgress = showProgress ? progressPrinter(io) : undefined;
@@ -250,11 +279,15 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
       onProgress,
       log: flags.verbose ? (line) => say(io, line, secrets) : undefined,
       version: toolVersion(),
+      strays,
     });
   } finally {
     if (io.strays) io.strays.target = undefined;
   }
-  addRunProblems(report, strays.unattributed);
+  if (baseline) {
+    applyBaseline(report, baseline, { failOnNew: Boolean(flags.failOnNew) });
+    report.exitCode = exitCodeFor(report);
+  }
   let exitCode = report.exitCode;
   const text = render(report, flags.format, { color: useColor(flags, io, Boolean(outputFile)) });
   if (outputFile) {
@@ -273,6 +306,28 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
   // One line per problem on stderr, whatever the format: a cron log shows why a run is incomplete.
   for (const line of problemLines(report)) say(io, `dbcheck: ${line}`, secrets);
   return exitCode;
+}
+
+function merge(files: string[], flags: { format: Format; output?: string; color?: boolean }, io: CliIO): number {
+  const reports = files.map((f) => {
+    const file = path.resolve(io.cwd, f);
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as Report;
+    } catch (err) {
+      return fail(io, 'cannot merge', `${f}: ${(err as { code?: string }).code ?? 'not JSON (write shard reports with --format json)'}`);
+    }
+  });
+  let report: Report;
+  try {
+    report = mergeReports(reports, files);
+  } catch (err) {
+    fail(io, 'cannot merge', describe(err));
+  }
+  const text = render(report, flags.format, { color: useColor(flags, io, flags.output !== undefined) });
+  if (flags.output === undefined) io.stdout.write(text);
+  else writeAtomically(path.resolve(io.cwd, flags.output), text);
+  for (const line of problemLines(report)) say(io, `dbcheck: ${line}`);
+  return report.exitCode;
 }
 
 function progressPrinter(io: CliIO) {

@@ -32,7 +32,7 @@ export interface ResolvedConfig {
   baseDir: string;
   stores: { postgres?: PostgresStoreConfig; redis?: RedisStoreConfig; milvus?: MilvusStoreConfig };
   plugins: string[];
-  run: { concurrency: number; timeoutMs?: number; checkTimeoutMs: number; failOn: Severity; maxFindings: number };
+  run: { concurrency: number; timeoutMs?: number; checkTimeoutMs: number; failOn: Severity; maxFindings: number; shard?: { index: number; count: number } };
   checks: Record<string, CheckSection>;
   /** "file:line:col" of a config path, for error messages about check options. */
   locate(p: ConfigPath): string | undefined;
@@ -45,6 +45,7 @@ export interface ConfigFlags {
   checkTimeout?: string;
   failOn?: string;
   maxFindings?: string;
+  shard?: string;
   plugins?: string[];
 }
 
@@ -64,6 +65,7 @@ const RUN_ENV: Record<string, string> = {
   timeout: 'DBCHECK_TIMEOUT_MS',
   failOn: 'DBCHECK_FAIL_ON',
   maxFindings: 'DBCHECK_MAX_FINDINGS',
+  shard: 'DBCHECK_SHARD',
 };
 const RUN_FLAGS: Record<string, string> = {
   concurrency: '--concurrency',
@@ -71,6 +73,7 @@ const RUN_FLAGS: Record<string, string> = {
   checkTimeout: '--check-timeout',
   failOn: '--fail-on',
   maxFindings: '--max-findings',
+  shard: '--shard',
 };
 const KNOWN_ENV = ['DBCHECK_CONFIG', ...Object.values(RUN_ENV)];
 
@@ -168,6 +171,7 @@ export function resolveConfig(
         checkTimeoutMs: config.run.checkTimeout,
         failOn: config.run.failOn,
         maxFindings: config.run.maxFindings,
+        ...(config.run.shard && config.run.shard.count > 1 ? { shard: config.run.shard } : {}),
       },
       checks,
       locate,

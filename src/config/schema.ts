@@ -81,6 +81,13 @@ export const runSchema = z
     checkTimeout: durationSchema.default(30 * 60_000),
     failOn: z.enum(['error', 'warn', 'info'], { error: 'must be error, warn or info' }).default('error'),
     maxFindings: z.number().int().min(0).default(100),
+    /** "i/n": this process audits shard i (0-based) of n (checks/lib/shard.ts). */
+    shard: z
+      .string()
+      .regex(/^\d+\/\d+$/, 'must be i/n, e.g. 0/3 (shard i of n, counted from 0)')
+      .transform((v) => ({ index: Number(v.split('/')[0]), count: Number(v.split('/')[1]) }))
+      .refine((s) => s.count >= 1 && s.count <= 10_000 && s.index < s.count, 'must be i/n with 0 <= i < n (e.g. 0/3, 1/3, 2/3)')
+      .optional(),
   })
   .strict();
 

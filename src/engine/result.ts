@@ -12,6 +12,11 @@ export interface Finding {
   data?: Record<string, unknown>;
   /** Stable hash of check, code and subject: the same problem keeps its fingerprint across runs. */
   fingerprint: string;
+  /**
+   * With --baseline: 'new' (not in the baseline), 'unchanged' (in it), or 'unknown' (not among the
+   * findings the baseline kept, which was truncated: it may be beyond its --max-findings).
+   */
+  baseline?: 'new' | 'unchanged' | 'unknown';
 }
 
 export type CheckStatus = 'pass' | 'fail' | 'error' | 'skipped';
@@ -60,8 +65,29 @@ export interface Report {
   startedAt: string;
   durationMs: number;
   failOn: Severity;
+  /** --shard i/n: this report covers shard `index` of `count` (merge them with `dbcheck merge`). */
+  shard?: { index: number; count: number };
+  /** --baseline: what changed since an earlier report (src/engine/baseline.ts). */
+  baseline?: BaselineSummary;
   exitCode: number;
   summary: RunSummary;
   stores: StoreStatus[];
   checks: CheckResult[];
+}
+
+export interface BaselineSummary {
+  /** The earlier report's startedAt. */
+  startedAt: string;
+  /** --fail-on-new: only new (or unknown) findings at or above failOn make the exit code 1. */
+  failOnNew: boolean;
+  new: number;
+  unchanged: number;
+  /** Kept findings the baseline cannot place (it was truncated): counted as possibly new. */
+  unknown: number;
+  /** Findings beyond this run's --max-findings: counted, never compared. */
+  notCompared: number;
+  /** Baseline findings gone from this run, for the checks where "gone" can be known. */
+  resolved: Array<Pick<Finding, 'checkId' | 'code' | 'severity' | 'message' | 'fingerprint'>>;
+  /** Checks whose resolved findings cannot be known, each with the reason. */
+  resolvedUnknown: Array<{ checkId: string; reason: string }>;
 }

@@ -3,7 +3,7 @@
  * engine records only failed connects) and uncaught errors no check could take (stray-errors.ts).
  */
 import type { StoreKind } from '../stores/types.js';
-import type { Report } from './result.js';
+import type { Report, RunSummary } from './result.js';
 
 const KIND_BY_LABEL: Record<string, StoreKind> = { Postgres: 'postgres', Redis: 'redis', Milvus: 'milvus' };
 
@@ -24,14 +24,10 @@ export function storesLostMidRun(report: Pick<Report, 'checks'>): StoreKind[] {
 
 /**
  * Adds the stores lost mid-run to `summary.unreachableStores` and the uncaught errors to
- * `summary.uncaughtErrors`. Either makes the audit incomplete: exit 3, unless a code that
- * outranks it (130/143 interrupted, 2 configuration) is already set.
+ * `summary.uncaughtErrors`. runAudit calls it before it computes the exit code, in which either
+ * makes the audit incomplete (3) unless a code that outranks it (130/143, 2) applies.
  */
-export function addRunProblems(report: Report, uncaughtErrors: readonly string[]): Report {
-  const s = report.summary;
-  const unreachable = new Set([...s.unreachableStores, ...storesLostMidRun(report)]);
-  s.unreachableStores = [...unreachable];
-  if (uncaughtErrors.length) s.uncaughtErrors = [...uncaughtErrors];
-  if ((s.unreachableStores.length || uncaughtErrors.length) && (report.exitCode === 0 || report.exitCode === 1)) report.exitCode = 3;
-  return report;
+export function addRunProblems(summary: RunSummary, checks: Pick<Report, 'checks'>['checks'], uncaughtErrors: readonly string[]): void {
+  summary.unreachableStores = [...new Set([...summary.unreachableStores, ...storesLostMidRun({ checks })])];
+  if (uncaughtErrors.length) summary.uncaughtErrors = [...uncaughtErrors];
 }

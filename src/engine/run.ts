@@ -9,7 +9,9 @@ import { isCoded } from '../errors.js';
 import type { Check, CheckContext, CheckProgress, ConfigProblem, PreflightContext, Severity } from '../plugin.js';
 import { redact, redactDeep } from '../redact.js';
 import type { StoreHandles, StoreKind, StoreStatus } from '../stores/types.js';
+import { possiblyNewAtOrAbove } from './baseline.js';
 import { FindingCollector, jsonSafe } from './findings.js';
+import { addRunProblems } from './run-problems.js';
 import type { PlannedCheck } from './plan.js';
 import type { CheckResult, Report, RunSummary } from './result.js';
 import { StoreManager } from './stores.js';
@@ -27,6 +29,11 @@ export interface RunOptions {
   onProgress?: (e: ProgressEvent) => void;
   log?: (line: string) => void;
   version?: string;
+  /**
+   * Errors nobody caught during the run (src/engine/stray-errors.ts), read once the checks end: the
+   * report's summary and exit code include them, so every caller of runAudit sees them.
+   */
+  strays?: { readonly unattributed: readonly string[] };
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2 };
@@ -70,7 +77,7 @@ export async function runAudit(opts: RunOptions): Promise<Report> {
   const stores = new StoreManager(config.stores, runController.signal);
   const results = new Map<string, CheckResult>();
   try {
-    const runnable = opts.plan.filter((p) => !p.skipReason);
+    const runnable = opts.plan.filter((p) => !p.skipReason && !notInThisShard(p, config));
     const alone = async (list: PlannedCheck[]) => {
       for (const p of list) results.set(p.loaded.check.meta.id, await runOne(p, stores, runController.signal, opts));
     };
@@ -90,6 +97,7 @@ export async function runAudit(opts: RunOptions): Promise<Report> {
 
   for (const p of opts.plan) {
     if (p.skipReason) results.set(p.loaded.check.meta.id, skipped(p.loaded.check, p.skipReason));
+    else if (!results.has(p.loaded.check.meta.id) && notInThisShard(p, config)) results.set(p.loaded.check.meta.id, skipped(p.loaded.check, NOT_SHARDABLE));
   }
   const checks = [...results.values()].sort((a, b) => a.id.localeCompare(b.id));
   const summary: RunSummary = {
@@ -101,6 +109,7 @@ export async function runAudit(opts: RunOptions): Promise<Report> {
     summary.checks[c.status]++;
     for (const s of ['error', 'warn', 'info'] as const) summary.findings[s] += c.counts[s];
   }
+  addRunProblems(summary, checks, opts.strays?.unattributed ?? []);
   const reason = runController.signal.reason;
   if (runController.signal.aborted) summary.interrupted = reason === 'SIGTERM' ? 'SIGTERM' : reason === 'timeout' ? 'timeout' : 'SIGINT';
 
@@ -110,6 +119,7 @@ export async function runAudit(opts: RunOptions): Promise<Report> {
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     failOn: config.run.failOn,
+    ...(config.run.shard ? { shard: config.run.shard } : {}),
     exitCode: 0,
     summary,
     stores: Object.values(stores.status),
@@ -136,7 +146,7 @@ export function isConfigMistake(error: { code: string } | undefined): boolean {
  * Exit code precedence: interrupted (130/143), then a mistake of the configuration (2: retrying will
  * not help), then incomplete (3), then findings (1). A run in which no check ran is never 0.
  */
-export function exitCodeFor(report: Pick<Report, 'summary' | 'failOn' | 'checks'> & { stores?: Report['stores'] }): number {
+export function exitCodeFor(report: Pick<Report, 'summary' | 'failOn' | 'checks'> & { stores?: Report['stores']; baseline?: Report['baseline'] }): number {
   const s = report.summary;
   if (s.interrupted === 'SIGINT') return 130;
   if (s.interrupted === 'SIGTERM') return 143;
@@ -145,9 +155,19 @@ export function exitCodeFor(report: Pick<Report, 'summary' | 'failOn' | 'checks'
   if (report.checks.some((c) => isConfigMistake(c.error) && !storeFailures.has(c.error!.message))) return 2;
   // The plan refuses to run nothing (src/engine/plan.ts); this guards callers that bypass it.
   if (s.checks.pass + s.checks.fail + s.checks.error === 0) return 2;
-  if (s.checks.error > 0 || s.unreachableStores.length > 0 || s.interrupted === 'timeout') return 3;
+  if (s.checks.error > 0 || s.unreachableStores.length > 0 || s.uncaughtErrors?.length || s.interrupted === 'timeout') return 3;
+  // --fail-on-new: only findings that may be new fail the run (src/engine/baseline.ts).
+  if (report.baseline?.failOnNew) return possiblyNewAtOrAbove(report, report.failOn) > 0 ? 1 : 0;
   if (atOrAbove(s.findings, report.failOn) > 0) return 1;
   return 0;
+}
+
+const NOT_SHARDABLE = 'cannot split its work by --shard: it runs whole in shard 0 only';
+
+/** A check that cannot split its work runs in shard 0 only, so a merge counts its findings once. */
+function notInThisShard(p: PlannedCheck, config: ResolvedConfig): boolean {
+  const shard = config.run.shard;
+  return shard !== undefined && shard.index > 0 && !p.loaded.check.meta.shardable;
 }
 
 function skipped(check: Check, reason: string): CheckResult {
@@ -227,6 +247,7 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
       progress: (progress) => opts.onProgress?.({ type: 'check-progress', checkId: meta.id, progress }),
       log,
       baseDir: opts.config.baseDir,
+      ...(meta.shardable && opts.config.run.shard ? { shard: opts.config.run.shard } : {}),
     };
     const outcome = await untilAbandoned(check.run(ctx), controller.signal);
     if (controller.signal.aborted) throw abortError(controller.signal);

@@ -18,6 +18,7 @@ const finding = z
     subject: z.object({ store: storeKind.optional(), object: z.string().optional(), key: z.string().optional() }).strict().optional(),
     data: z.record(z.string(), z.unknown()).optional(),
     fingerprint: z.string().regex(/^[0-9a-f]{16}$/),
+    baseline: z.enum(['new', 'unchanged', 'unknown']).optional(),
   })
   .strict();
 
@@ -62,6 +63,20 @@ export const reportSchema = z
     startedAt: z.iso.datetime(),
     durationMs: z.number().int().nonnegative(),
     failOn: severity,
+    shard: z.object({ index: z.number().int().nonnegative(), count: z.number().int().positive() }).strict().optional(),
+    baseline: z
+      .object({
+        startedAt: z.string(),
+        failOnNew: z.boolean(),
+        new: z.number().int(),
+        unchanged: z.number().int(),
+        unknown: z.number().int(),
+        notCompared: z.number().int(),
+        resolved: z.array(z.object({ checkId: z.string(), code: z.string(), severity, message: z.string(), fingerprint: z.string() }).strict()),
+        resolvedUnknown: z.array(z.object({ checkId: z.string(), reason: z.string() }).strict()),
+      })
+      .strict()
+      .optional(),
     exitCode: z.number().int(),
     summary: z
       .object({
