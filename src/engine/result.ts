@@ -47,6 +47,26 @@ export interface CheckResult {
   error?: { code: string; message: string; hint?: string };
   /** Mistakes of the configuration found by the check's preflight (then error.code is CONFIG). */
   configProblems?: Array<{ path?: string; message: string }>;
+  /** Per mapping or relation, from exact counts in `stats` (src/report/consistency.ts). */
+  consistency?: Consistency[];
+}
+
+/** How consistent one mapping or relation is: (compared - inconsistent) / compared. */
+export interface Consistency {
+  name: string;
+  kind: 'mapping' | 'relation';
+  /** What was counted: 'keys', 'entities'. */
+  unit: string;
+  /** What the inconsistent ones are: 'inconsistent', 'orphaned'. */
+  problem: string;
+  compared: number;
+  inconsistent: number;
+  /** 0..1 */
+  ratio: number;
+  /** From a sample: an estimate. */
+  sampled?: boolean;
+  /** Below --min-consistency: the check fails. */
+  belowMinimum?: boolean;
 }
 
 export interface RunSummary {
@@ -69,6 +89,8 @@ export interface Report {
   shard?: { index: number; count: number };
   /** --baseline: what changed since an earlier report (src/engine/baseline.ts). */
   baseline?: BaselineSummary;
+  /** --min-consistency, in percent, when given. */
+  minConsistency?: number;
   exitCode: number;
   summary: RunSummary;
   stores: StoreStatus[];

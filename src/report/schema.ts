@@ -26,6 +26,20 @@ const section = z
   .object({ title: z.string(), columns: z.array(z.string()), rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))) })
   .strict();
 
+const consistency = z
+  .object({
+    name: z.string(),
+    kind: z.enum(['mapping', 'relation']),
+    unit: z.string(),
+    problem: z.string(),
+    compared: z.number().int().positive(),
+    inconsistent: z.number().int().nonnegative(),
+    ratio: z.number().min(0).max(1),
+    sampled: z.literal(true).optional(),
+    belowMinimum: z.literal(true).optional(),
+  })
+  .strict();
+
 const checkResult = z
   .object({
     id: z.string(),
@@ -42,6 +56,7 @@ const checkResult = z
     skipReason: z.string().optional(),
     error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).strict().optional(),
     configProblems: z.array(z.object({ path: z.string().optional(), message: z.string() }).strict()).optional(),
+    consistency: z.array(consistency).optional(),
   })
   .strict();
 
@@ -77,6 +92,7 @@ export const reportSchema = z
       })
       .strict()
       .optional(),
+    minConsistency: z.number().min(0).max(100).optional(),
     exitCode: z.number().int(),
     summary: z
       .object({

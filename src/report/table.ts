@@ -4,53 +4,58 @@
  * text, which must not reach the terminal raw.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import Table from 'cli-table3';
 import type { CheckResult, Report } from '../engine/result.js';
+import { consistencyText } from './consistency.js';
 import { escapeControl as e } from './escape.js';
+import { fitTable, wrap } from './fit.js';
 
 export interface TableRenderOptions {
   color: boolean;
   /** Findings shown per check (the JSON report carries up to --max-findings). */
   findingsPerCheck?: number;
+  /** Terminal columns every line must fit in (tables turn vertical, lines wrap); undefined: no limit. */
+  width?: number;
 }
 
 export function renderTable(report: Report, opts: TableRenderOptions): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
   const perCheck = opts.findingsPerCheck ?? 10;
+  const width = opts.width;
   const out: string[] = [];
-  const plain = { head: [] as string[], style: { head: [], border: [] } };
 
-  const summary = new Table({ ...plain, head: ['check', 'status', 'errors', 'warnings', 'info', 'time'].map((h) => c.bold(h)) });
-  for (const r of report.checks) {
-    summary.push([e(r.id), status(c, r), count(c, r.counts.error, 'red'), count(c, r.counts.warn, 'yellow'), r.counts.info || '', r.status === 'skipped' ? '' : ms(r.durationMs)]);
-  }
-  out.push(summary.toString());
+  const head = ['check', 'status', 'errors', 'warnings', 'info', 'time'].map((h) => c.bold(h));
+  const summaryRows = report.checks.map((r) => [e(r.id), status(c, r), count(c, r.counts.error, 'red'), count(c, r.counts.warn, 'yellow'), r.counts.info ? String(r.counts.info) : '', r.status === 'skipped' ? '' : ms(r.durationMs)]);
+  out.push(...fitTable(head, summaryRows, width));
 
   for (const r of report.checks) {
     const lines: string[] = [];
     if (r.status === 'skipped') continue;
-    if (r.error) lines.push(`  ${c.red('error')} ${e(r.error.message)}${r.error.hint ? c.dim(` (${e(r.error.hint)})`) : ''}`);
+    if (r.error) lines.push(...wrap(`${e(r.error.message)}${r.error.hint ? ` (${e(r.error.hint)})` : ''}`, width, `  ${c.red('error')} `, '        '));
     for (const f of r.findings.slice(0, perCheck)) {
       const sev = f.severity === 'error' ? c.red('error') : f.severity === 'warn' ? c.yellow('warn ') : c.blue('info ');
-      lines.push(`  ${sev} ${c.dim(e(f.code))}  ${e(f.message)}`);
+      lines.push(...wrap(e(f.message), width, `  ${sev} ${c.dim(e(f.code))}  `, '        '));
     }
     const total = r.counts.error + r.counts.warn + r.counts.info;
     const shown = Math.min(perCheck, r.findings.length);
     if (total > shown) {
       const totals = Object.entries(r.countsByCode).map(([k, v]) => `${e(k)} ${v}`).join(', ');
-      lines.push(c.dim(`  … ${total - shown} more not shown (totals: ${totals}); --format json lists up to --max-findings`));
+      lines.push(...wrap(`… ${total - shown} more not shown (totals: ${totals}); --format json lists up to --max-findings`, width, '  ', '    ').map((l) => c.dim(l)));
     }
-    for (const s of r.sections ?? []) {
-      const t = new Table({ ...plain, head: s.columns.map((h) => c.bold(e(h))) });
-      for (const row of s.rows) t.push(row.map((v) => (v === null ? '' : e(String(v)))));
-      lines.push(`  ${c.bold(e(s.title))}`, indent(t.toString()));
+    for (const cons of r.consistency ?? []) {
+      const mark = cons.belowMinimum ? c.red(`below --min-consistency ${report.minConsistency}%: `) : '';
+      lines.push(...wrap(`${e(cons.name)}: ${consistencyText(cons)}`, width, `  ${c.dim(cons.kind)} ${mark}`, '    '));
     }
-    if (lines.length) out.push('', c.bold(e(r.id)) + c.dim(` — ${e(r.title)}`), ...lines);
+    for (const sec of r.sections ?? []) {
+      const rows = sec.rows.map((row) => row.map((v) => (v === null ? '' : e(String(v)))));
+      lines.push(`  ${c.bold(e(sec.title))}`, ...fitTable(sec.columns.map((h) => c.bold(e(h))), rows, width, '  '));
+    }
+    if (lines.length) out.push('', ...wrap(`— ${e(r.title)}`, width, `${c.bold(e(r.id))} `, '  '), ...lines);
   }
 
   const skipped = report.checks.filter((r) => r.status === 'skipped');
-  if (skipped.length) out.push('', c.dim(`skipped: ${skipped.map((r) => `${e(r.id)} (${e(r.skipReason ?? '')})`).join('; ')}`));
-  out.push('', verdict(c, report));
+  if (skipped.length) out.push('', ...wrap(`skipped: ${skipped.map((r) => `${e(r.id)} (${e(r.skipReason ?? '')})`).join('; ')}`, width, '', '  ').map((l) => c.dim(l)));
+  const [outcome, rest] = verdict(c, report);
+  out.push('', ...wrap(rest, width, `${outcome} `, '  '));
   return `${out.join('\n')}\n`;
 }
 
@@ -71,16 +76,15 @@ function ms(n: number): string {
   return n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`;
 }
 
-function indent(s: string): string {
-  return s.split('\n').map((l) => `  ${l}`).join('\n');
-}
-
-function verdict(c: ChalkInstance, report: Report): string {
+/** The last line: its coloured head (OK, FINDINGS, INCOMPLETE) and the plain rest. */
+function verdict(c: ChalkInstance, report: Report): [string, string] {
   const s = report.summary;
   const parts = [`${s.findings.error} errors, ${s.findings.warn} warnings, ${s.findings.info} info`];
   if (s.unreachableStores.length) parts.push(`unreachable: ${s.unreachableStores.join(', ')}`);
   if (s.checks.error) parts.push(`${s.checks.error} check(s) could not finish`);
+  const below = report.checks.flatMap((r) => (r.consistency ?? []).filter((x) => x.belowMinimum));
+  if (below.length) parts.push(`${below.length} below --min-consistency ${report.minConsistency}%`);
   if (s.interrupted) parts.push(`interrupted (${s.interrupted})`);
   const head = report.exitCode === 0 ? c.green('OK') : report.exitCode === 1 ? c.red('FINDINGS') : c.magenta('INCOMPLETE');
-  return `${head} ${parts.join('; ')} — ${ms(report.durationMs)}, exit ${report.exitCode}`;
+  return [head, `${parts.join('; ')} — ${ms(report.durationMs)}, exit ${report.exitCode}`];
 }
