@@ -28,6 +28,8 @@ trap cleanup EXIT
 milvus_was_running=no
 [[ -f .services/milvus.pid || -f .services/milvus-real.pid ]] && milvus_was_running=yes
 bash scripts/services.sh up
+# The real LangChain/LlamaIndex libraries for the RAG framework tests (.venv/rag), only when missing.
+bash scripts/rag-venv.sh
 if [[ "${CI:-}" == true && $milvus_was_running == no && ( -f .services/milvus.pid || -f .services/milvus-real.pid ) ]]; then
   stop_milvus_at_exit=yes
 fi

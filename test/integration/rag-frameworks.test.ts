@@ -1,0 +1,111 @@
+/**
+ * dbcheck over data written by the real LangChain and LlamaIndex libraries (issue 14.7): the
+ * fixture scripts (test/fixtures/rag/*.py, run with .venv/rag) index documents through each
+ * framework's own API — LangChain `index()` with SQLRecordManager and langchain-milvus, LlamaIndex
+ * VectorStoreIndex with MilvusVectorStore and PostgresDocumentStore — with fake embeddings (no model
+ * download), then plant drift through the frameworks' and the servers' APIs. The CLI must find every
+ * planted fault, exactly, and nothing else. Runs on the suite's Milvus Lite (the fixtures' pymilvus
+ * 2.6.7 speaks to it and to Milvus 2.3.5; the layouts are the same on both).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { runRagFixture } from '../helpers/rag-fixtures.js';
+import { createMilvusCollectionName, createPgSchema, MILVUS_ADDRESS, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, uniqueName, type PgFixture } from '../helpers/stores.js';
+import path from 'node:path';
+
+type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
+
+describe('RAG frameworks: LangChain and LlamaIndex layouts written by the real libraries', () => {
+  // The scripts create their schema and collection themselves; these fixtures name and drop them.
+  let lcSchema: PgFixture;
+  let liSchema: PgFixture;
+  let lcCollection: MilvusFixture;
+  let liCollection: MilvusFixture;
+  let langchain: Record<string, any>;
+  let llamaindex: Record<string, any>;
+
+  beforeAll(async () => {
+    [lcSchema, liSchema, lcCollection, liCollection] = await Promise.all([
+      createPgSchema('rag_lc'),
+      createPgSchema('rag_li'),
+      createMilvusCollectionName('rag_lc_chunks'),
+      createMilvusCollectionName('rag_li_nodes'),
+    ]);
+    [langchain, llamaindex] = await Promise.all([
+      runRagFixture('langchain_index.py', { schema: lcSchema.schema, collection: lcCollection.collection }),
+      runRagFixture('llamaindex_index.py', { schema: liSchema.schema, collection: liCollection.collection }),
+    ]);
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([lcSchema?.cleanup(), liSchema?.cleanup(), lcCollection?.cleanup(), liCollection?.cleanup()]);
+  });
+
+  function config(): string {
+    const lc = { schema: lcSchema.schema, collection: lcCollection.collection };
+    const li = { schema: liSchema.schema, collection: liCollection.collection };
+    return `
+stores:
+  postgres: { host: ${PG_HOST}, port: ${PG_PORT}, user: ${PG_USER}, database: ${PG_DATABASE} }
+  milvus: { address: "${MILVUS_ADDRESS}" }
+checks:
+  reference-integrity:
+    mappings:
+      # LangChain: the record manager's key is the Milvus primary key pk.
+      - name: langchain records
+        postgres: { schema: ${lc.schema}, table: upsertion_record, key: key, where: "namespace = 'milvus/${lc.collection}'" }
+        milvus: { collection: ${lc.collection} }
+        mode: full
+      # LlamaIndex: one node per document here, so doc_id is unique in Milvus.
+      - name: llamaindex documents
+        postgres: { schema: ${li.schema}, table: data_docstore, key: key, where: "namespace = 'docstore/data'" }
+        milvus: { collection: ${li.collection}, key: doc_id }
+        mode: full
+  orphan-scan:
+    milvus:
+      - name: langchain chunks -> documents
+        collection: ${lc.collection}
+        field: doc_id
+        parent: { schema: ${lc.schema}, table: documents, column: id }
+      - name: llamaindex nodes -> docstore
+        collection: ${li.collection}
+        field: doc_id
+        parent: { schema: ${li.schema}, table: data_docstore, column: key, where: "namespace = 'docstore/data'" }
+`;
+  }
+
+  it('the fixtures wrote the frameworks\' layouts through their own APIs', () => {
+    expect(langchain.indexed).toEqual({ num_added: 10, num_updated: 0, num_skipped: 0, num_deleted: 0 });
+    expect(langchain.namespace).toBe(`milvus/${lcCollection.collection}`);
+    expect(llamaindex).toMatchObject({ missingVectorDocId: '103', orphanDocId: '104' });
+  });
+
+  it('finds every planted fault exactly, and nothing else', async () => {
+    const dir = tempDir({ 'dbcheck.yml': config() });
+    const run = await runCli(['audit', '-c', path.join(dir, 'dbcheck.yml'), '--only', 'reference-integrity,orphan-scan', '--format', 'json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    const found = report.checks
+      .flatMap((c: any) => c.findings)
+      .map((f: any) => `${f.checkId} ${f.code} ${f.data.relation ?? f.data.mapping ?? ''} ${f.subject.key}`)
+      .sort();
+    expect(found).toEqual(
+      [
+        // LangChain: document 5 deleted from the app's table, its 2 chunks stay in Milvus.
+        `orphan-scan orphan-milvus-entity langchain chunks -> documents 5`,
+        // LlamaIndex: document 104 deleted from the docstore, its node stays in Milvus.
+        `orphan-scan orphan-milvus-entity llamaindex nodes -> docstore 104`,
+        // LangChain: a vector deleted behind the record manager's back, a record behind the store's.
+        `reference-integrity missing-vector langchain records ${langchain.missingVector}`,
+        `reference-integrity orphan-vector langchain records ${langchain.missingRecord}`,
+        // LlamaIndex: document 103's nodes deleted from Milvus; 104's node without its document.
+        `reference-integrity missing-vector llamaindex documents 103`,
+        `reference-integrity orphan-vector llamaindex documents 104`,
+      ].sort(),
+    );
+    const orphanChunks = report.checks.find((c: any) => c.id === 'orphan-scan').findings.find((f: any) => f.subject.key === '5');
+    expect(orphanChunks.data.entities).toBe(2);
+    expect(report.summary.findings).toEqual({ error: 6, warn: 0, info: 0 });
+  });
+});
