@@ -23,6 +23,7 @@ import type { Severity } from '../plugin.js';
 import { redact, secretsOf } from '../redact.js';
 import { escapeControl } from '../report/escape.js';
 import { FORMATS, render, type Format } from '../report/index.js';
+import { initCommand, type InitFlags } from './init.js';
 import { outputProblem, writeAtomically } from './output.js';
 import { problemLines } from './problems.js';
 
@@ -173,6 +174,19 @@ Examples:
     .addHelpText('after', '\nExamples:\n  dbcheck validate -c dbcheck.yml\n  dbcheck validate -c dbcheck.yml --connect')
     .action(async (flags: CommonFlags & { connect?: boolean }) => {
       exitCode = await validate(flags, io);
+    });
+
+  program
+    .command('init')
+    .description('connect read-only and propose a commented config (YAML) on stdout from sampled stores')
+    .option('-c, --config <file>', 'where to connect (its stores section); default: the local defaults and DATABASE_URL, REDIS_URL, MILVUS_ADDRESS')
+    .option('--timeout <duration>', 'time limit for the whole look (default 2m)')
+    .option('--schemas <names>', 'Postgres schemas to look at (comma-separated; default: all)')
+    .option('--collections <names>', 'Milvus collections to look at (comma-separated names, or prefixes ending in *)')
+    .option('--redis-match <glob>', 'SCAN MATCH pattern for the Redis key sample (default: every key)')
+    .addHelpText('after', '\nExample:\n  dbcheck init > dbcheck.yml && dbcheck validate -c dbcheck.yml --connect')
+    .action(async (flags: InitFlags) => {
+      exitCode = await initCommand(flags, io, toolVersion());
     });
 
   try {

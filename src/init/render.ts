@@ -1,0 +1,165 @@
+/**
+ * Writes `dbcheck init`'s proposal as a commented YAML config. Every name that came from a store is
+ * written as a JSON string (valid YAML, control characters escaped), in values and in comments, so
+ * store text can neither break the file nor reach a terminal raw. Secrets are never written: a
+ * configured password or token becomes a commented `${VAR}` line.
+ */
+import type { ResolvedConfig } from '../config/load.js';
+import { displayMilvusAddress } from '../stores/milvus.js';
+import type { KeyColumn, SampledCollection } from './discover.js';
+import { collectionLayout, type Match, type MilvusProposal, type RedisProposal } from './match.js';
+
+export interface Proposal {
+  stores: ResolvedConfig['stores'];
+  /** Stores that were configured but could not be read, with the reason (one line each). */
+  unread: Array<{ kind: string; reason: string }>;
+  keyColumns: KeyColumn[];
+  collections: SampledCollection[];
+  collectionsTotal: number;
+  milvus: MilvusProposal[];
+  redis: RedisProposal[];
+  redisKeysSampled?: { keys: number; complete: boolean; patterns: number };
+}
+
+const q = (s: string) => JSON.stringify(s);
+
+export function renderProposal(p: Proposal, version: string): string {
+  const out: string[] = [];
+  const line = (s = '') => out.push(s);
+  line(`# dbcheck config proposed by \`dbcheck init\` (dbcheck ${version}) from a read-only, sampled look at`);
+  line('# the stores below. Review it: a match means most sampled values agree, not that the app meant it.');
+  line('#   dbcheck validate -c dbcheck.yml --connect   then   dbcheck audit -c dbcheck.yml');
+  for (const u of p.unread) line(`# NOT READ: ${u.kind}: ${oneLine(u.reason)}`);
+  line();
+  renderStores(p.stores, line);
+
+  const frameworks = frameworkNotes(p);
+  if (frameworks.length) {
+    line();
+    line('# Recognised layouts:');
+    for (const f of frameworks) line(`#   ${f}`);
+  }
+
+  line();
+  line('checks:');
+  line('  health: {}');
+  const mappings = p.milvus.filter((m) => m.isPrimaryKey);
+  const relations = p.milvus.filter((m) => !m.isPrimaryKey);
+  if (mappings.length) {
+    line();
+    line('  # Does every row have its vector, and every vector its row? (primary keys that match a key column)');
+    line('  reference-integrity:');
+    line('    mappings:');
+    for (const m of mappings) {
+      line(`      # ${evidence(`${m.collection.name}.${m.field}`, m.dataType, m.match)}`);
+      if (m.match.column.framework === 'langchain') line('      # LangChain record manager: one record per vector of this collection (namespace below).');
+      line(`      - name: ${q(`${tableName(m.match.column)} -> ${m.collection.name}`)}`);
+      line(`        postgres: { ${postgresSide(m.match, 'key')} }`);
+      line(`        milvus: { collection: ${q(m.collection.name)} }`);
+    }
+  }
+  if (relations.length || p.redis.length) {
+    line();
+    line('  # Do children still have their parent? (fields and key patterns whose values are parent keys)');
+    line('  orphan-scan:');
+    if (relations.length) {
+      line('    milvus:');
+      for (const m of relations) {
+        line(`      # ${evidence(`${m.collection.name}.${m.field}`, m.dataType, m.match)}`);
+        if (m.match.column.framework === 'llamaindex') line('      # LlamaIndex: doc_id is the source document\'s id; the docstore keeps documents in namespace .../data.');
+        line(`      - name: ${q(`${m.collection.name}.${m.field} -> ${tableName(m.match.column)}`)}`);
+        line(`        collection: ${q(m.collection.name)}`);
+        line(`        field: ${q(m.field)}`);
+        line(`        parent: { ${postgresSide(m.match, 'column')} }`);
+      }
+    }
+    if (p.redis.length) {
+      line('    redis:');
+      for (const r of p.redis) {
+        line(`      # ${evidence(`${r.pattern.keys} sampled keys like ${q(r.pattern.pattern)}:`, 'key', r.match)}`);
+        line(`      - name: ${q(`${r.pattern.pattern} -> ${tableName(r.match.column)}`)}`);
+        line(`        pattern: ${q(r.pattern.pattern)}`);
+        line(`        parent: { ${postgresSide(r.match, 'column')} }`);
+      }
+      line('    # If these keys cache rows, cache-drift can compare them with Postgres: see docs/checks/cache-drift.md.');
+    }
+  }
+  if (!mappings.length && !relations.length && !p.redis.length) {
+    line('  # No Milvus field or Redis key pattern matched a Postgres key column in the samples;');
+    line('  # see docs/checks/reference-integrity.md and docs/checks/orphan-scan.md to write mappings by hand.');
+  }
+  line();
+  line(`# Looked at: ${p.keyColumns.length} Postgres key columns; ${p.collections.length} of ${p.collectionsTotal} Milvus collections` +
+    (p.redisKeysSampled ? `; ${p.redisKeysSampled.keys} Redis keys (${p.redisKeysSampled.complete ? 'the whole keyspace' : 'a SCAN sample'}, ${p.redisKeysSampled.patterns} patterns)` : '') + '.');
+  return `${out.join('\n')}\n`;
+}
+
+function renderStores(stores: ResolvedConfig['stores'], line: (s?: string) => void): void {
+  line('stores:');
+  const pg = stores.postgres;
+  if (pg) {
+    const u = pg.url ? new URL(pg.url) : undefined;
+    const host = u ? u.hostname : pg.host ?? '127.0.0.1';
+    const port = u ? Number(u.port || 5432) : pg.port ?? 5432;
+    const user = u ? decodeURIComponent(u.username) : pg.user;
+    const database = u ? decodeURIComponent(u.pathname.slice(1)) : pg.database;
+    const parts = [`host: ${q(host)}`, `port: ${port}`, user ? `user: ${q(user)}` : '', database ? `database: ${q(database)}` : '', pg.sslmode && pg.sslmode !== 'disable' ? `sslmode: ${pg.sslmode}` : ''];
+    line(`  postgres: { ${parts.filter(Boolean).join(', ')} }`);
+    if (pg.password || u?.password) line('  #   password: ${PGPASSWORD}   (a password was used: keep it in the environment)');
+  }
+  const redis = stores.redis;
+  if (redis) {
+    const u = redis.url ? new URL(redis.url) : undefined;
+    const host = u ? u.hostname : redis.host ?? '127.0.0.1';
+    const port = u ? Number(u.port || 6379) : redis.port ?? 6379;
+    const db = u ? Number(u.pathname.slice(1) || 0) : redis.db ?? 0;
+    const tls = redis.tls || u?.protocol === 'rediss:';
+    line(`  redis: { host: ${q(host)}, port: ${port}, db: ${db}${tls ? ', tls: true' : ''} }`);
+    if (redis.password || u?.password) line('  #   password: ${REDIS_PASSWORD}   (a password was used: keep it in the environment)');
+  }
+  const milvus = stores.milvus;
+  if (milvus) {
+    const extra = [milvus.database && milvus.database !== 'default' ? `database: ${q(milvus.database)}` : '', milvus.ssl ? 'ssl: true' : '', milvus.caFile ? `caFile: ${q(milvus.caFile)}` : ''];
+    line(`  milvus: { ${[`address: ${q(displayMilvusAddress(milvus.address))}`, ...extra.filter(Boolean)].join(', ')} }`);
+    if (milvus.token || milvus.password || /@/.test(milvus.address)) line('  #   token: ${MILVUS_TOKEN}   (credentials were used: keep them in the environment)');
+  }
+}
+
+function tableName(c: KeyColumn): string {
+  return c.schema === 'public' ? c.table : `${c.schema}.${c.table}`;
+}
+
+/** `schema: .., table: .., key|column: ..` and the namespace filter of a framework table. */
+function postgresSide(m: Match, keyName: 'key' | 'column'): string {
+  const c = m.column;
+  const parts = [`schema: ${q(c.schema)}`, `table: ${q(c.table)}`, `${keyName}: ${q(c.column)}`];
+  if (c.namespaceColumn && m.namespace !== undefined) {
+    // Identifier and literal quoted for SQL, the whole condition then quoted for YAML.
+    parts.push(`where: ${q(`"${c.namespaceColumn.replaceAll('"', '""')}" = '${m.namespace.replaceAll("'", "''")}'`)}`);
+  }
+  return parts.join(', ');
+}
+
+function evidence(what: string, type: string, m: Match): string {
+  return oneLine(`${what} (${type}): ${m.hits} of ${m.sampled} sampled values are in ${tableName(m.column)}.${m.column.column} (${m.column.type})` +
+    (m.namespace ? ` with ${m.column.namespaceColumn} = ${q(m.namespace)}` : ''));
+}
+
+function frameworkNotes(p: Proposal): string[] {
+  const notes: string[] = [];
+  for (const c of p.keyColumns) {
+    if (c.framework === 'langchain') notes.push(`LangChain record manager table ${q(tableName(c))} (SQLRecordManager: key = the vector's pk, per namespace)`);
+    if (c.framework === 'llamaindex') notes.push(`LlamaIndex docstore table ${q(tableName(c))} (PostgresDocumentStore: documents in namespace .../data)`);
+  }
+  for (const c of p.collections) {
+    const layout = collectionLayout(c);
+    if (layout === 'langchain') notes.push(`LangChain collection ${q(c.name)} (pk, text, vector${c.dynamicField ? ', metadata in $meta' : ', metadata as scalar fields'})`);
+    if (layout === 'llamaindex') notes.push(`LlamaIndex collection ${q(c.name)} (id, doc_id, text, embedding; node ids never reach Postgres)`);
+  }
+  return notes;
+}
+
+/** Comments are one line: no newline or control character from a store may end them early. */
+function oneLine(s: string): string {
+  return s.replace(/[\p{Cc}\u2028\u2029]/gu, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
