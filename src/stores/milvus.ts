@@ -57,6 +57,7 @@ const DEFAULT_PAGE_SIZE = 4096;
 const DYNAMIC_FIELD = '$meta';
 /** Keys per `in [...]` query in getByKeys. */
 const KEYS_PER_QUERY = 1000;
+const INT64_MAX_TEXT = '9223372036854775807';
 /** Real Milvus refuses offset + limit above 16384 (maxQueryResultWindow). */
 const MAX_QUERY_LIMIT = 16_384;
 
@@ -326,6 +327,21 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     return [...new Set([keyField, ...extra])];
   }
 
+  /**
+   * Real Milvus 2.3.x counts an entity whose Int64 key is exactly INT64_MAX but returns it from no
+   * query (docs/milvus-paging.md). Asked for that key and handed nothing, a caller would report it
+   * missing: a false alarm. If count(*) sees it, this throws instead (the lookup is incomplete).
+   */
+  async function refuseUnqueryableMax(collection: string, key: { name: string; type: MilvusKeyType }, keys: string[], rows: Row[], signal?: AbortSignal): Promise<void> {
+    if (key.type !== 'int64' || !keys.some((k) => milvusLiteral(k, 'int64') === INT64_MAX_TEXT)) return;
+    if (rows.some((r) => r[key.name] === INT64_MAX_TEXT)) return;
+    const n = await count(collection, { filter: `${key.name} == ${INT64_MAX_TEXT}`, signal });
+    if (n > 0) {
+      throw fail(new Error(`collection "${collection}": count(*) counts ${n} row(s) keyed ${INT64_MAX_TEXT} (the int64 maximum) ` +
+        'but no query returns them (a known fault of Milvus 2.3.x, see docs/milvus-paging.md); they cannot be compared'), 'STORE_ERROR');
+    }
+  }
+
   const reader: MilvusReader = {
     kind: 'milvus',
     address,
@@ -417,6 +433,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
           rows.push(row);
         }
       }
+      await refuseUnqueryableMax(collection, key, keys, rows, opts.signal);
       return rows;
     },
 

@@ -85,9 +85,12 @@ describe('health on Milvus collections', () => {
       await admin.closeConnection();
       await server.stop();
       server = await startMilvusLite({ dataDir: server.dataDir, port: server.port });
-      // The port opens before the server serves (and before the data dir is read back): wait, up
-      // to 20 s, until it answers and lists the collection again.
-      for (let i = 0, back = false; i < 100 && !back; i++) {
+      // The port opens before the server serves (and before the data dir is read back): wait until
+      // it answers and lists the collection again. A condition with a generous deadline, not a
+      // number of tries: a restart on a loaded 2-core machine can take tens of seconds.
+      const deadline = Date.now() + 120_000;
+      let back = false;
+      while (!back && Date.now() < deadline) {
         const probe = new MilvusClient({ address: server.address, telemetry: { enabled: false }, logLevel: 'error' } as never);
         try {
           await probe.connectPromise;
@@ -99,6 +102,7 @@ describe('health on Milvus collections', () => {
         }
         if (!back) await new Promise((r) => setTimeout(r, 200));
       }
+      expect(back, 'the restarted Milvus Lite lists the collection again').toBe(true);
 
       const r = await runCheck(health, { stores: { postgres: false, redis: false, milvus: { address: server.address } } });
       // Only this code's findings are asserted: on a loaded machine a `slow-store` warning may join
@@ -116,5 +120,5 @@ describe('health on Milvus collections', () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 300_000); // two server starts, a flush and two health runs on a shared machine
 });
