@@ -59,7 +59,10 @@ export interface CheckTable {
 
 /** Produced codes of a result: those with a count above zero, sorted. */
 export function producedCodes(result: CheckResult): string[] {
-  return Object.entries(result.countsByCode).filter(([, n]) => n > 0).map(([c]) => c).sort();
+  return Object.entries(result.countsByCode)
+    .filter(([, n]) => n > 0)
+    .map(([c]) => c)
+    .sort();
 }
 
 /** What a valid case must show: a pass with no finding and no error. Throws otherwise. */

@@ -36,7 +36,9 @@ afterAll(({}, suite) => {
   });
   if (missing === undefined || file.projectName !== CONFORMANCE_PROJECT) return;
   if (Object.keys(missing).length) {
-    throw new Error(`conformance: every built-in check test file ran, and no test produced these declared finding codes: ${describeMissing(missing)}`);
+    throw new Error(
+      `conformance: every built-in check test file ran, and no test produced these declared finding codes: ${describeMissing(missing)}`,
+    );
   }
 });
 

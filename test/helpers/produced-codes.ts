@@ -56,20 +56,28 @@ function append(dir: string, line: Line): void {
 
 /** Records the codes a check reported (count > 0) in one tester run. */
 export function recordProduced(checkId: string, countsByCode: Record<string, number>, opts: { dir?: string; project?: string } = {}): void {
-  const codes = Object.entries(countsByCode).filter(([, n]) => n > 0).map(([code]) => code);
-  if (codes.length) append(opts.dir ?? runLedgerDir(), { kind: 'produced', project: opts.project ?? currentProject, check: checkId, codes });
+  const codes = Object.entries(countsByCode)
+    .filter(([, n]) => n > 0)
+    .map(([code]) => code);
+  if (codes.length)
+    append(opts.dir ?? runLedgerDir(), { kind: 'produced', project: opts.project ?? currentProject, check: checkId, codes });
 }
 
 export function readLedger(dir: string): Line[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((f) =>
-    readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line),
+    readFileSync(path.join(dir, f), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line),
   );
 }
 
 /** Declared codes (check id -> codes) that no recorded run of `project` produced. */
 export function unproducedCodes(lines: Line[], declared: Record<string, string[]>, project: string): Record<string, string[]> {
-  const produced = new Set(lines.flatMap((l) => (l.kind === 'produced' && l.project === project ? l.codes.map((c) => `${l.check}\0${c}`) : [])));
+  const produced = new Set(
+    lines.flatMap((l) => (l.kind === 'produced' && l.project === project ? l.codes.map((c) => `${l.check}\0${c}`) : [])),
+  );
   const missing: Record<string, string[]> = {};
   for (const [check, codes] of Object.entries(declared)) {
     const m = codes.filter((c) => !produced.has(`${check}\0${c}`));
@@ -83,9 +91,13 @@ export function unproducedCodes(lines: Line[], declared: Record<string, string[]
  * the codes nobody produced (undefined while the set is incomplete). The mark is written before the
  * ledger is read, so of two files ending together at least the later one sees the complete set.
  */
-export function markFileDone(
-  opts: { dir: string; project: string; file: string; expectedFiles: string[]; declared: Record<string, string[]> },
-): Record<string, string[]> | undefined {
+export function markFileDone(opts: {
+  dir: string;
+  project: string;
+  file: string;
+  expectedFiles: string[];
+  declared: Record<string, string[]>;
+}): Record<string, string[]> | undefined {
   append(opts.dir, { kind: 'done', project: opts.project, file: opts.file });
   const lines = readLedger(opts.dir);
   const done = new Set(lines.flatMap((l) => (l.kind === 'done' && l.project === opts.project ? [l.file] : [])));
@@ -95,7 +107,10 @@ export function markFileDone(
 
 /** The check test files (relative to the repository root) that complete a conformance run. */
 export function checkTestFiles(root = process.cwd()): string[] {
-  return readdirSync(path.join(root, CHECK_TEST_DIR)).filter((f) => f.endsWith('.test.ts')).map((f) => `${CHECK_TEST_DIR}/${f}`).sort();
+  return readdirSync(path.join(root, CHECK_TEST_DIR))
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => `${CHECK_TEST_DIR}/${f}`)
+    .sort();
 }
 
 /** Removes ledgers of vitest runs that have ended (their main process is gone). */
@@ -114,5 +129,7 @@ export function removeStaleLedgers(root = LEDGER_ROOT): void {
 }
 
 export function describeMissing(missing: Record<string, string[]>): string {
-  return Object.entries(missing).map(([check, codes]) => `${check}: ${codes.join(', ')}`).join('; ');
+  return Object.entries(missing)
+    .map(([check, codes]) => `${check}: ${codes.join(', ')}`)
+    .join('; ');
 }

@@ -42,13 +42,21 @@ export async function runCheckInMemory(check: Check, fixture: MemoryFixture, opt
   const stores = memoryStores(fixture);
   const absent = check.meta.requires.filter((kind) => !stores.handles[kind] && !stores.status[kind].error);
   if (absent.length) {
-    throw new Error(`check ${check.meta.id} requires ${absent.join(' and ')}: give the fixture one (Redis, Milvus) or test it against the real servers (runCheck)`);
+    throw new Error(
+      `check ${check.meta.id} requires ${absent.join(' and ')}: give the fixture one (Redis, Milvus) or test it against the real servers (runCheck)`,
+    );
   }
   const raw = {
     // The config pipeline wants a store; this one is never connected (the wrapper declares none).
     stores: { redis: { host: 'memory.invalid' } },
     run: { maxFindings: opts.maxFindings ?? 1000, ...(opts.failOn ? { failOn: opts.failOn } : {}) },
-    checks: { [check.meta.id]: { ...(opts.options ?? {}), ...(opts.severity ? { severity: opts.severity } : {}), ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}) } },
+    checks: {
+      [check.meta.id]: {
+        ...(opts.options ?? {}),
+        ...(opts.severity ? { severity: opts.severity } : {}),
+        ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
+      },
+    },
   };
   const { config, errors } = resolveConfig(raw, { baseDir: opts.baseDir ?? process.cwd(), env: {} });
   if (!config) throw new DbcheckError('CONFIG', errors.map(formatIssue).join('\n'));

@@ -36,7 +36,13 @@ export async function runCheck(check: Check, opts: RunCheckOptions = {}): Promis
   const raw = {
     stores,
     run: { maxFindings: opts.maxFindings ?? 1000 },
-    checks: { [check.meta.id]: { ...(opts.options ?? {}), ...(opts.severity ? { severity: opts.severity } : {}), ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}) } },
+    checks: {
+      [check.meta.id]: {
+        ...(opts.options ?? {}),
+        ...(opts.severity ? { severity: opts.severity } : {}),
+        ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
+      },
+    },
   };
   const { config, errors } = resolveConfig(raw, { baseDir: opts.baseDir ?? process.cwd(), env: {} });
   if (!config) throw new DbcheckError('CONFIG', errors.map(formatIssue).join('\n'));

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import health from '../../checks/health/index.js';
 import { defineCheck } from '../../src/plugin.js';
-import { expectInvalid, expectValid, MemoryRedis, producedCodes, runCheckInMemory, testCheck } from '../helpers/check-tester.js';
+import { expectInvalid, expectValid, type MemoryRedis, producedCodes, runCheckInMemory, testCheck } from '../helpers/check-tester.js';
 
 const docs = { fields: { id: 'Int64', embedding: 'FloatVector' }, rows: [{ id: 1 }] };
 
@@ -17,30 +17,59 @@ testCheck(health, {
   ],
   invalid: [
     { name: 'Redis evicted keys', fixture: { redis: { info: { evicted_keys: '3' } } }, codes: ['evictions'] },
-    { name: 'Redis memory at the threshold', fixture: { redis: { info: { used_memory: '80', maxmemory: '100' } } }, codes: ['memory-near-limit'] },
+    {
+      name: 'Redis memory at the threshold',
+      fixture: { redis: { info: { used_memory: '80', maxmemory: '100' } } },
+      codes: ['memory-near-limit'],
+    },
     {
       name: 'a slow Redis (median PING above latencyWarnMs)',
       options: { latencySamples: 1, latencyWarnMs: 1 },
       fixture: { redis: { pingMs: 30 } },
       codes: ['slow-store'],
     },
-    { name: 'a collection not loaded', fixture: { milvus: { collections: { docs: { ...docs, loadState: 'not-loaded' } } } }, codes: ['collection-not-loaded'], counts: { 'collection-not-loaded': 1 } },
-    { name: 'a configured collection that does not exist', options: { collections: ['gone'] }, fixture: { milvus: {} }, codes: ['collection-not-loaded'] },
-    { name: 'Milvus answers but reports unhealthy', fixture: { milvus: { health: { healthy: false, reasons: ['querynode down'] } } }, codes: ['store-unreachable'] },
+    {
+      name: 'a collection not loaded',
+      fixture: { milvus: { collections: { docs: { ...docs, loadState: 'not-loaded' } } } },
+      codes: ['collection-not-loaded'],
+      counts: { 'collection-not-loaded': 1 },
+    },
+    {
+      name: 'a configured collection that does not exist',
+      options: { collections: ['gone'] },
+      fixture: { milvus: {} },
+      codes: ['collection-not-loaded'],
+    },
+    {
+      name: 'Milvus answers but reports unhealthy',
+      fixture: { milvus: { health: { healthy: false, reasons: ['querynode down'] } } },
+      codes: ['store-unreachable'],
+    },
     {
       name: 'a configured Postgres the engine could not reach',
       fixture: { redis: {}, unreachable: { postgres: 'connect ECONNREFUSED 127.0.0.1:5432' } },
       codes: ['store-unreachable'],
     },
-    { name: 'severity off silences a code', severity: { evictions: 'off' }, fixture: { redis: { info: { evicted_keys: '3', used_memory: '95', maxmemory: '100' } } }, codes: ['memory-near-limit'] },
+    {
+      name: 'severity off silences a code',
+      severity: { evictions: 'off' },
+      fixture: { redis: { info: { evicted_keys: '3', used_memory: '95', maxmemory: '100' } } },
+      codes: ['memory-near-limit'],
+    },
   ],
 });
 
 describe('the tester itself', () => {
   const flaky = defineCheck({
-    meta: { id: 'two-codes', title: 'two codes', requires: ['redis'], codes: { a: { severity: 'warn', message: () => 'a' }, b: { severity: 'error', message: () => 'b' } } },
+    meta: {
+      id: 'two-codes',
+      title: 'two codes',
+      requires: ['redis'],
+      codes: { a: { severity: 'warn', message: () => 'a' }, b: { severity: 'error', message: () => 'b' } },
+    },
     async run(ctx) {
-      for await (const keys of ctx.stores.redis!.scan({ match: 'a:*' })) for (const k of keys) ctx.report({ code: 'a', subject: { key: String(k) } });
+      for await (const keys of ctx.stores.redis!.scan({ match: 'a:*' }))
+        for (const k of keys) ctx.report({ code: 'a', subject: { key: String(k) } });
     },
   });
 
@@ -54,7 +83,9 @@ describe('the tester itself', () => {
   });
 
   it('a required store the fixture lacks is refused with a clear message, not faked', async () => {
-    await expect(runCheckInMemory(flaky, {})).rejects.toThrow('check two-codes requires redis: give the fixture one (Redis, Milvus) or test it against the real servers (runCheck)');
+    await expect(runCheckInMemory(flaky, {})).rejects.toThrow(
+      'check two-codes requires redis: give the fixture one (Redis, Milvus) or test it against the real servers (runCheck)',
+    );
   });
 
   it('a required store listed as unreachable ends the check with the store error (exit 3)', async () => {
@@ -66,7 +97,12 @@ describe('the tester itself', () => {
 
 describe('a wrong table fails', () => {
   const check = defineCheck({
-    meta: { id: 'always-a', title: 'always a', requires: [], codes: { a: { severity: 'error', message: () => 'a' }, b: { severity: 'warn', message: () => 'b' } } },
+    meta: {
+      id: 'always-a',
+      title: 'always a',
+      requires: [],
+      codes: { a: { severity: 'error', message: () => 'a' }, b: { severity: 'warn', message: () => 'b' } },
+    },
     async run(ctx) {
       ctx.report({ code: 'a' });
     },

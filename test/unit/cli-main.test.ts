@@ -55,13 +55,16 @@ async function cli(argv: string[], fixtureOptions: Record<string, unknown> = {},
   writeFileSync(config, JSON.stringify({ stores: { redis: { host: 'memory.invalid' } }, checks: { 'demo/fixture': fixtureOptions } }));
   let stdout = '';
   let stderr = '';
-  const code = await main(argv.map((a) => (a === '$CONFIG' ? config : a === '$PLUGIN' ? plugin : a)), {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd: dir,
-    ...io,
-  });
+  const code = await main(
+    argv.map((a) => (a === '$CONFIG' ? config : a === '$PLUGIN' ? plugin : a)),
+    {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: {},
+      cwd: dir,
+      ...io,
+    },
+  );
   return { code, stdout, stderr };
 }
 
@@ -132,7 +135,10 @@ describe('exit codes of an audit', () => {
   });
 
   it('3: a store failure mid-check, even with findings; the report still printed', async () => {
-    const r = await cli([...audit, '--format', 'json'], { findings: [{ code: 'broken', key: 1 }], fail: { code: 'STORE_TIMEOUT', message: 'Redis at redis://cache:6379: no answer in 2000 ms' } });
+    const r = await cli([...audit, '--format', 'json'], {
+      findings: [{ code: 'broken', key: 1 }],
+      fail: { code: 'STORE_TIMEOUT', message: 'Redis at redis://cache:6379: no answer in 2000 ms' },
+    });
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout).checks[0]).toMatchObject({ status: 'error', partial: true, countsByCode: { broken: 1 } });
     expect(r.stderr).toContain('dbcheck: check demo/fixture: Redis at redis://cache:6379: no answer in 2000 ms');

@@ -33,7 +33,11 @@ function importsOf(file: string): string[] {
 
 function importsATester(file: string): boolean {
   return importsOf(file).some((spec) => {
-    const resolved = path.relative(process.cwd(), path.resolve(path.dirname(file), spec)).split(path.sep).join('/').replace(/\.js$/, '.ts');
+    const resolved = path
+      .relative(process.cwd(), path.resolve(path.dirname(file), spec))
+      .split(path.sep)
+      .join('/')
+      .replace(/\.js$/, '.ts');
     return TESTER_MODULES.includes(resolved);
   });
 }
@@ -109,7 +113,9 @@ describe('every declared code is produced by a test (the run-time ledger)', () =
       dirs.push(d);
       return d;
     };
-    afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    afterAll(() => {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
     const declared = { one: ['a', 'b'], two: ['c'] };
     const expectedFiles = ['f1.test.ts', 'f2.test.ts'];
 
@@ -119,7 +125,10 @@ describe('every declared code is produced by a test (the run-time ledger)', () =
       expect(markFileDone({ dir, project: 'integration', file: 'f1.test.ts', expectedFiles, declared })).toBeUndefined();
       // The same file done in another project does not complete this project's set.
       expect(markFileDone({ dir, project: 'other', file: 'f2.test.ts', expectedFiles, declared })).toBeUndefined();
-      expect(markFileDone({ dir, project: 'integration', file: 'f2.test.ts', expectedFiles, declared })).toEqual({ one: ['b'], two: ['c'] });
+      expect(markFileDone({ dir, project: 'integration', file: 'f2.test.ts', expectedFiles, declared })).toEqual({
+        one: ['b'],
+        two: ['c'],
+      });
     });
 
     it('codes produced in the judging project count, from any worker; a count of zero or another project does not', () => {

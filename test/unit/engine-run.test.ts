@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { defineCheck, type Check } from '../../src/plugin.js';
-import { MemoryMilvus, runCheckInMemory } from '../helpers/check-tester.js';
+import { type MemoryMilvus, runCheckInMemory } from '../helpers/check-tester.js';
 
 const codes = {
   lost: { severity: 'error' as const, message: (d: { n?: unknown }) => `lost ${d.n}` },
@@ -25,7 +25,13 @@ describe('timeouts', () => {
       await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
     });
     const { result, report } = await runCheckInMemory(slow, {}, { timeoutMs: 50 });
-    expect(result).toMatchObject({ status: 'error', partial: true, error: { code: 'TIMEOUT' }, countsByCode: { odd: 1 }, stats: { pages: 1 } });
+    expect(result).toMatchObject({
+      status: 'error',
+      partial: true,
+      error: { code: 'TIMEOUT' },
+      countsByCode: { odd: 1 },
+      stats: { pages: 1 },
+    });
     expect(report.exitCode).toBe(3);
   });
 
@@ -53,16 +59,22 @@ describe('findings', () => {
   it('severity overrides from config change the status: a warning raised to error fails, an error turned off passes', async () => {
     const one = check(async (ctx) => ctx.report({ code: 'odd', data: { n: 1 } }));
     expect((await runCheckInMemory(one, {})).result.status).toBe('pass');
-    expect((await runCheckInMemory(one, {}, { severity: { odd: 'error' } })).result).toMatchObject({ status: 'fail', counts: { error: 1 } });
+    expect((await runCheckInMemory(one, {}, { severity: { odd: 'error' } })).result).toMatchObject({
+      status: 'fail',
+      counts: { error: 1 },
+    });
     expect((await runCheckInMemory(one, {}, { failOn: 'warn' })).report.exitCode).toBe(1);
     const lost = check(async (ctx) => ctx.report({ code: 'lost' }));
     expect((await runCheckInMemory(lost, {}, { severity: { lost: 'off' } })).result).toMatchObject({ status: 'pass', countsByCode: {} });
   });
 
-  it('an undeclared code is the check\'s bug: internal error naming the code, never a crash of the run', async () => {
+  it("an undeclared code is the check's bug: internal error naming the code, never a crash of the run", async () => {
     const buggy = check(async (ctx) => ctx.report({ code: 'typo' }));
     const { result, report } = await runCheckInMemory(buggy, {});
-    expect(result.error).toEqual({ code: 'INTERNAL', message: 'internal error in check inline: check inline reported undeclared finding code "typo"' });
+    expect(result.error).toEqual({
+      code: 'INTERNAL',
+      message: 'internal error in check inline: check inline reported undeclared finding code "typo"',
+    });
     expect(report.exitCode).toBe(3);
   });
 });
@@ -74,7 +86,8 @@ describe('preflight on in-memory Milvus', () => {
       for (const name of ['docs', 'chunks']) {
         try {
           const info = await ctx.stores.milvus!.describeCollection(name);
-          if (!info.fields.some((f) => f.name === 'doc_id')) ctx.problem({ path: `collections.${name}`, message: `${name} has no field doc_id` });
+          if (!info.fields.some((f) => f.name === 'doc_id'))
+            ctx.problem({ path: `collections.${name}`, message: `${name} has no field doc_id` });
         } catch (err) {
           if ((err as { code?: string }).code !== 'STORE_MISSING_OBJECT') throw err;
           ctx.problem({ path: `collections.${name}`, message: (err as Error).message });
@@ -87,12 +100,17 @@ describe('preflight on in-memory Milvus', () => {
   });
 
   it('every problem is kept, the check ends CONFIG (exit 2), and only describes were sent', async () => {
-    const { result, report, stores } = await runCheckInMemory(needsCollection, { milvus: { collections: { docs: { fields: { id: 'Int64' }, rows: [{ id: 1 }] } } } });
+    const { result, report, stores } = await runCheckInMemory(needsCollection, {
+      milvus: { collections: { docs: { fields: { id: 'Int64' }, rows: [{ id: 1 }] } } },
+    });
     expect(result.configProblems).toEqual([
       { path: 'collections.docs', message: 'docs has no field doc_id' },
       { path: 'collections.chunks', message: 'Milvus collection chunks does not exist' },
     ]);
-    expect(result).toMatchObject({ status: 'error', error: { code: 'CONFIG', message: 'collections.docs: docs has no field doc_id (and 1 more)' } });
+    expect(result).toMatchObject({
+      status: 'error',
+      error: { code: 'CONFIG', message: 'collections.docs: docs has no field doc_id (and 1 more)' },
+    });
     expect(report.exitCode).toBe(2);
     expect((stores.handles.milvus as MemoryMilvus).calls).toEqual(['describeCollection', 'describeCollection']);
   });

@@ -53,7 +53,12 @@ describe('memory Redis', () => {
 
   it('refuses write commands before anything runs, as the real reader does', async () => {
     const r = redis();
-    await expect(r.pipeline([['get', 'user:1'], ['set' as 'get', 'user:1', 'x']])).rejects.toThrow(/refused Redis command SET/);
+    await expect(
+      r.pipeline([
+        ['get', 'user:1'],
+        ['set' as 'get', 'user:1', 'x'],
+      ]),
+    ).rejects.toThrow(/refused Redis command SET/);
     expect(r.calls).toEqual([]);
   });
 
@@ -107,6 +112,16 @@ describe('memory Milvus', () => {
     await expect(m.describeCollection('nope')).rejects.toMatchObject({ code: 'STORE_MISSING_OBJECT' });
     expect((await m.getByKeys('docs', 'doc_id', ['a', 'zz'], ['model'])).map((r) => r.model)).toEqual(['v1']);
     expect(await m.query('docs', { limit: 2, filter: 'model == "v2"' })).toHaveLength(2);
-    expect(await m.search('docs', { vectorField: 'embedding', vectors: [[1, 2, 3, 4], [0, 0, 0, 1]], topk: 3, filter: 'model == "v1"' })).toEqual([1, 1]);
+    expect(
+      await m.search('docs', {
+        vectorField: 'embedding',
+        vectors: [
+          [1, 2, 3, 4],
+          [0, 0, 0, 1],
+        ],
+        topk: 3,
+        filter: 'model == "v1"',
+      }),
+    ).toEqual([1, 1]);
   });
 });

@@ -24,7 +24,18 @@ const checks: Check[] = [
       for (let i = 1; i <= 12; i++) ctx.report({ code: 'odd-row', data: { key: i } });
       // Store text with a terminal escape sequence: it must never reach the terminal raw.
       ctx.report({ code: 'bad-row', data: { key: '\u001b[2Jevil' } });
-      return { sections: [{ title: 'Phases', columns: ['phase', 'ops'], rows: [['burst', 120], ['idle', null]] }] };
+      return {
+        sections: [
+          {
+            title: 'Phases',
+            columns: ['phase', 'ops'],
+            rows: [
+              ['burst', 120],
+              ['idle', null],
+            ],
+          },
+        ],
+      };
     },
   }),
   defineCheck({ meta: { id: 'clean', title: 'Clean', requires: [], codes }, async run() {} }),
@@ -42,7 +53,11 @@ let report: Report;
 beforeAll(async () => {
   const raw = { stores: { redis: { host: 'memory.invalid' } }, run: { maxFindings: 100 }, checks: { later: { enabled: false } } };
   const { config } = resolveConfig(raw, { baseDir: process.cwd(), env: {} });
-  const { plan, errors } = planAudit(config!, checks.map((check) => ({ check, source: 'test' })), {});
+  const { plan, errors } = planAudit(
+    config!,
+    checks.map((check) => ({ check, source: 'test' })),
+    {},
+  );
   expect(errors).toEqual([]);
   report = await runAudit({ config: config!, plan, version: '9.9.9' });
   // Fixed: the clock is the only thing that varies between runs.
@@ -79,7 +94,9 @@ describe('table reporter', () => {
 
   it('ends with the verdict and the exit code', () => {
     expect(report.exitCode).toBe(3);
-    expect(table().trimEnd().split('\n').at(-1)).toBe('INCOMPLETE 1 errors, 12 warnings, 0 info; 1 check(s) could not finish — 1.5 s, exit 3');
+    expect(table().trimEnd().split('\n').at(-1)).toBe(
+      'INCOMPLETE 1 errors, 12 warnings, 0 info; 1 check(s) could not finish — 1.5 s, exit 3',
+    );
   });
 });
 

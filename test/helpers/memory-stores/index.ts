@@ -37,11 +37,12 @@ export function memoryStores(fixture: MemoryFixture): MemoryStores {
   for (const kind of ['postgres', 'redis', 'milvus'] as const) {
     const down = fixture.unreachable?.[kind];
     const reader = handles[kind];
-    status[kind] = down !== undefined
-      ? { kind, configured: true, connected: false, address: `memory://${kind}`, error: { code: 'STORE_UNREACHABLE', message: down } }
-      : reader
-        ? { kind, configured: true, connected: true, address: reader.address, connectMs: 0 }
-        : { kind, configured: false };
+    status[kind] =
+      down !== undefined
+        ? { kind, configured: true, connected: false, address: `memory://${kind}`, error: { code: 'STORE_UNREACHABLE', message: down } }
+        : reader
+          ? { kind, configured: true, connected: true, address: reader.address, connectMs: 0 }
+          : { kind, configured: false };
   }
   return { handles, status };
 }

@@ -24,11 +24,12 @@ export class UnsupportedFilterError extends Error {
 
 /** Compiles `filter` once; '' or undefined matches every row. */
 export function compileFilter(filter: string | undefined): RowPredicate {
-  if (!filter || !filter.trim()) return () => true;
+  if (!filter?.trim()) return () => true;
   const tokens = tokenize(filter);
   let i = 0;
   const peek = () => tokens[i];
-  const isWord = (t: Token | undefined, ...words: string[]) => t !== undefined && t.kind !== 'literal' && words.includes(t.text.toLowerCase());
+  const isWord = (t: Token | undefined, ...words: string[]) =>
+    t !== undefined && t.kind !== 'literal' && words.includes(t.text.toLowerCase());
   const expect = (text: string) => {
     const t = tokens[i++];
     if (!t || t.kind === 'literal' || t.text !== text) throw new UnsupportedFilterError(filter, `expected ${text}`);
@@ -48,7 +49,8 @@ export function compileFilter(filter: string | undefined): RowPredicate {
     let left = parseAnd();
     while (isWord(peek(), '||', 'or')) {
       i++;
-      const l = left, r = parseAnd();
+      const l = left,
+        r = parseAnd();
       left = (row) => l(row) || r(row);
     }
     return left;
@@ -57,7 +59,8 @@ export function compileFilter(filter: string | undefined): RowPredicate {
     let left = parseNot();
     while (isWord(peek(), '&&', 'and')) {
       i++;
-      const l = left, r = parseNot();
+      const l = left,
+        r = parseNot();
       left = (row) => l(row) && r(row);
     }
     return left;
@@ -93,9 +96,17 @@ export function compileFilter(filter: string | undefined): RowPredicate {
       return (row) => values.some((v) => compare(row[field], v) === 0) !== negated;
     }
     const op = tokens[i++];
-    if (op?.kind !== 'op' || !['==', '!=', '<', '<=', '>', '>='].includes(op.text)) throw new UnsupportedFilterError(filter, `unsupported operator after ${field}`);
+    if (op?.kind !== 'op' || !['==', '!=', '<', '<=', '>', '>='].includes(op.text))
+      throw new UnsupportedFilterError(filter, `unsupported operator after ${field}`);
     const value = literal();
-    const test = { '==': (c: number) => c === 0, '!=': (c: number) => c !== 0, '<': (c: number) => c < 0, '<=': (c: number) => c <= 0, '>': (c: number) => c > 0, '>=': (c: number) => c >= 0 }[op.text]!;
+    const test = {
+      '==': (c: number) => c === 0,
+      '!=': (c: number) => c !== 0,
+      '<': (c: number) => c < 0,
+      '<=': (c: number) => c <= 0,
+      '>': (c: number) => c > 0,
+      '>=': (c: number) => c >= 0,
+    }[op.text]!;
     return (row) => {
       if (!(field in row)) throw new UnsupportedFilterError(filter, `no field ${field}`);
       return test(compare(row[field], value));
@@ -115,7 +126,15 @@ function compare(stored: unknown, lit: Literal): number {
   if (typeof lit === 'string') return typeof stored === 'string' ? compareUtf8(stored, lit) : NaN;
   if (typeof lit === 'boolean') return stored === lit ? 0 : NaN;
   const asNumber = (v: unknown): bigint | number | undefined =>
-    typeof v === 'bigint' ? v : typeof v === 'number' ? (Number.isInteger(v) ? BigInt(v) : v) : typeof v === 'string' && isInt64Text(v) ? BigInt(v) : undefined;
+    typeof v === 'bigint'
+      ? v
+      : typeof v === 'number'
+        ? Number.isInteger(v)
+          ? BigInt(v)
+          : v
+        : typeof v === 'string' && isInt64Text(v)
+          ? BigInt(v)
+          : undefined;
   const a = asNumber(stored);
   const b = asNumber(lit);
   if (a === undefined || b === undefined) return NaN;
@@ -125,7 +144,8 @@ function compare(stored: unknown, lit: Literal): number {
 
 function tokenize(filter: string): Token[] {
   const tokens: Token[] = [];
-  const re = /\s*(?:(\d+\.\d+)|(\d+)|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(&&|\|\||==|!=|<=|>=|[<>!-])|([()[\],])|([A-Za-z_][A-Za-z0-9_]*))/y;
+  const re =
+    /\s*(?:(\d+\.\d+)|(\d+)|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(&&|\|\||==|!=|<=|>=|[<>!-])|([()[\],])|([A-Za-z_][A-Za-z0-9_]*))/y;
   let pos = 0;
   while (pos < filter.length) {
     if (/^\s*$/.test(filter.slice(pos))) break;
@@ -136,7 +156,7 @@ function tokenize(filter: string): Token[] {
     const [, float, int, str, op, punct, word] = m;
     if (float !== undefined) tokens.push({ kind: 'literal', value: Number(float) });
     else if (int !== undefined) tokens.push({ kind: 'literal', value: BigInt(int) });
-    else if (str !== undefined) tokens.push({ kind: 'literal', value: unescape(str.slice(1, -1)) });
+    else if (str !== undefined) tokens.push({ kind: 'literal', value: unescapeLiteral(str.slice(1, -1)) });
     else if (op !== undefined) tokens.push({ kind: 'op', text: op });
     else if (punct !== undefined) tokens.push({ kind: 'punct', text: punct });
     else if (word === 'true' || word === 'false') tokens.push({ kind: 'literal', value: word === 'true' });
@@ -145,6 +165,6 @@ function tokenize(filter: string): Token[] {
   return tokens;
 }
 
-function unescape(s: string): string {
+function unescapeLiteral(s: string): string {
   return s.replace(/\\(.)/g, (_, ch: string) => ({ n: '\n', r: '\r', t: '\t' })[ch] ?? ch);
 }

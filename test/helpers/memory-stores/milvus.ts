@@ -98,9 +98,11 @@ export class MemoryMilvus implements MilvusReader {
         const c = self.collection(collection);
         const keyField = opts.keyField ?? primaryKeyOf(collection, c);
         const type = SCALAR_KEY_TYPES[c.fields[keyField]];
-        if (!type) throw new DbcheckError('STORE_MISSING_OBJECT', `memory Milvus: ${collection}.${keyField} is not an Int64 or VarChar field`);
+        if (!type)
+          throw new DbcheckError('STORE_MISSING_OBJECT', `memory Milvus: ${collection}.${keyField} is not an Int64 or VarChar field`);
         const inRange = (key: string) =>
-          (opts.after === undefined || compareKeys(key, opts.after, type) > 0) && (opts.upTo === undefined || compareKeys(key, opts.upTo, type) <= 0);
+          (opts.after === undefined || compareKeys(key, opts.after, type) > 0) &&
+          (opts.upTo === undefined || compareKeys(key, opts.upTo, type) <= 0);
         const rows = self
           .rows(collection, opts.filter)
           .filter((r) => inRange(String(r[keyField])))
@@ -120,7 +122,9 @@ export class MemoryMilvus implements MilvusReader {
     cancelled(opts.signal);
     const wanted = new Set(keys);
     const fields = [...new Set([keyField, ...outputFields])];
-    return this.rows(collection).filter((r) => wanted.has(String(r[keyField]))).map((r) => pick(r, fields));
+    return this.rows(collection)
+      .filter((r) => wanted.has(String(r[keyField])))
+      .map((r) => pick(r, fields));
   }
 
   literal(value: string, type: MilvusKeyType): string {
@@ -132,14 +136,17 @@ export class MemoryMilvus implements MilvusReader {
     cancelled(opts.signal);
     const c = this.collection(collection);
     const fields = opts.outputFields?.length ? opts.outputFields : [primaryKeyOf(collection, c)];
-    return this.rows(collection, opts.filter).slice(0, opts.limit).map((r) => pick(r, fields));
+    return this.rows(collection, opts.filter)
+      .slice(0, opts.limit)
+      .map((r) => pick(r, fields));
   }
 
   async search(collection: string, opts: MilvusSearchOptions): Promise<number[]> {
     this.calls.push('search');
     cancelled(opts.signal);
     const c = this.collection(collection);
-    if (c.fields[opts.vectorField] !== 'FloatVector') throw new DbcheckError('STORE_ERROR', `memory Milvus: ${collection}.${opts.vectorField} is not a FloatVector field`);
+    if (c.fields[opts.vectorField] !== 'FloatVector')
+      throw new DbcheckError('STORE_ERROR', `memory Milvus: ${collection}.${opts.vectorField} is not a FloatVector field`);
     const matching = this.rows(collection, opts.filter).length;
     return opts.vectors.map(() => Math.min(opts.topk, matching));
   }
@@ -162,7 +169,8 @@ export class MemoryMilvus implements MilvusReader {
 
 function primaryKeyOf(name: string, c: MemoryCollection): string {
   const pk = c.primaryKey ?? Object.keys(c.fields).find((f) => SCALAR_KEY_TYPES[c.fields[f]]);
-  if (!pk || !SCALAR_KEY_TYPES[c.fields[pk]]) throw new Error(`memory Milvus fixture: collection ${name} needs an Int64 or VarChar primary key`);
+  if (!pk || !SCALAR_KEY_TYPES[c.fields[pk]])
+    throw new Error(`memory Milvus fixture: collection ${name} needs an Int64 or VarChar primary key`);
   return pk;
 }
 

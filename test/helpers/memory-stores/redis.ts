@@ -64,13 +64,22 @@ export class MemoryRedis implements RedisReader {
     };
   }
 
-  async pipeline(commands: Array<[RedisReadCommand, ...(string | Buffer | number)[]]>, opts: CallOptions = {}): Promise<Array<[Error | null, unknown]>> {
+  async pipeline(
+    commands: Array<[RedisReadCommand, ...(string | Buffer | number)[]]>,
+    opts: CallOptions = {},
+  ): Promise<Array<[Error | null, unknown]>> {
     if (opts.signal?.aborted) throw new DbcheckError('CANCELLED', 'cancelled');
     for (const [cmd, ...args] of commands) assertReadCommand(cmd, args);
     return commands.map(([cmd, ...args]) => {
       this.calls.push(cmd.toLowerCase());
       try {
-        return [null, this.command(cmd.toLowerCase(), args.map((a) => (Buffer.isBuffer(a) ? a.toString() : String(a))))];
+        return [
+          null,
+          this.command(
+            cmd.toLowerCase(),
+            args.map((a) => (Buffer.isBuffer(a) ? a.toString() : String(a))),
+          ),
+        ];
       } catch (err) {
         if (err instanceof DbcheckError) throw err;
         return [err as Error, null];
@@ -81,7 +90,15 @@ export class MemoryRedis implements RedisReader {
   /** Every section's fields whatever `section` is named: a superset of what the server sends. */
   async info(_section?: string): Promise<Record<string, string>> {
     this.calls.push('info');
-    return { redis_version: '7.2.0-memory', used_memory: '1000000', maxmemory: '0', evicted_keys: '0', connected_clients: '1', maxclients: '10000', ...(this.data.info ?? {}) };
+    return {
+      redis_version: '7.2.0-memory',
+      used_memory: '1000000',
+      maxmemory: '0',
+      evicted_keys: '0',
+      connected_clients: '1',
+      maxclients: '10000',
+      ...(this.data.info ?? {}),
+    };
   }
 
   async ping(): Promise<number> {
@@ -110,44 +127,65 @@ export class MemoryRedis implements RedisReader {
     const get = (key: string, type?: Entry['type']) => {
       const e = this.keys.get(key);
       if (e && type && e.type !== type) throw WRONGTYPE();
+      // Each case below reads the value shape of the type it just checked.
+      // biome-ignore lint/suspicious/noExplicitAny: one loose accessor instead of a cast per command
       return e as any;
     };
     const buf = (v: string | Buffer) => (Buffer.isBuffer(v) ? v : Buffer.from(v));
     const [key] = args;
     switch (cmd) {
-      case 'get': return get(key, 'string') ? buf(get(key).value) : null;
-      case 'mget': return args.map((k) => (this.keys.get(k)?.type === 'string' ? buf(get(k).value) : null));
-      case 'strlen': return get(key, 'string') ? buf(get(key).value).length : 0;
-      case 'getrange': return get(key, 'string') ? buf(get(key).value).subarray(Number(args[1]), Number(args[2]) + 1) : Buffer.alloc(0);
-      case 'hgetall': return get(key, 'hash') ? Object.fromEntries(Object.entries(get(key).value as Record<string, string>).map(([f, v]) => [f, buf(v)])) : {};
-      case 'hget': return get(key, 'hash')?.value[args[1]] !== undefined ? buf(get(key).value[args[1]]) : null;
-      case 'hmget': return args.slice(1).map((f) => (get(key, 'hash')?.value[f] !== undefined ? buf(get(key).value[f]) : null));
-      case 'hlen': return get(key, 'hash') ? Object.keys(get(key).value).length : 0;
-      case 'type': return this.keys.get(key)?.type ?? 'none';
-      case 'ttl': case 'pttl': {
+      case 'get':
+        return get(key, 'string') ? buf(get(key).value) : null;
+      case 'mget':
+        return args.map((k) => (this.keys.get(k)?.type === 'string' ? buf(get(k).value) : null));
+      case 'strlen':
+        return get(key, 'string') ? buf(get(key).value).length : 0;
+      case 'getrange':
+        return get(key, 'string') ? buf(get(key).value).subarray(Number(args[1]), Number(args[2]) + 1) : Buffer.alloc(0);
+      case 'hgetall':
+        return get(key, 'hash')
+          ? Object.fromEntries(Object.entries(get(key).value as Record<string, string>).map(([f, v]) => [f, buf(v)]))
+          : {};
+      case 'hget':
+        return get(key, 'hash')?.value[args[1]] !== undefined ? buf(get(key).value[args[1]]) : null;
+      case 'hmget':
+        return args.slice(1).map((f) => (get(key, 'hash')?.value[f] !== undefined ? buf(get(key).value[f]) : null));
+      case 'hlen':
+        return get(key, 'hash') ? Object.keys(get(key).value).length : 0;
+      case 'type':
+        return this.keys.get(key)?.type ?? 'none';
+      case 'ttl':
+      case 'pttl': {
         const e = this.keys.get(key);
         if (!e) return -2;
         if (e.ttlMs === undefined) return -1;
         return cmd === 'ttl' ? Math.ceil(e.ttlMs / 1000) : e.ttlMs;
       }
-      case 'exists': return args.filter((k) => this.keys.has(k)).length;
-      case 'dbsize': return this.keys.size;
+      case 'exists':
+        return args.filter((k) => this.keys.has(k)).length;
+      case 'dbsize':
+        return this.keys.size;
       case 'memory': {
         // MEMORY USAGE: the value's bytes plus a fixed overhead, like the server's estimate.
         const e = this.keys.get(args[1]);
         if (!e) return null;
         return 50 + args[1].length + Buffer.byteLength(JSON.stringify(e.value));
       }
-      case 'smembers': return get(key, 'set') ? (get(key).value as string[]).map(buf) : [];
-      case 'scard': return get(key, 'set') ? get(key).value.length : 0;
-      case 'llen': return get(key, 'list') ? get(key).value.length : 0;
+      case 'smembers':
+        return get(key, 'set') ? (get(key).value as string[]).map(buf) : [];
+      case 'scard':
+        return get(key, 'set') ? get(key).value.length : 0;
+      case 'llen':
+        return get(key, 'list') ? get(key).value.length : 0;
       case 'lrange': {
         const list: string[] = get(key, 'list')?.value ?? [];
         const end = Number(args[2]) < 0 ? list.length + Number(args[2]) : Number(args[2]);
         return list.slice(Number(args[1]), end + 1).map(buf);
       }
-      case 'zcard': return get(key, 'zset') ? Object.keys(get(key).value).length : 0;
-      default: throw new DbcheckError('INTERNAL', `memory Redis does not model ${cmd.toUpperCase()}; test this against the real server`);
+      case 'zcard':
+        return get(key, 'zset') ? Object.keys(get(key).value).length : 0;
+      default:
+        throw new DbcheckError('INTERNAL', `memory Redis does not model ${cmd.toUpperCase()}; test this against the real server`);
     }
   }
 }
