@@ -210,6 +210,8 @@ export default defineCheck<RollbackValidationOptions>({
     // The counters are there from the start, so a run that stops early still shows them.
     Object.assign(ctx.stats, {
       tool: tool.id,
+      // Findings name files relative to this folder; SARIF reports point code-scanning UIs at them.
+      migrationsDir: dir,
       trackingTable: `${schema}.${choice.tableName}`,
       migrationsOnDisk: disk.length,
       dryRunMigrations: 0,

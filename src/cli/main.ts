@@ -23,12 +23,14 @@ import type { Severity } from '../plugin.js';
 import { redact, secretsOf } from '../redact.js';
 import { escapeControl } from '../report/escape.js';
 import { FORMATS, render, type Format } from '../report/index.js';
-import { initCommand, type InitFlags } from './init.js';
+import { applyConsistency } from '../report/consistency.js';
 import { outputProblem, writeAtomically } from './output.js';
+import { parseMinConsistency, parseReportFlags, writeReports } from './reports.js';
 import { problemLines } from './problems.js';
 
 export interface CliIO {
-  stdout: { write(s: string): unknown; isTTY?: boolean };
+  /** `columns`: the terminal's width when stdout is one (the table fits it). */
+  stdout: { write(s: string): unknown; isTTY?: boolean; columns?: number };
   stderr: { write(s: string): unknown; isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -86,6 +88,8 @@ interface AuditFlags extends CommonFlags {
   concurrency?: string;
   maxFindings?: string;
   verbose?: boolean;
+  report?: string[];
+  minConsistency?: string;
   shard?: string;
   baseline?: string;
   failOnNew?: boolean;
@@ -123,6 +127,8 @@ Docs: README.md, docs/config.md, docs/checks/<id>.md`);
       .option('--concurrency <n>', 'checks run at once (default 4)')
       .option('--max-findings <n>', 'findings kept per check in the report (counts stay exact; default 100)')
       .option('-v, --verbose', 'debug lines from checks on stderr')
+      .option('--report <format:path>', 'also write a report to PATH, FORMAT one of junit, markdown, prometheus, sarif, json (repeatable)', collect)
+      .option('--min-consistency <percent>', 'exit 1 when a mapping or relation is less consistent than this, e.g. 99.99')
       .option('--shard <i/n>', 'audit shard i (0-based) of n: n processes cover every key once; join their JSON reports with `dbcheck merge`')
       .option('--baseline <file>', 'an earlier JSON report: label findings new or unchanged and list the resolved ones')
       .option('--fail-on-new', 'with --baseline: only new findings at or above --fail-on make the exit code 1');
@@ -174,19 +180,6 @@ Examples:
     .addHelpText('after', '\nExamples:\n  dbcheck validate -c dbcheck.yml\n  dbcheck validate -c dbcheck.yml --connect')
     .action(async (flags: CommonFlags & { connect?: boolean }) => {
       exitCode = await validate(flags, io);
-    });
-
-  program
-    .command('init')
-    .description('connect read-only and propose a commented config (YAML) on stdout from sampled stores')
-    .option('-c, --config <file>', 'where to connect (its stores section); default: the local defaults and DATABASE_URL, REDIS_URL, MILVUS_ADDRESS')
-    .option('--timeout <duration>', 'time limit for the whole look (default 2m)')
-    .option('--schemas <names>', 'Postgres schemas to look at (comma-separated; default: all)')
-    .option('--collections <names>', 'Milvus collections to look at (comma-separated names, or prefixes ending in *)')
-    .option('--redis-match <glob>', 'SCAN MATCH pattern for the Redis key sample (default: every key)')
-    .addHelpText('after', '\nExample:\n  dbcheck init > dbcheck.yml && dbcheck validate -c dbcheck.yml --connect')
-    .action(async (flags: InitFlags) => {
-      exitCode = await initCommand(flags, io, toolVersion());
     });
 
   try {
@@ -269,6 +262,10 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
   const outputFile = flags.output === undefined ? undefined : path.resolve(io.cwd, flags.output);
   const badOutput = outputFile && outputProblem(outputFile);
   if (badOutput) fail(io, 'invalid option', `--output ${flags.output}: ${badOutput}`);
+  const reports = parseReportFlags(flags.report, io.cwd);
+  if ('problem' in reports) fail(io, 'invalid option', reports.problem);
+  const minConsistency = parseMinConsistency(flags.minConsistency);
+  if ('problem' in minConsistency) fail(io, 'invalid option', minConsistency.problem);
   if (flags.failOnNew && !flags.baseline) fail(io, 'invalid option', '--fail-on-new needs --baseline FILE');
   let baseline;
   try {
@@ -302,8 +299,9 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
     applyBaseline(report, baseline, { failOnNew: Boolean(flags.failOnNew) });
     report.exitCode = exitCodeFor(report);
   }
+  applyConsistency(report, minConsistency.value);
   let exitCode = report.exitCode;
-  const text = render(report, flags.format, { color: useColor(flags, io, Boolean(outputFile)) });
+  const text = render(report, flags.format, { color: useColor(flags, io, Boolean(outputFile)), width: tableWidth(io, Boolean(outputFile)) });
   if (outputFile) {
     try {
       writeAtomically(outputFile, text);
@@ -317,9 +315,23 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
   } else {
     io.stdout.write(text);
   }
+  for (const line of writeReports(report, reports.targets, io.cwd)) {
+    say(io, `dbcheck: ${line}`, secrets);
+    if (exitCode === EXIT.OK || exitCode === EXIT.FINDINGS) exitCode = EXIT.INCOMPLETE;
+  }
   // One line per problem on stderr, whatever the format: a cron log shows why a run is incomplete.
   for (const line of problemLines(report)) say(io, `dbcheck: ${line}`, secrets);
   return exitCode;
+}
+
+/**
+ * The width the table fits: the terminal's on a TTY, else COLUMNS when set (a CI log viewer), else
+ * none (a file or pipe keeps whole box rows for grep and diff).
+ */
+function tableWidth(io: CliIO, toFile: boolean): number | undefined {
+  if (!toFile && io.stdout.isTTY && io.stdout.columns) return io.stdout.columns;
+  const columns = Number(io.env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : undefined;
 }
 
 function merge(files: string[], flags: { format: Format; output?: string; color?: boolean }, io: CliIO): number {
