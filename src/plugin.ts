@@ -31,13 +31,16 @@ export interface FindingCode<D = any> {
   description?: string;
 }
 
-export interface CheckMeta<O = unknown> {
+export interface CheckMeta<O = unknown, R extends StoreKind = StoreKind, C extends string = string> {
   /** kebab-case and stable; third-party checks use 'namespace/id'. */
   id: string;
   title: string;
   description?: string;
-  /** Stores the check cannot run without: not configured -> skipped; configured but down -> error. */
-  requires: StoreKind[];
+  /**
+   * Stores the check cannot run without: not configured -> skipped; configured but down -> error.
+   * With defineCheck they are typed as present in `ctx.stores` (no `!`).
+   */
+  requires: R[];
   /** Stores the check uses when they are configured (health); their failures do not stop it. */
   uses?: StoreKind[];
   /** 'read' (default) or 'rollback-txn': only the latter gets ctx.rollback. */
@@ -59,8 +62,12 @@ export interface CheckMeta<O = unknown> {
    * is touched. A check whose schema rejects `{}` needs configuration and is skipped without it.
    */
   options?: { safeParse(input: unknown): { success: true; data: O } | { success: false; error: unknown } };
-  /** Every finding code the check can report. Reporting an undeclared code is a programming error. */
-  codes: Record<string, FindingCode>;
+  /**
+   * Every finding code the check can report. With defineCheck, `ctx.report` accepts only these
+   * (a compile error in TypeScript); the engine still rejects an undeclared code at run time, for
+   * plain-object plugins.
+   */
+  codes: Record<C, FindingCode>;
 }
 
 export interface FindingSubject {
@@ -71,8 +78,8 @@ export interface FindingSubject {
   key?: string;
 }
 
-export interface FindingInput {
-  code: string;
+export interface FindingInput<C extends string = string> {
+  code: C;
   subject?: FindingSubject;
   /** Structured details; also the input of the code's message function. */
   data?: Record<string, unknown>;
@@ -99,11 +106,18 @@ export interface Shard {
   count: number;
 }
 
-export interface CheckContext<O = unknown> {
+/** The store handles a check gets: those in `requires` (R) are always there, the others maybe. */
+export type RequiredStores<R extends StoreKind = never> = StoreHandles & { readonly [K in R]-?: NonNullable<StoreHandles[K]> };
+
+/**
+ * What `run` gets. R: the kinds in meta.requires (their handles are present); C: the declared
+ * finding codes (what `report` accepts). Helpers of a check take `CheckContext<Options, 'postgres'>`.
+ */
+export interface CheckContext<O = unknown, R extends StoreKind = never, C extends string = string> {
   readonly checkId: string;
   readonly options: O;
   /** Connected handles for the stores in `requires` (always present) and `uses` (when up). */
-  readonly stores: StoreHandles;
+  readonly stores: RequiredStores<R>;
   /** Every store the run knows about, configured or not, connected or not. */
   readonly storeStatus: Readonly<Record<StoreKind, StoreStatus>>;
   /** Aborted on timeout or Ctrl-C; pass it to every store call and stop promptly. */
@@ -111,7 +125,7 @@ export interface CheckContext<O = unknown> {
   /** Only for access: 'rollback-txn'. */
   readonly rollback?: RollbackTransactionRunner;
   /** Reports one finding. Cheap: the engine keeps exact counts and only the first N findings. */
-  report(finding: FindingInput): void;
+  report(finding: FindingInput<C>): void;
   /** Counters and facts the check records as it goes; kept even when the check fails midway. */
   readonly stats: Record<string, unknown>;
   progress(p: CheckProgress): void;
@@ -140,11 +154,12 @@ export interface ConfigProblem {
  * What `preflight` gets: the run context without findings. It may describe tables, collections and
  * key types, never read rows or entities.
  */
-export type PreflightContext<O = unknown> = Pick<CheckContext<O>, 'checkId' | 'options' | 'stores' | 'storeStatus' | 'signal' | 'log' | 'baseDir'> & {
+export type PreflightContext<O = unknown, R extends StoreKind = never> = Pick<CheckContext<O, R>, 'checkId' | 'options' | 'stores' | 'storeStatus' | 'signal' | 'log' | 'baseDir'> & {
   /** Records one mistake; every problem of every check is reported together, in one round. */
   problem(problem: ConfigProblem): void;
 };
 
+/** A loaded check, as the engine sees it: stores and codes untyped (any plugin fits). */
 export interface Check<O = any> {
   meta: CheckMeta<O>;
   /**
@@ -157,9 +172,22 @@ export interface Check<O = any> {
   run(ctx: CheckContext<O>): Promise<CheckOutcome | void>;
 }
 
-/** Identity helper that gives a check its types. Plugins may also export a plain object. */
-export function defineCheck<O>(check: Check<O>): Check<O> {
-  return check;
+/** What defineCheck type-checks: `run` and `preflight` see the required stores and declared codes. */
+export interface CheckDefinition<O, R extends StoreKind, C extends string> {
+  meta: CheckMeta<O, R, C>;
+  preflight?(ctx: PreflightContext<O, R>): Promise<void>;
+  run(ctx: CheckContext<O, R, C>): Promise<CheckOutcome | void>;
+}
+
+/**
+ * Identity helper that gives a check its types: O is inferred from `meta.options`, R from
+ * `meta.requires`, C from the keys of `meta.codes` (pass no type argument, or all three). Plugins
+ * may also export a plain object.
+ */
+export function defineCheck<O, const R extends StoreKind = never, C extends string = string>(check: CheckDefinition<O, R, C>): Check<O> {
+  // Sound: the engine runs a check only with every store in meta.requires connected, and it
+  // rejects an undeclared code at run time.
+  return check as unknown as Check<O>;
 }
 
 /**

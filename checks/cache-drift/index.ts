@@ -23,7 +23,7 @@ const ms = (v: number) => {
   return one(v / 3_600_000, 'h');
 };
 
-export default defineCheck<CacheDriftOptions>({
+export default defineCheck({
   meta: {
     id: 'cache-drift',
     title: 'Redis cache drift',
@@ -93,14 +93,14 @@ export default defineCheck<CacheDriftOptions>({
 
   /** Describes every mapping's table (no row read): all mistakes of all mappings in one round. */
   async preflight(ctx) {
-    await planMappings(ctx.stores.postgres!, ctx.options.mappings, ctx.stores.redis!.db, ctx.signal, (path, message) => ctx.problem({ path, message }));
+    await planMappings(ctx.stores.postgres, ctx.options.mappings, ctx.stores.redis.db, ctx.signal, (path, message) => ctx.problem({ path, message }));
   },
 
   async run(ctx) {
     const counters = new Counters(ctx.stats);
     // Planned again: preflight found no mistake, but a table may have changed since.
     const problems: string[] = [];
-    const plans: MappingPlan[] | null = await planMappings(ctx.stores.postgres!, ctx.options.mappings, ctx.stores.redis!.db, ctx.signal, (path, message) => problems.push(`${path}: ${message}`));
+    const plans: MappingPlan[] | null = await planMappings(ctx.stores.postgres, ctx.options.mappings, ctx.stores.redis.db, ctx.signal, (path, message) => problems.push(`${path}: ${message}`));
     if (!plans) throw configError(problems.join('; '));
     for (const plan of plans) {
       let matched: number;
@@ -115,7 +115,7 @@ export default defineCheck<CacheDriftOptions>({
         ctx.report({
           code: 'no-keys',
           subject: { store: 'redis', object: plan.name },
-          data: { mapping: plan.name, pattern: plan.keyPattern, glob: plan.pattern.glob, db: ctx.stores.redis!.db },
+          data: { mapping: plan.name, pattern: plan.keyPattern, glob: plan.pattern.glob, db: ctx.stores.redis.db },
         });
       }
     }
@@ -125,12 +125,12 @@ export default defineCheck<CacheDriftOptions>({
 });
 
 /** One finding per forbidden namespace: the exact count and a few example keys. */
-async function scanForbidden(ctx: CheckContext<CacheDriftOptions>, counters: Counters) {
+async function scanForbidden(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, counters: Counters) {
   for (const f of ctx.options.forbidden) {
     let count = 0;
     const examples: string[] = [];
     try {
-      for await (const page of ctx.stores.redis!.scan({ match: f.match, count: ctx.options.scanCount, signal: ctx.signal })) {
+      for await (const page of ctx.stores.redis.scan({ match: f.match, count: ctx.options.scanCount, signal: ctx.signal })) {
         count += page.length;
         counters.add('forbiddenKeys', page.length);
         for (const k of page) if (examples.length < ctx.options.examples) examples.push(k.toString('utf8'));

@@ -30,10 +30,10 @@ interface LiveEntry extends ParsedKey {
  * `matched`: keys of this shard checked; `matchedInAnyShard`: keys of the pattern in the whole
  * keyspace (every shard SCANs it all and keeps its own by key hash), for the no-keys finding.
  */
-export async function scanMapping(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, counters: Counters): Promise<{ matched: number; matchedInAnyShard: number }> {
+export async function scanMapping(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, counters: Counters): Promise<{ matched: number; matchedInAnyShard: number }> {
   const { scanCount, concurrency, sample } = ctx.options;
   const budget = new ByteBudget(ctx.options.valueBudget);
-  const redis = ctx.stores.redis!;
+  const redis = ctx.stores.redis;
   const signal = ctx.signal;
   let matched = 0;
   let matchedInAnyShard = 0;
@@ -118,11 +118,11 @@ interface SizedKey extends ParsedKey {
  * Keys already gone (PTTL -2) are left out. A key of another type sizes as 0 for STRLEN (WRONGTYPE):
  * its read then returns nothing and it is reported as undecodable, without loading it.
  */
-async function readSizes(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: ParsedKey[]): Promise<{ sized: SizedKey[]; gone: number }> {
+async function readSizes(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, keys: ParsedKey[]): Promise<{ sized: SizedKey[]; gone: number }> {
   const hash = plan.codec.redisType === 'hash';
   const commands: Array<[RedisReadCommand, ...Array<Buffer | string>]> = keys.map((k) => (hash ? ['memory', 'usage', k.raw, 'SAMPLES', '0'] : ['strlen', k.raw]));
   if (plan.readTtl) for (const k of keys) commands.push(['pttl', k.raw]);
-  const replies = await ctx.stores.redis!.pipeline(commands, { signal: ctx.signal });
+  const replies = await ctx.stores.redis.pipeline(commands, { signal: ctx.signal });
   const sized: SizedKey[] = [];
   let gone = 0;
   for (let i = 0; i < keys.length; i++) {
@@ -148,8 +148,8 @@ async function readSizes(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan
  * One pipeline per chunk: MGET (or one read per key). Returns null for keys that vanished since SCAN.
  * Keys MGET returns nil for get a TYPE follow-up (rare): gone, or holding another type (undecodable).
  */
-async function readValues(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: SizedKey[]): Promise<Array<RawEntry | null>> {
-  const redis = ctx.stores.redis!;
+async function readValues(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, keys: SizedKey[]): Promise<Array<RawEntry | null>> {
+  const redis = ctx.stores.redis;
   const { codec } = plan;
   const commands: Array<[RedisReadCommand, ...Buffer[]]> = [];
   if (codec.multiReadCommand) commands.push([codec.multiReadCommand, ...keys.map((k) => k.raw)]);
@@ -192,7 +192,7 @@ async function readValues(ctx: CheckContext<CacheDriftOptions>, plan: MappingPla
  * chunks of at most a fair share of the budget (a single larger value is a chunk of its own), each
  * holding its bytes of the budget from its read until its verdicts.
  */
-async function checkPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: ParsedKey[], counters: Counters, budget: ByteBudget): Promise<void> {
+async function checkPage(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, keys: ParsedKey[], counters: Counters, budget: ByteBudget): Promise<void> {
   const { sized, gone } = await readSizes(ctx, plan, keys);
   counters.add('keysVanished', gone);
   const share = Math.max(1, Math.floor(budget.limit / ctx.options.concurrency));
@@ -229,13 +229,13 @@ async function checkPage(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan
   await flush();
 }
 
-function judgeTtlOf(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, counters: Counters, k: SizedKey) {
+function judgeTtlOf(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, counters: Counters, k: SizedKey) {
   if (k.pttl === null) return;
   const ttlIssue = judgeTtl(plan, k.key, k.pttl);
   if (ttlIssue) report(ctx, plan, counters, ttlIssue.code, k.key, ttlIssue.data);
 }
 
-async function checkChunk(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, keys: SizedKey[], counters: Counters): Promise<void> {
+async function checkChunk(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, keys: SizedKey[], counters: Counters): Promise<void> {
   const raw = await readValues(ctx, plan, keys);
   const encoding = plan.codec.redisType === 'hash' ? 'hash' : 'json';
   const live: LiveEntry[] = [];
@@ -281,7 +281,7 @@ async function checkChunk(ctx: CheckContext<CacheDriftOptions>, plan: MappingPla
 }
 
 /** The rows of a page's keys, by canonical key text (key columns joined by NUL). */
-async function fetchRows(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, entries: LiveEntry[]) {
+async function fetchRows(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, entries: LiveEntry[]) {
   const params: string[][] = plan.keyColumns.map(() => []);
   for (const e of entries) {
     if (!e.canon) continue;
@@ -289,7 +289,7 @@ async function fetchRows(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan
   }
   const rows = new Map<string, Record<string, unknown>>();
   if (params[0].length === 0) return rows;
-  const result = await ctx.stores.postgres!.query(plan.sql, params, { signal: ctx.signal });
+  const result = await ctx.stores.postgres.query(plan.sql, params, { signal: ctx.signal });
   const aliases = plan.keyColumns.map((_, i) => keyAlias(i));
   for (const r of result.rows) {
     let key = '';
@@ -299,7 +299,7 @@ async function fetchRows(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan
   return rows;
 }
 
-function report(ctx: CheckContext<CacheDriftOptions>, plan: MappingPlan, counters: Counters, code: string, key: string, data: Record<string, unknown>) {
+function report(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, counters: Counters, code: string, key: string, data: Record<string, unknown>) {
   counters.finding(code);
   ctx.report({ code, subject: { store: 'redis', object: plan.name, key }, data: { mapping: plan.name, ...data } });
 }

@@ -2,7 +2,7 @@
  * health: is each configured store up, how fast does it answer, how close is it to its limits?
  * A store the engine could not reach becomes a `store-unreachable` finding here (and exit 3).
  */
-import { defineCheck, z, type CheckContext, type ResultSection, type StoreKind } from '../../src/plugin.js';
+import { CheckError, defineCheck, z, type CheckContext, type MilvusReader, type PostgresReader, type RedisReader, type ResultSection, type StoreKind } from '../../src/plugin.js';
 import { median, percent } from './measure.js';
 
 const pct = z.number().min(0).max(100);
@@ -28,7 +28,7 @@ interface Row {
   state: string;
 }
 
-export default defineCheck<Options>({
+export default defineCheck({
   meta: {
     id: 'health',
     title: 'Store health',
@@ -80,9 +80,9 @@ export default defineCheck<Options>({
         rows.push({ store: kind, address: status.address ?? '', version: '', latencyMs: null, capacity: '', state: 'unreachable' });
         continue;
       }
-      if (kind === 'postgres') rows.push(await postgres(ctx));
-      if (kind === 'redis') rows.push(await redis(ctx));
-      if (kind === 'milvus') rows.push(await milvus(ctx));
+      if (kind === 'postgres') rows.push(await postgres(ctx, connected(ctx.stores.postgres, kind)));
+      if (kind === 'redis') rows.push(await redis(ctx, connected(ctx.stores.redis, kind)));
+      if (kind === 'milvus') rows.push(await milvus(ctx, connected(ctx.stores.milvus, kind)));
     }
     for (const r of rows) {
       if (r.latencyMs !== null && r.latencyMs > ctx.options.latencyWarnMs) {
@@ -98,6 +98,12 @@ export default defineCheck<Options>({
   },
 });
 
+/** The handle of a store the engine reports connected: health only `uses` the stores, so it is typed optional. */
+function connected<T>(handle: T | undefined, kind: StoreKind): T {
+  if (!handle) throw new CheckError('INTERNAL', `${kind} is connected but has no handle`);
+  return handle;
+}
+
 async function timeMedian(n: number, once: () => Promise<unknown>): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -108,8 +114,7 @@ async function timeMedian(n: number, once: () => Promise<unknown>): Promise<numb
   return Math.round(median(samples) * 100) / 100;
 }
 
-async function postgres(ctx: CheckContext<Options>): Promise<Row> {
-  const pg = ctx.stores.postgres!;
+async function postgres(ctx: CheckContext<Options>, pg: PostgresReader): Promise<Row> {
   const latencyMs = await timeMedian(ctx.options.latencySamples, () => pg.query('SELECT 1', [], { signal: ctx.signal }));
   const { rows } = await pg.query<{ used: number; max: number; reserved: number }>(
     `SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS used,
@@ -129,8 +134,7 @@ async function postgres(ctx: CheckContext<Options>): Promise<Row> {
   return { store: 'postgres', address: pg.address, version: pg.info.version, latencyMs, capacity: `${used}/${usable} connections (${p}%)`, state: 'up' };
 }
 
-async function redis(ctx: CheckContext<Options>): Promise<Row> {
-  const r = ctx.stores.redis!;
+async function redis(ctx: CheckContext<Options>, r: RedisReader): Promise<Row> {
   const latencyMs = await timeMedian(ctx.options.latencySamples, () => r.ping());
   const info = await r.info();
   const used = Number(info.used_memory ?? 0);
@@ -147,8 +151,7 @@ async function redis(ctx: CheckContext<Options>): Promise<Row> {
   return { store: 'redis', address: r.address, version: info.redis_version ?? '', latencyMs, capacity, state: 'up' };
 }
 
-async function milvus(ctx: CheckContext<Options>): Promise<Row> {
-  const m = ctx.stores.milvus!;
+async function milvus(ctx: CheckContext<Options>, m: MilvusReader): Promise<Row> {
   let version = '';
   const latencyMs = await timeMedian(ctx.options.latencySamples, async () => {
     version = await m.version();

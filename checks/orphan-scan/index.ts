@@ -14,7 +14,7 @@ import { scanPostgresRelation, suggestRelations } from './postgres.js';
 import { scanRedisRelation } from './redis.js';
 import { relationFailure, relationsFailed } from './stats.js';
 
-const check = defineCheck<Options>({
+const check = defineCheck({
   meta: {
     id: 'orphan-scan',
     title: 'Orphaned children (Milvus entities, Redis keys, Postgres rows)',
@@ -85,13 +85,13 @@ function relationsSharingAChild(o: Options): Set<string> {
  * The context a relation sharing its children with another one scans with: each finding's line
  * starts with the relation's name, so two lines about one column say which relation they are from.
  */
-function namingRelation(ctx: CheckContext<Options>, name: string): CheckContext<Options> {
+function namingRelation(ctx: CheckContext<Options, 'postgres'>, name: string): CheckContext<Options, 'postgres'> {
   const codes: Record<string, FindingCode> = check.meta.codes;
   const report = (f: FindingInput) => ctx.report({ ...f, message: `${name}: ${f.message ?? codes[f.code].message(f.data ?? {})}` });
   return Object.create(ctx, { report: { value: report } });
 }
 
-async function runRelation(ctx: CheckContext<Options>, name: string, scan: () => Promise<void>): Promise<void> {
+async function runRelation(ctx: CheckContext<Options, 'postgres'>, name: string, scan: () => Promise<void>): Promise<void> {
   try {
     await scan();
   } catch (err) {

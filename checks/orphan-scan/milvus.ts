@@ -49,8 +49,8 @@ async function liveParents(session: SqlRunner, sql: string, keys: string[], sign
   return new Set(rows.map((row) => Object.values(row)[0]!));
 }
 
-export async function scanMilvusRelation(ctx: CheckContext<Options>, r: MilvusRelation): Promise<void> {
-  const pg = ctx.stores.postgres!;
+export async function scanMilvusRelation(ctx: CheckContext<Options, 'postgres'>, r: MilvusRelation): Promise<void> {
+  const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const parentLabel = tableLabel(r.parent);
   const name = r.name ?? `${r.collection}.${r.field} -> ${parentLabel}.${r.parent.column}`;

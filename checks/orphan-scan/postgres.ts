@@ -46,8 +46,8 @@ async function childIdSql(pg: PostgresReader, r: PostgresRelation, signal: Abort
   return { columns: rows.map((row) => row.name), select, order: idents.join(', ') };
 }
 
-export async function scanPostgresRelation(ctx: CheckContext<Options>, r: PostgresRelation): Promise<void> {
-  const pg = ctx.stores.postgres!;
+export async function scanPostgresRelation(ctx: CheckContext<Options, 'postgres'>, r: PostgresRelation): Promise<void> {
+  const pg = ctx.stores.postgres;
   const childLabel = tableLabel(r.child);
   const parentLabel = tableLabel(r.parent);
   const name = r.name;
@@ -116,8 +116,8 @@ export async function scanPostgresRelation(ctx: CheckContext<Options>, r: Postgr
 }
 
 /** `*_id` columns of ordinary tables with no validated single-column foreign key, not declared yet. */
-export async function suggestRelations(ctx: CheckContext<Options>): Promise<void> {
-  const pg = ctx.stores.postgres!;
+export async function suggestRelations(ctx: CheckContext<Options, 'postgres'>): Promise<void> {
+  const pg = ctx.stores.postgres;
   const { rows } = await pg.query<{ schema: string; table: string; column: string; not_valid: boolean; parent: string | null }>(
     `SELECT n.nspname AS schema, c.relname AS table, a.attname AS column,
             EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'f' AND a.attnum = ANY (k.conkey)) AS not_valid,

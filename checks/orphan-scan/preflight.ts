@@ -9,7 +9,7 @@ import { compileKeyPattern } from '../lib/key-pattern.js';
 import { keyTypeProblem, milvusJsonKeyType, milvusKeyType, postgresKeyType, REDIS_PLACEHOLDER_TYPE, type KeySide } from '../lib/key-types.js';
 import type { MilvusRelation, Options, PostgresRelation, RedisRelation } from './options.js';
 
-type Ctx = PreflightContext<Options>;
+type Ctx = PreflightContext<Options, 'postgres'>;
 
 export async function preflightRelations(ctx: Ctx): Promise<void> {
   for (const [i, r] of ctx.options.postgres.entries()) await preflightPostgres(ctx, r, `postgres[${i}]`);
@@ -22,7 +22,7 @@ export async function preflightRelations(ctx: Ctx): Promise<void> {
  * the table or column is missing. `alias` is the name the scan gives the table in its SQL.
  */
 async function column(ctx: Ctx, ref: PgTableRef & { where?: string }, name: string, path: string, relation: string, alias?: string): Promise<PgColumnInfo | undefined> {
-  const pg = ctx.stores.postgres!;
+  const pg = ctx.stores.postgres;
   const found = await lookupColumns(pg, ref, [name], ctx.signal);
   const problem = columnsProblem(ref, found, [name]);
   if (problem) ctx.problem({ path, message: `relation ${relation}: ${problem}` });
@@ -86,10 +86,10 @@ async function preflightRedis(ctx: Ctx, r: RedisRelation, path: string): Promise
     return;
   }
   const columns = mapping.map(([, c]) => c);
-  const found = await lookupColumns(ctx.stores.postgres!, r.parent, columns, ctx.signal);
+  const found = await lookupColumns(ctx.stores.postgres, r.parent, columns, ctx.signal);
   const problem = columnsProblem(r.parent, found, columns);
   if (problem) ctx.problem({ path: `${path}.parent`, message: `relation ${r.name}: ${problem}` });
-  const bad = found.exists && r.parent.where ? await whereProblem(ctx.stores.postgres!, r.parent, r.parent.where, undefined, ctx.signal) : undefined;
+  const bad = found.exists && r.parent.where ? await whereProblem(ctx.stores.postgres, r.parent, r.parent.where, undefined, ctx.signal) : undefined;
   if (bad) ctx.problem({ path: `${path}.parent.where`, message: `relation ${r.name}: ${bad}` });
   for (const [placeholder, name] of mapping) {
     const c = found.columns.get(name);

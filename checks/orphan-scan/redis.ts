@@ -20,8 +20,8 @@ interface PendingKey {
   values: string[];
 }
 
-export async function scanRedisRelation(ctx: CheckContext<Options>, r: RedisRelation): Promise<void> {
-  const pg = ctx.stores.postgres!;
+export async function scanRedisRelation(ctx: CheckContext<Options, 'postgres'>, r: RedisRelation): Promise<void> {
+  const pg = ctx.stores.postgres;
   const redis = ctx.stores.redis;
   const parentLabel = tableLabel(r.parent);
   const name = r.name;
@@ -100,7 +100,7 @@ function lookupSql(pg: PostgresReader, r: RedisRelation, columns: PgColumnInfo[]
 }
 
 async function lookupBatch(
-  ctx: CheckContext<Options>,
+  ctx: CheckContext<Options, 'postgres'>,
   pg: PostgresReader,
   sql: string,
   r: RedisRelation,
@@ -122,7 +122,7 @@ async function lookupBatch(
   }
 }
 
-function reportOrphan(ctx: CheckContext<Options>, r: RedisRelation, name: string, key: string, parentKey: string[], reason: string, stats: RelationStats): void {
+function reportOrphan(ctx: CheckContext<Options, 'postgres'>, r: RedisRelation, name: string, key: string, parentKey: string[], reason: string, stats: RelationStats): void {
   stats.add('orphanKeys', 1);
   ctx.report({
     code: 'orphan-redis-key',

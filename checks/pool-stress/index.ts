@@ -18,7 +18,7 @@ import { runRedisPhases } from './redis-phases.js';
 const STORE_LABEL = { postgres: 'Postgres', redis: 'Redis', milvus: 'Milvus' } as const;
 const fmt = (n: number | undefined) => (n === undefined ? null : Math.round(n * 100) / 100);
 
-export default defineCheck<PoolStressOptions>({
+export default defineCheck({
   meta: {
     id: 'pool-stress',
     title: 'Connection pool stress',

@@ -11,9 +11,9 @@ import type { ResolvedMapping } from './mapping.js';
 import type { Options } from './options.js';
 import type { MappingStats } from './report.js';
 
-export async function runCounts(ctx: CheckContext<Options>, m: ResolvedMapping, stats: MappingStats): Promise<ResultSection> {
-  const pg = ctx.stores.postgres!;
-  const milvus = ctx.stores.milvus!;
+export async function runCounts(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: ResolvedMapping, stats: MappingStats): Promise<ResultSection> {
+  const pg = ctx.stores.postgres;
+  const milvus = ctx.stores.milvus;
   const signal = ctx.signal;
   const order = m.pgKey.order;
   // Parameters compare in the key column's own type (a numeric cast would slow every row down).

@@ -12,9 +12,9 @@ import type { Options } from './options.js';
 import { MappingStats, reportFinding } from './report.js';
 
 /** @param mine --shard: true for the keys this process compares (checks/lib/shard.ts); both sides are still read whole. */
-export async function runFull(ctx: CheckContext<Options>, m: ResolvedMapping, stats: MappingStats, mine: (key: string) => boolean = () => true): Promise<void> {
-  const pg = ctx.stores.postgres!;
-  const milvus = ctx.stores.milvus!;
+export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: ResolvedMapping, stats: MappingStats, mine: (key: string) => boolean = () => true): Promise<void> {
+  const pg = ctx.stores.postgres;
+  const milvus = ctx.stores.milvus;
   const selects = [m.pgKey.select];
   const staleColumn = m.stale ? selects.push(m.stale.pgSelect) - 2 : -1;
   const pendingColumn = m.pendingSql ? selects.push(m.pendingSql) - 2 : -1;

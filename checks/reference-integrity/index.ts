@@ -18,7 +18,7 @@ import { runSample } from './sample.js';
 
 const where = (d: { table?: unknown; collection?: unknown }) => `${d.table} -> ${d.collection}`;
 
-export default defineCheck<Options>({
+export default defineCheck({
   meta: {
     id: 'reference-integrity',
     title: 'Postgres rows <-> Milvus vectors',
@@ -104,7 +104,7 @@ export default defineCheck<Options>({
   },
 });
 
-async function runMapping(ctx: CheckContext<Options>, options: MappingOptions): Promise<{ section?: ResultSection; partial: boolean }> {
+async function runMapping(ctx: CheckContext<Options, 'postgres' | 'milvus'>, options: MappingOptions): Promise<{ section?: ResultSection; partial: boolean }> {
   // Whole-collection findings (dimension, model tags) are shard 0's, so a merge reports them once.
   const mapping = await resolveMapping(isFirstShard(ctx.shard) ? ctx : keyFindingsOnly(ctx), options);
   // counts and sample cannot be split by key hash: shard 0 runs them whole, the others skip them.
@@ -123,12 +123,12 @@ async function runMapping(ctx: CheckContext<Options>, options: MappingOptions): 
 const KEY_CODES = new Set(['missing-vector', 'orphan-vector', 'duplicate-vector', 'stale-vector', 'pending']);
 
 /** The context of shards 1..n-1: findings about one key pass, whole-collection ones are dropped. */
-function keyFindingsOnly(ctx: CheckContext<Options>): CheckContext<Options> {
+function keyFindingsOnly(ctx: CheckContext<Options, 'postgres' | 'milvus'>): CheckContext<Options, 'postgres' | 'milvus'> {
   return Object.create(ctx, { report: { value: (f: FindingInput) => KEY_CODES.has(f.code) && ctx.report(f) } });
 }
 
 /** Records why one mapping failed in its stats (`mappings[name].error`); returns code and message. */
-function mappingFailure(ctx: CheckContext<Options>, name: string, err: unknown): { code: string; message: string } {
+function mappingFailure(ctx: CheckContext<Options, 'postgres' | 'milvus'>, name: string, err: unknown): { code: string; message: string } {
   const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'INTERNAL';
   const line = String((err as Error)?.message ?? err).split('\n')[0];
   const prefix = `mapping ${name}: `;

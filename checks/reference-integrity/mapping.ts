@@ -38,9 +38,9 @@ export interface ResolvedMapping {
   info: MilvusCollectionInfo;
 }
 
-export async function resolveMapping(ctx: CheckContext<Options>, m: MappingOptions): Promise<ResolvedMapping> {
-  const pg = ctx.stores.postgres!;
-  const milvus = ctx.stores.milvus!;
+export async function resolveMapping(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: MappingOptions): Promise<ResolvedMapping> {
+  const pg = ctx.stores.postgres;
+  const milvus = ctx.stores.milvus;
   const signal = ctx.signal;
   const ref = { table: m.postgres.table, schema: m.postgres.schema };
   const table = tableLabel(ref);
@@ -115,20 +115,20 @@ const milvusKeySide = (collection: string, field: string, dataType: string) => (
  * Resolves one mapping against both stores without reading data, recording every mistake: the
  * table and its columns, the collection and its fields, the key types and the grace column's type.
  */
-export async function preflightMapping(ctx: PreflightContext<Options>, m: MappingOptions, path: string): Promise<void> {
+export async function preflightMapping(ctx: PreflightContext<Options, 'postgres' | 'milvus'>, m: MappingOptions, path: string): Promise<void> {
   const problem = (at: string, message: string) => ctx.problem({ path: `${path}.${at}`, message: `mapping ${m.name}: ${message}` });
   const ref = { table: m.postgres.table, schema: m.postgres.schema };
   const wanted = [...new Set([m.postgres.key, m.stale?.postgres, m.grace?.column].filter((c): c is string => !!c))];
-  const found = await lookupColumns(ctx.stores.postgres!, ref, wanted, ctx.signal);
+  const found = await lookupColumns(ctx.stores.postgres, ref, wanted, ctx.signal);
   const columnProblem = columnsProblem(ref, found, wanted);
   if (columnProblem) problem('postgres', columnProblem);
-  const badWhere = found.exists && m.postgres.where ? await whereProblem(ctx.stores.postgres!, ref, m.postgres.where, undefined, ctx.signal) : undefined;
+  const badWhere = found.exists && m.postgres.where ? await whereProblem(ctx.stores.postgres, ref, m.postgres.where, undefined, ctx.signal) : undefined;
   if (badWhere) problem('postgres.where', badWhere);
   const keyColumn = found.columns.get(m.postgres.key);
   const graceColumn = m.grace && found.columns.get(m.grace.column);
   if (graceColumn && !TIMESTAMP_TYPES.test(graceColumn.type)) problem('grace.column', `grace column ${graceColumn.name} is ${graceColumn.type}, a timestamp column is needed`);
 
-  const milvus = ctx.stores.milvus!;
+  const milvus = ctx.stores.milvus;
   if (!(await milvus.listCollections()).includes(m.milvus.collection)) {
     problem('milvus.collection', `Milvus collection ${JSON.stringify(m.milvus.collection)} does not exist`);
     return;
@@ -154,7 +154,7 @@ export async function preflightMapping(ctx: PreflightContext<Options>, m: Mappin
   }
 }
 
-function checkDimension(ctx: CheckContext<Options>, mapping: string, info: MilvusCollectionInfo, m: MappingOptions): void {
+function checkDimension(ctx: CheckContext<Options, 'postgres' | 'milvus'>, mapping: string, info: MilvusCollectionInfo, m: MappingOptions): void {
   if (m.dimension === undefined) return;
   const vectors = info.fields.filter((f) => f.dim !== undefined && (m.vectorField === undefined || f.name === m.vectorField));
   if (m.vectorField && vectors.length === 0) {
@@ -186,7 +186,7 @@ export class TagTally {
 }
 
 /** model-mismatch findings: tags other than the expected one, or more than one tag. */
-export function reportModelTags(ctx: CheckContext<Options>, m: ResolvedMapping, tally: TagTally, scope: string): void {
+export function reportModelTags(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: ResolvedMapping, tally: TagTally, scope: string): void {
   if (!m.model) return;
   const tags = Object.fromEntries([...tally.counts.entries()].sort((a, b) => b[1] - a[1]));
   const subject = { store: 'milvus' as const, object: `${m.collection}.${m.model.field}` };

@@ -18,9 +18,9 @@ interface SampledRow {
   pending: boolean;
 }
 
-export async function runSample(ctx: CheckContext<Options>, m: ResolvedMapping, stats: MappingStats): Promise<ResultSection> {
-  const pg = ctx.stores.postgres!;
-  const milvus = ctx.stores.milvus!;
+export async function runSample(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: ResolvedMapping, stats: MappingStats): Promise<ResultSection> {
+  const pg = ctx.stores.postgres;
+  const milvus = ctx.stores.milvus;
   const signal = ctx.signal;
   const selects = [`(${m.pgKey.select})::text AS key`];
   if (m.stale) selects.push(`(${m.stale.pgSelect})::text AS version`);
