@@ -1,6 +1,7 @@
 /** Options of orphan-scan: declared child -> parent relations in Milvus, Redis and Postgres. */
 import { durationSchema, isMilvusPathSyntax, z } from '../../src/plugin.js';
 import { tableLabel } from '../lib/id-postgres.js';
+import { expandRelationPreset, presetIssue } from '../lib/presets.js';
 
 const name = z.string().min(1);
 /** A field name, or a path into a JSON field or the dynamic field: metadata["doc_id"], $meta["a"]["b"]. */
@@ -17,7 +18,7 @@ const parent = z
   })
   .strict();
 
-const milvusRelation = z
+const milvusRelationFields = z
   .object({
     /** Label of the relation in findings, stats and errors; default "<child> -> <parent>". */
     name: name.optional(),
@@ -33,6 +34,14 @@ const milvusRelation = z
   })
   .strict()
   .transform((r) => ({ ...r, name: r.name ?? `${r.collection}.${r.field} -> ${tableLabel(r.parent)}.${r.parent.column}` }));
+
+/** `preset: langchain | llamaindex` expands to the fields above first (checks/lib/presets.ts). */
+const milvusRelation: z.ZodType<z.output<typeof milvusRelationFields>> = z.preprocess((input, ctx) => {
+  const problem = presetIssue(input);
+  if (!problem) return expandRelationPreset(input);
+  ctx.addIssue({ code: 'custom', message: problem });
+  return z.NEVER;
+}, milvusRelationFields);
 
 const redisRelation = z
   .object({

@@ -1,5 +1,6 @@
 /** Options of reference-integrity: one or more Postgres table <-> Milvus collection mappings. */
 import { durationSchema, z } from '../../src/plugin.js';
+import { expandMappingPreset, mappingPresetIssue } from '../lib/presets.js';
 
 /** Milvus field names are identifiers; checking them keeps filter expressions well-formed. */
 const milvusField = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Milvus field name (letters, digits, _)');
@@ -30,7 +31,7 @@ const milvusSide = z
   })
   .strict();
 
-const mappingSchema = z
+const mappingFields = z
   .object({
     /** Label in findings and stats; default "<table> -> <collection>". */
     name: name.optional(),
@@ -60,6 +61,14 @@ const mappingSchema = z
   })
   .strict()
   .transform((m) => ({ ...m, name: m.name ?? `${m.postgres.schema ? `${m.postgres.schema}.` : ''}${m.postgres.table} -> ${m.milvus.collection}` }));
+
+/** `preset: langchain` expands to the fields above first (checks/lib/presets.ts). */
+const mappingSchema: z.ZodType<z.output<typeof mappingFields>> = z.preprocess((input, ctx) => {
+  const problem = mappingPresetIssue(input);
+  if (!problem) return expandMappingPreset(input);
+  ctx.addIssue({ code: 'custom', message: problem });
+  return z.NEVER;
+}, mappingFields);
 export type MappingOptions = z.infer<typeof mappingSchema>;
 
 export const optionsSchema = z

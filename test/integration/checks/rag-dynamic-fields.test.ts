@@ -4,12 +4,14 @@
  * - LlamaIndex: `id` VarChar, `doc_id` VarChar, a JSON `metadata`, more keys in `$meta`.
  * `field: doc_id` finds the dynamic key, explicit paths (`metadata["doc_id"]`, `$meta["a"]["b"]`)
  * work, int64 values inside JSON stay exact above 2^53, and preflight rejects paths into nothing.
+ * Then `preset: langchain` on the layout LangChain's index() + SQLRecordManager writes (issue 14.4).
  * Runs on Milvus Lite and on the real Milvus 2.3 (integration-milvus-real): both support dynamic
  * fields, JSON output and JSON path filters (probed; asserted here through the check's results).
  */
 import { DataType } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import orphanScan from '../../../checks/orphan-scan/index.js';
+import referenceIntegrity from '../../../checks/reference-integrity/index.js';
 import { runCheck } from '../../helpers/run-check.js';
 import { createMilvusCollectionName, createPgSchema, type PgFixture } from '../../helpers/stores.js';
 
@@ -115,8 +117,6 @@ describe('orphan-scan: parent keys in the dynamic field and in JSON fields', () 
   });
 
   const docs = () => ({ schema: pg.schema, table: 'docs', column: 'id' });
-  const orphanKeys = (result: Awaited<ReturnType<typeof runCheck>>, relation: string) =>
-    result.findings.filter((f) => f.code === 'orphan-milvus-entity' && (f.data as any).relation === relation).map((f) => [f.subject?.key, (f.data as any).entities]);
 
   it('field: doc_id finds the dynamic key ($meta); int64 above 2^53 exact; entities without a doc_id counted', async () => {
     const result = await runCheck(orphanScan, {
@@ -177,3 +177,65 @@ describe('orphan-scan: parent keys in the dynamic field and in JSON fields', () 
     })).rejects.toThrow(/JSON path like metadata\["doc_id"\]/);
   });
 });
+
+describe('preset: langchain, on the layout LangChain index() with SQLRecordManager writes', () => {
+  let pg: PgFixture;
+  let lc: MilvusFixture;
+
+  beforeAll(async () => {
+    pg = await createPgSchema('rag_rm');
+    lc = await createMilvusCollectionName('rag_rm');
+    const ns = `milvus/${lc.collection}`;
+    // One record manager table serves every namespace: rows of another collection must not count.
+    await pg.client.query(`
+      CREATE TABLE "${pg.schema}".upsertion_record (uuid varchar PRIMARY KEY, key varchar NOT NULL, namespace varchar NOT NULL,
+        group_id varchar, updated_at double precision, UNIQUE (key, namespace));
+      INSERT INTO "${pg.schema}".upsertion_record VALUES
+        ('u1', 'h1', '${ns}', '1', 1700000000.5), ('u2', 'h2', '${ns}', '1', 1700000000.5),
+        ('u3', 'h3', '${ns}', '2', 1700000001.25), ('u4', 'h-novec', '${ns}', '3', 1700000002),
+        ('u5', 'h-gone', 'milvus/other', '9', 1700000003);
+    `);
+    ok(await lc.client.createCollection({
+      collection_name: lc.collection,
+      fields: [
+        { name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
+        { name: 'text', data_type: DataType.VarChar, max_length: 256 },
+        { name: 'vector', data_type: DataType.FloatVector, dim: 2 },
+        { name: 'doc_id', data_type: DataType.Int64 },
+      ],
+    } as any));
+    ok(await lc.client.createIndex({ collection_name: lc.collection, field_name: 'vector', index_type: 'FLAT', metric_type: 'L2' } as any));
+    ok(await lc.client.loadCollectionSync({ collection_name: lc.collection }));
+    // h-gone's record is in another namespace: for this collection the entity has no record.
+    ok(await lc.client.insert({
+      collection_name: lc.collection,
+      data: ['h1', 'h2', 'h3', 'h-gone'].map((pk, i) => ({ pk, text: `t${i}`, vector: [0, 1], doc_id: i })),
+    } as any));
+  }, 120_000);
+
+  afterAll(async () => {
+    await pg?.cleanup();
+    await lc?.cleanup();
+  });
+
+  it('orphan-scan: the entity whose record is gone from this namespace, and nothing else', async () => {
+    const result = await runCheck(orphanScan, {
+      options: { milvus: [{ preset: 'langchain', collection: lc.collection, recordManager: { schema: pg.schema } }] },
+    });
+    expect(result.error).toBeUndefined();
+    const name = `${lc.collection} (langchain)`;
+    expect(orphanKeys(result, name)).toEqual([['h-gone', 1]]);
+    expect((result.stats.relations as any)[name]).toMatchObject({ entities: 4, orphanEntities: 1 });
+  }, 120_000);
+
+  it('reference-integrity: the record without a vector and the vector without a record', async () => {
+    const result = await runCheck(referenceIntegrity, {
+      options: { mappings: [{ preset: 'langchain', collection: lc.collection, recordManager: { schema: pg.schema } }] },
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.findings.map((f) => [f.code, f.subject?.key]).sort()).toEqual([['missing-vector', 'h-novec'], ['orphan-vector', 'h-gone']]);
+  }, 120_000);
+});
+
+const orphanKeys = (result: Awaited<ReturnType<typeof runCheck>>, relation: string) =>
+  result.findings.filter((f) => f.code === 'orphan-milvus-entity' && (f.data as any).relation === relation).map((f) => [f.subject?.key, (f.data as any).entities]);
