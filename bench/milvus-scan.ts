@@ -1,7 +1,10 @@
 /**
  * Milvus scan benchmark: how far is the key-ordered, count-confirmed pager from the least work?
  *
- *   npx tsx bench/milvus-scan.ts [--rows 100000] [--page 4096,16384] [--rounds 1] [--address 127.0.0.1:19530]
+ *   npx tsx bench/milvus-scan.ts [--rows 100000] [--page 4096,16384] [--rounds 1] [--server lite|real | --address host:port]
+ *
+ * --server lite is Milvus Lite (127.0.0.1:19530), real the Milvus 2.3.5 standalone (127.0.0.1:19540);
+ * --address overrides both.
  *
  * Seeds a collection with `rows` shuffled int64 keys (plus a 4-dim vector, indexed and loaded),
  * then times, interleaved per round:
@@ -15,16 +18,19 @@ import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { connectMilvus } from '../src/stores/milvus.js';
 import { compareKeys } from '../src/stores/milvus-expr.js';
 import { scanInKeyOrder, type PagerStats } from '../src/stores/milvus-pager.js';
-import { MILVUS_ADDRESS, uniqueName } from '../test/helpers/stores.js';
+import { MILVUS_LITE_ADDRESS, MILVUS_REAL_ADDRESS, uniqueName } from '../test/helpers/stores.js';
 
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '100000' },
     page: { type: 'string', default: '4096,16384' },
     rounds: { type: 'string', default: '1' },
-    address: { type: 'string', default: MILVUS_ADDRESS },
+    server: { type: 'string', default: 'lite' },
+    address: { type: 'string' },
   },
 });
+if (values.server !== 'lite' && values.server !== 'real') throw new Error('--server must be lite or real');
+values.address ??= values.server === 'real' ? MILVUS_REAL_ADDRESS : MILVUS_LITE_ADDRESS;
 const ROWS = Number(values.rows);
 const PAGES = values.page!.split(',').map(Number);
 const ROUNDS = Number(values.rounds);

@@ -7,18 +7,24 @@
  *                                                                    connector's ordered pager, no merge)
  *   npx tsx bench/reference-integrity/child.ts pg-core <pgRows>     (dbcheck's Postgres path: connector COPY,
  *                                                                    byte parser and merge, no Milvus side)
+ *   npx tsx bench/reference-integrity/child.ts milvus-pages <milvusRows>  (floor on real Milvus: `key > last`
+ *                                                                    pages of 16384, trusting the server's order)
+ * DBCHECK_TEST_MILVUS=real|lite picks the server; BENCH_BY_PK=1 uses the primary-keyed collection.
  */
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import copyStreams from 'pg-copy-streams';
 import check from '../../checks/reference-integrity/index.js';
-import { runCheck } from '../../test/helpers/check-tester.js';
+import { runCheck } from '../../test/helpers/run-check.js';
 import { MILVUS_ADDRESS, pgAdmin, testStoresConfig } from '../../test/helpers/stores.js';
 import { connectPostgres } from '../../src/stores/postgres.js';
 import { connectMilvus } from '../../src/stores/milvus.js';
 import { mergeSortedKeys } from '../../checks/lib/id-merge.js';
 import { compareInt64 } from '../../checks/lib/id-order.js';
 import { postgresKeyBatches } from '../../checks/lib/id-postgres.js';
-import { collectionName, plantedIn, SCHEMA, tableName } from './generate.js';
+import { collectionName, pkCollectionName, plantedIn, SCHEMA, tableName } from './generate.js';
+
+const byPk = process.env.BENCH_BY_PK === '1';
+const collectionOf = (n: number) => (byPk ? pkCollectionName(n) : collectionName(n));
 
 const [what, a, b, mode] = process.argv.slice(2);
 const t0 = performance.now();
@@ -30,7 +36,7 @@ if (what === 'check') {
     timeoutMs: 3_600_000,
     options: {
       mode,
-      mappings: [{ name: 'bench', postgres: { schema: SCHEMA, table: tableName(Number(a)), key: 'id' }, milvus: { collection: collectionName(Number(b)), key: 'item_id' } }],
+      mappings: [{ name: 'bench', postgres: { schema: SCHEMA, table: tableName(Number(a)), key: 'id' }, milvus: { collection: collectionOf(Number(b)), key: 'item_id' } }],
     },
   });
   out = { status: result.status, error: result.error, countsByCode: result.countsByCode, stats: (result.stats.mappings as any)?.bench };
@@ -52,7 +58,7 @@ if (what === 'check') {
 } else if (what === 'milvus-scan') {
   const store = await connectMilvus({ address: MILVUS_ADDRESS, callTimeoutMs: 600_000 });
   let rows = 0;
-  for await (const page of store.reader.scan(collectionName(Number(a)), { keyField: 'item_id', outputFields: ['item_id'], pageSize: 16_384 })) rows += page.length;
+  for await (const page of store.reader.scan(collectionOf(Number(a)), { keyField: 'item_id', outputFields: ['item_id'], pageSize: 16_384 })) rows += page.length;
   await store.close();
   out = { rows };
 } else if (what === 'milvus-ranges') {
@@ -64,9 +70,27 @@ if (what === 'check') {
   const width = 16_000;
   let rows = 0;
   for (let lo = -plantedIn(n).orphanCount - 1; lo < n; lo += width) {
-    const r: any = await client.query({ collection_name: collectionName(n), filter: `item_id > ${lo} && item_id <= ${lo + width}`, output_fields: ['item_id'], consistency_level: 'Strong' } as any);
+    const r: any = await client.query({ collection_name: collectionOf(n), filter: `item_id > ${lo} && item_id <= ${lo + width}`, output_fields: ['item_id'], consistency_level: 'Strong' } as any);
     if (r.status?.error_code !== 'Success') throw new Error(JSON.stringify(r.status));
     rows += r.data.length;
+  }
+  await client.closeConnection();
+  out = { rows };
+} else if (what === 'milvus-pages') {
+  // The key-read floor on real Milvus: `item_id > last` pages of 16384, key field only, Strong,
+  // trusting that the server answers the smallest keys, ascending (no count, no sort).
+  const client = new MilvusClient({ address: MILVUS_ADDRESS, telemetry: { enabled: false }, logLevel: 'error', timeout: 600_000 } as any);
+  await client.connectPromise;
+  let rows = 0;
+  let last: string | undefined;
+  for (;;) {
+    const r: any = await client.query({
+      collection_name: collectionOf(Number(a)), filter: last === undefined ? '' : `item_id > ${last}`, output_fields: ['item_id'], limit: 16_384, consistency_level: 'Strong',
+    } as any);
+    if (r.status?.error_code !== 'Success') throw new Error(JSON.stringify(r.status));
+    if (r.data.length === 0) break;
+    rows += r.data.length;
+    last = String(r.data[r.data.length - 1].item_id);
   }
   await client.closeConnection();
   out = { rows };

@@ -10,6 +10,9 @@
  * - orphan:     entities with item_id -1..-k have no row.
  * The key is a scalar field because Milvus Lite silently replaces a repeated primary key, so
  * duplicates can only be planted in a scalar key (real Milvus keeps both).
+ * On real Milvus the benchmark keys by the primary key instead (`dbcheck_bench_pk_<n>`, pk = id, no
+ * duplicates: real Milvus counts a duplicated primary key twice but returns it once), because a
+ * scalar key field is paged in the server's primary-key order there (docs/milvus-paging.md).
  * planted(pgRows, milvusRows) gives the exact expected counts, also when Postgres is the larger side.
  */
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
@@ -30,17 +33,18 @@ export function plantedIn(n: number) {
 }
 
 /** Expected findings when Postgres holds ids 1..pgRows and Milvus the collection of milvusRows. */
-export function planted(pgRows: number, milvusRows: number) {
+export function planted(pgRows: number, milvusRows: number, byPrimaryKey = false) {
   const p = plantedIn(milvusRows);
   return {
     'missing-vector': p.missingCount + Math.max(0, pgRows - milvusRows),
     'orphan-vector': p.orphanCount + Math.max(0, milvusRows - pgRows),
-    'duplicate-vector': p.duplicateCount,
+    'duplicate-vector': byPrimaryKey ? 0 : p.duplicateCount,
   };
 }
 
 export const tableName = (n: number) => `items_${n}`;
 export const collectionName = (n: number) => `dbcheck_bench_items_${n}`;
+export const pkCollectionName = (n: number) => `dbcheck_bench_pk_${n}`;
 
 export async function ensurePostgres(client: pg.Client, n: number, log: (s: string) => void): Promise<void> {
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
@@ -56,10 +60,10 @@ export async function ensurePostgres(client: pg.Client, n: number, log: (s: stri
   log(`generated Postgres ${SCHEMA}.${tableName(n)} (${n} rows) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-export async function ensureMilvus(client: MilvusClient, n: number, log: (s: string) => void): Promise<void> {
-  const name = collectionName(n);
+export async function ensureMilvus(client: MilvusClient, n: number, log: (s: string) => void, byPrimaryKey = false): Promise<void> {
+  const name = byPrimaryKey ? pkCollectionName(n) : collectionName(n);
   const p = plantedIn(n);
-  const expected = n - p.missingCount + p.duplicateCount + p.orphanCount;
+  const expected = n - p.missingCount + (byPrimaryKey ? 0 : p.duplicateCount) + p.orphanCount;
   const has = await client.hasCollection({ collection_name: name });
   if (has.value) {
     await client.loadCollectionSync({ collection_name: name });
@@ -76,8 +80,10 @@ export async function ensureMilvus(client: MilvusClient, n: number, log: (s: str
     await client.createCollection({
       collection_name: name,
       fields: [
-        { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: true },
-        { name: 'item_id', data_type: DataType.Int64 },
+        byPrimaryKey
+          ? { name: 'item_id', data_type: DataType.Int64, is_primary_key: true, autoID: false }
+          : { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: true },
+        ...(byPrimaryKey ? [] : [{ name: 'item_id', data_type: DataType.Int64 }]),
         { name: 'vec', data_type: DataType.FloatVector, dim: 2 },
       ],
     } as any),
@@ -95,7 +101,7 @@ export async function ensureMilvus(client: MilvusClient, n: number, log: (s: str
   for (let id = 1; id <= n; id++) {
     if (p.missing(id)) continue;
     buffer.push({ item_id: String(id), vec });
-    if (p.duplicate(id)) buffer.push({ item_id: String(id), vec });
+    if (p.duplicate(id) && !byPrimaryKey) buffer.push({ item_id: String(id), vec });
     if (buffer.length >= 20_000) await flush();
   }
   for (let o = 1; o <= p.orphanCount; o++) buffer.push({ item_id: String(-o), vec });

@@ -2,12 +2,15 @@
  * reference-integrity benchmark: dbcheck `full` against the floor of each store, peak RSS at two
  * sizes, planted vs found.
  *
- *   npx tsx bench/reference-integrity/run.ts --rows 100000 [--pg-rows 10000000] [--rounds 1]
+ *   npx tsx bench/reference-integrity/run.ts --rows 100000 [--pg-rows 10000000] [--rounds 1] [--server lite|real]
  *
  * --rows N      both stores hold N keys (plus N/4 for the second RSS size); Milvus Lite is pure
  *               Python: ~25 s to insert 100k entities and O(N) per query/count, so keep N <= ~200k.
  * --pg-rows P   Postgres-only scale run: P rows against the N-entity collection (0 skips it).
  * --rounds R    interleaved rounds of floor and dbcheck runs at N (medians printed).
+ * --server S    lite (default: Milvus Lite, 127.0.0.1:19530, key = scalar field item_id) or real
+ *               (Milvus 2.3.5 standalone, 127.0.0.1:19540, key = the primary key; its Milvus floor is
+ *               `key > last` pages of 16384 trusting the server's order, the key-read floor).
  *
  * Data is generated once into schema dbcheck_bench and collections dbcheck_bench_items_<n>, and
  * reused (generate.ts). Every measured run is a child process (child.ts), so its peak RSS is its own.
@@ -19,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { MILVUS_ADDRESS, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin } from '../../test/helpers/stores.js';
+import { MILVUS_LITE_ADDRESS, MILVUS_REAL_ADDRESS, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin } from '../../test/helpers/stores.js';
 import { ensureMilvus, ensurePostgres, planted, SCHEMA, tableName } from './generate.js';
 
 const { values } = parseArgs({
@@ -27,8 +30,14 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '100000' },
     'pg-rows': { type: 'string', default: '10000000' },
     rounds: { type: 'string', default: '1' },
+    server: { type: 'string', default: 'lite' },
   },
 });
+if (values.server !== 'lite' && values.server !== 'real') throw new Error('--server must be lite or real');
+const REAL = values.server === 'real';
+const MILVUS_ADDRESS = REAL ? MILVUS_REAL_ADDRESS : MILVUS_LITE_ADDRESS;
+// Children read the server from the test helpers' variable and the collection from BENCH_BY_PK.
+const childEnv = { ...process.env, DBCHECK_TEST_MILVUS: values.server, BENCH_BY_PK: REAL ? '1' : '0' };
 const N = Number(values.rows);
 const SMALL = Math.floor(N / 4);
 const P = Number(values['pg-rows']);
@@ -47,7 +56,7 @@ interface ChildResult {
 function child(...args: string[]): Promise<ChildResult> {
   const script = fileURLToPath(new URL('./child.ts', import.meta.url));
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: childEnv });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.on('close', (code) => {
@@ -79,7 +88,7 @@ for (const n of [SMALL, N, ...(P ? [P] : [])]) await ensurePostgres(pgClient, n,
 await pgClient.end();
 const milvus = new MilvusClient({ address: MILVUS_ADDRESS, telemetry: { enabled: false }, logLevel: 'error', timeout: 900_000 } as any);
 await milvus.connectPromise;
-for (const n of [SMALL, N]) await ensureMilvus(milvus, n, log);
+for (const n of [SMALL, N]) await ensureMilvus(milvus, n, log, REAL);
 await milvus.closeConnection();
 
 // 2. Interleaved rounds at N: floors and dbcheck full.
@@ -88,7 +97,7 @@ for (let r = 0; r < ROUNDS; r++) {
   log(`round ${r + 1}/${ROUNDS} at ${N}`);
   runs.psql.push(await psqlCopy(N));
   runs.pgCopy.push(await child('pg-copy', String(N)));
-  runs.milvus.push(await child('milvus-ranges', String(N)));
+  runs.milvus.push(await child(REAL ? 'milvus-pages' : 'milvus-ranges', String(N)));
   runs.pager.push(await child('milvus-scan', String(N)));
   runs.full.push(await child('check', String(N), String(N), 'full'));
 }
@@ -110,9 +119,9 @@ if (P) {
 
 // 4. Report.
 const codes = ['missing-vector', 'orphan-vector', 'duplicate-vector'] as const;
-const plantedText = (pgRows: number, mRows: number) => codes.map((c) => planted(pgRows, mRows)[c]).join(' / ');
+const plantedText = (pgRows: number, mRows: number) => codes.map((c) => planted(pgRows, mRows, REAL)[c]).join(' / ');
 const foundText = (r: ChildResult) => codes.map((c) => r.countsByCode?.[c] ?? 0).join(' / ');
-const matches = (r: ChildResult, pgRows: number, mRows: number) => r.status !== 'error' && codes.every((c) => (r.countsByCode?.[c] ?? 0) === planted(pgRows, mRows)[c]);
+const matches = (r: ChildResult, pgRows: number, mRows: number) => r.status !== 'error' && codes.every((c) => (r.countsByCode?.[c] ?? 0) === planted(pgRows, mRows, REAL)[c]);
 
 const fullMs = median(runs.full.map((x) => x.ms));
 const milvusFloor = median(runs.milvus.map((x) => x.ms));
@@ -124,8 +133,10 @@ lines.push(`|---|---|---|---|---|---|---|---|---|`);
 lines.push(`| dbcheck full | ${SMALL} | ~${SMALL} | ${secs(small.ms)} | | | ${small.maxRssMB} | ${plantedText(SMALL, SMALL)} | ${foundText(small)} ${matches(small, SMALL, SMALL) ? 'ok' : 'MISMATCH'} |`);
 const last = runs.full[runs.full.length - 1];
 lines.push(`| dbcheck full | ${N} | ~${N} | ${secs(fullMs)} | ${secs(slowerFloor)} (slower store) | ${(slowerFloor / fullMs).toFixed(2)} | ${Math.max(...runs.full.map((x) => x.maxRssMB))} | ${plantedText(N, N)} | ${foundText(last)} ${runs.full.every((x) => matches(x, N, N)) ? 'ok' : 'MISMATCH'} |`);
-lines.push(`| floor: Milvus SDK, disjoint key ranges | | ${N} | ${secs(milvusFloor)} | | | ${median(runs.milvus.map((x) => x.maxRssMB))} | | |`);
-lines.push(`| dbcheck's Milvus side alone (connector pager, no merge) | | ${N} | ${secs(median(runs.pager.map((x) => x.ms)))} | | | ${median(runs.pager.map((x) => x.maxRssMB))} | | |`);
+const milvusFloorLabel = REAL ? 'floor: Milvus SDK, `key > last` pages of 16384 trusting the order' : 'floor: Milvus SDK, disjoint key ranges';
+lines.push(`| ${milvusFloorLabel} | | ${N} | ${secs(milvusFloor)} | | | ${median(runs.milvus.map((x) => x.maxRssMB))} | | |`);
+const pagerMs = median(runs.pager.map((x) => x.ms));
+lines.push(`| dbcheck's Milvus side alone (connector pager, no merge) | | ${N} | ${secs(pagerMs)} | ${secs(milvusFloor)} | ${(milvusFloor / pagerMs).toFixed(2)} | ${median(runs.pager.map((x) => x.maxRssMB))} | | |`);
 lines.push(`| floor: psql \\copy to /dev/null | ${N} | | ${secs(median(runs.psql.map((x) => x.ms)))} | | | | | |`);
 lines.push(`| floor: pg + pg-copy-streams | ${N} | | ${secs(median(runs.pgCopy.map((x) => x.ms)))} | | | ${median(runs.pgCopy.map((x) => x.maxRssMB))} | | |`);
 if (scale) {
@@ -136,5 +147,5 @@ if (scale) {
   lines.push(`| floor: psql \\copy to /dev/null | ${P} | | ${secs(scale.psql.ms)} | | | | | |`);
   lines.push(`| floor: pg + pg-copy-streams | ${P} | | ${secs(scale.pgCopy.ms)} | | | ${scale.pgCopy.maxRssMB} | | |`);
 }
-console.log(`reference-integrity benchmark (${ROUNDS} round(s); times include a ~1-2 s process start for Node runs)\n`);
+console.log(`reference-integrity benchmark on ${REAL ? 'real Milvus' : 'Milvus Lite'} (${MILVUS_ADDRESS}), ${ROUNDS} round(s); times include a ~1-2 s process start for Node runs)\n`);
 console.log(lines.join('\n'));

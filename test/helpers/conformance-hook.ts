@@ -17,30 +17,34 @@ import {
   setCurrentProject,
 } from './produced-codes.js';
 
-removeStaleLedgers();
+// Only inside vitest: the benchmarks (bench/**) run checks through run-check.ts as plain Node
+// scripts, where vitest's hooks throw "failed to find the runner".
+if (process.env.VITEST) {
+  removeStaleLedgers();
 
-// The first argument of a hook is vitest's fixture context, which it requires written as a destructuring pattern.
-beforeAll(({}, suite) => setCurrentProject(('filepath' in suite ? suite : suite.file).projectName ?? ''));
+  // The first argument of a hook is vitest's fixture context, which it requires written as a destructuring pattern.
+  beforeAll(({}, suite) => setCurrentProject(('filepath' in suite ? suite : suite.file).projectName ?? ''));
 
-afterAll(({}, suite) => {
-  const file = 'filepath' in suite ? suite : suite.file;
-  // A filtered run (-t, .only) did not run every test of the file: it cannot judge the set.
-  if (!everyTestRan(file)) return;
-  const declared = Object.fromEntries(builtinChecks.map((c) => [c.meta.id, Object.keys(c.meta.codes)]));
-  const missing = markFileDone({
-    dir: runLedgerDir(),
-    project: file.projectName ?? '',
-    file: path.relative(process.cwd(), file.filepath).split(path.sep).join('/'),
-    expectedFiles: checkTestFiles(),
-    declared,
+  afterAll(({}, suite) => {
+    const file = 'filepath' in suite ? suite : suite.file;
+    // A filtered run (-t, .only) did not run every test of the file: it cannot judge the set.
+    if (!everyTestRan(file)) return;
+    const declared = Object.fromEntries(builtinChecks.map((c) => [c.meta.id, Object.keys(c.meta.codes)]));
+    const missing = markFileDone({
+      dir: runLedgerDir(),
+      project: file.projectName ?? '',
+      file: path.relative(process.cwd(), file.filepath).split(path.sep).join('/'),
+      expectedFiles: checkTestFiles(),
+      declared,
+    });
+    if (missing === undefined || file.projectName !== CONFORMANCE_PROJECT) return;
+    if (Object.keys(missing).length) {
+      throw new Error(
+        `conformance: every built-in check test file ran, and no test produced these declared finding codes: ${describeMissing(missing)}`,
+      );
+    }
   });
-  if (missing === undefined || file.projectName !== CONFORMANCE_PROJECT) return;
-  if (Object.keys(missing).length) {
-    throw new Error(
-      `conformance: every built-in check test file ran, and no test produced these declared finding codes: ${describeMissing(missing)}`,
-    );
-  }
-});
+}
 
 function everyTestRan(task: RunnerTask): boolean {
   if (task.type === 'test') return task.mode === 'run';
