@@ -39,7 +39,7 @@ const ACTION_WORDS: Record<string, string> = {
   'drop-schema': 'drop schema (cascade)',
 };
 
-export default defineCheck<RollbackValidationOptions>({
+export default defineCheck({
   meta: {
     id: 'rollback-validation',
     title: 'Migration history and rollback validation',
@@ -153,7 +153,7 @@ export default defineCheck<RollbackValidationOptions>({
    */
   async preflight(ctx) {
     const o = ctx.options;
-    const db = ctx.stores.postgres!;
+    const db = ctx.stores.postgres;
     const dir = path.resolve(ctx.baseDir, o.migrations);
     if (!(await stat(dir).catch(() => undefined))?.isDirectory()) ctx.problem({ path: 'migrations', message: `migrations folder not found: ${dir}` });
     if (o.schema) {
@@ -174,7 +174,7 @@ export default defineCheck<RollbackValidationOptions>({
 
   async run(ctx) {
     const o = ctx.options;
-    const db = ctx.stores.postgres!;
+    const db = ctx.stores.postgres;
     const signal = ctx.signal;
 
     const dir = path.resolve(ctx.baseDir, o.migrations);
@@ -291,7 +291,7 @@ export default defineCheck<RollbackValidationOptions>({
  * statement that holds a blocking lock while it rewrites or scans a table is a finding when that
  * table is big (planner estimate and page count from the catalog: no lock taken, nothing read).
  */
-async function reportLockHazards(ctx: CheckContext, disk: readonly DiskMigration[], history: History | undefined, schema: string) {
+async function reportLockHazards(ctx: CheckContext<unknown, 'postgres'>, disk: readonly DiskMigration[], history: History | undefined, schema: string) {
   const o = (ctx.options as RollbackValidationOptions).lint;
   const applied = history ? [...history.applied].filter((a) => a.state === 'applied').sort((a, b) => b.rank - a.rank) : [];
   const recent = new Set(applied.slice(0, o.recentApplied).map((a) => a.id));
@@ -303,7 +303,7 @@ async function reportLockHazards(ctx: CheckContext, disk: readonly DiskMigration
   }
   ctx.stats.lintStatements = hits.length;
   if (hits.length === 0) return;
-  const r = await ctx.stores.postgres!.query<{ i: number; rows: string | null; bytes: string | null }>(
+  const r = await ctx.stores.postgres.query<{ i: number; rows: string | null; bytes: string | null }>(
     `SELECT t.i::int AS i, greatest(c.reltuples, 0)::bigint::text AS rows,
             (c.relpages::bigint * current_setting('block_size')::bigint)::text AS bytes
        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(sch, tbl, i)
@@ -347,8 +347,8 @@ function earlierMigrations(ms: readonly DiskMigration[]): EarlierMigrations {
 }
 
 /** A held knex_migrations_lock row (is_locked = 1) blocks every later migrate. */
-async function reportKnexLock(ctx: CheckContext, schema: string, lockTable: string) {
-  const db = ctx.stores.postgres!;
+async function reportKnexLock(ctx: CheckContext<unknown, 'postgres'>, schema: string, lockTable: string) {
+  const db = ctx.stores.postgres;
   const found = await findTrackingTables(db, schema, [lockTable], ctx.signal);
   const t = found.get(lockTable);
   if (!t || !t.columns.includes('is_locked')) return;
@@ -356,7 +356,7 @@ async function reportKnexLock(ctx: CheckContext, schema: string, lockTable: stri
   if (r.rows[0]?.locked) ctx.report({ code: 'migration-lock-held', subject: { store: 'postgres', object: `${schema}.${lockTable}` }, data: { table: `${schema}.${lockTable}` } });
 }
 
-function reportHistory(ctx: CheckContext, tool: MigrationTool, disk: readonly DiskMigration[], history: History) {
+function reportHistory(ctx: CheckContext<unknown, 'postgres'>, tool: MigrationTool, disk: readonly DiskMigration[], history: History) {
   const counts: Record<string, number> = {};
   let pendingOutOfOrder = 0;
   for (const f of analyseHistory(tool, disk, history)) {
@@ -370,7 +370,7 @@ function reportHistory(ctx: CheckContext, tool: MigrationTool, disk: readonly Di
 }
 
 /** Down scripts of applied migrations (all of them when nothing tracks what is applied). */
-async function reportDestructive(ctx: CheckContext, disk: readonly DiskMigration[], history: History | undefined, schema: string) {
+async function reportDestructive(ctx: CheckContext<unknown, 'postgres'>, disk: readonly DiskMigration[], history: History | undefined, schema: string) {
   const o = ctx.options as RollbackValidationOptions;
   const applied = history ? new Set(history.applied.filter((a) => a.state !== 'rolled-back').map((a) => a.id)) : undefined;
   const found: Array<{ migration: DiskMigration; statement: SqlStatement; target: ResolvedTarget }> = [];
@@ -382,7 +382,7 @@ async function reportDestructive(ctx: CheckContext, disk: readonly DiskMigration
   }
   const stats = { exactCounts: 0, estimates: 0 };
   const counts = await countRowsAtStake(
-    ctx.stores.postgres!,
+    ctx.stores.postgres,
     found.map((f) => f.target),
     { exactBelow: o.destructive.exactCountBelow, timeoutMs: o.destructive.countTimeout, maxExactCounts: o.destructive.maxExactCounts },
     ctx.signal,
