@@ -25,6 +25,7 @@ import { escapeControl } from '../report/escape.js';
 import { FORMATS, render, type Format } from '../report/index.js';
 import { applyConsistency } from '../report/consistency.js';
 import { outputProblem, writeAtomically } from './output.js';
+import { expandedChecksYaml } from './print-config.js';
 import { parseMinConsistency, parseReportFlags, writeReports } from './reports.js';
 import { problemLines } from './problems.js';
 
@@ -177,8 +178,9 @@ Examples:
   withCommon(program.command('validate'))
     .description('validate a config file (and each check section against its schema); exit 0 or 2')
     .option('--connect', 'also resolve tables, columns, collections, fields and key types in the live stores (no data read); 3 if unreachable')
+    .option('--print', 'print the checks section as the checks read it: presets and defaults expanded (YAML on stdout)')
     .addHelpText('after', '\nExamples:\n  dbcheck validate -c dbcheck.yml\n  dbcheck validate -c dbcheck.yml --connect')
-    .action(async (flags: CommonFlags & { connect?: boolean }) => {
+    .action(async (flags: CommonFlags & { connect?: boolean; print?: boolean }) => {
       exitCode = await validate(flags, io);
     });
 
@@ -392,10 +394,13 @@ async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): 
   return EXIT.OK;
 }
 
-async function validate(flags: CommonFlags & { connect?: boolean }, io: CliIO): Promise<number> {
+async function validate(flags: CommonFlags & { connect?: boolean; print?: boolean }, io: CliIO): Promise<number> {
   const { config, checks } = await setup(flags, io);
   const { plan, errors } = planAudit(config, checks, {});
   if (errors.length) fail(io, 'invalid config', errors);
+  // --print: the expansion on stdout; the verdict lines below go to stderr so stdout stays YAML.
+  if (flags.print) io.stdout.write(expandedChecksYaml(plan));
+  const verdict = flags.print ? io.stderr : io.stdout;
   const name = config.file ? path.relative(io.cwd, config.file) || config.file : '(no config file: local defaults)';
   if (flags.connect) {
     // Every check's preflight against the live stores: all problems in one round, no data read.
@@ -413,9 +418,9 @@ async function validate(flags: CommonFlags & { connect?: boolean }, io: CliIO): 
     if (exitCode !== EXIT.OK) return exitCode;
     const reached = stores.filter((st) => st.connected).map((st) => st.kind);
     const checked = results.map((r) => r.checkId);
-    io.stdout.write(`${name}: valid (against the live stores: ${reached.join(', ') || 'none needed'}; preflight: ${checked.join(', ') || 'none'})\n`);
+    verdict.write(`${name}: valid (against the live stores: ${reached.join(', ') || 'none needed'}; preflight: ${checked.join(', ') || 'none'})\n`);
     return EXIT.OK;
   }
-  io.stdout.write(`${name}: valid\n`);
+  verdict.write(`${name}: valid\n`);
   return EXIT.OK;
 }
