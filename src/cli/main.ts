@@ -23,9 +23,9 @@ import type { Severity } from '../plugin.js';
 import { redact, secretsOf } from '../redact.js';
 import { escapeControl } from '../report/escape.js';
 import { FORMATS, render, type Format } from '../report/index.js';
+import { initCommand, type InitFlags } from './init.js';
 import { applyConsistency } from '../report/consistency.js';
 import { outputProblem, writeAtomically } from './output.js';
-import { expandedChecksYaml } from './print-config.js';
 import { parseMinConsistency, parseReportFlags, writeReports } from './reports.js';
 import { problemLines } from './problems.js';
 
@@ -178,10 +178,22 @@ Examples:
   withCommon(program.command('validate'))
     .description('validate a config file (and each check section against its schema); exit 0 or 2')
     .option('--connect', 'also resolve tables, columns, collections, fields and key types in the live stores (no data read); 3 if unreachable')
-    .option('--print', 'print the checks section as the checks read it: presets and defaults expanded (YAML on stdout)')
     .addHelpText('after', '\nExamples:\n  dbcheck validate -c dbcheck.yml\n  dbcheck validate -c dbcheck.yml --connect')
-    .action(async (flags: CommonFlags & { connect?: boolean; print?: boolean }) => {
+    .action(async (flags: CommonFlags & { connect?: boolean }) => {
       exitCode = await validate(flags, io);
+    });
+
+  program
+    .command('init')
+    .description('connect read-only and propose a commented config (YAML) on stdout from sampled stores')
+    .option('-c, --config <file>', 'where to connect (its stores section); default: the local defaults and DATABASE_URL, REDIS_URL, MILVUS_ADDRESS')
+    .option('--timeout <duration>', 'time limit for the whole look (default 2m)')
+    .option('--schemas <names>', 'Postgres schemas to look at (comma-separated; default: all)')
+    .option('--collections <names>', 'Milvus collections to look at (comma-separated names, or prefixes ending in *)')
+    .option('--redis-match <glob>', 'SCAN MATCH pattern for the Redis key sample (default: every key)')
+    .addHelpText('after', '\nExample:\n  dbcheck init > dbcheck.yml && dbcheck validate -c dbcheck.yml --connect')
+    .action(async (flags: InitFlags) => {
+      exitCode = await initCommand(flags, io, toolVersion());
     });
 
   try {
@@ -394,13 +406,10 @@ async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): 
   return EXIT.OK;
 }
 
-async function validate(flags: CommonFlags & { connect?: boolean; print?: boolean }, io: CliIO): Promise<number> {
+async function validate(flags: CommonFlags & { connect?: boolean }, io: CliIO): Promise<number> {
   const { config, checks } = await setup(flags, io);
   const { plan, errors } = planAudit(config, checks, {});
   if (errors.length) fail(io, 'invalid config', errors);
-  // --print: the expansion on stdout; the verdict lines below go to stderr so stdout stays YAML.
-  if (flags.print) io.stdout.write(expandedChecksYaml(plan));
-  const verdict = flags.print ? io.stderr : io.stdout;
   const name = config.file ? path.relative(io.cwd, config.file) || config.file : '(no config file: local defaults)';
   if (flags.connect) {
     // Every check's preflight against the live stores: all problems in one round, no data read.
@@ -418,9 +427,9 @@ async function validate(flags: CommonFlags & { connect?: boolean; print?: boolea
     if (exitCode !== EXIT.OK) return exitCode;
     const reached = stores.filter((st) => st.connected).map((st) => st.kind);
     const checked = results.map((r) => r.checkId);
-    verdict.write(`${name}: valid (against the live stores: ${reached.join(', ') || 'none needed'}; preflight: ${checked.join(', ') || 'none'})\n`);
+    io.stdout.write(`${name}: valid (against the live stores: ${reached.join(', ') || 'none needed'}; preflight: ${checked.join(', ') || 'none'})\n`);
     return EXIT.OK;
   }
-  verdict.write(`${name}: valid\n`);
+  io.stdout.write(`${name}: valid\n`);
   return EXIT.OK;
 }
