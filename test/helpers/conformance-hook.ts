@@ -14,7 +14,7 @@ import {
   markFileDone,
   removeStaleLedgers,
   runLedgerDir,
-  setCurrentProject,
+  setCurrentFile,
 } from './produced-codes.js';
 
 // Only inside vitest: the benchmarks (bench/**) run checks through run-check.ts as plain Node
@@ -23,7 +23,10 @@ if (process.env.VITEST) {
   removeStaleLedgers();
 
   // The first argument of a hook is vitest's fixture context, which it requires written as a destructuring pattern.
-  beforeAll(({}, suite) => setCurrentProject(('filepath' in suite ? suite : suite.file).projectName ?? ''));
+  beforeAll(({}, suite) => {
+    const file = 'filepath' in suite ? suite : suite.file;
+    setCurrentFile(file.projectName ?? '', relativePath(file.filepath));
+  });
 
   afterAll(({}, suite) => {
     const file = 'filepath' in suite ? suite : suite.file;
@@ -33,7 +36,7 @@ if (process.env.VITEST) {
     const missing = markFileDone({
       dir: runLedgerDir(),
       project: file.projectName ?? '',
-      file: path.relative(process.cwd(), file.filepath).split(path.sep).join('/'),
+      file: relativePath(file.filepath),
       expectedFiles: checkTestFiles(),
       declared,
     });
@@ -49,4 +52,8 @@ if (process.env.VITEST) {
 function everyTestRan(task: RunnerTask): boolean {
   if (task.type === 'test') return task.mode === 'run';
   return task.tasks.every(everyTestRan);
+}
+
+function relativePath(file: string): string {
+  return path.relative(process.cwd(), file).split(path.sep).join('/');
 }

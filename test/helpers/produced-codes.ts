@@ -3,12 +3,13 @@
  * "every declared code of every built-in check is produced by at least one test".
  *
  * Every run through the testers (runCheck against the real servers, runCheckInMemory) appends the
- * codes the check actually reported, with its vitest project, to a file of its own in a folder per
- * vitest run, which all of that run's workers share (vitest runs files in parallel workers, so
- * nothing in memory is shared). Only codes produced in the judging project count (see below).
- * Each test file that uses a tester leaves a "done" mark when it ends. The file that completes the
- * set of built-in check test files (test/integration/checks/*.test.ts, project `integration`) then
- * checks the ledger and fails, naming every declared code that no test produced.
+ * codes the check actually reported, with its vitest project and test file, to a file of its own in
+ * a folder per vitest run, which all of that run's workers share (vitest runs files in parallel
+ * workers, so nothing in memory is shared). Each test file that uses a tester leaves a "done" mark
+ * when it ends. The judged set is the files of test/integration/checks/ that use a tester, in the
+ * project `integration`; the one that completes it checks the ledger and fails, naming every
+ * declared code that no file of the set produced. Only the set's own records count, so the verdict
+ * never depends on which other file (a unit file, another project) happened to end first.
  *
  * So the rule is judged only by a run that includes every check test file (`npm test`, or
  * `npx vitest run --project integration`); a run of a few files, or `--project unit` alone, never
@@ -18,34 +19,54 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSyn
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
+import ts from 'typescript';
 
-/** Where check test files live; one per built-in check, each must use a tester (conformance.test.ts). */
+/** Where check test files live; `<id>.test.ts` of each built-in check must use a tester (conformance.test.ts). */
 export const CHECK_TEST_DIR = 'test/integration/checks';
 /** The project whose run of every check test file completes the set. */
 export const CONFORMANCE_PROJECT = 'integration';
 
 const LEDGER_ROOT = path.join(os.tmpdir(), 'dbcheck-produced-codes');
 
-type Line = { kind: 'produced'; project: string; check: string; codes: string[] } | { kind: 'done'; project: string; file: string };
+type Line =
+  | { kind: 'produced'; project: string; file: string; check: string; codes: string[] }
+  | { kind: 'done'; project: string; file: string };
 
 /**
- * The vitest project of the test file running in this module instance (modules are isolated per
- * test file), set by conformance-hook.ts before the file's tests. Codes count only within the
- * project that judges them: a unit file may end after the judgement, so counting it would make the
- * verdict depend on scheduling order.
+ * The vitest project and test file running in this module instance (modules are isolated per test
+ * file), set by conformance-hook.ts before the file's tests. Codes count only when produced by a
+ * file of the judged set in the judging project: any other file may end after the judgement, so
+ * counting it would make the verdict depend on scheduling order.
  */
-let currentProject = '';
-export function setCurrentProject(project: string): void {
-  currentProject = project;
+let current = { project: '', file: '' };
+export function setCurrentFile(project: string, file: string): void {
+  current = { project, file };
 }
 
 /**
  * One folder per vitest run: vitest's main process id, which every worker of the run shares (a
- * forked worker's parent, or the process itself for worker threads).
+ * forked worker's parent, or the process itself for worker threads), and that process's start time
+ * where the system tells it (Linux), so a later run that reuses the id never reads an old ledger.
  */
 export function runLedgerDir(root = LEDGER_ROOT): string {
   const runner = isMainThread && process.send ? process.ppid : process.pid;
-  return path.join(root, String(runner));
+  return path.join(root, ledgerName(runner));
+}
+
+function ledgerName(pid: number): string {
+  const started = processStartTime(pid);
+  return started ? `${pid}-${started}` : String(pid);
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); '' where there is no /proc. */
+function processStartTime(pid: number): string {
+  try {
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
 }
 
 function append(dir: string, line: Line): void {
@@ -55,12 +76,22 @@ function append(dir: string, line: Line): void {
 }
 
 /** Records the codes a check reported (count > 0) in one tester run. */
-export function recordProduced(checkId: string, countsByCode: Record<string, number>, opts: { dir?: string; project?: string } = {}): void {
+export function recordProduced(
+  checkId: string,
+  countsByCode: Record<string, number>,
+  opts: { dir?: string; project?: string; file?: string } = {},
+): void {
   const codes = Object.entries(countsByCode)
     .filter(([, n]) => n > 0)
     .map(([code]) => code);
   if (codes.length)
-    append(opts.dir ?? runLedgerDir(), { kind: 'produced', project: opts.project ?? currentProject, check: checkId, codes });
+    append(opts.dir ?? runLedgerDir(), {
+      kind: 'produced',
+      project: opts.project ?? current.project,
+      file: opts.file ?? current.file,
+      check: checkId,
+      codes,
+    });
 }
 
 export function readLedger(dir: string): Line[] {
@@ -73,10 +104,18 @@ export function readLedger(dir: string): Line[] {
   );
 }
 
-/** Declared codes (check id -> codes) that no recorded run of `project` produced. */
-export function unproducedCodes(lines: Line[], declared: Record<string, string[]>, project: string): Record<string, string[]> {
+/** Declared codes (check id -> codes) that no recorded run of `project` in one of `files` produced. */
+export function unproducedCodes(
+  lines: Line[],
+  declared: Record<string, string[]>,
+  project: string,
+  files: string[],
+): Record<string, string[]> {
+  const judged = new Set(files);
   const produced = new Set(
-    lines.flatMap((l) => (l.kind === 'produced' && l.project === project ? l.codes.map((c) => `${l.check}\0${c}`) : [])),
+    lines.flatMap((l) =>
+      l.kind === 'produced' && l.project === project && judged.has(l.file) ? l.codes.map((c) => `${l.check}\0${c}`) : [],
+    ),
   );
   const missing: Record<string, string[]> = {};
   for (const [check, codes] of Object.entries(declared)) {
@@ -102,29 +141,59 @@ export function markFileDone(opts: {
   const lines = readLedger(opts.dir);
   const done = new Set(lines.flatMap((l) => (l.kind === 'done' && l.project === opts.project ? [l.file] : [])));
   if (!opts.expectedFiles.every((f) => done.has(f))) return undefined;
-  return unproducedCodes(lines, opts.declared, opts.project);
+  return unproducedCodes(lines, opts.declared, opts.project, opts.expectedFiles);
 }
 
-/** The check test files (relative to the repository root) that complete a conformance run. */
+/** The helpers whose runs record produced codes and whose import registers the file-done mark. */
+export const TESTER_MODULES = ['test/helpers/check-tester.ts', 'test/helpers/run-check.ts', 'test/helpers/run-check-in-memory.ts'];
+
+/**
+ * The check test files (relative to the repository root) that make up the judged set: those of
+ * CHECK_TEST_DIR that run checks through a tester (a file there that drives the engine itself, e.g.
+ * to watch progress events, neither records nor leaves a done mark, so it cannot be waited for).
+ */
 export function checkTestFiles(root = process.cwd()): string[] {
   return readdirSync(path.join(root, CHECK_TEST_DIR))
     .filter((f) => f.endsWith('.test.ts'))
     .map((f) => `${CHECK_TEST_DIR}/${f}`)
+    .filter((f) => importsATester(path.join(root, f), root))
     .sort();
 }
 
-/** Removes ledgers of vitest runs that have ended (their main process is gone). */
+/** Module specifiers of a file's value imports, read from its syntax tree (comments and strings do not count). */
+function importsOf(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  return source.statements.flatMap((st) =>
+    ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && !st.importClause?.isTypeOnly ? [st.moduleSpecifier.text] : [],
+  );
+}
+
+/** True when `file` imports one of TESTER_MODULES (a value import, not `import type`). */
+export function importsATester(file: string, root = process.cwd()): boolean {
+  return importsOf(file).some((spec) => {
+    const resolved = path
+      .relative(root, path.resolve(path.dirname(file), spec))
+      .split(path.sep)
+      .join('/')
+      .replace(/\.js$/, '.ts');
+    return TESTER_MODULES.includes(resolved);
+  });
+}
+
+/** Removes ledgers of vitest runs that have ended (their main process is gone, or its id reused). */
 export function removeStaleLedgers(root = LEDGER_ROOT): void {
   if (!existsSync(root)) return;
   for (const name of readdirSync(root)) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid === Number(path.basename(runLedgerDir(root)))) continue;
+    const pid = Number(name.split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    let alive = true;
     try {
       process.kill(pid, 0);
     } catch (err) {
       // ESRCH: no such process (EPERM would mean it lives, under another user).
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(path.join(root, name), { recursive: true, force: true });
+      alive = (err as NodeJS.ErrnoException).code !== 'ESRCH';
     }
+    if (!alive || ledgerName(pid) !== name) rmSync(path.join(root, name), { recursive: true, force: true });
   }
 }
 

@@ -5,8 +5,8 @@
  *
  * "Produced" is judged at run time, not by reading test text: every tester run records the codes
  * the check reported in a ledger shared by the run's workers, and the check test file that completes
- * the set of test/integration/checks/*.test.ts fails the run if a declared code was never produced
- * by a test of the integration project (test/helpers/produced-codes.ts). So it is judged by `npm test` and `--project integration`. With
+ * the set (the files of test/integration/checks/ that use a tester) fails the run if a declared code
+ * was never produced by that set in the integration project (test/helpers/produced-codes.ts). So it is judged by `npm test` and `--project integration`. With
  * `--project unit` alone the integration files do not run and nothing is judged about production;
  * this file then checks the wiring the judgement relies on (every check test file runs through a
  * tester) and the ledger's own rules.
@@ -18,29 +18,16 @@ import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtinChecks } from '../../checks/index.js';
 import { validateCheck } from '../../src/engine/load-checks.js';
-import { checkTestFiles, markFileDone, recordProduced, unproducedCodes, readLedger } from '../helpers/produced-codes.js';
-
-/** The helpers whose runs record produced codes and whose import registers the file-done mark. */
-const TESTER_MODULES = ['test/helpers/check-tester.ts', 'test/helpers/run-check.ts', 'test/helpers/run-check-in-memory.ts'];
-
-/** Module specifiers of a file's import declarations, read from its syntax tree (comments and strings elsewhere do not count). */
-function importsOf(file: string): string[] {
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
-  return source.statements.flatMap((st) =>
-    ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && !st.importClause?.isTypeOnly ? [st.moduleSpecifier.text] : [],
-  );
-}
-
-function importsATester(file: string): boolean {
-  return importsOf(file).some((spec) => {
-    const resolved = path
-      .relative(process.cwd(), path.resolve(path.dirname(file), spec))
-      .split(path.sep)
-      .join('/')
-      .replace(/\.js$/, '.ts');
-    return TESTER_MODULES.includes(resolved);
-  });
-}
+import {
+  CHECK_TEST_DIR,
+  checkTestFiles,
+  importsATester,
+  markFileDone,
+  readLedger,
+  recordProduced,
+  TESTER_MODULES,
+  unproducedCodes,
+} from '../helpers/produced-codes.js';
 
 function sourcesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -85,10 +72,13 @@ describe('built-in checks', () => {
 });
 
 describe('every declared code is produced by a test (the run-time ledger)', () => {
-  it('every check test file runs through a tester, so it records what it produced and completes the set', () => {
-    const files = checkTestFiles();
-    expect(files.length).toBeGreaterThanOrEqual(builtinChecks.length);
-    for (const file of files) expect(importsATester(file), `${file} should import one of ${TESTER_MODULES.join(', ')}`).toBe(true);
+  it("each built-in check's test file runs through a tester, so it records what it produced and is in the judged set", () => {
+    const judged = checkTestFiles();
+    for (const { meta } of builtinChecks) {
+      const file = `${CHECK_TEST_DIR}/${meta.id}.test.ts`;
+      expect(importsATester(file), `${file} should import one of ${TESTER_MODULES.join(', ')}`).toBe(true);
+      expect(judged).toContain(file);
+    }
   });
 
   it('the import check reads syntax, not text: a tester named in a comment or a type-only import does not count', () => {
@@ -121,7 +111,7 @@ describe('every declared code is produced by a test (the run-time ledger)', () =
 
     it('judges nothing until every expected file of the project is done, then names each unproduced code', () => {
       const dir = ledger();
-      recordProduced('one', { a: 2, b: 0 }, { dir, project: 'integration' });
+      recordProduced('one', { a: 2, b: 0 }, { dir, project: 'integration', file: 'f1.test.ts' });
       expect(markFileDone({ dir, project: 'integration', file: 'f1.test.ts', expectedFiles, declared })).toBeUndefined();
       // The same file done in another project does not complete this project's set.
       expect(markFileDone({ dir, project: 'other', file: 'f2.test.ts', expectedFiles, declared })).toBeUndefined();
@@ -131,15 +121,17 @@ describe('every declared code is produced by a test (the run-time ledger)', () =
       });
     });
 
-    it('codes produced in the judging project count, from any worker; a count of zero or another project does not', () => {
+    it('codes produced by a judged file of the judging project count, from any worker; a zero, another project or file does not', () => {
       const dir = ledger();
-      recordProduced('one', { a: 1, b: 1 }, { dir, project: 'integration' });
-      recordProduced('two', { c: 0 }, { dir, project: 'integration' });
-      // Another project's files may end after the judgement: counting them would depend on order.
-      recordProduced('two', { c: 1 }, { dir, project: 'unit' });
-      expect(unproducedCodes(readLedger(dir), declared, 'integration')).toEqual({ two: ['c'] });
-      recordProduced('two', { c: 3 }, { dir, project: 'integration' });
-      expect(unproducedCodes(readLedger(dir), declared, 'integration')).toEqual({});
+      const at = (project: string, file: string) => ({ dir, project, file });
+      recordProduced('one', { a: 1, b: 1 }, at('integration', 'f1.test.ts'));
+      recordProduced('two', { c: 0 }, at('integration', 'f1.test.ts'));
+      // Other projects' and files' runs may end after the judgement: counting them would depend on order.
+      recordProduced('two', { c: 1 }, at('unit', 'f1.test.ts'));
+      recordProduced('two', { c: 1 }, at('integration', 'other.test.ts'));
+      expect(unproducedCodes(readLedger(dir), declared, 'integration', expectedFiles)).toEqual({ two: ['c'] });
+      recordProduced('two', { c: 3 }, at('integration', 'f2.test.ts'));
+      expect(unproducedCodes(readLedger(dir), declared, 'integration', expectedFiles)).toEqual({});
     });
   });
 });
