@@ -60,7 +60,10 @@ const check = defineCheck({
       ...ctx.options.milvus.map((r): [string, () => Promise<void>] => [r.name, () => scanMilvusRelation(on(r.name), r)]),
       ...ctx.options.redis.map((r): [string, () => Promise<void>] => [r.name, () => scanRedisRelation(on(r.name), r)]),
     ];
-    for (const [name, scan] of relations) await runRelation(ctx, name, scan);
+    for (const [i, [name, scan]] of relations.entries()) {
+      ctx.progress({ done: 0, note: `relation ${i + 1} of ${relations.length}: ${name}` });
+      await runRelation(ctx, name, scan);
+    }
     if (ctx.options.suggestRelations && isFirstShard(ctx.shard)) await suggestRelations(ctx);
     const failed = relationsFailed(ctx);
     if (failed) throw failed;

@@ -82,6 +82,8 @@ export async function scanRedisRelation(ctx: CheckContext<Options, 'postgres'>, 
         break scan;
       }
     }
+    // Keys matched so far; SCAN gives no total for a pattern (DBSIZE counts every key).
+    ctx.progress({ done: matched });
   }
   await flush();
   stats.set('batchSize', batchSize.size);

@@ -7,6 +7,7 @@ import type { CheckContext } from '../../src/plugin.js';
 import { mergeSortedKeys, readAhead, type MergeGroup } from '../lib/id-merge.js';
 import { fieldText, milvusKeyBatches } from '../lib/id-milvus.js';
 import { postgresKeyBatches } from '../lib/id-postgres.js';
+import { estimateRows } from '../lib/row-estimate.js';
 import { isStale, reportModelTags, TagTally, type ResolvedMapping } from './mapping.js';
 import type { Options } from './options.js';
 import { MappingStats, reportFinding } from './report.js';
@@ -25,7 +26,14 @@ export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>,
   const modelField = m.model?.field;
   const onPage = modelField ? (rows: Array<Record<string, unknown>>) => rows.forEach((r) => tally.add(fieldText(r[modelField]))) : undefined;
 
+  // Progress: Postgres rows read so far (every shard reads them all), against the planner's estimate.
+  const progress = { done: 0, total: await estimateRows(pg, sql, ctx.signal), note: `mapping ${m.name}` };
+  ctx.progress(progress);
+  let groups = 0;
+
   const onGroup = (g: MergeGroup) => {
+    progress.done += g.left.count;
+    if (++groups % 4096 === 0) ctx.progress({ ...progress });
     if (!mine(g.key)) return;
     const rows = g.left.count;
     const entities = g.right.count;
@@ -83,6 +91,7 @@ export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>,
         rightName: `Milvus ${m.collection}`,
       });
       stats.s.milvusReadFinishedAt = new Date().toISOString();
+      ctx.progress({ ...progress });
     },
     { signal: ctx.signal },
   );

@@ -111,6 +111,7 @@ async function runMapping(ctx: CheckContext<Options, 'postgres' | 'milvus'>, opt
   if (mapping.mode !== 'full' && !isFirstShard(ctx.shard)) return { partial: false };
   const stats = new MappingStats(ctx, mapping);
   ctx.log(`reference-integrity: ${mapping.name} in ${mapping.mode} mode`);
+  ctx.progress({ done: 0, note: `mapping ${mapping.name} (${mapping.mode} mode)` });
   if (mapping.mode === 'full') {
     await runFull(isFirstShard(ctx.shard) ? ctx : keyFindingsOnly(ctx), mapping, stats, shardFilter(ctx.shard));
     return { partial: false };
