@@ -33,7 +33,9 @@ export function renderTable(report: Report, opts: TableRenderOptions): string {
     if (r.error) lines.push(...wrap(`${e(r.error.message)}${r.error.hint ? ` (${e(r.error.hint)})` : ''}`, width, `  ${c.red('error')} `, '        '));
     for (const f of r.findings.slice(0, perCheck)) {
       const sev = f.severity === 'error' ? c.red('error') : f.severity === 'warn' ? c.yellow('warn ') : c.blue('info ');
-      lines.push(...wrap(e(f.message), width, `  ${sev} ${c.dim(e(f.code))}  `, '        '));
+      // --baseline: new findings come first (src/engine/baseline.ts) and say so.
+      const label = f.baseline === 'new' ? `${c.bold('new')} ` : f.baseline === 'unknown' ? `${c.bold('new?')} ` : '';
+      lines.push(...wrap(e(f.message), width, `  ${sev} ${label}${c.dim(e(f.code))}  `, '        '));
     }
     const total = r.counts.error + r.counts.warn + r.counts.info;
     const shown = Math.min(perCheck, r.findings.length);
@@ -54,9 +56,21 @@ export function renderTable(report: Report, opts: TableRenderOptions): string {
 
   const skipped = report.checks.filter((r) => r.status === 'skipped');
   if (skipped.length) out.push('', ...wrap(`skipped: ${skipped.map((r) => `${e(r.id)} (${e(r.skipReason ?? '')})`).join('; ')}`, width, '', '  ').map((l) => c.dim(l)));
+  if (report.baseline) out.push('', ...baselineLines(c, report.baseline, width));
   const [outcome, rest] = verdict(c, report);
   out.push('', ...wrap(rest, width, `${outcome} `, '  '));
   return `${out.join('\n')}\n`;
+}
+
+/** What changed since the --baseline report: counts, then each resolved finding. */
+function baselineLines(c: ChalkInstance, b: NonNullable<Report['baseline']>, width: number | undefined): string[] {
+  const parts = [`${b.new} new`, `${b.unchanged} unchanged`, `${b.resolved.length} resolved`];
+  if (b.unknown) parts.push(`${b.unknown} not in the truncated baseline (new?)`);
+  if (b.notCompared) parts.push(`${b.notCompared} beyond --max-findings not compared`);
+  const lines = wrap(`since ${e(b.startedAt)}: ${parts.join(', ')}`, width, `${c.bold('baseline')} `, '  ');
+  for (const f of b.resolved) lines.push(...wrap(e(f.message), width, `  ${c.green('resolved')} ${c.dim(e(f.code))}  `, '        '));
+  for (const u of b.resolvedUnknown) lines.push(...wrap(`resolved unknown: ${e(u.reason)}`, width, `  ${c.dim(e(u.checkId))} `, '        ').map((l) => c.dim(l)));
+  return lines;
 }
 
 function status(c: ChalkInstance, r: CheckResult): string {
