@@ -67,7 +67,9 @@ export function applyConsistency(report: Report, minPercent?: number): Report {
   report.minConsistency = minPercent;
   if (minPercent === undefined) delete report.minConsistency;
   for (const check of report.checks) {
+    // Always recomputed from the stats: a merged report carries shard 0's entries otherwise.
     const entries = consistencyOf(check);
+    delete check.consistency;
     if (!entries.length) continue;
     check.consistency = entries;
     if (minPercent === undefined) continue;

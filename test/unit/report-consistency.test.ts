@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mergeReports } from '../../src/engine/merge.js';
 import { applyConsistency, consistencyOf, consistencyText, percentText } from '../../src/report/consistency.js';
 import { reportSchema } from '../../src/report/schema.js';
 import { renderJson } from '../../src/report/json.js';
@@ -59,5 +60,20 @@ describe('consistency ratios (issue 16.3)', () => {
     expect(JSON.parse(renderJson(report)).checks.find((c: { id: string }) => c.id === 'reference-integrity').consistency[0]).toEqual({
       name: 'docs', kind: 'mapping', unit: 'keys', problem: 'inconsistent', compared: 1_000_000, inconsistent: 37, ratio: 0.999963,
     });
+  });
+
+  it('a merged sharded run gets ratios from the summed counts, not shard 0\'s (as `dbcheck merge` applies them)', () => {
+    const shard = (index: number, compared: number, bad: number) => {
+      const r = applyConsistency(sampleReport());
+      r.shard = { index, count: 2 };
+      r.checks = r.checks.filter((c) => c.id === 'reference-integrity');
+      r.checks[0].stats = { rowsCompared: compared, mappings: { docs: { mode: 'full', rowsCompared: compared, inconsistentKeys: bad } } };
+      return applyConsistency(r);
+    };
+    const merged = applyConsistency(mergeReports([shard(0, 600_000, 30), shard(1, 400_000, 7)]), 99.999);
+    expect(merged.checks[0].consistency).toEqual([
+      { name: 'docs', kind: 'mapping', unit: 'keys', problem: 'inconsistent', compared: 1_000_000, inconsistent: 37, ratio: 0.999963, belowMinimum: true },
+    ]);
+    expect(merged.exitCode).toBe(1);
   });
 });
