@@ -12,7 +12,7 @@ import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { builtinChecks } from '../../checks/index.js';
 import { loadChecks, type LoadedCheck } from '../engine/load-checks.js';
 import { planAudit } from '../engine/plan.js';
-import { preflightAudit, runAudit, type ProgressEvent } from '../engine/run.js';
+import { preflightAudit, runAudit } from '../engine/run.js';
 import { applyBaseline, readBaseline } from '../engine/baseline.js';
 import { mergeReports } from '../engine/merge.js';
 import { exitCodeFor } from '../engine/run.js';
@@ -28,6 +28,7 @@ import { applyConsistency } from '../report/consistency.js';
 import { outputProblem, writeAtomically } from './output.js';
 import { parseMinConsistency, parseReportFlags, writeReports } from './reports.js';
 import { problemLines } from './problems.js';
+import { PROGRESS_MODES, progressPrinter, type ProgressMode } from './progress.js';
 
 export interface CliIO {
   /** `columns`: the terminal's width when stdout is one (the table fits it). */
@@ -89,6 +90,7 @@ interface AuditFlags extends CommonFlags {
   concurrency?: string;
   maxFindings?: string;
   verbose?: boolean;
+  progress: ProgressMode;
   report?: string[];
   minConsistency?: string;
   shard?: string;
@@ -128,6 +130,7 @@ Docs: README.md, docs/config.md, docs/checks/<id>.md`);
       .option('--concurrency <n>', 'checks run at once (default 4)')
       .option('--max-findings <n>', 'findings kept per check in the report (counts stay exact; default 100)')
       .option('-v, --verbose', 'debug lines from checks on stderr')
+      .addOption(new Option('--progress <mode>', 'progress on stderr: auto (live lines on a terminal, nothing on a pipe), tty, plain (a line every 10 s, for logs), off').choices(PROGRESS_MODES).default('auto'))
       .option('--report <format:path>', 'also write a report to PATH, FORMAT one of junit, markdown, prometheus, sarif, json (repeatable)', collect)
       .option('--min-consistency <percent>', 'exit 1 when a mapping or relation is less consistent than this, e.g. 99.99')
       .option('--shard <i/n>', 'audit shard i (0-based) of n: n processes cover every key once; join their JSON reports with `dbcheck merge`')
@@ -288,12 +291,7 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
     fail(io, 'invalid option', describe(err, secrets));
   }
 
-  const showProgress = Boolean(io.stderr.isTTY) && flags.format !== 'json';
-  const onProgress = showProgress ? progressPrinter(io) : undefined;
-  if (showProgress) {
-    const running = plan.filter((p) => !p.skipReason).map((p) => p.loaded.check.meta.id);
-    io.stderr.write(`dbcheck: running ${running.join(', ') || 'no checks'}\n`);
-  }
+  const progress = progressPrinter(flags.progress, io.stderr, io.env);
   if (io.strays) io.strays.target = (err) => strays.handle(err);
   let report;
   try {
@@ -301,12 +299,14 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
       config,
       plan,
       signal: io.signal,
-      onProgress,
-      log: flags.verbose ? (line) => say(io, line, secrets) : undefined,
+      onProgress: progress && ((e) => progress.onEvent(e)),
+      // Through the progress printer when there is one: a debug line must not break its live lines.
+      log: flags.verbose ? (line) => (progress ? progress.log(redact(line, secrets)) : say(io, line, secrets)) : undefined,
       version: toolVersion(),
       strays,
     });
   } finally {
+    progress?.stop();
     if (io.strays) io.strays.target = undefined;
   }
   if (baseline) {
@@ -363,32 +363,11 @@ function merge(files: string[], flags: { format: Format; output?: string; color?
   } catch (err) {
     fail(io, 'cannot merge', describe(err));
   }
-  // Ratios from the summed counts (each shard's own would be shard 0's after the merge).
-  applyConsistency(report, reports[0].minConsistency);
   const text = render(report, flags.format, { color: useColor(flags, io, flags.output !== undefined) });
   if (flags.output === undefined) io.stdout.write(text);
   else writeAtomically(path.resolve(io.cwd, flags.output), text);
   for (const line of problemLines(report)) say(io, `dbcheck: ${line}`);
   return report.exitCode;
-}
-
-function progressPrinter(io: CliIO) {
-  let last = 0;
-  let lastNote: string | undefined;
-  return (e: ProgressEvent) => {
-    if (e.type === 'check-start') say(io, `  … ${e.checkId}`);
-    else if (e.type === 'check-end') say(io, `  ${e.result.status === 'pass' ? '✔' : e.result.status === 'skipped' ? '-' : '✖'} ${e.checkId} ${e.result.status} (${e.result.durationMs} ms)`);
-    else {
-      // A new note (a phase, a plan) always shows; a counter moving on shows once a second.
-      const p = e.progress;
-      const newNote = p.note !== undefined && p.note !== lastNote;
-      if (!newNote && Date.now() - last < 1000) return;
-      last = Date.now();
-      lastNote = p.note;
-      const count = p.done || p.total ? `${p.done}${p.total ? `/${p.total}` : ''} ` : '';
-      say(io, `    ${e.checkId}: ${count}${p.note ?? ''}`);
-    }
-  };
 }
 
 async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): Promise<number> {
