@@ -58,15 +58,19 @@ export function redisPatterns(keys: string[], valuesPerPattern: number): RedisPa
   return [...byPattern.values()].sort((a, b) => b.keys - a.keys || a.pattern.localeCompare(b.pattern));
 }
 
-/** The key column that holds most of `values` (at least MIN_OVERLAP of them), names breaking ties. */
-export function bestMatch(name: string, values: string[], lookups: Lookup[]): Match | undefined {
+/**
+ * The key column that holds most of `values` (at least MIN_OVERLAP of them); the names (a field's,
+ * its collection's, a key's stem) break ties, e.g. chunk ids 1..200 that are document ids too.
+ */
+export function bestMatch(names: string[], values: string[], lookups: Lookup[]): Match | undefined {
   const distinct = [...new Set(values)];
   if (!distinct.length) return undefined;
   let best: (Match & { score: number }) | undefined;
   for (const lookup of lookups) {
     for (const [namespace, hits] of hitsByNamespace(lookup, distinct)) {
       if (hits / distinct.length < MIN_OVERLAP) continue;
-      const score = hits / distinct.length + nameAffinity(name, lookup.column) * 0.01;
+      const affinity = names.reduce((sum, n) => sum + nameAffinity(n, lookup.column), 0);
+      const score = hits / distinct.length + affinity * 0.01;
       if (!best || score > best.score) best = { column: lookup.column, namespace: namespace || undefined, hits, sampled: distinct.length, score };
     }
   }
@@ -90,11 +94,21 @@ function hitsByNamespace(lookup: Lookup, values: string[]): Map<string, number> 
   return counts;
 }
 
-/** 2: the names say so (doc_id ~ doc_id, document_id ~ documents.id); 1: a framework table; 0: values only. */
-function nameAffinity(name: string, column: KeyColumn): number {
+/**
+ * 2: the names say so — the field is the column's name (doc_id ~ doc_id), or names the table
+ * (document_id ~ documents.id; the Redis key `doc:{id}` ~ documents); 1: a framework's table;
+ * 0: only the values agree. `name` is a field name, or the key's literal segment before `{id}`.
+ */
+export function nameAffinity(name: string, column: KeyColumn): number {
   const n = name.toLowerCase();
+  const col = column.column.toLowerCase();
   const singular = column.table.toLowerCase().replace(/s$/, '');
-  if (n === column.column.toLowerCase() || n === `${singular}_${column.column}`.toLowerCase() || n === `${singular}${column.column}`.toLowerCase()) return 2;
+  if (n === col || n === `${singular}_${col}` || n === `${singular}${col}`) return 2;
+  // A collection named after the table: dbcheck_demo_chunks ~ chunks.
+  if (n.endsWith(`_${column.table.toLowerCase()}`)) return 2;
+  // The table named by the field's or key's stem: document_id, doc_id, doc -> documents.
+  const stem = n.replace(/_?(id|key|uuid|pk)$/, '');
+  if (stem.length >= 2 && (singular.startsWith(stem) || stem.startsWith(singular))) return 2;
   return column.framework ? 1 : 0;
 }
 
@@ -102,7 +116,7 @@ export function proposeMilvus(collections: SampledCollection[], lookups: Lookup[
   const out: MilvusProposal[] = [];
   for (const collection of collections) {
     for (const field of collection.fields) {
-      const match = bestMatch(field.name, field.values, lookups);
+      const match = bestMatch(field.isPrimaryKey ? [field.name, collection.name] : [field.name], field.values, lookups);
       if (match) out.push({ collection, field: field.name, dataType: field.dataType, isPrimaryKey: field.isPrimaryKey, match });
     }
   }
@@ -111,7 +125,9 @@ export function proposeMilvus(collections: SampledCollection[], lookups: Lookup[
 
 export function proposeRedis(patterns: RedisPattern[], lookups: Lookup[]): RedisProposal[] {
   return patterns.flatMap((pattern) => {
-    const match = bestMatch('id', pattern.values, lookups);
+    // The literal segment before {id} names what the key holds: doc:{id} -> documents.
+    const stem = /([^:]*):\{id\}/.exec(pattern.pattern)?.[1] ?? 'id';
+    const match = bestMatch([stem], pattern.values, lookups);
     return match ? [{ pattern, match }] : [];
   });
 }

@@ -51,8 +51,9 @@ export function renderProposal(p: Proposal, version: string): string {
     line('  reference-integrity:');
     line('    mappings:');
     for (const m of mappings) {
-      line(`      # ${evidence(`${m.collection.name}.${m.field}`, m.dataType, m.match)}`);
+      line(`      # ${evidence(`${m.collection.name}.${m.field} (${m.dataType})`, m.match)}`);
       if (m.match.column.framework === 'langchain') line('      # LangChain record manager: one record per vector of this collection (namespace below).');
+      else line('      # If only some rows should have a vector (not embedded yet), add a where: to postgres.');
       line(`      - name: ${q(`${tableName(m.match.column)} -> ${m.collection.name}`)}`);
       line(`        postgres: { ${postgresSide(m.match, 'key')} }`);
       line(`        milvus: { collection: ${q(m.collection.name)} }`);
@@ -65,7 +66,7 @@ export function renderProposal(p: Proposal, version: string): string {
     if (relations.length) {
       line('    milvus:');
       for (const m of relations) {
-        line(`      # ${evidence(`${m.collection.name}.${m.field}`, m.dataType, m.match)}`);
+        line(`      # ${evidence(`${m.collection.name}.${m.field} (${m.dataType})`, m.match)}`);
         if (m.match.column.framework === 'llamaindex') line('      # LlamaIndex: doc_id is the source document\'s id; the docstore keeps documents in namespace .../data.');
         line(`      - name: ${q(`${m.collection.name}.${m.field} -> ${tableName(m.match.column)}`)}`);
         line(`        collection: ${q(m.collection.name)}`);
@@ -76,7 +77,7 @@ export function renderProposal(p: Proposal, version: string): string {
     if (p.redis.length) {
       line('    redis:');
       for (const r of p.redis) {
-        line(`      # ${evidence(`${r.pattern.keys} sampled keys like ${q(r.pattern.pattern)}:`, 'key', r.match)}`);
+        line(`      # ${evidence(`${r.pattern.keys} sampled keys like ${q(r.pattern.pattern)}`, r.match)}`);
         line(`      - name: ${q(`${r.pattern.pattern} -> ${tableName(r.match.column)}`)}`);
         line(`        pattern: ${q(r.pattern.pattern)}`);
         line(`        parent: { ${postgresSide(r.match, 'column')} }`);
@@ -140,8 +141,8 @@ function postgresSide(m: Match, keyName: 'key' | 'column'): string {
   return parts.join(', ');
 }
 
-function evidence(what: string, type: string, m: Match): string {
-  return oneLine(`${what} (${type}): ${m.hits} of ${m.sampled} sampled values are in ${tableName(m.column)}.${m.column.column} (${m.column.type})` +
+function evidence(what: string, m: Match): string {
+  return oneLine(`${what}: ${m.hits} of ${m.sampled} sampled values are in ${tableName(m.column)}.${m.column.column} (${m.column.type})` +
     (m.namespace ? ` with ${m.column.namespaceColumn} = ${q(m.namespace)}` : ''));
 }
 
