@@ -17,9 +17,11 @@ ensure_node_deps
 # ---- servers. In CI, stop at the end whatever this run had to start (a dev machine keeps it).
 step "services"
 report=""
+other_reports=() # the other Node versions' reports (below)
 stop_milvus_at_exit=no
 cleanup() {
   [[ -n "$report" ]] && rm -f "$report"
+  for r in "${other_reports[@]:-}"; do [[ -n "$r" ]] && rm -f "$r"; done
   if [[ $stop_milvus_at_exit == yes ]]; then bash scripts/services.sh down >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
@@ -55,24 +57,44 @@ npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$
 vitest_code=$?
 set -e
 
+# ---- the other Node versions users run (issue 16.7): the unit and CLI end-to-end tests again on
+# each, through the npm package node@N (its first download takes about a minute). The e2e tests
+# spawn bin/dbcheck with process.execPath, so the CLI itself runs on that version too. Only on a
+# whole run (no vitest arguments); DBCHECK_TEST_NODE_VERSIONS="" skips them.
+if [[ $# -eq 0 ]]; then
+  for v in ${DBCHECK_TEST_NODE_VERSIONS-22 24}; do
+    step "node $v: vitest run test/unit test/e2e"
+    r="$(mktemp -t dbcheck-vitest-node$v.XXXXXX.json)"
+    other_reports+=("$r")
+    set +e
+    npx -y -p "node@$v" node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="$r" test/unit test/e2e
+    code=$?
+    set -e
+    [[ $code -ne 0 && $vitest_code -eq 0 ]] && vitest_code=$code
+  done
+fi
+
 # A test file that crashed before its tests ran counts as one failure, and a run that wrote no
 # report (e.g. the servers were down at global setup) as one failed run: the line never says
 # "0 failed" about a run that failed.
-node - "$report" "$vitest_code" <<'JS'
+# Counts add up over every Node version's report.
+node - "$vitest_code" "$report" "${other_reports[@]:-}" <<'JS'
 const fs = require('node:fs');
-const [file, code] = process.argv.slice(2);
+const [code, ...files] = process.argv.slice(2);
 let passed = 0, failed = 0, skipped = 0;
-try {
-  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
-  passed = r.numPassedTests ?? 0;
-  failed = r.numFailedTests ?? 0;
-  skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  for (const t of r.testResults ?? []) {
-    const failedInside = (t.assertionResults ?? []).some((a) => a.status === 'failed');
-    if (t.status === 'failed' && !failedInside) failed += 1;
+for (const file of files.filter(Boolean)) {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    passed += r.numPassedTests ?? 0;
+    failed += r.numFailedTests ?? 0;
+    skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    for (const t of r.testResults ?? []) {
+      const failedInside = (t.assertionResults ?? []).some((a) => a.status === 'failed');
+      if (t.status === 'failed' && !failedInside) failed += 1;
+    }
+  } catch {
+    failed += 1; // a version whose run wrote no report failed
   }
-} catch {
-  if (code !== '0') failed = Math.max(failed, 1);
 }
 if (code !== '0' && failed === 0) failed = 1;
 console.log(`\n${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
