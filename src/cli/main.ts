@@ -363,6 +363,8 @@ function merge(files: string[], flags: { format: Format; output?: string; color?
   } catch (err) {
     fail(io, 'cannot merge', describe(err));
   }
+  // Ratios from the summed counts (each shard's own would be shard 0's after the merge).
+  applyConsistency(report, reports[0].minConsistency);
   const text = render(report, flags.format, { color: useColor(flags, io, flags.output !== undefined) });
   if (flags.output === undefined) io.stdout.write(text);
   else writeAtomically(path.resolve(io.cwd, flags.output), text);
