@@ -14,18 +14,41 @@ export type StoreErrorCode =
 
 export type DbcheckErrorCode = StoreErrorCode | 'CONFIG' | 'USAGE' | 'PLUGIN' | 'CANCELLED' | 'TIMEOUT' | 'INTERNAL';
 
-export class DbcheckError extends Error {
-  readonly code: DbcheckErrorCode;
-  readonly hint?: string;
+/** What a coded error may carry besides its code and message. */
+export interface ErrorDetails {
+  hint?: string;
+  cause?: unknown;
   /** For a store error: the store's address (credentials removed), shown even when it is down. */
+  address?: string;
+}
+
+/**
+ * The one coded error: what a check throws to end itself with a clear message (status 'error'),
+ * and what dbcheck's own code throws. `code` classifies it; the engine reads `code` (isCoded), never
+ * instanceof, since a plugin may load another copy of this file. Exported to plugins by src/plugin.ts.
+ */
+export class CheckError extends Error {
+  readonly code: string;
+  readonly hint?: string;
   readonly address?: string;
-  constructor(code: DbcheckErrorCode, message: string, opts: { hint?: string; cause?: unknown; address?: string } = {}) {
-    super(message, { cause: opts.cause });
-    this.name = 'DbcheckError';
+  /** `details` is the hint alone (the form checks use) or hint, cause and address. */
+  constructor(code: string, message: string, details?: string | ErrorDetails) {
+    const d: ErrorDetails = typeof details === 'string' ? { hint: details } : (details ?? {});
+    super(message, d.cause === undefined ? undefined : { cause: d.cause });
+    this.name = 'CheckError';
     this.code = code;
-    this.hint = opts.hint;
-    if (opts.address !== undefined) this.address = opts.address;
+    if (d.hint !== undefined) this.hint = d.hint;
+    if (d.address !== undefined) this.address = d.address;
   }
+}
+
+/** dbcheck's own errors: the same class, its code narrowed to the codes dbcheck itself uses. */
+export type DbcheckError = CheckError & { readonly code: DbcheckErrorCode };
+export const DbcheckError = CheckError as new (code: DbcheckErrorCode, message: string, details?: ErrorDetails) => DbcheckError;
+
+/** The first line of an error's message (or of the thrown value, if it has none): what one-line reports show. */
+export function errorLine(err: unknown): string {
+  return String((err as { message?: unknown } | null | undefined)?.message ?? err).split('\n')[0]!;
 }
 
 export function isCoded(err: unknown): err is { code: string; message: string; hint?: string } {
@@ -63,7 +86,7 @@ const WORDING: Record<StoreErrorCode, string> = {
 
 /** A store error worded for a human: "Postgres at postgres://app@db:5432/app: authentication failed (…)". */
 export function storeError(storeLabel: string, address: string, err: unknown, code = classifyNetworkError(err)): DbcheckError {
-  const detail = String((err as { message?: unknown })?.message ?? err).split('\n')[0];
+  const detail = errorLine(err);
   const hint =
     code === 'STORE_UNREACHABLE' ? 'is the server running and listening on that address?'
     : code === 'STORE_AUTH' ? 'check the user and password/token in the config or environment'

@@ -7,6 +7,7 @@
  * Built-in checks import from this file and nothing else in src/, exactly as a plugin would.
  */
 import { z } from 'zod';
+import { CheckError } from './errors.js';
 import type {
   RollbackTransactionRunner,
   StoreHandles,
@@ -17,6 +18,7 @@ import type {
 export { z };
 export type * from './stores/types.js';
 export { REDIS_READ_COMMANDS, STORE_KINDS } from './stores/types.js';
+export { CheckError, errorLine, type ErrorDetails } from './errors.js';
 export { isMilvusPathSyntax, MILVUS_DYNAMIC_FIELD, milvusPathText, milvusPathValue, resolveMilvusPath, type MilvusValuePath } from './stores/milvus-path.js';
 
 export type Severity = 'error' | 'warn' | 'info';
@@ -188,21 +190,6 @@ export function defineCheck<O, const R extends StoreKind = never, C extends stri
   // Sound: the engine runs a check only with every store in meta.requires connected, and it
   // rejects an undeclared code at run time.
   return check as unknown as Check<O>;
-}
-
-/**
- * An error a check throws to end itself with a clear message (status 'error'). `code` classifies
- * it (the engine reads `code`, never instanceof, since plugins may load another copy of this file).
- */
-export class CheckError extends Error {
-  readonly code: string;
-  readonly hint?: string;
-  constructor(code: string, message: string, hint?: string) {
-    super(message);
-    this.name = 'CheckError';
-    this.code = code;
-    this.hint = hint;
-  }
 }
 
 /**

@@ -8,6 +8,7 @@ import { parseCopyText } from './copy-text.js';
 import type { KeyBatch } from './id-merge.js';
 import { compareInt64, compareIntegersThenText, compareUtf8, type KeyCompare, type KeyType } from './id-order.js';
 import { CANONICAL_INTEGER_SQL, postgresKeyType } from './key-types.js';
+import { errorLine } from '../../src/plugin.js';
 
 export interface PgTableRef {
   table: string;
@@ -67,7 +68,7 @@ export async function whereProblem(pg: PostgresReader, ref: PgTableRef, where: s
     const code = (err as { code?: unknown })?.code;
     if (code !== 'STORE_ERROR' && code !== 'STORE_MISSING_OBJECT') throw err; // the store, not the config
     const cause = (err as { cause?: { message?: unknown } })?.cause;
-    return `where ${JSON.stringify(where)} cannot run on ${tableLabel(ref)}: ${String(cause?.message ?? (err as Error).message).split('\n')[0]}`;
+    return `where ${JSON.stringify(where)} cannot run on ${tableLabel(ref)}: ${errorLine(String(cause?.message ?? (err as Error).message))}`;
   }
 }
 

@@ -1,6 +1,7 @@
 /** Per-relation counters in ctx.stats.relations[name], kept even when the check fails midway. */
 import { CheckError, type CheckContext } from '../../src/plugin.js';
 import type { Options } from './options.js';
+import { errorLine } from '../../src/plugin.js';
 
 export interface RelationStats {
   compared(key: string): void;
@@ -40,7 +41,7 @@ export function relationFailure(ctx: CheckContext<Options>, name: string, err: u
   const relations = (ctx.stats.relations ??= {}) as Record<string, Record<string, unknown>>;
   const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'INTERNAL';
   // The failure is shown after the relation's name: drop the name if the message starts with it.
-  const line = String((err as Error)?.message ?? err).split('\n')[0];
+  const line = errorLine(err);
   const prefix = `relation ${name}: `;
   const message = line.startsWith(prefix) ? line.slice(prefix.length) : line;
   const error: RelationError = { code, message };

@@ -14,6 +14,7 @@ import { poolStressOptions, type PoolStressOptions } from './options.js';
 import { runPostgresPhases, type PhaseRow } from './postgres-phases.js';
 import { preflightMilvus, runMilvusPhases } from './milvus-phases.js';
 import { runRedisPhases } from './redis-phases.js';
+import { errorLine } from '../../src/plugin.js';
 
 const STORE_LABEL = { postgres: 'Postgres', redis: 'Redis', milvus: 'Milvus' } as const;
 const fmt = (n: number | undefined) => (n === undefined ? null : Math.round(n * 100) / 100);
@@ -122,7 +123,7 @@ export default defineCheck({
         if (ctx.signal.aborted) break;
         // A configuration mistake found only now (exit 2) is not a load error.
         if ((err as { code?: string })?.code === 'CONFIG') throw err;
-        const message = String((err as Error)?.message ?? err).split('\n')[0];
+        const message = errorLine(err);
         ctx.report({ code: 'errors-during-load', subject: { store, object: 'setup' }, data: { store, phase: 'setup', errors: 1, ops: 0, limit: 0, sampleErrors: [message] } });
         continue;
       }

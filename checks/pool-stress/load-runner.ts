@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram, type LatencySummary } from '../lib/histogram.js';
 import { classifyLoadError, type LoadErrorClass } from './error-class.js';
+import { errorLine } from '../../src/plugin.js';
 
 /**
  * One operation. Resolves to the time (ms) it waited for a pooled connection, when it knows it;
@@ -77,7 +78,7 @@ export async function runLoad(bounds: LoadBounds, op: LoadOperation): Promise<Lo
         m.errors++;
         const cls = classifyLoadError(err);
         m.errorsByClass[cls] = (m.errorsByClass[cls] ?? 0) + 1;
-        const msg = `${cls}: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
+        const msg = `${cls}: ${errorLine(err)}`;
         if (m.sampleErrors.length < 3 && !m.sampleErrors.includes(msg)) m.sampleErrors.push(msg);
       }
     }

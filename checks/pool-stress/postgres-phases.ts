@@ -10,6 +10,7 @@ import { recoverWithin, type Recovery } from './recovery.js';
 import { phaseStats, runLoad, type LoadOperation, type PhaseStats } from './load-runner.js';
 import type { PostgresLoadOptions } from './options.js';
 import { evaluateThresholds, verdict, type Breach, type PhaseThresholds } from './thresholds.js';
+import { errorLine } from '../../src/plugin.js';
 
 export interface PhaseRow {
   phase: string;
@@ -167,7 +168,7 @@ async function exhaustionPhase(ctx: CheckContext, pool: PostgresLoadPool, o: Pos
     // The server would not give us the pool's connections: that is a finding in itself.
     result.held = held.length;
     for (const h of held.splice(0)) h.release();
-    const message = String((err as Error)?.message ?? err).split('\n')[0];
+    const message = errorLine(err);
     ctx.report({
       code: 'errors-during-load',
       subject: { store: 'postgres', object: 'exhaustion' },
@@ -201,7 +202,7 @@ async function exhaustionPhase(ctx: CheckContext, pool: PostgresLoadPool, o: Pos
     result.extraAcquireWaitedMs = waitedMs;
     if (outcome.kind === 'failed') {
       result.extraAcquireErrorClass = classifyLoadError(outcome.err);
-      result.extraAcquireError = String((outcome.err as Error)?.message ?? outcome.err).split('\n')[0];
+      result.extraAcquireError = errorLine(outcome.err);
     } else {
       if (outcome.kind === 'acquired') outcome.session.release();
       // A hung acquire resolves once we release below: hand that connection straight back.
@@ -262,7 +263,7 @@ async function slowPhase(ctx: CheckContext, slowPool: PostgresLoadPool, o: Postg
           cutAfterMaxMs = Math.max(cutAfterMaxMs, performance.now() - t0);
         } else {
           otherErrors++;
-          if (otherErrorSamples.length < 3) otherErrorSamples.push(String((err as Error)?.message ?? err).split('\n')[0]);
+          if (otherErrorSamples.length < 3) otherErrorSamples.push(errorLine(err));
         }
       }
     }),

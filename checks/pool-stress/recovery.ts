@@ -4,6 +4,7 @@
  * slow phases of every store.
  */
 import { performance } from 'node:perf_hooks';
+import { errorLine } from '../../src/plugin.js';
 
 export interface Recovery {
   ok: boolean;
@@ -23,7 +24,7 @@ export async function recoverWithin(attempt: () => Promise<unknown>, withinMs: n
       await attempt();
       return { ok: true, ms: Math.round((performance.now() - t0) * 1000) / 1000 };
     } catch (err) {
-      lastError = String((err as Error)?.message ?? err).split('\n')[0];
+      lastError = errorLine(err);
     }
     if (performance.now() >= giveUpAt || signal.aborted) return { ok: false, ms: Math.round(performance.now() - t0), lastError };
     await sleepMs(50);

@@ -12,6 +12,7 @@ import { classifyLoadError } from './error-class.js';
 import type { RedisLoadOptions } from './options.js';
 import type { PhaseRow } from './postgres-phases.js';
 import { recoverWithin } from './recovery.js';
+import { errorLine } from '../../src/plugin.js';
 
 type Attempt = { kind: 'opened'; conn: RedisLoadConnection } | { kind: 'refused'; err: unknown } | { kind: 'hung' };
 
@@ -84,7 +85,7 @@ export async function redisExhaustionPhase(
   let what: string;
   if (attempt?.kind === 'refused' && !(connectedAtRefusal !== null && connectedAtRefusal >= maxClients)) {
     // Refused while the server still had room: a failure of its own (auth, network), not the limit.
-    const message = String((attempt.err as Error)?.message ?? attempt.err).split('\n')[0];
+    const message = errorLine(attempt.err);
     result.extraConnection = 'failed';
     result.connectedAtFailure = connectedAtRefusal;
     ctx.report({
@@ -99,7 +100,7 @@ export async function redisExhaustionPhase(
     result.connectedAtRefusal = connectedAtRefusal;
     result.extraConnectionWaitedMs = waitedMs;
     result.extraConnectionErrorClass = classifyLoadError(attempt.err);
-    result.extraConnectionError = String((attempt.err as Error)?.message ?? attempt.err).split('\n')[0];
+    result.extraConnectionError = errorLine(attempt.err);
     what = `connection ${heldCount + 1} refused after ${waitedMs}ms (${result.extraConnectionErrorClass})`;
   } else if (attempt?.kind === 'hung') {
     result.extraConnection = 'hung';

@@ -15,6 +15,7 @@ import { preflightMapping, resolveMapping } from './mapping.js';
 import { optionsSchema, type MappingOptions, type Options } from './options.js';
 import { MappingStats } from './report.js';
 import { runSample } from './sample.js';
+import { errorLine } from '../../src/plugin.js';
 
 const where = (d: { table?: unknown; collection?: unknown }) => `${d.table} -> ${d.collection}`;
 
@@ -131,7 +132,7 @@ function keyFindingsOnly(ctx: CheckContext<Options, 'postgres' | 'milvus'>): Che
 /** Records why one mapping failed in its stats (`mappings[name].error`); returns code and message. */
 function mappingFailure(ctx: CheckContext<Options, 'postgres' | 'milvus'>, name: string, err: unknown): { code: string; message: string } {
   const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'INTERNAL';
-  const line = String((err as Error)?.message ?? err).split('\n')[0];
+  const line = errorLine(err);
   const prefix = `mapping ${name}: `;
   const message = line.startsWith(prefix) ? line.slice(prefix.length) : line;
   const mappings = (ctx.stats.mappings ??= {}) as Record<string, Record<string, unknown>>;

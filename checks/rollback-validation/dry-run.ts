@@ -12,6 +12,7 @@ import { statementForDisplay } from './text.js';
 import { splitSqlStatements, type SqlStatement } from './sql-split.js';
 import { diffSnapshots, snapshotSchema } from './schema-snapshot.js';
 import type { DiskMigration } from './tools/types.js';
+import { errorLine } from '../../src/plugin.js';
 
 export interface DryRunSettings {
   /** Newest first. */
@@ -39,7 +40,7 @@ function serverError(err: unknown): { sqlstate?: string; message: string; detail
   const inner = (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e : (e?.cause as typeof e)) ?? e;
   const sqlstate = typeof inner?.code === 'string' && /^[0-9A-Z]{5}$/.test(inner.code) ? inner.code : undefined;
   const detail = (inner as { detail?: unknown })?.detail;
-  return { ...(sqlstate ? { sqlstate } : {}), message: String(inner?.message ?? err).split('\n')[0], ...(typeof detail === 'string' ? { detail } : {}) };
+  return { ...(sqlstate ? { sqlstate } : {}), message: errorLine(String(inner?.message ?? err)), ...(typeof detail === 'string' ? { detail } : {}) };
 }
 
 const quote = (n: string) => `"${n.replace(/"/g, '""')}"`;

@@ -29,6 +29,7 @@ import { outputProblem, writeAtomically } from './output.js';
 import { parseMinConsistency, parseReportFlags, writeReports } from './reports.js';
 import { problemLines } from './problems.js';
 import { PROGRESS_MODES, progressPrinter, type ProgressMode } from './progress.js';
+import { errorLine } from '../errors.js';
 
 export interface CliIO {
   /** `columns`: the terminal's width when stdout is one (the table fits it). */
@@ -220,7 +221,7 @@ function say(io: CliIO, line: string, secrets: readonly string[] = io.strays?.se
 }
 
 function describe(err: unknown, secrets: readonly string[] = []): string {
-  const msg = redact(String((err as Error)?.message ?? err).split('\n')[0], secrets);
+  const msg = redact(errorLine(err), secrets);
   if (isCoded(err) && err.code !== 'INTERNAL') return `${msg}${err.hint ? ` (${err.hint})` : ''}`;
   return `internal error: ${msg}`;
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Report } from '../engine/result.js';
 import { REPORT_FORMATS, REPORTERS, type ReportFormat } from '../report/index.js';
 import { outputProblem, writeAtomically } from './output.js';
+import { errorLine } from '../errors.js';
 
 export interface ReportTarget {
   format: ReportFormat;
@@ -55,7 +56,7 @@ export function writeReports(report: Report, targets: readonly ReportTarget[], c
     try {
       writeAtomically(t.file, REPORTERS[t.format](report, { cwd, previous }));
     } catch (err) {
-      failures.push(`cannot write --report ${t.format}:${t.given} (${(err as { code?: string }).code ?? String((err as Error)?.message ?? err).split('\n')[0]})`);
+      failures.push(`cannot write --report ${t.format}:${t.given} (${(err as { code?: string }).code ?? errorLine(err)})`);
     }
   }
   return failures;

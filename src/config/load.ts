@@ -15,6 +15,7 @@ import type { RedisStoreConfig } from '../stores/redis.js';
 import { formatPath, zodIssues, type ConfigIssue, type ConfigPath } from './issues.js';
 import { configFileSchema, type ConfigFile } from './schema.js';
 import { didYouMean } from './suggest.js';
+import { errorLine } from '../errors.js';
 
 export interface CheckSection {
   enabled?: boolean;
@@ -227,7 +228,7 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
     return {
       errors: doc.errors.slice(0, 5).map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
-        return { path: name, location: `${name}:${pos.line}:${pos.col}`, message: `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}` };
+        return { path: name, location: `${name}:${pos.line}:${pos.col}`, message: `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${errorLine(e)}` };
       }),
     };
   }
@@ -255,7 +256,7 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
     // Throws on an alias without its anchor and on alias bombs (more than maxAliasCount expansions).
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    const message = String((err as Error)?.message ?? err).split('\n')[0];
+    const message = errorLine(err);
     return { errors: [{ path: name, message: `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${message}` }] };
   }
   // An alias inside its own anchor (`a: &a { b: *a }`) makes a cycle: say where, never recurse into it.

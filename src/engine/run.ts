@@ -15,6 +15,7 @@ import { addRunProblems } from './run-problems.js';
 import type { PlannedCheck } from './plan.js';
 import type { CheckResult, Report, RunSummary } from './result.js';
 import { StoreManager } from './stores.js';
+import { errorLine } from '../errors.js';
 
 export type ProgressEvent =
   | { type: 'check-start'; checkId: string }
@@ -263,7 +264,7 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
     if (isCoded(err) && err.code !== 'INTERNAL') {
       return finish({ status: 'error', partial: true, error: { code: err.code, message: redact(err.message), ...(err.hint ? { hint: err.hint } : {}) } });
     }
-    const message = redact(String((err as Error)?.message ?? err).split('\n')[0]);
+    const message = redact(errorLine(err));
     return finish({ status: 'error', partial: true, error: { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${message}` } });
   } finally {
     clearTimeout(timer);
@@ -363,7 +364,7 @@ export async function preflightAudit(opts: { config: ResolvedConfig; plan: Plann
         const problems = await runPreflight(p, connected.handles, stores, controller.signal, log, config);
         results.push({ checkId: meta.id, problems: problems.map((pr) => ({ ...pr, location: config.locate(['checks', meta.id, ...splitPath(pr.path)]) })) });
       } catch (err) {
-        const firstLine = redact(String((err as Error)?.message ?? err).split('\n')[0]);
+        const firstLine = redact(errorLine(err));
         const e = controller.signal.aborted
           ? abortError(controller.signal)
           : isCoded(err) ? { code: err.code, message: redact(err.message) } : { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${firstLine}` };

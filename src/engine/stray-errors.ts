@@ -10,6 +10,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Check } from '../plugin.js';
 import { redact } from '../redact.js';
+import { errorLine } from '../errors.js';
 
 interface Owner {
   checkId: string;
@@ -44,7 +45,7 @@ export class StrayErrors {
 
   /** Takes one uncaught exception or unhandled rejection. */
   handle(err: unknown): void {
-    const line = redact(String((err as Error)?.message ?? err).split('\n')[0], this.secrets);
+    const line = redact(errorLine(err), this.secrets);
     const owner = this.scope.getStore();
     if (owner && !owner.ended) owner.fail(new StrayError(`uncaught error: ${line}`));
     else this.unattributed.push(owner ? `uncaught error from check ${owner.checkId} after it ended: ${line}` : `uncaught error: ${line}`);

@@ -9,6 +9,7 @@ import { redact } from '../redact.js';
 import { keyColumns, LIMITS, lookUpValues, sampleCollections, sampleRedisKeys, type KeyColumn, type SampledCollection, type Scope } from './discover.js';
 import { proposeMilvus, proposeRedis, redisPatterns, type RedisPattern } from './match.js';
 import { renderProposal, type Proposal } from './render.js';
+import { errorLine } from '../errors.js';
 
 export interface InitResult {
   text: string;
@@ -20,7 +21,7 @@ export async function runInit(config: ResolvedConfig, opts: { signal: AbortSigna
   const scope = opts.scope ?? {};
   const stores = new StoreManager(config.stores, opts.signal);
   const unread: Proposal['unread'] = [];
-  const failed = (kind: string, err: unknown) => unread.push({ kind, reason: redact(String((err as Error)?.message ?? err).split('\n')[0]) });
+  const failed = (kind: string, err: unknown) => unread.push({ kind, reason: redact(errorLine(err)) });
   try {
     const [pg, milvus, redis] = await Promise.all([stores.get('postgres'), stores.get('milvus'), stores.get('redis')]);
     for (const kind of ['postgres', 'milvus', 'redis'] as const) {
