@@ -114,7 +114,9 @@ export function endLine(checkId: string, result: Pick<CheckResult, 'status' | 'd
 
 /** 1234567 -> "1,234,567": digits grouped, whatever the locale of the machine. */
 export function count(n: number): string {
-  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return Math.round(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** 4s, 2m 05s, 1h 02m: the two largest units. */
@@ -127,7 +129,8 @@ export function duration(ms: number): string {
 }
 
 // East Asian wide and fullwidth characters and emoji take two columns; combining marks none.
-const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1faff}\u{20000}-\u{3fffd}]/u;
+const WIDE =
+  /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1faff}\u{20000}-\u{3fffd}]/u;
 const ZERO_WIDTH = /[\p{M}\u200b-\u200d\ufeff]/u;
 
 export function charWidth(ch: string): number {

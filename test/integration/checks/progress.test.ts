@@ -22,8 +22,14 @@ import {
 } from '../../helpers/stores.js';
 
 /** Runs one check through the engine; returns its status and every progress it reported, in order. */
-async function progressOf(check: Check, options: Record<string, unknown>): Promise<{ status: string; findings: number; progress: CheckProgress[] }> {
-  const { config, errors } = resolveConfig({ stores: testStoresConfig(), checks: { [check.meta.id]: options } }, { baseDir: process.cwd(), env: {} });
+async function progressOf(
+  check: Check,
+  options: Record<string, unknown>,
+): Promise<{ status: string; findings: number; progress: CheckProgress[] }> {
+  const { config, errors } = resolveConfig(
+    { stores: testStoresConfig(), checks: { [check.meta.id]: options } },
+    { baseDir: process.cwd(), env: {} },
+  );
   if (!config) throw new Error(JSON.stringify(errors));
   const { plan } = planAudit(config, [{ check, source: 'test' }], { only: [check.meta.id] });
   const progress: CheckProgress[] = [];
@@ -69,7 +75,11 @@ describe('progress reported by the scans', () => {
   });
 
   it('reference-integrity full mode: rows against the planner estimate, ending at the exact count', async () => {
-    const mapping = { name: 'items', postgres: { schema: pg.schema, table: 'items', key: 'id' }, milvus: { collection: milvus.collection } };
+    const mapping = {
+      name: 'items',
+      postgres: { schema: pg.schema, table: 'items', key: 'id' },
+      milvus: { collection: milvus.collection },
+    };
     const { status, progress } = await progressOf(referenceIntegrity, { mappings: [mapping] });
     expect(status).toBe('fail'); // rows 29 and 30 have no vector
     expect(progress[0]).toEqual({ done: 0, note: 'mapping items (full mode)' });
@@ -77,7 +87,11 @@ describe('progress reported by the scans', () => {
   }, 60_000);
 
   it('orphan-scan: each relation named, the Redis keys it matched counted', async () => {
-    const relation = { name: 'cached items', pattern: `${redis.prefix}item:{id}`, parent: { schema: pg.schema, table: 'items', column: 'id' } };
+    const relation = {
+      name: 'cached items',
+      pattern: `${redis.prefix}item:{id}`,
+      parent: { schema: pg.schema, table: 'items', column: 'id' },
+    };
     const { findings, progress } = await progressOf(orphanScan, { redis: [relation] });
     expect(findings).toBe(1); // item:99 has no row
     expect(progress[0]).toEqual({ done: 0, note: 'relation 1 of 1: cached items' });
