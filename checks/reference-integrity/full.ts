@@ -21,7 +21,7 @@ export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>,
   const pendingColumn = m.pendingSql ? selects.push(m.pendingSql) - 2 : -1;
   const sql = `SELECT ${selects.join(', ')} FROM ${m.qualifiedTable} WHERE ${m.pgWhere} ORDER BY ${m.pgKey.order}`;
 
-  const milvusExtras = [m.stale?.milvusField, m.model?.field].filter((f): f is string => !!f);
+  const milvusExtras = [m.stale?.milvusPath, m.model?.field].filter((f): f is NonNullable<typeof f> => !!f);
   const tally = new TagTally();
   const modelField = m.model?.field;
   const onPage = modelField ? (rows: Array<Record<string, unknown>>) => rows.forEach((r) => tally.add(fieldText(r[modelField]))) : undefined;

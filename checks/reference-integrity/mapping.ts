@@ -3,7 +3,7 @@
  * Postgres columns and their SQL (quoted identifiers, merge order), and the schema-level findings
  * (vector dimension). Everything the three modes share.
  */
-import { CheckError, configError, type CheckContext, type MilvusCollectionInfo, type PreflightContext } from '../../src/plugin.js';
+import { CheckError, configError, resolveMilvusPath, type CheckContext, type MilvusCollectionInfo, type MilvusValuePath, type PreflightContext } from '../../src/plugin.js';
 import { andFilter, milvusFieldKeyType } from '../lib/id-milvus.js';
 import type { KeyCompare, KeyType } from '../lib/id-order.js';
 import { andSql, columnsProblem, describeColumns, keyExpression, lookupColumns, tableLabel, whereProblem, type KeyExpression } from '../lib/id-postgres.js';
@@ -30,7 +30,8 @@ export interface ResolvedMapping {
   compare: KeyCompare;
   milvusFilter?: string;
   partitions?: string[];
-  stale?: { pgSelect: string; pgColumn: string; milvusField: string; compare: 'equal' | 'newer' };
+  /** milvusField: the path's top-level field (an output field); milvusPath: where the value is (a field, JSON, $meta). */
+  stale?: { pgSelect: string; pgColumn: string; milvusField: string; milvusPath: MilvusValuePath; compare: 'equal' | 'newer' };
   /** SQL boolean: the row is within the grace window (true -> pending). */
   pendingSql?: string;
   graceMs?: number;
@@ -49,7 +50,10 @@ export async function resolveMapping(ctx: CheckContext<Options, 'postgres' | 'mi
   const info = await milvus.describeCollection(m.milvus.collection);
   const keyField = m.milvus.key ?? info.primaryKey.name;
   const keyType = milvusFieldKeyType(info, keyField);
-  for (const field of [m.stale?.milvus, m.model?.field]) {
+  // The stale value may sit in a JSON field or the dynamic field (a document's hash or timestamp).
+  const stalePath = m.stale ? resolveMilvusPath(info, m.stale.milvus) : undefined;
+  if (stalePath && 'problem' in stalePath) throw configError(`mapping ${name}: ${stalePath.problem}`);
+  for (const field of [m.model?.field]) {
     if (field && !info.fields.some((f) => f.name === field)) {
       throw new CheckError('CONFIG', `mapping ${name}: Milvus collection ${info.name} has no field ${JSON.stringify(field)}`);
     }
@@ -69,7 +73,8 @@ export async function resolveMapping(ctx: CheckContext<Options, 'postgres' | 'mi
     const ident = pg.quoteIdent(column.name);
     // A timestamp compared for "newer" is read as epoch milliseconds, the usual Milvus encoding.
     const pgSelect = m.stale.compare === 'newer' && TIMESTAMP_TYPES.test(column.type) ? `floor(extract(epoch from ${ident}) * 1000)::bigint` : ident;
-    stale = { pgSelect, pgColumn: column.name, milvusField: m.stale.milvus, compare: m.stale.compare };
+    const milvusPath = stalePath as MilvusValuePath;
+    stale = { pgSelect, pgColumn: column.name, milvusField: milvusPath.field, milvusPath, compare: m.stale.compare };
   }
 
   let pendingSql: string | undefined;
@@ -136,9 +141,11 @@ export async function preflightMapping(ctx: PreflightContext<Options, 'postgres'
   const info = await milvus.describeCollection(m.milvus.collection);
   const keyField = m.milvus.key ?? info.primaryKey.name;
   const fieldNames = info.fields.map((f) => f.name).join(', ');
-  for (const [at, field] of [['milvus.key', keyField], ['stale.milvus', m.stale?.milvus], ['model.field', m.model?.field]] as const) {
+  for (const [at, field] of [['milvus.key', keyField], ['model.field', m.model?.field]] as const) {
     if (field && !info.fields.some((f) => f.name === field)) problem(at, `Milvus collection ${info.name} has no field ${JSON.stringify(field)} (fields: ${fieldNames})`);
   }
+  const stalePath = m.stale && resolveMilvusPath(info, m.stale.milvus);
+  if (stalePath && 'problem' in stalePath) problem('stale.milvus', stalePath.problem);
   if (m.vectorField && !info.fields.some((f) => f.name === m.vectorField && f.dim !== undefined)) {
     problem('vectorField', `Milvus collection ${info.name} has no vector field ${JSON.stringify(m.vectorField)}`);
   }

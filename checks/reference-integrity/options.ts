@@ -1,5 +1,5 @@
 /** Options of reference-integrity: one or more Postgres table <-> Milvus collection mappings. */
-import { durationSchema, z } from '../../src/plugin.js';
+import { durationSchema, isMilvusPathSyntax, z } from '../../src/plugin.js';
 import { expandMappingPreset, mappingPresetIssue } from '../lib/presets.js';
 
 /** Milvus field names are identifiers; checking them keeps filter expressions well-formed. */
@@ -44,7 +44,8 @@ const mappingFields = z
     stale: z
       .object({
         postgres: name,
-        milvus: milvusField,
+        /** A field, or a path into a JSON field / the dynamic field: $meta["updated_at"], metadata["hash"]. */
+        milvus: z.string().refine(isMilvusPathSyntax, 'a Milvus field name or a JSON path like metadata["doc_hash"] or $meta["updated_at"]'),
         /** equal: any difference is stale (hashes); newer: stale when the row's value is greater. */
         compare: z.enum(['equal', 'newer']).default('equal'),
       })

@@ -3,7 +3,7 @@
  * looked up in Milvus by key in batches sized to a time target. Proves a bound on the missing rate
  * (and the stale rate), not equality; orphans need a full scan and are only hinted at by totals.
  */
-import type { CheckContext, ResultSection } from '../../src/plugin.js';
+import { milvusPathText, type CheckContext, type ResultSection } from '../../src/plugin.js';
 import { sampleConfidence } from '../lib/confidence.js';
 import { AdaptiveBatchSize } from '../lib/id-batch.js';
 import { fieldText } from '../lib/id-milvus.js';
@@ -77,12 +77,12 @@ export async function runSample(ctx: CheckContext<Options, 'postgres' | 'milvus'
         continue;
       }
       if (m.stale) {
-        const staleEntity = found.find((e) => isStale(m.stale!.compare, row.version, fieldText(e[m.stale!.milvusField])));
+        const staleEntity = found.find((e) => isStale(m.stale!.compare, row.version, milvusPathText(e, m.stale!.milvusPath)));
         if (!staleEntity) continue;
         if (row.pending) reportFinding(ctx, m, stats, 'pending', row.key, { reason: 'stale', graceMs: m.graceMs });
         else {
           stale++;
-          reportFinding(ctx, m, stats, 'stale-vector', row.key, { postgres: row.version, milvus: fieldText(staleEntity[m.stale.milvusField]), compare: m.stale.compare });
+          reportFinding(ctx, m, stats, 'stale-vector', row.key, { postgres: row.version, milvus: milvusPathText(staleEntity, m.stale.milvusPath), compare: m.stale.compare });
         }
       }
     }

@@ -239,3 +239,68 @@ describe('preset: langchain, on the layout LangChain index() with SQLRecordManag
 
 const orphanKeys = (result: Awaited<ReturnType<typeof runCheck>>, relation: string) =>
   result.findings.filter((f) => f.code === 'orphan-milvus-entity' && (f.data as any).relation === relation).map((f) => [f.subject?.key, (f.data as any).entities]);
+
+describe('reference-integrity: stale values read from the dynamic field (a document hash the index recorded)', () => {
+  let pg: PgFixture;
+  let coll: MilvusFixture;
+
+  beforeAll(async () => {
+    pg = await createPgSchema('rag_stale');
+    coll = await createMilvusCollectionName('rag_stale');
+    await pg.client.query(`
+      CREATE TABLE "${pg.schema}".chunks (id text PRIMARY KEY, doc_hash text NOT NULL, edited_at timestamptz NOT NULL);
+      INSERT INTO "${pg.schema}".chunks VALUES
+        ('c1', 'h-a', now() - interval '2 days'),   -- indexed with its current hash
+        ('c2', 'h-b2', now() - interval '2 days'),  -- edited after indexing: stale
+        ('c3', 'h-c2', now()),                      -- edited just now: pending (grace window)
+        ('c4', 'h-d', now() - interval '2 days');   -- indexed without a hash: stale
+    `);
+    ok(await coll.client.createCollection({
+      collection_name: coll.collection, enable_dynamic_field: true,
+      fields: [{ name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 }, { name: 'vector', data_type: DataType.FloatVector, dim: 2 }],
+    } as any));
+    ok(await coll.client.createIndex({ collection_name: coll.collection, field_name: 'vector', index_type: 'FLAT', metric_type: 'L2' } as any));
+    ok(await coll.client.loadCollectionSync({ collection_name: coll.collection }));
+    ok(await coll.client.insert({
+      collection_name: coll.collection,
+      data: [
+        { pk: 'c1', vector: [0, 1], doc_hash: 'h-a' },
+        { pk: 'c2', vector: [0, 1], doc_hash: 'h-b1' },
+        { pk: 'c3', vector: [0, 1], doc_hash: 'h-c1' },
+        { pk: 'c4', vector: [0, 1], source: 'x' },
+      ],
+    } as any));
+  }, 120_000);
+
+  afterAll(async () => {
+    await pg?.cleanup();
+    await coll?.cleanup();
+  });
+
+  for (const mode of ['full', 'sample'] as const) {
+    it(`${mode} mode: stale.milvus $meta["doc_hash"] against the row's hash, with a grace window`, async () => {
+      const result = await runCheck(referenceIntegrity, {
+        options: {
+          mappings: [{
+            name: 'chunks', mode, sampleSize: 100,
+            postgres: { schema: pg.schema, table: 'chunks', key: 'id' },
+            milvus: { collection: coll.collection },
+            stale: { postgres: 'doc_hash', milvus: '$meta["doc_hash"]' },
+            grace: { column: 'edited_at', window: '1h' },
+          }],
+        },
+      });
+      expect(result.error).toBeUndefined();
+      const got = result.findings.map((f) => [f.code, f.subject?.key, (f.data as any).milvus ?? (f.data as any).reason]).sort();
+      expect(got).toEqual([['pending', 'c3', 'stale'], ['stale-vector', 'c2', 'h-b1'], ['stale-vector', 'c4', undefined]]);
+    }, 120_000);
+  }
+
+  it('preflight: stale.milvus into a missing JSON field is a config problem', async () => {
+    const result = await runCheck(referenceIntegrity, {
+      options: { mappings: [{ name: 'chunks', postgres: { schema: pg.schema, table: 'chunks', key: 'id' }, milvus: { collection: coll.collection }, stale: { postgres: 'doc_hash', milvus: 'metadata["doc_hash"]' } }] },
+    });
+    expect(result.error?.code).toBe('CONFIG');
+    expect(result.configProblems).toEqual([{ path: 'mappings[0].stale.milvus', message: `mapping chunks: Milvus collection ${coll.collection} has no field "metadata" (fields: pk, vector)` }]);
+  }, 120_000);
+});
