@@ -56,7 +56,7 @@ describe('dbcheck init on the demo data', () => {
     const validate = await runCli(['validate', '-c', path.join(dir, 'dbcheck.yml'), '--connect']);
     expect(validate.stderr).toBe('');
     expect(validate.code).toBe(0);
-  });
+  }, 180_000);
 
   it('a store that cannot be reached is named, the others are still proposed, exit 3', async () => {
     const dir = tempDir({

@@ -7,11 +7,13 @@
  * planted fault, exactly, and nothing else. Runs on the suite's Milvus Lite (the fixtures' pymilvus
  * 2.6.7 speaks to it and to Milvus 2.3.5; the layouts are the same on both).
  */
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { runRagFixture } from '../helpers/rag-fixtures.js';
 import { createMilvusCollectionName, createPgSchema, MILVUS_ADDRESS, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, uniqueName, type PgFixture } from '../helpers/stores.js';
 import path from 'node:path';
+import { parse } from 'yaml';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 
@@ -107,5 +109,52 @@ checks:
     const orphanChunks = report.checks.find((c: any) => c.id === 'orphan-scan').findings.find((f: any) => f.subject.key === '5');
     expect(orphanChunks.data.entities).toBe(2);
     expect(report.summary.findings).toEqual({ error: 6, warn: 0, info: 0 });
-  });
+  }, 120_000);
+
+  it('dbcheck init recognises both layouts and proposes a config that validates and finds the same faults', async () => {
+    const lc = { schema: lcSchema.schema, collection: lcCollection.collection };
+    const li = { schema: liSchema.schema, collection: liCollection.collection };
+    const stores = `stores:\n  postgres: { host: ${PG_HOST}, port: ${PG_PORT}, user: ${PG_USER}, database: ${PG_DATABASE} }\n  milvus: { address: "${MILVUS_ADDRESS}" }\n`;
+    const dir = tempDir({ 'stores.yml': stores });
+    const init = await runCli(['init', '-c', path.join(dir, 'stores.yml'), '--schemas', `${lc.schema},${li.schema}`, '--collections', `${lc.collection},${li.collection}`]);
+    expect(init.stderr).toBe('');
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain(`#   LangChain record manager table "${lc.schema}.upsertion_record"`);
+    expect(init.stdout).toContain(`#   LlamaIndex docstore table "${li.schema}.data_docstore"`);
+    expect(init.stdout).toContain(`#   LangChain collection "${lc.collection}" (pk, text, vector, metadata as scalar fields)`);
+    expect(init.stdout).toContain(`#   LlamaIndex collection "${li.collection}"`);
+    const proposed = parse(init.stdout);
+    expect(proposed.checks['reference-integrity'].mappings).toEqual([
+      {
+        name: `${lc.schema}.upsertion_record -> ${lc.collection}`,
+        postgres: { schema: lc.schema, table: 'upsertion_record', key: 'key', where: `"namespace" = 'milvus/${lc.collection}'` },
+        milvus: { collection: lc.collection },
+      },
+    ]);
+    expect(proposed.checks['orphan-scan'].milvus).toEqual([
+      {
+        name: `${lc.collection}.doc_id -> ${lc.schema}.documents`,
+        collection: lc.collection,
+        field: 'doc_id',
+        parent: { schema: lc.schema, table: 'documents', column: 'id' },
+      },
+      {
+        name: `${li.collection}.doc_id -> ${li.schema}.data_docstore`,
+        collection: li.collection,
+        field: 'doc_id',
+        parent: { schema: li.schema, table: 'data_docstore', column: 'key', where: `"namespace" = 'docstore/data'` },
+      },
+    ].sort((a, b) => a.name.localeCompare(b.name)));
+
+    writeFileSync(path.join(dir, 'dbcheck.yml'), init.stdout);
+    const validate = await runCli(['validate', '-c', path.join(dir, 'dbcheck.yml'), '--connect']);
+    expect(validate.stderr).toBe('');
+    expect(validate.code).toBe(0);
+
+    // The proposal finds what the hand-written config finds, for the parts it covers.
+    const audit = await runCli(['audit', '-c', path.join(dir, 'dbcheck.yml'), '--only', 'reference-integrity,orphan-scan', '--format', 'json']);
+    expect(audit.code).toBe(1);
+    const found = JSON.parse(audit.stdout).checks.flatMap((c: any) => c.findings).map((f: any) => `${f.code} ${f.subject.key}`).sort();
+    expect(found).toEqual(['missing-vector ' + langchain.missingVector, 'orphan-milvus-entity 104', 'orphan-milvus-entity 5', 'orphan-vector ' + langchain.missingRecord].sort());
+  }, 240_000); // three CLI runs against the shared servers: a limit for a loaded machine, not a speed claim
 });
