@@ -120,5 +120,5 @@ describe('health on Milvus collections', () => {
     } finally {
       await server.stop();
     }
-  }, 300_000); // two server starts, a flush and two health runs on a shared machine
+  }, 420_000); // two server starts (each bounded at 120 s), the wait for the data (120 s), two health runs
 });
