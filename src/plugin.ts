@@ -21,8 +21,9 @@ export { REDIS_READ_COMMANDS, STORE_KINDS } from './stores/types.js';
 export { CheckError, errorLine, type ErrorDetails } from './errors.js';
 export { isMilvusPathSyntax, MILVUS_DYNAMIC_FIELD, milvusPathText, milvusPathValue, resolveMilvusPath, type MilvusValuePath } from './stores/milvus-path.js';
 
-export type Severity = 'error' | 'warn' | 'info';
-export const SEVERITIES: readonly Severity[] = ['error', 'warn', 'info'];
+/** Most severe first; the one list every schema, option and counter takes its severities from. */
+export const SEVERITIES = ['error', 'warn', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 export interface FindingCode<D = any> {
   /** Default severity; users can override it per code in config (or turn it 'off'). */

@@ -4,7 +4,7 @@
  * (src/config/load.ts) and validated here once, so the same rules hold whatever the source.
  */
 import { z } from 'zod';
-import { durationSchema } from '../plugin.js';
+import { durationSchema, SEVERITIES } from '../plugin.js';
 
 const port = z.number().int().min(1).max(65535);
 
@@ -79,7 +79,7 @@ export const runSchema = z
     concurrency: z.number().int().min(1).max(32).default(4),
     timeout: durationSchema.optional(),
     checkTimeout: durationSchema.default(30 * 60_000),
-    failOn: z.enum(['error', 'warn', 'info'], { error: 'must be error, warn or info' }).default('error'),
+    failOn: z.enum(SEVERITIES, { error: 'must be error, warn or info' }).default('error'),
     maxFindings: z.number().int().min(0).default(100),
     /** "i/n": this process audits shard i (0-based) of n (checks/lib/shard.ts). */
     shard: z
@@ -96,7 +96,7 @@ const checkSectionSchema = z
   .object({
     enabled: z.boolean({ error: 'must be true or false' }).optional(),
     severity: z
-      .record(z.string(), z.enum(['error', 'warn', 'info', 'off'], { error: 'must be error, warn, info or off' }), {
+      .record(z.string(), z.enum([...SEVERITIES, 'off'], { error: 'must be error, warn, info or off' }), {
         error: 'must map finding codes to error, warn, info or off',
       })
       .optional(),

@@ -6,7 +6,7 @@
 import pLimit from 'p-limit';
 import type { ResolvedConfig } from '../config/load.js';
 import { isCoded } from '../errors.js';
-import type { Check, CheckContext, CheckProgress, ConfigProblem, PreflightContext, Severity } from '../plugin.js';
+import { SEVERITIES, type Check, type CheckContext, type CheckProgress, type ConfigProblem, type PreflightContext, type Severity } from '../plugin.js';
 import { redact, redactDeep } from '../redact.js';
 import type { StoreHandles, StoreKind, StoreStatus } from '../stores/types.js';
 import { possiblyNewAtOrAbove } from './baseline.js';
@@ -108,7 +108,7 @@ export async function runAudit(opts: RunOptions): Promise<Report> {
   };
   for (const c of checks) {
     summary.checks[c.status]++;
-    for (const s of ['error', 'warn', 'info'] as const) summary.findings[s] += c.counts[s];
+    for (const s of SEVERITIES) summary.findings[s] += c.counts[s];
   }
   addRunProblems(summary, checks, opts.strays?.unattributed ?? []);
   const reason = runController.signal.reason;

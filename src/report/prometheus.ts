@@ -4,6 +4,7 @@
  * No timestamps on samples (the collector refuses them); the run's time is a metric instead.
  */
 import type { Report } from '../engine/result.js';
+import { SEVERITIES } from '../plugin.js';
 import type { ReportContext } from './context.js';
 
 type Labels = Record<string, string>;
@@ -53,7 +54,7 @@ export function renderPrometheus(report: Report, ctx: ReportContext = {}): strin
   x.family('dbcheck_check_status', 'gauge', 'Check status: 1 for the status the check ended in (pass, fail, error, skipped).',
     checks.flatMap((r) => (['pass', 'fail', 'error', 'skipped'] as const).map((s): [Labels, number] => [{ check: r.id, status: s }, r.status === s ? 1 : 0])));
   x.family('dbcheck_check_findings', 'gauge', 'Findings of the last run by check and severity (exact, not cut at --max-findings).',
-    checks.flatMap((r) => (['error', 'warn', 'info'] as const).map((s): [Labels, number] => [{ check: r.id, severity: s }, r.counts[s]])));
+    checks.flatMap((r) => SEVERITIES.map((s): [Labels, number] => [{ check: r.id, severity: s }, r.counts[s]])));
   x.family('dbcheck_check_findings_by_code', 'gauge', 'Findings of the last run by check, code and severity (severity "unknown" when no finding of the code was kept).',
     checks.flatMap((r) => Object.entries(r.countsByCode).map(([code, n]): [Labels, number] => {
       const severity = r.findings.find((f) => f.code === code)?.severity ?? 'unknown';

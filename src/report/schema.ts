@@ -4,8 +4,9 @@
  * file in sync).
  */
 import { z } from 'zod';
+import { SEVERITIES } from '../plugin.js';
 
-const severity = z.enum(['error', 'warn', 'info']);
+const severity = z.enum(SEVERITIES);
 const counts = z.object({ error: z.number().int(), warn: z.number().int(), info: z.number().int() }).strict();
 const storeKind = z.enum(['postgres', 'redis', 'milvus']);
 
