@@ -16,16 +16,17 @@ import { preflightAudit, runAudit } from '../engine/run.js';
 import { applyBaseline, readBaseline } from '../engine/baseline.js';
 import { mergeReports } from '../engine/merge.js';
 import { exitCodeFor } from '../engine/run.js';
-import type { Report } from '../engine/result.js';
 import { StrayErrors } from '../engine/stray-errors.js';
 import { isCoded } from '../errors.js';
+import type { Report } from '../engine/result.js';
 import type { Severity } from '../plugin.js';
 import { redact, secretsOf } from '../redact.js';
 import { escapeControl } from '../report/escape.js';
 import { FORMATS, render, type Format } from '../report/index.js';
-import { initCommand, type InitFlags } from './init.js';
 import { applyConsistency } from '../report/consistency.js';
+import { initCommand, type InitFlags } from './init.js';
 import { outputProblem, writeAtomically } from './output.js';
+import { expandedChecksYaml } from './print-config.js';
 import { parseMinConsistency, parseReportFlags, writeReports } from './reports.js';
 import { problemLines } from './problems.js';
 import { PROGRESS_MODES, progressPrinter, type ProgressMode } from './progress.js';
@@ -91,9 +92,9 @@ interface AuditFlags extends CommonFlags {
   concurrency?: string;
   maxFindings?: string;
   verbose?: boolean;
-  progress: ProgressMode;
   report?: string[];
   minConsistency?: string;
+  progress: ProgressMode;
   shard?: string;
   baseline?: string;
   failOnNew?: boolean;
@@ -131,9 +132,9 @@ Docs: README.md, docs/config.md, docs/checks/<id>.md`);
       .option('--concurrency <n>', 'checks run at once (default 4)')
       .option('--max-findings <n>', 'findings kept per check in the report (counts stay exact; default 100)')
       .option('-v, --verbose', 'debug lines from checks on stderr')
-      .addOption(new Option('--progress <mode>', 'progress on stderr: auto (live lines on a terminal, nothing on a pipe), tty, plain (a line every 10 s, for logs), off').choices(PROGRESS_MODES).default('auto'))
       .option('--report <format:path>', 'also write a report to PATH, FORMAT one of junit, markdown, prometheus, sarif, json (repeatable)', collect)
       .option('--min-consistency <percent>', 'exit 1 when a mapping or relation is less consistent than this, e.g. 99.99')
+      .addOption(new Option('--progress <mode>', 'progress on stderr: auto (live lines on a terminal, nothing on a pipe), tty, plain (a line every 10 s, for logs), off').choices(PROGRESS_MODES).default('auto'))
       .option('--shard <i/n>', 'audit shard i (0-based) of n: n processes cover every key once; join their JSON reports with `dbcheck merge`')
       .option('--baseline <file>', 'an earlier JSON report: label findings new or unchanged and list the resolved ones')
       .option('--fail-on-new', 'with --baseline: only new findings at or above --fail-on make the exit code 1');
@@ -182,8 +183,9 @@ Examples:
   withCommon(program.command('validate'))
     .description('validate a config file (and each check section against its schema); exit 0 or 2')
     .option('--connect', 'also resolve tables, columns, collections, fields and key types in the live stores (no data read); 3 if unreachable')
+    .option('--print', 'print the checks section as the checks read it: presets and defaults expanded (YAML on stdout)')
     .addHelpText('after', '\nExamples:\n  dbcheck validate -c dbcheck.yml\n  dbcheck validate -c dbcheck.yml --connect')
-    .action(async (flags: CommonFlags & { connect?: boolean }) => {
+    .action(async (flags: CommonFlags & { connect?: boolean; print?: boolean }) => {
       exitCode = await validate(flags, io);
     });
 
@@ -390,10 +392,13 @@ async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): 
   return EXIT.OK;
 }
 
-async function validate(flags: CommonFlags & { connect?: boolean }, io: CliIO): Promise<number> {
+async function validate(flags: CommonFlags & { connect?: boolean; print?: boolean }, io: CliIO): Promise<number> {
   const { config, checks } = await setup(flags, io);
   const { plan, errors } = planAudit(config, checks, {});
   if (errors.length) fail(io, 'invalid config', errors);
+  // --print: the expansion on stdout; the verdict lines below go to stderr so stdout stays YAML.
+  if (flags.print) io.stdout.write(expandedChecksYaml(plan));
+  const verdict = flags.print ? io.stderr : io.stdout;
   const name = config.file ? path.relative(io.cwd, config.file) || config.file : '(no config file: local defaults)';
   if (flags.connect) {
     // Every check's preflight against the live stores: all problems in one round, no data read.
@@ -411,9 +416,9 @@ async function validate(flags: CommonFlags & { connect?: boolean }, io: CliIO): 
     if (exitCode !== EXIT.OK) return exitCode;
     const reached = stores.filter((st) => st.connected).map((st) => st.kind);
     const checked = results.map((r) => r.checkId);
-    io.stdout.write(`${name}: valid (against the live stores: ${reached.join(', ') || 'none needed'}; preflight: ${checked.join(', ') || 'none'})\n`);
+    verdict.write(`${name}: valid (against the live stores: ${reached.join(', ') || 'none needed'}; preflight: ${checked.join(', ') || 'none'})\n`);
     return EXIT.OK;
   }
-  io.stdout.write(`${name}: valid\n`);
+  verdict.write(`${name}: valid\n`);
   return EXIT.OK;
 }
