@@ -75,8 +75,12 @@ async function floor(pageSize: number, lite: boolean) {
   let last: string | undefined;
   for (let offset = 0; ; offset += pageSize) {
     const res = await admin.query({
-      collection_name: collection, filter: lite || last === undefined ? '' : `id > ${last}`, output_fields: ['id'], limit: pageSize,
-      ...(lite ? { offset } : {}), consistency_level: 'Strong' as any,
+      collection_name: collection,
+      filter: lite || last === undefined ? '' : `id > ${last}`,
+      output_fields: ['id'],
+      limit: pageSize,
+      ...(lite ? { offset } : {}),
+      consistency_level: 'Strong' as any,
     });
     if (res.status.error_code !== 'Success') throw new Error(`floor query: ${res.status.reason}`);
     rows += res.data.length;
@@ -108,11 +112,22 @@ async function pagerStats(pageSize: number): Promise<PagerStats> {
     [r.after && `id > ${r.after}`, r.upTo && `id <= ${r.upTo}`, r.except && `id != ${r.except}`].filter(Boolean).join(' && ');
   const source = {
     async query(r: { after?: string; upTo?: string; except?: string }, limit: number | undefined) {
-      const res = await admin.query({ collection_name: collection, filter: expr(r), output_fields: ['id'], limit, consistency_level: 'Strong' as any });
+      const res = await admin.query({
+        collection_name: collection,
+        filter: expr(r),
+        output_fields: ['id'],
+        limit,
+        consistency_level: 'Strong' as any,
+      });
       return res.data;
     },
     async count(r: { after?: string; upTo?: string }) {
-      const res = await admin.query({ collection_name: collection, filter: expr(r), output_fields: ['count(*)'], consistency_level: 'Strong' as any });
+      const res = await admin.query({
+        collection_name: collection,
+        filter: expr(r),
+        output_fields: ['count(*)'],
+        consistency_level: 'Strong' as any,
+      });
       return Number(res.data[0]!['count(*)']);
     },
   };
@@ -136,15 +151,17 @@ try {
       if (s.rows !== ROWS || f.rows !== ROWS) throw new Error(`row counts: floor ${f.rows}, scan ${s.rows}, expected ${ROWS}`);
       console.log(
         `round ${round} page ${pageSize}: floor ${rate(f)} rows/s (${(f.ms / 1000).toFixed(1)} s), ` +
-        `scan ${rate(s)} rows/s (${(s.ms / 1000).toFixed(1)} s), scan/floor ${(f.ms / s.ms).toFixed(2)}x`,
+          `scan ${rate(s)} rows/s (${(s.ms / 1000).toFixed(1)} s), scan/floor ${(f.ms / s.ms).toFixed(2)}x`,
       );
     }
   }
   for (const pageSize of PAGES) {
     const st = await pagerStats(pageSize);
     const ranges = st.pageQueries + st.rangeQueries;
-    console.log(`page ${pageSize}: ${st.pageQueries} page queries, ${st.rangeQueries} range queries, ${st.counts} counts ` +
-      `(${(st.counts / Math.max(1, st.rangeQueries || st.pageQueries)).toFixed(2)} counts per emitted range; ${ranges} queries)`);
+    console.log(
+      `page ${pageSize}: ${st.pageQueries} page queries, ${st.rangeQueries} range queries, ${st.counts} counts ` +
+        `(${(st.counts / Math.max(1, st.rangeQueries || st.pageQueries)).toFixed(2)} counts per emitted range; ${ranges} queries)`,
+    );
   }
   await store.close();
 } finally {

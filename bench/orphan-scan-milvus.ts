@@ -40,7 +40,10 @@ const documents = Math.ceil(ROWS / 4);
 async function seed() {
   await pg.client.query(`CREATE TABLE "${pg.schema}".documents (id bigint PRIMARY KEY)`);
   // Every document except each 100th: 1% of the documents (and their entities) are orphans.
-  await pg.client.query(`INSERT INTO "${pg.schema}".documents SELECT $1::bigint + g FROM generate_series(0, $2::int - 1) g WHERE g % 100 <> 7`, [String(BASE), documents]);
+  await pg.client.query(
+    `INSERT INTO "${pg.schema}".documents SELECT $1::bigint + g FROM generate_series(0, $2::int - 1) g WHERE g % 100 <> 7`,
+    [String(BASE), documents],
+  );
   await pg.client.query(`ANALYZE "${pg.schema}".documents`);
   await admin.createCollection({
     collection_name: collection,
@@ -69,8 +72,12 @@ async function floor() {
   let last: string | undefined;
   for (let offset = 0; ; offset += PAGE) {
     const res = await admin.query({
-      collection_name: collection, filter: lite || last === undefined ? '' : `pk > ${last}`, output_fields: ['pk', 'document_id'], limit: PAGE,
-      ...(lite ? { offset } : {}), consistency_level: 'Strong' as any,
+      collection_name: collection,
+      filter: lite || last === undefined ? '' : `pk > ${last}`,
+      output_fields: ['pk', 'document_id'],
+      limit: PAGE,
+      ...(lite ? { offset } : {}),
+      consistency_level: 'Strong' as any,
     });
     if (res.status.error_code !== 'Success') throw new Error(`floor query: ${res.status.reason}`);
     rows += res.data.length;
@@ -88,25 +95,30 @@ async function scan() {
   const result = await runCheck(check, {
     stores: { milvus: { address } },
     maxFindings: 10,
-    options: { milvus: [{ name: 'vectors', collection, field: 'document_id', parent: { schema: pg.schema, table: 'documents', column: 'id' } }] },
+    options: {
+      milvus: [{ name: 'vectors', collection, field: 'document_id', parent: { schema: pg.schema, table: 'documents', column: 'id' } }],
+    },
   });
   const s = (performance.now() - t0) / 1000;
   clearInterval(timer);
   const stats = (result.stats.relations as any).vectors;
-  if (result.status !== 'fail' || stats.entities !== ROWS) throw new Error(`unexpected result: ${result.status} ${JSON.stringify(stats)} ${JSON.stringify(result.error)}`);
+  if (result.status !== 'fail' || stats.entities !== ROWS)
+    throw new Error(`unexpected result: ${result.status} ${JSON.stringify(stats)} ${JSON.stringify(result.error)}`);
   return { s, orphanParents: stats.orphanParentKeys, orphanEntities: stats.orphanEntities, rssGrowthMb: (peak - rss0) / 2 ** 20 };
 }
 
 try {
   const t = performance.now();
   await seed();
-  console.log(`seeded ${ROWS} entities / ${documents} documents on ${values.server} Milvus (${address}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `seeded ${ROWS} entities / ${documents} documents on ${values.server} Milvus (${address}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
   for (let round = 1; round <= ROUNDS; round++) {
     const f = await floor();
     const c = await scan();
     console.log(
       `round ${round}: floor ${f.s.toFixed(1)} s (${f.rows} pairs) | check ${c.s.toFixed(1)} s, ${c.orphanParents} orphan parents, ` +
-      `${c.orphanEntities} orphan entities, peak RSS +${c.rssGrowthMb.toFixed(0)} MB | check/floor speed ${(f.s / c.s).toFixed(2)}x`,
+        `${c.orphanEntities} orphan entities, peak RSS +${c.rssGrowthMb.toFixed(0)} MB | check/floor speed ${(f.s / c.s).toFixed(2)}x`,
     );
   }
 } finally {

@@ -48,6 +48,13 @@ if ! npm run typecheck --silent; then
   printf '\ntest: typecheck failed (errors above).\n' >&2
   exit 2
 fi
+# Formatting and lint (Biome, biome.jsonc): a formatting difference or a lint error fails the run;
+# warnings are shown, not fatal. `npm run format` rewrites the files.
+step "npm run lint"
+if ! npm run lint --silent -- --diagnostic-level=error; then
+  printf '\ntest: lint failed (errors above; `npm run format` fixes formatting).\n' >&2
+  exit 2
+fi
 
 # ---- tests: the default reporter for people, the JSON one for the closing count line.
 step "vitest run $*"

@@ -52,8 +52,12 @@ export function errorLine(err: unknown): string {
 }
 
 export function isCoded(err: unknown): err is { code: string; message: string; hint?: string } {
-  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' &&
-    typeof (err as { message?: unknown }).message === 'string';
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { code?: unknown }).code === 'string' &&
+    typeof (err as { message?: unknown }).message === 'string'
+  );
 }
 
 /**
@@ -70,7 +74,12 @@ export function classifyNetworkError(err: unknown): StoreErrorCode {
   if (/password|authenticat|noauth|wrongpass|permission denied|unauthenticated|28p01|28000/.test(text)) return 'STORE_AUTH';
   if (/ssl|tls|certificate|self.signed|handshake/.test(text)) return 'STORE_TLS';
   if (/timeout|timed out|etimedout|deadline/.test(text)) return 'STORE_TIMEOUT';
-  if (/econnrefused|econnreset|ehostunreach|enetunreach|epipe|unavailable|connection (is )?closed|connection terminated|no connection/.test(text)) return 'STORE_UNREACHABLE';
+  if (
+    /econnrefused|econnreset|ehostunreach|enetunreach|epipe|unavailable|connection (is )?closed|connection terminated|no connection/.test(
+      text,
+    )
+  )
+    return 'STORE_UNREACHABLE';
   return 'STORE_ERROR';
 }
 
@@ -88,10 +97,18 @@ const WORDING: Record<StoreErrorCode, string> = {
 export function storeError(storeLabel: string, address: string, err: unknown, code = classifyNetworkError(err)): DbcheckError {
   const detail = errorLine(err);
   const hint =
-    code === 'STORE_UNREACHABLE' ? 'is the server running and listening on that address?'
-    : code === 'STORE_AUTH' ? 'check the user and password/token in the config or environment'
-    : code === 'STORE_UNKNOWN_HOST' ? 'check the host name'
-    : code === 'STORE_TLS' ? 'check the TLS / sslmode settings against what the server offers'
-    : undefined;
-  return new DbcheckError(code, `${storeLabel} at ${address}: ${WORDING[code]}${detail ? ` (${detail})` : ''}`, { hint, cause: err, address });
+    code === 'STORE_UNREACHABLE'
+      ? 'is the server running and listening on that address?'
+      : code === 'STORE_AUTH'
+        ? 'check the user and password/token in the config or environment'
+        : code === 'STORE_UNKNOWN_HOST'
+          ? 'check the host name'
+          : code === 'STORE_TLS'
+            ? 'check the TLS / sslmode settings against what the server offers'
+            : undefined;
+  return new DbcheckError(code, `${storeLabel} at ${address}: ${WORDING[code]}${detail ? ` (${detail})` : ''}`, {
+    hint,
+    cause: err,
+    address,
+  });
 }

@@ -8,18 +8,20 @@
  */
 import { z } from 'zod';
 import { CheckError } from './errors.js';
-import type {
-  RollbackTransactionRunner,
-  StoreHandles,
-  StoreKind,
-  StoreStatus,
-} from './stores/types.js';
+import type { RollbackTransactionRunner, StoreHandles, StoreKind, StoreStatus } from './stores/types.js';
 
 export { z };
 export type * from './stores/types.js';
 export { REDIS_READ_COMMANDS, STORE_KINDS } from './stores/types.js';
 export { CheckError, errorLine, type ErrorDetails } from './errors.js';
-export { isMilvusPathSyntax, MILVUS_DYNAMIC_FIELD, milvusPathText, milvusPathValue, resolveMilvusPath, type MilvusValuePath } from './stores/milvus-path.js';
+export {
+  isMilvusPathSyntax,
+  MILVUS_DYNAMIC_FIELD,
+  milvusPathText,
+  milvusPathValue,
+  resolveMilvusPath,
+  type MilvusValuePath,
+} from './stores/milvus-path.js';
 
 /** Most severe first; the one list every schema, option and counter takes its severities from. */
 export const SEVERITIES = ['error', 'warn', 'info'] as const;
@@ -157,7 +159,10 @@ export interface ConfigProblem {
  * What `preflight` gets: the run context without findings. It may describe tables, collections and
  * key types, never read rows or entities.
  */
-export type PreflightContext<O = unknown, R extends StoreKind = never> = Pick<CheckContext<O, R>, 'checkId' | 'options' | 'stores' | 'storeStatus' | 'signal' | 'log' | 'baseDir'> & {
+export type PreflightContext<O = unknown, R extends StoreKind = never> = Pick<
+  CheckContext<O, R>,
+  'checkId' | 'options' | 'stores' | 'storeStatus' | 'signal' | 'log' | 'baseDir'
+> & {
   /** Records one mistake; every problem of every check is reported together, in one round. */
   problem(problem: ConfigProblem): void;
 };
@@ -202,7 +207,9 @@ export function configError(message: string, hint?: string): CheckError {
 }
 
 /** Reads a duration: 500 (ms), "500ms", "30s", "5m", "1h". */
-export const durationSchema = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, 'a duration like 500ms, 30s, 5m or 1h')]).transform((v) => parseDurationMs(v));
+export const durationSchema = z
+  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, 'a duration like 500ms, 30s, 5m or 1h')])
+  .transform((v) => parseDurationMs(v));
 
 export function parseDurationMs(v: number | string): number {
   if (typeof v === 'number') return v;

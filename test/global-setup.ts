@@ -5,15 +5,7 @@
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
-import {
-  milvusTarget,
-  PG_DATABASE,
-  PG_HOST,
-  PG_PORT,
-  PG_USER,
-  REDIS_HOST,
-  REDIS_PORT,
-} from './helpers/stores.js';
+import { milvusTarget, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, REDIS_HOST, REDIS_PORT } from './helpers/stores.js';
 
 const PROBE_TIMEOUT_MS = 5000;
 

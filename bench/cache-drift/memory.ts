@@ -53,11 +53,24 @@ async function phase(port: number): Promise<void> {
   });
   const ms = Math.round(performance.now() - t0);
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  console.log(JSON.stringify({ ms, peakRssMb, status: result.status, error: result.error, countsByCode: result.countsByCode, stats: result.stats }));
+  console.log(
+    JSON.stringify({ ms, peakRssMb, status: result.status, error: result.error, countsByCode: result.countsByCode, stats: result.stats }),
+  );
 }
 
 function child(port: number): Promise<any> {
-  const args = [`--max-old-space-size=${values.heap}`, '--import', 'tsx', fileURLToPath(import.meta.url), '--phase', 'audit', '--port', String(port), '--budget', values.budget!];
+  const args = [
+    `--max-old-space-size=${values.heap}`,
+    '--import',
+    'tsx',
+    fileURLToPath(import.meta.url),
+    '--phase',
+    'audit',
+    '--port',
+    String(port),
+    '--budget',
+    values.budget!,
+  ];
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -94,7 +107,8 @@ async function main(): Promise<void> {
         const batch = Math.max(1, Math.floor((16 * 1024 * 1024) / bytes));
         for (let start = 1; start <= keys; start += batch) {
           const p = redis.pipeline();
-          for (let i = start; i < Math.min(keys + 1, start + batch); i++) p.set(`doc:${i}`, doc(i % DRIFT_EVERY === 0 ? 'drift' : `t${i}`, bytes));
+          for (let i = start; i < Math.min(keys + 1, start + batch); i++)
+            p.set(`doc:${i}`, doc(i % DRIFT_EVERY === 0 ? 'drift' : `t${i}`, bytes));
           await p.exec();
         }
         log(`${name}: seeded ${keys} values of ${bytes} bytes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -71,7 +71,12 @@ async function phase(name: string): Promise<void> {
       ? { mappings: [name === 'dbcheck' ? documentsMapping : documentsMappingWithTtl], scanCount: count, concurrency }
       : {
           mappings: [
-            { key: WB_PATTERN, table: `${SCHEMA}.wb`, fields: { total: 'total', updated_at: 'updated_at' }, strategy: { type: 'write-behind', version: 'updated_at', maxLag: '1m' } },
+            {
+              key: WB_PATTERN,
+              table: `${SCHEMA}.wb`,
+              fields: { total: 'total', updated_at: 'updated_at' },
+              strategy: { type: 'write-behind', version: 'updated_at', maxLag: '1m' },
+            },
             { key: NOTHING_PATTERN, table: `${SCHEMA}.wb`, strategy: { type: 'cache-aside' } },
           ],
           forbidden: [{ match: FORBIDDEN_GLOB, reason: 'v1 keys must be gone' }],
@@ -81,11 +86,34 @@ async function phase(name: string): Promise<void> {
   const result = await runCheck(check, { options, maxFindings: 10, timeoutMs: 3_600_000, stores: { milvus: false } });
   const ms = performance.now() - t0;
   const forbidden = result.stats.forbiddenKeys;
-  console.log(JSON.stringify({ ms, status: result.status, error: result.error, countsByCode: result.countsByCode, stats: result.stats, forbiddenCount: forbidden, cpuMs: cpuMs(), rssMb: rssMb() }));
+  console.log(
+    JSON.stringify({
+      ms,
+      status: result.status,
+      error: result.error,
+      countsByCode: result.countsByCode,
+      stats: result.stats,
+      forbiddenCount: forbidden,
+      cpuMs: cpuMs(),
+      rssMb: rssMb(),
+    }),
+  );
 }
 
 function child(name: string): Promise<any> {
-  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--phase', name, '--keys', String(keys), '--count', String(count), '--concurrency', String(concurrency)];
+  const args = [
+    '--import',
+    'tsx',
+    fileURLToPath(import.meta.url),
+    '--phase',
+    name,
+    '--keys',
+    String(keys),
+    '--count',
+    String(count),
+    '--concurrency',
+    String(concurrency),
+  ];
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -149,7 +177,9 @@ async function main(): Promise<void> {
     const row = (label: string, name: string, floorName: string) =>
       `| ${label} | ${sec(m(name))} | ${Math.round(n / (m(name) / 1000)).toLocaleString('en')} | ${sec(c(name))} | ${rss[name]} MB | ` +
       (name === floorName ? '1.00x | 1.00x |' : `**${(m(floorName) / m(name)).toFixed(2)}x** | ${(c(floorName) / c(name)).toFixed(2)}x |`);
-    console.log(`\ncache-drift benchmark: ${keys.toLocaleString('en')} cached entries (+${p.orphans} orphans), ${values.rounds} interleaved rounds, medians\n`);
+    console.log(
+      `\ncache-drift benchmark: ${keys.toLocaleString('en')} cached entries (+${p.orphans} orphans), ${values.rounds} interleaved rounds, medians\n`,
+    );
     console.log('| run | time | keys/s | client CPU | peak RSS | floor / run (time) | floor / run (client CPU) |');
     console.log('|---|---|---|---|---|---|---|');
     console.log(row('floor: SCAN + pipelined GET + rows by `= ANY($1)`', 'floor', 'floor'));

@@ -44,7 +44,9 @@ export function planted(keys: number) {
 export async function seed(db: pg.Client, redis: Redis, keys: number, log: (s: string) => void): Promise<void> {
   await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await db.query(`CREATE SCHEMA ${SCHEMA}`);
-  await db.query(`CREATE TABLE ${SCHEMA}.docs (id bigint PRIMARY KEY, title text NOT NULL, price numeric(10,2), active boolean, updated_at timestamptz NOT NULL, email text)`);
+  await db.query(
+    `CREATE TABLE ${SCHEMA}.docs (id bigint PRIMARY KEY, title text NOT NULL, price numeric(10,2), active boolean, updated_at timestamptz NOT NULL, email text)`,
+  );
   await db.query(
     `INSERT INTO ${SCHEMA}.docs
      SELECT g, 'title ' || g, (g % 10000) / 100.0, g % 3 = 0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second', 'user' || g || '@example.com'
@@ -68,13 +70,21 @@ export async function seed(db: pg.Client, redis: Redis, keys: number, log: (s: s
     }
   };
   const doc = (id: number, title: string, updatedMs: number) =>
-    JSON.stringify({ id, title, price: (id % 10000) / 100, active: id % 3 === 0, updatedAt: new Date(updatedMs).toISOString(), email: `user${id}@example.com` });
+    JSON.stringify({
+      id,
+      title,
+      price: (id % 10000) / 100,
+      active: id % 3 === 0,
+      updatedAt: new Date(updatedMs).toISOString(),
+      email: `user${id}@example.com`,
+    });
 
   for (let id = 1; id <= keys + p.orphans; id++) {
     const key = `${PREFIX}doc:${id}`;
     const r = id % 1000;
     const at = BASE_MS + id * 1000;
-    if (id > keys) pipe.set(key, doc(id, `title ${id}`, at), 'EX', 3600); // orphan: no row
+    if (id > keys)
+      pipe.set(key, doc(id, `title ${id}`, at), 'EX', 3600); // orphan: no row
     else if (r === PLANT.stale) pipe.set(key, doc(id, 'old title', at - DAY_MS), 'EX', 3600);
     else if (r === PLANT.mismatch) pipe.set(key, doc(id, 'drifted title', at), 'EX', 3600);
     else if (r === PLANT.missingTtl) pipe.set(key, doc(id, `title ${id}`, at));
@@ -93,7 +103,15 @@ export async function seed(db: pg.Client, redis: Redis, keys: number, log: (s: s
   const now = Date.now();
   for (const row of rows) {
     const stuck = row.id % 100 === 7; // written 10 minutes ago, never flushed: lag-exceeded at maxLag 1m
-    pipe.set(`${PREFIX}wb:${row.id}`, JSON.stringify({ total: stuck ? row.id + 1 : row.id, updated_at: stuck ? new Date(now - 600_000).toISOString() : row.updated_at.toISOString() }), 'EX', 3600);
+    pipe.set(
+      `${PREFIX}wb:${row.id}`,
+      JSON.stringify({
+        total: stuck ? row.id + 1 : row.id,
+        updated_at: stuck ? new Date(now - 600_000).toISOString() : row.updated_at.toISOString(),
+      }),
+      'EX',
+      3600,
+    );
     queued++;
     await flush();
   }

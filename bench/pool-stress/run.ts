@@ -89,7 +89,25 @@ const processCpuSeconds = () => {
 
 function pgbench(mode: 'simple' | 'prepared', name: string): number {
   const cpu0 = childrenCpuSeconds();
-  const out = sh('pgbench', ['-S', '-n', '-M', mode, '-c', String(clients), '-j', String(threads), '-T', String(seconds), '-h', PG_HOST, '-p', String(PG_PORT), '-U', PG_USER, BENCH_DB]);
+  const out = sh('pgbench', [
+    '-S',
+    '-n',
+    '-M',
+    mode,
+    '-c',
+    String(clients),
+    '-j',
+    String(threads),
+    '-T',
+    String(seconds),
+    '-h',
+    PG_HOST,
+    '-p',
+    String(PG_PORT),
+    '-U',
+    PG_USER,
+    BENCH_DB,
+  ]);
   const cpu = childrenCpuSeconds() - cpu0;
   const m = /tps = ([\d.]+) \((without initial connection time|excluding connections establishing)\)/.exec(out);
   const processed = /number of transactions actually processed: (\d+)/.exec(out);
@@ -129,7 +147,11 @@ async function nodePgPool(): Promise<number> {
   const pool = new pg.Pool({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: BENCH_DB, max: clients });
   try {
     await Promise.all(Array.from({ length: clients }, () => pool.query(SELECT_SQL, [42])));
-    return await tightLoop('node-pg Pool.query', Array.from({ length: clients }, () => pool), (p) => p.query(SELECT_SQL, [42]));
+    return await tightLoop(
+      'node-pg Pool.query',
+      Array.from({ length: clients }, () => pool),
+      (p) => p.query(SELECT_SQL, [42]),
+    );
   } finally {
     await pool.end();
   }
@@ -164,7 +186,10 @@ async function dbcheckPostgres(): Promise<number> {
     },
   });
   const cpu = processCpuSeconds() - cpu0;
-  const pgStats = result.stats.postgres as { burst?: { ops: number }; sustained?: { throughputPerSec: number; errors: number; ops: number } };
+  const pgStats = result.stats.postgres as {
+    burst?: { ops: number };
+    sustained?: { throughputPerSec: number; errors: number; ops: number };
+  };
   const s = pgStats.sustained;
   if (!s || s.errors > 0) throw new Error(`dbcheck postgres run failed: ${JSON.stringify(result.error ?? result.findings[0])}`);
   recordCpu('dbcheck postgres sustained', cpu, s.ops + (pgStats.burst?.ops ?? 0));
@@ -200,7 +225,9 @@ async function dbcheckRedis(command: string[]): Promise<number> {
 }
 
 async function main() {
-  console.log(`pool-stress bench: ${clients} clients, pgbench -j ${threads} (redis: over ${redisConnections} connections), ${seconds}s per run, ${rounds} interleaved rounds`);
+  console.log(
+    `pool-stress bench: ${clients} clients, pgbench -j ${threads} (redis: over ${redisConnections} connections), ${seconds}s per run, ${rounds} interleaved rounds`,
+  );
   await preparePgbenchDatabase();
   const samples: Record<string, number[]> = {
     'pgbench -S (simple)': [],
@@ -223,7 +250,11 @@ async function main() {
     samples['dbcheck redis PING'].push(await dbcheckRedis(['PING']));
     samples['redis-benchmark GET'].push(redisBenchmark('get'));
     samples['dbcheck redis GET'].push(await dbcheckRedis(['GET', 'key:__rand_int__']));
-    console.log(`round ${r + 1}: ${Object.entries(samples).map(([k, v]) => `${k} ${round1(v[r])}`).join(' | ')}`);
+    console.log(
+      `round ${r + 1}: ${Object.entries(samples)
+        .map(([k, v]) => `${k} ${round1(v[r])}`)
+        .join(' | ')}`,
+    );
   }
   const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
   const ratio = (a: string, b: string) => round2(med[a] / med[b]);

@@ -36,7 +36,13 @@ if (what === 'check') {
     timeoutMs: 3_600_000,
     options: {
       mode,
-      mappings: [{ name: 'bench', postgres: { schema: SCHEMA, table: tableName(Number(a)), key: 'id' }, milvus: { collection: collectionOf(Number(b)), key: 'item_id' } }],
+      mappings: [
+        {
+          name: 'bench',
+          postgres: { schema: SCHEMA, table: tableName(Number(a)), key: 'id' },
+          milvus: { collection: collectionOf(Number(b)), key: 'item_id' },
+        },
+      ],
     },
   });
   out = { status: result.status, error: result.error, countsByCode: result.countsByCode, stats: (result.stats.mappings as any)?.bench };
@@ -58,7 +64,8 @@ if (what === 'check') {
 } else if (what === 'milvus-scan') {
   const store = await connectMilvus({ address: MILVUS_ADDRESS, callTimeoutMs: 600_000 });
   let rows = 0;
-  for await (const page of store.reader.scan(collectionOf(Number(a)), { keyField: 'item_id', outputFields: ['item_id'], pageSize: 16_384 })) rows += page.length;
+  for await (const page of store.reader.scan(collectionOf(Number(a)), { keyField: 'item_id', outputFields: ['item_id'], pageSize: 16_384 }))
+    rows += page.length;
   await store.close();
   out = { rows };
 } else if (what === 'milvus-ranges') {
@@ -70,7 +77,12 @@ if (what === 'check') {
   const width = 16_000;
   let rows = 0;
   for (let lo = -plantedIn(n).orphanCount - 1; lo < n; lo += width) {
-    const r: any = await client.query({ collection_name: collectionOf(n), filter: `item_id > ${lo} && item_id <= ${lo + width}`, output_fields: ['item_id'], consistency_level: 'Strong' } as any);
+    const r: any = await client.query({
+      collection_name: collectionOf(n),
+      filter: `item_id > ${lo} && item_id <= ${lo + width}`,
+      output_fields: ['item_id'],
+      consistency_level: 'Strong',
+    } as any);
     if (r.status?.error_code !== 'Success') throw new Error(JSON.stringify(r.status));
     rows += r.data.length;
   }
@@ -85,7 +97,11 @@ if (what === 'check') {
   let last: string | undefined;
   for (;;) {
     const r: any = await client.query({
-      collection_name: collectionOf(Number(a)), filter: last === undefined ? '' : `item_id > ${last}`, output_fields: ['item_id'], limit: 16_384, consistency_level: 'Strong',
+      collection_name: collectionOf(Number(a)),
+      filter: last === undefined ? '' : `item_id > ${last}`,
+      output_fields: ['item_id'],
+      limit: 16_384,
+      consistency_level: 'Strong',
     } as any);
     if (r.status?.error_code !== 'Success') throw new Error(JSON.stringify(r.status));
     if (r.data.length === 0) break;
@@ -95,5 +111,7 @@ if (what === 'check') {
   await client.closeConnection();
   out = { rows };
 }
-console.log(JSON.stringify({ what, ms: Math.round(performance.now() - t0), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), ...out }));
+console.log(
+  JSON.stringify({ what, ms: Math.round(performance.now() - t0), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), ...out }),
+);
 process.exit(0);

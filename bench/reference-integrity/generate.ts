@@ -56,7 +56,10 @@ export async function ensurePostgres(client: pg.Client, n: number, log: (s: stri
   await client.query(`CREATE TABLE ${SCHEMA}.${tableName(n)} AS SELECT g::bigint AS id FROM generate_series(1, ${n}) g`);
   await client.query(`ALTER TABLE ${SCHEMA}.${tableName(n)} ADD PRIMARY KEY (id)`);
   await client.query(`VACUUM ANALYZE ${SCHEMA}.${tableName(n)}`);
-  await client.query(`INSERT INTO ${SCHEMA}.generated VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET rows = excluded.rows`, [tableName(n), n]);
+  await client.query(`INSERT INTO ${SCHEMA}.generated VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET rows = excluded.rows`, [
+    tableName(n),
+    n,
+  ]);
   log(`generated Postgres ${SCHEMA}.${tableName(n)} (${n} rows) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 

@@ -75,7 +75,11 @@ function psqlCopy(rows: number): Promise<ChildResult> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const p = spawn('psql', ['-h', PG_HOST, '-p', String(PG_PORT), '-U', PG_USER, '-d', PG_DATABASE, '-qc', sql], { stdio: 'inherit' });
-    p.on('close', (code) => (code === 0 ? resolve({ what: 'psql', ms: Math.round(performance.now() - t0), maxRssMB: 0 }) : reject(new Error(`psql exited ${code}`))));
+    p.on('close', (code) =>
+      code === 0
+        ? resolve({ what: 'psql', ms: Math.round(performance.now() - t0), maxRssMB: 0 })
+        : reject(new Error(`psql exited ${code}`)),
+    );
   });
 }
 
@@ -121,31 +125,52 @@ if (P) {
 const codes = ['missing-vector', 'orphan-vector', 'duplicate-vector'] as const;
 const plantedText = (pgRows: number, mRows: number) => codes.map((c) => planted(pgRows, mRows, REAL)[c]).join(' / ');
 const foundText = (r: ChildResult) => codes.map((c) => r.countsByCode?.[c] ?? 0).join(' / ');
-const matches = (r: ChildResult, pgRows: number, mRows: number) => r.status !== 'error' && codes.every((c) => (r.countsByCode?.[c] ?? 0) === planted(pgRows, mRows, REAL)[c]);
+const matches = (r: ChildResult, pgRows: number, mRows: number) =>
+  r.status !== 'error' && codes.every((c) => (r.countsByCode?.[c] ?? 0) === planted(pgRows, mRows, REAL)[c]);
 
 const fullMs = median(runs.full.map((x) => x.ms));
 const milvusFloor = median(runs.milvus.map((x) => x.ms));
 const pgFloor = Math.min(median(runs.psql.map((x) => x.ms)), median(runs.pgCopy.map((x) => x.ms)));
 const slowerFloor = Math.max(milvusFloor, pgFloor);
 const lines: string[] = [];
-lines.push(`| run | Postgres rows | Milvus entities | time (s) | floor (s) | floor / dbcheck | peak RSS (MB) | planted missing / orphan / duplicate | found |`);
+lines.push(
+  `| run | Postgres rows | Milvus entities | time (s) | floor (s) | floor / dbcheck | peak RSS (MB) | planted missing / orphan / duplicate | found |`,
+);
 lines.push(`|---|---|---|---|---|---|---|---|---|`);
-lines.push(`| dbcheck full | ${SMALL} | ~${SMALL} | ${secs(small.ms)} | | | ${small.maxRssMB} | ${plantedText(SMALL, SMALL)} | ${foundText(small)} ${matches(small, SMALL, SMALL) ? 'ok' : 'MISMATCH'} |`);
+lines.push(
+  `| dbcheck full | ${SMALL} | ~${SMALL} | ${secs(small.ms)} | | | ${small.maxRssMB} | ${plantedText(SMALL, SMALL)} | ${foundText(small)} ${matches(small, SMALL, SMALL) ? 'ok' : 'MISMATCH'} |`,
+);
 const last = runs.full[runs.full.length - 1];
-lines.push(`| dbcheck full | ${N} | ~${N} | ${secs(fullMs)} | ${secs(slowerFloor)} (slower store) | ${(slowerFloor / fullMs).toFixed(2)} | ${Math.max(...runs.full.map((x) => x.maxRssMB))} | ${plantedText(N, N)} | ${foundText(last)} ${runs.full.every((x) => matches(x, N, N)) ? 'ok' : 'MISMATCH'} |`);
-const milvusFloorLabel = REAL ? 'floor: Milvus SDK, `key > last` pages of 16384 trusting the order' : 'floor: Milvus SDK, disjoint key ranges';
+lines.push(
+  `| dbcheck full | ${N} | ~${N} | ${secs(fullMs)} | ${secs(slowerFloor)} (slower store) | ${(slowerFloor / fullMs).toFixed(2)} | ${Math.max(...runs.full.map((x) => x.maxRssMB))} | ${plantedText(N, N)} | ${foundText(last)} ${runs.full.every((x) => matches(x, N, N)) ? 'ok' : 'MISMATCH'} |`,
+);
+const milvusFloorLabel = REAL
+  ? 'floor: Milvus SDK, `key > last` pages of 16384 trusting the order'
+  : 'floor: Milvus SDK, disjoint key ranges';
 lines.push(`| ${milvusFloorLabel} | | ${N} | ${secs(milvusFloor)} | | | ${median(runs.milvus.map((x) => x.maxRssMB))} | | |`);
 const pagerMs = median(runs.pager.map((x) => x.ms));
-lines.push(`| dbcheck's Milvus side alone (connector pager, no merge) | | ${N} | ${secs(pagerMs)} | ${secs(milvusFloor)} | ${(milvusFloor / pagerMs).toFixed(2)} | ${median(runs.pager.map((x) => x.maxRssMB))} | | |`);
+lines.push(
+  `| dbcheck's Milvus side alone (connector pager, no merge) | | ${N} | ${secs(pagerMs)} | ${secs(milvusFloor)} | ${(milvusFloor / pagerMs).toFixed(2)} | ${median(runs.pager.map((x) => x.maxRssMB))} | | |`,
+);
 lines.push(`| floor: psql \\copy to /dev/null | ${N} | | ${secs(median(runs.psql.map((x) => x.ms)))} | | | | | |`);
-lines.push(`| floor: pg + pg-copy-streams | ${N} | | ${secs(median(runs.pgCopy.map((x) => x.ms)))} | | | ${median(runs.pgCopy.map((x) => x.maxRssMB))} | | |`);
+lines.push(
+  `| floor: pg + pg-copy-streams | ${N} | | ${secs(median(runs.pgCopy.map((x) => x.ms)))} | | | ${median(runs.pgCopy.map((x) => x.maxRssMB))} | | |`,
+);
 if (scale) {
   const pgScaleFloor = Math.min(scale.psql.ms, scale.pgCopy.ms);
-  lines.push(`| dbcheck Postgres path (connector COPY + parser + merge) | ${P} | | ${secs(scale.core.ms)} | ${secs(pgScaleFloor)} | ${(pgScaleFloor / scale.core.ms).toFixed(2)} | ${scale.core.maxRssMB} | | |`);
-  lines.push(`| dbcheck full | ${P} | ~${N} | ${secs(scale.full.ms)} | | | ${scale.full.maxRssMB} | ${plantedText(P, N)} | ${foundText(scale.full)} ${matches(scale.full, P, N) ? 'ok' : 'MISMATCH'} |`);
-  lines.push(`| dbcheck counts (8 ranges) | ${P} | ~${N} | ${secs(scale.counts.ms)} | | | ${scale.counts.maxRssMB} | | ${scale.counts.countsByCode?.['count-mismatch'] ?? 0} ranges differ |`);
+  lines.push(
+    `| dbcheck Postgres path (connector COPY + parser + merge) | ${P} | | ${secs(scale.core.ms)} | ${secs(pgScaleFloor)} | ${(pgScaleFloor / scale.core.ms).toFixed(2)} | ${scale.core.maxRssMB} | | |`,
+  );
+  lines.push(
+    `| dbcheck full | ${P} | ~${N} | ${secs(scale.full.ms)} | | | ${scale.full.maxRssMB} | ${plantedText(P, N)} | ${foundText(scale.full)} ${matches(scale.full, P, N) ? 'ok' : 'MISMATCH'} |`,
+  );
+  lines.push(
+    `| dbcheck counts (8 ranges) | ${P} | ~${N} | ${secs(scale.counts.ms)} | | | ${scale.counts.maxRssMB} | | ${scale.counts.countsByCode?.['count-mismatch'] ?? 0} ranges differ |`,
+  );
   lines.push(`| floor: psql \\copy to /dev/null | ${P} | | ${secs(scale.psql.ms)} | | | | | |`);
   lines.push(`| floor: pg + pg-copy-streams | ${P} | | ${secs(scale.pgCopy.ms)} | | | ${scale.pgCopy.maxRssMB} | | |`);
 }
-console.log(`reference-integrity benchmark on ${REAL ? 'real Milvus' : 'Milvus Lite'} (${MILVUS_ADDRESS}), ${ROUNDS} round(s); times include a ~1-2 s process start for Node runs)\n`);
+console.log(
+  `reference-integrity benchmark on ${REAL ? 'real Milvus' : 'Milvus Lite'} (${MILVUS_ADDRESS}), ${ROUNDS} round(s); times include a ~1-2 s process start for Node runs)\n`,
+);
 console.log(lines.join('\n'));

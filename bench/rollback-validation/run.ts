@@ -39,14 +39,18 @@ const ROUNDS = Number(values.rounds);
 const SCHEMA = 'rv_bench';
 
 const pad = (i: number) => String(i).padStart(4, '0');
-const upSql = (i: number) => (i === 1 ? `CREATE UNLOGGED TABLE events (id bigint PRIMARY KEY, kind int NOT NULL);\n` : `CREATE TABLE t_${pad(i)} (id int PRIMARY KEY, note text);\nCREATE INDEX t_${pad(i)}_note_idx ON t_${pad(i)} (note);\n`);
+const upSql = (i: number) =>
+  i === 1
+    ? `CREATE UNLOGGED TABLE events (id bigint PRIMARY KEY, kind int NOT NULL);\n`
+    : `CREATE TABLE t_${pad(i)} (id int PRIMARY KEY, note text);\nCREATE INDEX t_${pad(i)}_note_idx ON t_${pad(i)} (note);\n`;
 const downSql = (i: number) =>
   i === 1 ? 'DROP TABLE events;\n' : `${i % 10 === 0 ? `DELETE FROM events WHERE kind = ${i % 100};\n` : ''}DROP TABLE t_${pad(i)};\n`;
 
 async function seedDatabase() {
   const db = await pgAdmin();
   try {
-    const have = await db.query(`SELECT c.reltuples::bigint AS n, (SELECT count(*) FROM pg_class x WHERE x.relnamespace = c.relnamespace AND x.relname LIKE 't\\_%' AND x.relkind = 'r') AS tables
+    const have =
+      await db.query(`SELECT c.reltuples::bigint AS n, (SELECT count(*) FROM pg_class x WHERE x.relnamespace = c.relnamespace AND x.relname LIKE 't\\_%' AND x.relkind = 'r') AS tables
                                    FROM pg_class c WHERE c.oid = to_regclass('${SCHEMA}.events')`);
     if (have.rows[0] && Math.abs(Number(have.rows[0].n) - ROWS) <= ROWS * 0.01 && Number(have.rows[0].tables) === N - 1) {
       console.log(`reusing ${SCHEMA} (${ROWS} rows, ${N - 1} small tables)`);
@@ -66,7 +70,10 @@ async function seedDatabase() {
     await db.query(`CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
       type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL,
       installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, success boolean NOT NULL)`);
-    const rows = Array.from({ length: N }, (_, k) => `(${k + 1}, '${k + 1}', 'm', 'SQL', 'V${k + 1}__m.sql', ${flywayChecksum(upSql(k + 1))}, 'bench', now(), 1, true)`);
+    const rows = Array.from(
+      { length: N },
+      (_, k) => `(${k + 1}, '${k + 1}', 'm', 'SQL', 'V${k + 1}__m.sql', ${flywayChecksum(upSql(k + 1))}, 'bench', now(), 1, true)`,
+    );
     await db.query(`INSERT INTO flyway_schema_history VALUES ${rows.join(',')}`);
     await db.query('ANALYZE');
     console.log(`seeded ${SCHEMA}: ${ROWS} rows + ${N - 1} tables in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -104,7 +111,10 @@ async function floor(dir: string): Promise<number> {
       }
     };
     await Promise.all(Array.from({ length: 32 }, worker)); // as many reads in flight as the check
-    await db.query(`SELECT c.relname, c.reltuples FROM pg_class c WHERE c.relnamespace = '${SCHEMA}'::regnamespace AND c.relname = ANY($1)`, [tables]);
+    await db.query(
+      `SELECT c.relname, c.reltuples FROM pg_class c WHERE c.relnamespace = '${SCHEMA}'::regnamespace AND c.relname = ANY($1)`,
+      [tables],
+    );
   } finally {
     await db.end();
   }
@@ -145,21 +155,31 @@ async function main() {
       } finally {
         await db.end();
       }
-      const [td, rd] = await timed(() => runCheck(check, { options: { migrations: golang, schema: SCHEMA, destructive: { enabled: false }, dryRun: { enabled: true, last: 10 } } }));
+      const [td, rd] = await timed(() =>
+        runCheck(check, {
+          options: { migrations: golang, schema: SCHEMA, destructive: { enabled: false }, dryRun: { enabled: true, last: 10 } },
+        }),
+      );
       times.dryRun.push(td);
       lastDry = rd;
     }
     const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     console.log(`\n${N} migrations, ${ROWS.toLocaleString('en')} rows in the big table, medians of ${ROUNDS} rounds`);
     console.log(`floor (read ${2 * N} files + 1 catalog query)   ${fmt(median(times.floor))}`);
-    console.log(`static checks, golang-migrate              ${fmt(median(times.golang))}   ratio ${(median(times.golang) / median(times.floor)).toFixed(1)}x the floor`);
+    console.log(
+      `static checks, golang-migrate              ${fmt(median(times.golang))}   ratio ${(median(times.golang) / median(times.floor)).toFixed(1)}x the floor`,
+    );
     console.log(`static checks, Flyway (CRC32 of each file)  ${fmt(median(times.flyway))}`);
     console.log(`exact count(*) of the big table (avoided)   ${fmt(median(times.exact))}`);
     console.log(`dry-run of the last 10 migrations          ${fmt(median(times.dryRun))}`);
     const big = last!.findings.find((f) => f.code === 'destructive-rollback' && f.data?.target === `${SCHEMA}.events`);
-    console.log(`\ngolang run: status ${last!.status}, findings ${JSON.stringify(last!.countsByCode)}, stats ${JSON.stringify(last!.stats)}`);
+    console.log(
+      `\ngolang run: status ${last!.status}, findings ${JSON.stringify(last!.countsByCode)}, stats ${JSON.stringify(last!.stats)}`,
+    );
     console.log(`big-table finding: ${big?.message}`);
-    console.log(`dry-run: status ${lastDry!.status}, findings ${JSON.stringify(lastDry!.countsByCode)}, stats ${JSON.stringify(lastDry!.stats)}`);
+    console.log(
+      `dry-run: status ${lastDry!.status}, findings ${JSON.stringify(lastDry!.countsByCode)}, stats ${JSON.stringify(lastDry!.stats)}`,
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
     if (!values.keep) {

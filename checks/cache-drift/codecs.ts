@@ -76,14 +76,16 @@ const hashCodec: CacheCodec = {
   redisType: 'hash',
   readCommand: 'hgetall',
   // Redis deletes a hash with its last field, so an empty reply means the key is gone.
-  isMissing: (reply) => reply === null || (Array.isArray(reply) ? reply.length === 0 : typeof reply === 'object' && Object.keys(reply as object).length === 0),
+  isMissing: (reply) =>
+    reply === null || (Array.isArray(reply) ? reply.length === 0 : typeof reply === 'object' && Object.keys(reply as object).length === 0),
   decode(reply) {
     const fields = new Map<string, string>();
     if (Array.isArray(reply)) {
       // Raw RESP reply: [field, value, field, value, ...]
       for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), String(reply[i + 1]));
     } else if (reply && typeof reply === 'object') {
-      for (const [k, v] of Object.entries(reply as Record<string, unknown>)) fields.set(k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+      for (const [k, v] of Object.entries(reply as Record<string, unknown>))
+        fields.set(k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
     } else {
       return { ok: false, reason: 'not a hash reply' };
     }

@@ -57,7 +57,8 @@ export default defineCheck({
       'ttl-out-of-range': {
         severity: 'warn',
         description: 'An entry whose remaining TTL is above ttl.max (or below ttl.min).',
-        message: (d: D) => `${d.key} TTL ${ms(d.ttlMs)} is ${d.bound === 'max' ? `above the max ${ms(d.maxMs)}` : `below the min ${ms(d.minMs)}`}`,
+        message: (d: D) =>
+          `${d.key} TTL ${ms(d.ttlMs)} is ${d.bound === 'max' ? `above the max ${ms(d.maxMs)}` : `below the min ${ms(d.minMs)}`}`,
       },
       'lag-exceeded': {
         severity: 'error',
@@ -70,11 +71,12 @@ export default defineCheck({
       'forbidden-key': {
         severity: 'error',
         description: 'Keys in a namespace that must be empty (e.g. v1:* after moving to v2:).',
-        message: (d: D) => `${d.count} key(s) match forbidden ${d.match}${d.reason ? ` (${d.reason})` : ''}, e.g. ${(d.examples as string[]).join(', ')}`,
+        message: (d: D) =>
+          `${d.count} key(s) match forbidden ${d.match}${d.reason ? ` (${d.reason})` : ''}, e.g. ${(d.examples as string[]).join(', ')}`,
       },
       undecodable: {
         severity: 'error',
-        description: 'The value is not what the mapping\'s encoding says (invalid JSON, wrong Redis type).',
+        description: "The value is not what the mapping's encoding says (invalid JSON, wrong Redis type).",
         message: (d: D) => `${d.key} is not a valid ${d.encoding} entry: ${d.reason}`,
       },
       'oversized-entry': {
@@ -85,7 +87,7 @@ export default defineCheck({
       },
       'no-keys': {
         severity: 'warn',
-        description: 'A mapping\'s key pattern matched no key at all: likely a config mistake (wrong pattern or db).',
+        description: "A mapping's key pattern matched no key at all: likely a config mistake (wrong pattern or db).",
         message: (d: D) => `no key matches ${d.pattern} (SCAN MATCH ${d.glob}) in Redis db ${d.db}: likely a config mistake`,
       },
     },
@@ -93,14 +95,22 @@ export default defineCheck({
 
   /** Describes every mapping's table (no row read): all mistakes of all mappings in one round. */
   async preflight(ctx) {
-    await planMappings(ctx.stores.postgres, ctx.options.mappings, ctx.stores.redis.db, ctx.signal, (path, message) => ctx.problem({ path, message }));
+    await planMappings(ctx.stores.postgres, ctx.options.mappings, ctx.stores.redis.db, ctx.signal, (path, message) =>
+      ctx.problem({ path, message }),
+    );
   },
 
   async run(ctx) {
     const counters = new Counters(ctx.stats);
     // Planned again: preflight found no mistake, but a table may have changed since.
     const problems: string[] = [];
-    const plans: MappingPlan[] | null = await planMappings(ctx.stores.postgres, ctx.options.mappings, ctx.stores.redis.db, ctx.signal, (path, message) => problems.push(`${path}: ${message}`));
+    const plans: MappingPlan[] | null = await planMappings(
+      ctx.stores.postgres,
+      ctx.options.mappings,
+      ctx.stores.redis.db,
+      ctx.signal,
+      (path, message) => problems.push(`${path}: ${message}`),
+    );
     if (!plans) throw configError(problems.join('; '));
     for (const plan of plans) {
       let matched: number;
@@ -140,7 +150,11 @@ async function scanForbidden(ctx: CheckContext<CacheDriftOptions, 'postgres' | '
     }
     if (count > 0) {
       counters.finding('forbidden-key');
-      ctx.report({ code: 'forbidden-key', subject: { store: 'redis', object: f.match }, data: { match: f.match, reason: f.reason, count, examples } });
+      ctx.report({
+        code: 'forbidden-key',
+        subject: { store: 'redis', object: f.match },
+        data: { match: f.match, reason: f.reason, count, examples },
+      });
     }
   }
 }

@@ -63,7 +63,13 @@ export type EntryVerdict = { kind: 'ok' } | { kind: 'pending' } | { kind: 'lawfu
 const OK: EntryVerdict = { kind: 'ok' };
 
 /** `row` holds the values of m.fields by column name; undefined when no row has the entry's key. */
-export function judgeEntry(m: JudgedMapping, key: string, entry: CacheEntry, row: Record<string, unknown> | undefined, now: number): EntryVerdict {
+export function judgeEntry(
+  m: JudgedMapping,
+  key: string,
+  entry: CacheEntry,
+  row: Record<string, unknown> | undefined,
+  now: number,
+): EntryVerdict {
   const s = m.strategy;
   const versionCache = m.version ? cacheValue(entry, m.version) : undefined;
 
@@ -72,35 +78,60 @@ export function judgeEntry(m: JudgedMapping, key: string, entry: CacheEntry, row
       const written = cacheTimestampMs(m.version, versionCache!);
       if (written !== null && now - written <= s.maxLagMs) return { kind: 'pending' };
     }
-    return issue('orphan-key', { key, table: m.table, reason: m.filtered ? 'no row with this key (or it is filtered out by where)' : 'no row with this key' });
+    return issue('orphan-key', {
+      key,
+      table: m.table,
+      reason: m.filtered ? 'no row with this key (or it is filtered out by where)' : 'no row with this key',
+    });
   }
 
   const diffs = differences(m, entry, row);
   const order = m.version ? compareVersions(m.version, row[m.version.column], versionCache!) : null;
 
-  if (order === -1 && s.type !== 'cache-aside') return issue('stale-entry', { key, table: m.table, ...versionData(m, row, versionCache), fields: diffs });
+  if (order === -1 && s.type !== 'cache-aside')
+    return issue('stale-entry', { key, table: m.table, ...versionData(m, row, versionCache), fields: diffs });
   if (order === -1 && s.type === 'cache-aside') {
     const changedAt = m.updatedAt ?? (m.version!.type === 'timestamp' ? m.version : undefined);
     const changed = changedAt ? rowTimestampMs(row[changedAt.column]) : null;
     const allowed = s.maxStalenessMs ?? m.ttl.maxMs;
     if (changed !== null && allowed !== undefined && now - changed <= allowed) return { kind: 'lawfully-stale' };
-    return issue('stale-entry', { key, table: m.table, ...versionData(m, row, versionCache), staleForMs: changed === null ? undefined : now - changed, allowedMs: allowed, fields: diffs });
+    return issue('stale-entry', {
+      key,
+      table: m.table,
+      ...versionData(m, row, versionCache),
+      staleForMs: changed === null ? undefined : now - changed,
+      allowedMs: allowed,
+      fields: diffs,
+    });
   }
   if (order === 1 && s.type === 'write-behind') {
     if (m.version!.type === 'timestamp') {
       const written = cacheTimestampMs(m.version!, versionCache!)!;
       const lagMs = now - written;
-      if (s.maxLagMs !== undefined && lagMs > s.maxLagMs) return issue('lag-exceeded', { key, table: m.table, ...versionData(m, row, versionCache), lagMs, maxLagMs: s.maxLagMs });
+      if (s.maxLagMs !== undefined && lagMs > s.maxLagMs)
+        return issue('lag-exceeded', { key, table: m.table, ...versionData(m, row, versionCache), lagMs, maxLagMs: s.maxLagMs });
       return { kind: 'pending' };
     }
     const lead = decimalDifference(versionCache!.value, row[m.version!.column]);
     if (s.maxVersionLead !== undefined && lead !== null && lead > s.maxVersionLead) {
-      return issue('lag-exceeded', { key, table: m.table, ...versionData(m, row, versionCache), versionLead: lead, maxVersionLead: s.maxVersionLead });
+      return issue('lag-exceeded', {
+        key,
+        table: m.table,
+        ...versionData(m, row, versionCache),
+        versionLead: lead,
+        maxVersionLead: s.maxVersionLead,
+      });
     }
     return { kind: 'pending' };
   }
   if (diffs.length === 0) return OK;
-  return issue('mismatch', { key, table: m.table, ...versionData(m, row, versionCache), ...(order === 1 ? { reason: 'cache is newer than its row' } : {}), fields: diffs });
+  return issue('mismatch', {
+    key,
+    table: m.table,
+    ...versionData(m, row, versionCache),
+    ...(order === 1 ? { reason: 'cache is newer than its row' } : {}),
+    fields: diffs,
+  });
 }
 
 /** TTL policy: `pttl` is Redis PTTL (-1 = no expiry). cache-aside entries must always expire. */
@@ -112,8 +143,10 @@ export function judgeTtl(m: JudgedMapping, key: string, pttl: number): Issue | n
     return null;
   }
   if (pttl < 0) return null;
-  if (m.ttl.maxMs !== undefined && pttl > m.ttl.maxMs) return { code: 'ttl-out-of-range', data: { key, ttlMs: pttl, maxMs: m.ttl.maxMs, bound: 'max' } };
-  if (m.ttl.minMs !== undefined && pttl < m.ttl.minMs) return { code: 'ttl-out-of-range', data: { key, ttlMs: pttl, minMs: m.ttl.minMs, bound: 'min' } };
+  if (m.ttl.maxMs !== undefined && pttl > m.ttl.maxMs)
+    return { code: 'ttl-out-of-range', data: { key, ttlMs: pttl, maxMs: m.ttl.maxMs, bound: 'max' } };
+  if (m.ttl.minMs !== undefined && pttl < m.ttl.minMs)
+    return { code: 'ttl-out-of-range', data: { key, ttlMs: pttl, minMs: m.ttl.minMs, bound: 'min' } };
   return null;
 }
 
@@ -164,7 +197,11 @@ function versionText(rule: FieldRule, v: unknown, ms: number | null): string | n
   return String(displayValue(v)); // does not parse: the text it is
 }
 
-function cacheValue(entry: CacheEntry, rule: FieldRule, into: CacheValue = { present: false, value: undefined, stringly: false }): CacheValue {
+function cacheValue(
+  entry: CacheEntry,
+  rule: FieldRule,
+  into: CacheValue = { present: false, value: undefined, stringly: false },
+): CacheValue {
   const v = entry.get(rule.path);
   into.present = v !== ABSENT;
   into.value = v === ABSENT ? undefined : v;

@@ -34,7 +34,12 @@ const bytesSchema = z
     const m = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(v.trim())!;
     return Math.round(Number(m[1]) * UNITS[m[2].toLowerCase()]);
   })
-  .pipe(z.number().min(64 * 1024, 'at least 64KB').max(4 * 1024 ** 3, 'at most 4GB'));
+  .pipe(
+    z
+      .number()
+      .min(64 * 1024, 'at least 64KB')
+      .max(4 * 1024 ** 3, 'at most 4GB'),
+  );
 
 export const DEFAULT_VALUE_BUDGET = 32 * 1024 ** 2;
 
@@ -125,7 +130,8 @@ export const mappingSchema = z
     const declared = (col: string | undefined) => declaredType(m, col);
     if (s.version) {
       const t = declared(s.version);
-      if (t && t !== 'number' && t !== 'timestamp') issue(['strategy', 'version'], `version column ${s.version} must be a number or a timestamp (its field type is ${t})`);
+      if (t && t !== 'number' && t !== 'timestamp')
+        issue(['strategy', 'version'], `version column ${s.version} must be a number or a timestamp (its field type is ${t})`);
     }
     if (s.type === 'write-behind') {
       if (s.maxLag === undefined && s.maxVersionLead === undefined) {
@@ -139,7 +145,8 @@ export const mappingSchema = z
     if (s.type === 'cache-aside') {
       if (s.updatedAt && !s.version) issue(['strategy', 'updatedAt'], 'updatedAt judges an older version in time: it needs a version');
       const u = declared(s.updatedAt);
-      if (u && u !== 'timestamp') issue(['strategy', 'updatedAt'], `updatedAt column ${s.updatedAt} must be a timestamp (its field type is ${u})`);
+      if (u && u !== 'timestamp')
+        issue(['strategy', 'updatedAt'], `updatedAt column ${s.updatedAt} must be a timestamp (its field type is ${u})`);
       // A number version without updatedAt needs no allowance (an older entry is simply stale).
       const timeless = declared(s.version) === 'number' && !s.updatedAt;
       if (s.version && !timeless && s.maxStaleness === undefined && m.ttl.max === undefined) {

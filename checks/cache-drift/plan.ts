@@ -58,7 +58,13 @@ export function splitTable(table: string): { schema?: string; name: string } {
  * Plans every mapping; every mistake of every mapping goes to `problem`. Returns the plans only
  * when there was none.
  */
-export async function planMappings(pg: PostgresReader, mappings: MappingOptions[], redisDb: number, signal: AbortSignal, problem: ProblemSink): Promise<MappingPlan[] | null> {
+export async function planMappings(
+  pg: PostgresReader,
+  mappings: MappingOptions[],
+  redisDb: number,
+  signal: AbortSignal,
+  problem: ProblemSink,
+): Promise<MappingPlan[] | null> {
   const plans: MappingPlan[] = [];
   let ok = true;
   for (let i = 0; i < mappings.length; i++) {
@@ -72,7 +78,13 @@ export async function planMappings(pg: PostgresReader, mappings: MappingOptions[
 }
 
 /** One mapping's plan, or null when it has a mistake (each one sent to `problem`, path relative to the mapping). */
-export async function planMapping(pg: PostgresReader, m: MappingOptions, redisDb: number, signal: AbortSignal, problem: ProblemSink): Promise<MappingPlan | null> {
+export async function planMapping(
+  pg: PostgresReader,
+  m: MappingOptions,
+  redisDb: number,
+  signal: AbortSignal,
+  problem: ProblemSink,
+): Promise<MappingPlan | null> {
   const name = m.name ?? m.key;
   let ok = true;
   const fail = (path: string, message: string) => {
@@ -142,7 +154,7 @@ export async function planMapping(pg: PostgresReader, m: MappingOptions, redisDb
   // text under "?k0", "?k1"... (no real column is named like that).
   const selected = updatedAt && !fields.includes(updatedAt) ? [...fields, updatedAt] : fields;
   const select = selected.map((f) => `${selectExpr(pg, f, columns.get(f.column)!)} AS ${pg.quoteIdent(f.column)}`);
-  keyColumns.forEach((k, i) => select.push(`${pg.quoteIdent(k.column)}::text AS "${keyAlias(i)}"`));
+  for (const [i, k] of keyColumns.entries()) select.push(`${pg.quoteIdent(k.column)}::text AS "${keyAlias(i)}"`);
   const where = keyColumns.length === 1 ? singleKeyPredicate(pg, keyColumns[0]) : compositeKeyPredicate(pg, keyColumns);
   const sql = `SELECT ${select.join(', ')} FROM ${qualified} WHERE ${where}${m.where ? ` AND (${m.where})` : ''}`;
 
@@ -169,7 +181,12 @@ export async function planMapping(pg: PostgresReader, m: MappingOptions, redisDb
  * cache-aside's updatedAt: the field rule when the column is compared too, else a rule that only
  * reads it from the row (the cache need not hold it).
  */
-function rowOnlyColumn(col: string | undefined, fields: FieldRule[], columns: Map<string, Column>, fail: ProblemSink): FieldRule | undefined {
+function rowOnlyColumn(
+  col: string | undefined,
+  fields: FieldRule[],
+  columns: Map<string, Column>,
+  fail: ProblemSink,
+): FieldRule | undefined {
   if (col === undefined) return undefined;
   const compared = fields.find((f) => f.column === col);
   if (compared) return compared;
@@ -211,7 +228,8 @@ function selectExpr(pg: PostgresReader, f: FieldRule, c: Column): string {
   switch (f.type) {
     case 'timestamp':
       if (c.typname === 'timestamptz') return `floor(extract(epoch FROM ${col}) * 1000)::float8`;
-      if (c.typname === 'timestamp' || c.typname === 'date') return `floor(extract(epoch FROM ${col}::timestamp AT TIME ZONE 'UTC') * 1000)::float8`;
+      if (c.typname === 'timestamp' || c.typname === 'date')
+        return `floor(extract(epoch FROM ${col}::timestamp AT TIME ZONE 'UTC') * 1000)::float8`;
       return `${col}::text`;
     case 'boolean':
       return c.typname === 'bool' ? col : `${col}::text`;
@@ -229,7 +247,10 @@ function selectExpr(pg: PostgresReader, f: FieldRule, c: Column): string {
  */
 function keyColumn(placeholder: string, c: Column): KeyColumn | string {
   const key = postgresKeyType(c.type);
-  const problem = keyTypeProblem({ label: `key placeholder {${placeholder}}`, key: REDIS_PLACEHOLDER_TYPE }, { label: `column ${c.name}`, key });
+  const problem = keyTypeProblem(
+    { label: `key placeholder {${placeholder}}`, key: REDIS_PLACEHOLDER_TYPE },
+    { label: `column ${c.name}`, key },
+  );
   if (problem) return `key placeholder {${placeholder}} (${REDIS_PLACEHOLDER_TYPE.type}) cannot be compared with its column: ${problem}`;
   // The parameter array is cast to the column's own type, so the primary key index is used.
   const arrayCast = key.kind === 'integer' ? `${c.type}[]` : key.kind === 'uuid' ? 'uuid[]' : 'text[]';
@@ -252,7 +273,12 @@ function compositeKeyPredicate(pg: PostgresReader, keys: KeyColumn[]): string {
  * The strategy with the version rules the catalog decides (a version's type is inferred from its
  * column unless the field map declares it; the options schema refuses what a declared type shows).
  */
-function resolveStrategy(m: MappingOptions, version: FieldRule | undefined, updatedAt: FieldRule | undefined, fail: ProblemSink): Strategy | null {
+function resolveStrategy(
+  m: MappingOptions,
+  version: FieldRule | undefined,
+  updatedAt: FieldRule | undefined,
+  fail: ProblemSink,
+): Strategy | null {
   const s = m.strategy;
   if (version && version.type !== 'timestamp' && version.type !== 'number') {
     fail('strategy.version', `version column ${version.column} must be a number or a timestamp (it compares as ${version.type})`);
@@ -279,7 +305,10 @@ function resolveStrategy(m: MappingOptions, version: FieldRule | undefined, upda
       // When the row changed is known (a timestamp version, or updatedAt): an older entry is lawful
       // for maxStaleness; the schema asks for it whenever it may be needed.
       if ((version?.type === 'timestamp' || updatedAt) && s.maxStaleness === undefined && m.ttl.max === undefined) {
-        fail('strategy', 'cache-aside with a timestamp version or updatedAt needs maxStaleness or ttl.max (how stale an entry may lawfully be)');
+        fail(
+          'strategy',
+          'cache-aside with a timestamp version or updatedAt needs maxStaleness or ttl.max (how stale an entry may lawfully be)',
+        );
         return null;
       }
       return { type: 'cache-aside', maxStalenessMs: s.maxStaleness };

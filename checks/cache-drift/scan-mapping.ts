@@ -30,7 +30,11 @@ interface LiveEntry extends ParsedKey {
  * `matched`: keys of this shard checked; `matchedInAnyShard`: keys of the pattern in the whole
  * keyspace (every shard SCANs it all and keeps its own by key hash), for the no-keys finding.
  */
-export async function scanMapping(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, counters: Counters): Promise<{ matched: number; matchedInAnyShard: number }> {
+export async function scanMapping(
+  ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>,
+  plan: MappingPlan,
+  counters: Counters,
+): Promise<{ matched: number; matchedInAnyShard: number }> {
   const { scanCount, concurrency, sample } = ctx.options;
   const budget = new ByteBudget(ctx.options.valueBudget);
   const redis = ctx.stores.redis;
@@ -118,9 +122,15 @@ interface SizedKey extends ParsedKey {
  * Keys already gone (PTTL -2) are left out. A key of another type sizes as 0 for STRLEN (WRONGTYPE):
  * its read then returns nothing and it is reported as undecodable, without loading it.
  */
-async function readSizes(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, keys: ParsedKey[]): Promise<{ sized: SizedKey[]; gone: number }> {
+async function readSizes(
+  ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>,
+  plan: MappingPlan,
+  keys: ParsedKey[],
+): Promise<{ sized: SizedKey[]; gone: number }> {
   const hash = plan.codec.redisType === 'hash';
-  const commands: Array<[RedisReadCommand, ...Array<Buffer | string>]> = keys.map((k) => (hash ? ['memory', 'usage', k.raw, 'SAMPLES', '0'] : ['strlen', k.raw]));
+  const commands: Array<[RedisReadCommand, ...Array<Buffer | string>]> = keys.map((k) =>
+    hash ? ['memory', 'usage', k.raw, 'SAMPLES', '0'] : ['strlen', k.raw],
+  );
   if (plan.readTtl) for (const k of keys) commands.push(['pttl', k.raw]);
   const replies = await ctx.stores.redis.pipeline(commands, { signal: ctx.signal });
   const sized: SizedKey[] = [];
@@ -148,7 +158,11 @@ async function readSizes(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redi
  * One pipeline per chunk: MGET (or one read per key). Returns null for keys that vanished since SCAN.
  * Keys MGET returns nil for get a TYPE follow-up (rare): gone, or holding another type (undecodable).
  */
-async function readValues(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, keys: SizedKey[]): Promise<Array<RawEntry | null>> {
+async function readValues(
+  ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>,
+  plan: MappingPlan,
+  keys: SizedKey[],
+): Promise<Array<RawEntry | null>> {
   const redis = ctx.stores.redis;
   const { codec } = plan;
   const commands: Array<[RedisReadCommand, ...Buffer[]]> = [];
@@ -177,7 +191,10 @@ async function readValues(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'red
     } else out[i] = { reply };
   }
   if (typeUnknown.length) {
-    const types = await redis.pipeline(typeUnknown.map((i) => ['type', keys[i].raw] as [RedisReadCommand, Buffer]), { signal: ctx.signal });
+    const types = await redis.pipeline(
+      typeUnknown.map((i) => ['type', keys[i].raw] as [RedisReadCommand, Buffer]),
+      { signal: ctx.signal },
+    );
     typeUnknown.forEach((i, j) => {
       const [err, type] = types[j];
       if (err) throw redisFailure(err);
@@ -192,7 +209,13 @@ async function readValues(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'red
  * chunks of at most a fair share of the budget (a single larger value is a chunk of its own), each
  * holding its bytes of the budget from its read until its verdicts.
  */
-async function checkPage(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, keys: ParsedKey[], counters: Counters, budget: ByteBudget): Promise<void> {
+async function checkPage(
+  ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>,
+  plan: MappingPlan,
+  keys: ParsedKey[],
+  counters: Counters,
+  budget: ByteBudget,
+): Promise<void> {
   const { sized, gone } = await readSizes(ctx, plan, keys);
   counters.add('keysVanished', gone);
   const share = Math.max(1, Math.floor(budget.limit / ctx.options.concurrency));
@@ -235,7 +258,12 @@ function judgeTtlOf(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, 
   if (ttlIssue) report(ctx, plan, counters, ttlIssue.code, k.key, ttlIssue.data);
 }
 
-async function checkChunk(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, keys: SizedKey[], counters: Counters): Promise<void> {
+async function checkChunk(
+  ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>,
+  plan: MappingPlan,
+  keys: SizedKey[],
+  counters: Counters,
+): Promise<void> {
   const raw = await readValues(ctx, plan, keys);
   const encoding = plan.codec.redisType === 'hash' ? 'hash' : 'json';
   const live: LiveEntry[] = [];
@@ -250,7 +278,11 @@ async function checkChunk(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'red
     }
     judgeTtlOf(ctx, plan, counters, k);
     if (r.wrongType) {
-      report(ctx, plan, counters, 'undecodable', k.key, { key: k.key, encoding, reason: `the key is a Redis ${r.wrongType}, not a ${plan.codec.redisType}` });
+      report(ctx, plan, counters, 'undecodable', k.key, {
+        key: k.key,
+        encoding,
+        reason: `the key is a Redis ${r.wrongType}, not a ${plan.codec.redisType}`,
+      });
       continue;
     }
     const decoded = plan.codec.decode(r.reply);
@@ -299,7 +331,14 @@ async function fetchRows(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redi
   return rows;
 }
 
-function report(ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>, plan: MappingPlan, counters: Counters, code: string, key: string, data: Record<string, unknown>) {
+function report(
+  ctx: CheckContext<CacheDriftOptions, 'postgres' | 'redis'>,
+  plan: MappingPlan,
+  counters: Counters,
+  code: string,
+  key: string,
+  data: Record<string, unknown>,
+) {
   counters.finding(code);
   ctx.report({ code, subject: { store: 'redis', object: plan.name, key }, data: { mapping: plan.name, ...data } });
 }

@@ -2,7 +2,17 @@
  * health: is each configured store up, how fast does it answer, how close is it to its limits?
  * A store the engine could not reach becomes a `store-unreachable` finding here (and exit 3).
  */
-import { CheckError, defineCheck, z, type CheckContext, type MilvusReader, type PostgresReader, type RedisReader, type ResultSection, type StoreKind } from '../../src/plugin.js';
+import {
+  CheckError,
+  defineCheck,
+  z,
+  type CheckContext,
+  type MilvusReader,
+  type PostgresReader,
+  type RedisReader,
+  type ResultSection,
+  type StoreKind,
+} from '../../src/plugin.js';
 import { median, percent } from './measure.js';
 
 const pct = z.number().min(0).max(100);
@@ -51,7 +61,8 @@ export default defineCheck({
       'connections-near-limit': {
         severity: 'warn',
         description: 'Postgres client connections are at or above connectionsWarnPct of the usable ones.',
-        message: (d) => `Postgres connections at ${d.pct}% (${d.used} of ${d.usable} usable; max_connections ${d.max}, reserved ${d.reserved})`,
+        message: (d) =>
+          `Postgres connections at ${d.pct}% (${d.used} of ${d.usable} usable; max_connections ${d.max}, reserved ${d.reserved})`,
       },
       'memory-near-limit': {
         severity: 'warn',
@@ -65,8 +76,12 @@ export default defineCheck({
       },
       'collection-not-loaded': {
         severity: 'warn',
-        message: (d) => (d.state === 'missing' ? `Milvus collection ${d.collection} does not exist` : `Milvus collection ${d.collection} is ${d.state}: queries on it fail`),
-        description: 'A Milvus collection is not loaded (e.g. after a restart) or, when listed in collections, does not exist: searches and queries on it fail.',
+        message: (d) =>
+          d.state === 'missing'
+            ? `Milvus collection ${d.collection} does not exist`
+            : `Milvus collection ${d.collection} is ${d.state}: queries on it fail`,
+        description:
+          'A Milvus collection is not loaded (e.g. after a restart) or, when listed in collections, does not exist: searches and queries on it fail.',
       },
     },
   },
@@ -76,7 +91,11 @@ export default defineCheck({
       const status = ctx.storeStatus[kind];
       if (!status.configured) continue;
       if (status.connected === false) {
-        ctx.report({ code: 'store-unreachable', subject: { store: kind }, data: { store: kind, reason: status.error?.message ?? 'unknown error' } });
+        ctx.report({
+          code: 'store-unreachable',
+          subject: { store: kind },
+          data: { store: kind, reason: status.error?.message ?? 'unknown error' },
+        });
         rows.push({ store: kind, address: status.address ?? '', version: '', latencyMs: null, capacity: '', state: 'unreachable' });
         continue;
       }
@@ -86,7 +105,11 @@ export default defineCheck({
     }
     for (const r of rows) {
       if (r.latencyMs !== null && r.latencyMs > ctx.options.latencyWarnMs) {
-        ctx.report({ code: 'slow-store', subject: { store: r.store }, data: { store: r.store, latencyMs: r.latencyMs, thresholdMs: ctx.options.latencyWarnMs } });
+        ctx.report({
+          code: 'slow-store',
+          subject: { store: r.store },
+          data: { store: r.store, latencyMs: r.latencyMs, thresholdMs: ctx.options.latencyWarnMs },
+        });
       }
     }
     const section: ResultSection = {
@@ -131,7 +154,14 @@ async function postgres(ctx: CheckContext<Options>, pg: PostgresReader): Promise
   if (p >= ctx.options.connectionsWarnPct) {
     ctx.report({ code: 'connections-near-limit', subject: { store: 'postgres' }, data: { pct: p, used, usable, max, reserved } });
   }
-  return { store: 'postgres', address: pg.address, version: pg.info.version, latencyMs, capacity: `${used}/${usable} connections (${p}%)`, state: 'up' };
+  return {
+    store: 'postgres',
+    address: pg.address,
+    version: pg.info.version,
+    latencyMs,
+    capacity: `${used}/${usable} connections (${p}%)`,
+    state: 'up',
+  };
 }
 
 async function redis(ctx: CheckContext<Options>, r: RedisReader): Promise<Row> {
@@ -140,14 +170,22 @@ async function redis(ctx: CheckContext<Options>, r: RedisReader): Promise<Row> {
   const used = Number(info.used_memory ?? 0);
   const max = Number(info.maxmemory ?? 0);
   const evicted = Number(info.evicted_keys ?? 0);
-  ctx.stats.redis = { version: info.redis_version, latencyMs, usedMemory: used, maxMemory: max, evictedKeys: evicted, connectedClients: Number(info.connected_clients ?? 0) };
+  ctx.stats.redis = {
+    version: info.redis_version,
+    latencyMs,
+    usedMemory: used,
+    maxMemory: max,
+    evictedKeys: evicted,
+    connectedClients: Number(info.connected_clients ?? 0),
+  };
   let capacity = `${used} bytes used, no maxmemory`;
   if (max > 0) {
     const p = percent(used, max);
     capacity = `${used}/${max} bytes (${p}%)`;
     if (p >= ctx.options.memoryWarnPct) ctx.report({ code: 'memory-near-limit', subject: { store: 'redis' }, data: { pct: p, used, max } });
   }
-  if (evicted > 0) ctx.report({ code: 'evictions', subject: { store: 'redis' }, data: { evicted, policy: info.maxmemory_policy ?? 'unknown' } });
+  if (evicted > 0)
+    ctx.report({ code: 'evictions', subject: { store: 'redis' }, data: { evicted, policy: info.maxmemory_policy ?? 'unknown' } });
   return { store: 'redis', address: r.address, version: info.redis_version ?? '', latencyMs, capacity, state: 'up' };
 }
 
@@ -176,9 +214,17 @@ async function milvus(ctx: CheckContext<Options>, m: MilvusReader): Promise<Row>
       state = 'missing';
     }
     states[name] = state;
-    if (state !== 'loaded') ctx.report({ code: 'collection-not-loaded', subject: { store: 'milvus', object: name }, data: { collection: name, state } });
+    if (state !== 'loaded')
+      ctx.report({ code: 'collection-not-loaded', subject: { store: 'milvus', object: name }, data: { collection: name, state } });
   }
   ctx.stats.milvus = { version, latencyMs, healthy: health.healthy, collections: states };
   const loaded = Object.values(states).filter((s) => s === 'loaded').length;
-  return { store: 'milvus', address: m.address, version, latencyMs, capacity: `${loaded}/${names.length} collections loaded`, state: health.healthy ? 'up' : 'unhealthy' };
+  return {
+    store: 'milvus',
+    address: m.address,
+    version,
+    latencyMs,
+    capacity: `${loaded}/${names.length} collections loaded`,
+    state: health.healthy ? 'up' : 'unhealthy',
+  };
 }

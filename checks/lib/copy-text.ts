@@ -84,7 +84,9 @@ function parseLines(buf: Buffer, batch: CopyBatch): number {
     }
     if (b !== TAB && b !== NEWLINE) continue;
     if (column >= width) throw new CopyTextError(`COPY row has more than ${width} fields`);
-    columns[column++].push(escaped ? decodeEscaped(buf, fieldStart, i) : ascii ? text.slice(fieldStart, i) : buf.toString('utf8', fieldStart, i));
+    columns[column++].push(
+      escaped ? decodeEscaped(buf, fieldStart, i) : ascii ? text.slice(fieldStart, i) : buf.toString('utf8', fieldStart, i),
+    );
     fieldStart = i + 1;
     escaped = false;
     ascii = true;

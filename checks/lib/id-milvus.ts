@@ -16,7 +16,10 @@ export function milvusFieldKeyType(info: MilvusCollectionInfo, field: string): K
   }
   if (/^int64$/i.test(f.dataType)) return 'int64';
   if (/^varchar$/i.test(f.dataType)) return 'varchar';
-  throw new CheckError('CONFIG', `Milvus field ${info.name}.${field} is ${f.dataType}; only Int64 and VarChar fields can be compared as keys`);
+  throw new CheckError(
+    'CONFIG',
+    `Milvus field ${info.name}.${field} is ${f.dataType}; only Int64 and VarChar fields can be compared as keys`,
+  );
 }
 
 /** `(a) && (b)` of the given Milvus filter expressions, skipping empty ones. */

@@ -60,9 +60,17 @@ export function columnsProblem(ref: PgTableRef, found: TableColumns, columns: st
  * it (no row is read), so a misspelt column or a syntax error is a config problem before the scan.
  * `alias` is the name the scan gives the table (orphan-scan's `child` / `parent`).
  */
-export async function whereProblem(pg: PostgresReader, ref: PgTableRef, where: string, alias?: string, signal?: AbortSignal): Promise<string | undefined> {
+export async function whereProblem(
+  pg: PostgresReader,
+  ref: PgTableRef,
+  where: string,
+  alias?: string,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   try {
-    await pg.query(`EXPLAIN SELECT 1 FROM ${pg.quoteTable(ref.table, ref.schema)}${alias ? ` AS ${alias}` : ''} WHERE (${where})`, [], { signal });
+    await pg.query(`EXPLAIN SELECT 1 FROM ${pg.quoteTable(ref.table, ref.schema)}${alias ? ` AS ${alias}` : ''} WHERE (${where})`, [], {
+      signal,
+    });
     return undefined;
   } catch (err) {
     const code = (err as { code?: unknown })?.code;
@@ -108,9 +116,15 @@ export function keyExpression(pg: PostgresReader, column: PgColumnInfo, keyType:
     if (kind === 'text') {
       const isInt = `${ident} ~ '${CANONICAL_INTEGER_SQL}'`;
       // numeric: exact at any length, and the CASE keeps the cast away from non-integers.
-      return { select: ident, order: `(NOT ${isInt}), (CASE WHEN ${isInt} THEN ${ident}::numeric END), ${ident} COLLATE "C"`, compare: compareIntegersThenText };
+      return {
+        select: ident,
+        order: `(NOT ${isInt}), (CASE WHEN ${isInt} THEN ${ident}::numeric END), ${ident} COLLATE "C"`,
+        compare: compareIntegersThenText,
+      };
     }
-    throw configError(`${where}: Postgres column ${column.name} is ${column.type} and the Milvus key is Int64; an integer or text column is needed`);
+    throw configError(
+      `${where}: Postgres column ${column.name} is ${column.type} and the Milvus key is Int64; an integer or text column is needed`,
+    );
   }
   if (kind === 'text') return { select: ident, order: `${ident} COLLATE "C"`, compare: compareUtf8 };
   // integers and uuids: compare their canonical text form, byte by byte.
@@ -127,7 +141,12 @@ export function andSql(...conditions: Array<string | undefined>): string {
  * Streams `COPY (<sql>) TO STDOUT` as merge batches: column 0 is the key, the rest are extras.
  * Stopping early is safe: the connector drops a connection left mid-COPY (inside a snapshot too).
  */
-export async function* postgresKeyBatches(runner: SqlRunner, selectSql: string, columnCount: number, signal?: AbortSignal): AsyncGenerator<KeyBatch> {
+export async function* postgresKeyBatches(
+  runner: SqlRunner,
+  selectSql: string,
+  columnCount: number,
+  signal?: AbortSignal,
+): AsyncGenerator<KeyBatch> {
   for await (const batch of parseCopyText(runner.copyOut(selectSql, { signal }), columnCount)) {
     yield { keys: batch.columns[0] as string[], extra: batch.columns.slice(1) };
   }

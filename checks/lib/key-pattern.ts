@@ -94,7 +94,7 @@ export function compileKeyPattern(pattern: string): KeyPattern {
       const m = regex.exec(key);
       if (!m) return null;
       const values: Record<string, string> = {};
-      placeholders.forEach((name, i) => (values[name] = m[i + 1]));
+      for (const [i, name] of placeholders.entries()) values[name] = m[i + 1];
       return values;
     },
     format(values: Record<string, string>) {

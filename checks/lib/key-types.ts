@@ -160,7 +160,8 @@ export function sqlAsParentKey(child: string, childKey: KeyTypeInfo, parentKey: 
   if (parentKey.kind === 'integer') {
     // Text child: canonical integers only, within the parent type's range (else NULL: no parent).
     const cast = `${child}::numeric::${parentKey.type}`;
-    const inRange = parentKey.min !== undefined ? `(CASE WHEN ${child}::numeric BETWEEN ${parentKey.min} AND ${parentKey.max} THEN ${cast} END)` : cast;
+    const inRange =
+      parentKey.min !== undefined ? `(CASE WHEN ${child}::numeric BETWEEN ${parentKey.min} AND ${parentKey.max} THEN ${cast} END)` : cast;
     return `(CASE WHEN ${child} ~ '${CANONICAL_INTEGER_SQL}' THEN ${inRange} END)`;
   }
   // uuid parent, text child: any spelling of a uuid, by value.

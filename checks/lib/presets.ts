@@ -62,10 +62,14 @@ function takePreset(input: unknown): { preset: PresetName; table: unknown; rest:
 /** Why `preset` cannot be used here, or undefined: an unknown name, or a table key of the other framework. */
 export function presetIssue(input: unknown): string | undefined {
   if (!isObj(input) || input.preset === undefined) return undefined;
-  if (!PRESETS.includes(input.preset as PresetName)) return `unknown preset ${JSON.stringify(input.preset)}; presets: ${PRESETS.join(', ')}`;
-  if (input.preset === 'langchain' && input.docstore !== undefined) return 'docstore belongs to preset llamaindex; LangChain keeps its records in recordManager';
-  if (input.preset === 'llamaindex' && input.recordManager !== undefined) return 'recordManager belongs to preset langchain; LlamaIndex keeps its documents in docstore';
-  if (typeof input.collection !== 'string') return `preset ${String(input.preset)} needs collection: the Milvus collection the framework writes`;
+  if (!PRESETS.includes(input.preset as PresetName))
+    return `unknown preset ${JSON.stringify(input.preset)}; presets: ${PRESETS.join(', ')}`;
+  if (input.preset === 'langchain' && input.docstore !== undefined)
+    return 'docstore belongs to preset llamaindex; LangChain keeps its records in recordManager';
+  if (input.preset === 'llamaindex' && input.recordManager !== undefined)
+    return 'recordManager belongs to preset langchain; LlamaIndex keeps its documents in docstore';
+  if (typeof input.collection !== 'string')
+    return `preset ${String(input.preset)} needs collection: the Milvus collection the framework writes`;
   return undefined;
 }
 

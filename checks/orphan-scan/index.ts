@@ -32,19 +32,25 @@ const check = defineCheck({
       },
       'orphan-redis-key': {
         severity: 'warn',
-        message: (d) => (d.reason === 'invalid-key' ? `Redis key ${d.key} cannot name a row of ${d.parent}` : `Redis key ${d.key} names ${d.parent} row ${JSON.stringify(d.parentKey)}, which is gone`),
+        message: (d) =>
+          d.reason === 'invalid-key'
+            ? `Redis key ${d.key} cannot name a row of ${d.parent}`
+            : `Redis key ${d.key} names ${d.parent} row ${JSON.stringify(d.parentKey)}, which is gone`,
         description: 'A Redis key (by pattern) whose parent row is gone, or whose placeholder cannot be a parent key.',
       },
       'orphan-row': {
         severity: 'error',
         message: (d) =>
           `${d.rows} rows of ${d.child} have ${d.column} = ${d.value}, which is not in ${d.parent}` +
-          (Array.isArray(d.childIds) && d.childIds.length ? ` (${d.childIdColumns}: ${d.childIds.join(', ')}${d.rows > d.childIds.length ? ', ...' : ''})` : ''),
+          (Array.isArray(d.childIds) && d.childIds.length
+            ? ` (${d.childIdColumns}: ${d.childIds.join(', ')}${d.rows > d.childIds.length ? ', ...' : ''})`
+            : ''),
         description: 'Postgres child rows whose parent row is gone (no validated foreign key enforces the relation).',
       },
       'unconstrained-relation': {
         severity: 'info',
-        message: (d) => `${d.schema}.${d.table}.${d.column} looks like a reference${d.candidateParent ? ` to ${d.candidateParent}` : ''} but no validated foreign key covers it`,
+        message: (d) =>
+          `${d.schema}.${d.table}.${d.column} looks like a reference${d.candidateParent ? ` to ${d.candidateParent}` : ''} but no validated foreign key covers it`,
         description: 'suggestRelations: a *_id column with no (or a NOT VALID) foreign key; declare it under postgres to scan it.',
       },
     },

@@ -84,7 +84,12 @@ export async function scanMilvusRelation(ctx: CheckContext<Options, 'postgres'>,
       await session.query(`SET LOCAL statement_timeout = ${Math.round(ctx.options.scanStatementTimeout)}`, [], { signal: ctx.signal });
       const pages = readAhead(
         milvusKeyBatches(milvus, r.collection, {
-          keyField: pk, extraFields: [path], filter: andFilter(r.filter), partitions: r.partitions, signal: ctx.signal, pageSize: ctx.options.milvusPageSize,
+          keyField: pk,
+          extraFields: [path],
+          filter: andFilter(r.filter),
+          partitions: r.partitions,
+          signal: ctx.signal,
+          pageSize: ctx.options.milvusPageSize,
         }),
         READ_AHEAD_PAGES,
       );
@@ -124,8 +129,14 @@ export async function scanMilvusRelation(ctx: CheckContext<Options, 'postgres'>,
       code: 'orphan-milvus-entity',
       subject: { store: 'milvus', object: `${r.collection}.${r.field}`, key: value },
       data: {
-        relation: name, collection: r.collection, field: r.field, parentKey: value, entities: o.entities,
-        parent: `${parentLabel}.${r.parent.column}`, primaryKey: pk, entityIds: o.ids,
+        relation: name,
+        collection: r.collection,
+        field: r.field,
+        parentKey: value,
+        entities: o.entities,
+        parent: `${parentLabel}.${r.parent.column}`,
+        primaryKey: pk,
+        entityIds: o.ids,
       },
     });
   }

@@ -5,7 +5,9 @@ import { expandRelationPreset, presetIssue } from '../lib/presets.js';
 
 const name = z.string().min(1);
 /** A field name, or a path into a JSON field or the dynamic field: metadata["doc_id"], $meta["a"]["b"]. */
-const milvusField = z.string().refine(isMilvusPathSyntax, 'a Milvus field name (letters, digits, _) or a JSON path like metadata["doc_id"] or $meta["doc_id"]');
+const milvusField = z
+  .string()
+  .refine(isMilvusPathSyntax, 'a Milvus field name (letters, digits, _) or a JSON path like metadata["doc_id"] or $meta["doc_id"]');
 
 /** The parent rows: a table, its key column, and optionally which rows count as alive. */
 const parent = z
@@ -100,7 +102,12 @@ export const optionsSchema = z
     const seen = new Set<string>();
     for (const kind of ['postgres', 'milvus', 'redis'] as const) {
       o[kind].forEach((r, i) => {
-        if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [kind, i, 'name'], message: `two relations are named ${JSON.stringify(r.name)}: give each a distinct name` });
+        if (seen.has(r.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: [kind, i, 'name'],
+            message: `two relations are named ${JSON.stringify(r.name)}: give each a distinct name`,
+          });
         seen.add(r.name);
       });
     }

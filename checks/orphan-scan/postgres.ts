@@ -31,7 +31,11 @@ async function foreignKey(pg: PostgresReader, r: PostgresRelation, signal: Abort
 export const MAX_CHILD_IDS = 5;
 
 /** How child rows are named in findings: the primary key (text; composite as a JSON array), else ctid. */
-async function childIdSql(pg: PostgresReader, r: PostgresRelation, signal: AbortSignal): Promise<{ columns: string[]; select: string; order: string }> {
+async function childIdSql(
+  pg: PostgresReader,
+  r: PostgresRelation,
+  signal: AbortSignal,
+): Promise<{ columns: string[]; select: string; order: string }> {
   const { rows } = await pg.query<{ name: string }>(
     `SELECT a.attname AS name
        FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
@@ -92,7 +96,17 @@ export async function scanPostgresRelation(ctx: CheckContext<Options, 'postgres'
     ctx.report({
       code: 'orphan-row',
       subject: { store: 'postgres', object: `${childLabel}.${r.child.column}`, key: value },
-      data: { relation: name, child: childLabel, column: r.child.column, value, rows, parent: `${parentLabel}.${r.parent.column}`, foreignKey: constraint, childIdColumns: ids.columns, childIds },
+      data: {
+        relation: name,
+        child: childLabel,
+        column: r.child.column,
+        value,
+        rows,
+        parent: `${parentLabel}.${r.parent.column}`,
+        foreignKey: constraint,
+        childIdColumns: ids.columns,
+        childIds,
+      },
     });
   };
   await pg.withSnapshot(

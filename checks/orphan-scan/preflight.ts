@@ -6,7 +6,14 @@
 import { resolveMilvusPath, type MilvusCollectionInfo, type PreflightContext } from '../../src/plugin.js';
 import { columnsProblem, lookupColumns, tableLabel, whereProblem, type PgColumnInfo, type PgTableRef } from '../lib/id-postgres.js';
 import { compileKeyPattern } from '../lib/key-pattern.js';
-import { keyTypeProblem, milvusJsonKeyType, milvusKeyType, postgresKeyType, REDIS_PLACEHOLDER_TYPE, type KeySide } from '../lib/key-types.js';
+import {
+  keyTypeProblem,
+  milvusJsonKeyType,
+  milvusKeyType,
+  postgresKeyType,
+  REDIS_PLACEHOLDER_TYPE,
+  type KeySide,
+} from '../lib/key-types.js';
 import type { MilvusRelation, Options, PostgresRelation, RedisRelation } from './options.js';
 
 type Ctx = PreflightContext<Options, 'postgres'>;
@@ -21,7 +28,14 @@ export async function preflightRelations(ctx: Ctx): Promise<void> {
  * Looks one column up and tries the side's `where`; records each problem and returns undefined when
  * the table or column is missing. `alias` is the name the scan gives the table in its SQL.
  */
-async function column(ctx: Ctx, ref: PgTableRef & { where?: string }, name: string, path: string, relation: string, alias?: string): Promise<PgColumnInfo | undefined> {
+async function column(
+  ctx: Ctx,
+  ref: PgTableRef & { where?: string },
+  name: string,
+  path: string,
+  relation: string,
+  alias?: string,
+): Promise<PgColumnInfo | undefined> {
   const pg = ctx.stores.postgres;
   const found = await lookupColumns(pg, ref, [name], ctx.signal);
   const problem = columnsProblem(ref, found, [name]);
@@ -33,7 +47,10 @@ async function column(ctx: Ctx, ref: PgTableRef & { where?: string }, name: stri
   return found.columns.get(name);
 }
 
-const pgSide = (ref: PgTableRef, c: PgColumnInfo): KeySide => ({ label: `Postgres column ${tableLabel(ref)}.${c.name}`, key: postgresKeyType(c.type) });
+const pgSide = (ref: PgTableRef, c: PgColumnInfo): KeySide => ({
+  label: `Postgres column ${tableLabel(ref)}.${c.name}`,
+  key: postgresKeyType(c.type),
+});
 
 function checkTypes(ctx: Ctx, path: string, relation: string, child: KeySide, parent: KeySide): void {
   const problem = keyTypeProblem(child, parent);
@@ -51,11 +68,15 @@ async function preflightMilvus(ctx: Ctx, r: MilvusRelation, path: string): Promi
   const milvus = ctx.stores.milvus;
   if (!milvus) {
     // Configured but unreachable is a store failure, reported when the relation runs.
-    if (ctx.storeStatus.milvus?.configured === false) ctx.problem({ path, message: `relation ${r.name} needs Milvus, which is not configured (stores.milvus)` });
+    if (ctx.storeStatus.milvus?.configured === false)
+      ctx.problem({ path, message: `relation ${r.name} needs Milvus, which is not configured (stores.milvus)` });
     return;
   }
   if (!(await milvus.listCollections()).includes(r.collection)) {
-    ctx.problem({ path: `${path}.collection`, message: `relation ${r.name}: Milvus collection ${JSON.stringify(r.collection)} does not exist` });
+    ctx.problem({
+      path: `${path}.collection`,
+      message: `relation ${r.name}: Milvus collection ${JSON.stringify(r.collection)} does not exist`,
+    });
     return;
   }
   const info: MilvusCollectionInfo = await milvus.describeCollection(r.collection);
@@ -89,11 +110,19 @@ async function preflightRedis(ctx: Ctx, r: RedisRelation, path: string): Promise
   const found = await lookupColumns(ctx.stores.postgres, r.parent, columns, ctx.signal);
   const problem = columnsProblem(r.parent, found, columns);
   if (problem) ctx.problem({ path: `${path}.parent`, message: `relation ${r.name}: ${problem}` });
-  const bad = found.exists && r.parent.where ? await whereProblem(ctx.stores.postgres, r.parent, r.parent.where, undefined, ctx.signal) : undefined;
+  const bad =
+    found.exists && r.parent.where ? await whereProblem(ctx.stores.postgres, r.parent, r.parent.where, undefined, ctx.signal) : undefined;
   if (bad) ctx.problem({ path: `${path}.parent.where`, message: `relation ${r.name}: ${bad}` });
   for (const [placeholder, name] of mapping) {
     const c = found.columns.get(name);
-    if (c) checkTypes(ctx, `${path}.parent`, r.name, { label: `placeholder {${placeholder}}`, key: REDIS_PLACEHOLDER_TYPE }, pgSide(r.parent, c));
+    if (c)
+      checkTypes(
+        ctx,
+        `${path}.parent`,
+        r.name,
+        { label: `placeholder {${placeholder}}`, key: REDIS_PLACEHOLDER_TYPE },
+        pgSide(r.parent, c),
+      );
   }
 }
 
@@ -109,6 +138,7 @@ export function redisKeyMapping(r: RedisRelation, placeholders: string[]): Array
       : [];
   if (mapping.length === 0) return 'the pattern has no {placeholder} for the parent key';
   const unknown = mapping.filter(([p]) => !placeholders.includes(p)).map(([p]) => `{${p}}`);
-  if (unknown.length) return `the pattern has no placeholder ${unknown.join(', ')} (it has ${placeholders.map((p) => `{${p}}`).join(', ') || 'none'})`;
+  if (unknown.length)
+    return `the pattern has no placeholder ${unknown.join(', ')} (it has ${placeholders.map((p) => `{${p}}`).join(', ') || 'none'})`;
   return mapping;
 }

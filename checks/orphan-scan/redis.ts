@@ -27,7 +27,7 @@ export async function scanRedisRelation(ctx: CheckContext<Options, 'postgres'>, 
   const name = r.name;
   if (!redis) throw new CheckError('STORE_UNAVAILABLE', `relation ${name} needs Redis, which is not configured or not reachable`);
   // Preflight refuses these mistakes first; the checks stay for a direct call.
-  let pattern;
+  let pattern: ReturnType<typeof compileKeyPattern>;
   try {
     pattern = compileKeyPattern(r.pattern);
   } catch (err) {
@@ -35,11 +35,19 @@ export async function scanRedisRelation(ctx: CheckContext<Options, 'postgres'>, 
   }
   const mapping = redisKeyMapping(r, pattern.placeholders);
   if (typeof mapping === 'string') throw configError(`relation ${name}: ${mapping}`);
-  const columnInfo = await describeColumns(pg, r.parent, mapping.map(([, c]) => c), ctx.signal);
+  const columnInfo = await describeColumns(
+    pg,
+    r.parent,
+    mapping.map(([, c]) => c),
+    ctx.signal,
+  );
   const columns = mapping.map(([, c]) => columnInfo.get(c)!);
   const keyTypes: KeyTypeInfo[] = columns.map((c) => postgresKeyType(c.type));
   for (const [i, [placeholder]] of mapping.entries()) {
-    const problem = keyTypeProblem({ label: `placeholder {${placeholder}}`, key: REDIS_PLACEHOLDER_TYPE }, { label: `Postgres column ${parentLabel}.${columns[i].name}`, key: keyTypes[i] });
+    const problem = keyTypeProblem(
+      { label: `placeholder {${placeholder}}`, key: REDIS_PLACEHOLDER_TYPE },
+      { label: `Postgres column ${parentLabel}.${columns[i].name}`, key: keyTypes[i] },
+    );
     if (problem) throw configError(`relation ${name}: ${problem}`);
   }
   const lookup = lookupSql(pg, r, columns);
@@ -124,11 +132,26 @@ async function lookupBatch(
   }
 }
 
-function reportOrphan(ctx: CheckContext<Options, 'postgres'>, r: RedisRelation, name: string, key: string, parentKey: string[], reason: string, stats: RelationStats): void {
+function reportOrphan(
+  ctx: CheckContext<Options, 'postgres'>,
+  r: RedisRelation,
+  name: string,
+  key: string,
+  parentKey: string[],
+  reason: string,
+  stats: RelationStats,
+): void {
   stats.add('orphanKeys', 1);
   ctx.report({
     code: 'orphan-redis-key',
     subject: { store: 'redis', object: r.pattern, key },
-    data: { relation: name, key, pattern: r.pattern, parentKey: parentKey.length === 1 ? parentKey[0] : parentKey, parent: tableLabel(r.parent), reason },
+    data: {
+      relation: name,
+      key,
+      pattern: r.pattern,
+      parentKey: parentKey.length === 1 ? parentKey[0] : parentKey,
+      parent: tableLabel(r.parent),
+      reason,
+    },
   });
 }

@@ -62,6 +62,8 @@ export function relationsFailed(ctx: CheckContext<Options>): CheckError | undefi
   const code = errors.some((e) => e.code === 'CONFIG') ? 'CONFIG' : errors[0].code;
   const reasons = errors.map((e) => `${e.name}: ${e.message}`).join('; ');
   const message =
-    errors.length === 1 && total === 1 ? `relation ${reasons}` : `${errors.length} of ${total} relations failed (the others reported): ${reasons}`;
+    errors.length === 1 && total === 1
+      ? `relation ${reasons}`
+      : `${errors.length} of ${total} relations failed (the others reported): ${reasons}`;
   return new CheckError(code, message);
 }

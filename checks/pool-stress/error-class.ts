@@ -18,7 +18,11 @@ export function classifyLoadError(err: unknown): LoadErrorClass {
   if (code === '57014' || /statement timeout/.test(text)) return 'statement-timeout';
   if (/acquire|timeout exceeded when trying to connect|pool.*(timeout|timed out)/.test(text)) return 'acquire-timeout';
   if (/command timed out|command timeout/.test(text)) return 'command-timeout';
-  if (/econnrefused|econnreset|epipe|connection terminated|connection (is )?closed|terminating connection|too many clients|max(imum)? number of clients/.test(text)) {
+  if (
+    /econnrefused|econnreset|epipe|connection terminated|connection (is )?closed|terminating connection|too many clients|max(imum)? number of clients/.test(
+      text,
+    )
+  ) {
     return 'connection';
   }
   // A SQLSTATE, or a Redis error reply (ERR, WRONGTYPE, NOPERM, ...).

@@ -29,7 +29,10 @@ export interface Headroom {
   exceeds: boolean;
 }
 
-export function postgresHeadroom(server: PostgresCapacity, fleet: PostgresFleet): Headroom & { otherClients: number; otherClientsFrom: 'config' | 'current-sessions' } {
+export function postgresHeadroom(
+  server: PostgresCapacity,
+  fleet: PostgresFleet,
+): Headroom & { otherClients: number; otherClientsFrom: 'config' | 'current-sessions' } {
   const otherClientsFrom = fleet.otherClients === undefined ? 'current-sessions' : 'config';
   const otherClients = fleet.otherClients ?? server.currentConnections;
   const demand = fleet.instances * fleet.poolSize + otherClients;
@@ -43,7 +46,10 @@ export interface RedisFleet {
   otherClients?: number;
 }
 
-export function redisHeadroom(server: { maxClients: number; connectedClients: number }, fleet: RedisFleet): Headroom & { otherClients: number; otherClientsFrom: 'config' | 'current-sessions' } {
+export function redisHeadroom(
+  server: { maxClients: number; connectedClients: number },
+  fleet: RedisFleet,
+): Headroom & { otherClients: number; otherClientsFrom: 'config' | 'current-sessions' } {
   const otherClientsFrom = fleet.otherClients === undefined ? 'current-sessions' : 'config';
   const otherClients = fleet.otherClients ?? server.connectedClients;
   const demand = fleet.instances * fleet.connectionsPerInstance + otherClients;

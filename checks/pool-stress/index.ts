@@ -58,7 +58,8 @@ export default defineCheck({
             : d.outcome === 'acquired'
               ? `postgres: an acquire on a full pool of ${d.poolSize} got a connection instead of failing`
               : `postgres: an acquire on a full pool of ${d.poolSize} did not fail within ${d.waitedMs}ms (acquire timeout ${d.acquireTimeoutMs}ms): requests would hang`,
-        description: 'With every pooled connection held (Postgres) or maxclients reached (Redis), one more acquire or connection did not fail promptly.',
+        description:
+          'With every pooled connection held (Postgres) or maxclients reached (Redis), one more acquire or connection did not fail promptly.',
       },
       'recovery-failed': {
         severity: 'error',
@@ -70,12 +71,14 @@ export default defineCheck({
       },
       'timeout-not-enforced': {
         severity: 'error',
-        message: (d) => `${d.store}: ${d.completed} of ${d.launched} statements sleeping ${d.sleepMs}ms ran to completion despite statement_timeout ${d.statementTimeoutMs}ms`,
+        message: (d) =>
+          `${d.store}: ${d.completed} of ${d.launched} statements sleeping ${d.sleepMs}ms ran to completion despite statement_timeout ${d.statementTimeoutMs}ms`,
         description: 'A statement longer than statement_timeout was not cancelled.',
       },
       'leaked-connections': {
         severity: 'error',
-        message: (d) => `postgres: ${d.remaining} sessions named ${d.applicationName} are still open ${d.waitedMs}ms after the load pools closed`,
+        message: (d) =>
+          `postgres: ${d.remaining} sessions named ${d.applicationName} are still open ${d.waitedMs}ms after the load pools closed`,
         description: "Sessions with this run's application_name remained on the server after the check closed its pools.",
       },
       'fleet-exceeds-capacity': {
@@ -96,7 +99,10 @@ export default defineCheck({
     // Milvus is loaded only on a named collection.
     const milvus = o.milvus.enabled && o.milvus.collection ? ctx.stores.milvus : undefined;
     if (!ctx.stores.postgres && !ctx.stores.redis && !milvus) {
-      throw new CheckError('NO_STORE', 'pool-stress needs Postgres, Redis, or Milvus with milvus.collection set, and none is configured and reachable');
+      throw new CheckError(
+        'NO_STORE',
+        'pool-stress needs Postgres, Redis, or Milvus with milvus.collection set, and none is configured and reachable',
+      );
     }
     const label = o.label ?? randomBytes(4).toString('hex');
     ctx.stats.label = label;
@@ -107,7 +113,11 @@ export default defineCheck({
     const sections: ResultSection[] = [];
     const fleetRows = await fleetHeadroom(ctx, o);
     if (fleetRows.length) {
-      sections.push({ title: 'Fleet headroom', columns: ['store', 'demand', 'capacity', 'headroom', 'now in use', 'verdict'], rows: fleetRows });
+      sections.push({
+        title: 'Fleet headroom',
+        columns: ['store', 'demand', 'capacity', 'headroom', 'now in use', 'verdict'],
+        rows: fleetRows,
+      });
     }
 
     for (const [store, runPhases] of [
@@ -124,13 +134,19 @@ export default defineCheck({
         // A configuration mistake found only now (exit 2) is not a load error.
         if ((err as { code?: string })?.code === 'CONFIG') throw err;
         const message = errorLine(err);
-        ctx.report({ code: 'errors-during-load', subject: { store, object: 'setup' }, data: { store, phase: 'setup', errors: 1, ops: 0, limit: 0, sampleErrors: [message] } });
+        ctx.report({
+          code: 'errors-during-load',
+          subject: { store, object: 'setup' },
+          data: { store, phase: 'setup', errors: 1, ops: 0, limit: 0, sampleErrors: [message] },
+        });
         continue;
       }
       const sizing =
-        store === 'postgres' ? `pool of ${o.postgres.poolSize}`
-        : store === 'redis' ? `${o.redis.connections} connection${o.redis.connections === 1 ? '' : 's'}`
-        : `collection ${o.milvus.collection}`;
+        store === 'postgres'
+          ? `pool of ${o.postgres.poolSize}`
+          : store === 'redis'
+            ? `${o.redis.connections} connection${o.redis.connections === 1 ? '' : 's'}`
+            : `collection ${o.milvus.collection}`;
       sections.push(...phaseSections(store, sizing, rows));
     }
     return { sections, partial: ctx.signal.aborted || undefined };
@@ -145,15 +161,38 @@ function phaseSections(store: 'postgres' | 'redis' | 'milvus', sizing: string, r
   if (loadRows.length) {
     sections.push({
       title: `${STORE_LABEL[store]} load (${sizing})`,
-      columns: ['phase', 'ops', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', ...(store === 'postgres' ? ['acquire p95 ms'] : []), 'errors', 'verdict'],
+      columns: [
+        'phase',
+        'ops',
+        'ops/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        ...(store === 'postgres' ? ['acquire p95 ms'] : []),
+        'errors',
+        'verdict',
+      ],
       rows: loadRows.map(({ phase, stats: s, verdict }) => [
-        phase, s!.ops, s!.throughputPerSec, fmt(s!.p50Ms), fmt(s!.p95Ms), fmt(s!.p99Ms), fmt(s!.maxMs),
-        ...(store === 'postgres' ? [fmt(s!.acquireWaitP95Ms)] : []), s!.errors, verdict,
+        phase,
+        s!.ops,
+        s!.throughputPerSec,
+        fmt(s!.p50Ms),
+        fmt(s!.p95Ms),
+        fmt(s!.p99Ms),
+        fmt(s!.maxMs),
+        ...(store === 'postgres' ? [fmt(s!.acquireWaitP95Ms)] : []),
+        s!.errors,
+        verdict,
       ]),
     });
   }
   if (behaviourRows.length) {
-    sections.push({ title: `${STORE_LABEL[store]} ${store === 'postgres' ? 'pool' : 'connection'} behaviour`, columns: ['phase', 'verdict', 'what happened'], rows: behaviourRows.map((r) => [r.phase, r.verdict, r.note ?? null]) });
+    sections.push({
+      title: `${STORE_LABEL[store]} ${store === 'postgres' ? 'pool' : 'connection'} behaviour`,
+      columns: ['phase', 'verdict', 'what happened'],
+      rows: behaviourRows.map((r) => [r.phase, r.verdict, r.note ?? null]),
+    });
   }
   return sections;
 }
@@ -185,7 +224,11 @@ function planText(o: PoolStressOptions, pg: boolean, redis: boolean, milvus: boo
     const load = (kind: 'search' | 'query') => {
       const p = m[kind];
       if (!p.enabled) return [];
-      return [p.burst.enabled && `${kind} burst ${p.burst.concurrency}`, p.sustained.enabled && `${kind} sustained ${p.sustained.workers} workers x ${p.sustained.duration / 1000}s (<= ${p.sustained.maxOps} requests)`];
+      return [
+        p.burst.enabled && `${kind} burst ${p.burst.concurrency}`,
+        p.sustained.enabled &&
+          `${kind} sustained ${p.sustained.workers} workers x ${p.sustained.duration / 1000}s (<= ${p.sustained.maxOps} requests)`,
+      ];
     };
     const phases = [...load('search'), ...load('query')].filter(Boolean);
     parts.push(`milvus collection ${m.collection} (nq ${m.search.nq}, topk ${m.search.topk}): ${phases.join(', ') || 'no phases'}`);
@@ -208,7 +251,10 @@ async function fleetHeadroom(ctx: CheckContext<PoolStressOptions>, o: PoolStress
       { signal: ctx.signal },
     );
     const s = r.rows[0];
-    const h = postgresHeadroom({ maxConnections: s.max, superuserReserved: s.su, reserved: s.reserved, currentConnections: s.current }, fleet.postgres);
+    const h = postgresHeadroom(
+      { maxConnections: s.max, superuserReserved: s.su, reserved: s.reserved, currentConnections: s.current },
+      fleet.postgres,
+    );
     const data = {
       store: 'postgres',
       ...h,
@@ -233,7 +279,14 @@ async function fleetHeadroom(ctx: CheckContext<PoolStressOptions>, o: PoolStress
       rows.push(['redis', null, null, null, connectedClients, 'maxclients not reported by this server']);
     } else {
       const h = redisHeadroom({ maxClients, connectedClients }, fleet.redis);
-      const data = { store: 'redis', ...h, instances: fleet.redis.instances, perInstance: fleet.redis.connectionsPerInstance, maxClients, connectedClients };
+      const data = {
+        store: 'redis',
+        ...h,
+        instances: fleet.redis.instances,
+        perInstance: fleet.redis.connectionsPerInstance,
+        maxClients,
+        connectedClients,
+      };
       ctx.stats.fleetRedis = data;
       if (h.exceeds) ctx.report({ code: 'fleet-exceeds-capacity', subject: { store: 'redis' }, data });
       rows.push(['redis', h.demand, h.capacity, h.headroom, connectedClients, h.exceeds ? 'exceeds capacity' : 'pass']);

@@ -14,19 +14,27 @@ import type { MilvusLoadOptions, PoolStressOptions } from './options.js';
 import { reportBreaches, type PhaseRow } from './postgres-phases.js';
 
 /** The FloatVector field to search: the configured one, or the collection's only one. */
-export function vectorFieldOf(info: MilvusCollectionInfo, configured: string | undefined): { name: string; problem?: undefined } | { name?: undefined; problem: string } {
+export function vectorFieldOf(
+  info: MilvusCollectionInfo,
+  configured: string | undefined,
+): { name: string; problem?: undefined } | { name?: undefined; problem: string } {
   const vectors = info.fields.filter((f) => f.dataType === 'FloatVector');
   if (configured !== undefined) {
     const f = info.fields.find((x) => x.name === configured);
-    if (!f) return { problem: `collection "${info.name}" has no field "${configured}" (vector fields: ${vectors.map((v) => v.name).join(', ') || 'none'})` };
-    if (f.dataType !== 'FloatVector') return { problem: `field "${configured}" of collection "${info.name}" is ${f.dataType}, not FloatVector` };
+    if (!f)
+      return {
+        problem: `collection "${info.name}" has no field "${configured}" (vector fields: ${vectors.map((v) => v.name).join(', ') || 'none'})`,
+      };
+    if (f.dataType !== 'FloatVector')
+      return { problem: `field "${configured}" of collection "${info.name}" is ${f.dataType}, not FloatVector` };
     return { name: configured };
   }
   if (vectors.length === 1) return { name: vectors[0].name };
   return {
-    problem: vectors.length === 0
-      ? `collection "${info.name}" has no FloatVector field to search`
-      : `collection "${info.name}" has several FloatVector fields (${vectors.map((v) => v.name).join(', ')}): set milvus.vectorField`,
+    problem:
+      vectors.length === 0
+        ? `collection "${info.name}" has no FloatVector field to search`
+        : `collection "${info.name}" has several FloatVector fields (${vectors.map((v) => v.name).join(', ')}): set milvus.vectorField`,
   };
 }
 
@@ -46,7 +54,8 @@ export async function preflightMilvus(ctx: PreflightContext<PoolStressOptions>):
   const vector = vectorFieldOf(info, o.vectorField);
   if (vector.problem) ctx.problem({ path: 'milvus.vectorField', message: vector.problem });
   for (const name of o.query.outputFields) {
-    if (!info.fields.some((f) => f.name === name)) ctx.problem({ path: 'milvus.query.outputFields', message: `collection "${info.name}" has no field "${name}"` });
+    if (!info.fields.some((f) => f.name === name))
+      ctx.problem({ path: 'milvus.query.outputFields', message: `collection "${info.name}" has no field "${name}"` });
   }
 }
 
@@ -76,7 +85,14 @@ export async function runMilvusPhases(ctx: CheckContext, reader: MilvusReader, o
       // Rotate through the sample: consecutive requests ask different points.
       const start = (n++ * o.search.nq) % vectors.length;
       const batch = Array.from({ length: o.search.nq }, (_, i) => vectors[(start + i) % vectors.length]);
-      const hits = await reader.search(collection, { vectorField, vectors: batch, topk: o.search.topk, filter: o.search.filter, metricType: o.search.metricType, signal: ctx.signal });
+      const hits = await reader.search(collection, {
+        vectorField,
+        vectors: batch,
+        topk: o.search.topk,
+        filter: o.search.filter,
+        metricType: o.search.metricType,
+        signal: ctx.signal,
+      });
       searches += hits.length;
       for (const h of hits) searchHits += h;
     };
@@ -101,7 +117,10 @@ export async function runMilvusPhases(ctx: CheckContext, reader: MilvusReader, o
     if (p.burst.enabled && !ctx.signal.aborted) {
       ctx.progress({ done: 0, note: `milvus ${kind} burst: ${p.burst.concurrency} at once on "${collection}"` });
       // Every request of a burst starts at once; each is bounded by the store's call timeout.
-      const m = await runLoad({ workers: p.burst.concurrency, maxOps: p.burst.concurrency, durationMs: 60_000, signal: ctx.signal }, makeOp());
+      const m = await runLoad(
+        { workers: p.burst.concurrency, maxOps: p.burst.concurrency, durationMs: 60_000, signal: ctx.signal },
+        makeOp(),
+      );
       const s = phaseStats(m);
       kindStats.burst = s;
       rows.push({ phase: `${kind} burst`, stats: s, verdict: reportBreaches(ctx, 'milvus', `${kind} burst`, s, p.burst.thresholds) });
@@ -112,7 +131,11 @@ export async function runMilvusPhases(ctx: CheckContext, reader: MilvusReader, o
       const m = await runLoad({ workers, maxOps, durationMs: duration, signal: ctx.signal }, makeOp());
       const s = phaseStats(m);
       kindStats.sustained = { ...s, configuredDurationMs: duration, configuredMaxOps: maxOps };
-      rows.push({ phase: `${kind} sustained`, stats: s, verdict: reportBreaches(ctx, 'milvus', `${kind} sustained`, s, p.sustained.thresholds) });
+      rows.push({
+        phase: `${kind} sustained`,
+        stats: s,
+        verdict: reportBreaches(ctx, 'milvus', `${kind} sustained`, s, p.sustained.thresholds),
+      });
     }
   }
   // Shown, not judged: a filter may rightly match fewer rows than topk.

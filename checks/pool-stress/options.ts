@@ -5,8 +5,7 @@
  */
 import { durationSchema, REDIS_READ_COMMANDS, z } from '../../src/plugin.js';
 
-const durationAtMost = (maxMs: number, what: string) =>
-  durationSchema.refine((ms) => ms <= maxMs, `${what} is capped at ${maxMs / 1000}s`);
+const durationAtMost = (maxMs: number, what: string) => durationSchema.refine((ms) => ms <= maxMs, `${what} is capped at ${maxMs / 1000}s`);
 
 /** Thresholds a phase is judged against; each set one that is breached becomes a finding. */
 const thresholdsSchema = z

@@ -23,11 +23,21 @@ export interface PhaseRow {
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Reports threshold breaches of one phase as findings; returns the verdict for the table. */
-export function reportBreaches(ctx: CheckContext, store: 'postgres' | 'redis' | 'milvus', phase: string, s: PhaseStats, t: PhaseThresholds): string {
+export function reportBreaches(
+  ctx: CheckContext,
+  store: 'postgres' | 'redis' | 'milvus',
+  phase: string,
+  s: PhaseStats,
+  t: PhaseThresholds,
+): string {
   const breaches: Breach[] = evaluateThresholds(s, t);
   for (const b of breaches) {
     const { code, ...data } = b;
-    ctx.report({ code, subject: { store, object: phase, key: code === 'latency-threshold-exceeded' ? b.metric : undefined }, data: { store, phase, ...data } });
+    ctx.report({
+      code,
+      subject: { store, object: phase, key: code === 'latency-threshold-exceeded' ? b.metric : undefined },
+      data: { store, phase, ...data },
+    });
   }
   return verdict(breaches);
 }
@@ -63,10 +73,15 @@ class SessionSampler {
   peak = 0;
   private timer?: NodeJS.Timeout;
   private inFlight?: Promise<void>;
-  constructor(private readonly reader: PostgresReader, private readonly applicationName: string) {}
+  constructor(
+    private readonly reader: PostgresReader,
+    private readonly applicationName: string,
+  ) {}
 
   async count(): Promise<number> {
-    const r = await this.reader.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [this.applicationName]);
+    const r = await this.reader.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
+      this.applicationName,
+    ]);
     const n = r.rows[0]?.n ?? 0;
     if (n > this.peak) this.peak = n;
     return n;
@@ -87,7 +102,12 @@ class SessionSampler {
   }
 }
 
-export async function runPostgresPhases(ctx: CheckContext, pgReader: PostgresReader, o: PostgresLoadOptions, label: string): Promise<PhaseRow[]> {
+export async function runPostgresPhases(
+  ctx: CheckContext,
+  pgReader: PostgresReader,
+  o: PostgresLoadOptions,
+  label: string,
+): Promise<PhaseRow[]> {
   const rows: PhaseRow[] = [];
   const stats: Record<string, unknown> = { poolSize: o.poolSize };
   (ctx.stats as Record<string, unknown>).postgres = stats;
@@ -96,7 +116,13 @@ export async function runPostgresPhases(ctx: CheckContext, pgReader: PostgresRea
   // Prepared statements: the app's ORM prepares its hot queries too, and it keeps the load
   // generator's CPU per query low enough not to be the bottleneck (docs/performance.md).
   const openPool = (statementTimeoutMs: number, max: number) => {
-    const p = pgReader.createLoadPool({ max, acquireTimeoutMs: o.acquireTimeout, statementTimeoutMs, applicationNameSuffix: suffix, prepare: true });
+    const p = pgReader.createLoadPool({
+      max,
+      acquireTimeoutMs: o.acquireTimeout,
+      statementTimeoutMs,
+      applicationNameSuffix: suffix,
+      prepare: true,
+    });
     pools.push(p);
     return p;
   };
@@ -115,7 +141,12 @@ export async function runPostgresPhases(ctx: CheckContext, pgReader: PostgresRea
     if (o.burst.enabled && !ctx.signal.aborted) {
       ctx.progress({ done: 0, note: `postgres burst: ${o.burst.concurrency} queries at once on a pool of ${o.poolSize}` });
       const m = await runLoad(
-        { workers: o.burst.concurrency, maxOps: o.burst.concurrency, durationMs: o.acquireTimeout + o.statementTimeout + 1_000, signal: ctx.signal },
+        {
+          workers: o.burst.concurrency,
+          maxOps: o.burst.concurrency,
+          durationMs: o.acquireTimeout + o.statementTimeout + 1_000,
+          signal: ctx.signal,
+        },
         queryOperation(pool, o.query, params),
       );
       const s = phaseStats(m);
@@ -156,7 +187,13 @@ export async function runPostgresPhases(ctx: CheckContext, pgReader: PostgresRea
  * Holds every pooled connection, shows that one more acquire fails within the acquire timeout
  * (rather than hanging), releases, and shows a query succeeds again within `recoveryWithin`.
  */
-async function exhaustionPhase(ctx: CheckContext, pool: PostgresLoadPool, o: PostgresLoadOptions, params: unknown[], stats: Record<string, unknown>): Promise<PhaseRow> {
+async function exhaustionPhase(
+  ctx: CheckContext,
+  pool: PostgresLoadPool,
+  o: PostgresLoadOptions,
+  params: unknown[],
+  stats: Record<string, unknown>,
+): Promise<PhaseRow> {
   ctx.progress({ done: 0, note: `postgres exhaustion: holding all ${o.poolSize} connections` });
   const held: Array<{ release(): void }> = [];
   const result: Record<string, unknown> = { held: 0 };
@@ -172,7 +209,15 @@ async function exhaustionPhase(ctx: CheckContext, pool: PostgresLoadPool, o: Pos
     ctx.report({
       code: 'errors-during-load',
       subject: { store: 'postgres', object: 'exhaustion' },
-      data: { store: 'postgres', phase: 'exhaustion', errors: 1, ops: Number(result.held) + 1, limit: 0, errorsByClass: { [classifyLoadError(err)]: 1 }, sampleErrors: [message] },
+      data: {
+        store: 'postgres',
+        phase: 'exhaustion',
+        errors: 1,
+        ops: Number(result.held) + 1,
+        limit: 0,
+        errorsByClass: { [classifyLoadError(err)]: 1 },
+        sampleErrors: [message],
+      },
     });
     return { phase: 'exhaustion', verdict: '1 errors', note: `could only open ${result.held} of ${o.poolSize}: ${message}` };
   }
@@ -206,7 +251,11 @@ async function exhaustionPhase(ctx: CheckContext, pool: PostgresLoadPool, o: Pos
     } else {
       if (outcome.kind === 'acquired') outcome.session.release();
       // A hung acquire resolves once we release below: hand that connection straight back.
-      else extra.then((s) => s.release(), () => {});
+      else
+        extra.then(
+          (s) => s.release(),
+          () => {},
+        );
       ctx.report({
         code: 'exhaustion-hang',
         subject: { store: 'postgres', object: 'exhaustion' },
@@ -225,13 +274,26 @@ async function exhaustionPhase(ctx: CheckContext, pool: PostgresLoadPool, o: Pos
     ctx.report({
       code: 'recovery-failed',
       subject: { store: 'postgres', object: 'exhaustion' },
-      data: { store: 'postgres', phase: 'exhaustion', recoveredAfterMs: recovery.ok ? recovery.ms : null, withinMs: o.exhaustion.recoveryWithin, lastError: recovery.lastError },
+      data: {
+        store: 'postgres',
+        phase: 'exhaustion',
+        recoveredAfterMs: recovery.ok ? recovery.ms : null,
+        withinMs: o.exhaustion.recoveryWithin,
+        lastError: recovery.lastError,
+      },
     });
     problems.push('no recovery');
   }
-  const failedAfter = result.extraAcquire === 'failed' ? `extra acquire failed after ${result.extraAcquireWaitedMs}ms (${result.extraAcquireErrorClass})` : `extra acquire ${result.extraAcquire}`;
+  const failedAfter =
+    result.extraAcquire === 'failed'
+      ? `extra acquire failed after ${result.extraAcquireWaitedMs}ms (${result.extraAcquireErrorClass})`
+      : `extra acquire ${result.extraAcquire}`;
   const recovered = recovery.ok ? `recovered in ${recovery.ms}ms` : 'did not recover';
-  return { phase: 'exhaustion', verdict: problems.length ? problems.join(', ') : 'pass', note: `held ${result.held}; ${failedAfter}; ${recovered}` };
+  return {
+    phase: 'exhaustion',
+    verdict: problems.length ? problems.join(', ') : 'pass',
+    note: `held ${result.held}; ${failedAfter}; ${recovered}`,
+  };
 }
 
 /** The app's query succeeds again on the pool within `withinMs`. */
@@ -243,7 +305,13 @@ function recover(pool: PostgresLoadPool, sql: string, params: unknown[], withinM
  * Launches `count` pg_sleep statements longer than the slow pool's statement_timeout: each must be
  * cancelled by the timeout (SQLSTATE 57014), and the pool must serve the app's query afterwards.
  */
-async function slowPhase(ctx: CheckContext, slowPool: PostgresLoadPool, o: PostgresLoadOptions, params: unknown[], stats: Record<string, unknown>): Promise<PhaseRow> {
+async function slowPhase(
+  ctx: CheckContext,
+  slowPool: PostgresLoadPool,
+  o: PostgresLoadOptions,
+  params: unknown[],
+  stats: Record<string, unknown>,
+): Promise<PhaseRow> {
   const { count, statementTimeout, sleep, recoveryWithin } = o.slow;
   ctx.progress({ done: 0, note: `postgres slow: ${count} x pg_sleep(${sleep / 1000}s) against statement_timeout ${statementTimeout}ms` });
   let cut = 0;
@@ -269,19 +337,40 @@ async function slowPhase(ctx: CheckContext, slowPool: PostgresLoadPool, o: Postg
     }),
   );
   const recovery = await recover(slowPool, o.query, params, recoveryWithin, ctx.signal);
-  const result = { launched: count, cutByTimeout: cut, completed, otherErrors, cutAfterMaxMs: Math.round(cutAfterMaxMs), statementTimeoutMs: statementTimeout, sleepMs: sleep, recoveryMs: recovery.ms };
+  const result = {
+    launched: count,
+    cutByTimeout: cut,
+    completed,
+    otherErrors,
+    cutAfterMaxMs: Math.round(cutAfterMaxMs),
+    statementTimeoutMs: statementTimeout,
+    sleepMs: sleep,
+    recoveryMs: recovery.ms,
+  };
   stats.slow = result;
 
   const problems: string[] = [];
   if (completed > 0) {
-    ctx.report({ code: 'timeout-not-enforced', subject: { store: 'postgres', object: 'slow' }, data: { store: 'postgres', completed, launched: count, statementTimeoutMs: statementTimeout, sleepMs: sleep } });
+    ctx.report({
+      code: 'timeout-not-enforced',
+      subject: { store: 'postgres', object: 'slow' },
+      data: { store: 'postgres', completed, launched: count, statementTimeoutMs: statementTimeout, sleepMs: sleep },
+    });
     problems.push(`${completed} not cut`);
   }
   if (otherErrors > 0) {
     ctx.report({
       code: 'errors-during-load',
       subject: { store: 'postgres', object: 'slow' },
-      data: { store: 'postgres', phase: 'slow', errors: otherErrors, ops: count, limit: 0, errorsByClass: {}, sampleErrors: otherErrorSamples },
+      data: {
+        store: 'postgres',
+        phase: 'slow',
+        errors: otherErrors,
+        ops: count,
+        limit: 0,
+        errorsByClass: {},
+        sampleErrors: otherErrorSamples,
+      },
     });
     problems.push(`${otherErrors} errors`);
   }
@@ -289,7 +378,13 @@ async function slowPhase(ctx: CheckContext, slowPool: PostgresLoadPool, o: Postg
     ctx.report({
       code: 'recovery-failed',
       subject: { store: 'postgres', object: 'slow' },
-      data: { store: 'postgres', phase: 'slow', recoveredAfterMs: recovery.ok ? recovery.ms : null, withinMs: recoveryWithin, lastError: recovery.lastError },
+      data: {
+        store: 'postgres',
+        phase: 'slow',
+        recoveredAfterMs: recovery.ok ? recovery.ms : null,
+        withinMs: recoveryWithin,
+        lastError: recovery.lastError,
+      },
     });
     problems.push('no recovery');
   }
@@ -301,7 +396,13 @@ async function slowPhase(ctx: CheckContext, slowPool: PostgresLoadPool, o: Postg
 }
 
 /** After the pools closed, no session of this run may remain on the server. */
-async function leakPhase(ctx: CheckContext, sampler: SessionSampler, applicationName: string, withinMs: number, stats: Record<string, unknown>): Promise<PhaseRow> {
+async function leakPhase(
+  ctx: CheckContext,
+  sampler: SessionSampler,
+  applicationName: string,
+  withinMs: number,
+  stats: Record<string, unknown>,
+): Promise<PhaseRow> {
   // Backends exit a moment after their client says goodbye: poll briefly before calling it a leak.
   const giveUpAt = performance.now() + withinMs;
   let remaining = await sampler.count();
@@ -311,8 +412,16 @@ async function leakPhase(ctx: CheckContext, sampler: SessionSampler, application
   }
   stats.sessionsAfterClose = remaining;
   if (remaining > 0) {
-    ctx.report({ code: 'leaked-connections', subject: { store: 'postgres', object: applicationName }, data: { store: 'postgres', applicationName, remaining, waitedMs: withinMs } });
-    return { phase: 'leak check', verdict: `${remaining} left`, note: `${remaining} sessions named ${applicationName} still open after ${withinMs}ms` };
+    ctx.report({
+      code: 'leaked-connections',
+      subject: { store: 'postgres', object: applicationName },
+      data: { store: 'postgres', applicationName, remaining, waitedMs: withinMs },
+    });
+    return {
+      phase: 'leak check',
+      verdict: `${remaining} left`,
+      note: `${remaining} sessions named ${applicationName} still open after ${withinMs}ms`,
+    };
   }
   return { phase: 'leak check', verdict: 'pass', note: 'no session of this run left on the server' };
 }

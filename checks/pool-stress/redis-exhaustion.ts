@@ -28,7 +28,11 @@ async function openOne(reader: RedisReader, o: RedisLoadOptions, connectionName:
     new Promise<{ kind: 'hung' }>((r) => (timer = setTimeout(() => r({ kind: 'hung' }), withinMs))),
   ]);
   clearTimeout(timer);
-  if (outcome.kind === 'hung') pending.then((c) => c.close(), () => {});
+  if (outcome.kind === 'hung')
+    pending.then(
+      (c) => c.close(),
+      () => {},
+    );
   return outcome;
 }
 
@@ -53,7 +57,11 @@ export async function redisExhaustionPhase(
   const needed = maxClients - connectedBefore + 1;
   if (needed > maxConnections) {
     result.skipped = 'too many free slots';
-    return { phase: 'exhaustion', verdict: 'skipped', note: `reaching maxclients ${maxClients} needs ${needed} connections; exhaustion.maxConnections is ${maxConnections}` };
+    return {
+      phase: 'exhaustion',
+      verdict: 'skipped',
+      note: `reaching maxclients ${maxClients} needs ${needed} connections; exhaustion.maxConnections is ${maxConnections}`,
+    };
   }
 
   ctx.progress({ done: 0, note: `redis exhaustion: opening up to ${maxConnections} connections against maxclients ${maxClients}` });
@@ -72,7 +80,10 @@ export async function redisExhaustionPhase(
       held.push(attempt.conn);
     }
     if (attempt?.kind === 'refused') {
-      connectedAtRefusal = await reader.info('clients').then((i) => Number(i.connected_clients ?? NaN), () => null);
+      connectedAtRefusal = await reader.info('clients').then(
+        (i) => Number(i.connected_clients ?? NaN),
+        () => null,
+      );
     }
   } finally {
     result.held = held.length;
@@ -91,7 +102,15 @@ export async function redisExhaustionPhase(
     ctx.report({
       code: 'errors-during-load',
       subject: { store: 'redis', object: 'exhaustion' },
-      data: { store: 'redis', phase: 'exhaustion', errors: 1, ops: heldCount + 1, limit: 0, errorsByClass: { [classifyLoadError(attempt.err)]: 1 }, sampleErrors: [message] },
+      data: {
+        store: 'redis',
+        phase: 'exhaustion',
+        errors: 1,
+        ops: heldCount + 1,
+        limit: 0,
+        errorsByClass: { [classifyLoadError(attempt.err)]: 1 },
+        sampleErrors: [message],
+      },
     });
     problems.push('1 errors');
     what = `connection ${heldCount + 1} failed with ${connectedAtRefusal ?? '?'} of ${maxClients} clients connected: ${message}`;
@@ -145,10 +164,20 @@ export async function redisExhaustionPhase(
     ctx.report({
       code: 'recovery-failed',
       subject: { store: 'redis', object: 'exhaustion' },
-      data: { store: 'redis', phase: 'exhaustion', recoveredAfterMs: recovery.ok ? recovery.ms : null, withinMs: recoveryWithin, lastError: recovery.lastError },
+      data: {
+        store: 'redis',
+        phase: 'exhaustion',
+        recoveredAfterMs: recovery.ok ? recovery.ms : null,
+        withinMs: recoveryWithin,
+        lastError: recovery.lastError,
+      },
     });
     problems.push('no recovery');
   }
   const verdict = problems.length ? problems.join(', ') : result.extraConnection === 'not-reached' ? 'inconclusive' : 'pass';
-  return { phase: 'exhaustion', verdict, note: `held ${heldCount}; ${what}; ${recovery.ok ? `recovered in ${recovery.ms}ms` : 'did not recover'}` };
+  return {
+    phase: 'exhaustion',
+    verdict,
+    note: `held ${heldCount}; ${what}; ${recovery.ok ? `recovered in ${recovery.ms}ms` : 'did not recover'}`,
+  };
 }

@@ -45,7 +45,10 @@ export async function runRedisPhases(ctx: CheckContext, reader: RedisReader, o: 
 
     if (o.burst.enabled && !ctx.signal.aborted && conns.length) {
       ctx.progress({ done: 0, note: `redis burst: ${o.burst.concurrency} ${cmd.toUpperCase()} at once over ${conns.length} connections` });
-      const m = await runLoad({ workers: o.burst.concurrency, maxOps: o.burst.concurrency, durationMs: o.commandTimeout + 1_000, signal: ctx.signal }, op);
+      const m = await runLoad(
+        { workers: o.burst.concurrency, maxOps: o.burst.concurrency, durationMs: o.commandTimeout + 1_000, signal: ctx.signal },
+        op,
+      );
       const s = phaseStats(m);
       stats.burst = s;
       rows.push({ phase: 'burst', stats: s, verdict: reportBreaches(ctx, 'redis', 'burst', s, o.burst.thresholds) });

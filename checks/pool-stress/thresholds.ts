@@ -18,7 +18,14 @@ export interface PhaseThresholds {
 export type Breach =
   | { code: 'latency-threshold-exceeded'; metric: 'p50' | 'p95' | 'p99' | 'max'; limitMs: number; actualMs: number }
   | { code: 'throughput-below-threshold'; limitPerSec: number; actualPerSec: number }
-  | { code: 'errors-during-load'; limit: number; errors: number; ops: number; errorsByClass: PhaseStats['errorsByClass']; sampleErrors: string[] };
+  | {
+      code: 'errors-during-load';
+      limit: number;
+      errors: number;
+      ops: number;
+      errorsByClass: PhaseStats['errorsByClass'];
+      sampleErrors: string[];
+    };
 
 const LATENCY_METRICS = [
   ['p50', 'p50Ms'],
@@ -31,13 +38,21 @@ export function evaluateThresholds(s: PhaseStats, t: PhaseThresholds): Breach[] 
   const breaches: Breach[] = [];
   const maxErrors = t.maxErrors ?? 0;
   if (s.errors > maxErrors) {
-    breaches.push({ code: 'errors-during-load', limit: maxErrors, errors: s.errors, ops: s.ops, errorsByClass: s.errorsByClass, sampleErrors: s.sampleErrors });
+    breaches.push({
+      code: 'errors-during-load',
+      limit: maxErrors,
+      errors: s.errors,
+      ops: s.ops,
+      errorsByClass: s.errorsByClass,
+      sampleErrors: s.sampleErrors,
+    });
   }
   // Latency and throughput mean little without successful operations; errors already say so.
   if (s.ok === 0) return breaches;
   for (const [metric, key] of LATENCY_METRICS) {
     const limit = t[key];
-    if (limit !== undefined && s[key] > limit) breaches.push({ code: 'latency-threshold-exceeded', metric, limitMs: limit, actualMs: s[key] });
+    if (limit !== undefined && s[key] > limit)
+      breaches.push({ code: 'latency-threshold-exceeded', metric, limitMs: limit, actualMs: s[key] });
   }
   if (t.minThroughput !== undefined && s.throughputPerSec < t.minThroughput) {
     breaches.push({ code: 'throughput-below-threshold', limitPerSec: t.minThroughput, actualPerSec: s.throughputPerSec });
@@ -50,9 +65,11 @@ export function verdict(breaches: Breach[]): string {
   if (breaches.length === 0) return 'pass';
   return breaches
     .map((b) =>
-      b.code === 'latency-threshold-exceeded' ? `${b.metric} > ${b.limitMs}ms`
-      : b.code === 'throughput-below-threshold' ? `< ${b.limitPerSec}/s`
-      : `${b.errors} errors`,
+      b.code === 'latency-threshold-exceeded'
+        ? `${b.metric} > ${b.limitMs}ms`
+        : b.code === 'throughput-below-threshold'
+          ? `< ${b.limitPerSec}/s`
+          : `${b.errors} errors`,
     )
     .join(', ');
 }

@@ -11,7 +11,11 @@ import type { ResolvedMapping } from './mapping.js';
 import type { Options } from './options.js';
 import type { MappingStats } from './report.js';
 
-export async function runCounts(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: ResolvedMapping, stats: MappingStats): Promise<ResultSection> {
+export async function runCounts(
+  ctx: CheckContext<Options, 'postgres' | 'milvus'>,
+  m: ResolvedMapping,
+  stats: MappingStats,
+): Promise<ResultSection> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const signal = ctx.signal;
@@ -26,10 +30,17 @@ export async function runCounts(ctx: CheckContext<Options, 'postgres' | 'milvus'
       const boundaries = m.keyType === 'int64' ? await intBoundaries(session, m, signal) : await percentileBoundaries(session, m, signal);
       // One pass: count(*) FILTER per range; boundaries travel as parameters.
       const filters = rangesOf(boundaries).map(([lo, hi]) => {
-        const conds = [lo !== undefined ? `${order} > $${lo + 1}::${cast}` : '', hi !== undefined ? `${order} <= $${hi + 1}::${cast}` : ''].filter(Boolean);
+        const conds = [
+          lo !== undefined ? `${order} > $${lo + 1}::${cast}` : '',
+          hi !== undefined ? `${order} <= $${hi + 1}::${cast}` : '',
+        ].filter(Boolean);
         return `count(*) FILTER (WHERE ${conds.length ? conds.join(' AND ') : 'true'})::text`;
       });
-      const q = await session.query<Record<string, string>>(`SELECT ${filters.map((f, i) => `${f} AS c${i}`).join(', ')} FROM ${m.qualifiedTable} WHERE ${m.pgWhere}`, boundaries, { signal });
+      const q = await session.query<Record<string, string>>(
+        `SELECT ${filters.map((f, i) => `${f} AS c${i}`).join(', ')} FROM ${m.qualifiedTable} WHERE ${m.pgWhere}`,
+        boundaries,
+        { signal },
+      );
       return { boundaries, pgCounts: filters.map((_, i) => Number(q.rows[0][`c${i}`])) };
     },
     { signal },
@@ -37,14 +48,22 @@ export async function runCounts(ctx: CheckContext<Options, 'postgres' | 'milvus'
 
   stats.s.milvusReadStartedAt = new Date().toISOString();
   const lit = (v: string) => milvus.literal(v, m.keyType);
-  const section: ResultSection = { title: `Counts per key range: ${m.name}`, columns: ['range', 'postgres rows', 'milvus entities', 'difference'], rows: [] };
+  const section: ResultSection = {
+    title: `Counts per key range: ${m.name}`,
+    columns: ['range', 'postgres rows', 'milvus entities', 'difference'],
+    rows: [],
+  };
   let pgTotal = 0;
   let milvusTotal = 0;
   for (const [i, [lo, hi]] of rangesOf(boundaries).entries()) {
     signal.throwIfAborted();
     const loKey = lo !== undefined ? boundaries[lo] : undefined;
     const hiKey = hi !== undefined ? boundaries[hi] : undefined;
-    const filter = andFilter(m.milvusFilter, loKey !== undefined ? `${m.keyField} > ${lit(loKey)}` : undefined, hiKey !== undefined ? `${m.keyField} <= ${lit(hiKey)}` : undefined);
+    const filter = andFilter(
+      m.milvusFilter,
+      loKey !== undefined ? `${m.keyField} > ${lit(loKey)}` : undefined,
+      hiKey !== undefined ? `${m.keyField} <= ${lit(hiKey)}` : undefined,
+    );
     const entities = await milvus.count(m.collection, { filter, partitions: m.partitions, signal });
     const rows = pgCounts[i];
     pgTotal += rows;
@@ -73,7 +92,11 @@ export async function runCounts(ctx: CheckContext<Options, 'postgres' | 'milvus'
   stats.s.ranges = section.rows.length;
   stats.s.note = 'counts mode compares totals per key range; equal counts do not prove equal keys (Milvus counts duplicates)';
   if (m.model?.expected !== undefined) {
-    const entities = await milvus.count(m.collection, { filter: andFilter(m.milvusFilter, `${m.model.field} != ${milvus.literal(m.model.expected, 'varchar')}`), partitions: m.partitions, signal });
+    const entities = await milvus.count(m.collection, {
+      filter: andFilter(m.milvusFilter, `${m.model.field} != ${milvus.literal(m.model.expected, 'varchar')}`),
+      partitions: m.partitions,
+      signal,
+    });
     if (entities > 0) {
       ctx.report({
         code: 'model-mismatch',

@@ -13,7 +13,12 @@ import type { Options } from './options.js';
 import { MappingStats, reportFinding } from './report.js';
 
 /** @param mine --shard: true for the keys this process compares (checks/lib/shard.ts); both sides are still read whole. */
-export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: ResolvedMapping, stats: MappingStats, mine: (key: string) => boolean = () => true): Promise<void> {
+export async function runFull(
+  ctx: CheckContext<Options, 'postgres' | 'milvus'>,
+  m: ResolvedMapping,
+  stats: MappingStats,
+  mine: (key: string) => boolean = () => true,
+): Promise<void> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const selects = [m.pgKey.select];
@@ -24,7 +29,11 @@ export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>,
   const milvusExtras = [m.stale?.milvusPath, m.model?.field].filter((f): f is NonNullable<typeof f> => !!f);
   const tally = new TagTally();
   const modelField = m.model?.field;
-  const onPage = modelField ? (rows: Array<Record<string, unknown>>) => rows.forEach((r) => tally.add(fieldText(r[modelField]))) : undefined;
+  const onPage = modelField
+    ? (rows: Array<Record<string, unknown>>) => {
+        for (const r of rows) tally.add(fieldText(r[modelField]));
+      }
+    : undefined;
 
   // Progress: Postgres rows read so far (every shard reads them all), against the planner's estimate.
   const progress = { done: 0, total: await estimateRows(pg, sql, ctx.signal), note: `mapping ${m.name}` };

@@ -98,14 +98,20 @@ export default defineCheck({
       const code = failed.some((f) => f.code === 'CONFIG') ? 'CONFIG' : failed[0].code;
       const reasons = failed.map((f) => `${f.name}: ${f.message}`).join('; ');
       const total = ctx.options.mappings.length;
-      throw new CheckError(code, total === 1 ? `mapping ${reasons}` : `${failed.length} of ${total} mappings failed (the others reported): ${reasons}`);
+      throw new CheckError(
+        code,
+        total === 1 ? `mapping ${reasons}` : `${failed.length} of ${total} mappings failed (the others reported): ${reasons}`,
+      );
     }
     sections.unshift(summarySection(ctx.stats.mappings as Record<string, Record<string, unknown>>));
     return { sections, ...(partial ? { partial } : {}) };
   },
 });
 
-async function runMapping(ctx: CheckContext<Options, 'postgres' | 'milvus'>, options: MappingOptions): Promise<{ section?: ResultSection; partial: boolean }> {
+async function runMapping(
+  ctx: CheckContext<Options, 'postgres' | 'milvus'>,
+  options: MappingOptions,
+): Promise<{ section?: ResultSection; partial: boolean }> {
   // Whole-collection findings (dimension, model tags) are shard 0's, so a merge reports them once.
   const mapping = await resolveMapping(isFirstShard(ctx.shard) ? ctx : keyFindingsOnly(ctx), options);
   // counts and sample cannot be split by key hash: shard 0 runs them whole, the others skip them.
@@ -142,7 +148,20 @@ function mappingFailure(ctx: CheckContext<Options, 'postgres' | 'milvus'>, name:
 }
 
 function summarySection(mappings: Record<string, Record<string, unknown>>): ResultSection {
-  const columns = ['mapping', 'mode', 'postgres rows', 'milvus entities', 'missing', 'orphans', 'duplicate keys', 'stale', 'pending', 'ranges differing', 'postgres snapshot', 'milvus read'];
+  const columns = [
+    'mapping',
+    'mode',
+    'postgres rows',
+    'milvus entities',
+    'missing',
+    'orphans',
+    'duplicate keys',
+    'stale',
+    'pending',
+    'ranges differing',
+    'postgres snapshot',
+    'milvus read',
+  ];
   const rows = Object.entries(mappings ?? {}).map(([name, s]) => {
     const counts = s.mode === 'counts';
     // counts mode knows no key, only per-range differences: lower bounds, never a reassuring 0.

@@ -3,10 +3,27 @@
  * Postgres columns and their SQL (quoted identifiers, merge order), and the schema-level findings
  * (vector dimension). Everything the three modes share.
  */
-import { CheckError, configError, resolveMilvusPath, type CheckContext, type MilvusCollectionInfo, type MilvusValuePath, type PreflightContext } from '../../src/plugin.js';
+import {
+  CheckError,
+  configError,
+  resolveMilvusPath,
+  type CheckContext,
+  type MilvusCollectionInfo,
+  type MilvusValuePath,
+  type PreflightContext,
+} from '../../src/plugin.js';
 import { andFilter, milvusFieldKeyType } from '../lib/id-milvus.js';
 import type { KeyCompare, KeyType } from '../lib/id-order.js';
-import { andSql, columnsProblem, describeColumns, keyExpression, lookupColumns, tableLabel, whereProblem, type KeyExpression } from '../lib/id-postgres.js';
+import {
+  andSql,
+  columnsProblem,
+  describeColumns,
+  keyExpression,
+  lookupColumns,
+  tableLabel,
+  whereProblem,
+  type KeyExpression,
+} from '../lib/id-postgres.js';
 import { keyTypeProblem, milvusKeyType, postgresKeyType } from '../lib/key-types.js';
 import type { MappingOptions, Mode, Options } from './options.js';
 
@@ -63,7 +80,10 @@ export async function resolveMapping(ctx: CheckContext<Options, 'postgres' | 'mi
   const columns = await describeColumns(pg, ref, [...new Set(wanted)], signal);
   const keyColumn = columns.get(m.postgres.key)!;
   // Preflight refuses incompatible key types first; this keeps a direct call from comparing them.
-  const typeProblem = keyTypeProblem(pgKeySide(table, keyColumn.name, keyColumn.type), milvusKeySide(info.name, keyField, info.fields.find((f) => f.name === keyField)!.dataType));
+  const typeProblem = keyTypeProblem(
+    pgKeySide(table, keyColumn.name, keyColumn.type),
+    milvusKeySide(info.name, keyField, info.fields.find((f) => f.name === keyField)!.dataType),
+  );
   if (typeProblem) throw configError(`mapping ${name}: ${typeProblem}`);
   const pgKey = keyExpression(pg, keyColumn, keyType, `mapping ${name}`);
 
@@ -72,7 +92,8 @@ export async function resolveMapping(ctx: CheckContext<Options, 'postgres' | 'mi
     const column = columns.get(m.stale.postgres)!;
     const ident = pg.quoteIdent(column.name);
     // A timestamp compared for "newer" is read as epoch milliseconds, the usual Milvus encoding.
-    const pgSelect = m.stale.compare === 'newer' && TIMESTAMP_TYPES.test(column.type) ? `floor(extract(epoch from ${ident}) * 1000)::bigint` : ident;
+    const pgSelect =
+      m.stale.compare === 'newer' && TIMESTAMP_TYPES.test(column.type) ? `floor(extract(epoch from ${ident}) * 1000)::bigint` : ident;
     const milvusPath = stalePath as MilvusValuePath;
     stale = { pgSelect, pgColumn: column.name, milvusField: milvusPath.field, milvusPath, compare: m.stale.compare };
   }
@@ -113,25 +134,37 @@ export async function resolveMapping(ctx: CheckContext<Options, 'postgres' | 'mi
   };
 }
 
-const pgKeySide = (table: string, column: string, type: string) => ({ label: `Postgres column ${table}.${column}`, key: postgresKeyType(type) });
-const milvusKeySide = (collection: string, field: string, dataType: string) => ({ label: `Milvus field ${collection}.${field}`, key: milvusKeyType(dataType) });
+const pgKeySide = (table: string, column: string, type: string) => ({
+  label: `Postgres column ${table}.${column}`,
+  key: postgresKeyType(type),
+});
+const milvusKeySide = (collection: string, field: string, dataType: string) => ({
+  label: `Milvus field ${collection}.${field}`,
+  key: milvusKeyType(dataType),
+});
 
 /**
  * Resolves one mapping against both stores without reading data, recording every mistake: the
  * table and its columns, the collection and its fields, the key types and the grace column's type.
  */
-export async function preflightMapping(ctx: PreflightContext<Options, 'postgres' | 'milvus'>, m: MappingOptions, path: string): Promise<void> {
+export async function preflightMapping(
+  ctx: PreflightContext<Options, 'postgres' | 'milvus'>,
+  m: MappingOptions,
+  path: string,
+): Promise<void> {
   const problem = (at: string, message: string) => ctx.problem({ path: `${path}.${at}`, message: `mapping ${m.name}: ${message}` });
   const ref = { table: m.postgres.table, schema: m.postgres.schema };
   const wanted = [...new Set([m.postgres.key, m.stale?.postgres, m.grace?.column].filter((c): c is string => !!c))];
   const found = await lookupColumns(ctx.stores.postgres, ref, wanted, ctx.signal);
   const columnProblem = columnsProblem(ref, found, wanted);
   if (columnProblem) problem('postgres', columnProblem);
-  const badWhere = found.exists && m.postgres.where ? await whereProblem(ctx.stores.postgres, ref, m.postgres.where, undefined, ctx.signal) : undefined;
+  const badWhere =
+    found.exists && m.postgres.where ? await whereProblem(ctx.stores.postgres, ref, m.postgres.where, undefined, ctx.signal) : undefined;
   if (badWhere) problem('postgres.where', badWhere);
   const keyColumn = found.columns.get(m.postgres.key);
   const graceColumn = m.grace && found.columns.get(m.grace.column);
-  if (graceColumn && !TIMESTAMP_TYPES.test(graceColumn.type)) problem('grace.column', `grace column ${graceColumn.name} is ${graceColumn.type}, a timestamp column is needed`);
+  if (graceColumn && !TIMESTAMP_TYPES.test(graceColumn.type))
+    problem('grace.column', `grace column ${graceColumn.name} is ${graceColumn.type}, a timestamp column is needed`);
 
   const milvus = ctx.stores.milvus;
   if (!(await milvus.listCollections()).includes(m.milvus.collection)) {
@@ -141,8 +174,12 @@ export async function preflightMapping(ctx: PreflightContext<Options, 'postgres'
   const info = await milvus.describeCollection(m.milvus.collection);
   const keyField = m.milvus.key ?? info.primaryKey.name;
   const fieldNames = info.fields.map((f) => f.name).join(', ');
-  for (const [at, field] of [['milvus.key', keyField], ['model.field', m.model?.field]] as const) {
-    if (field && !info.fields.some((f) => f.name === field)) problem(at, `Milvus collection ${info.name} has no field ${JSON.stringify(field)} (fields: ${fieldNames})`);
+  for (const [at, field] of [
+    ['milvus.key', keyField],
+    ['model.field', m.model?.field],
+  ] as const) {
+    if (field && !info.fields.some((f) => f.name === field))
+      problem(at, `Milvus collection ${info.name} has no field ${JSON.stringify(field)} (fields: ${fieldNames})`);
   }
   const stalePath = m.stale && resolveMilvusPath(info, m.stale.milvus);
   if (stalePath && 'problem' in stalePath) problem('stale.milvus', stalePath.problem);
@@ -154,18 +191,33 @@ export async function preflightMapping(ctx: PreflightContext<Options, 'postgres'
   const milvusSide = milvusKeySide(info.name, keyField, key.dataType);
   const typeProblem = keyTypeProblem(pgKeySide(tableLabel(ref), keyColumn.name, keyColumn.type), milvusSide);
   if (typeProblem) return problem('milvus.key', typeProblem);
-  if (!/^(int64|varchar)$/i.test(key.dataType)) return problem('milvus.key', `Milvus field ${info.name}.${keyField} is ${key.dataType}; only Int64 and VarChar fields can be read in key order`);
+  if (!/^(int64|varchar)$/i.test(key.dataType))
+    return problem(
+      'milvus.key',
+      `Milvus field ${info.name}.${keyField} is ${key.dataType}; only Int64 and VarChar fields can be read in key order`,
+    );
   const mode = ctx.options.mode ?? m.mode ?? 'full';
   if (mode === 'counts' && milvusSide.key.kind === 'integer' && postgresKeyType(keyColumn.type).kind === 'text') {
-    problem('mode', `counts mode needs an integer Postgres key against the Int64 field ${info.name}.${keyField} (${keyColumn.name} is ${keyColumn.type}); use full or sample mode`);
+    problem(
+      'mode',
+      `counts mode needs an integer Postgres key against the Int64 field ${info.name}.${keyField} (${keyColumn.name} is ${keyColumn.type}); use full or sample mode`,
+    );
   }
 }
 
-function checkDimension(ctx: CheckContext<Options, 'postgres' | 'milvus'>, mapping: string, info: MilvusCollectionInfo, m: MappingOptions): void {
+function checkDimension(
+  ctx: CheckContext<Options, 'postgres' | 'milvus'>,
+  mapping: string,
+  info: MilvusCollectionInfo,
+  m: MappingOptions,
+): void {
   if (m.dimension === undefined) return;
   const vectors = info.fields.filter((f) => f.dim !== undefined && (m.vectorField === undefined || f.name === m.vectorField));
   if (m.vectorField && vectors.length === 0) {
-    throw new CheckError('CONFIG', `mapping ${mapping}: Milvus collection ${info.name} has no vector field ${JSON.stringify(m.vectorField)}`);
+    throw new CheckError(
+      'CONFIG',
+      `mapping ${mapping}: Milvus collection ${info.name} has no vector field ${JSON.stringify(m.vectorField)}`,
+    );
   }
   for (const field of vectors) {
     if (field.dim === m.dimension) continue;
@@ -193,11 +245,23 @@ export class TagTally {
 }
 
 /** model-mismatch findings: tags other than the expected one, or more than one tag. */
-export function reportModelTags(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: ResolvedMapping, tally: TagTally, scope: string): void {
+export function reportModelTags(
+  ctx: CheckContext<Options, 'postgres' | 'milvus'>,
+  m: ResolvedMapping,
+  tally: TagTally,
+  scope: string,
+): void {
   if (!m.model) return;
   const tags = Object.fromEntries([...tally.counts.entries()].sort((a, b) => b[1] - a[1]));
   const subject = { store: 'milvus' as const, object: `${m.collection}.${m.model.field}` };
-  const base = { mapping: m.name, collection: m.collection, field: m.model.field, scope, tags, ...(tally.overflow ? { otherTagsEntities: tally.overflow } : {}) };
+  const base = {
+    mapping: m.name,
+    collection: m.collection,
+    field: m.model.field,
+    scope,
+    tags,
+    ...(tally.overflow ? { otherTagsEntities: tally.overflow } : {}),
+  };
   if (m.model.expected !== undefined) {
     const others = [...tally.counts.entries()].filter(([tag]) => tag !== m.model!.expected);
     const entities = others.reduce((sum, [, n]) => sum + n, 0) + tally.overflow;

@@ -45,7 +45,9 @@ const mappingFields = z
       .object({
         postgres: name,
         /** A field, or a path into a JSON field / the dynamic field: $meta["updated_at"], metadata["hash"]. */
-        milvus: z.string().refine(isMilvusPathSyntax, 'a Milvus field name or a JSON path like metadata["doc_hash"] or $meta["updated_at"]'),
+        milvus: z
+          .string()
+          .refine(isMilvusPathSyntax, 'a Milvus field name or a JSON path like metadata["doc_hash"] or $meta["updated_at"]'),
         /** equal: any difference is stale (hashes); newer: stale when the row's value is greater. */
         compare: z.enum(['equal', 'newer']).default('equal'),
       })
@@ -58,10 +60,16 @@ const mappingFields = z
     /** Vector field to check the dimension of; default every vector field. */
     vectorField: milvusField.optional(),
     /** Field carrying the embedding-model tag; expected tag optional. */
-    model: z.object({ field: milvusField, expected: z.string().min(1).optional() }).strict().optional(),
+    model: z
+      .object({ field: milvusField, expected: z.string().min(1).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
-  .transform((m) => ({ ...m, name: m.name ?? `${m.postgres.schema ? `${m.postgres.schema}.` : ''}${m.postgres.table} -> ${m.milvus.collection}` }));
+  .transform((m) => ({
+    ...m,
+    name: m.name ?? `${m.postgres.schema ? `${m.postgres.schema}.` : ''}${m.postgres.table} -> ${m.milvus.collection}`,
+  }));
 
 /** `preset: langchain` expands to the fields above first (checks/lib/presets.ts). */
 const mappingSchema: z.ZodType<z.output<typeof mappingFields>> = z.preprocess((input, ctx) => {
@@ -92,7 +100,12 @@ export const optionsSchema = z
     // Names label findings, stats and errors: two mappings with one name could not be told apart.
     const seen = new Set<string>();
     o.mappings.forEach((m, i) => {
-      if (seen.has(m.name)) ctx.addIssue({ code: 'custom', path: ['mappings', i, 'name'], message: `two mappings are named ${JSON.stringify(m.name)}: give each a distinct name` });
+      if (seen.has(m.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mappings', i, 'name'],
+          message: `two mappings are named ${JSON.stringify(m.name)}: give each a distinct name`,
+        });
       seen.add(m.name);
     });
   });

@@ -32,7 +32,19 @@ export class MappingStats {
   constructor(ctx: CheckContext<Options>, m: ResolvedMapping) {
     this.top = ctx.stats;
     const mappings = (ctx.stats.mappings ??= {}) as Record<string, unknown>;
-    this.s = { mode: m.mode, keyType: m.keyType, rowsCompared: 0, postgresRows: 0, milvusEntities: 0, inconsistentKeys: 0, missing: 0, orphans: 0, duplicateKeys: 0, stale: 0, pending: 0 };
+    this.s = {
+      mode: m.mode,
+      keyType: m.keyType,
+      rowsCompared: 0,
+      postgresRows: 0,
+      milvusEntities: 0,
+      inconsistentKeys: 0,
+      missing: 0,
+      orphans: 0,
+      duplicateKeys: 0,
+      stale: 0,
+      pending: 0,
+    };
     mappings[m.name] = this.s;
     ctx.stats.mapping = m.name;
     ctx.stats.rowsCompared ??= 0;

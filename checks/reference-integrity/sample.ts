@@ -18,7 +18,11 @@ interface SampledRow {
   pending: boolean;
 }
 
-export async function runSample(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: ResolvedMapping, stats: MappingStats): Promise<ResultSection> {
+export async function runSample(
+  ctx: CheckContext<Options, 'postgres' | 'milvus'>,
+  m: ResolvedMapping,
+  stats: MappingStats,
+): Promise<ResultSection> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const signal = ctx.signal;
@@ -82,7 +86,11 @@ export async function runSample(ctx: CheckContext<Options, 'postgres' | 'milvus'
         if (row.pending) reportFinding(ctx, m, stats, 'pending', row.key, { reason: 'stale', graceMs: m.graceMs });
         else {
           stale++;
-          reportFinding(ctx, m, stats, 'stale-vector', row.key, { postgres: row.version, milvus: milvusPathText(staleEntity, m.stale.milvusPath), compare: m.stale.compare });
+          reportFinding(ctx, m, stats, 'stale-vector', row.key, {
+            postgres: row.version,
+            milvus: milvusPathText(staleEntity, m.stale.milvusPath),
+            compare: m.stale.compare,
+          });
         }
       }
     }

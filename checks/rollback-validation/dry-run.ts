@@ -40,7 +40,11 @@ function serverError(err: unknown): { sqlstate?: string; message: string; detail
   const inner = (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e : (e?.cause as typeof e)) ?? e;
   const sqlstate = typeof inner?.code === 'string' && /^[0-9A-Z]{5}$/.test(inner.code) ? inner.code : undefined;
   const detail = (inner as { detail?: unknown })?.detail;
-  return { ...(sqlstate ? { sqlstate } : {}), message: errorLine(String(inner?.message ?? err)), ...(typeof detail === 'string' ? { detail } : {}) };
+  return {
+    ...(sqlstate ? { sqlstate } : {}),
+    message: errorLine(String(inner?.message ?? err)),
+    ...(typeof detail === 'string' ? { detail } : {}),
+  };
 }
 
 const quote = (n: string) => `"${n.replace(/"/g, '""')}"`;
@@ -60,7 +64,11 @@ SELECT c.oid::text AS oid, n.nspname || '.' || c.relname AS name, c.relfilenode:
 
 const LOCK_ORDER = ['ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'];
 /** "AccessExclusiveLock" -> "ACCESS EXCLUSIVE", as the docs write it. */
-const lockName = (mode: string) => mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+const lockName = (mode: string) =>
+  mode
+    .replace(/Lock$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toUpperCase();
 
 /** What one script of the dry-run did to a table: the blocking lock it took, whether it rewrote it. */
 export interface ScriptLock {
@@ -86,7 +94,12 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
   };
   const downs = migrations.map((m) => script(m, 'down'));
   const ups = [...migrations].reverse().map((m) => script(m, 'up'));
-  if (!ctx.rollback) throw new CheckError('NO_ROLLBACK_RUNNER', 'the engine gave this check no rollback transaction runner', 'the dry-run needs access: rollback-txn');
+  if (!ctx.rollback)
+    throw new CheckError(
+      'NO_ROLLBACK_RUNNER',
+      'the engine gave this check no rollback transaction runner',
+      'the dry-run needs access: rollback-txn',
+    );
 
   const signal = ctx.signal;
   let statementsRun = 0;
@@ -98,10 +111,15 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
   // first script that took it.
   const locks: ScriptLock[] = [];
   const seenLocks = new Set<string>();
-  const fileNodes = async (tx: SqlRunner) => new Map((await tx.query<{ oid: string; name: string; node: string }>(FILENODES_SQL, [schemas], { signal })).rows.map((r) => [r.oid, r]));
+  const fileNodes = async (tx: SqlRunner) =>
+    new Map(
+      (await tx.query<{ oid: string; name: string; node: string }>(FILENODES_SQL, [schemas], { signal })).rows.map((r) => [r.oid, r]),
+    );
   const recordLocks = async (tx: SqlRunner, s: Script, before: Map<string, { name: string; node: string }>) => {
     const after = await fileNodes(tx);
-    const rewritten = new Set([...after.values()].filter((r) => before.has(r.oid) && before.get(r.oid)!.node !== r.node).map((r) => r.name));
+    const rewritten = new Set(
+      [...after.values()].filter((r) => before.has(r.oid) && before.get(r.oid)!.node !== r.node).map((r) => r.name),
+    );
     // The strongest blocking lock held on each table now (modes listed weakest first).
     const strongest = new Map<string, string>();
     for (const l of (await tx.query<{ name: string; mode: string }>(LOCKS_SQL, [schemas], { signal })).rows) {
@@ -172,14 +190,22 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
         // An object that may have existed before the up (IF NOT EXISTS, OR REPLACE, DROP IF EXISTS +
         // CREATE) counts only when no older migration could have made it.
         for (const m of migrations) {
-          const up = scriptEffects(splitSqlStatements(m.upSql ?? '').map((st) => st.code), schemas[0]);
+          const up = scriptEffects(
+            splitSqlStatements(m.upSql ?? '').map((st) => st.code),
+            schemas[0],
+          );
           for (const obj of up.created) {
             if (!snapshotHas(afterDown, obj) || !downMustRemove(obj, settings.earlier)) continue;
             const object = obj.key.endsWith('(') ? `${obj.key}…)` : obj.key;
             ctx.report({
               code: 'round-trip-diff',
               subject: { store: 'postgres', object, key: m.label },
-              data: { object, change: 'left behind by the down script', migration: m.label, ...(afterDown.has(obj.key) ? { definition: afterDown.get(obj.key) } : {}) },
+              data: {
+                object,
+                change: 'left behind by the down script',
+                migration: m.label,
+                ...(afterDown.has(obj.key) ? { definition: afterDown.get(obj.key) } : {}),
+              },
             });
           }
         }
@@ -192,7 +218,17 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
           ctx.report({
             code: 'round-trip-diff',
             subject: { store: 'postgres', object: d.object },
-            data: { object: d.object, change: d.change === 'missing' ? 'missing after down + up' : d.change === 'extra' ? 'extra after down + up' : 'changed by down + up', ...(d.before !== undefined ? { before: d.before } : {}), ...(d.after !== undefined ? { after: d.after } : {}) },
+            data: {
+              object: d.object,
+              change:
+                d.change === 'missing'
+                  ? 'missing after down + up'
+                  : d.change === 'extra'
+                    ? 'extra after down + up'
+                    : 'changed by down + up',
+              ...(d.before !== undefined ? { before: d.before } : {}),
+              ...(d.after !== undefined ? { after: d.after } : {}),
+            },
           });
         }
         ctx.stats.dryRunRoundTrips = migrations.length;
@@ -214,10 +250,17 @@ export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Pr
       );
     }
     if (e.sqlstate === '3D000' && settings.shadowDatabase) {
-      throw new CheckError('SHADOW_DATABASE', `shadow database "${settings.shadowDatabase}" does not exist`, 'create it as a copy of the target (same schema), or remove dryRun.shadowDatabase');
+      throw new CheckError(
+        'SHADOW_DATABASE',
+        `shadow database "${settings.shadowDatabase}" does not exist`,
+        'create it as a copy of the target (same schema), or remove dryRun.shadowDatabase',
+      );
     }
     if (e.sqlstate === '57014') {
-      throw new CheckError('DRY_RUN_TIMEOUT', `rollback dry-run: a statement ran longer than dryRun.statementTimeout (${settings.statementTimeoutMs}ms), while ${step}`);
+      throw new CheckError(
+        'DRY_RUN_TIMEOUT',
+        `rollback dry-run: a statement ran longer than dryRun.statementTimeout (${settings.statementTimeoutMs}ms), while ${step}`,
+      );
     }
     throw err;
   }

@@ -35,12 +35,20 @@ export function analyseHistory(tool: ToolFacts, disk: readonly DiskMigration[], 
     const edited = a.checksum != null && file.checksums && a.state !== 'rolled-back' && !file.checksums.includes(a.checksum.trim());
     if (edited && file.repeatable) {
       // Editing a repeatable is how it is meant to be changed: the tool re-applies it.
-      out.push({ code: 'pending', id: a.id, label: file.label, reason: 'changed since it was last applied; it is re-applied on the next migrate' });
+      out.push({
+        code: 'pending',
+        id: a.id,
+        label: file.label,
+        reason: 'changed since it was last applied; it is re-applied on the next migrate',
+      });
     } else if (edited) {
       out.push({ code: 'checksum-mismatch', id: a.id, label: file.label, recorded: a.checksum!.trim(), onDisk: file.checksums![0] });
     }
     if (tool.hasDownScripts && !noDownsAtAll && a.state === 'applied' && file.down === 'none' && !file.repeatable) {
-      const reason = file.downProblem === 'not-exported' ? `a down function is defined but not exported, so ${tool.title} never sees it` : 'no down/undo script for this migration';
+      const reason =
+        file.downProblem === 'not-exported'
+          ? `a down function is defined but not exported, so ${tool.title} never sees it`
+          : 'no down/undo script for this migration';
       out.push({ code: 'no-down-script', id: a.id, label: file.label, reason });
     }
   }

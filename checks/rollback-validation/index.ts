@@ -30,7 +30,6 @@ import { chooseTool, toolById, TOOLS } from './tools/index.js';
 import { findTrackingTables, quoteTrackingTable } from './tools/tracking.js';
 import type { DiskMigration, History, MigrationTool } from './tools/types.js';
 
-
 const ACTION_WORDS: Record<string, string> = {
   'drop-table': 'drop table',
   truncate: 'truncate',
@@ -99,7 +98,8 @@ export default defineCheck({
       'rollback-failed': {
         severity: 'error',
         message: (d) => `${d.phase} ${d.migration} failed at ${d.file}:${d.line}: ${d.statement} — ${d.error}`,
-        description: 'In the dry-run, a down script (or the up script re-applied after it) failed; the statement and server error are given.',
+        description:
+          'In the dry-run, a down script (or the up script re-applied after it) failed; the statement and server error are given.',
       },
       'round-trip-diff': {
         severity: 'error',
@@ -108,8 +108,10 @@ export default defineCheck({
       },
       'non-transactional-statement': {
         severity: 'warn',
-        message: (d) => `${d.direction} script of ${d.migration} (${d.file}:${d.line}) cannot run in a transaction, so the dry-run stops before it: ${d.reason}`,
-        description: 'A script holds a statement that cannot run inside the dry-run transaction: the dry-run covers only the newer migrations.',
+        message: (d) =>
+          `${d.direction} script of ${d.migration} (${d.file}:${d.line}) cannot run in a transaction, so the dry-run stops before it: ${d.reason}`,
+        description:
+          'A script holds a statement that cannot run inside the dry-run transaction: the dry-run covers only the newer migrations.',
       },
       'dry-run-skipped': {
         severity: 'warn',
@@ -117,12 +119,14 @@ export default defineCheck({
           d.skipped?.length && d.dryRun > 0
             ? `dry-run stopped at ${d.blocker}: ${d.reason}; not dry-run: ${d.skipped.join(', ')}`
             : `dry-run not possible: ${d.reason}`,
-        description: 'The dry-run rolls back the last migrations up to the first one it cannot run (dirty, no SQL down script, code, a non-transactional statement); the rest are listed as skipped, with why.',
+        description:
+          'The dry-run rolls back the last migrations up to the first one it cannot run (dirty, no SQL down script, code, a non-transactional statement); the rest are listed as skipped, with why.',
       },
       'down-incomplete': {
         severity: 'warn',
         message: (d) => `the down script of ${d.migration} never drops ${d.object}, which its up script creates`,
-        description: 'Static analysis (no database): an object an up script creates that its down script does not remove; rolling back leaves it behind.',
+        description:
+          'Static analysis (no database): an object an up script creates that its down script does not remove; rolling back leaves it behind.',
       },
       'empty-down': {
         severity: 'warn',
@@ -136,8 +140,10 @@ export default defineCheck({
       },
       'locking-statement': {
         severity: 'error',
-        message: (d) => `${d.migration} (${d.file}:${d.line}) ${d.work === 'rewrite' ? 'rewrites' : 'scans'} ${d.table} (${d.size}, ${d.rows} rows) under ${d.lock}: ${d.what}; instead: ${d.instead}`,
-        description: 'Lock-aware lint of pending and recently applied migrations: a statement that rewrites or scans a big table (by its live size) while holding a lock that blocks the application.',
+        message: (d) =>
+          `${d.migration} (${d.file}:${d.line}) ${d.work === 'rewrite' ? 'rewrites' : 'scans'} ${d.table} (${d.size}, ${d.rows} rows) under ${d.lock}: ${d.what}; instead: ${d.instead}`,
+        description:
+          'Lock-aware lint of pending and recently applied migrations: a statement that rewrites or scans a big table (by its live size) while holding a lock that blocks the application.',
       },
       'migration-lock-held': {
         severity: 'warn',
@@ -155,19 +161,26 @@ export default defineCheck({
     const o = ctx.options;
     const db = ctx.stores.postgres;
     const dir = path.resolve(ctx.baseDir, o.migrations);
-    if (!(await stat(dir).catch(() => undefined))?.isDirectory()) ctx.problem({ path: 'migrations', message: `migrations folder not found: ${dir}` });
+    if (!(await stat(dir).catch(() => undefined))?.isDirectory())
+      ctx.problem({ path: 'migrations', message: `migrations folder not found: ${dir}` });
     if (o.schema) {
-      const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [o.schema], { signal: ctx.signal });
+      const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [o.schema], {
+        signal: ctx.signal,
+      });
       if (r.rows[0]?.n === 0) return ctx.problem({ path: 'schema', message: `schema "${o.schema}" does not exist` });
     }
     if (o.table) {
-      const schema = o.schema ?? (await db.query<{ s: string | null }>('SELECT current_schema() AS s', [], { signal: ctx.signal })).rows[0]?.s;
+      const schema =
+        o.schema ?? (await db.query<{ s: string | null }>('SELECT current_schema() AS s', [], { signal: ctx.signal })).rows[0]?.s;
       if (!schema) return;
       const t = (await findTrackingTables(db, schema, [o.table], ctx.signal)).get(o.table);
       const settings = { versionColumn: o.plain.versionColumn, ...(o.plain.orderColumn ? { orderColumn: o.plain.orderColumn } : {}) };
       // A missing table is not a mistake: nothing may be applied yet (run() reports no-tracking-table).
       if (t && o.tool && !toolById(o.tool).tableLooksLikeMine(t.columns, settings)) {
-        ctx.problem({ path: 'table', message: `${schema}.${o.table} does not look like a ${toolById(o.tool).title} tracking table (columns: ${t.columns.join(', ')})` });
+        ctx.problem({
+          path: 'table',
+          message: `${schema}.${o.table} does not look like a ${toolById(o.tool).title} tracking table (columns: ${t.columns.join(', ')})`,
+        });
       }
     }
   },
@@ -180,12 +193,17 @@ export default defineCheck({
     const dir = path.resolve(ctx.baseDir, o.migrations);
     const st = await stat(dir).catch(() => undefined);
     if (!st?.isDirectory()) {
-      throw new CheckError('MIGRATIONS_FOLDER', `migrations folder not found: ${dir}`, 'set `migrations:` to the folder, relative to the config file');
+      throw new CheckError(
+        'MIGRATIONS_FOLDER',
+        `migrations folder not found: ${dir}`,
+        'set `migrations:` to the folder, relative to the config file',
+      );
     }
     const files = await listFiles(dir);
 
     const schema = o.schema ?? (await db.query<{ s: string | null }>('SELECT current_schema() AS s', [], { signal })).rows[0]?.s;
-    if (!schema) throw new CheckError('NO_SCHEMA', 'no current schema (empty search_path)', 'set `schema:` to the schema holding the tracking table');
+    if (!schema)
+      throw new CheckError('NO_SCHEMA', 'no current schema (empty search_path)', 'set `schema:` to the schema holding the tracking table');
     const settings = { versionColumn: o.plain.versionColumn, ...(o.plain.orderColumn ? { orderColumn: o.plain.orderColumn } : {}) };
     const tables = await findTrackingTables(db, schema, o.table ? [o.table] : TOOLS.map((t) => t.defaultTable), signal);
     const choice = chooseTool(files, tables, settings, { ...(o.tool ? { tool: o.tool } : {}), ...(o.table ? { table: o.table } : {}) });
@@ -229,7 +247,12 @@ export default defineCheck({
         ctx.report({
           code: 'no-tracking-table',
           subject: { store: 'postgres', object: `${schema}.${choice.tableName}` },
-          data: { tool: tool.title, table: `${schema}.${choice.tableName}`, migrations: disk.length, ...(elsewhere.length ? { elsewhere } : {}) },
+          data: {
+            tool: tool.title,
+            table: `${schema}.${choice.tableName}`,
+            migrations: disk.length,
+            ...(elsewhere.length ? { elsewhere } : {}),
+          },
         });
       }
     } else {
@@ -241,7 +264,11 @@ export default defineCheck({
 
     for (const f of analyseUpDown(tool, disk, history, schema)) {
       const { code, label, ...rest } = f;
-      ctx.report({ code, subject: { store: 'postgres', object: 'object' in f ? f.object : ctx.stats.trackingTable as string, key: label }, data: { ...rest, migration: label } });
+      ctx.report({
+        code,
+        subject: { store: 'postgres', object: 'object' in f ? f.object : (ctx.stats.trackingTable as string), key: label },
+        data: { ...rest, migration: label },
+      });
     }
 
     if (o.destructive.enabled) await reportDestructive(ctx, disk, history, schema);
@@ -253,7 +280,11 @@ export default defineCheck({
       const subject = { store: 'postgres' as const, object: `${schema}.${choice.tableName}` };
       if (plan.nonTransactional) {
         const n = plan.nonTransactional;
-        ctx.report({ code: 'non-transactional-statement', subject: { store: 'postgres', object: n.file, key: n.migration }, data: { ...n } });
+        ctx.report({
+          code: 'non-transactional-statement',
+          subject: { store: 'postgres', object: n.file, key: n.migration },
+          data: { ...n },
+        });
       }
       if (plan.blocked) {
         ctx.stats.dryRunSkipped = plan.blocked.skipped.length;
@@ -274,11 +305,13 @@ export default defineCheck({
         });
         if (locks.length > 0) {
           return {
-            sections: [{
-              title: 'rollback dry-run: blocking locks taken and tables rewritten',
-              columns: ['migration', 'script', 'table', 'lock', 'rewritten'],
-              rows: locks.map((l) => [l.migration, l.direction, l.table, l.lock, l.rewritten ? 'yes' : 'no']),
-            }],
+            sections: [
+              {
+                title: 'rollback dry-run: blocking locks taken and tables rewritten',
+                columns: ['migration', 'script', 'table', 'lock', 'rewritten'],
+                rows: locks.map((l) => [l.migration, l.direction, l.table, l.lock, l.rewritten ? 'yes' : 'no']),
+              },
+            ],
           };
         }
       }
@@ -291,7 +324,12 @@ export default defineCheck({
  * statement that holds a blocking lock while it rewrites or scans a table is a finding when that
  * table is big (planner estimate and page count from the catalog: no lock taken, nothing read).
  */
-async function reportLockHazards(ctx: CheckContext<unknown, 'postgres'>, disk: readonly DiskMigration[], history: History | undefined, schema: string) {
+async function reportLockHazards(
+  ctx: CheckContext<unknown, 'postgres'>,
+  disk: readonly DiskMigration[],
+  history: History | undefined,
+  schema: string,
+) {
   const o = (ctx.options as RollbackValidationOptions).lint;
   const applied = history ? [...history.applied].filter((a) => a.state === 'applied').sort((a, b) => b.rank - a.rank) : [];
   const recent = new Set(applied.slice(0, o.recentApplied).map((a) => a.id));
@@ -352,8 +390,15 @@ async function reportKnexLock(ctx: CheckContext<unknown, 'postgres'>, schema: st
   const found = await findTrackingTables(db, schema, [lockTable], ctx.signal);
   const t = found.get(lockTable);
   if (!t || !t.columns.includes('is_locked')) return;
-  const r = await db.query<{ locked: boolean }>(`SELECT bool_or(is_locked = 1) AS locked FROM ${quoteTrackingTable(t)}`, [], { signal: ctx.signal });
-  if (r.rows[0]?.locked) ctx.report({ code: 'migration-lock-held', subject: { store: 'postgres', object: `${schema}.${lockTable}` }, data: { table: `${schema}.${lockTable}` } });
+  const r = await db.query<{ locked: boolean }>(`SELECT bool_or(is_locked = 1) AS locked FROM ${quoteTrackingTable(t)}`, [], {
+    signal: ctx.signal,
+  });
+  if (r.rows[0]?.locked)
+    ctx.report({
+      code: 'migration-lock-held',
+      subject: { store: 'postgres', object: `${schema}.${lockTable}` },
+      data: { table: `${schema}.${lockTable}` },
+    });
 }
 
 function reportHistory(ctx: CheckContext<unknown, 'postgres'>, tool: MigrationTool, disk: readonly DiskMigration[], history: History) {
@@ -364,20 +409,30 @@ function reportHistory(ctx: CheckContext<unknown, 'postgres'>, tool: MigrationTo
     if (f.code === 'out-of-order' && f.kind === 'pending-before-applied') pendingOutOfOrder++;
     const { code, id, ...rest } = f;
     const migration = 'label' in f ? f.label : id;
-    ctx.report({ code, subject: { store: 'postgres', object: ctx.stats.trackingTable as string, key: migration }, data: { ...rest, migration, id } });
+    ctx.report({
+      code,
+      subject: { store: 'postgres', object: ctx.stats.trackingTable as string, key: migration },
+      data: { ...rest, migration, id },
+    });
   }
   ctx.stats.pending = (counts.pending ?? 0) + pendingOutOfOrder;
 }
 
 /** Down scripts of applied migrations (all of them when nothing tracks what is applied). */
-async function reportDestructive(ctx: CheckContext<unknown, 'postgres'>, disk: readonly DiskMigration[], history: History | undefined, schema: string) {
+async function reportDestructive(
+  ctx: CheckContext<unknown, 'postgres'>,
+  disk: readonly DiskMigration[],
+  history: History | undefined,
+  schema: string,
+) {
   const o = ctx.options as RollbackValidationOptions;
   const applied = history ? new Set(history.applied.filter((a) => a.state !== 'rolled-back').map((a) => a.id)) : undefined;
   const found: Array<{ migration: DiskMigration; statement: SqlStatement; target: ResolvedTarget }> = [];
   for (const m of disk) {
     if (!m.downSql || (applied && !applied.has(m.id))) continue;
     for (const statement of splitSqlStatements(m.downSql)) {
-      for (const t of destructiveTargets(statement.code)) found.push({ migration: m, statement, target: { ...t, schema: t.schema ?? schema } });
+      for (const t of destructiveTargets(statement.code))
+        found.push({ migration: m, statement, target: { ...t, schema: t.schema ?? schema } });
     }
   }
   const stats = { exactCounts: 0, estimates: 0 };
@@ -406,7 +461,8 @@ async function reportDestructive(ctx: CheckContext<unknown, 'postgres'>, disk: r
         verb: ACTION_WORDS[target.action],
         target: object,
         rows: c.rows,
-        rowsBasis: c.source ?? (c.basis === 'estimate' ? 'planner estimate' : c.basis === 'exact' ? 'exact count' : 'unknown: table never analysed'),
+        rowsBasis:
+          c.source ?? (c.basis === 'estimate' ? 'planner estimate' : c.basis === 'exact' ? 'exact count' : 'unknown: table never analysed'),
         ...(c.upperBound ? { upperBound: true } : {}),
       },
     });
@@ -425,11 +481,20 @@ interface DryRunPlan {
  * The last `last` applied migrations, newest first, up to the first one that cannot be dry-run:
  * a rollback of the older ones would have to pass through it. The newer ones are still proven.
  */
-function planDryRun(tool: MigrationTool, disk: readonly DiskMigration[], history: History | undefined, last: number, serverVersion: number): DryRunPlan {
+function planDryRun(
+  tool: MigrationTool,
+  disk: readonly DiskMigration[],
+  history: History | undefined,
+  last: number,
+  serverVersion: number,
+): DryRunPlan {
   const stop = (reason: string) => ({ migrations: [], blocked: { blocker: 'the start', reason, skipped: [] } });
   if (!history) return stop('no tracking table, so which migrations are applied is unknown');
   if (!tool.hasDownScripts) return stop(`${tool.title} has no down migrations to run`);
-  const newest = [...history.applied].filter((a) => !a.repeatable).sort((a, b) => b.rank - a.rank).slice(0, last);
+  const newest = [...history.applied]
+    .filter((a) => !a.repeatable)
+    .sort((a, b) => b.rank - a.rank)
+    .slice(0, last);
   if (newest.length === 0) return stop('no migration is applied yet');
   const onDisk = new Map(disk.map((m) => [m.id, m]));
   const out: DiskMigration[] = [];
@@ -441,12 +506,14 @@ function planDryRun(tool: MigrationTool, disk: readonly DiskMigration[], history
     if (a.state !== 'applied') reason = `it is ${a.state}; repair the history first`;
     else if (a.inCode) reason = `it is a Java migration (${a.inCode}); dbcheck never executes code`;
     else if (!m) reason = 'it has no file on disk';
-    else if (m.down === 'code' || (m.upSql === undefined && /\.[cm]?[jt]s$/.test(m.upFile ?? ''))) reason = 'it is a JavaScript/TypeScript migration; dbcheck reads it but never executes code';
+    else if (m.down === 'code' || (m.upSql === undefined && /\.[cm]?[jt]s$/.test(m.upFile ?? '')))
+      reason = 'it is a JavaScript/TypeScript migration; dbcheck reads it but never executes code';
     else if (m.down !== 'sql' || !m.downSql) reason = 'it has no down script';
     else if (!m.upSql) reason = 'it has no SQL up script to re-apply';
     else {
       nonTransactional = firstNonTransactional(m, serverVersion);
-      if (nonTransactional) reason = `its ${nonTransactional.direction} script holds a statement that cannot run in a transaction (${nonTransactional.file}:${nonTransactional.line})`;
+      if (nonTransactional)
+        reason = `its ${nonTransactional.direction} script holds a statement that cannot run in a transaction (${nonTransactional.file}:${nonTransactional.line})`;
     }
     if (reason) {
       const skipped = newest.slice(k).map((x) => onDisk.get(x.id)?.label ?? x.id);
@@ -464,7 +531,15 @@ function firstNonTransactional(m: DiskMigration, serverVersion: number): DryRunP
     const first = (direction === 'down' ? m.downFirstLine : m.upFirstLine) ?? 1;
     for (const st of splitSqlStatements(sql ?? '')) {
       const reason = nonTransactionalReason(st.code, serverVersion);
-      if (reason) return { migration: m.label, direction, file: (direction === 'down' ? m.downFile : m.upFile) ?? m.label, line: st.line + first - 1, statement: statementForDisplay(st.text), reason };
+      if (reason)
+        return {
+          migration: m.label,
+          direction,
+          file: (direction === 'down' ? m.downFile : m.upFile) ?? m.label,
+          line: st.line + first - 1,
+          statement: statementForDisplay(st.text),
+          reason,
+        };
     }
   }
   return undefined;

@@ -27,11 +27,33 @@ export function lockHazards(code: string): LockHazard[] {
   if ((m = /^CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY\b)(IF\s+NOT\s+EXISTS\s+)?/i.exec(code))) {
     const on = /\bON\s+(ONLY\s+)?/i.exec(code.slice(m[0].length));
     const t = on ? readQualifiedName(code.slice(m[0].length + on.index + on[0].length)) : undefined;
-    return t ? [{ ...t.name, table: t.name.name, lock: 'SHARE', work: 'scan', what: 'CREATE INDEX without CONCURRENTLY blocks writes while it builds', instead: 'CREATE INDEX CONCURRENTLY' }] : [];
+    return t
+      ? [
+          {
+            ...t.name,
+            table: t.name.name,
+            lock: 'SHARE',
+            work: 'scan',
+            what: 'CREATE INDEX without CONCURRENTLY blocks writes while it builds',
+            instead: 'CREATE INDEX CONCURRENTLY',
+          },
+        ]
+      : [];
   }
   if ((m = /^(VACUUM\s+(\(.*FULL.*\)|FULL)|CLUSTER)\s+(VERBOSE\s+)?/i.exec(code))) {
     const t = readQualifiedName(code.slice(m[0].length));
-    return t ? [{ ...t.name, table: t.name.name, lock: 'ACCESS EXCLUSIVE', work: 'rewrite', what: `${m[1].split(/\s/)[0].toUpperCase()} rewrites the table`, instead: 'pg_repack, or a new table filled in batches' }] : [];
+    return t
+      ? [
+          {
+            ...t.name,
+            table: t.name.name,
+            lock: 'ACCESS EXCLUSIVE',
+            work: 'rewrite',
+            what: `${m[1].split(/\s/)[0].toUpperCase()} rewrites the table`,
+            instead: 'pg_repack, or a new table filled in batches',
+          },
+        ]
+      : [];
   }
   if (!(m = /^ALTER\s+TABLE\s+(IF\s+EXISTS\s+)?(ONLY\s+)?/i.exec(code))) return [];
   const t = readQualifiedName(code.slice(m[0].length));
@@ -40,21 +62,64 @@ export function lockHazards(code: string): LockHazard[] {
   const out: LockHazard[] = [];
   for (const action of splitTopLevel(t.rest.replace(/^\*\s*/, ''), ',')) {
     if (/^ALTER\s+(COLUMN\s+)?\S+\s+(SET\s+DATA\s+)?TYPE\b/i.test(action)) {
-      out.push({ ...base, lock: 'ACCESS EXCLUSIVE', work: 'rewrite', what: 'ALTER COLUMN … TYPE rewrites the table (unless the types are binary-compatible)', instead: 'a new column, backfilled in batches, then swapped' });
+      out.push({
+        ...base,
+        lock: 'ACCESS EXCLUSIVE',
+        work: 'rewrite',
+        what: 'ALTER COLUMN … TYPE rewrites the table (unless the types are binary-compatible)',
+        instead: 'a new column, backfilled in batches, then swapped',
+      });
     } else if (/^ALTER\s+(COLUMN\s+)?\S+\s+SET\s+NOT\s+NULL\b/i.test(action)) {
-      out.push({ ...base, lock: 'ACCESS EXCLUSIVE', work: 'scan', what: 'SET NOT NULL scans the whole table under the lock', instead: 'ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL (PostgreSQL 12+ skips the scan)' });
+      out.push({
+        ...base,
+        lock: 'ACCESS EXCLUSIVE',
+        work: 'scan',
+        what: 'SET NOT NULL scans the whole table under the lock',
+        instead:
+          'ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL (PostgreSQL 12+ skips the scan)',
+      });
     } else if (/^ADD\s+(COLUMN\s+)?/i.test(action) && !/^ADD\s+(CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK|EXCLUDE)\b/i.test(action)) {
       if (VOLATILE_DEFAULT.test(action) || /\b(big|small)?serial\b/i.test(action) || /\bGENERATED\s+ALWAYS\s+AS\s*\(/i.test(action)) {
-        out.push({ ...base, lock: 'ACCESS EXCLUSIVE', work: 'rewrite', what: 'ADD COLUMN with a volatile default (or serial, or a stored generated column) rewrites the table', instead: 'add the column without the default, set the default, backfill in batches' });
+        out.push({
+          ...base,
+          lock: 'ACCESS EXCLUSIVE',
+          work: 'rewrite',
+          what: 'ADD COLUMN with a volatile default (or serial, or a stored generated column) rewrites the table',
+          instead: 'add the column without the default, set the default, backfill in batches',
+        });
       }
     } else if (/\bFOREIGN\s+KEY\b|\bREFERENCES\b/i.test(action) && /^ADD\b/i.test(action) && !/\bNOT\s+VALID\b/i.test(action)) {
-      out.push({ ...base, lock: 'SHARE ROW EXCLUSIVE', work: 'scan', what: 'ADD FOREIGN KEY without NOT VALID scans the table to validate it, blocking writes', instead: 'ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT' });
+      out.push({
+        ...base,
+        lock: 'SHARE ROW EXCLUSIVE',
+        work: 'scan',
+        what: 'ADD FOREIGN KEY without NOT VALID scans the table to validate it, blocking writes',
+        instead: 'ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT',
+      });
     } else if (/^ADD\s+(CONSTRAINT\s+\S+\s+)?CHECK\b/i.test(action) && !/\bNOT\s+VALID\b/i.test(action)) {
-      out.push({ ...base, lock: 'ACCESS EXCLUSIVE', work: 'scan', what: 'ADD CHECK without NOT VALID scans the table under the lock', instead: 'ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT' });
+      out.push({
+        ...base,
+        lock: 'ACCESS EXCLUSIVE',
+        work: 'scan',
+        what: 'ADD CHECK without NOT VALID scans the table under the lock',
+        instead: 'ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT',
+      });
     } else if (/^ADD\s+(CONSTRAINT\s+\S+\s+)?(PRIMARY\s+KEY|UNIQUE)\b/i.test(action) && !/\bUSING\s+INDEX\b/i.test(action)) {
-      out.push({ ...base, lock: 'ACCESS EXCLUSIVE', work: 'scan', what: 'ADD PRIMARY KEY/UNIQUE builds its index under the lock', instead: 'CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … USING INDEX' });
+      out.push({
+        ...base,
+        lock: 'ACCESS EXCLUSIVE',
+        work: 'scan',
+        what: 'ADD PRIMARY KEY/UNIQUE builds its index under the lock',
+        instead: 'CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … USING INDEX',
+      });
     } else if (/^SET\s+(TABLESPACE|LOGGED|UNLOGGED)\b/i.test(action)) {
-      out.push({ ...base, lock: 'ACCESS EXCLUSIVE', work: 'rewrite', what: `SET ${action.split(/\s+/)[1].toUpperCase()} rewrites the table`, instead: 'a maintenance window, or pg_repack' });
+      out.push({
+        ...base,
+        lock: 'ACCESS EXCLUSIVE',
+        work: 'rewrite',
+        what: `SET ${action.split(/\s+/)[1].toUpperCase()} rewrites the table`,
+        instead: 'a maintenance window, or pg_repack',
+      });
     }
   }
   return out;

@@ -41,7 +41,11 @@ export const optionsSchema = z
         /** A lock-holding rewrite or scan is a finding when the table has at least this many rows (planner estimate)… */
         rowsAbove: z.number().int().nonnegative().default(1_000_000),
         /** …or takes at least this many bytes on disk (catalog page count). */
-        bytesAbove: z.number().int().nonnegative().default(1024 ** 3),
+        bytesAbove: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(1024 ** 3),
       })
       .strict()
       .prefault({}),

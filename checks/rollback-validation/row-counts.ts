@@ -52,65 +52,82 @@ export async function countRowsAtStake(
 ): Promise<RowCount[]> {
   if (targets.length === 0) return [];
   // One read-only session (one snapshot) for the catalog query and the counts.
-  return db.withSnapshot(async (session: SqlRunner) => {
-    // The planner's cost estimates for catalog joins make JIT compile (100+ ms) a query that runs in ms.
-    await session.query('SET LOCAL jit = off', [], { signal });
-    const cat = await readCatalog(session, targets, signal);
-    const results: RowCount[] = cat.map((r, k) => {
-      if (!r.exists) return { exists: false, rows: 0, basis: 'exact' };
-      if (r.estimate === null) return { exists: true, rows: null, basis: 'unknown', source: 'never analysed' };
-      // A dropped column loses only its non-null values.
-      if (targets[k].action === 'drop-column' && r.null_frac !== null) {
-        return { exists: true, rows: Math.round(Number(r.estimate) * (1 - r.null_frac)), basis: 'estimate', source: 'planner estimate of non-null values (pg_stats.null_frac)' };
+  return db.withSnapshot(
+    async (session: SqlRunner) => {
+      // The planner's cost estimates for catalog joins make JIT compile (100+ ms) a query that runs in ms.
+      await session.query('SET LOCAL jit = off', [], { signal });
+      const cat = await readCatalog(session, targets, signal);
+      const results: RowCount[] = cat.map((r, k) => {
+        if (!r.exists) return { exists: false, rows: 0, basis: 'exact' };
+        if (r.estimate === null) return { exists: true, rows: null, basis: 'unknown', source: 'never analysed' };
+        // A dropped column loses only its non-null values.
+        if (targets[k].action === 'drop-column' && r.null_frac !== null) {
+          return {
+            exists: true,
+            rows: Math.round(Number(r.estimate) * (1 - r.null_frac)),
+            basis: 'estimate',
+            source: 'planner estimate of non-null values (pg_stats.null_frac)',
+          };
+        }
+        return { exists: true, rows: Number(r.estimate), basis: 'estimate', source: 'planner estimate (pg_class.reltuples)' };
+      });
+
+      // Never-analysed tables (a freshly migrated database): their size on disk says whether they are
+      // empty or small enough to count for nothing.
+      const cheap = new Set<number>();
+      if (results.some((r) => r.basis === 'unknown'))
+        await session.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.timeoutMs))}`, [], { signal });
+      const unknown = [...results.keys()].filter((k) => results[k].basis === 'unknown' && targets[k].action !== 'drop-schema');
+      const sizes = await relationSizes(
+        session,
+        unknown.map((k) => targets[k]),
+        signal,
+      );
+      for (const [j, k] of unknown.entries()) {
+        const r = results[k];
+        const bytes = sizes?.[j];
+        if (bytes === 0) results[k] = { exists: true, rows: 0, basis: 'exact', source: 'empty: no pages on disk' };
+        else if (bytes !== undefined && bytes <= CHEAP_BYTES) cheap.add(k);
+        else if (bytes !== undefined) results[k] = { ...r, source: `never analysed, ${Math.round(bytes / 1024 / 1024)} MB on disk` };
       }
-      return { exists: true, rows: Number(r.estimate), basis: 'estimate', source: 'planner estimate (pg_class.reltuples)' };
-    });
 
-    // Never-analysed tables (a freshly migrated database): their size on disk says whether they are
-    // empty or small enough to count for nothing.
-    const cheap = new Set<number>();
-    if (results.some((r) => r.basis === 'unknown')) await session.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.timeoutMs))}`, [], { signal });
-    const unknown = [...results.keys()].filter((k) => results[k].basis === 'unknown' && targets[k].action !== 'drop-schema');
-    const sizes = await relationSizes(session, unknown.map((k) => targets[k]), signal);
-    for (const [j, k] of unknown.entries()) {
-      const r = results[k];
-      const bytes = sizes?.[j];
-      if (bytes === 0) results[k] = { exists: true, rows: 0, basis: 'exact', source: 'empty: no pages on disk' };
-      else if (bytes !== undefined && bytes <= CHEAP_BYTES) cheap.add(k);
-      else if (bytes !== undefined) results[k] = { ...r, source: `never analysed, ${Math.round(bytes / 1024 / 1024)} MB on disk` };
-    }
+      // Which ones are small enough to count exactly. A never-analysed table has no estimate: its
+      // page count (at most ~100 bytes a row) stands in for one. Only catalog columns are read here,
+      // never pg_relation_size(), which would queue behind a lock held on the table.
+      const toCount: number[] = [];
+      cat.forEach((r, k) => {
+        if (!results[k].exists || targets[k].action === 'drop-schema' || results[k].basis === 'exact') return;
+        if (cheap.has(k)) {
+          toCount.push(k);
+          return;
+        }
+        const small = r.estimate !== null ? Number(r.estimate) < settings.exactBelow : Number(r.bytes ?? 0) < settings.exactBelow * 100;
+        if (small && toCount.length - cheap.size < settings.maxExactCounts) toCount.push(k);
+      });
+      const counted = new Set(toCount);
+      targets.forEach((t, k) => {
+        if (results[k].exists && t.action === 'delete' && (t.upperBoundOnly || (t.where && !counted.has(k)))) results[k].upperBound = true;
+      });
 
-    // Which ones are small enough to count exactly. A never-analysed table has no estimate: its
-    // page count (at most ~100 bytes a row) stands in for one. Only catalog columns are read here,
-    // never pg_relation_size(), which would queue behind a lock held on the table.
-    const toCount: number[] = [];
-    cat.forEach((r, k) => {
-      if (!results[k].exists || targets[k].action === 'drop-schema' || results[k].basis === 'exact') return;
-      if (cheap.has(k)) return void toCount.push(k);
-      const small = r.estimate !== null ? Number(r.estimate) < settings.exactBelow : Number(r.bytes ?? 0) < settings.exactBelow * 100;
-      if (small && toCount.length - cheap.size < settings.maxExactCounts) toCount.push(k);
-    });
-    const counted = new Set(toCount);
-    targets.forEach((t, k) => {
-      if (results[k].exists && t.action === 'delete' && (t.upperBoundOnly || (t.where && !counted.has(k)))) results[k].upperBound = true;
-    });
-
-    if (toCount.length > 0) await session.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.timeoutMs))}`, [], { signal });
-    for (const k of toCount) {
-      if (signal.aborted) break;
-      const exact = await countOne(session, targets[k], signal);
-      if (exact === undefined) {
-        // Timed out, or a WHERE that does not run on its own: keep the estimate, as an upper bound.
-        if (targets[k].where) results[k] = { ...results[k], upperBound: true };
-        continue;
+      if (toCount.length > 0)
+        await session.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(settings.timeoutMs))}`, [], { signal });
+      for (const k of toCount) {
+        if (signal.aborted) break;
+        const exact = await countOne(session, targets[k], signal);
+        if (exact === undefined) {
+          // Timed out, or a WHERE that does not run on its own: keep the estimate, as an upper bound.
+          if (targets[k].where) results[k] = { ...results[k], upperBound: true };
+          continue;
+        }
+        const source = targets[k].action === 'drop-column' ? 'exact count of non-null values' : 'exact count';
+        results[k] = { exists: true, rows: exact, basis: 'exact', source, ...(targets[k].upperBoundOnly ? { upperBound: true } : {}) };
+        stats.exactCounts++;
       }
-      const source = targets[k].action === 'drop-column' ? 'exact count of non-null values' : 'exact count';
-      results[k] = { exists: true, rows: exact, basis: 'exact', source, ...(targets[k].upperBoundOnly ? { upperBound: true } : {}) };
-      stats.exactCounts++;
-    }
-    for (const r of results) if (r.exists && r.basis !== 'exact') stats.estimates++;
-    return results;
-  }, { signal });
+      for (const r of results) if (r.exists && r.basis !== 'exact') stats.estimates++;
+      return results;
+    },
+    { signal },
+  );
 }
 
 /** Existence, planner estimate and page size of every target, in one catalog query. */

@@ -7,7 +7,9 @@ import { splitTopLevel } from './sql-split.js';
 
 /** BEGIN / COMMIT wrappers that migration tools let scripts carry; the dry-run skips them. */
 export function isTransactionControl(code: string): boolean {
-  return /^(BEGIN(\s+(WORK|TRANSACTION|ISOLATION\b.*|READ\b.*))?|START\s+TRANSACTION\b.*|COMMIT(\s+(WORK|TRANSACTION))?|END(\s+(WORK|TRANSACTION))?)$/i.test(code);
+  return /^(BEGIN(\s+(WORK|TRANSACTION|ISOLATION\b.*|READ\b.*))?|START\s+TRANSACTION\b.*|COMMIT(\s+(WORK|TRANSACTION))?|END(\s+(WORK|TRANSACTION))?)$/i.test(
+    code,
+  );
 }
 
 const NON_TRANSACTIONAL: Array<[RegExp, string]> = [
@@ -24,7 +26,10 @@ const NON_TRANSACTIONAL: Array<[RegExp, string]> = [
   [/^CLUSTER\s*(VERBOSE)?$/i, 'CLUSTER without a table cannot run inside a transaction block'],
   [/^DISCARD\s+ALL\b/i, 'DISCARD ALL cannot run inside a transaction block'],
   [/^(CREATE|DROP)\s+SUBSCRIPTION\b/i, 'CREATE/DROP SUBSCRIPTION (with a replication slot) cannot run inside a transaction block'],
-  [/^(PREPARE\s+TRANSACTION|COMMIT\s+PREPARED|ROLLBACK\s+PREPARED)\b/i, 'two-phase commit statements cannot run inside the dry-run transaction'],
+  [
+    /^(PREPARE\s+TRANSACTION|COMMIT\s+PREPARED|ROLLBACK\s+PREPARED)\b/i,
+    'two-phase commit statements cannot run inside the dry-run transaction',
+  ],
   [/^(ROLLBACK|ABORT)\b/i, 'a ROLLBACK inside the script would end the dry-run transaction'],
 ];
 
@@ -34,7 +39,8 @@ const NON_TRANSACTIONAL: Array<[RegExp, string]> = [
  * PostgreSQL 12 (the new value just cannot be used before commit).
  */
 export function nonTransactionalReason(code: string, serverVersion = 120000): string | undefined {
-  if (serverVersion < 120000 && /^ALTER\s+TYPE\b.*\bADD\s+VALUE\b/i.test(code)) return 'ALTER TYPE … ADD VALUE cannot run inside a transaction block before PostgreSQL 12';
+  if (serverVersion < 120000 && /^ALTER\s+TYPE\b.*\bADD\s+VALUE\b/i.test(code))
+    return 'ALTER TYPE … ADD VALUE cannot run inside a transaction block before PostgreSQL 12';
   for (const [re, reason] of NON_TRANSACTIONAL) if (re.test(code)) return reason;
   return undefined;
 }

@@ -42,7 +42,15 @@ function onTable(kind: string, rest: string, defaultSchema: string, extra: Parti
   const table = on ? readQualifiedName(obj.rest.slice(on.index + on[0].length)) : undefined;
   if (!obj || !table) return [];
   const t = ident(table.name, defaultSchema);
-  return [{ key: `${kind} ${t.schema}.${t.name}.${obj.name.name}`, table: `table ${t.schema}.${t.name}`, schema: t.schema, name: obj.name.name, ...extra }];
+  return [
+    {
+      key: `${kind} ${t.schema}.${t.name}.${obj.name.name}`,
+      table: `table ${t.schema}.${t.name}`,
+      schema: t.schema,
+      name: obj.name.name,
+      ...extra,
+    },
+  ];
 }
 
 const CREATE_SIMPLE: Array<[RegExp, string]> = [
@@ -76,9 +84,18 @@ export function createdObjects(code: string, defaultSchema: string): ObjectRef[]
     const table = on ? readQualifiedName(idx.rest.slice(on[0].length)) : undefined;
     if (!idx || !table) return [];
     const t = ident(table.name, defaultSchema);
-    return [{ key: `index ${t.schema}.${idx.name.name}`, table: `table ${t.schema}.${t.name}`, schema: t.schema, name: idx.name.name, ...mayPreexist }];
+    return [
+      {
+        key: `index ${t.schema}.${idx.name.name}`,
+        table: `table ${t.schema}.${t.name}`,
+        schema: t.schema,
+        name: idx.name.name,
+        ...mayPreexist,
+      },
+    ];
   }
-  if ((m = /^CREATE\s+(OR\s+REPLACE\s+)?(CONSTRAINT\s+)?TRIGGER\s+/i.exec(code))) return onTable('trigger', code.slice(m[0].length), defaultSchema, mayPreexist);
+  if ((m = /^CREATE\s+(OR\s+REPLACE\s+)?(CONSTRAINT\s+)?TRIGGER\s+/i.exec(code)))
+    return onTable('trigger', code.slice(m[0].length), defaultSchema, mayPreexist);
   if ((m = /^CREATE\s+POLICY\s+/i.exec(code))) return onTable('policy', code.slice(m[0].length), defaultSchema);
   if ((m = /^ALTER\s+TABLE\s+(IF\s+EXISTS\s+)?(ONLY\s+)?/i.exec(code))) {
     const t = readQualifiedName(code.slice(m[0].length));
@@ -97,7 +114,14 @@ export function createdObjects(code: string, defaultSchema: string): ObjectRef[]
       } else if (!/^(PRIMARY|UNIQUE|FOREIGN|CHECK|EXCLUDE)\b/i.test(rest)) {
         const ifNotExists = /^(COLUMN\s+)?IF\s+NOT\s+EXISTS\s+/i.test(rest);
         const col = readQualifiedName(rest.replace(/^COLUMN\s+/i, '').replace(/^IF\s+NOT\s+EXISTS\s+/i, ''));
-        if (col) out.push({ key: `column ${schema}.${tableName}.${col.name.name}`, table, schema, name: col.name.name, ...(ifNotExists ? { mayPreexist: true } : {}) });
+        if (col)
+          out.push({
+            key: `column ${schema}.${tableName}.${col.name.name}`,
+            table,
+            schema,
+            name: col.name.name,
+            ...(ifNotExists ? { mayPreexist: true } : {}),
+          });
       }
     }
     return out;
@@ -125,8 +149,10 @@ export function droppedObjects(code: string, defaultSchema: string): ObjectRef[]
       return names(list).map((n) => ref(kind, n, defaultSchema));
     }
   }
-  if ((m = /^DROP\s+EXTENSION\s+(IF\s+EXISTS\s+)?/i.exec(code))) return names(code.slice(m[0].length)).map((n) => ({ key: `extension ${n.name}`, schema: defaultSchema, name: n.name }));
-  if ((m = /^DROP\s+SCHEMA\s+(IF\s+EXISTS\s+)?/i.exec(code))) return names(code.slice(m[0].length)).map((n) => ({ key: `schema ${n.name}`, schema: n.name, name: n.name }));
+  if ((m = /^DROP\s+EXTENSION\s+(IF\s+EXISTS\s+)?/i.exec(code)))
+    return names(code.slice(m[0].length)).map((n) => ({ key: `extension ${n.name}`, schema: defaultSchema, name: n.name }));
+  if ((m = /^DROP\s+SCHEMA\s+(IF\s+EXISTS\s+)?/i.exec(code)))
+    return names(code.slice(m[0].length)).map((n) => ({ key: `schema ${n.name}`, schema: n.name, name: n.name }));
   if ((m = /^DROP\s+TRIGGER\s+(IF\s+EXISTS\s+)?/i.exec(code))) return onTable('trigger', code.slice(m[0].length), defaultSchema);
   if ((m = /^DROP\s+POLICY\s+(IF\s+EXISTS\s+)?/i.exec(code))) return onTable('policy', code.slice(m[0].length), defaultSchema);
   if ((m = /^ALTER\s+TABLE\s+(IF\s+EXISTS\s+)?(ONLY\s+)?/i.exec(code))) {

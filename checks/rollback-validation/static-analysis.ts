@@ -13,9 +13,17 @@ export type StaticFinding =
   | { code: 'empty-down'; label: string; file: string }
   | { code: 'invalid-migration'; label: string; reason: string };
 
-const codesOf = (sql: string | undefined) => splitSqlStatements(sql ?? '').map((s) => s.code).filter((c) => !isTransactionControl(c));
+const codesOf = (sql: string | undefined) =>
+  splitSqlStatements(sql ?? '')
+    .map((s) => s.code)
+    .filter((c) => !isTransactionControl(c));
 
-export function analyseUpDown(tool: Pick<MigrationTool, 'id' | 'title'>, disk: readonly DiskMigration[], history: History | undefined, defaultSchema: string): StaticFinding[] {
+export function analyseUpDown(
+  tool: Pick<MigrationTool, 'id' | 'title'>,
+  disk: readonly DiskMigration[],
+  history: History | undefined,
+  defaultSchema: string,
+): StaticFinding[] {
   const out: StaticFinding[] = [];
   // What earlier migrations could have created, for objects an up "may" create (see downMustRemove).
   const earlier: EarlierMigrations = { words: new Set(), hasCode: false };
@@ -48,7 +56,11 @@ export function analyseUpDown(tool: Pick<MigrationTool, 'id' | 'title'>, disk: r
     for (const m of disk) {
       if (applied.has(m.id) || m.down !== 'none') continue;
       const why = m.downProblem === 'not-exported' ? 'its down function is not exported' : 'it exports no down function';
-      out.push({ code: 'invalid-migration', label: m.label, reason: `${why}; Knex refuses to run any pending migration until it has both up and down` });
+      out.push({
+        code: 'invalid-migration',
+        label: m.label,
+        reason: `${why}; Knex refuses to run any pending migration until it has both up and down`,
+      });
     }
   }
   return out;

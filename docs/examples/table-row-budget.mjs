@@ -4,7 +4,9 @@ import { defineCheck, z } from 'dbcheck';
 
 const options = z
   .object({
-    tables: z.array(z.object({ schema: z.string().default('public'), table: z.string(), maxRows: z.number().int().positive() }).strict()).min(1),
+    tables: z
+      .array(z.object({ schema: z.string().default('public'), table: z.string(), maxRows: z.number().int().positive() }).strict())
+      .min(1),
   })
   .strict();
 
@@ -24,7 +26,9 @@ export default defineCheck({
     for (const t of ctx.options.tables) {
       const name = `${t.schema}.${t.table}`;
       // to_regclass takes the name as a bound parameter: config values never become SQL text.
-      const { rows: found } = await pg.query('SELECT to_regclass($1) IS NOT NULL AS ok', [pg.quoteTable(t.table, t.schema)], { signal: ctx.signal });
+      const { rows: found } = await pg.query('SELECT to_regclass($1) IS NOT NULL AS ok', [pg.quoteTable(t.table, t.schema)], {
+        signal: ctx.signal,
+      });
       if (!found[0].ok) {
         ctx.report({ code: 'missing-table', subject: { store: 'postgres', object: name }, data: { table: name } });
         continue;
@@ -33,7 +37,11 @@ export default defineCheck({
       const n = BigInt(rows[0].n);
       ctx.stats[name] = n.toString();
       if (n > BigInt(t.maxRows)) {
-        ctx.report({ code: 'over-budget', subject: { store: 'postgres', object: name }, data: { table: name, rows: n.toString(), maxRows: t.maxRows } });
+        ctx.report({
+          code: 'over-budget',
+          subject: { store: 'postgres', object: name },
+          data: { table: name, rows: n.toString(), maxRows: t.maxRows },
+        });
       }
     }
   },

@@ -21,7 +21,13 @@ export interface InitFlags {
   redisMatch?: string;
 }
 
-const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const list = (v?: string) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 
 interface InitIO {
   stdout: { write(s: string): unknown };

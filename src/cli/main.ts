@@ -100,7 +100,13 @@ interface AuditFlags extends CommonFlags {
   failOnNew?: boolean;
 }
 
-const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const list = (v?: string) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -111,10 +117,13 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showSuggestionAfterError(true)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage/config/plugin error,
             3 incomplete (a check errored or a store was unreachable), 130/143 interrupted.
-Docs: README.md, docs/config.md, docs/checks/<id>.md`);
+Docs: README.md, docs/config.md, docs/checks/<id>.md`,
+    );
 
   const withCommon = (cmd: Command) =>
     cmd
@@ -126,16 +135,36 @@ Docs: README.md, docs/config.md, docs/checks/<id>.md`);
     withCommon(cmd)
       .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
       .option('-o, --output <file>', 'write the report to a file instead of stdout')
-      .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1 (default: error)').choices(['error', 'warn', 'info']))
+      .addOption(
+        new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1 (default: error)').choices([
+          'error',
+          'warn',
+          'info',
+        ]),
+      )
       .option('--timeout <duration>', 'time limit for the whole run, e.g. 10m')
       .option('--check-timeout <duration>', 'time limit per check (default 30m)')
       .option('--concurrency <n>', 'checks run at once (default 4)')
       .option('--max-findings <n>', 'findings kept per check in the report (counts stay exact; default 100)')
       .option('-v, --verbose', 'debug lines from checks on stderr')
-      .option('--report <format:path>', 'also write a report to PATH, FORMAT one of junit, markdown, prometheus, sarif, json (repeatable)', collect)
+      .option(
+        '--report <format:path>',
+        'also write a report to PATH, FORMAT one of junit, markdown, prometheus, sarif, json (repeatable)',
+        collect,
+      )
       .option('--min-consistency <percent>', 'exit 1 when a mapping or relation is less consistent than this, e.g. 99.99')
-      .addOption(new Option('--progress <mode>', 'progress on stderr: auto (live lines on a terminal, nothing on a pipe), tty, plain (a line every 10 s, for logs), off').choices(PROGRESS_MODES).default('auto'))
-      .option('--shard <i/n>', 'audit shard i (0-based) of n: n processes cover every key once; join their JSON reports with `dbcheck merge`')
+      .addOption(
+        new Option(
+          '--progress <mode>',
+          'progress on stderr: auto (live lines on a terminal, nothing on a pipe), tty, plain (a line every 10 s, for logs), off',
+        )
+          .choices(PROGRESS_MODES)
+          .default('auto'),
+      )
+      .option(
+        '--shard <i/n>',
+        'audit shard i (0-based) of n: n processes cover every key once; join their JSON reports with `dbcheck merge`',
+      )
       .option('--baseline <file>', 'an earlier JSON report: label findings new or unchanged and list the resolved ones')
       .option('--fail-on-new', 'with --baseline: only new findings at or above --fail-on make the exit code 1');
 
@@ -143,12 +172,15 @@ Docs: README.md, docs/config.md, docs/checks/<id>.md`);
     .description('run the selected checks and report')
     .option('--only <ids>', 'run only these checks (comma-separated); also enables opt-in checks')
     .option('--skip <ids>', 'skip these checks (comma-separated)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   dbcheck audit                              audit the local defaults
   dbcheck audit -c dbcheck.yml --format json > report.json
   dbcheck audit --only cache-drift,orphan-scan --fail-on warn
-  dbcheck audit --only pool-stress           run the opt-in load check`)
+  dbcheck audit --only pool-stress           run the opt-in load check`,
+    )
     .action(async (flags: AuditFlags) => {
       exitCode = await audit(flags, io);
     });
@@ -182,7 +214,10 @@ Examples:
 
   withCommon(program.command('validate'))
     .description('validate a config file (and each check section against its schema); exit 0 or 2')
-    .option('--connect', 'also resolve tables, columns, collections, fields and key types in the live stores (no data read); 3 if unreachable')
+    .option(
+      '--connect',
+      'also resolve tables, columns, collections, fields and key types in the live stores (no data read); 3 if unreachable',
+    )
     .option('--print', 'print the checks section as the checks read it: presets and defaults expanded (YAML on stdout)')
     .addHelpText('after', '\nExamples:\n  dbcheck validate -c dbcheck.yml\n  dbcheck validate -c dbcheck.yml --connect')
     .action(async (flags: CommonFlags & { connect?: boolean; print?: boolean }) => {
@@ -192,7 +227,10 @@ Examples:
   program
     .command('init')
     .description('connect read-only and propose a commented config (YAML) on stdout from sampled stores')
-    .option('-c, --config <file>', 'where to connect (its stores section); default: the local defaults and DATABASE_URL, REDIS_URL, MILVUS_ADDRESS')
+    .option(
+      '-c, --config <file>',
+      'where to connect (its stores section); default: the local defaults and DATABASE_URL, REDIS_URL, MILVUS_ADDRESS',
+    )
     .option('--timeout <duration>', 'time limit for the whole look (default 2m)')
     .option('--schemas <names>', 'Postgres schemas to look at (comma-separated; default: all)')
     .option('--collections <names>', 'Milvus collections to look at (comma-separated names, or prefixes ending in *)')
@@ -234,7 +272,10 @@ function fail(io: CliIO, title: string, issues: ConfigIssue[] | string): never {
   throw new UsageExit(EXIT.USAGE);
 }
 
-async function setup(flags: CommonFlags & Partial<AuditFlags>, io: CliIO): Promise<{ config: ResolvedConfig; checks: LoadedCheck[]; secrets: string[] }> {
+async function setup(
+  flags: CommonFlags & Partial<AuditFlags>,
+  io: CliIO,
+): Promise<{ config: ResolvedConfig; checks: LoadedCheck[]; secrets: string[] }> {
   // Flags go in as typed: the config pipeline validates them with the same schema as the file.
   const { config, errors, warnings } = loadConfig({
     file: flags.config,
@@ -287,7 +328,7 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
   const minConsistency = parseMinConsistency(flags.minConsistency);
   if ('problem' in minConsistency) fail(io, 'invalid option', minConsistency.problem);
   if (flags.failOnNew && !flags.baseline) fail(io, 'invalid option', '--fail-on-new needs --baseline FILE');
-  let baseline;
+  let baseline: ReturnType<typeof readBaseline> | undefined;
   try {
     baseline = flags.baseline === undefined ? undefined : readBaseline(path.resolve(io.cwd, flags.baseline));
   } catch (err) {
@@ -296,7 +337,7 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
 
   const progress = progressPrinter(flags.progress, io.stderr, io.env);
   if (io.strays) io.strays.target = (err) => strays.handle(err);
-  let report;
+  let report: Report;
   try {
     report = await runAudit({
       config,
@@ -318,7 +359,10 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
   }
   applyConsistency(report, minConsistency.value);
   let exitCode = report.exitCode;
-  const text = render(report, flags.format, { color: useColor(flags, io, Boolean(outputFile)), width: tableWidth(io, Boolean(outputFile)) });
+  const text = render(report, flags.format, {
+    color: useColor(flags, io, Boolean(outputFile)),
+    width: tableWidth(io, Boolean(outputFile)),
+  });
   if (outputFile) {
     try {
       writeAtomically(outputFile, text);
@@ -382,11 +426,21 @@ async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): 
   for (const { check, source } of sorted) {
     const m = check.meta;
     const stores = [...m.requires, ...(m.uses ?? []).map((s) => `${s}?`)].join(',') || '-';
-    const flagsText = [m.optIn ? 'opt-in' : '', m.exclusive ? 'exclusive' : '', m.access === 'rollback-txn' ? 'rollback-txn' : '', source === 'builtin' ? '' : `plugin ${path.relative(io.cwd, source) || source}`].filter(Boolean).join(', ');
+    const flagsText = [
+      m.optIn ? 'opt-in' : '',
+      m.exclusive ? 'exclusive' : '',
+      m.access === 'rollback-txn' ? 'rollback-txn' : '',
+      source === 'builtin' ? '' : `plugin ${path.relative(io.cwd, source) || source}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
     const configured = config.checks[m.id]?.present ? 'configured' : '';
-    io.stdout.write(`${m.id.padEnd(width)}  ${m.title}  [${stores}]${flagsText ? ` (${flagsText})` : ''}${configured ? ` ${configured}` : ''}\n`);
+    io.stdout.write(
+      `${m.id.padEnd(width)}  ${m.title}  [${stores}]${flagsText ? ` (${flagsText})` : ''}${configured ? ` ${configured}` : ''}\n`,
+    );
     if (flags.codes) {
-      for (const [code, def] of Object.entries(m.codes)) io.stdout.write(`${''.padEnd(width)}    ${def.severity.padEnd(5)} ${code}${def.description ? `: ${def.description}` : ''}\n`);
+      for (const [code, def] of Object.entries(m.codes))
+        io.stdout.write(`${''.padEnd(width)}    ${def.severity.padEnd(5)} ${code}${def.description ? `: ${def.description}` : ''}\n`);
     }
   }
   return EXIT.OK;
@@ -416,7 +470,9 @@ async function validate(flags: CommonFlags & { connect?: boolean; print?: boolea
     if (exitCode !== EXIT.OK) return exitCode;
     const reached = stores.filter((st) => st.connected).map((st) => st.kind);
     const checked = results.map((r) => r.checkId);
-    verdict.write(`${name}: valid (against the live stores: ${reached.join(', ') || 'none needed'}; preflight: ${checked.join(', ') || 'none'})\n`);
+    verdict.write(
+      `${name}: valid (against the live stores: ${reached.join(', ') || 'none needed'}; preflight: ${checked.join(', ') || 'none'})\n`,
+    );
     return EXIT.OK;
   }
   verdict.write(`${name}: valid\n`);

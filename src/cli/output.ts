@@ -9,7 +9,7 @@ import path from 'node:path';
 /** Why `file` cannot take the report, or undefined when it can (as far as can be known before). */
 export function outputProblem(file: string): string | undefined {
   const dir = path.dirname(file);
-  let dirStat;
+  let dirStat: ReturnType<typeof statSync>;
   try {
     dirStat = statSync(dir);
   } catch {

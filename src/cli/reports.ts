@@ -24,7 +24,9 @@ export function parseReportFlags(values: readonly string[] | undefined, cwd: str
     const format = value.slice(0, colon);
     const given = value.slice(colon + 1);
     if (colon < 0 || !(REPORT_FORMATS as string[]).includes(format) || given === '') {
-      return { problem: `--report ${value}: expected FORMAT:PATH with FORMAT one of ${REPORT_FORMATS.join(', ')} (e.g. junit:dbcheck.xml)` };
+      return {
+        problem: `--report ${value}: expected FORMAT:PATH with FORMAT one of ${REPORT_FORMATS.join(', ')} (e.g. junit:dbcheck.xml)`,
+      };
     }
     const file = path.resolve(cwd, given);
     const problem = outputProblem(file);
@@ -39,7 +41,8 @@ export function parseReportFlags(values: readonly string[] | undefined, cwd: str
 export function parseMinConsistency(value: string | undefined): { value?: number } | { problem: string } {
   if (value === undefined) return {};
   const n = Number(value.trim().replace(/%$/, ''));
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) return { problem: `--min-consistency ${value}: expected a percentage from 0 to 100, e.g. 99.99` };
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100)
+    return { problem: `--min-consistency ${value}: expected a percentage from 0 to 100, e.g. 99.99` };
   return { value: n };
 }
 

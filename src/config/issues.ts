@@ -51,7 +51,8 @@ export function knownKeysAt(schema: unknown, path: ConfigPath): string[] {
     if (def.type === 'object') node = def.shape[p as string];
     else if (def.type === 'array') node = def.element;
     else if (def.type === 'record') node = def.valueType;
-    else if (def.type === 'union') node = def.options.find((o: any) => o?._zod?.def?.type === 'object' && p in o._zod.def.shape) ?? def.options[0];
+    else if (def.type === 'union')
+      node = def.options.find((o: any) => o?._zod?.def?.type === 'object' && p in o._zod.def.shape) ?? def.options[0];
     else return [];
     unwrap();
   }
@@ -63,7 +64,12 @@ export function knownKeysAt(schema: unknown, path: ConfigPath): string[] {
 }
 
 /** Converts a zod error into ConfigIssues, with paths prefixed by `prefix`. */
-export function zodIssues(error: unknown, schema: unknown, prefix: ConfigPath, locate?: (p: ConfigPath) => string | undefined): ConfigIssue[] {
+export function zodIssues(
+  error: unknown,
+  schema: unknown,
+  prefix: ConfigPath,
+  locate?: (p: ConfigPath) => string | undefined,
+): ConfigIssue[] {
   const issues = ((error as { issues?: ZodLikeIssue[] })?.issues ?? []) as ZodLikeIssue[];
   if (!issues.length) return [{ path: formatPath(prefix), message: String((error as Error)?.message ?? error) }];
   const out: ConfigIssue[] = [];

@@ -33,7 +33,14 @@ export interface ResolvedConfig {
   baseDir: string;
   stores: { postgres?: PostgresStoreConfig; redis?: RedisStoreConfig; milvus?: MilvusStoreConfig };
   plugins: string[];
-  run: { concurrency: number; timeoutMs?: number; checkTimeoutMs: number; failOn: Severity; maxFindings: number; shard?: { index: number; count: number } };
+  run: {
+    concurrency: number;
+    timeoutMs?: number;
+    checkTimeoutMs: number;
+    failOn: Severity;
+    maxFindings: number;
+    shard?: { index: number; count: number };
+  };
   checks: Record<string, CheckSection>;
   /** "file:line:col" of a config path, for error messages about check options. */
   locate(p: ConfigPath): string | undefined;
@@ -153,7 +160,16 @@ export function resolveConfig(
   const stores = storeConfigs(config);
   if (Object.keys(stores).length === 0) {
     // Nothing to audit is a config mistake, not a pass.
-    return { errors: [{ path: 'stores', location: locate(['stores']) ?? locate([]), message: 'no store is configured: add stores.postgres, stores.redis and/or stores.milvus' }], warnings };
+    return {
+      errors: [
+        {
+          path: 'stores',
+          location: locate(['stores']) ?? locate([]),
+          message: 'no store is configured: add stores.postgres, stores.redis and/or stores.milvus',
+        },
+      ],
+      warnings,
+    };
   }
   for (const s of Object.values(stores)) registerSecret((s as { password?: string; token?: string } | undefined)?.password);
   registerSecret(stores.milvus?.token);
@@ -216,10 +232,13 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code;
-    return { errors: [{ path: file, message: code === 'ENOENT' ? 'config file not found' : `cannot read config file (${code ?? 'error'})` }] };
+    return {
+      errors: [{ path: file, message: code === 'ENOENT' ? 'config file not found' : `cannot read config file (${code ?? 'error'})` }],
+    };
   }
   // An empty file would audit nothing and exit 0: a false all-clear for a cron job.
-  if (text.trim() === '') return { errors: [{ path: name, location: `${name}:1:1`, message: 'the config file is empty (see docs/config.md)' }] };
+  if (text.trim() === '')
+    return { errors: [{ path: name, location: `${name}:1:1`, message: 'the config file is empty (see docs/config.md)' }] };
   const lineCounter = new LineCounter();
   // JSON is YAML 1.2, so one parser serves both and gives line/column for either.
   // merge: YAML 1.1 merge keys (`<<: *defaults`), which configs with several similar sections use.
@@ -228,7 +247,11 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
     return {
       errors: doc.errors.slice(0, 5).map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
-        return { path: name, location: `${name}:${pos.line}:${pos.col}`, message: `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${errorLine(e)}` };
+        return {
+          path: name,
+          location: `${name}:${pos.line}:${pos.col}`,
+          message: `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${errorLine(e)}`,
+        };
       }),
     };
   }
@@ -261,7 +284,16 @@ function readConfigFile(file: string): { value: unknown; locate: ResolvedConfig[
   }
   // An alias inside its own anchor (`a: &a { b: *a }`) makes a cycle: say where, never recurse into it.
   const cycle = findCycle(value);
-  if (cycle) return { errors: [{ path: formatPath(cycle), location: locate(cycle), message: 'a YAML alias refers to a node that contains it (a cycle); copy the values instead' }] };
+  if (cycle)
+    return {
+      errors: [
+        {
+          path: formatPath(cycle),
+          location: locate(cycle),
+          message: 'a YAML alias refers to a node that contains it (a cycle); copy the values instead',
+        },
+      ],
+    };
   if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
     return { errors: [{ path: name, location: `${name}:1:1`, message: 'the config must be a mapping (stores:, checks:, ...)' }] };
   }
@@ -293,13 +325,23 @@ function findCycle(root: unknown): ConfigPath | undefined {
 }
 
 /** Replaces ${VAR} and ${VAR:-default} in every string value; secrets stay in the environment. */
-function interpolate(value: unknown, env: NodeJS.ProcessEnv, at: ConfigPath, errors: ConfigIssue[], locate: ResolvedConfig['locate']): unknown {
+function interpolate(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  at: ConfigPath,
+  errors: ConfigIssue[],
+  locate: ResolvedConfig['locate'],
+): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, def?: string) => {
       const v = env[name];
       if (v !== undefined && v !== '') return v;
       if (def !== undefined) return def;
-      errors.push({ path: formatPath(at), location: locate(at), message: `environment variable ${name} is not set (use \${${name}:-default} for a default)` });
+      errors.push({
+        path: formatPath(at),
+        location: locate(at),
+        message: `environment variable ${name} is not set (use \${${name}:-default} for a default)`,
+      });
       return '';
     });
   }
@@ -355,6 +397,9 @@ function defaultStores(env: NodeJS.ProcessEnv, sources: Map<string, string>): Re
   return {
     postgres: Object.fromEntries(Object.entries(postgres).filter(([, v]) => v !== undefined)),
     redis: env.REDIS_URL ? { url: from('stores.redis.url', 'REDIS_URL') } : { host: '127.0.0.1', port: 6379 },
-    milvus: { address: from('stores.milvus.address', 'MILVUS_ADDRESS', '127.0.0.1:19530'), ...(env.MILVUS_TOKEN ? { token: env.MILVUS_TOKEN } : {}) },
+    milvus: {
+      address: from('stores.milvus.address', 'MILVUS_ADDRESS', '127.0.0.1:19530'),
+      ...(env.MILVUS_TOKEN ? { token: env.MILVUS_TOKEN } : {}),
+    },
   };
 }

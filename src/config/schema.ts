@@ -20,7 +20,8 @@ function urlOf(protocols: string[]) {
       return;
     }
     // No host is fine: postgres:///app?host=/var/run/postgresql is a Unix socket.
-    if (!protocols.includes(u.protocol)) ctx.addIssue({ code: 'custom', message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}` });
+    if (!protocols.includes(u.protocol))
+      ctx.addIssue({ code: 'custom', message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}` });
   });
 }
 

@@ -19,7 +19,9 @@ export class BaselineError extends Error {
   readonly code = 'CONFIG';
 }
 
-type BaselineReport = Pick<Report, 'startedAt' | 'shard'> & { checks: Array<Pick<CheckResult, 'id' | 'status' | 'truncated' | 'partial'> & { findings: Finding[] }> };
+type BaselineReport = Pick<Report, 'startedAt' | 'shard'> & {
+  checks: Array<Pick<CheckResult, 'id' | 'status' | 'truncated' | 'partial'> & { findings: Finding[] }>;
+};
 
 /** Reads and sanity-checks an earlier JSON report (the fields the comparison needs). */
 export function readBaseline(file: string): BaselineReport {
@@ -40,7 +42,9 @@ export function readBaseline(file: string): BaselineReport {
     r?.schemaVersion === 1 &&
     typeof r.startedAt === 'string' &&
     Array.isArray(r.checks) &&
-    r.checks.every((c) => typeof c?.id === 'string' && Array.isArray(c.findings) && c.findings.every((f) => typeof f?.fingerprint === 'string'));
+    r.checks.every(
+      (c) => typeof c?.id === 'string' && Array.isArray(c.findings) && c.findings.every((f) => typeof f?.fingerprint === 'string'),
+    );
   if (!wellFormed) throw new BaselineError(`--baseline ${file}: not a dbcheck JSON report (schemaVersion 1)`);
   return r as BaselineReport;
 }
@@ -54,7 +58,16 @@ const LABEL_ORDER: Record<NonNullable<Finding['baseline']>, number> = { new: 0, 
  * (the exit code is recomputed by the caller through exitCodeFor).
  */
 export function applyBaseline(report: Report, baseline: BaselineReport, opts: { failOnNew: boolean }): BaselineSummary {
-  const summary: BaselineSummary = { startedAt: baseline.startedAt, failOnNew: opts.failOnNew, new: 0, unchanged: 0, unknown: 0, notCompared: 0, resolved: [], resolvedUnknown: [] };
+  const summary: BaselineSummary = {
+    startedAt: baseline.startedAt,
+    failOnNew: opts.failOnNew,
+    new: 0,
+    unchanged: 0,
+    unknown: 0,
+    notCompared: 0,
+    resolved: [],
+    resolvedUnknown: [],
+  };
   const before = new Map(baseline.checks.map((c) => [c.id, c]));
   const sameKeys = sameShard(report.shard, baseline.shard);
   for (const check of report.checks) {
@@ -76,7 +89,8 @@ export function applyBaseline(report: Report, baseline: BaselineReport, opts: { 
     }
     const now = new Set(check.findings.map((f) => f.fingerprint));
     for (const f of old.findings) {
-      if (!now.has(f.fingerprint)) summary.resolved.push({ checkId: f.checkId, code: f.code, severity: f.severity, message: f.message, fingerprint: f.fingerprint });
+      if (!now.has(f.fingerprint))
+        summary.resolved.push({ checkId: f.checkId, code: f.code, severity: f.severity, message: f.message, fingerprint: f.fingerprint });
     }
   }
   report.baseline = summary;

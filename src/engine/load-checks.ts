@@ -24,13 +24,17 @@ export async function loadChecks(builtins: readonly unknown[], pluginPaths: stri
       mod = await import(pathToFileURL(p).href);
     } catch (err) {
       const code = (err as { code?: string }).code;
-      throw new DbcheckError('PLUGIN', code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(p)
-        ? `plugin not found: ${p}`
-        : `plugin ${p} failed to load: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
+      throw new DbcheckError(
+        'PLUGIN',
+        code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(p)
+          ? `plugin not found: ${p}`
+          : `plugin ${p} failed to load: ${String((err as Error)?.message ?? err).split('\n')[0]}`,
+      );
     }
     const exported = mod.default ?? mod.checks ?? mod.check;
     const list = Array.isArray(exported) ? exported : [exported];
-    if (!exported || list.length === 0) throw new DbcheckError('PLUGIN', `plugin ${p} exports no check (export default defineCheck({...}))`);
+    if (!exported || list.length === 0)
+      throw new DbcheckError('PLUGIN', `plugin ${p} exports no check (export default defineCheck({...}))`);
     for (const c of list) out.push({ check: validateCheck(c, p), source: p });
   }
   const seen = new Map<string, string>();
@@ -45,16 +49,19 @@ export async function loadChecks(builtins: readonly unknown[], pluginPaths: stri
 export function validateCheck(c: unknown, source: string): Check {
   const bad = (why: string) => new DbcheckError('PLUGIN', `${source === 'builtin' ? 'built-in check' : `plugin ${source}`}: ${why}`);
   const check = c as Check;
-  if (!check || typeof check !== 'object' || !check.meta || typeof check.run !== 'function') throw bad('a check must be { meta, run(ctx) }');
+  if (!check || typeof check !== 'object' || !check.meta || typeof check.run !== 'function')
+    throw bad('a check must be { meta, run(ctx) }');
   if (check.preflight !== undefined && typeof check.preflight !== 'function') throw bad('preflight must be a function');
   const m = check.meta;
-  if (typeof m.id !== 'string' || !ID.test(m.id)) throw bad(`check id ${JSON.stringify(m.id)} must be kebab-case, optionally "namespace/id"`);
+  if (typeof m.id !== 'string' || !ID.test(m.id))
+    throw bad(`check id ${JSON.stringify(m.id)} must be kebab-case, optionally "namespace/id"`);
   if (typeof m.title !== 'string' || !m.title) throw bad(`check ${m.id} needs a title`);
   const isStoreList = (v: unknown) => Array.isArray(v) && v.every((s) => (STORE_KINDS as readonly unknown[]).includes(s));
   if (!isStoreList(m.requires)) throw bad(`check ${m.id}: requires must list ${STORE_KINDS.join(', ')}`);
   // Checked at load, not discovered mid-run: `uses: ['mysql']` would otherwise crash the run.
   if (m.uses !== undefined && !isStoreList(m.uses)) throw bad(`check ${m.id}: uses must list ${STORE_KINDS.join(', ')}`);
-  if (m.access !== undefined && m.access !== 'read' && m.access !== 'rollback-txn') throw bad(`check ${m.id}: access must be 'read' or 'rollback-txn'`);
+  if (m.access !== undefined && m.access !== 'read' && m.access !== 'rollback-txn')
+    throw bad(`check ${m.id}: access must be 'read' or 'rollback-txn'`);
   for (const flag of ['optIn', 'exclusive', 'runsFirst'] as const) {
     if (m[flag] !== undefined && typeof m[flag] !== 'boolean') throw bad(`check ${m.id}: ${flag} must be true or false`);
   }

@@ -24,7 +24,12 @@ export function mergeReports(reports: Report[], names: string[] = reports.map((_
   const shards = checkShards(reports, names);
   const first = shards[0];
   const checkIds = [...new Set(shards.flatMap((r) => r.checks.map((c) => c.id)))].sort();
-  const checks = checkIds.map((id) => mergeCheck(shards.map((r) => r.checks.find((c) => c.id === id)).filter((c): c is CheckResult => !!c), first.failOn));
+  const checks = checkIds.map((id) =>
+    mergeCheck(
+      shards.map((r) => r.checks.find((c) => c.id === id)).filter((c): c is CheckResult => !!c),
+      first.failOn,
+    ),
+  );
 
   const summary: RunSummary = {
     checks: { pass: 0, fail: 0, error: 0, skipped: 0 },
@@ -65,13 +70,17 @@ function checkShards(reports: Report[], names: string[]): Report[] {
   const n = reports[0].shard!.count;
   const byIndex = new Map<number, number>();
   for (const [i, r] of reports.entries()) {
-    if (r.shard!.count !== n) throw new MergeError(`merge: ${names[i]} is shard ${r.shard!.index}/${r.shard!.count}, ${names[0]} is of ${n} shards`);
-    if (byIndex.has(r.shard!.index)) throw new MergeError(`merge: ${names[byIndex.get(r.shard!.index)!]} and ${names[i]} are both shard ${r.shard!.index}/${n}`);
-    if (r.failOn !== reports[0].failOn) throw new MergeError(`merge: ${names[i]} ran with --fail-on ${r.failOn}, ${names[0]} with ${reports[0].failOn}`);
+    if (r.shard!.count !== n)
+      throw new MergeError(`merge: ${names[i]} is shard ${r.shard!.index}/${r.shard!.count}, ${names[0]} is of ${n} shards`);
+    if (byIndex.has(r.shard!.index))
+      throw new MergeError(`merge: ${names[byIndex.get(r.shard!.index)!]} and ${names[i]} are both shard ${r.shard!.index}/${n}`);
+    if (r.failOn !== reports[0].failOn)
+      throw new MergeError(`merge: ${names[i]} ran with --fail-on ${r.failOn}, ${names[0]} with ${reports[0].failOn}`);
     byIndex.set(r.shard!.index, i);
   }
   const absent = Array.from({ length: n }, (_, i) => i).filter((i) => !byIndex.has(i));
-  if (absent.length) throw new MergeError(`merge: missing shard ${absent.map((i) => `${i}/${n}`).join(', ')}: a merge without every shard would undercount`);
+  if (absent.length)
+    throw new MergeError(`merge: missing shard ${absent.map((i) => `${i}/${n}`).join(', ')}: a merge without every shard would undercount`);
   return Array.from({ length: n }, (_, i) => reports[byIndex.get(i)!]);
 }
 

@@ -20,10 +20,18 @@ export interface PlannedCheck {
   skipReason?: string;
 }
 
-export function planAudit(config: ResolvedConfig, checks: LoadedCheck[], sel: { only?: string[]; skip?: string[] }): { plan: PlannedCheck[]; errors: ConfigIssue[] } {
+export function planAudit(
+  config: ResolvedConfig,
+  checks: LoadedCheck[],
+  sel: { only?: string[]; skip?: string[] },
+): { plan: PlannedCheck[]; errors: ConfigIssue[] } {
   const errors: ConfigIssue[] = [];
   const ids = checks.map((c) => c.check.meta.id);
-  const unknown = (id: string, where: string) => ({ path: where, message: `unknown check "${id}"${didYouMean(id, ids)}; see \`dbcheck checks\``, location: undefined as string | undefined });
+  const unknown = (id: string, where: string) => ({
+    path: where,
+    message: `unknown check "${id}"${didYouMean(id, ids)}; see \`dbcheck checks\``,
+    location: undefined as string | undefined,
+  });
   for (const id of sel.only ?? []) if (!ids.includes(id)) errors.push(unknown(id, '--only'));
   for (const id of sel.skip ?? []) if (!ids.includes(id)) errors.push(unknown(id, '--skip'));
   for (const id of Object.keys(config.checks)) {
@@ -79,7 +87,8 @@ export function planAudit(config: ResolvedConfig, checks: LoadedCheck[], sel: { 
     const missing = meta.requires.filter((s) => !config.stores[s]);
     if (missing.length) {
       entry.skipReason = `needs ${missing.join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} not configured`;
-      if (asked) errors.push({ ...askedAt, message: `${meta.id} ${entry.skipReason} (add ${missing.map((s) => `stores.${s}`).join(' and ')})` });
+      if (asked)
+        errors.push({ ...askedAt, message: `${meta.id} ${entry.skipReason} (add ${missing.map((s) => `stores.${s}`).join(' and ')})` });
       continue;
     }
     const uses = meta.uses ?? [];

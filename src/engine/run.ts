@@ -6,7 +6,15 @@
 import pLimit from 'p-limit';
 import type { ResolvedConfig } from '../config/load.js';
 import { isCoded } from '../errors.js';
-import { SEVERITIES, type Check, type CheckContext, type CheckProgress, type ConfigProblem, type PreflightContext, type Severity } from '../plugin.js';
+import {
+  SEVERITIES,
+  type Check,
+  type CheckContext,
+  type CheckProgress,
+  type ConfigProblem,
+  type PreflightContext,
+  type Severity,
+} from '../plugin.js';
 import { redact, redactDeep } from '../redact.js';
 import type { StoreHandles, StoreKind, StoreStatus } from '../stores/types.js';
 import { possiblyNewAtOrAbove } from './baseline.js';
@@ -98,13 +106,16 @@ export async function runAudit(opts: RunOptions): Promise<Report> {
 
   for (const p of opts.plan) {
     if (p.skipReason) results.set(p.loaded.check.meta.id, skipped(p.loaded.check, p.skipReason));
-    else if (!results.has(p.loaded.check.meta.id) && notInThisShard(p, config)) results.set(p.loaded.check.meta.id, skipped(p.loaded.check, NOT_SHARDABLE));
+    else if (!results.has(p.loaded.check.meta.id) && notInThisShard(p, config))
+      results.set(p.loaded.check.meta.id, skipped(p.loaded.check, NOT_SHARDABLE));
   }
   const checks = [...results.values()].sort((a, b) => a.id.localeCompare(b.id));
   const summary: RunSummary = {
     checks: { pass: 0, fail: 0, error: 0, skipped: 0 },
     findings: { error: 0, warn: 0, info: 0 },
-    unreachableStores: (Object.values(stores.status) as Array<(typeof stores.status)[StoreKind]>).filter((s) => s.connected === false).map((s) => s.kind),
+    unreachableStores: (Object.values(stores.status) as Array<(typeof stores.status)[StoreKind]>)
+      .filter((s) => s.connected === false)
+      .map((s) => s.kind),
   };
   for (const c of checks) {
     summary.checks[c.status]++;
@@ -147,7 +158,9 @@ export function isConfigMistake(error: { code: string } | undefined): boolean {
  * Exit code precedence: interrupted (130/143), then a mistake of the configuration (2: retrying will
  * not help), then incomplete (3), then findings (1). A run in which no check ran is never 0.
  */
-export function exitCodeFor(report: Pick<Report, 'summary' | 'failOn' | 'checks'> & { stores?: Report['stores']; baseline?: Report['baseline'] }): number {
+export function exitCodeFor(
+  report: Pick<Report, 'summary' | 'failOn' | 'checks'> & { stores?: Report['stores']; baseline?: Report['baseline'] },
+): number {
   const s = report.summary;
   if (s.interrupted === 'SIGINT') return 130;
   if (s.interrupted === 'SIGTERM') return 143;
@@ -262,10 +275,18 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
       return finish({ status: 'error', partial: true, error: { code: e.code, message: e.message } });
     }
     if (isCoded(err) && err.code !== 'INTERNAL') {
-      return finish({ status: 'error', partial: true, error: { code: err.code, message: redact(err.message), ...(err.hint ? { hint: err.hint } : {}) } });
+      return finish({
+        status: 'error',
+        partial: true,
+        error: { code: err.code, message: redact(err.message), ...(err.hint ? { hint: err.hint } : {}) },
+      });
     }
     const message = redact(errorLine(err));
-    return finish({ status: 'error', partial: true, error: { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${message}` } });
+    return finish({
+      status: 'error',
+      partial: true,
+      error: { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${message}` },
+    });
   } finally {
     clearTimeout(timer);
     runSignal.removeEventListener('abort', onRunAbort);
@@ -286,7 +307,8 @@ async function connectStores(
       return { error: { code: err?.code ?? 'STORE_UNREACHABLE', message: err?.message ?? `${kind} is not reachable` } };
     }
     (handles as Record<string, unknown>)[kind] = store.reader;
-    if (kind === 'postgres' && meta.access === 'rollback-txn') rollback = (store as Awaited<ReturnType<StoreManager['get']>> & { rollback: unknown }).rollback;
+    if (kind === 'postgres' && meta.access === 'rollback-txn')
+      rollback = (store as Awaited<ReturnType<StoreManager['get']>> & { rollback: unknown }).rollback;
   }
   for (const kind of meta.uses ?? []) {
     if (handles[kind] || !stores.configured(kind)) continue;
@@ -336,7 +358,12 @@ export interface PreflightResult {
  * would) and runs each check's preflight, reading no data. Every problem comes back together.
  * Exit code: 2 for mistakes of the configuration, 3 when a store is unreachable, else 0.
  */
-export async function preflightAudit(opts: { config: ResolvedConfig; plan: PlannedCheck[]; signal?: AbortSignal; log?: (line: string) => void }): Promise<{
+export async function preflightAudit(opts: {
+  config: ResolvedConfig;
+  plan: PlannedCheck[];
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}): Promise<{
   results: PreflightResult[];
   stores: StoreStatus[];
   exitCode: number;
@@ -362,12 +389,17 @@ export async function preflightAudit(opts: { config: ResolvedConfig; plan: Plann
         }
         if (!p.loaded.check.preflight) continue;
         const problems = await runPreflight(p, connected.handles, stores, controller.signal, log, config);
-        results.push({ checkId: meta.id, problems: problems.map((pr) => ({ ...pr, location: config.locate(['checks', meta.id, ...splitPath(pr.path)]) })) });
+        results.push({
+          checkId: meta.id,
+          problems: problems.map((pr) => ({ ...pr, location: config.locate(['checks', meta.id, ...splitPath(pr.path)]) })),
+        });
       } catch (err) {
         const firstLine = redact(errorLine(err));
         const e = controller.signal.aborted
           ? abortError(controller.signal)
-          : isCoded(err) ? { code: err.code, message: redact(err.message) } : { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${firstLine}` };
+          : isCoded(err)
+            ? { code: err.code, message: redact(err.message) }
+            : { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${firstLine}` };
         results.push({ checkId: meta.id, problems: [], error: e });
       }
     }
@@ -378,7 +410,8 @@ export async function preflightAudit(opts: { config: ResolvedConfig; plan: Plann
   }
   const statuses = Object.values(stores.status);
   const reason = controller.signal.reason;
-  if (controller.signal.aborted && (reason === 'SIGINT' || reason === 'SIGTERM')) return { results, stores: statuses, exitCode: reason === 'SIGTERM' ? 143 : 130 };
+  if (controller.signal.aborted && (reason === 'SIGINT' || reason === 'SIGTERM'))
+    return { results, stores: statuses, exitCode: reason === 'SIGTERM' ? 143 : 130 };
   const storeFailures = new Set(statuses.flatMap((st) => (st.error ? [st.error.message] : [])));
   const mistakes = results.some((r) => r.problems.length > 0 || (isConfigMistake(r.error) && !storeFailures.has(r.error!.message)));
   const incomplete = results.some((r) => r.error) || statuses.some((st) => st.connected === false);

@@ -19,7 +19,10 @@ export class StoreManager {
   private readonly pending = new Map<StoreKind, Promise<Connected[StoreKind] | undefined>>();
   private readonly open: Array<{ close(): Promise<void> }> = [];
 
-  constructor(private readonly stores: ResolvedConfig['stores'], private readonly signal: AbortSignal) {
+  constructor(
+    private readonly stores: ResolvedConfig['stores'],
+    private readonly signal: AbortSignal,
+  ) {
     this.status = {
       postgres: { kind: 'postgres', configured: Boolean(stores.postgres) },
       redis: { kind: 'redis', configured: Boolean(stores.redis) },

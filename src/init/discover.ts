@@ -73,10 +73,11 @@ export interface SampledCollection {
 const KEY_TYPES = ['int2', 'int4', 'int8', 'text', 'varchar', 'bpchar', 'uuid'];
 
 export async function keyColumns(pg: PostgresReader, scope: Scope, signal: AbortSignal): Promise<KeyColumn[]> {
-  return pg.withSnapshot(async (s) => {
-    await s.query(`SET LOCAL statement_timeout = '${LIMITS.statementTimeout}'`, [], { signal });
-    const unique = await s.query<{ schema: string; table: string; column: string; type: string }>(
-      `SELECT DISTINCT n.nspname AS schema, c.relname AS table, a.attname AS column, t.typname AS type
+  return pg.withSnapshot(
+    async (s) => {
+      await s.query(`SET LOCAL statement_timeout = '${LIMITS.statementTimeout}'`, [], { signal });
+      const unique = await s.query<{ schema: string; table: string; column: string; type: string }>(
+        `SELECT DISTINCT n.nspname AS schema, c.relname AS table, a.attname AS column, t.typname AS type
          FROM pg_index i
          JOIN pg_class c ON c.oid = i.indrelid AND c.relkind IN ('r', 'p')
          JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -86,34 +87,44 @@ export async function keyColumns(pg: PostgresReader, scope: Scope, signal: Abort
           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
           AND t.typname = ANY($1) AND ($2::text[] IS NULL OR n.nspname = ANY($2))
         ORDER BY 1, 2, 3 LIMIT ${LIMITS.keyColumns}`,
-      [KEY_TYPES, scope.schemas ?? null],
-      { signal },
-    );
-    // The frameworks' key-value tables: keys are unique per namespace (a two-column unique index).
-    const frameworks = await s.query<{ schema: string; table: string; columns: string[] }>(
-      `SELECT n.nspname AS schema, c.relname AS table, array_agg(a.attname::text) AS columns
+        [KEY_TYPES, scope.schemas ?? null],
+        { signal },
+      );
+      // The frameworks' key-value tables: keys are unique per namespace (a two-column unique index).
+      const frameworks = await s.query<{ schema: string; table: string; columns: string[] }>(
+        `SELECT n.nspname AS schema, c.relname AS table, array_agg(a.attname::text) AS columns
          FROM pg_class c
          JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
         WHERE c.relkind IN ('r', 'p') AND (c.relname = 'upsertion_record' OR c.relname LIKE '%docstore')
           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND ($1::text[] IS NULL OR n.nspname = ANY($1))
         GROUP BY 1, 2 ORDER BY 1, 2 LIMIT ${LIMITS.keyColumns}`,
-      [scope.schemas ?? null],
-      { signal },
-    );
-    const found: KeyColumn[] = [...unique.rows];
-    for (const t of frameworks.rows) {
-      const has = (...cols: string[]) => cols.every((c) => t.columns.includes(c));
-      const framework = t.table === 'upsertion_record' && has('uuid', 'key', 'namespace', 'group_id', 'updated_at')
-        ? 'langchain'
-        : t.table.endsWith('docstore') && has('key', 'namespace', 'value') ? 'llamaindex' : undefined;
-      if (framework) found.push({ schema: t.schema, table: t.table, column: 'key', type: 'varchar', namespaceColumn: 'namespace', framework });
-    }
-    return found;
-  }, { signal });
+        [scope.schemas ?? null],
+        { signal },
+      );
+      const found: KeyColumn[] = [...unique.rows];
+      for (const t of frameworks.rows) {
+        const has = (...cols: string[]) => cols.every((c) => t.columns.includes(c));
+        const framework =
+          t.table === 'upsertion_record' && has('uuid', 'key', 'namespace', 'group_id', 'updated_at')
+            ? 'langchain'
+            : t.table.endsWith('docstore') && has('key', 'namespace', 'value')
+              ? 'llamaindex'
+              : undefined;
+        if (framework)
+          found.push({ schema: t.schema, table: t.table, column: 'key', type: 'varchar', namespaceColumn: 'namespace', framework });
+      }
+      return found;
+    },
+    { signal },
+  );
 }
 
-export async function sampleCollections(milvus: MilvusReader, scope: Scope, signal: AbortSignal): Promise<{ collections: SampledCollection[]; total: number }> {
+export async function sampleCollections(
+  milvus: MilvusReader,
+  scope: Scope,
+  signal: AbortSignal,
+): Promise<{ collections: SampledCollection[]; total: number }> {
   const names = (await milvus.listCollections()).filter((n) => inScope(n, scope.collections)).sort();
   const collections: SampledCollection[] = [];
   for (const name of names.slice(0, LIMITS.collections)) {
@@ -123,8 +134,12 @@ export async function sampleCollections(milvus: MilvusReader, scope: Scope, sign
     let keyLike: typeof info.fields;
     try {
       info = await milvus.describeCollection(name);
-      keyLike = info.fields.filter((f) => (f.dataType === 'Int64' || f.dataType === 'VarChar') && (f.isPrimaryKey || looksLikeKeyName(f.name)));
-      rows = keyLike.length ? await milvus.query(name, { limit: LIMITS.milvusSample, outputFields: keyLike.map((f) => f.name), signal }) : [];
+      keyLike = info.fields.filter(
+        (f) => (f.dataType === 'Int64' || f.dataType === 'VarChar') && (f.isPrimaryKey || looksLikeKeyName(f.name)),
+      );
+      rows = keyLike.length
+        ? await milvus.query(name, { limit: LIMITS.milvusSample, outputFields: keyLike.map((f) => f.name), signal })
+        : [];
     } catch (err) {
       // Dropped since it was listed (someone else's work in progress): nothing to propose for it.
       if (!(await milvus.listCollections()).includes(name)) continue;
@@ -139,7 +154,14 @@ export async function sampleCollections(milvus: MilvusReader, scope: Scope, sign
         name: f.name,
         dataType: f.dataType as 'Int64' | 'VarChar',
         isPrimaryKey: f.isPrimaryKey,
-        values: [...new Set(rows.map((r) => r[f.name]).filter((v) => v !== null && v !== undefined).map(String))],
+        values: [
+          ...new Set(
+            rows
+              .map((r) => r[f.name])
+              .filter((v) => v !== null && v !== undefined)
+              .map(String),
+          ),
+        ],
       })),
       rows: rows.length,
     });
@@ -157,7 +179,11 @@ export function looksLikeKeyName(name: string): boolean {
 }
 
 /** Up to LIMITS.redisKeys keys from SCAN (never KEYS), decoded; keys that are not UTF-8 text are skipped. */
-export async function sampleRedisKeys(redis: RedisReader, scope: Scope, signal: AbortSignal): Promise<{ keys: string[]; complete: boolean }> {
+export async function sampleRedisKeys(
+  redis: RedisReader,
+  scope: Scope,
+  signal: AbortSignal,
+): Promise<{ keys: string[]; complete: boolean }> {
   const keys: string[] = [];
   let rounds = 0;
   for await (const page of redis.scan({ count: 500, match: scope.redisMatch, signal })) {
@@ -165,7 +191,8 @@ export async function sampleRedisKeys(redis: RedisReader, scope: Scope, signal: 
       const key = raw.toString('utf8');
       if (Buffer.from(key, 'utf8').equals(raw)) keys.push(key);
     }
-    if (keys.length >= LIMITS.redisKeys || ++rounds >= LIMITS.redisScanRounds) return { keys: keys.slice(0, LIMITS.redisKeys), complete: false };
+    if (keys.length >= LIMITS.redisKeys || ++rounds >= LIMITS.redisScanRounds)
+      return { keys: keys.slice(0, LIMITS.redisKeys), complete: false };
   }
   return { keys, complete: true };
 }
@@ -183,31 +210,42 @@ export interface Lookup {
  */
 export async function lookUpValues(pg: PostgresReader, columns: KeyColumn[], values: string[], signal: AbortSignal): Promise<Lookup[]> {
   const distinct = [...new Set(values)];
-  return pg.withSnapshot(async (s) => {
-    await s.query(`SET LOCAL statement_timeout = '${LIMITS.statementTimeout}'`, [], { signal });
-    const out: Lookup[] = [];
-    for (const column of columns) {
-      const { cast, fits } = castFor(column.type);
-      const candidates = distinct.filter(fits).slice(0, LIMITS.valuesPerLookup);
-      const found = new Map<string, Set<string>>();
-      if (candidates.length) {
-        // A savepoint per table: one dropped since the catalog read is skipped, not the whole lookup.
-        await s.query('SAVEPOINT lookup', [], { signal });
-        try {
-          await lookUpColumn(s, pg, column, cast, candidates, found, signal);
-          await s.query('RELEASE SAVEPOINT lookup', [], { signal });
-        } catch (err) {
-          if (!(isCoded(err) && err.code === 'STORE_MISSING_OBJECT')) throw err;
-          await s.query('ROLLBACK TO SAVEPOINT lookup', [], { signal });
+  return pg.withSnapshot(
+    async (s) => {
+      await s.query(`SET LOCAL statement_timeout = '${LIMITS.statementTimeout}'`, [], { signal });
+      const out: Lookup[] = [];
+      for (const column of columns) {
+        const { cast, fits } = castFor(column.type);
+        const candidates = distinct.filter(fits).slice(0, LIMITS.valuesPerLookup);
+        const found = new Map<string, Set<string>>();
+        if (candidates.length) {
+          // A savepoint per table: one dropped since the catalog read is skipped, not the whole lookup.
+          await s.query('SAVEPOINT lookup', [], { signal });
+          try {
+            await lookUpColumn(s, pg, column, cast, candidates, found, signal);
+            await s.query('RELEASE SAVEPOINT lookup', [], { signal });
+          } catch (err) {
+            if (!(isCoded(err) && err.code === 'STORE_MISSING_OBJECT')) throw err;
+            await s.query('ROLLBACK TO SAVEPOINT lookup', [], { signal });
+          }
         }
+        out.push({ column, found });
       }
-      out.push({ column, found });
-    }
-    return out;
-  }, { signal });
+      return out;
+    },
+    { signal },
+  );
 }
 
-async function lookUpColumn(s: SqlRunner, pg: PostgresReader, column: KeyColumn, cast: string, values: string[], found: Map<string, Set<string>>, signal: AbortSignal): Promise<void> {
+async function lookUpColumn(
+  s: SqlRunner,
+  pg: PostgresReader,
+  column: KeyColumn,
+  cast: string,
+  values: string[],
+  found: Map<string, Set<string>>,
+  signal: AbortSignal,
+): Promise<void> {
   const col = pg.quoteIdent(column.column);
   const ns = column.namespaceColumn ? `${pg.quoteIdent(column.namespaceColumn)}::text` : `''`;
   const { rows } = await s.query<{ v: string; ns: string }>(

@@ -6,7 +6,16 @@
 import type { ResolvedConfig } from '../config/load.js';
 import { StoreManager } from '../engine/stores.js';
 import { redact } from '../redact.js';
-import { keyColumns, LIMITS, lookUpValues, sampleCollections, sampleRedisKeys, type KeyColumn, type SampledCollection, type Scope } from './discover.js';
+import {
+  keyColumns,
+  LIMITS,
+  lookUpValues,
+  sampleCollections,
+  sampleRedisKeys,
+  type KeyColumn,
+  type SampledCollection,
+  type Scope,
+} from './discover.js';
 import { proposeMilvus, proposeRedis, redisPatterns, type RedisPattern } from './match.js';
 import { renderProposal, type Proposal } from './render.js';
 import { errorLine } from '../errors.js';
@@ -30,7 +39,11 @@ export async function runInit(config: ResolvedConfig, opts: { signal: AbortSigna
     }
 
     let columns: KeyColumn[] = [];
-    if (pg) await keyColumns(pg.reader, scope, opts.signal).then((c) => (columns = c), (err) => failed('postgres', err));
+    if (pg)
+      await keyColumns(pg.reader, scope, opts.signal).then(
+        (c) => (columns = c),
+        (err) => failed('postgres', err),
+      );
 
     let collections: SampledCollection[] = [];
     let collectionsTotal = 0;
@@ -57,7 +70,10 @@ export async function runInit(config: ResolvedConfig, opts: { signal: AbortSigna
     const values = [...collections.flatMap((c) => c.fields.flatMap((f) => f.values)), ...patterns.flatMap((p) => p.values)];
     let lookups: Awaited<ReturnType<typeof lookUpValues>> = [];
     if (pg && columns.length && values.length) {
-      await lookUpValues(pg.reader, columns, values, opts.signal).then((l) => (lookups = l), (err) => failed('postgres', err));
+      await lookUpValues(pg.reader, columns, values, opts.signal).then(
+        (l) => (lookups = l),
+        (err) => failed('postgres', err),
+      );
     }
 
     const proposal: Proposal = {

@@ -71,7 +71,8 @@ export function bestMatch(names: string[], values: string[], lookups: Lookup[]):
       if (hits / distinct.length < MIN_OVERLAP) continue;
       const affinity = names.reduce((sum, n) => sum + nameAffinity(n, lookup.column), 0);
       const score = hits / distinct.length + affinity * 0.01;
-      if (!best || score > best.score) best = { column: lookup.column, namespace: namespace || undefined, hits, sampled: distinct.length, score };
+      if (!best || score > best.score)
+        best = { column: lookup.column, namespace: namespace || undefined, hits, sampled: distinct.length, score };
     }
   }
   if (!best) return undefined;

@@ -52,7 +52,8 @@ export function renderProposal(p: Proposal, version: string): string {
     line('    mappings:');
     for (const m of mappings) {
       line(`      # ${evidence(`${m.collection.name}.${m.field} (${m.dataType})`, m.match)}`);
-      if (m.match.column.framework === 'langchain') line('      # LangChain record manager: one record per vector of this collection (namespace below).');
+      if (m.match.column.framework === 'langchain')
+        line('      # LangChain record manager: one record per vector of this collection (namespace below).');
       else line('      # If only some rows should have a vector (not embedded yet), add a where: to postgres.');
       line(`      - name: ${q(`${tableName(m.match.column)} -> ${m.collection.name}`)}`);
       line(`        postgres: { ${postgresSide(m.match, 'key')} }`);
@@ -67,7 +68,8 @@ export function renderProposal(p: Proposal, version: string): string {
       line('    milvus:');
       for (const m of relations) {
         line(`      # ${evidence(`${m.collection.name}.${m.field} (${m.dataType})`, m.match)}`);
-        if (m.match.column.framework === 'llamaindex') line('      # LlamaIndex: doc_id is the source document\'s id; the docstore keeps documents in namespace .../data.');
+        if (m.match.column.framework === 'llamaindex')
+          line("      # LlamaIndex: doc_id is the source document's id; the docstore keeps documents in namespace .../data.");
         line(`      - name: ${q(`${m.collection.name}.${m.field} -> ${tableName(m.match.column)}`)}`);
         line(`        collection: ${q(m.collection.name)}`);
         line(`        field: ${q(m.field)}`);
@@ -90,8 +92,13 @@ export function renderProposal(p: Proposal, version: string): string {
     line('  # see docs/checks/reference-integrity.md and docs/checks/orphan-scan.md to write mappings by hand.');
   }
   line();
-  line(`# Looked at: ${p.keyColumns.length} Postgres key columns; ${p.collections.length} of ${p.collectionsTotal} Milvus collections` +
-    (p.redisKeysSampled ? `; ${p.redisKeysSampled.keys} Redis keys (${p.redisKeysSampled.complete ? 'the whole keyspace' : 'a SCAN sample'}, ${p.redisKeysSampled.patterns} patterns)` : '') + '.');
+  line(
+    `# Looked at: ${p.keyColumns.length} Postgres key columns; ${p.collections.length} of ${p.collectionsTotal} Milvus collections` +
+      (p.redisKeysSampled
+        ? `; ${p.redisKeysSampled.keys} Redis keys (${p.redisKeysSampled.complete ? 'the whole keyspace' : 'a SCAN sample'}, ${p.redisKeysSampled.patterns} patterns)`
+        : '') +
+      '.',
+  );
   return `${out.join('\n')}\n`;
 }
 
@@ -100,29 +107,40 @@ function renderStores(stores: ResolvedConfig['stores'], line: (s?: string) => vo
   const pg = stores.postgres;
   if (pg) {
     const u = pg.url ? new URL(pg.url) : undefined;
-    const host = u ? u.hostname : pg.host ?? '127.0.0.1';
-    const port = u ? Number(u.port || 5432) : pg.port ?? 5432;
+    const host = u ? u.hostname : (pg.host ?? '127.0.0.1');
+    const port = u ? Number(u.port || 5432) : (pg.port ?? 5432);
     const user = u ? decodeURIComponent(u.username) : pg.user;
     const database = u ? decodeURIComponent(u.pathname.slice(1)) : pg.database;
-    const parts = [`host: ${q(host)}`, `port: ${port}`, user ? `user: ${q(user)}` : '', database ? `database: ${q(database)}` : '', pg.sslmode && pg.sslmode !== 'disable' ? `sslmode: ${pg.sslmode}` : ''];
+    const parts = [
+      `host: ${q(host)}`,
+      `port: ${port}`,
+      user ? `user: ${q(user)}` : '',
+      database ? `database: ${q(database)}` : '',
+      pg.sslmode && pg.sslmode !== 'disable' ? `sslmode: ${pg.sslmode}` : '',
+    ];
     line(`  postgres: { ${parts.filter(Boolean).join(', ')} }`);
     if (pg.password || u?.password) line('  #   password: ${PGPASSWORD}   (a password was used: keep it in the environment)');
   }
   const redis = stores.redis;
   if (redis) {
     const u = redis.url ? new URL(redis.url) : undefined;
-    const host = u ? u.hostname : redis.host ?? '127.0.0.1';
-    const port = u ? Number(u.port || 6379) : redis.port ?? 6379;
-    const db = u ? Number(u.pathname.slice(1) || 0) : redis.db ?? 0;
+    const host = u ? u.hostname : (redis.host ?? '127.0.0.1');
+    const port = u ? Number(u.port || 6379) : (redis.port ?? 6379);
+    const db = u ? Number(u.pathname.slice(1) || 0) : (redis.db ?? 0);
     const tls = redis.tls || u?.protocol === 'rediss:';
     line(`  redis: { host: ${q(host)}, port: ${port}, db: ${db}${tls ? ', tls: true' : ''} }`);
     if (redis.password || u?.password) line('  #   password: ${REDIS_PASSWORD}   (a password was used: keep it in the environment)');
   }
   const milvus = stores.milvus;
   if (milvus) {
-    const extra = [milvus.database && milvus.database !== 'default' ? `database: ${q(milvus.database)}` : '', milvus.ssl ? 'ssl: true' : '', milvus.caFile ? `caFile: ${q(milvus.caFile)}` : ''];
+    const extra = [
+      milvus.database && milvus.database !== 'default' ? `database: ${q(milvus.database)}` : '',
+      milvus.ssl ? 'ssl: true' : '',
+      milvus.caFile ? `caFile: ${q(milvus.caFile)}` : '',
+    ];
     line(`  milvus: { ${[`address: ${q(displayMilvusAddress(milvus.address))}`, ...extra.filter(Boolean)].join(', ')} }`);
-    if (milvus.token || milvus.password || /@/.test(milvus.address)) line('  #   token: ${MILVUS_TOKEN}   (credentials were used: keep them in the environment)');
+    if (milvus.token || milvus.password || /@/.test(milvus.address))
+      line('  #   token: ${MILVUS_TOKEN}   (credentials were used: keep them in the environment)');
   }
 }
 
@@ -142,20 +160,28 @@ function postgresSide(m: Match, keyName: 'key' | 'column'): string {
 }
 
 function evidence(what: string, m: Match): string {
-  return oneLine(`${what}: ${m.hits} of ${m.sampled} sampled values are in ${tableName(m.column)}.${m.column.column} (${m.column.type})` +
-    (m.namespace ? ` with ${m.column.namespaceColumn} = ${q(m.namespace)}` : ''));
+  return oneLine(
+    `${what}: ${m.hits} of ${m.sampled} sampled values are in ${tableName(m.column)}.${m.column.column} (${m.column.type})` +
+      (m.namespace ? ` with ${m.column.namespaceColumn} = ${q(m.namespace)}` : ''),
+  );
 }
 
 function frameworkNotes(p: Proposal): string[] {
   const notes: string[] = [];
   for (const c of p.keyColumns) {
-    if (c.framework === 'langchain') notes.push(`LangChain record manager table ${q(tableName(c))} (SQLRecordManager: key = the vector's pk, per namespace)`);
-    if (c.framework === 'llamaindex') notes.push(`LlamaIndex docstore table ${q(tableName(c))} (PostgresDocumentStore: documents in namespace .../data)`);
+    if (c.framework === 'langchain')
+      notes.push(`LangChain record manager table ${q(tableName(c))} (SQLRecordManager: key = the vector's pk, per namespace)`);
+    if (c.framework === 'llamaindex')
+      notes.push(`LlamaIndex docstore table ${q(tableName(c))} (PostgresDocumentStore: documents in namespace .../data)`);
   }
   for (const c of p.collections) {
     const layout = collectionLayout(c);
-    if (layout === 'langchain') notes.push(`LangChain collection ${q(c.name)} (pk, text, vector${c.dynamicField ? ', metadata in $meta' : ', metadata as scalar fields'})`);
-    if (layout === 'llamaindex') notes.push(`LlamaIndex collection ${q(c.name)} (id, doc_id, text, embedding; node ids never reach Postgres)`);
+    if (layout === 'langchain')
+      notes.push(
+        `LangChain collection ${q(c.name)} (pk, text, vector${c.dynamicField ? ', metadata in $meta' : ', metadata as scalar fields'})`,
+      );
+    if (layout === 'llamaindex')
+      notes.push(`LlamaIndex collection ${q(c.name)} (id, doc_id, text, embedding; node ids never reach Postgres)`);
   }
   return notes;
 }

@@ -11,11 +11,28 @@ export type { Consistency };
 type Stats = Record<string, unknown>;
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-function entry(name: string, kind: Consistency['kind'], unit: string, problem: string, compared: number | undefined, inconsistent: number | undefined, sampled = false): Consistency | undefined {
+function entry(
+  name: string,
+  kind: Consistency['kind'],
+  unit: string,
+  problem: string,
+  compared: number | undefined,
+  inconsistent: number | undefined,
+  sampled = false,
+): Consistency | undefined {
   // Nothing compared (or a counter missing: the mapping failed before it began): no ratio to state.
   if (compared === undefined || inconsistent === undefined || compared <= 0) return undefined;
   const bad = Math.min(inconsistent, compared);
-  return { name, kind, unit, problem, compared, inconsistent: bad, ratio: (compared - bad) / compared, ...(sampled ? { sampled: true } : {}) };
+  return {
+    name,
+    kind,
+    unit,
+    problem,
+    compared,
+    inconsistent: bad,
+    ratio: (compared - bad) / compared,
+    ...(sampled ? { sampled: true } : {}),
+  };
 }
 
 /** The ratios one check's stats support, in the order of its mappings/relations. */

@@ -22,7 +22,10 @@ export function fitTable(head: string[], rows: string[][], width: number | undef
   const boxed = (h: string[], r: string[][]) => {
     const t = new Table({ ...PLAIN, head: h });
     for (const row of r) t.push(row);
-    return t.toString().split('\n').map((l) => indent + l);
+    return t
+      .toString()
+      .split('\n')
+      .map((l) => indent + l);
   };
   const fits = (lines: string[]) => width === undefined || lines.every((l) => visibleWidth(l) <= width);
   const full = boxed(head, rows);

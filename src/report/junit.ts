@@ -43,7 +43,15 @@ function partOf(f: Finding): string | undefined {
 }
 
 /** Problem counters a mapping's or relation's stats keep (exact, unlike the kept findings). */
-const PROBLEM_COUNTERS = ['inconsistentKeys', 'pending', 'missingAtLeast', 'extraEntitiesAtLeast', 'orphanKeys', 'orphanEntities', 'orphanValues'];
+const PROBLEM_COUNTERS = [
+  'inconsistentKeys',
+  'pending',
+  'missingAtLeast',
+  'extraEntitiesAtLeast',
+  'orphanKeys',
+  'orphanEntities',
+  'orphanValues',
+];
 
 function statsShowProblems(r: CheckResult, name: string): boolean {
   const named = (r.stats.mappings ?? r.stats.relations) as Record<string, Record<string, unknown>>;
@@ -62,10 +70,13 @@ function casesOf(r: CheckResult, failOn: Report['failOn']): Case[] {
     c.findings.push(f);
     if (fails(f)) c.failing++;
   }
-  for (const cons of r.consistency ?? []) cases.get(cons.name)?.notes.push(consistencyText(cons) + (cons.belowMinimum ? ' (below --min-consistency)' : ''));
+  for (const cons of r.consistency ?? [])
+    cases.get(cons.name)?.notes.push(consistencyText(cons) + (cons.belowMinimum ? ' (below --min-consistency)' : ''));
   // Findings cut at --max-findings: a failing finding not kept may belong to any mapping. A case
   // without a kept one but with problems in its exact counters fails too, never a false pass.
-  const exactFailing = (Object.keys(RANK) as Array<keyof typeof RANK>).filter((s) => RANK[s] >= RANK[failOn]).reduce((n, s) => n + r.counts[s], 0);
+  const exactFailing = (Object.keys(RANK) as Array<keyof typeof RANK>)
+    .filter((s) => RANK[s] >= RANK[failOn])
+    .reduce((n, s) => n + r.counts[s], 0);
   const keptFailing = r.findings.filter(fails).length;
   if (exactFailing > keptFailing) {
     // Already failing cases whose counters show problems can own the cut findings.
@@ -98,12 +109,16 @@ export function renderJunit(report: Report, _ctx: ReportContext = {}): string {
     for (const c of cases) {
       const belowMinimum = (r.consistency ?? []).some((x) => x.name === c.name && x.belowMinimum);
       const failed = c.failing > 0 || belowMinimum;
-      lines.push(`    <testcase classname="dbcheck.${xml(r.id)}" name="${xml(c.name)}" time="${seconds(c.name === r.id ? r.durationMs : 0)}">`);
+      lines.push(
+        `    <testcase classname="dbcheck.${xml(r.id)}" name="${xml(c.name)}" time="${seconds(c.name === r.id ? r.durationMs : 0)}">`,
+      );
       if (r.status === 'skipped') lines.push(`      <skipped message="${xml(r.skipReason ?? 'skipped')}"/>`);
       else if (failed) {
         suiteFailures++;
         const first = c.findings[0];
-        const message = first ? `${first.code}: ${first.message}${c.findings.length > 1 ? ` (and ${c.findings.length - 1} more in this report)` : ''}` : c.notes.join('; ');
+        const message = first
+          ? `${first.code}: ${first.message}${c.findings.length > 1 ? ` (and ${c.findings.length - 1} more in this report)` : ''}`
+          : c.notes.join('; ');
         const body = c.findings.map((f) => `${f.severity} ${f.code}: ${f.message}`).join('\n');
         lines.push(`      <failure type="${xml(first?.code ?? 'min-consistency')}" message="${xml(message)}">${xml(body)}</failure>`);
       }
@@ -115,7 +130,9 @@ export function renderJunit(report: Report, _ctx: ReportContext = {}): string {
     const suiteErrors = r.status === 'error' ? 1 : 0;
     if (r.error) {
       lines.push(`    <testcase classname="dbcheck.${xml(r.id)}" name="${xml(`${r.id} completed`)}" time="0">`);
-      lines.push(`      <error type="${xml(r.error.code)}" message="${xml(r.error.message)}">${xml([r.error.message, r.error.hint ?? '', ...(r.configProblems ?? []).map((p) => `${p.path ?? ''}: ${p.message}`)].filter(Boolean).join('\n'))}</error>`);
+      lines.push(
+        `      <error type="${xml(r.error.code)}" message="${xml(r.error.message)}">${xml([r.error.message, r.error.hint ?? '', ...(r.configProblems ?? []).map((p) => `${p.path ?? ''}: ${p.message}`)].filter(Boolean).join('\n'))}</error>`,
+      );
       lines.push('    </testcase>');
     }
     const count = cases.length + (r.error ? 1 : 0);
@@ -129,6 +146,10 @@ export function renderJunit(report: Report, _ctx: ReportContext = {}): string {
       '  </testsuite>',
     );
   }
-  out.push(`<testsuites name="dbcheck" tests="${tests}" failures="${failures}" errors="${errors}" time="${seconds(report.durationMs)}">`, ...suites, '</testsuites>');
+  out.push(
+    `<testsuites name="dbcheck" tests="${tests}" failures="${failures}" errors="${errors}" time="${seconds(report.durationMs)}">`,
+    ...suites,
+    '</testsuites>',
+  );
   return `${out.join('\n')}\n`;
 }

@@ -28,10 +28,14 @@ export function md(text: string): string {
 
 function status(r: CheckResult): string {
   switch (r.status) {
-    case 'pass': return '✅ pass';
-    case 'fail': return '❌ fail';
-    case 'error': return r.partial ? '⚠️ error (partial)' : '⚠️ error';
-    case 'skipped': return '➖ skipped';
+    case 'pass':
+      return '✅ pass';
+    case 'fail':
+      return '❌ fail';
+    case 'error':
+      return r.partial ? '⚠️ error (partial)' : '⚠️ error';
+    case 'skipped':
+      return '➖ skipped';
   }
 }
 
@@ -53,7 +57,9 @@ export function renderMarkdown(report: Report, _ctx: ReportContext = {}): string
     '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
   for (const r of report.checks) {
-    out.push(`| ${md(r.id)} | ${status(r)} | ${r.counts.error} | ${r.counts.warn} | ${r.counts.info} | ${r.status === 'skipped' ? '' : seconds(r.durationMs)} |`);
+    out.push(
+      `| ${md(r.id)} | ${status(r)} | ${r.counts.error} | ${r.counts.warn} | ${r.counts.info} | ${r.status === 'skipped' ? '' : seconds(r.durationMs)} |`,
+    );
   }
 
   const problems: string[] = [];
@@ -78,7 +84,8 @@ export function renderMarkdown(report: Report, _ctx: ReportContext = {}): string
   const all = report.checks.flatMap((r) => r.findings).sort((a, b) => rank[a.severity] - rank[b.severity]);
   if (all.length) {
     out.push('', '### Findings', '', ...all.slice(0, TOP).map(findingLine));
-    if (all.length > TOP) out.push('', `<details><summary>${all.length - TOP} more</summary>`, '', ...all.slice(TOP).map(findingLine), '', '</details>');
+    if (all.length > TOP)
+      out.push('', `<details><summary>${all.length - TOP} more</summary>`, '', ...all.slice(TOP).map(findingLine), '', '</details>');
     const kept = all.length;
     const total = s.findings.error + s.findings.warn + s.findings.info;
     if (total > kept) out.push('', `${total - kept} more not in this report (cut at --max-findings; counts above are exact).`);

@@ -25,7 +25,9 @@ class Exposition {
     if (samples.length === 0) return;
     this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) {
-      const l = Object.entries(labels).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',');
+      const l = Object.entries(labels)
+        .map(([k, v]) => `${k}="${labelValue(v)}"`)
+        .join(',');
       this.lines.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? String(value) : 'NaN'}`);
     }
   }
@@ -51,36 +53,88 @@ export function renderPrometheus(report: Report, ctx: ReportContext = {}): strin
   const complete = report.exitCode === 0 || report.exitCode === 1;
   const lastComplete = complete ? endedAt : previousComplete(ctx.previous);
 
-  x.family('dbcheck_check_status', 'gauge', 'Check status: 1 for the status the check ended in (pass, fail, error, skipped).',
-    checks.flatMap((r) => (['pass', 'fail', 'error', 'skipped'] as const).map((s): [Labels, number] => [{ check: r.id, status: s }, r.status === s ? 1 : 0])));
-  x.family('dbcheck_check_findings', 'gauge', 'Findings of the last run by check and severity (exact, not cut at --max-findings).',
-    checks.flatMap((r) => SEVERITIES.map((s): [Labels, number] => [{ check: r.id, severity: s }, r.counts[s]])));
-  x.family('dbcheck_check_findings_by_code', 'gauge', 'Findings of the last run by check, code and severity (severity "unknown" when no finding of the code was kept).',
-    checks.flatMap((r) => Object.entries(r.countsByCode).map(([code, n]): [Labels, number] => {
-      const severity = r.findings.find((f) => f.code === code)?.severity ?? 'unknown';
-      return [{ check: r.id, code, severity }, n];
-    })));
-  x.family('dbcheck_check_partial', 'gauge', '1 when the check stopped early or sampled: its counts are a lower bound.',
-    checks.filter((r) => r.status !== 'skipped').map((r): [Labels, number] => [{ check: r.id }, r.partial ? 1 : 0]));
-  x.family('dbcheck_rows_compared', 'gauge', 'Rows, keys or entries the check compared between the stores.',
+  x.family(
+    'dbcheck_check_status',
+    'gauge',
+    'Check status: 1 for the status the check ended in (pass, fail, error, skipped).',
+    checks.flatMap((r) =>
+      (['pass', 'fail', 'error', 'skipped'] as const).map((s): [Labels, number] => [{ check: r.id, status: s }, r.status === s ? 1 : 0]),
+    ),
+  );
+  x.family(
+    'dbcheck_check_findings',
+    'gauge',
+    'Findings of the last run by check and severity (exact, not cut at --max-findings).',
+    checks.flatMap((r) => SEVERITIES.map((s): [Labels, number] => [{ check: r.id, severity: s }, r.counts[s]])),
+  );
+  x.family(
+    'dbcheck_check_findings_by_code',
+    'gauge',
+    'Findings of the last run by check, code and severity (severity "unknown" when no finding of the code was kept).',
+    checks.flatMap((r) =>
+      Object.entries(r.countsByCode).map(([code, n]): [Labels, number] => {
+        const severity = r.findings.find((f) => f.code === code)?.severity ?? 'unknown';
+        return [{ check: r.id, code, severity }, n];
+      }),
+    ),
+  );
+  x.family(
+    'dbcheck_check_partial',
+    'gauge',
+    '1 when the check stopped early or sampled: its counts are a lower bound.',
+    checks.filter((r) => r.status !== 'skipped').map((r): [Labels, number] => [{ check: r.id }, r.partial ? 1 : 0]),
+  );
+  x.family(
+    'dbcheck_rows_compared',
+    'gauge',
+    'Rows, keys or entries the check compared between the stores.',
     checks.flatMap((r): Array<[Labels, number]> => {
       const n = r.stats.rowsCompared ?? r.stats.entriesCompared;
       return typeof n === 'number' ? [[{ check: r.id }, n]] : [];
-    }));
-  x.family('dbcheck_check_duration_seconds', 'gauge', 'How long the check ran.',
-    checks.filter((r) => r.status !== 'skipped').map((r): [Labels, number] => [{ check: r.id }, r.durationMs / 1000]));
+    }),
+  );
+  x.family(
+    'dbcheck_check_duration_seconds',
+    'gauge',
+    'How long the check ran.',
+    checks.filter((r) => r.status !== 'skipped').map((r): [Labels, number] => [{ check: r.id }, r.durationMs / 1000]),
+  );
 
   const ratios = checks.flatMap((r) => (r.consistency ?? []).map((c) => ({ labels: { check: r.id, kind: c.kind, name: c.name }, c })));
-  x.family('dbcheck_consistency_ratio', 'gauge', 'Share of compared items consistent between the stores, per mapping or relation (0..1).',
-    ratios.map(({ labels, c }): [Labels, number] => [labels, c.ratio]));
-  x.family('dbcheck_consistency_compared', 'gauge', 'Items compared for the consistency ratio.', ratios.map(({ labels, c }): [Labels, number] => [labels, c.compared]));
-  x.family('dbcheck_consistency_inconsistent', 'gauge', 'Items found inconsistent for the consistency ratio.', ratios.map(({ labels, c }): [Labels, number] => [labels, c.inconsistent]));
+  x.family(
+    'dbcheck_consistency_ratio',
+    'gauge',
+    'Share of compared items consistent between the stores, per mapping or relation (0..1).',
+    ratios.map(({ labels, c }): [Labels, number] => [labels, c.ratio]),
+  );
+  x.family(
+    'dbcheck_consistency_compared',
+    'gauge',
+    'Items compared for the consistency ratio.',
+    ratios.map(({ labels, c }): [Labels, number] => [labels, c.compared]),
+  );
+  x.family(
+    'dbcheck_consistency_inconsistent',
+    'gauge',
+    'Items found inconsistent for the consistency ratio.',
+    ratios.map(({ labels, c }): [Labels, number] => [labels, c.inconsistent]),
+  );
 
-  x.family('dbcheck_run_exit_code', 'gauge', 'Exit code of the last run (0 clean, 1 findings, 2 config, 3 incomplete, 130/143 interrupted).', [[{}, report.exitCode]]);
+  x.family(
+    'dbcheck_run_exit_code',
+    'gauge',
+    'Exit code of the last run (0 clean, 1 findings, 2 config, 3 incomplete, 130/143 interrupted).',
+    [[{}, report.exitCode]],
+  );
   x.family('dbcheck_run_duration_seconds', 'gauge', 'How long the last run took.', [[{}, report.durationMs / 1000]]);
   x.family('dbcheck_last_run_timestamp_seconds', 'gauge', 'When the last run ended (Unix time).', [[{}, endedAt]]);
   if (lastComplete !== undefined) {
-    x.family(LAST_COMPLETE, 'gauge', 'When the last complete run (exit 0 or 1) ended (Unix time); kept from the previous file by an incomplete run.', [[{}, lastComplete]]);
+    x.family(
+      LAST_COMPLETE,
+      'gauge',
+      'When the last complete run (exit 0 or 1) ended (Unix time); kept from the previous file by an incomplete run.',
+      [[{}, lastComplete]],
+    );
   }
   return x.toString();
 }

@@ -59,7 +59,13 @@ export function renderSarif(report: Report, ctx: ReportContext = {}): string {
       {
         tool: { driver: { name: report.tool.name, version: report.tool.version, rules: [...rules.values()] } },
         // 0 and 1: every check ran to the end; otherwise the results may be incomplete.
-        invocations: [{ executionSuccessful: report.exitCode === 0 || report.exitCode === 1, exitCode: report.exitCode, startTimeUtc: report.startedAt }],
+        invocations: [
+          {
+            executionSuccessful: report.exitCode === 0 || report.exitCode === 1,
+            exitCode: report.exitCode,
+            startTimeUtc: report.startedAt,
+          },
+        ],
         results,
       },
     ],

@@ -88,7 +88,9 @@ export const reportSchema = z
         unchanged: z.number().int(),
         unknown: z.number().int(),
         notCompared: z.number().int(),
-        resolved: z.array(z.object({ checkId: z.string(), code: z.string(), severity, message: z.string(), fingerprint: z.string() }).strict()),
+        resolved: z.array(
+          z.object({ checkId: z.string(), code: z.string(), severity, message: z.string(), fingerprint: z.string() }).strict(),
+        ),
         resolvedUnknown: z.array(z.object({ checkId: z.string(), reason: z.string() }).strict()),
       })
       .strict()

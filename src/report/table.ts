@@ -24,13 +24,21 @@ export function renderTable(report: Report, opts: TableRenderOptions): string {
   const out: string[] = [];
 
   const head = ['check', 'status', 'errors', 'warnings', 'info', 'time'].map((h) => c.bold(h));
-  const summaryRows = report.checks.map((r) => [e(r.id), status(c, r), count(c, r.counts.error, 'red'), count(c, r.counts.warn, 'yellow'), r.counts.info ? String(r.counts.info) : '', r.status === 'skipped' ? '' : ms(r.durationMs)]);
+  const summaryRows = report.checks.map((r) => [
+    e(r.id),
+    status(c, r),
+    count(c, r.counts.error, 'red'),
+    count(c, r.counts.warn, 'yellow'),
+    r.counts.info ? String(r.counts.info) : '',
+    r.status === 'skipped' ? '' : ms(r.durationMs),
+  ]);
   out.push(...fitTable(head, summaryRows, width));
 
   for (const r of report.checks) {
     const lines: string[] = [];
     if (r.status === 'skipped') continue;
-    if (r.error) lines.push(...wrap(`${e(r.error.message)}${r.error.hint ? ` (${e(r.error.hint)})` : ''}`, width, `  ${c.red('error')} `, '        '));
+    if (r.error)
+      lines.push(...wrap(`${e(r.error.message)}${r.error.hint ? ` (${e(r.error.hint)})` : ''}`, width, `  ${c.red('error')} `, '        '));
     for (const f of r.findings.slice(0, perCheck)) {
       const sev = f.severity === 'error' ? c.red('error') : f.severity === 'warn' ? c.yellow('warn ') : c.blue('info ');
       // --baseline: new findings come first (src/engine/baseline.ts) and say so.
@@ -40,8 +48,14 @@ export function renderTable(report: Report, opts: TableRenderOptions): string {
     const total = r.counts.error + r.counts.warn + r.counts.info;
     const shown = Math.min(perCheck, r.findings.length);
     if (total > shown) {
-      const totals = Object.entries(r.countsByCode).map(([k, v]) => `${e(k)} ${v}`).join(', ');
-      lines.push(...wrap(`… ${total - shown} more not shown (totals: ${totals}); --format json lists up to --max-findings`, width, '  ', '    ').map((l) => c.dim(l)));
+      const totals = Object.entries(r.countsByCode)
+        .map(([k, v]) => `${e(k)} ${v}`)
+        .join(', ');
+      lines.push(
+        ...wrap(`… ${total - shown} more not shown (totals: ${totals}); --format json lists up to --max-findings`, width, '  ', '    ').map(
+          (l) => c.dim(l),
+        ),
+      );
     }
     for (const cons of r.consistency ?? []) {
       const mark = cons.belowMinimum ? c.red(`below --min-consistency ${report.minConsistency}%: `) : '';
@@ -49,13 +63,25 @@ export function renderTable(report: Report, opts: TableRenderOptions): string {
     }
     for (const sec of r.sections ?? []) {
       const rows = sec.rows.map((row) => row.map((v) => (v === null ? '' : e(String(v)))));
-      lines.push(`  ${c.bold(e(sec.title))}`, ...fitTable(sec.columns.map((h) => c.bold(e(h))), rows, width, '  '));
+      lines.push(
+        `  ${c.bold(e(sec.title))}`,
+        ...fitTable(
+          sec.columns.map((h) => c.bold(e(h))),
+          rows,
+          width,
+          '  ',
+        ),
+      );
     }
     if (lines.length) out.push('', ...wrap(`— ${e(r.title)}`, width, `${c.bold(e(r.id))} `, '  '), ...lines);
   }
 
   const skipped = report.checks.filter((r) => r.status === 'skipped');
-  if (skipped.length) out.push('', ...wrap(`skipped: ${skipped.map((r) => `${e(r.id)} (${e(r.skipReason ?? '')})`).join('; ')}`, width, '', '  ').map((l) => c.dim(l)));
+  if (skipped.length)
+    out.push(
+      '',
+      ...wrap(`skipped: ${skipped.map((r) => `${e(r.id)} (${e(r.skipReason ?? '')})`).join('; ')}`, width, '', '  ').map((l) => c.dim(l)),
+    );
   if (report.baseline) out.push('', ...baselineLines(c, report.baseline, width));
   const [outcome, rest] = verdict(c, report);
   out.push('', ...wrap(rest, width, `${outcome} `, '  '));
@@ -69,16 +95,21 @@ function baselineLines(c: ChalkInstance, b: NonNullable<Report['baseline']>, wid
   if (b.notCompared) parts.push(`${b.notCompared} beyond --max-findings not compared`);
   const lines = wrap(`since ${e(b.startedAt)}: ${parts.join(', ')}`, width, `${c.bold('baseline')} `, '  ');
   for (const f of b.resolved) lines.push(...wrap(e(f.message), width, `  ${c.green('resolved')} ${c.dim(e(f.code))}  `, '        '));
-  for (const u of b.resolvedUnknown) lines.push(...wrap(`resolved unknown: ${e(u.reason)}`, width, `  ${c.dim(e(u.checkId))} `, '        ').map((l) => c.dim(l)));
+  for (const u of b.resolvedUnknown)
+    lines.push(...wrap(`resolved unknown: ${e(u.reason)}`, width, `  ${c.dim(e(u.checkId))} `, '        ').map((l) => c.dim(l)));
   return lines;
 }
 
 function status(c: ChalkInstance, r: CheckResult): string {
   switch (r.status) {
-    case 'pass': return c.green('pass');
-    case 'fail': return c.red('fail');
-    case 'error': return c.magenta(r.partial ? 'error (partial)' : 'error');
-    case 'skipped': return c.dim('skipped');
+    case 'pass':
+      return c.green('pass');
+    case 'fail':
+      return c.red('fail');
+    case 'error':
+      return c.magenta(r.partial ? 'error (partial)' : 'error');
+    case 'skipped':
+      return c.dim('skipped');
   }
 }
 

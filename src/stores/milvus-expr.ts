@@ -24,9 +24,7 @@ export function isInt64Text(value: string): boolean {
  * those are escaped; everything else (quotes ', spaces, unicode) passes through unchanged.
  */
 export function escapeVarchar(value: string): string {
-  return value.replace(/[\\"\n\r\t]/g, (ch) =>
-    ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : ch === '\t' ? '\\t' : `\\${ch}`,
-  );
+  return value.replace(/[\\"\n\r\t]/g, (ch) => (ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : ch === '\t' ? '\\t' : `\\${ch}`));
 }
 
 /** Formats a key for an expression: int64 as canonical digits, varchar quoted and escaped. */

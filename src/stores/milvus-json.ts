@@ -26,7 +26,7 @@ export function parseJsonExact(text: string): unknown {
       i++;
       const obj: Record<string, unknown> = {};
       ws();
-      if (text[i] === '}') return i++, obj;
+      if (text[i] === '}') return (i++, obj);
       for (;;) {
         ws();
         if (text[i] !== '"') fail();
@@ -36,7 +36,7 @@ export function parseJsonExact(text: string): unknown {
         obj[key] = value();
         ws();
         if (text[i] === ',') i++;
-        else if (text[i] === '}') return i++, obj;
+        else if (text[i] === '}') return (i++, obj);
         else fail();
       }
     }
@@ -44,19 +44,19 @@ export function parseJsonExact(text: string): unknown {
       i++;
       const arr: unknown[] = [];
       ws();
-      if (text[i] === ']') return i++, arr;
+      if (text[i] === ']') return (i++, arr);
       for (;;) {
         arr.push(value());
         ws();
         if (text[i] === ',') i++;
-        else if (text[i] === ']') return i++, arr;
+        else if (text[i] === ']') return (i++, arr);
         else fail();
       }
     }
     if (ch === '"') return string();
-    if (text.startsWith('true', i)) return (i += 4), true;
-    if (text.startsWith('false', i)) return (i += 5), false;
-    if (text.startsWith('null', i)) return (i += 4), null;
+    if (text.startsWith('true', i)) return ((i += 4), true);
+    if (text.startsWith('false', i)) return ((i += 5), false);
+    if (text.startsWith('null', i)) return ((i += 4), null);
     return number();
   };
   const string = (): string => {
@@ -111,7 +111,10 @@ export function installExactJsonDecoding(): void {
       const buf = b as Buffer;
       return buf && buf.length ? parseJsonExact(buf.toString('utf8')) : null;
     });
-    const copy = { ...item, scalars: { ...scalars, json_data: { ...scalars.json_data, data: decoded.map((_, k) => Buffer.from(String(k))) } } };
+    const copy = {
+      ...item,
+      scalars: { ...scalars, json_data: { ...scalars.json_data, data: decoded.map((_, k) => Buffer.from(String(k))) } },
+    };
     const out = original(copy);
     return out.map((v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < decoded.length ? decoded[v] : v));
   };

@@ -288,11 +288,16 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
       const atMax = await count({ after: INT64_MAX_MINUS_ONE_TEXT, upTo });
       const below = atMax === remaining ? await count({ after: cursor, upTo: INT64_MAX_MINUS_ONE_TEXT }) : -1;
       if (below === 0) {
-        return new DbcheckError('STORE_ERROR',
+        return new DbcheckError(
+          'STORE_ERROR',
           `${where}: count(*) counts ${remaining} row(s) keyed ${INT64_MAX_TEXT} (the int64 maximum) but no query returns them ` +
-          '(a known fault of Milvus 2.3.x, see docs/milvus-paging.md); they cannot be compared, so the scan is incomplete');
+            '(a known fault of Milvus 2.3.x, see docs/milvus-paging.md); they cannot be compared, so the scan is incomplete',
+        );
       }
     }
-    return new DbcheckError('STORE_ERROR', `${where}: query returned no rows although count(*) says ${remaining} remain after key ${after}`);
+    return new DbcheckError(
+      'STORE_ERROR',
+      `${where}: query returned no rows although count(*) says ${remaining} remain after key ${after}`,
+    );
   }
 }

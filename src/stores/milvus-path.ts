@@ -61,12 +61,14 @@ export function resolveMilvusPath(info: MilvusCollectionInfo, text: string): Mil
   const keys = [...m[2]!.matchAll(STEP)].map((s) => JSON.parse(s[1]!) as string);
   const base = m[1]!;
   if (base === MILVUS_DYNAMIC_FIELD) {
-    if (!info.dynamicField) return { problem: `Milvus collection ${info.name} has no dynamic field, so ${t} names nothing (fields: ${names()})` };
+    if (!info.dynamicField)
+      return { problem: `Milvus collection ${info.name} has no dynamic field, so ${t} names nothing (fields: ${names()})` };
     return { field: base, keys, text: `${base}${keysText(keys)}`, dataType: 'JSON' };
   }
   const f = info.fields.find((x) => x.name === base);
   if (!f) return { problem: `Milvus collection ${info.name} has no field ${JSON.stringify(base)} (fields: ${names()})` };
-  if (!/^json$/i.test(f.dataType)) return { problem: `Milvus field ${info.name}.${base} is ${f.dataType}, not JSON, so ${t} names nothing` };
+  if (!/^json$/i.test(f.dataType))
+    return { problem: `Milvus field ${info.name}.${base} is ${f.dataType}, not JSON, so ${t} names nothing` };
   return { field: base, keys, text: `${base}${keysText(keys)}`, dataType: f.dataType };
 }
 

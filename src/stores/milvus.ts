@@ -20,7 +20,13 @@ import { checkFieldName, inExpr, milvusLiteral, rangeExpr } from './milvus-expr.
 import { installExactJsonDecoding } from './milvus-json.js';
 import { scanInKeyOrder, throwIfCancelled, type PagerRange, type PagerSource, type Row } from './milvus-pager.js';
 import type {
-  CallOptions, MilvusCollectionInfo, MilvusField, MilvusKeyType, MilvusLoadState, MilvusReader, MilvusScanOptions,
+  CallOptions,
+  MilvusCollectionInfo,
+  MilvusField,
+  MilvusKeyType,
+  MilvusLoadState,
+  MilvusReader,
+  MilvusScanOptions,
 } from './types.js';
 
 export interface MilvusStoreConfig {
@@ -82,7 +88,11 @@ export function splitMilvusAddress(address: string): { address: string; username
       return v;
     }
   };
-  return { address: `${m[1] ?? ''}${m[3]}`, username: decode(user!) || undefined, password: pass.length ? decode(pass.join(':')) : undefined };
+  return {
+    address: `${m[1] ?? ''}${m[3]}`,
+    username: decode(user!) || undefined,
+    password: pass.length ? decode(pass.join(':')) : undefined,
+  };
 }
 
 interface ResStatusLike {
@@ -107,7 +117,8 @@ function statusOk(status: ResStatusLike | undefined): boolean {
 function statusErrorCode(status: ResStatusLike): StoreErrorCode | 'NOT_LOADED' {
   const code = Number(status.code ?? 0);
   const text = `${status.error_code ?? ''} ${status.reason ?? ''}`;
-  if (code === 100 || code === 800 || /CollectionNotExists|not exist|not found|can't find collection/i.test(text)) return 'STORE_MISSING_OBJECT';
+  if (code === 100 || code === 800 || /CollectionNotExists|not exist|not found|can't find collection/i.test(text))
+    return 'STORE_MISSING_OBJECT';
   if (code === 101 || /not loaded|released|call load/i.test(text)) return 'NOT_LOADED';
   if (code === 1800 || /permission|unauthenticated|authenticat|privilege/i.test(text)) return 'STORE_AUTH';
   return 'STORE_ERROR';
@@ -134,7 +145,10 @@ async function bounded<T>(promise: Promise<T>, timeoutMs: number, signal?: Abort
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const stop = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer, timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer, timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      timeoutMs,
+    );
     if (signal) {
       onAbort = () => reject(cancelled(signal));
       signal.addEventListener('abort', onAbort, { once: true });
@@ -205,7 +219,12 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     // A plain client against a TLS-only server sees only "no connection established". If the port
     // does accept TCP connections, say what is most likely wrong instead of "is it running?".
     if (!usingTls && failure.code === 'STORE_UNREACHABLE' && (await acceptsTcp(fromUrl.address, 2000))) {
-      throw fail(new Error('the server accepts connections but not plain (unencrypted) gRPC: it may require TLS; set ssl: true (and caFile for a private CA)'), 'STORE_TLS');
+      throw fail(
+        new Error(
+          'the server accepts connections but not plain (unencrypted) gRPC: it may require TLS; set ssl: true (and caFile for a private CA)',
+        ),
+        'STORE_TLS',
+      );
     }
     throw failure;
   }
@@ -234,9 +253,15 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     const code = statusErrorCode(status);
     const subject = collection !== undefined ? `collection "${collection}": ` : '';
     if (code === 'NOT_LOADED') {
-      throw storeError('Milvus', address, new Error(
-        `${subject}collection is not loaded, so it cannot be queried (${reason}); dbcheck is read-only and never loads ` +
-        'collections: load it (e.g. loadCollection in your app or Attu) or audit another collection'), 'STORE_ERROR');
+      throw storeError(
+        'Milvus',
+        address,
+        new Error(
+          `${subject}collection is not loaded, so it cannot be queried (${reason}); dbcheck is read-only and never loads ` +
+            'collections: load it (e.g. loadCollection in your app or Attu) or audit another collection',
+        ),
+        'STORE_ERROR',
+      );
     }
     if (code === 'STORE_MISSING_OBJECT' && collection !== undefined) {
       throw storeError('Milvus', address, new Error(`collection "${collection}" does not exist (${reason})`), code);
@@ -245,9 +270,16 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
   }
 
   /** One status-checked query with Strong consistency. `limit` undefined = no limit. */
-  async function query(collection: string, args: {
-    expr: string; outputFields: string[]; limit?: number; partitions?: string[]; signal?: AbortSignal;
-  }): Promise<Row[]> {
+  async function query(
+    collection: string,
+    args: {
+      expr: string;
+      outputFields: string[];
+      limit?: number;
+      partitions?: string[];
+      signal?: AbortSignal;
+    },
+  ): Promise<Row[]> {
     const req: Record<string, unknown> = {
       collection_name: collection,
       output_fields: args.outputFields,
@@ -281,10 +313,17 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
   }
 
   async function describeCollection(name: string, signal?: AbortSignal): Promise<MilvusCollectionInfo> {
-    const res = await call('describeCollection', () => client.describeCollection({ collection_name: name, timeout: callTimeoutMs }), signal);
+    const res = await call(
+      'describeCollection',
+      () => client.describeCollection({ collection_name: name, timeout: callTimeoutMs }),
+      signal,
+    );
     check(res?.status, 'describeCollection', name);
     const raw = (res.schema?.fields ?? []) as Array<{
-      name: string; data_type: string | number; is_primary_key?: boolean; type_params?: Array<{ key: string; value: string }>;
+      name: string;
+      data_type: string | number;
+      is_primary_key?: boolean;
+      type_params?: Array<{ key: string; value: string }>;
     }>;
     const fields: MilvusField[] = raw.map((f) => {
       const param = (key: string) => f.type_params?.find((p) => p.key === key)?.value;
@@ -311,7 +350,10 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     if (!f) throw fail(new Error(`collection "${info.name}" has no field "${keyField}"`), 'STORE_MISSING_OBJECT');
     const type = keyTypeOf(f);
     if (!type) {
-      throw new DbcheckError('USAGE', `Milvus at ${address}: field "${keyField}" of collection "${info.name}" is ${f.dataType}; a key field must be Int64 or VarChar`);
+      throw new DbcheckError(
+        'USAGE',
+        `Milvus at ${address}: field "${keyField}" of collection "${info.name}" is ${f.dataType}; a key field must be Int64 or VarChar`,
+      );
     }
     return { name: keyField, type };
   }
@@ -332,13 +374,24 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
    * query (docs/milvus-paging.md). Asked for that key and handed nothing, a caller would report it
    * missing: a false alarm. If count(*) sees it, this throws instead (the lookup is incomplete).
    */
-  async function refuseUnqueryableMax(collection: string, key: { name: string; type: MilvusKeyType }, keys: string[], rows: Row[], signal?: AbortSignal): Promise<void> {
+  async function refuseUnqueryableMax(
+    collection: string,
+    key: { name: string; type: MilvusKeyType },
+    keys: string[],
+    rows: Row[],
+    signal?: AbortSignal,
+  ): Promise<void> {
     if (key.type !== 'int64' || !keys.some((k) => milvusLiteral(k, 'int64') === INT64_MAX_TEXT)) return;
     if (rows.some((r) => r[key.name] === INT64_MAX_TEXT)) return;
     const n = await count(collection, { filter: `${key.name} == ${INT64_MAX_TEXT}`, signal });
     if (n > 0) {
-      throw fail(new Error(`collection "${collection}": count(*) counts ${n} row(s) keyed ${INT64_MAX_TEXT} (the int64 maximum) ` +
-        'but no query returns them (a known fault of Milvus 2.3.x, see docs/milvus-paging.md); they cannot be compared'), 'STORE_ERROR');
+      throw fail(
+        new Error(
+          `collection "${collection}": count(*) counts ${n} row(s) keyed ${INT64_MAX_TEXT} (the int64 maximum) ` +
+            'but no query returns them (a known fault of Milvus 2.3.x, see docs/milvus-paging.md); they cannot be compared',
+        ),
+        'STORE_ERROR',
+      );
     }
   }
 
@@ -380,7 +433,9 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
         throw storeError('Milvus', address, new Error(`collection "${name}" does not exist`), 'STORE_MISSING_OBJECT');
       }
       const map: Record<string, MilvusLoadState> = {
-        LoadStateLoaded: 'loaded', LoadStateLoading: 'loading', LoadStateNotLoad: 'not-loaded',
+        LoadStateLoaded: 'loaded',
+        LoadStateLoading: 'loading',
+        LoadStateNotLoad: 'not-loaded',
       };
       return map[state] ?? 'unknown';
     },
@@ -443,7 +498,12 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_QUERY_LIMIT) {
         throw new DbcheckError('USAGE', `Milvus query limit must be 1..${MAX_QUERY_LIMIT}, not ${opts.limit}`);
       }
-      const req: Record<string, unknown> = { collection_name: collection, output_fields: opts.outputFields ?? [], limit: opts.limit, timeout: callTimeoutMs };
+      const req: Record<string, unknown> = {
+        collection_name: collection,
+        output_fields: opts.outputFields ?? [],
+        limit: opts.limit,
+        timeout: callTimeoutMs,
+      };
       if (opts.filter?.trim()) req.filter = opts.filter;
       const res = await call('query', () => client.query(req as unknown as Parameters<MilvusClient['query']>[0]), opts.signal);
       check(res?.status, 'query', collection);
@@ -465,7 +525,9 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       check(res?.status, 'search', collection);
       // One query vector: a flat list of hits; several: one list per query vector.
       const results = (res.results ?? []) as unknown[];
-      return opts.vectors.length === 1 && !Array.isArray(results[0]) ? [results.length] : results.map((r) => (Array.isArray(r) ? r.length : 0));
+      return opts.vectors.length === 1 && !Array.isArray(results[0])
+        ? [results.length]
+        : results.map((r) => (Array.isArray(r) ? r.length : 0));
     },
   };
 

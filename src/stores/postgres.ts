@@ -169,7 +169,10 @@ function sslOption(cfg: PostgresStoreConfig): pg.ClientConfig['ssl'] {
 }
 
 /** Builds pg client settings: read-only sessions with timeouts, set at connection start. */
-function clientConfig(cfg: PostgresStoreConfig, over: { readOnly: boolean; statementTimeoutMs?: number; applicationName?: string; database?: string }): pg.ClientConfig {
+function clientConfig(
+  cfg: PostgresStoreConfig,
+  over: { readOnly: boolean; statementTimeoutMs?: number; applicationName?: string; database?: string },
+): pg.ClientConfig {
   const statementTimeout = over.statementTimeoutMs ?? cfg.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const options = [
     `-c default_transaction_read_only=${over.readOnly ? 'on' : 'off'}`,
@@ -218,15 +221,23 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
     }
   }
   const pool = new pg.Pool({
-    ...clientConfig(cfg, { readOnly: true }), connectionTimeoutMillis: 0, Client: ConnectBoundedClient, max: cfg.poolMax ?? 4, idleTimeoutMillis: 10_000,
+    ...clientConfig(cfg, { readOnly: true }),
+    connectionTimeoutMillis: 0,
+    Client: ConnectBoundedClient,
+    max: cfg.poolMax ?? 4,
+    idleTimeoutMillis: 10_000,
   });
   // An idle client that loses its server emits 'error' on the pool; without a listener Node crashes.
   pool.on('error', () => {});
   const closers = new Set<() => Promise<void>>();
   /** Runs one statement on client within the session's deadline (see "Client-side deadlines"). */
   const bounded = <T>(client: pg.PoolClient | pg.Client, work: Promise<T>, session: SessionTimeout): Promise<T> =>
-    withinDeadline(work, client, session.statementTimeoutMs > 0 ? session.statementTimeoutMs + graceMs : undefined,
-      `statement_timeout ${session.statementTimeoutMs} ms + ${graceMs} ms grace`);
+    withinDeadline(
+      work,
+      client,
+      session.statementTimeoutMs > 0 ? session.statementTimeoutMs + graceMs : undefined,
+      `statement_timeout ${session.statementTimeoutMs} ms + ${graceMs} ms grace`,
+    );
 
   let info: PostgresServerInfo;
   try {
@@ -235,9 +246,17 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
     let lost: unknown;
     try {
       // Part of connecting: a server that accepts and then never answers fails within connectTimeout.
-      const r = await withinDeadline(client.query(
-        "SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS db, current_user AS usr",
-      ), client, connectTimeoutMs, `connectTimeout ${connectTimeoutMs} ms`).catch((e) => { lost = e; throw e; });
+      const r = await withinDeadline(
+        client.query(
+          "SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS db, current_user AS usr",
+        ),
+        client,
+        connectTimeoutMs,
+        `connectTimeout ${connectTimeoutMs} ms`,
+      ).catch((e) => {
+        lost = e;
+        throw e;
+      });
       const row = r.rows[0];
       info = { version: String(row.version).split(' ')[0], versionNum: row.num, database: row.db, user: row.usr };
     } finally {
@@ -261,7 +280,9 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
     follow = false,
   ): SqlRunner => ({
     async query<R>(sql: string, params?: unknown[], callOpts: CallOptions = {}): Promise<QueryResult<R>> {
-      const client = await acquire().catch((e) => { throw fail(e); });
+      const client = await acquire().catch((e) => {
+        throw fail(e);
+      });
       const stopCancel = cancelOnAbort(client, cfg, callOpts.signal);
       let lost: unknown;
       try {
@@ -279,7 +300,9 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
     cursor<R>(sql: string, params?: unknown[], callOpts: CallOptions & { batchSize?: number } = {}): AsyncIterable<R[]> {
       return {
         async *[Symbol.asyncIterator]() {
-          const client = await acquire().catch((e) => { throw fail(e); });
+          const client = await acquire().catch((e) => {
+            throw fail(e);
+          });
           const stopCancel = cancelOnAbort(client, cfg, callOpts.signal);
           const cursor = client.query(new Cursor(sql, params as unknown[]));
           let broken: unknown;
@@ -297,7 +320,10 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
             stopCancel();
             // A cursor whose connection died waits for a ReadyForQuery that never comes: only close
             // it on a live connection (a broken client is destroyed on release anyway).
-            if (!broken) await bounded(client, cursor.close(), session).catch((e) => { broken = e; });
+            if (!broken)
+              await bounded(client, cursor.close(), session).catch((e) => {
+                broken = e;
+              });
             release(client, broken);
           }
         },
@@ -306,7 +332,9 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
     copyOut(selectSql: string, callOpts: CallOptions = {}): AsyncIterable<Buffer> {
       return {
         async *[Symbol.asyncIterator]() {
-          const client = await acquire().catch((e) => { throw fail(e); });
+          const client = await acquire().catch((e) => {
+            throw fail(e);
+          });
           const stopCancel = cancelOnAbort(client, cfg, callOpts.signal);
           const stream = client.query(copyStreams.to(`COPY (${selectSql}) TO STDOUT`));
           const chunks = stream[Symbol.asyncIterator]();
@@ -350,7 +378,10 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
    */
   const rollbackOrDrop = async (client: pg.PoolClient | pg.Client, unusable: unknown): Promise<unknown> => {
     if (unusable) return unusable;
-    return bounded(client, client.query('ROLLBACK'), { statementTimeoutMs: baseStatementTimeoutMs }).then(() => undefined, (e: unknown) => e);
+    return bounded(client, client.query('ROLLBACK'), { statementTimeoutMs: baseStatementTimeoutMs }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   };
 
   const reader: PostgresReader = {
@@ -361,14 +392,26 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
     quoteIdent,
     quoteTable: (table, schema) => (schema ? `${quoteIdent(schema)}.${quoteIdent(table)}` : quoteIdent(table)),
     async withSnapshot(fn, callOpts = {}) {
-      const client = await pool.connect().then(guardCheckedOut).catch((e) => { throw fail(e); });
+      const client = await pool
+        .connect()
+        .then(guardCheckedOut)
+        .catch((e) => {
+          throw fail(e);
+        });
       // Set when a stream inside the snapshot was abandoned mid-COPY or its connection died or
       // timed out: such a connection never answers a ROLLBACK, so it is destroyed instead (the
       // server then rolls back).
       let unusable: unknown;
       let failed: unknown;
       try {
-        const session = runner(async () => client, (_c, err) => { unusable ??= err; }, { statementTimeoutMs: baseStatementTimeoutMs }, true);
+        const session = runner(
+          async () => client,
+          (_c, err) => {
+            unusable ??= err;
+          },
+          { statementTimeoutMs: baseStatementTimeoutMs },
+          true,
+        );
         await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         return await fn(session);
       } catch (err) {
@@ -401,7 +444,14 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
       const stopCancel = cancelOnAbort(client, cfg, o.signal);
       let unusable: unknown;
       try {
-        const tx = runner(async () => client, (_c, err) => { unusable ??= err; }, { statementTimeoutMs: baseStatementTimeoutMs }, true);
+        const tx = runner(
+          async () => client,
+          (_c, err) => {
+            unusable ??= err;
+          },
+          { statementTimeoutMs: baseStatementTimeoutMs },
+          true,
+        );
         await tx.query('BEGIN');
         await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(o.lockTimeoutMs ?? cfg.lockTimeoutMs ?? 5_000))}`);
         return await fn(tx);
@@ -471,7 +521,10 @@ function createLoadPool(cfg: PostgresStoreConfig, o: LoadPoolOptions): PostgresL
     if (!name) statementNames.set(sql, (name = `dbcheck_load_${statementNames.size + 1}`));
     return { name, text: sql, values: params, rowMode: 'array' };
   };
-  const result = (r: pg.QueryResult | pg.QueryArrayResult) => ({ rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? r.rows.length });
+  const result = (r: pg.QueryResult | pg.QueryArrayResult) => ({
+    rows: r.rows as Record<string, unknown>[],
+    rowCount: r.rowCount ?? r.rows.length,
+  });
   const query = async (sql: string, params?: unknown[]) => result(await pool.query(toQuery(sql, params) as pg.QueryConfig));
   return {
     applicationName,

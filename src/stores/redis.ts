@@ -36,7 +36,8 @@ const ALLOWED_SUBCOMMANDS: Record<string, Set<string>> = {
 
 export function assertReadCommand(cmd: string, args: unknown[]): void {
   const name = cmd.toLowerCase();
-  if (!ALLOWED.has(name)) throw new DbcheckError('INTERNAL', `refused Redis command ${cmd.toUpperCase()}: dbcheck sends read commands only`);
+  if (!ALLOWED.has(name))
+    throw new DbcheckError('INTERNAL', `refused Redis command ${cmd.toUpperCase()}: dbcheck sends read commands only`);
   const subs = ALLOWED_SUBCOMMANDS[name];
   if (subs && !subs.has(String(args[0] ?? '').toLowerCase())) {
     throw new DbcheckError('INTERNAL', `refused Redis command ${cmd.toUpperCase()} ${String(args[0] ?? '')}: not a read`);
@@ -64,7 +65,8 @@ function databaseIndex(cfg: RedisStoreConfig): number {
   if (!cfg.url) return 0;
   const path = new URL(cfg.url).pathname.replace(/^\//, '');
   if (path === '') return 0;
-  if (!/^\d+$/.test(path)) throw new DbcheckError('CONFIG', `stores.redis.url: the database must be a number after the last "/", not "${path}"`);
+  if (!/^\d+$/.test(path))
+    throw new DbcheckError('CONFIG', `stores.redis.url: the database must be a number after the last "/", not "${path}"`);
   return Number(path);
 }
 
@@ -112,10 +114,15 @@ async function openConnection(cfg: RedisStoreConfig, address: string, db: number
   const client = new Redis(redisOptions(cfg, extra));
   const connectTimeoutMs = cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   let lastError: unknown;
-  client.on('error', (err) => { lastError = err; });
+  client.on('error', (err) => {
+    lastError = err;
+  });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${connectTimeoutMs} ms of connecting`), { code: 'ETIMEDOUT' })), connectTimeoutMs);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${connectTimeoutMs} ms of connecting`), { code: 'ETIMEDOUT' })),
+      connectTimeoutMs,
+    );
   });
   try {
     try {
@@ -125,7 +132,12 @@ async function openConnection(cfg: RedisStoreConfig, address: string, db: number
       // With tls on, a plain server never answers the TLS hello (it waits for a command line), so
       // the connect times out: say what most likely happened rather than just "timed out".
       if (cfg.tls && classifyNetworkError(cause) === 'STORE_TIMEOUT') {
-        throw storeError(LABEL, address, new Error(`no TLS handshake within ${connectTimeoutMs} ms: does the server offer TLS?`), 'STORE_TLS');
+        throw storeError(
+          LABEL,
+          address,
+          new Error(`no TLS handshake within ${connectTimeoutMs} ms: does the server offer TLS?`),
+          'STORE_TLS',
+        );
       }
       throw storeError(LABEL, address, cause);
     }

@@ -26,11 +26,7 @@ export interface QueryResult<R> {
 export interface SqlRunner {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[], opts?: CallOptions): Promise<QueryResult<R>>;
   /** Streams a SELECT through a server-side cursor, `batchSize` rows at a time. */
-  cursor<R = Record<string, unknown>>(
-    sql: string,
-    params?: unknown[],
-    opts?: CallOptions & { batchSize?: number },
-  ): AsyncIterable<R[]>;
+  cursor<R = Record<string, unknown>>(sql: string, params?: unknown[], opts?: CallOptions & { batchSize?: number }): AsyncIterable<R[]>;
   /**
    * Streams `COPY (<select>) TO STDOUT` (text format) as raw chunks: the fastest way to read
    * millions of keys. Chunks split anywhere, including mid-line: the reader must carry partial lines over.
@@ -99,9 +95,34 @@ export interface RollbackTransactionRunner {
 
 /** Redis commands a check may send. Anything else is refused before it reaches the server. */
 export const REDIS_READ_COMMANDS = [
-  'get', 'mget', 'getrange', 'strlen', 'hgetall', 'hget', 'hmget', 'hlen', 'type', 'ttl', 'pttl', 'exists',
-  'scan', 'hscan', 'sscan', 'zscan', 'dbsize', 'info', 'ping', 'memory', 'object', 'lrange', 'llen',
-  'smembers', 'scard', 'zrange', 'zcard', 'xlen',
+  'get',
+  'mget',
+  'getrange',
+  'strlen',
+  'hgetall',
+  'hget',
+  'hmget',
+  'hlen',
+  'type',
+  'ttl',
+  'pttl',
+  'exists',
+  'scan',
+  'hscan',
+  'sscan',
+  'zscan',
+  'dbsize',
+  'info',
+  'ping',
+  'memory',
+  'object',
+  'lrange',
+  'llen',
+  'smembers',
+  'scard',
+  'zrange',
+  'zcard',
+  'xlen',
 ] as const;
 export type RedisReadCommand = (typeof REDIS_READ_COMMANDS)[number];
 
@@ -124,7 +145,10 @@ export interface RedisReader {
    * Sends read commands in one pipeline. Each reply is [error, value]; values of string-typed
    * replies are Buffers (binary-safe). Unknown or write commands throw before anything is sent.
    */
-  pipeline(commands: Array<[RedisReadCommand, ...(string | Buffer | number)[]]>, opts?: CallOptions): Promise<Array<[Error | null, unknown]>>;
+  pipeline(
+    commands: Array<[RedisReadCommand, ...(string | Buffer | number)[]]>,
+    opts?: CallOptions,
+  ): Promise<Array<[Error | null, unknown]>>;
   /** INFO parsed into key/value pairs (all sections unless one is named). */
   info(section?: string): Promise<Record<string, string>>;
   /** One PING; resolves to the round trip in milliseconds. */
@@ -199,7 +223,13 @@ export interface MilvusReader {
    */
   scan(collection: string, opts?: MilvusScanOptions): AsyncIterable<Array<Record<string, unknown>>>;
   /** Rows whose keyField is one of keys (at most a few thousand keys per call). */
-  getByKeys(collection: string, keyField: string, keys: string[], outputFields: string[], opts?: CallOptions): Promise<Array<Record<string, unknown>>>;
+  getByKeys(
+    collection: string,
+    keyField: string,
+    keys: string[],
+    outputFields: string[],
+    opts?: CallOptions,
+  ): Promise<Array<Record<string, unknown>>>;
   /** Formats a literal for a filter expression: int64 as digits, varchar quoted and escaped. */
   literal(value: string, type: MilvusKeyType): string;
   /**

@@ -146,9 +146,17 @@ describe('dbcheck CLI', () => {
     const r = await runCli(['audit', '--plugin', 'always.mjs', '--only', 'acme/always-finds', '-f', 'json', '-o', out], { cwd: dir });
     expect(r.code).toBe(1);
     const report = JSON.parse(readFileSync(out, 'utf8'));
-    expect(report.checks[0].findings[0]).toMatchObject({ checkId: 'acme/always-finds', code: 'found-it', message: 'found 42', severity: 'error' });
+    expect(report.checks[0].findings[0]).toMatchObject({
+      checkId: 'acme/always-finds',
+      code: 'found-it',
+      message: 'found 42',
+      severity: 'error',
+    });
     const warnOnly = await runCli(['audit', '--plugin', 'always.mjs', '--only', 'acme/always-finds', '-f', 'json'], {
-      cwd: tempDir({ 'dbcheck.yml': `${storesYaml()}checks:\n  acme/always-finds:\n    severity: { found-it: warn }\n`, 'always.mjs': pluginSource }),
+      cwd: tempDir({
+        'dbcheck.yml': `${storesYaml()}checks:\n  acme/always-finds:\n    severity: { found-it: warn }\n`,
+        'always.mjs': pluginSource,
+      }),
     });
     expect(warnOnly.code).toBe(0); // a warning is below the default --fail-on error
   });
@@ -172,7 +180,10 @@ describe('dbcheck CLI', () => {
     expect(report.checks[0]).toMatchObject({ status: 'error', partial: true, error: { code: 'TIMEOUT' } });
   });
 
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`${sig} mid-run prints the partial report and exits ${code}`, async () => {
       const dir = tempDir({ 'dbcheck.yml': storesYaml(), 'waits.mjs': waitingPlugin });
       const { child, done } = startCli(['audit', '--plugin', 'waits.mjs', '--only', 'acme/waits', '-f', 'json'], { cwd: dir });

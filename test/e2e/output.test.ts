@@ -11,7 +11,17 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli, startCli, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis-server.js';
-import { createPgSchema, MILVUS_ADDRESS, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, REDIS_HOST, REDIS_PORT, type PgFixture } from '../helpers/stores.js';
+import {
+  createPgSchema,
+  MILVUS_ADDRESS,
+  PG_DATABASE,
+  PG_HOST,
+  PG_PORT,
+  PG_USER,
+  REDIS_HOST,
+  REDIS_PORT,
+  type PgFixture,
+} from '../helpers/stores.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { FAULT_PLUGINS } from '../reliability/fault-plugins.js';
 
@@ -38,7 +48,11 @@ describe('--output', () => {
   it('a folder that does not exist, a path that is a folder: exit 2 at once, no store touched', async () => {
     const closed = await freePort(); // a store touched would say "connection refused"
     const dir = tempDir({ 'dbcheck.yml': storesYaml(closed), 'blocker.mjs': blockerPlugin });
-    for (const [out, why] of [['/nonexistent-dir/r.json', 'folder /nonexistent-dir does not exist'], [dir, `${dir} is a folder`], [path.join(dir, 'dbcheck.yml', 'r.json'), 'is not a folder']]) {
+    for (const [out, why] of [
+      ['/nonexistent-dir/r.json', 'folder /nonexistent-dir does not exist'],
+      [dir, `${dir} is a folder`],
+      [path.join(dir, 'dbcheck.yml', 'r.json'), 'is not a folder'],
+    ]) {
       const r = await runCli(['audit', '--plugin', 'blocker.mjs', '-f', 'json', '-o', out], { cwd: dir });
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
@@ -109,7 +123,10 @@ describe('stderr: one line per problem, in every format', () => {
   }, 180_000);
 
   it('--timeout and SIGINT say so on stderr in JSON mode, with the checks they cut short', async () => {
-    const dir = tempDir({ 'dbcheck.yml': `${storesYaml()}plugins: [faults.mjs]\nchecks:\n  fault/pg-sleep: { seconds: 30 }\n`, 'faults.mjs': FAULT_PLUGINS });
+    const dir = tempDir({
+      'dbcheck.yml': `${storesYaml()}plugins: [faults.mjs]\nchecks:\n  fault/pg-sleep: { seconds: 30 }\n`,
+      'faults.mjs': FAULT_PLUGINS,
+    });
     const timeout = await runCli(['audit', '--only', 'fault/pg-sleep', '--timeout', '1500ms', '-f', 'json'], { cwd: dir });
     expect(timeout.code).toBe(3);
     expect(timeout.stderr).toContain('dbcheck: the run timed out (--timeout); unfinished: fault/pg-sleep\n');
@@ -142,24 +159,34 @@ describe('small things', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('a reader that goes away (EPIPE) ends dbcheck quietly, with the audit\'s exit code', async () => {
+  it("a reader that goes away (EPIPE) ends dbcheck quietly, with the audit's exit code", async () => {
     const dir = tempDir({ 'dbcheck.yml': storesYaml(), 'blocker.mjs': blockerPlugin });
     // `true` exits at once, so the report is written into a closed pipe.
-    const r = spawnSync('bash', ['-c', `node ${JSON.stringify(BIN)} audit --plugin blocker.mjs --only acme/blocker -f json 2>err.txt | true; echo "\${PIPESTATUS[0]}"`], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `node ${JSON.stringify(BIN)} audit --plugin blocker.mjs --only acme/blocker -f json 2>err.txt | true; echo "\${PIPESTATUS[0]}"`,
+      ],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+        encoding: 'utf8',
+      },
+    );
     expect(r.stdout.trim()).toBe('1');
     expect(readFileSync(path.join(dir, 'err.txt'), 'utf8')).toBe('marker:blocker-ran\n');
   }, 120_000);
 
   it('driver and Node warnings stay off stderr (ioredis: a password the server does not need)', async () => {
-    const dir = tempDir({ 'dbcheck.yml': storesYaml(PG_PORT, ', password: "not-needed-pw"'), 'warns.mjs': `export default {
+    const dir = tempDir({
+      'dbcheck.yml': storesYaml(PG_PORT, ', password: "not-needed-pw"'),
+      'warns.mjs': `export default {
   meta: { id: 'acme/warns', title: 'Warns', requires: ['postgres'], codes: { x: { severity: 'info', message: () => 'x' } } },
   async run() { process.emitWarning('old API', 'DeprecationWarning', 'DEP0999'); process.emitWarning('something odd'); },
 };
-` });
+`,
+    });
     const r = await runCli(['audit', '--plugin', 'warns.mjs', '--only', 'health,acme/warns', '-f', 'json'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');

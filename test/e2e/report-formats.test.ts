@@ -8,9 +8,22 @@ import path from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { createPgSchema, createRedisPrefix, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, REDIS_HOST, REDIS_PORT, type PgFixture, type RedisFixture } from '../helpers/stores.js';
+import {
+  createPgSchema,
+  createRedisPrefix,
+  PG_DATABASE,
+  PG_HOST,
+  PG_PORT,
+  PG_USER,
+  REDIS_HOST,
+  REDIS_PORT,
+  type PgFixture,
+  type RedisFixture,
+} from '../helpers/stores.js';
 
-const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Array<{ name: string; metrics: Array<{ value: string; labels?: Record<string, string> }> }>;
+const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (
+  text: string,
+) => Array<{ name: string; metrics: Array<{ value: string; labels?: Record<string, string> }> }>;
 
 describe('--report and --min-consistency (issue 16.2, 16.3)', () => {
   let pg: PgFixture;
@@ -44,11 +57,45 @@ checks:
   });
 
   it('writes every report atomically beside the table; the ratio is exact in each', async () => {
-    const r = await runCli(['audit', '--only', 'orphan-scan', '--report', 'junit:out/r.xml', '--report', 'prometheus:out/r.prom', '--report', 'markdown:out/r.md', '--report', 'json:out/r.json', '--report', 'sarif:out/r.sarif'], { cwd: dir, env: { COLUMNS: '80' } });
+    const r = await runCli(
+      [
+        'audit',
+        '--only',
+        'orphan-scan',
+        '--report',
+        'junit:out/r.xml',
+        '--report',
+        'prometheus:out/r.prom',
+        '--report',
+        'markdown:out/r.md',
+        '--report',
+        'json:out/r.json',
+        '--report',
+        'sarif:out/r.sarif',
+      ],
+      { cwd: dir, env: { COLUMNS: '80' } },
+    );
     expect(r.code, r.stderr).toBe(2); // out/ does not exist: refused before any store is touched
     expect(r.stderr).toBe('dbcheck: invalid option\n  --report junit:out/r.xml: folder ' + path.join(dir, 'out') + ' does not exist\n');
 
-    const ok = await runCli(['audit', '--only', 'orphan-scan', '--report', 'junit:r.xml', '--report', 'prometheus:r.prom', '--report', 'markdown:r.md', '--report', 'json:r.json', '--report', 'sarif:r.sarif'], { cwd: dir, env: { COLUMNS: '80' } });
+    const ok = await runCli(
+      [
+        'audit',
+        '--only',
+        'orphan-scan',
+        '--report',
+        'junit:r.xml',
+        '--report',
+        'prometheus:r.prom',
+        '--report',
+        'markdown:r.md',
+        '--report',
+        'json:r.json',
+        '--report',
+        'sarif:r.sarif',
+      ],
+      { cwd: dir, env: { COLUMNS: '80' } },
+    );
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('relation doc-cache: 99.5000% consistent (1 of 200 keys');
     expect(Math.max(...ok.stdout.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
@@ -60,9 +107,14 @@ checks:
       { name: 'doc-cache', kind: 'relation', unit: 'keys', problem: 'orphaned', compared: 200, inconsistent: 1, ratio: 0.995 },
     ]);
     const prom = parsePrometheus(readFileSync(path.join(dir, 'r.prom'), 'utf8'));
-    expect(prom.find((f) => f.name === 'dbcheck_consistency_ratio')!.metrics).toEqual([{ value: '0.995', labels: { check: 'orphan-scan', kind: 'relation', name: 'doc-cache' } }]);
+    expect(prom.find((f) => f.name === 'dbcheck_consistency_ratio')!.metrics).toEqual([
+      { value: '0.995', labels: { check: 'orphan-scan', kind: 'relation', name: 'doc-cache' } },
+    ]);
     const xml = readFileSync(path.join(dir, 'r.xml'), 'utf8');
-    const valid = await validateXML({ xml: [{ fileName: 'r.xml', contents: xml }], schema: [{ fileName: 'junit.xsd', contents: readFileSync('test/fixtures/report-schemas/junit.xsd', 'utf8') }] });
+    const valid = await validateXML({
+      xml: [{ fileName: 'r.xml', contents: xml }],
+      schema: [{ fileName: 'junit.xsd', contents: readFileSync('test/fixtures/report-schemas/junit.xsd', 'utf8') }],
+    });
     expect(valid.errors).toEqual([]);
     expect(xml).toMatch(/<testcase classname="dbcheck.orphan-scan" name="doc-cache"/);
     expect(readFileSync(path.join(dir, 'r.md'), 'utf8')).toContain('## dbcheck: ✅ OK');
@@ -86,6 +138,8 @@ checks:
     expect(bad.stderr).toBe('dbcheck: invalid option\n  --min-consistency 101: expected a percentage from 0 to 100, e.g. 99.99\n');
     const badFormat = await runCli(['audit', '--report', 'xml:r.xml'], { cwd: dir });
     expect(badFormat.code).toBe(2);
-    expect(badFormat.stderr).toContain('--report xml:r.xml: expected FORMAT:PATH with FORMAT one of json, junit, markdown, prometheus, sarif');
+    expect(badFormat.stderr).toContain(
+      '--report xml:r.xml: expected FORMAT:PATH with FORMAT one of json, junit, markdown, prometheus, sarif',
+    );
   }, 120_000);
 });

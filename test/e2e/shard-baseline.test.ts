@@ -22,7 +22,17 @@ describe('dbcheck --shard, merge and --baseline', () => {
     await pg.client.query(`INSERT INTO ${s}.chunks (document_id) SELECT generate_series(15, 40)`); // 21..40 are orphans
     const config = {
       stores: { postgres: testStoresConfig().postgres },
-      checks: { 'orphan-scan': { postgres: [{ name: 'chunks', child: { schema: pg.schema, table: 'chunks', column: 'document_id' }, parent: { schema: pg.schema, table: 'docs', column: 'id' } }] } },
+      checks: {
+        'orphan-scan': {
+          postgres: [
+            {
+              name: 'chunks',
+              child: { schema: pg.schema, table: 'chunks', column: 'document_id' },
+              parent: { schema: pg.schema, table: 'docs', column: 'id' },
+            },
+          ],
+        },
+      },
     };
     dir = tempDir({ 'dbcheck.json': JSON.stringify(config) });
   }, 60_000);
@@ -35,7 +45,11 @@ describe('dbcheck --shard, merge and --baseline', () => {
   const json = (name: string) => JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
 
   it('two shards merged equal one run; a baseline of that run finds nothing new', async () => {
-    const [single, a, b] = await Promise.all([run('-o', 'all.json'), run('--shard', '0/2', '-o', 'a.json'), run('--shard', '1/2', '-o', 'b.json')]);
+    const [single, a, b] = await Promise.all([
+      run('-o', 'all.json'),
+      run('--shard', '0/2', '-o', 'a.json'),
+      run('--shard', '1/2', '-o', 'b.json'),
+    ]);
     expect([single.code, a.code, b.code]).toEqual([1, 1, 1]);
     const merged = await runCli(['merge', 'a.json', 'b.json', '--format', 'json'], { cwd: dir });
     expect(merged.code).toBe(1);

@@ -45,11 +45,17 @@ describe('no false all-clear: a check that was asked for and cannot run is exit 
     const r = await runCli(['audit', '--plugin', 'needs-redis.mjs', '--only', 'acme/needs-redis'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(lines(r.stderr)).toEqual(['dbcheck: invalid config', '  --only: acme/needs-redis needs redis, which is not configured (add stores.redis)']);
+    expect(lines(r.stderr)).toEqual([
+      'dbcheck: invalid config',
+      '  --only: acme/needs-redis needs redis, which is not configured (add stores.redis)',
+    ]);
   });
 
   it('a check given a config section whose store is not configured (the line of the section)', async () => {
-    const dir = tempDir({ 'dbcheck.yml': `${postgresOnly}plugins: [needs-redis.mjs]\nchecks:\n  acme/needs-redis: {}\n`, 'needs-redis.mjs': needsRedisPlugin });
+    const dir = tempDir({
+      'dbcheck.yml': `${postgresOnly}plugins: [needs-redis.mjs]\nchecks:\n  acme/needs-redis: {}\n`,
+      'needs-redis.mjs': needsRedisPlugin,
+    });
     const r = await runCli(['audit'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(lines(r.stderr)).toEqual([
@@ -90,13 +96,18 @@ describe('one schema for file, environment and flags (exit 2, naming the variabl
   it('a misspelt DBCHECK_ variable is a warning on stderr, not silence', async () => {
     const r = await runCli(['validate'], { cwd: tempDir({ 'dbcheck.yml': postgresOnly }), env: { DBCHECK_MAX_FINDING: '5' } });
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('dbcheck: warning: DBCHECK_MAX_FINDING: is not a dbcheck setting and is ignored (did you mean "DBCHECK_MAX_FINDINGS"?)\n');
+    expect(r.stderr).toBe(
+      'dbcheck: warning: DBCHECK_MAX_FINDING: is not a dbcheck setting and is ignored (did you mean "DBCHECK_MAX_FINDINGS"?)\n',
+    );
   });
 
   it('a self-referencing YAML alias is one line with its place, not "Maximum call stack size exceeded"', async () => {
     const r = await runCli(['validate'], { cwd: tempDir({ 'dbcheck.yml': `${postgresOnly}checks:\n  health: &h\n    again: *h\n` }) });
     expect(r.code).toBe(2);
-    expect(lines(r.stderr)).toEqual(['dbcheck: invalid config', '  dbcheck.yml:5:5: checks.health.again: a YAML alias refers to a node that contains it (a cycle); copy the values instead']);
+    expect(lines(r.stderr)).toEqual([
+      'dbcheck: invalid config',
+      '  dbcheck.yml:5:5: checks.health.again: a YAML alias refers to a node that contains it (a cycle); copy the values instead',
+    ]);
   });
 });
 
@@ -118,7 +129,10 @@ describe('validate --connect against a real Postgres', () => {
     `${postgresOnly}plugins: [tables.mjs]\nchecks:\n  health: { enabled: false }\n  acme/tables:\n    tables:\n${tables.map((t) => `      - ${t}\n`).join('')}`;
 
   it('reports every misspelt table at once, with file:line, exit 2; the scan never runs', async () => {
-    const dir = tempDir({ 'dbcheck.yml': config([`${schema}.documents`, `${schema}.documnets`, `${schema}.chunks`]), 'tables.mjs': tablesPlugin });
+    const dir = tempDir({
+      'dbcheck.yml': config([`${schema}.documents`, `${schema}.documnets`, `${schema}.chunks`]),
+      'tables.mjs': tablesPlugin,
+    });
     const plain = await runCli(['validate'], { cwd: dir });
     expect(plain.code).toBe(0); // without --connect nothing is looked up
 
@@ -139,13 +153,15 @@ describe('validate --connect against a real Postgres', () => {
   });
 
   it('a correct config is valid against the live stores, exit 0', async () => {
-    const r = await runCli(['validate', '--connect'], { cwd: tempDir({ 'dbcheck.yml': config([`${schema}.documents`]), 'tables.mjs': tablesPlugin }) });
+    const r = await runCli(['validate', '--connect'], {
+      cwd: tempDir({ 'dbcheck.yml': config([`${schema}.documents`]), 'tables.mjs': tablesPlugin }),
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('dbcheck.yml: valid (against the live stores: postgres; preflight: acme/tables)\n');
   });
 
-  it('a built-in check\'s preflight (orphan-scan): both misspellings of one relation at once, each at its line', async () => {
+  it("a built-in check's preflight (orphan-scan): both misspellings of one relation at once, each at its line", async () => {
     const yaml = `${postgresOnly}checks:
   health: { enabled: false }
   orphan-scan:

@@ -36,7 +36,9 @@ checks:
   });
 
   it('rejects bad options before touching a store, naming the path', async () => {
-    const dir = tempDir({ 'dbcheck.yml': `stores: { postgres: {} }\nplugins: ["${example}"]\nchecks:\n  example/table-row-budget:\n    tables: [{ table: docs, maxRows: -1 }]\n` });
+    const dir = tempDir({
+      'dbcheck.yml': `stores: { postgres: {} }\nplugins: ["${example}"]\nchecks:\n  example/table-row-budget:\n    tables: [{ table: docs, maxRows: -1 }]\n`,
+    });
     const r = await runCli(['validate'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('checks.example/table-row-budget.tables[0].maxRows');

@@ -12,7 +12,16 @@ import { freePort } from './redis-server.js';
 
 const BIN = process.env.DBCHECK_MILVUS_REAL_BIN ?? path.resolve('.venv/milvus-real/bin/milvus-server');
 const START_TIMEOUT_MS = 180_000;
-const INTERNAL_PORTS = ['root-coord', 'proxy-internal', 'query-coord', 'query-node', 'index-coord', 'index-node', 'data-coord', 'data-node'];
+const INTERNAL_PORTS = [
+  'root-coord',
+  'proxy-internal',
+  'query-coord',
+  'query-node',
+  'index-coord',
+  'index-node',
+  'data-coord',
+  'data-node',
+];
 
 export interface TestCertificates {
   dir: string;
@@ -33,13 +42,61 @@ export function makeTestCertificates(): TestCertificates {
   const dir = mkdtempSync(path.join(tmpdir(), 'dbcheck-milvus-tls-'));
   const f = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=dbcheck test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=dbcheck test CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+  );
   writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   for (const who of ['server', 'client']) {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${who === 'server' ? 'localhost' : 'dbcheck client'}`, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`));
-    openssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('san.ext'), '-out', f(`${who}.pem`));
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${who === 'server' ? 'localhost' : 'dbcheck client'}`,
+      '-keyout',
+      f(`${who}.key`),
+      '-out',
+      f(`${who}.csr`),
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${who}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      f('san.ext'),
+      '-out',
+      f(`${who}.pem`),
+    );
   }
-  return { dir, caFile: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
+  return {
+    dir,
+    caFile: f('ca.pem'),
+    serverCert: f('server.pem'),
+    serverKey: f('server.key'),
+    clientCert: f('client.pem'),
+    clientKey: f('client.key'),
+  };
 }
 
 export interface RealMilvusOptions {
@@ -72,21 +129,39 @@ export async function startRealMilvus(opts: RealMilvusOptions = {}): Promise<Rea
   const peer = `http://127.0.0.1:${await freePort()}`;
   const client = `http://127.0.0.1:${etcdPort}`;
   const etcdConfig = path.join(dataDir, 'embed-etcd.yaml');
-  writeFileSync(etcdConfig, [
-    'name: default', `listen-peer-urls: ${peer}`, `initial-advertise-peer-urls: ${peer}`, `initial-cluster: default=${peer}`,
-    `listen-client-urls: ${client}`, `advertise-client-urls: ${client}`, '',
-  ].join('\n'));
+  writeFileSync(
+    etcdConfig,
+    [
+      'name: default',
+      `listen-peer-urls: ${peer}`,
+      `initial-advertise-peer-urls: ${peer}`,
+      `initial-cluster: default=${peer}`,
+      `listen-client-urls: ${client}`,
+      `advertise-client-urls: ${client}`,
+      '',
+    ].join('\n'),
+  );
   if (opts.auth) args.push('--authorization-enabled', 'true');
   if (opts.tlsMode) {
     if (!opts.certs) throw new Error('startRealMilvus: tlsMode needs certs');
-    args.push('--tls-mode', String(opts.tlsMode), '--server-pem-path', opts.certs.serverCert,
-      '--server-key-path', opts.certs.serverKey, '--ca-pem-path', opts.certs.caFile);
+    args.push(
+      '--tls-mode',
+      String(opts.tlsMode),
+      '--server-pem-path',
+      opts.certs.serverCert,
+      '--server-key-path',
+      opts.certs.serverKey,
+      '--ca-pem-path',
+      opts.certs.caFile,
+    );
   }
   // The Python wrapper unpacks the server binary, starts `milvus run standalone`, waits for its
   // health endpoint and then prints its banner: the banner is our "ready" signal (unbuffered).
   // detached: its own process group, so stop() also reaches the server child.
   const child: ChildProcess = spawn(BIN, args, {
-    stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, PYTHONUNBUFFERED: '1', ETCD_CONFIG_PATH: etcdConfig },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, PYTHONUNBUFFERED: '1', ETCD_CONFIG_PATH: etcdConfig },
   });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));

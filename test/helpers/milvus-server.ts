@@ -15,7 +15,10 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (up) return;
@@ -28,7 +31,9 @@ export async function startMilvusLite(opts: { dataDir?: string; port?: number } 
   if (!existsSync(BIN)) throw new Error(`${BIN} not found: run \`npm run services:up\` first`);
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'dbcheck-milvus-'));
   const port = opts.port ?? (await freePort());
-  const child: ChildProcess = spawn(BIN, ['server', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port)], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(BIN, ['server', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port)], {
+    stdio: 'ignore',
+  });
   // Generous: a (re)start on a loaded 2-core machine, beside the suite and benchmarks, has taken over 30 s.
   await waitForPort(port, 120_000);
   return {

@@ -24,11 +24,16 @@ export async function runRagFixture(
   }
   const args = [
     path.join(ROOT, 'test/fixtures/rag', script),
-    '--milvus', `http://${MILVUS_ADDRESS}`,
-    '--schema', target.schema,
-    '--collection', target.collection,
-    '--pg-host', PG_HOST,
-    '--pg-port', String(PG_PORT),
+    '--milvus',
+    `http://${MILVUS_ADDRESS}`,
+    '--schema',
+    target.schema,
+    '--collection',
+    target.collection,
+    '--pg-host',
+    PG_HOST,
+    '--pg-port',
+    String(PG_PORT),
   ];
   try {
     const { stdout } = await promisify(execFile)(RAG_PYTHON, args, { timeout: FIXTURE_TIMEOUT_MS, maxBuffer: 16 << 20 });

@@ -21,7 +21,10 @@ export async function startRedisServer(opts: { requirepass?: string; args?: stri
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {
-      const sock = net.connect(port, '127.0.0.1', () => { sock.destroy(); resolve(true); });
+      const sock = net.connect(port, '127.0.0.1', () => {
+        sock.destroy();
+        resolve(true);
+      });
       sock.on('error', () => resolve(false));
     });
     if (up) break;

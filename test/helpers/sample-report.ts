@@ -7,38 +7,93 @@ import type { CheckResult, Finding, Report } from '../../src/engine/result.js';
 
 export const HOSTILE = 'x"y\'<b>&</details>[l](http://e.vil)*_`|\x1b[2J\u202e]]>\n';
 
-function finding(checkId: string, code: string, severity: Finding['severity'], message: string, data: Record<string, unknown>, key?: string): Finding {
-  return { checkId, code, severity, message, data, subject: { key }, fingerprint: `${checkId.length.toString(16).padStart(8, '0')}${code.length.toString(16).padStart(8, '0')}` };
+function finding(
+  checkId: string,
+  code: string,
+  severity: Finding['severity'],
+  message: string,
+  data: Record<string, unknown>,
+  key?: string,
+): Finding {
+  return {
+    checkId,
+    code,
+    severity,
+    message,
+    data,
+    subject: { key },
+    fingerprint: `${checkId.length.toString(16).padStart(8, '0')}${code.length.toString(16).padStart(8, '0')}`,
+  };
 }
 
 function check(over: Partial<CheckResult> & Pick<CheckResult, 'id'>): CheckResult {
-  return { title: over.id, status: 'pass', durationMs: 12, counts: { error: 0, warn: 0, info: 0 }, countsByCode: {}, findings: [], truncated: false, stats: {}, ...over };
+  return {
+    title: over.id,
+    status: 'pass',
+    durationMs: 12,
+    counts: { error: 0, warn: 0, info: 0 },
+    countsByCode: {},
+    findings: [],
+    truncated: false,
+    stats: {},
+    ...over,
+  };
 }
 
 export function sampleReport(opts: { hostile?: boolean; exitCode?: number } = {}): Report {
   const name = (s: string) => (opts.hostile ? `${s}${HOSTILE}` : s);
   const docs = name('docs');
-  const missing = Array.from({ length: 12 }, (_, i) => finding('reference-integrity', 'missing-vector', 'error', `row ${name(String(i))} of documents has no vector in docs_vec`, { mapping: docs, key: String(i) }, String(i)));
+  const missing = Array.from({ length: 12 }, (_, i) =>
+    finding(
+      'reference-integrity',
+      'missing-vector',
+      'error',
+      `row ${name(String(i))} of documents has no vector in docs_vec`,
+      { mapping: docs, key: String(i) },
+      String(i),
+    ),
+  );
   const checks: CheckResult[] = [
     check({
       id: 'health',
       stats: {},
-      sections: [{
-        title: 'Stores',
-        columns: ['store', 'address', 'version', 'latency ms (median)', 'capacity', 'state'],
-        rows: [
-          ['postgres', 'postgres://auditor@db-primary.internal.example.com:5432/application_production', 'PostgreSQL 16.4 (Debian 16.4-1.pgdg120+2)', 0.41, '37 of 100 connections (max_connections), 12 idle in transaction', 'up'],
-          ['redis', 'redis://cache-cluster-0001.example.com:6379/0', '7.2.4', 0.12, 'used_memory 1.2 GiB of maxmemory 4 GiB (allkeys-lru)', 'up'],
-          ['milvus', 'milvus.example.com:19530', '2.4.9', null, '', 'unreachable'],
-        ],
-      }],
+      sections: [
+        {
+          title: 'Stores',
+          columns: ['store', 'address', 'version', 'latency ms (median)', 'capacity', 'state'],
+          rows: [
+            [
+              'postgres',
+              'postgres://auditor@db-primary.internal.example.com:5432/application_production',
+              'PostgreSQL 16.4 (Debian 16.4-1.pgdg120+2)',
+              0.41,
+              '37 of 100 connections (max_connections), 12 idle in transaction',
+              'up',
+            ],
+            [
+              'redis',
+              'redis://cache-cluster-0001.example.com:6379/0',
+              '7.2.4',
+              0.12,
+              'used_memory 1.2 GiB of maxmemory 4 GiB (allkeys-lru)',
+              'up',
+            ],
+            ['milvus', 'milvus.example.com:19530', '2.4.9', null, '', 'unreachable'],
+          ],
+        },
+      ],
     }),
     check({
       id: 'orphan-scan',
       status: 'fail',
       counts: { error: 1, warn: 0, info: 0 },
       countsByCode: { 'orphan-redis-key': 1 },
-      findings: [finding('orphan-scan', 'orphan-redis-key', 'error', `key doc:${name('9')} has no parent`, { relation: 'doc-cache', key: `doc:${name('9')}` })],
+      findings: [
+        finding('orphan-scan', 'orphan-redis-key', 'error', `key doc:${name('9')} has no parent`, {
+          relation: 'doc-cache',
+          key: `doc:${name('9')}`,
+        }),
+      ],
       stats: {
         rowsCompared: 1_000_200,
         relations: {
@@ -58,19 +113,56 @@ export function sampleReport(opts: { hostile?: boolean; exitCode?: number } = {}
       stats: {
         rowsCompared: 1_000_000,
         mappings: {
-          [docs]: { mode: 'full', rowsCompared: 1_000_000, postgresRows: 999_990, milvusEntities: 999_963, inconsistentKeys: 37, missing: 37, orphans: 0, duplicateKeys: 0, stale: 0, pending: 0 },
-          clean: { mode: 'full', rowsCompared: 500, postgresRows: 500, milvusEntities: 500, inconsistentKeys: 0, missing: 0, orphans: 0, duplicateKeys: 0, stale: 0, pending: 0 },
+          [docs]: {
+            mode: 'full',
+            rowsCompared: 1_000_000,
+            postgresRows: 999_990,
+            milvusEntities: 999_963,
+            inconsistentKeys: 37,
+            missing: 37,
+            orphans: 0,
+            duplicateKeys: 0,
+            stale: 0,
+            pending: 0,
+          },
+          clean: {
+            mode: 'full',
+            rowsCompared: 500,
+            postgresRows: 500,
+            milvusEntities: 500,
+            inconsistentKeys: 0,
+            missing: 0,
+            orphans: 0,
+            duplicateKeys: 0,
+            stale: 0,
+            pending: 0,
+          },
           estimate: { mode: 'counts', missingAtLeast: 0 },
         },
       },
-      sections: [{
-        title: 'Reference integrity',
-        columns: ['mapping', 'mode', 'postgres rows', 'milvus entities', 'missing', 'orphans', 'duplicate keys', 'stale', 'pending', 'ranges differing', 'postgres snapshot', 'milvus read'],
-        rows: [
-          [docs, 'full', 999_990, 999_963, 37, 0, 0, 0, 0, null, '2026-11-30T00:31:02.123Z', '2026-11-30T00:31:02.456Z'],
-          ['clean', 'full', 500, 500, 0, 0, 0, 0, 0, null, '2026-11-30T00:31:02.123Z', '2026-11-30T00:31:02.456Z'],
-        ],
-      }],
+      sections: [
+        {
+          title: 'Reference integrity',
+          columns: [
+            'mapping',
+            'mode',
+            'postgres rows',
+            'milvus entities',
+            'missing',
+            'orphans',
+            'duplicate keys',
+            'stale',
+            'pending',
+            'ranges differing',
+            'postgres snapshot',
+            'milvus read',
+          ],
+          rows: [
+            [docs, 'full', 999_990, 999_963, 37, 0, 0, 0, 0, null, '2026-11-30T00:31:02.123Z', '2026-11-30T00:31:02.456Z'],
+            ['clean', 'full', 500, 500, 0, 0, 0, 0, 0, null, '2026-11-30T00:31:02.123Z', '2026-11-30T00:31:02.456Z'],
+          ],
+        },
+      ],
     }),
     check({
       id: 'rollback-validation',
@@ -78,8 +170,15 @@ export function sampleReport(opts: { hostile?: boolean; exitCode?: number } = {}
       counts: { error: 1, warn: 2, info: 0 },
       countsByCode: { 'destructive-rollback': 1, 'empty-down': 1, 'missing-file': 1 },
       findings: [
-        finding('rollback-validation', 'destructive-rollback', 'error', `down of 0002 drops table ${name('users')} (12 rows)`, { migration: '0002', file: '0002_users.down.sql', line: 3 }),
-        finding('rollback-validation', 'empty-down', 'warn', 'down of 0003 is empty', { migration: '0003', file: 'sub dir/0003 x.down.sql' }),
+        finding('rollback-validation', 'destructive-rollback', 'error', `down of 0002 drops table ${name('users')} (12 rows)`, {
+          migration: '0002',
+          file: '0002_users.down.sql',
+          line: 3,
+        }),
+        finding('rollback-validation', 'empty-down', 'warn', 'down of 0003 is empty', {
+          migration: '0003',
+          file: 'sub dir/0003 x.down.sql',
+        }),
         finding('rollback-validation', 'missing-file', 'warn', 'tracking table lists 0009 with no file', { migration: '0009' }),
       ],
       stats: { migrationsDir: '/repo/db/migrations' },

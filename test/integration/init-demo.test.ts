@@ -16,7 +16,10 @@ const SCOPE = ['--schemas', 'dbcheck_demo', '--collections', 'dbcheck_demo_chunk
 
 describe('dbcheck init on the demo data', () => {
   beforeAll(async () => {
-    await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'scripts/seed-demo.ts'], { cwd: ROOT, timeout: 240_000 });
+    await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'scripts/seed-demo.ts'], {
+      cwd: ROOT,
+      timeout: 240_000,
+    });
   }, 300_000);
 
   it('proposes the chunk vectors mapping, the document relations of vectors and cache keys, and validates', async () => {
@@ -60,7 +63,8 @@ describe('dbcheck init on the demo data', () => {
 
   it('a store that cannot be reached is named, the others are still proposed, exit 3', async () => {
     const dir = tempDir({
-      'stores.yml': 'stores:\n  postgres: { host: 127.0.0.1, port: 5432, user: postgres, database: postgres }\n  redis: { host: 127.0.0.1, port: 1, connectTimeout: 2s }\n',
+      'stores.yml':
+        'stores:\n  postgres: { host: 127.0.0.1, port: 5432, user: postgres, database: postgres }\n  redis: { host: 127.0.0.1, port: 1, connectTimeout: 2s }\n',
     });
     const init = await runCli(['init', '-c', path.join(dir, 'stores.yml'), '--schemas', 'dbcheck_demo']);
     expect(init.code).toBe(3);

@@ -11,7 +11,17 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { runRagFixture } from '../helpers/rag-fixtures.js';
-import { createMilvusCollectionName, createPgSchema, MILVUS_ADDRESS, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, uniqueName, type PgFixture } from '../helpers/stores.js';
+import {
+  createMilvusCollectionName,
+  createPgSchema,
+  MILVUS_ADDRESS,
+  PG_DATABASE,
+  PG_HOST,
+  PG_PORT,
+  PG_USER,
+  uniqueName,
+  type PgFixture,
+} from '../helpers/stores.js';
 import path from 'node:path';
 import { parse } from 'yaml';
 
@@ -76,7 +86,7 @@ checks:
 `;
   }
 
-  it('the fixtures wrote the frameworks\' layouts through their own APIs', () => {
+  it("the fixtures wrote the frameworks' layouts through their own APIs", () => {
     expect(langchain.indexed).toEqual({ num_added: 10, num_updated: 0, num_skipped: 0, num_deleted: 0 });
     expect(langchain.namespace).toBe(`milvus/${lcCollection.collection}`);
     expect(llamaindex).toMatchObject({ missingVectorDocId: '103', orphanDocId: '104' });
@@ -84,7 +94,15 @@ checks:
 
   it('finds every planted fault exactly, and nothing else', async () => {
     const dir = tempDir({ 'dbcheck.yml': config() });
-    const run = await runCli(['audit', '-c', path.join(dir, 'dbcheck.yml'), '--only', 'reference-integrity,orphan-scan', '--format', 'json']);
+    const run = await runCli([
+      'audit',
+      '-c',
+      path.join(dir, 'dbcheck.yml'),
+      '--only',
+      'reference-integrity,orphan-scan',
+      '--format',
+      'json',
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
@@ -116,7 +134,15 @@ checks:
     const li = { schema: liSchema.schema, collection: liCollection.collection };
     const stores = `stores:\n  postgres: { host: ${PG_HOST}, port: ${PG_PORT}, user: ${PG_USER}, database: ${PG_DATABASE} }\n  milvus: { address: "${MILVUS_ADDRESS}" }\n`;
     const dir = tempDir({ 'stores.yml': stores });
-    const init = await runCli(['init', '-c', path.join(dir, 'stores.yml'), '--schemas', `${lc.schema},${li.schema}`, '--collections', `${lc.collection},${li.collection}`]);
+    const init = await runCli([
+      'init',
+      '-c',
+      path.join(dir, 'stores.yml'),
+      '--schemas',
+      `${lc.schema},${li.schema}`,
+      '--collections',
+      `${lc.collection},${li.collection}`,
+    ]);
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
     expect(init.stdout).toContain(`#   LangChain record manager table "${lc.schema}.upsertion_record"`);
@@ -131,20 +157,22 @@ checks:
         milvus: { collection: lc.collection },
       },
     ]);
-    expect(proposed.checks['orphan-scan'].milvus).toEqual([
-      {
-        name: `${lc.collection}.doc_id -> ${lc.schema}.documents`,
-        collection: lc.collection,
-        field: 'doc_id',
-        parent: { schema: lc.schema, table: 'documents', column: 'id' },
-      },
-      {
-        name: `${li.collection}.doc_id -> ${li.schema}.data_docstore`,
-        collection: li.collection,
-        field: 'doc_id',
-        parent: { schema: li.schema, table: 'data_docstore', column: 'key', where: `"namespace" = 'docstore/data'` },
-      },
-    ].sort((a, b) => a.name.localeCompare(b.name)));
+    expect(proposed.checks['orphan-scan'].milvus).toEqual(
+      [
+        {
+          name: `${lc.collection}.doc_id -> ${lc.schema}.documents`,
+          collection: lc.collection,
+          field: 'doc_id',
+          parent: { schema: lc.schema, table: 'documents', column: 'id' },
+        },
+        {
+          name: `${li.collection}.doc_id -> ${li.schema}.data_docstore`,
+          collection: li.collection,
+          field: 'doc_id',
+          parent: { schema: li.schema, table: 'data_docstore', column: 'key', where: `"namespace" = 'docstore/data'` },
+        },
+      ].sort((a, b) => a.name.localeCompare(b.name)),
+    );
 
     writeFileSync(path.join(dir, 'dbcheck.yml'), init.stdout);
     const validate = await runCli(['validate', '-c', path.join(dir, 'dbcheck.yml'), '--connect']);
@@ -152,9 +180,27 @@ checks:
     expect(validate.code).toBe(0);
 
     // The proposal finds what the hand-written config finds, for the parts it covers.
-    const audit = await runCli(['audit', '-c', path.join(dir, 'dbcheck.yml'), '--only', 'reference-integrity,orphan-scan', '--format', 'json']);
+    const audit = await runCli([
+      'audit',
+      '-c',
+      path.join(dir, 'dbcheck.yml'),
+      '--only',
+      'reference-integrity,orphan-scan',
+      '--format',
+      'json',
+    ]);
     expect(audit.code).toBe(1);
-    const found = JSON.parse(audit.stdout).checks.flatMap((c: any) => c.findings).map((f: any) => `${f.code} ${f.subject.key}`).sort();
-    expect(found).toEqual(['missing-vector ' + langchain.missingVector, 'orphan-milvus-entity 104', 'orphan-milvus-entity 5', 'orphan-vector ' + langchain.missingRecord].sort());
+    const found = JSON.parse(audit.stdout)
+      .checks.flatMap((c: any) => c.findings)
+      .map((f: any) => `${f.code} ${f.subject.key}`)
+      .sort();
+    expect(found).toEqual(
+      [
+        'missing-vector ' + langchain.missingVector,
+        'orphan-milvus-entity 104',
+        'orphan-milvus-entity 5',
+        'orphan-vector ' + langchain.missingRecord,
+      ].sort(),
+    );
   }, 240_000); // three CLI runs against the shared servers: a limit for a loaded machine, not a speed claim
 });

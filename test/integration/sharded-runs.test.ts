@@ -16,7 +16,14 @@ import { mergeReports } from '../../src/engine/merge.js';
 import { planAudit } from '../../src/engine/plan.js';
 import type { Report } from '../../src/engine/result.js';
 import { exitCodeFor, runAudit } from '../../src/engine/run.js';
-import { createMilvusCollectionName, createPgSchema, createRedisPrefix, testStoresConfig, type PgFixture, type RedisFixture } from '../helpers/stores.js';
+import {
+  createMilvusCollectionName,
+  createPgSchema,
+  createRedisPrefix,
+  testStoresConfig,
+  type PgFixture,
+  type RedisFixture,
+} from '../helpers/stores.js';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 
@@ -29,7 +36,13 @@ async function createCollection(m: MilvusFixture, fields: object[], rows: object
     if (code !== 'Success') throw new Error(`${what} failed: ${JSON.stringify(r)}`);
   };
   const c = m.collection;
-  ok(await m.client.createCollection({ collection_name: c, fields: [...fields, { name: 'vec', data_type: DataType.FloatVector, dim: 2 }] } as any), 'createCollection');
+  ok(
+    await m.client.createCollection({
+      collection_name: c,
+      fields: [...fields, { name: 'vec', data_type: DataType.FloatVector, dim: 2 }],
+    } as any),
+    'createCollection',
+  );
   ok(await m.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any), 'createIndex');
   ok(await m.client.loadCollectionSync({ collection_name: c }), 'load');
   ok(await m.client.insert({ collection_name: c, data: rows.map((r) => ({ vec: [0.1, 0.2], ...r })) } as any), 'insert');
@@ -54,7 +67,11 @@ describe('sharded runs and baselines', () => {
     await pg.client.query(`INSERT INTO ${s}.docs SELECT unnest($1::bigint[]), 'title'`, [docIds.map(String)]);
     // Every 7th doc has no vector; 25 vectors have no doc.
     const vectors = [...docIds.filter((id) => id % 7n !== 0n), ...Array.from({ length: 25 }, (_, i) => BIG + 1000n + BigInt(i))];
-    await createCollection(ints, [{ name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false }], vectors.map((id) => ({ id: String(id) })));
+    await createCollection(
+      ints,
+      [{ name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false }],
+      vectors.map((id) => ({ id: String(id) })),
+    );
     // VarChar keys, with quotes and non-BMP characters; each entity names a doc (some gone).
     const names = Array.from({ length: 120 }, (_, i) => `k-${i}${i % 10 === 0 ? `'"😀` : ''}`);
     await pg.client.query(`CREATE TABLE ${s}.notes (id text PRIMARY KEY)`);
@@ -65,15 +82,21 @@ describe('sharded runs and baselines', () => {
         { name: 'id', data_type: DataType.VarChar, max_length: 64, is_primary_key: true, autoID: false },
         { name: 'doc_id', data_type: DataType.Int64 },
       ],
-      [...names.filter((_, i) => i % 13 !== 0), 'extra-1', 'extra-2ü'].map((id, i) => ({ id, doc_id: String(i % 9 === 0 ? BIG + 5000n + BigInt(i) : docIds[i % docIds.length]) })),
+      [...names.filter((_, i) => i % 13 !== 0), 'extra-1', 'extra-2ü'].map((id, i) => ({
+        id,
+        doc_id: String(i % 9 === 0 ? BIG + 5000n + BigInt(i) : docIds[i % docIds.length]),
+      })),
     );
     // Postgres children without a foreign key; some parents gone.
     await pg.client.query(`CREATE TABLE ${s}.chunks (id serial PRIMARY KEY, document_id bigint NOT NULL)`);
-    await pg.client.query(`INSERT INTO ${s}.chunks (document_id) SELECT unnest($1::bigint[])`, [[...docIds.slice(0, 50), ...Array.from({ length: 30 }, (_, i) => 70_000 + i)].map(String)]);
+    await pg.client.query(`INSERT INTO ${s}.chunks (document_id) SELECT unnest($1::bigint[])`, [
+      [...docIds.slice(0, 50), ...Array.from({ length: 30 }, (_, i) => 70_000 + i)].map(String),
+    ]);
     // Redis: cached docs (every 5th with another title), and keys of docs that are gone.
     const p = redis.prefix;
     const pipeline = redis.redis.pipeline();
-    for (const [i, id] of docIds.entries()) if (i % 3 === 0) pipeline.set(`${p}doc:${id}`, JSON.stringify({ id: String(id), title: i % 5 === 0 ? 'old' : 'title' }));
+    for (const [i, id] of docIds.entries())
+      if (i % 3 === 0) pipeline.set(`${p}doc:${id}`, JSON.stringify({ id: String(id), title: i % 5 === 0 ? 'old' : 'title' }));
     for (let i = 0; i < 30; i++) pipeline.set(`${p}doc:${90_000 + i}`, JSON.stringify({ id: String(90_000 + i), title: 'title' }));
     await pipeline.exec();
 
@@ -92,7 +115,9 @@ describe('sharded runs and baselines', () => {
         postgres: [{ name: 'chunks', child: { schema: pg.schema, table: 'chunks', column: 'document_id' }, parent: docs }],
       },
       'cache-drift': {
-        mappings: [{ key: `${p}doc:{id}`, table: `${pg.schema}.docs`, fields: { id: 'id', title: 'title' }, strategy: { type: 'write-through' } }],
+        mappings: [
+          { key: `${p}doc:{id}`, table: `${pg.schema}.docs`, fields: { id: 'id', title: 'title' }, strategy: { type: 'write-through' } },
+        ],
       },
     };
   }, 180_000);
@@ -105,14 +130,18 @@ describe('sharded runs and baselines', () => {
   });
 
   async function audit(shard?: string): Promise<Report> {
-    const { config, errors } = resolveConfig({ stores: testStoresConfig(), run: { maxFindings: 10_000, ...(shard ? { shard } : {}) }, checks }, { baseDir: process.cwd(), env: {} });
+    const { config, errors } = resolveConfig(
+      { stores: testStoresConfig(), run: { maxFindings: 10_000, ...(shard ? { shard } : {}) }, checks },
+      { baseDir: process.cwd(), env: {} },
+    );
     if (!config) throw new Error(JSON.stringify(errors));
     const { plan, errors: planErrors } = planAudit(config, await loadChecks(builtinChecks, []), { only: CHECKS });
     if (planErrors.length) throw new Error(JSON.stringify(planErrors));
     return runAudit({ config, plan });
   }
 
-  const findingsOf = (r: Report) => r.checks.flatMap((c) => c.findings.map((f) => `${f.fingerprint} ${f.code} ${f.subject?.key ?? ''} ${f.message}`)).sort();
+  const findingsOf = (r: Report) =>
+    r.checks.flatMap((c) => c.findings.map((f) => `${f.fingerprint} ${f.code} ${f.subject?.key ?? ''} ${f.message}`)).sort();
 
   it('3 shards merged equal one run: totals, per-code counts, findings and exit code', async () => {
     const single = await audit();
@@ -132,12 +161,16 @@ describe('sharded runs and baselines', () => {
     }
     expect(findingsOf(merged)).toEqual(findingsOf(single));
     // Key counters add up exactly (each key compared in exactly one shard).
-    const ri = (r: Report) => (r.checks.find((c) => c.id === 'reference-integrity')!.stats.mappings as any);
+    const ri = (r: Report) => r.checks.find((c) => c.id === 'reference-integrity')!.stats.mappings as any;
     for (const name of ['docs', 'notes']) {
-      for (const k of ['rowsCompared', 'postgresRows', 'milvusEntities', 'missing', 'orphans']) expect(ri(merged)[name][k], `${name}.${k}`).toBe(ri(single)[name][k]);
+      for (const k of ['rowsCompared', 'postgresRows', 'milvusEntities', 'missing', 'orphans'])
+        expect(ri(merged)[name][k], `${name}.${k}`).toBe(ri(single)[name][k]);
     }
     // int64 keys above 2^53 are judged exactly: BIG + 7 (a multiple of 7) is missing, BIG + 1 is not.
-    const missing = single.checks.find((c) => c.id === 'reference-integrity')!.findings.filter((f) => f.code === 'missing-vector').map((f) => f.subject?.key);
+    const missing = single.checks
+      .find((c) => c.id === 'reference-integrity')!
+      .findings.filter((f) => f.code === 'missing-vector')
+      .map((f) => f.subject?.key);
     expect(missing).not.toContain(String(BIG + 1n));
     expect(missing).toContain(String(BIG + ((7n - (BIG % 7n)) % 7n)));
   }, 300_000);

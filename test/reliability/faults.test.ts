@@ -15,7 +15,17 @@ import { runCli, startCli, tempDir, type CliRun } from '../helpers/cli.js';
 import { createAuditLogins, type AuditLogins } from '../helpers/fault-sessions.js';
 import { startPasswordPostgres } from '../helpers/fault-postgres.js';
 import { freePort, startRedisServer } from '../helpers/redis-server.js';
-import { createPgSchema, createRedisPrefix, MILVUS_ADDRESS, PG_DATABASE, PG_HOST, PG_PORT, REDIS_PORT, type PgFixture, type RedisFixture } from '../helpers/stores.js';
+import {
+  createPgSchema,
+  createRedisPrefix,
+  MILVUS_ADDRESS,
+  PG_DATABASE,
+  PG_HOST,
+  PG_PORT,
+  REDIS_PORT,
+  type PgFixture,
+  type RedisFixture,
+} from '../helpers/stores.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { FAULT_PLUGINS } from './fault-plugins.js';
 import { checkOf, jsonReport, STACK_TRACE } from './support.js';
@@ -124,7 +134,9 @@ describe('a store that is down before the run', () => {
     expect(report.summary.unreachableStores).toEqual(['postgres']);
     expect(checkOf(report, 'fault/pg-scan').error).toMatchObject({
       code: 'STORE_UNREACHABLE',
-      message: expect.stringMatching(new RegExp(`^Postgres at postgres://${logins.pgUser}@127\\.0\\.0\\.1:${port}/postgres: connection refused or lost`)),
+      message: expect.stringMatching(
+        new RegExp(`^Postgres at postgres://${logins.pgUser}@127\\.0\\.0\\.1:${port}/postgres: connection refused or lost`),
+      ),
     });
     expect(checkOf(report, 'fault/redis-ping').status).toBe('pass');
     const health = checkOf(report, 'health');
@@ -136,7 +148,11 @@ describe('a store that is down before the run', () => {
 
   it('Milvus unreachable: Milvus checks error, Postgres and Redis checks are unaffected', async () => {
     const port = await freePort();
-    const r = await audit(setup({ milvus: { address: `127.0.0.1:${port}`, connectTimeout: 2000 } }), ['health', 'fault/milvus-list', 'fault/redis-ping']);
+    const r = await audit(setup({ milvus: { address: `127.0.0.1:${port}`, connectTimeout: 2000 } }), [
+      'health',
+      'fault/milvus-list',
+      'fault/redis-ping',
+    ]);
     const report = incomplete(r);
     expect(report.summary.unreachableStores).toEqual(['milvus']);
     const err = checkOf(report, 'fault/milvus-list').error!;
@@ -149,7 +165,11 @@ describe('a store that is down before the run', () => {
   it('an unknown host, for each store, is named as such', async () => {
     const host = 'no-such-db.dbcheck-test.invalid';
     const r = await audit(
-      setup({ postgres: { host, connectTimeout: 5000 }, redis: { host, connectTimeout: 5000 }, milvus: { address: `${host}:19530`, connectTimeout: 5000 } }),
+      setup({
+        postgres: { host, connectTimeout: 5000 },
+        redis: { host, connectTimeout: 5000 },
+        milvus: { address: `${host}:19530`, connectTimeout: 5000 },
+      }),
       ['health'],
     );
     const report = incomplete(r);
@@ -198,7 +218,9 @@ describe('a store that stops in the middle of a long scan', () => {
     const pg = await proxy(PG_PORT);
     pg.cutAfterBytes(300_000);
     // New connections stay allowed: a network blip; the scan that was cut still fails.
-    const r = await audit(setup({ postgres: { port: pg.port } }, { 'fault/pg-scan': { schema: pgFx.schema, table: 'big', pauseMs: 0 } }), ['fault/pg-scan']);
+    const r = await audit(setup({ postgres: { port: pg.port } }, { 'fault/pg-scan': { schema: pgFx.schema, table: 'big', pauseMs: 0 } }), [
+      'fault/pg-scan',
+    ]);
     const report = incomplete(r);
     expect(checkOf(report, 'fault/pg-scan').error).toMatchObject({ code: 'STORE_UNREACHABLE' });
   });
@@ -210,7 +232,14 @@ describe('a built-in check, in process, when Postgres is cut mid-stream', () => 
     pg.cutAfterBytes(100_000);
     const result = await runCheck(orphanScan, {
       stores: { postgres: { host: '127.0.0.1', port: pg.port, user: logins.pgUser, database: PG_DATABASE } },
-      options: { postgres: [{ child: { schema: pgFx.schema, table: 'children', column: 'parent_id' }, parent: { schema: pgFx.schema, table: 'parents', column: 'id' } }] },
+      options: {
+        postgres: [
+          {
+            child: { schema: pgFx.schema, table: 'children', column: 'parent_id' },
+            parent: { schema: pgFx.schema, table: 'parents', column: 'id' },
+          },
+        ],
+      },
       maxFindings: 10,
     });
     expect(result).toMatchObject({ status: 'error', partial: true, error: { code: 'STORE_UNREACHABLE' } });
@@ -267,7 +296,10 @@ describe('a slow or frozen network', () => {
     const pg = await proxy(PG_PORT);
     // The check timeout must leave time to reach the marker on a loaded machine (2 s did not, under
     // load 20); it still ends the check long before anything else would.
-    const dir = setup({ postgres: { port: pg.port, connectTimeout: 1000 } }, { 'fault/pg-scan': { schema: pgFx.schema, table: 'big', timeout: '12s' } });
+    const dir = setup(
+      { postgres: { port: pg.port, connectTimeout: 1000 } },
+      { 'fault/pg-scan': { schema: pgFx.schema, table: 'big', timeout: '12s' } },
+    );
     const run = auditUntil(dir, ['fault/pg-scan', 'fault/redis-ping'], 'pg-scan');
     await run.reached;
     pg.stall();
@@ -295,7 +327,12 @@ describe('a frozen server: every wait has a client-side deadline (issue 11, item
     expect(checkOf(report, 'fault/pg-scan')).toMatchObject({
       status: 'error',
       partial: true,
-      error: { code: 'STORE_TIMEOUT', message: expect.stringContaining('no answer from the server within 6000 ms (statement_timeout 1000 ms + 5000 ms grace); connection closed') },
+      error: {
+        code: 'STORE_TIMEOUT',
+        message: expect.stringContaining(
+          'no answer from the server within 6000 ms (statement_timeout 1000 ms + 5000 ms grace); connection closed',
+        ),
+      },
     });
     expect(checkOf(report, 'fault/redis-ping').status).toBe('pass');
     expect(ms).toBeLessThan(3 * 6_000); // ended within the bound, with generous slack
@@ -312,14 +349,25 @@ describe('a frozen server: every wait has a client-side deadline (issue 11, item
         ['listCollections', () => store.reader.listCollections()],
         ['describeCollection', () => store.reader.describeCollection('any')],
         ['count', () => store.reader.count('any')],
-        ['scan', async () => {
-          for await (const _page of store.reader.scan('any')) { /* frozen: nothing comes */ }
-        }],
+        [
+          'scan',
+          async () => {
+            for await (const _page of store.reader.scan('any')) {
+              /* frozen: nothing comes */
+            }
+          },
+        ],
       ];
       for (const [name, call] of calls) {
         const t0 = performance.now();
-        const err = await call().then(() => undefined, (e: unknown) => e);
-        expect(err, name).toMatchObject({ code: 'STORE_TIMEOUT', message: expect.stringMatching(new RegExp(`^Milvus at ${milvus.address.replace(/\./g, '\\.')}: timed out`)) });
+        const err = await call().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err, name).toMatchObject({
+          code: 'STORE_TIMEOUT',
+          message: expect.stringMatching(new RegExp(`^Milvus at ${milvus.address.replace(/\./g, '\\.')}: timed out`)),
+        });
         expect(performance.now() - t0, name).toBeLessThan(3 * 500 + 2_000);
       }
     } finally {
@@ -336,9 +384,14 @@ describe('credentials and TLS', () => {
       const wrong = 'Wr0ng-Pg-Pw-9923';
       const dir = setup({ postgres: { port: server.port, user: server.user, password: '${PG_PW}' } });
       for (const format of ['json', 'table']) {
-        const r = await runCli(['audit', '-c', 'dbcheck.json', '--only', 'health,fault/pg-scan,fault/redis-ping', '-f', format], { cwd: dir, env: { PG_PW: wrong } });
+        const r = await runCli(['audit', '-c', 'dbcheck.json', '--only', 'health,fault/pg-scan,fault/redis-ping', '-f', format], {
+          cwd: dir,
+          env: { PG_PW: wrong },
+        });
         expect(r.code, r.stderr).toBe(3);
-        expect(r.stdout + r.stderr).toMatch(new RegExp(`Postgres at postgres://postgres@127\\.0\\.0\\.1:${server.port}/postgres: authentication failed`));
+        expect(r.stdout + r.stderr).toMatch(
+          new RegExp(`Postgres at postgres://postgres@127\\.0\\.0\\.1:${server.port}/postgres: authentication failed`),
+        );
         expect(r.stdout + r.stderr).not.toContain(wrong);
         if (format === 'json') {
           expect(checkOf(jsonReport(r), 'fault/pg-scan').error?.code).toBe('STORE_AUTH');
@@ -364,15 +417,33 @@ describe('credentials and TLS', () => {
     const server = await startRedisServer({ requirepass: right, args: ['--databases', '16'] });
     try {
       const cases = [
-        { redis: { url: `redis://:${right}@127.0.0.1:${server.port}/16` }, secret: right, code: 'STORE_MISSING_OBJECT', line: `Redis at redis://127.0.0.1:${server.port}/16: object not found (cannot switch to database 16: ERR DB index is out of range)` },
-        { redis: { host: '127.0.0.1', port: server.port, password: 'Wr0ng-Redis-Pw-6402', db: 3 }, secret: 'Wr0ng-Redis-Pw-6402', code: 'STORE_AUTH', line: `Redis at redis://127.0.0.1:${server.port}/3: authentication failed (WRONGPASS invalid username-password pair or user is disabled.)` },
+        {
+          redis: { url: `redis://:${right}@127.0.0.1:${server.port}/16` },
+          secret: right,
+          code: 'STORE_MISSING_OBJECT',
+          line: `Redis at redis://127.0.0.1:${server.port}/16: object not found (cannot switch to database 16: ERR DB index is out of range)`,
+        },
+        {
+          redis: { host: '127.0.0.1', port: server.port, password: 'Wr0ng-Redis-Pw-6402', db: 3 },
+          secret: 'Wr0ng-Redis-Pw-6402',
+          code: 'STORE_AUTH',
+          line: `Redis at redis://127.0.0.1:${server.port}/3: authentication failed (WRONGPASS invalid username-password pair or user is disabled.)`,
+        },
       ];
       for (const c of cases) {
-        const r = await audit(setup({ redis: { username: undefined, password: undefined, ...c.redis } }, { 'fault/pg-sleep': { seconds: 0 } }), ['health', 'fault/redis-ping', 'fault/pg-sleep']);
+        const r = await audit(
+          setup({ redis: { username: undefined, password: undefined, ...c.redis } }, { 'fault/pg-sleep': { seconds: 0 } }),
+          ['health', 'fault/redis-ping', 'fault/pg-sleep'],
+        );
         const report = incomplete(r);
         expect(r.stdout + r.stderr).not.toContain(c.secret);
         // One line on stderr (the test plugins' own marker lines aside).
-        expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('marker:'))).toEqual([`dbcheck: ${c.line}`]);
+        expect(
+          r.stderr
+            .trim()
+            .split('\n')
+            .filter((l) => !l.startsWith('marker:')),
+        ).toEqual([`dbcheck: ${c.line}`]);
         expect(report.summary.unreachableStores).toEqual(['redis']);
         expect(report.stores.find((s) => s.kind === 'redis')).toMatchObject({ connected: false, error: { code: c.code } });
         expect(checkOf(report, 'fault/redis-ping')).toMatchObject({ status: 'error', error: { code: c.code } });
@@ -426,7 +497,10 @@ describe('timeouts and signals', () => {
     // afterEach: the pg_sleep(60) backend is gone, not left sleeping on the server.
   });
 
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`${sig} mid-scan and mid-statement: exit ${code}, partial report, nothing left running on the servers`, async () => {
       const dir = setup({}, { 'fault/pg-sleep': { seconds: 60 } });
       const run = auditUntil(dir, ['fault/pg-sleep', 'fault/redis-scan', 'fault/redis-ping'], ['pg-sleep', 'redis-scan', 'redis-ping']);
@@ -434,7 +508,10 @@ describe('timeouts and signals', () => {
       const admin = pgFx.client;
       // Wait until the statement is really running on the server, then interrupt.
       for (let i = 0; i < 50; i++) {
-        const { rows } = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active'`, [logins.pgUser]);
+        const { rows } = await admin.query(
+          `SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active'`,
+          [logins.pgUser],
+        );
         if (rows.length) break;
         await new Promise((res) => setTimeout(res, 100));
       }

@@ -36,7 +36,12 @@ describe('identifiers from config are quoted, never interpolated', () => {
     await fx.client.query(`INSERT INTO ${s}."from" VALUES (1, 'a'), (2, 'b'), (12, 'c'), (13, 'd'), (13, 'e'), (NULL, 'f')`);
     milvus = await createMilvusCollectionName('hostile_ids');
     const { DataType } = await import('@zilliz/milvus2-sdk-node');
-    await createMilvusCollection(milvus.client, milvus.collection, [{ name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false }], [{ id: '1' }]);
+    await createMilvusCollection(
+      milvus.client,
+      milvus.collection,
+      [{ name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false }],
+      [{ id: '1' }],
+    );
   }, 60_000);
   afterAll(async () => {
     await milvus?.cleanup();
@@ -50,7 +55,14 @@ describe('identifiers from config are quoted, never interpolated', () => {
 
   it('a table and columns named with quotes, spaces, mixed case and reserved words are read correctly', async () => {
     const result = await runCheck(orphanScan, {
-      options: { postgres: [{ child: { schema: fx.schema, table: CHILD, column: 'Parent-ID' }, parent: { schema: fx.schema, table: WEIRD, column: 'Order Id' } }] },
+      options: {
+        postgres: [
+          {
+            child: { schema: fx.schema, table: CHILD, column: 'Parent-ID' },
+            parent: { schema: fx.schema, table: WEIRD, column: 'Order Id' },
+          },
+        ],
+      },
     });
     expect(result.status, result.error?.message).toBe('fail');
     expect(result.countsByCode['orphan-row']).toBe(2);
@@ -59,7 +71,11 @@ describe('identifiers from config are quoted, never interpolated', () => {
 
   it(`an injection attempt in a table name (${INJECTION}) is a clear missing-table error, and inert`, async () => {
     const viaOrphanScan = await runCheck(orphanScan, {
-      options: { postgres: [{ child: { schema: fx.schema, table: INJECTION, column: 'id' }, parent: { schema: fx.schema, table: 'victims', column: 'id' } }] },
+      options: {
+        postgres: [
+          { child: { schema: fx.schema, table: INJECTION, column: 'id' }, parent: { schema: fx.schema, table: 'victims', column: 'id' } },
+        ],
+      },
     });
     expect(viaOrphanScan.status).toBe('error');
     // The checks look names up in the catalog first: the name never reaches SQL text at all.
@@ -89,7 +105,14 @@ describe('identifiers from config are quoted, never interpolated', () => {
 
   it('an injection attempt in a column name is a clear missing-column error, and inert', async () => {
     const result = await runCheck(orphanScan, {
-      options: { postgres: [{ child: { schema: fx.schema, table: 'victims', column: INJECTION }, parent: { schema: fx.schema, table: 'victims', column: 'id' } }] },
+      options: {
+        postgres: [
+          {
+            child: { schema: fx.schema, table: 'victims', column: INJECTION },
+            parent: { schema: fx.schema, table: 'victims', column: 'id' },
+          },
+        ],
+      },
     });
     expect(result.status).toBe('error');
     expect(result.error?.code).toMatch(/^(CONFIG|STORE_MISSING_OBJECT)$/);
@@ -102,7 +125,16 @@ describe('odd data', () => {
   let fx: PgFixture;
   let redis: RedisFixture;
   let milvus: Awaited<ReturnType<typeof createMilvusCollectionName>>;
-  const KEYS = ['plain', 'with "double" quotes', "with 'single' quotes", 'back\\slash', 'trailing\\', '\\"both\\"', 'unicode ✓ ключ', 'in [1, 2] && x'];
+  const KEYS = [
+    'plain',
+    'with "double" quotes',
+    "with 'single' quotes",
+    'back\\slash',
+    'trailing\\',
+    '\\"both\\"',
+    'unicode ✓ ключ',
+    'in [1, 2] && x',
+  ];
 
   beforeAll(async () => {
     fx = await createPgSchema('hostile_data');
@@ -117,9 +149,12 @@ describe('odd data', () => {
     await fx.client.query(`INSERT INTO ${s}.chunks (chunk_key) VALUES (NULL)`);
     const { DataType } = await import('@zilliz/milvus2-sdk-node');
     // Milvus has every key but 'back\slash', plus one the table lacks.
-    await createMilvusCollection(milvus.client, milvus.collection, [
-      { name: 'key', data_type: DataType.VarChar, max_length: 64, is_primary_key: true, autoID: false },
-    ], KEYS.filter((k) => k !== 'back\\slash').map((key) => ({ key })));
+    await createMilvusCollection(
+      milvus.client,
+      milvus.collection,
+      [{ name: 'key', data_type: DataType.VarChar, max_length: 64, is_primary_key: true, autoID: false }],
+      KEYS.filter((k) => k !== 'back\\slash').map((key) => ({ key })),
+    );
   }, 120_000);
   afterAll(async () => {
     await redis?.cleanup();
@@ -130,7 +165,16 @@ describe('odd data', () => {
   for (const mode of ['full', 'sample'] as const) {
     it(`Milvus varchar keys with quotes and backslashes compare exactly (${mode} mode); a NULL key is no finding`, async () => {
       const result = await runCheck(referenceIntegrity, {
-        options: { mappings: [{ postgres: { schema: fx.schema, table: 'chunks', key: 'chunk_key' }, milvus: { collection: milvus.collection }, mode, sampleSize: 100 }] },
+        options: {
+          mappings: [
+            {
+              postgres: { schema: fx.schema, table: 'chunks', key: 'chunk_key' },
+              milvus: { collection: milvus.collection },
+              mode,
+              sampleSize: 100,
+            },
+          ],
+        },
       });
       expect(result.status, result.error?.message).toBe('fail');
       const keys = (code: string) => result.findings.filter((f) => f.code === code).map((f) => f.subject?.key);
@@ -171,15 +215,28 @@ describe('odd data', () => {
 
 describe('nasty config files through the CLI: exit 2, one clear message, no stack trace', () => {
   const aliasBomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
-  for (let i = 1; i < 10; i++) aliasBomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  for (let i = 1; i < 10; i++)
+    aliasBomb.push(
+      `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(',')}]`,
+    );
   const cases: Array<[string, string | Buffer, RegExp]> = [
     ['an alias bomb', aliasBomb.join('\n'), /invalid YAML: .*alias/i],
     ['an alias without its anchor', 'stores: *nowhere\n', /invalid YAML/],
     ['binary garbage', Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x32, 0x4a, 0x0a, 0x3a, 0x3a, 0x7b]), /dbcheck\.yml/],
     ['a file over 1 MiB', `# ${'x'.repeat(1024 * 1024)}\n`, /at most 1 MiB/],
     ['wrong types', 'stores:\n  postgres: { port: "many" }\nrun: { concurrency: -1 }\n', /stores\.postgres\.port: expected number/],
-    ['an unknown check, with a typo', 'stores: { postgres: {} }\nchecks:\n  orphan-scn: {}\n', /unknown check "orphan-scn" \(did you mean "orphan-scan"\?\)/],
-    ['a check section of the wrong shape', 'stores: { postgres: {} }\nchecks:\n  cache-drift: { mappings: "all of them" }\n', /checks\.cache-drift\.mappings/],
+    [
+      'an unknown check, with a typo',
+      'stores: { postgres: {} }\nchecks:\n  orphan-scn: {}\n',
+      /unknown check "orphan-scn" \(did you mean "orphan-scan"\?\)/,
+    ],
+    [
+      'a check section of the wrong shape',
+      'stores: { postgres: {} }\nchecks:\n  cache-drift: { mappings: "all of them" }\n',
+      /checks\.cache-drift\.mappings/,
+    ],
     ['deep nesting', `${'['.repeat(3000)}${']'.repeat(3000)}`, /must be a mapping|invalid YAML/],
   ];
   for (const [name, content, message] of cases) {

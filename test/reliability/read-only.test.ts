@@ -16,7 +16,16 @@ import { connectRedis } from '../../src/stores/redis.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { createAuditLogins, type AuditLogins } from '../helpers/fault-sessions.js';
 import { startRedisServer } from '../helpers/redis-server.js';
-import { createMilvusCollectionName, createPgSchema, MILVUS_ADDRESS, PG_DATABASE, PG_HOST, PG_PORT, pgAdmin, type PgFixture } from '../helpers/stores.js';
+import {
+  createMilvusCollectionName,
+  createPgSchema,
+  MILVUS_ADDRESS,
+  PG_DATABASE,
+  PG_HOST,
+  PG_PORT,
+  pgAdmin,
+  type PgFixture,
+} from '../helpers/stores.js';
 import { builtinIds, checkOf, createMilvusCollection, jsonReport } from './support.js';
 
 const DOCS = 300;
@@ -49,12 +58,18 @@ describe('read-only: a full audit changes nothing', () => {
     const seeder = await pgAdmin();
     const q = (sql: string) => seeder.query(sql);
     const s = `"${schema}"`;
-    await q(`CREATE TABLE ${s}.documents (id bigint PRIMARY KEY, title text NOT NULL, version int NOT NULL, updated_at timestamptz NOT NULL)`);
+    await q(
+      `CREATE TABLE ${s}.documents (id bigint PRIMARY KEY, title text NOT NULL, version int NOT NULL, updated_at timestamptz NOT NULL)`,
+    );
     await q(`CREATE TABLE ${s}.chunks (id bigint PRIMARY KEY, document_id bigint NOT NULL, content text)`);
     await q(`CREATE TABLE ${s}.schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    await q(`INSERT INTO ${s}.documents SELECT g, 'doc ' || g, 1, timestamptz '2026-01-01' + g * interval '1 minute' FROM generate_series(1, ${DOCS}) g`);
+    await q(
+      `INSERT INTO ${s}.documents SELECT g, 'doc ' || g, 1, timestamptz '2026-01-01' + g * interval '1 minute' FROM generate_series(1, ${DOCS}) g`,
+    );
     // Chunk 3 of document 7 points at a document that is gone: an orphan for orphan-scan.
-    await q(`INSERT INTO ${s}.chunks SELECT g, CASE WHEN g = 21 THEN 99999 ELSE (g - 1) / ${CHUNKS_PER_DOC} + 1 END, 'text ' || g FROM generate_series(1, ${DOCS * CHUNKS_PER_DOC}) g`);
+    await q(
+      `INSERT INTO ${s}.chunks SELECT g, CASE WHEN g = 21 THEN 99999 ELSE (g - 1) / ${CHUNKS_PER_DOC} + 1 END, 'text ' || g FROM generate_series(1, ${DOCS * CHUNKS_PER_DOC}) g`,
+    );
     await q(`INSERT INTO ${s}.schema_migrations (version) VALUES ('001'), ('002')`);
     await seeder.end();
 
@@ -66,20 +81,32 @@ describe('read-only: a full audit changes nothing', () => {
       entities.push({ id: String(id), document_id: String(Math.floor((id - 1) / CHUNKS_PER_DOC) + 1) });
     }
     entities.push({ id: '777777', document_id: '88888' });
-    await createMilvusCollection(milvus.client, milvus.collection, [
-      { name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false },
-      { name: 'document_id', data_type: DataType.Int64 },
-    ], entities);
+    await createMilvusCollection(
+      milvus.client,
+      milvus.collection,
+      [
+        { name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false },
+        { name: 'document_id', data_type: DataType.Int64 },
+      ],
+      entities,
+    );
 
     // Redis: a write-through JSON cache of documents, with drift planted: 3 stale, 2 orphans,
     // one of the wrong type, one key with binary bytes.
     const p = redis.pipeline();
     for (let id = 1; id <= DOCS; id++) {
       const stale = id <= 3;
-      p.set(`${PREFIX}doc:${id}`, JSON.stringify({
-        id, title: stale ? `old ${id}` : `doc ${id}`, version: stale ? 0 : 1,
-        updated_at: new Date(Date.UTC(2026, 0, 1) + id * 60_000).toISOString(),
-      }), 'EX', 86_400);
+      p.set(
+        `${PREFIX}doc:${id}`,
+        JSON.stringify({
+          id,
+          title: stale ? `old ${id}` : `doc ${id}`,
+          version: stale ? 0 : 1,
+          updated_at: new Date(Date.UTC(2026, 0, 1) + id * 60_000).toISOString(),
+        }),
+        'EX',
+        86_400,
+      );
     }
     p.set(`${PREFIX}doc:5000`, JSON.stringify({ id: 5000, title: 'gone', version: 1, updated_at: '2026-01-01T00:00:00Z' }));
     p.set(`${PREFIX}doc:5001`, JSON.stringify({ id: 5001, title: 'gone', version: 1, updated_at: '2026-01-01T00:00:00Z' }));
@@ -94,7 +121,10 @@ describe('read-only: a full audit changes nothing', () => {
     dir = tempDir();
     mkdirSync(path.join(dir, 'migrations'));
     const mig = (name: string, sql: string) => writeFileSync(path.join(dir, 'migrations', name), sql);
-    mig('001_documents.up.sql', 'CREATE TABLE documents (id bigint PRIMARY KEY, title text NOT NULL, version int NOT NULL, updated_at timestamptz NOT NULL);\n');
+    mig(
+      '001_documents.up.sql',
+      'CREATE TABLE documents (id bigint PRIMARY KEY, title text NOT NULL, version int NOT NULL, updated_at timestamptz NOT NULL);\n',
+    );
     mig('001_documents.down.sql', 'DROP TABLE documents;\n');
     mig('002_chunks.up.sql', 'CREATE TABLE chunks (id bigint PRIMARY KEY, document_id bigint NOT NULL, content text);\n');
     mig('002_chunks.down.sql', 'DROP TABLE chunks;\n');
@@ -114,10 +144,15 @@ describe('read-only: a full audit changes nothing', () => {
     return {
       health: { collections: [milvus.collection] },
       'cache-drift': {
-        mappings: [{
-          name: 'documents', key: `${PREFIX}doc:{id}`, table: `${schema}.documents`, encoding: 'json',
-          strategy: { type: 'write-through', version: 'version' },
-        }],
+        mappings: [
+          {
+            name: 'documents',
+            key: `${PREFIX}doc:{id}`,
+            table: `${schema}.documents`,
+            encoding: 'json',
+            strategy: { type: 'write-through', version: 'version' },
+          },
+        ],
       },
       'reference-integrity': {
         mappings: [{ postgres: { ...table('chunks'), key: 'id' }, milvus: { collection: milvus.collection }, mode: 'full' }],
@@ -198,16 +233,26 @@ describe('read-only: a full audit changes nothing', () => {
     expect(after.milvus).toEqual(before.milvus);
   }, 180_000);
 
-  it('a write through dbcheck\'s Postgres session is refused, and the session carries its safety settings', async () => {
-    const store = await connectPostgres({ host: PG_HOST, port: PG_PORT, user: logins.pgUser, database: PG_DATABASE, statementTimeoutMs: 12_345, lockTimeoutMs: 2_345 });
+  it("a write through dbcheck's Postgres session is refused, and the session carries its safety settings", async () => {
+    const store = await connectPostgres({
+      host: PG_HOST,
+      port: PG_PORT,
+      user: logins.pgUser,
+      database: PG_DATABASE,
+      statementTimeoutMs: 12_345,
+      lockTimeoutMs: 2_345,
+    });
     try {
       const r = store.reader;
       await expect(r.query(`CREATE TABLE "${schema}".intruder (x int)`)).rejects.toThrow(/read-only transaction/);
       await expect(r.query(`DELETE FROM "${schema}".documents`)).rejects.toThrow(/read-only transaction/);
-      await expect(r.query(`SELECT set_config('default_transaction_read_only', 'off', false); INSERT INTO "${schema}".chunks VALUES (0, 0, 'x')`))
-        .rejects.toThrow(/read-only transaction|permission denied/);
+      await expect(
+        r.query(`SELECT set_config('default_transaction_read_only', 'off', false); INSERT INTO "${schema}".chunks VALUES (0, 0, 'x')`),
+      ).rejects.toThrow(/read-only transaction|permission denied/);
       // Even inside withSnapshot (an explicit READ ONLY transaction).
-      await expect(r.withSnapshot((tx) => tx.query(`UPDATE "${schema}".documents SET version = 2`))).rejects.toThrow(/read-only transaction/);
+      await expect(r.withSnapshot((tx) => tx.query(`UPDATE "${schema}".documents SET version = 2`))).rejects.toThrow(
+        /read-only transaction/,
+      );
       const setting = async (name: string) => Object.values((await r.query(`SHOW ${name}`)).rows[0]!)[0];
       expect(await setting('default_transaction_read_only')).toBe('on');
       expect(await setting('statement_timeout')).toBe('12345ms');
@@ -232,7 +277,12 @@ describe('read-only: a full audit changes nothing', () => {
     try {
       const reader = store.reader;
       await expect(reader.pipeline([['set' as never, `${PREFIX}intruder`, 'x']])).rejects.toThrow(/refused Redis command SET/);
-      await expect(reader.pipeline([['get', `${PREFIX}doc:1`], ['del' as never, `${PREFIX}doc:1`]])).rejects.toThrow(/refused Redis command DEL/);
+      await expect(
+        reader.pipeline([
+          ['get', `${PREFIX}doc:1`],
+          ['del' as never, `${PREFIX}doc:1`],
+        ]),
+      ).rejects.toThrow(/refused Redis command DEL/);
       await expect(reader.pipeline([['memory', 'purge']])).rejects.toThrow(/refused/);
       await expect(reader.pipeline([['flushall' as never]])).rejects.toThrow(/refused/);
       const load = await reader.createLoadConnection();
@@ -258,24 +308,34 @@ describe('read-only: a full audit changes nothing', () => {
     await c.connect();
     try {
       await c.query('SELECT pg_stat_clear_snapshot()');
-      const stats = (await c.query(
-        `SELECT relname, n_tup_ins::text, n_tup_upd::text, n_tup_del::text, n_tup_hot_upd::text
-           FROM pg_stat_user_tables WHERE schemaname = $1 ORDER BY relname`, [schema])).rows as Array<Record<string, string>>;
+      const stats = (
+        await c.query(
+          `SELECT relname, n_tup_ins::text, n_tup_upd::text, n_tup_del::text, n_tup_hot_upd::text
+           FROM pg_stat_user_tables WHERE schemaname = $1 ORDER BY relname`,
+          [schema],
+        )
+      ).rows as Array<Record<string, string>>;
       const checksums: Record<string, string> = {};
       for (const { relname } of stats) {
-        const r = await c.query(`SELECT count(*)::text AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS sum FROM "${schema}"."${relname}" t`);
+        const r = await c.query(
+          `SELECT count(*)::text AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS sum FROM "${schema}"."${relname}" t`,
+        );
         checksums[relname!] = `${r.rows[0].n}:${r.rows[0].sum}`;
       }
       // Catalog state of the schema: relations, columns, constraints, indexes, privileges.
-      const catalog = (await c.query(
-        `SELECT md5(string_agg(x, '|' ORDER BY x)) AS sum, count(*)::int AS n FROM (
+      const catalog = (
+        await c.query(
+          `SELECT md5(string_agg(x, '|' ORDER BY x)) AS sum, count(*)::int AS n FROM (
            SELECT cl.relname || ':' || cl.relkind::text || ':' || coalesce(cl.relacl::text, '') ||
                   ':' || coalesce((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum)
                                      FROM pg_attribute a WHERE a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped), '') AS x
              FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace WHERE n.nspname = $1
            UNION ALL
            SELECT 'con:' || conname || ':' || pg_get_constraintdef(co.oid) FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE n.nspname = $1
-         ) s`, [schema])).rows[0];
+         ) s`,
+          [schema],
+        )
+      ).rows[0];
       return { stats, checksums, catalog };
     } finally {
       await c.end();
@@ -297,7 +357,12 @@ describe('read-only: a full audit changes nothing', () => {
     const hash = createHash('sha256');
     for (const k of keys) {
       const [dump, pttl] = await Promise.all([redis.dumpBuffer(k), redis.pttl(k)]);
-      hash.update(k).update('\0').update(dump ?? Buffer.alloc(0)).update(pttl > 0 ? 'ttl' : String(pttl)).update('\n');
+      hash
+        .update(k)
+        .update('\0')
+        .update(dump ?? Buffer.alloc(0))
+        .update(pttl > 0 ? 'ttl' : String(pttl))
+        .update('\n');
     }
     return { commandstats, keyspace: { dbsize, keys: keys.length, digest: hash.digest('hex') } };
   }
@@ -306,10 +371,20 @@ describe('read-only: a full audit changes nothing', () => {
     const c = milvus.client as any;
     const name = milvus.collection;
     const count = await c.query({ collection_name: name, output_fields: ['count(*)'], consistency_level: 'Strong' });
-    const rows = await c.query({ collection_name: name, filter: 'id >= 0', output_fields: ['id', 'document_id'], consistency_level: 'Strong' });
+    const rows = await c.query({
+      collection_name: name,
+      filter: 'id >= 0',
+      output_fields: ['id', 'document_id'],
+      consistency_level: 'Strong',
+    });
     const sorted = (rows.data as Array<{ id: string; document_id: string }>).map((r) => `${r.id}:${r.document_id}`).sort();
     const describe = await c.describeCollection({ collection_name: name });
-    const fields = describe.schema.fields.map((f: any) => ({ name: f.name, type: f.data_type, pk: f.is_primary_key, params: f.type_params }));
+    const fields = describe.schema.fields.map((f: any) => ({
+      name: f.name,
+      type: f.data_type,
+      pk: f.is_primary_key,
+      params: f.type_params,
+    }));
     const load = await c.getLoadState({ collection_name: name });
     const indexes = await c.describeIndex({ collection_name: name });
     return {

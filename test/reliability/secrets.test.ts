@@ -136,7 +136,9 @@ checks:
       await redis.redis.set(`${redis.prefix}user:1`, JSON.stringify({ id: 1, name: 'ann', api_token: 'CacheToken-Rt88-secret' }));
       const result = await runCheck(cacheDrift, {
         options: {
-          mappings: [{ key: `${redis.prefix}user:{id}`, table: `${pg.schema}.users`, strategy: { type: 'write-through' }, sensitive: ['api_token'] }],
+          mappings: [
+            { key: `${redis.prefix}user:{id}`, table: `${pg.schema}.users`, strategy: { type: 'write-through' }, sensitive: ['api_token'] },
+          ],
         },
       });
       expect(result.countsByCode.mismatch).toBe(1); // the tokens differ, and that is reported...
@@ -150,7 +152,6 @@ checks:
     }
   });
 });
-
 
 describe('the last-resort paths: uncaught errors and plugin-load errors', () => {
   // Known only from the config's Postgres URL: never registered by a connector before these paths run.
@@ -168,14 +169,19 @@ checks:
     expect(text, label).not.toContain(encodeURIComponent(PW));
   };
 
-  for (const [label, options] of [['an error thrown from its timer', {}], ['an unhandled rejection', { rejection: true }]] as const) {
+  for (const [label, options] of [
+    ['an error thrown from its timer', {}],
+    ['an unhandled rejection', { rejection: true }],
+  ] as const) {
     it(`${label} fails that check alone; the report is printed with the others' results; no secret`, async () => {
       const dir = tempDir({ 'dbcheck.yml': config(options), 'faults.mjs': FAULT_PLUGINS });
       for (const format of ['json', 'table']) {
         const r = await runCli(['audit', '--only', 'health,fault/stray-timer', '-f', format], { cwd: dir });
         noSecret(`${label} ${format}`, r.stdout + r.stderr);
         expect(r.code, r.stderr).toBe(3);
-        expect(r.stderr).toContain('dbcheck: check fault/stray-timer: internal error in check fault/stray-timer: uncaught error: lost conn postgres://auditor:***@db.internal/app; retry with ***');
+        expect(r.stderr).toContain(
+          'dbcheck: check fault/stray-timer: internal error in check fault/stray-timer: uncaught error: lost conn postgres://auditor:***@db.internal/app; retry with ***',
+        );
         expect(r.stderr).not.toContain('internal error: lost conn'); // not the crash line
         if (format === 'table') {
           expect(r.stdout).toMatch(/health\s*│\s*pass/);
@@ -199,7 +205,7 @@ checks:
     expect(r.stderr).toContain('dbcheck: uncaught error: lost conn postgres://auditor:***@');
   }, 60_000);
 
-  it('outside an audit the crash line is redacted of the config\'s secrets; a plugin-load error too', async () => {
+  it("outside an audit the crash line is redacted of the config's secrets; a plugin-load error too", async () => {
     const dir = tempDir({
       'dbcheck.yml': config({}),
       'faults.mjs': FAULT_PLUGINS,

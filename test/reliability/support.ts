@@ -8,7 +8,9 @@ export function jsonReport(r: CliRun): Report {
   try {
     return JSON.parse(r.stdout) as Report;
   } catch {
-    throw new Error(`stdout is not a JSON report (exit ${r.code}).\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`);
+    throw new Error(
+      `stdout is not a JSON report (exit ${r.code}).\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`,
+    );
   }
 }
 
@@ -39,7 +41,13 @@ export async function createMilvusCollection(client: unknown, collection: string
     const code = x?.error_code ?? x?.status?.error_code;
     if (code !== 'Success') throw new Error(`${what} failed: ${JSON.stringify(r)}`);
   };
-  ok(await c.createCollection({ collection_name: collection, fields: [...fields, { name: 'vec', data_type: DataType.FloatVector, dim: 4 }] }), 'createCollection');
+  ok(
+    await c.createCollection({
+      collection_name: collection,
+      fields: [...fields, { name: 'vec', data_type: DataType.FloatVector, dim: 4 }],
+    }),
+    'createCollection',
+  );
   ok(await c.createIndex({ collection_name: collection, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' }), 'createIndex');
   ok(await c.loadCollectionSync({ collection_name: collection }), 'loadCollection');
   for (let i = 0; i < rows.length; i += 5000) {
@@ -47,4 +55,3 @@ export async function createMilvusCollection(client: unknown, collection: string
     ok(await c.insert({ collection_name: collection, data }), 'insert');
   }
 }
-

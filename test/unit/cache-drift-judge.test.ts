@@ -10,10 +10,15 @@ const secret: FieldRule = { column: 'email', path: 'email', type: 'string', form
 
 function mapping(strategy: Strategy, extra: Partial<JudgedMapping> = {}): JudgedMapping {
   return {
-    name: 'doc:{id}', table: 'public.docs', filtered: false, strategy,
-    fields: [title, updated, secret], version: updated,
+    name: 'doc:{id}',
+    table: 'public.docs',
+    filtered: false,
+    strategy,
+    fields: [title, updated, secret],
+    version: updated,
     nulls: { absentIsNull: true, emptyIsNull: false },
-    ttl: { required: false }, ...extra,
+    ttl: { required: false },
+    ...extra,
   };
 }
 const entry = (doc: object) => {
@@ -33,7 +38,15 @@ describe('judgeEntry', () => {
     const mismatch = judgeEntry(m, 'k', cached('2024-03-01T11:00:00Z', 'b', 'leak@x'), row('2024-03-01T11:00:00Z'), NOW);
     expect(mismatch).toMatchObject({
       kind: 'issue',
-      issue: { code: 'mismatch', data: { fields: [{ column: 'title', cache: 'b', row: 'a' }, { column: 'email', cache: '<redacted>', row: '<redacted>' }] } },
+      issue: {
+        code: 'mismatch',
+        data: {
+          fields: [
+            { column: 'title', cache: 'b', row: 'a' },
+            { column: 'email', cache: '<redacted>', row: '<redacted>' },
+          ],
+        },
+      },
     });
     expect(JSON.stringify(mismatch)).not.toContain('leak@x');
     expect(judgeEntry(m, 'k', cached('2024-03-01T11:00:00Z'), undefined, NOW)).toMatchObject({ issue: { code: 'orphan-key' } });
@@ -45,7 +58,9 @@ describe('judgeEntry', () => {
     expect(judgeEntry(m, 'k', cached('2024-03-01T11:50:00Z', 'new'), row('2024-03-01T11:00:00Z'), NOW)).toMatchObject({
       issue: { code: 'lag-exceeded', data: { lagMs: 600_000, maxLagMs: 60_000 } },
     });
-    expect(judgeEntry(m, 'k', cached('2024-03-01T10:00:00Z'), row('2024-03-01T11:00:00Z'), NOW)).toMatchObject({ issue: { code: 'stale-entry' } });
+    expect(judgeEntry(m, 'k', cached('2024-03-01T10:00:00Z'), row('2024-03-01T11:00:00Z'), NOW)).toMatchObject({
+      issue: { code: 'stale-entry' },
+    });
     // a young entry without a row is a pending insert; an old one an orphan
     expect(judgeEntry(m, 'k', cached('2024-03-01T11:59:59Z'), undefined, NOW).kind).toBe('pending');
     expect(judgeEntry(m, 'k', cached('2024-03-01T10:00:00Z'), undefined, NOW)).toMatchObject({ issue: { code: 'orphan-key' } });
@@ -63,7 +78,9 @@ describe('judgeEntry', () => {
     const changed = (msAgo: number) => ({ v: '5', title: 'a', updated_at: NOW - msAgo });
     const older = entry({ v: 4, title: 'a', updatedAt: '2024-01-01T00:00:00Z' });
     expect(judgeEntry(timed, 'k', older, changed(10 * 60_000), NOW).kind).toBe('lawfully-stale');
-    expect(judgeEntry(timed, 'k', older, changed(2 * 3_600_000), NOW)).toMatchObject({ issue: { code: 'stale-entry', data: { staleForMs: 2 * 3_600_000 } } });
+    expect(judgeEntry(timed, 'k', older, changed(2 * 3_600_000), NOW)).toMatchObject({
+      issue: { code: 'stale-entry', data: { staleForMs: 2 * 3_600_000 } },
+    });
   });
 
   // Issue 11 item 18: cacheVersion and rowVersion have one type whatever the cache holds.
@@ -71,7 +88,9 @@ describe('judgeEntry', () => {
     const version: FieldRule = { column: 'v', path: 'v', type: 'number', format: 'auto', sensitive: false };
     const m = mapping({ type: 'write-through' }, { fields: [version], version });
     // a JSON number in the cache, an int8 as text from Postgres (exact beyond 2^53)
-    expect(judgeEntry(m, 'k', entry({ v: 9 }), { v: '10' }, NOW)).toMatchObject({ issue: { data: { version: 'v', cacheVersion: '9', rowVersion: '10' } } });
+    expect(judgeEntry(m, 'k', entry({ v: 9 }), { v: '10' }, NOW)).toMatchObject({
+      issue: { data: { version: 'v', cacheVersion: '9', rowVersion: '10' } },
+    });
     const hash = CODECS.hash.decode(['v', '9007199254740992']);
     if (!hash.ok) throw new Error(hash.reason);
     expect(judgeEntry(m, 'k', hash.entry, { v: '9007199254740993' }, NOW)).toMatchObject({
@@ -90,7 +109,9 @@ describe('judgeEntry', () => {
     const version: FieldRule = { column: 'v', path: 'v', type: 'number', format: 'auto', sensitive: false };
     const m = mapping({ type: 'write-behind', maxVersionLead: 2 }, { fields: [version], version });
     expect(judgeEntry(m, 'k', entry({ v: 7 }), { v: '5' }, NOW).kind).toBe('pending');
-    expect(judgeEntry(m, 'k', entry({ v: 8 }), { v: '5' }, NOW)).toMatchObject({ issue: { code: 'lag-exceeded', data: { versionLead: 3 } } });
+    expect(judgeEntry(m, 'k', entry({ v: 8 }), { v: '5' }, NOW)).toMatchObject({
+      issue: { code: 'lag-exceeded', data: { versionLead: 3 } },
+    });
   });
 
   it('cache-aside: older within the allowed staleness is lawful, beyond it stale-entry', () => {

@@ -1,7 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import { canonNumber, compareVersions, fieldsEqual, type FieldRule } from '../../checks/cache-drift/normalize.js';
 
-const rule = (type: FieldRule['type'], extra: Partial<FieldRule> = {}): FieldRule => ({ column: 'c', path: 'c', type, format: 'auto', sensitive: false, ...extra });
+const rule = (type: FieldRule['type'], extra: Partial<FieldRule> = {}): FieldRule => ({
+  column: 'c',
+  path: 'c',
+  type,
+  format: 'auto',
+  sensitive: false,
+  ...extra,
+});
 const json = (value: unknown, present = true) => ({ present, value, stringly: false });
 const hash = (value: string | undefined) => ({ present: value !== undefined, value, stringly: true });
 const nulls = { absentIsNull: true, emptyIsNull: false };

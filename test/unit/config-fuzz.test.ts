@@ -53,26 +53,142 @@ function expectAnswer({ result, issues }: { result: LoadResult; issues: ConfigIs
 }
 
 const YAML_TOKENS = [
-  'stores:', 'postgres:', 'redis:', 'milvus:', 'checks:', 'health:', 'cache-drift:', 'pool-stress:', 'run:', 'plugins:',
-  'host:', 'port:', 'url:', 'password:', 'timeout:', 'enabled:', 'severity:', 'mappings:', 'key:', 'table:', 'address:',
-  ' ', '  ', '    ', '\n', '\n  ', '\n    ', '\t', '- ', ':', ': ', ',', '{', '}', '[', ']', '"', "'", '#', '|', '>', '? ', '!', '!!str ', '!!binary ',
-  '!!map ', '!!set ', '&a ', '*a', '<<: *a', '---', '...', '%YAML 1.2', '%TAG ! tag:x,2000:', '${SET}', '${UNSET}', '${UNSET:-d}', '${', '$',
-  'true', 'no', 'null', '~', '5432', '-1', '1e400', '0x1F', '.inf', '.nan', '30s', '5m', 'banana', '\u0000', '\uFEFF', '\u2028', 'é', '🙂', '\\',
+  'stores:',
+  'postgres:',
+  'redis:',
+  'milvus:',
+  'checks:',
+  'health:',
+  'cache-drift:',
+  'pool-stress:',
+  'run:',
+  'plugins:',
+  'host:',
+  'port:',
+  'url:',
+  'password:',
+  'timeout:',
+  'enabled:',
+  'severity:',
+  'mappings:',
+  'key:',
+  'table:',
+  'address:',
+  ' ',
+  '  ',
+  '    ',
+  '\n',
+  '\n  ',
+  '\n    ',
+  '\t',
+  '- ',
+  ':',
+  ': ',
+  ',',
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  "'",
+  '#',
+  '|',
+  '>',
+  '? ',
+  '!',
+  '!!str ',
+  '!!binary ',
+  '!!map ',
+  '!!set ',
+  '&a ',
+  '*a',
+  '<<: *a',
+  '---',
+  '...',
+  '%YAML 1.2',
+  '%TAG ! tag:x,2000:',
+  '${SET}',
+  '${UNSET}',
+  '${UNSET:-d}',
+  '${',
+  '$',
+  'true',
+  'no',
+  'null',
+  '~',
+  '5432',
+  '-1',
+  '1e400',
+  '0x1F',
+  '.inf',
+  '.nan',
+  '30s',
+  '5m',
+  'banana',
+  '\u0000',
+  '\uFEFF',
+  '\u2028',
+  'é',
+  '🙂',
+  '\\',
 ];
-const yamlish = fc.array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...YAML_TOKENS) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }), { maxLength: 60 }).map((t) => t.join(''));
+const yamlish = fc
+  .array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...YAML_TOKENS) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }), {
+    maxLength: 60,
+  })
+  .map((t) => t.join(''));
 
 const scalar = fc.oneof(
-  fc.string({ maxLength: 12 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null),
+  fc.string({ maxLength: 12 }),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
   fc.constantFrom('5s', '10m', 'banana', '${SET}', '${UNSET}', '127.0.0.1', 'error', 'warn', 'off', 'public.t', '{id}'),
 );
-const KEYS = ['postgres', 'redis', 'milvus', 'host', 'port', 'url', 'user', 'password', 'database', 'sslmode', 'tls', 'token', 'address',
-  'statementTimeout', 'timeout', 'enabled', 'severity', 'mappings', 'key', 'table', 'schema', 'strategy', 'type', 'collection', 'mode',
-  'migrations', 'label', 'poolSize', 'concurrency', 'failOn', 'maxFindings', '__proto__', 'constructor', ''];
+const KEYS = [
+  'postgres',
+  'redis',
+  'milvus',
+  'host',
+  'port',
+  'url',
+  'user',
+  'password',
+  'database',
+  'sslmode',
+  'tls',
+  'token',
+  'address',
+  'statementTimeout',
+  'timeout',
+  'enabled',
+  'severity',
+  'mappings',
+  'key',
+  'table',
+  'schema',
+  'strategy',
+  'type',
+  'collection',
+  'mode',
+  'migrations',
+  'label',
+  'poolSize',
+  'concurrency',
+  'failOn',
+  'maxFindings',
+  '__proto__',
+  'constructor',
+  '',
+];
 const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
-  v: fc.oneof({ depthSize: 'small', withCrossShrink: true },
+  v: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
     scalar,
     fc.array(tie('v'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 6 })), tie('v'), { maxKeys: 5 })),
+    fc.dictionary(fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 6 })), tie('v'), { maxKeys: 5 }),
+  ),
 })).v;
 const CHECK_IDS = ['health', 'cache-drift', 'orphan-scan', 'pool-stress', 'reference-integrity', 'rollback-validation', 'helth', 'acme/x'];
 const configish = fc.record(
@@ -87,15 +203,24 @@ const configish = fc.record(
 
 describe('config loader under fuzz', () => {
   it('random YAML-ish text: never throws, always a config or readable errors', () => {
-    fc.assert(fc.property(yamlish, (text) => expectAnswer(load(text))), { numRuns: Number(process.env.FUZZ_RUNS ?? 400) });
+    fc.assert(
+      fc.property(yamlish, (text) => expectAnswer(load(text))),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 400) },
+    );
   });
 
   it('random config-shaped JSON (every check schema included): never throws, always a config or readable errors', () => {
-    fc.assert(fc.property(configish, (doc) => expectAnswer(load(JSON.stringify(doc), 'json'))), { numRuns: Number(process.env.FUZZ_RUNS ?? 400) });
+    fc.assert(
+      fc.property(configish, (doc) => expectAnswer(load(JSON.stringify(doc), 'json'))),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 400) },
+    );
   });
 
   it('random bytes: never throws', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => expectAnswer(load(Buffer.from(bytes)))), { numRuns: Number(process.env.FUZZ_RUNS ?? 200) });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => expectAnswer(load(Buffer.from(bytes)))),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 200) },
+    );
   });
 });
 
@@ -116,7 +241,12 @@ describe('odd files', () => {
 
   it('an alias bomb ("billion laughs") is refused, not expanded', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 10; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 10; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const { result } = load(bomb.join('\n'));
     expect(result.config).toBeUndefined();
     expectReadable(result.errors);
@@ -143,6 +273,8 @@ describe('odd files', () => {
 
   it('${ENV} that is not set names the variable and where it is used', () => {
     const { result } = load('stores:\n  postgres:\n    password: ${DB_PASSWORD}\n');
-    expect(result.errors.map(formatIssue)).toEqual([expect.stringMatching(/:3:\d+: stores\.postgres\.password: environment variable DB_PASSWORD is not set/)]);
+    expect(result.errors.map(formatIssue)).toEqual([
+      expect.stringMatching(/:3:\d+: stores\.postgres\.password: environment variable DB_PASSWORD is not set/),
+    ]);
   });
 });

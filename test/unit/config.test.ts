@@ -41,8 +41,15 @@ describe('config loader', () => {
     expect(plain.stores.postgres).toMatchObject({ host: '127.0.0.1', port: 5432 });
     expect(plain.stores.redis).toMatchObject({ host: '127.0.0.1', port: 6379 });
     expect(plain.stores.milvus).toMatchObject({ address: '127.0.0.1:19530' });
-    const env = loadConfig({ cwd: dir, env: { DATABASE_URL: 'postgres://a:b@h/d', REDIS_URL: 'redis://r:1', MILVUS_ADDRESS: 'm:2', MILVUS_TOKEN: 'tok-xyz-987' } }).config!;
-    expect(env.stores).toMatchObject({ postgres: { url: 'postgres://a:b@h/d' }, redis: { url: 'redis://r:1' }, milvus: { address: 'm:2', token: 'tok-xyz-987' } });
+    const env = loadConfig({
+      cwd: dir,
+      env: { DATABASE_URL: 'postgres://a:b@h/d', REDIS_URL: 'redis://r:1', MILVUS_ADDRESS: 'm:2', MILVUS_TOKEN: 'tok-xyz-987' },
+    }).config!;
+    expect(env.stores).toMatchObject({
+      postgres: { url: 'postgres://a:b@h/d' },
+      redis: { url: 'redis://r:1' },
+      milvus: { address: 'm:2', token: 'tok-xyz-987' },
+    });
     expect(redact('token tok-xyz-987 leaked')).not.toContain('tok-xyz-987');
   });
 
@@ -52,8 +59,16 @@ describe('config loader', () => {
   });
 
   it('splits a check section into engine keys and the check options', () => {
-    const { config } = load('stores: { redis: {} }\nchecks:\n  cache-drift:\n    enabled: true\n    timeout: 90s\n    severity: { stale-entry: warn }\n    mappings: []\n');
-    expect(config!.checks['cache-drift']).toEqual({ enabled: true, timeoutMs: 90_000, severity: { 'stale-entry': 'warn' }, options: { mappings: [] }, present: true });
+    const { config } = load(
+      'stores: { redis: {} }\nchecks:\n  cache-drift:\n    enabled: true\n    timeout: 90s\n    severity: { stale-entry: warn }\n    mappings: []\n',
+    );
+    expect(config!.checks['cache-drift']).toEqual({
+      enabled: true,
+      timeoutMs: 90_000,
+      severity: { 'stale-entry': 'warn' },
+      options: { mappings: [] },
+      present: true,
+    });
   });
 
   it('rejects wrong types with the path, and bad severities', () => {
@@ -85,9 +100,11 @@ describe('one pipeline: file, environment and flags obey the same schema', () =>
     expect(errorsOf({ DBCHECK_FAIL_ON: 'loud' })).toEqual(['DBCHECK_FAIL_ON="loud": must be error, warn or info']);
   });
 
-  it('applies the file\'s limits to flags too, naming the flag', () => {
+  it("applies the file's limits to flags too, naming the flag", () => {
     expect(errorsOf({}, { concurrency: '100' })).toEqual(['--concurrency "100": must be at most 32']);
-    expect(load('stores: { redis: {} }\nrun: { concurrency: 100 }\n').errors.map(formatIssue)).toEqual(['dbcheck.yml:2:8: run.concurrency: must be at most 32']);
+    expect(load('stores: { redis: {} }\nrun: { concurrency: 100 }\n').errors.map(formatIssue)).toEqual([
+      'dbcheck.yml:2:8: run.concurrency: must be at most 32',
+    ]);
     expect(errorsOf({}, { concurrency: '2.5', timeout: 'soon', maxFindings: 'x' })).toEqual([
       '--concurrency "2.5": must be a whole number',
       '--timeout "soon": a duration like 500ms, 30s, 5m or 1h',
@@ -103,7 +120,9 @@ describe('one pipeline: file, environment and flags obey the same schema', () =>
   it('warns about a DBCHECK_ variable that is almost a known one', () => {
     const { warnings, config } = load(yaml, { DBCHECK_CONCURENCY: '2', DBCHECK_TEST_PGHOST: 'h' });
     expect(config!.run.concurrency).toBe(4);
-    expect(warnings.map(formatIssue)).toEqual(['DBCHECK_CONCURENCY: is not a dbcheck setting and is ignored (did you mean "DBCHECK_CONCURRENCY"?)']);
+    expect(warnings.map(formatIssue)).toEqual([
+      'DBCHECK_CONCURENCY: is not a dbcheck setting and is ignored (did you mean "DBCHECK_CONCURRENCY"?)',
+    ]);
   });
 
   it('validates the local defaults from PG* variables by the same store schema', () => {
@@ -132,7 +151,9 @@ describe('one pipeline: file, environment and flags obey the same schema', () =>
 describe('YAML features', () => {
   it('a self-referencing alias is one clear line with its place, not a stack overflow', () => {
     const { errors } = load('stores: { redis: {} }\nchecks:\n  health: &h\n    loop: *h\n');
-    expect(errors.map(formatIssue)).toEqual(['dbcheck.yml:4:5: checks.health.loop: a YAML alias refers to a node that contains it (a cycle); copy the values instead']);
+    expect(errors.map(formatIssue)).toEqual([
+      'dbcheck.yml:4:5: checks.health.loop: a YAML alias refers to a node that contains it (a cycle); copy the values instead',
+    ]);
   });
 
   it('merge keys (<<:) work, with anchors kept under a top-level x- key', () => {

@@ -26,7 +26,12 @@ function config(opts: { stores?: ResolvedConfig['stores']; checks?: Record<strin
   };
 }
 
-function inline(id: string, meta: Partial<CheckMeta> = {}, run: Check['run'] = async () => {}, preflight?: Check['preflight']): LoadedCheck {
+function inline(
+  id: string,
+  meta: Partial<CheckMeta> = {},
+  run: Check['run'] = async () => {},
+  preflight?: Check['preflight'],
+): LoadedCheck {
   const check = defineCheck({
     meta: { id, title: id, requires: [], codes: { bad: { severity: 'error', message: () => 'bad' } }, ...meta },
     run,
@@ -48,7 +53,9 @@ describe('plan: a check the user asked for that cannot run is a config error, ne
 
   it('given a section, its store not configured (pointing at the section); without a section it stays a quiet skip', () => {
     const asked = planAudit(config({ checks: { 'needs-redis': {} } }), [needsRedis, free], {});
-    expect(messages(asked.errors)).toEqual(['dbcheck.yml:checks/needs-redis: checks.needs-redis: needs-redis needs redis, which is not configured (add stores.redis)']);
+    expect(messages(asked.errors)).toEqual([
+      'dbcheck.yml:checks/needs-redis: checks.needs-redis: needs-redis needs redis, which is not configured (add stores.redis)',
+    ]);
     const quiet = planAudit(config(), [needsRedis, free], {});
     expect(quiet.errors).toEqual([]);
     expect(quiet.plan.find((p) => p.loaded.check.meta.id === 'needs-redis')!.skipReason).toBe('needs redis, which is not configured');
@@ -56,11 +63,15 @@ describe('plan: a check the user asked for that cannot run is a config error, ne
 
   it('a check that only uses stores, none configured, named by --only', () => {
     const usesAll = inline('uses-all', { uses: ['postgres', 'redis', 'milvus'] });
-    expect(messages(planAudit(config(), [usesAll], { only: ['uses-all'] }).errors)).toEqual(['--only: uses-all cannot run: none of postgres, redis, milvus is configured']);
+    expect(messages(planAudit(config(), [usesAll], { only: ['uses-all'] }).errors)).toEqual([
+      '--only: uses-all cannot run: none of postgres, redis, milvus is configured',
+    ]);
   });
 
   it('--only X --skip X', () => {
-    expect(messages(planAudit(config(), [free], { only: ['free'], skip: ['free'] }).errors)).toEqual(['--skip: "free" is also named by --only: nothing would run it']);
+    expect(messages(planAudit(config(), [free], { only: ['free'], skip: ['free'] }).errors)).toEqual([
+      '--skip: "free" is also named by --only: nothing would run it',
+    ]);
   });
 
   it('a plan that runs no check at all (every check disabled)', () => {
@@ -101,7 +112,7 @@ describe('check validation at load (exit 2 before any store, not a crash mid-run
   const load = (meta: Record<string, unknown>) => () => validateCheck({ meta: { ...base, ...meta }, run: async () => {} }, 'x.mjs');
 
   it('refuses unknown stores in uses, an unknown access, and non-boolean flags', () => {
-    expect(load({ uses: ['mysql'] })).toThrow("plugin x.mjs: check acme/x: uses must list postgres, redis, milvus");
+    expect(load({ uses: ['mysql'] })).toThrow('plugin x.mjs: check acme/x: uses must list postgres, redis, milvus');
     expect(load({ access: 'write' })).toThrow("plugin x.mjs: check acme/x: access must be 'read' or 'rollback-txn'");
     expect(load({ runsFirst: 'yes' })).toThrow('plugin x.mjs: check acme/x: runsFirst must be true or false');
     expect(load({ runsFirst: true, exclusive: true })).toThrow('runsFirst and exclusive cannot both be set');
@@ -117,44 +128,79 @@ describe('check validation at load (exit 2 before any store, not a crash mid-run
 describe('preflight', () => {
   it('problems end the check before its scan: status error, code CONFIG, every problem kept, exit 2', async () => {
     let scanned = false;
-    const check = inline('typo', {}, async () => {
-      scanned = true;
-    }, async (ctx) => {
-      ctx.problem({ path: 'relations[0].table', message: 'table public.chunkz does not exist (did you mean "chunks"?)' });
-      ctx.problem({ message: 'collection docs has no field parent_id' });
-    });
+    const check = inline(
+      'typo',
+      {},
+      async () => {
+        scanned = true;
+      },
+      async (ctx) => {
+        ctx.problem({ path: 'relations[0].table', message: 'table public.chunkz does not exist (did you mean "chunks"?)' });
+        ctx.problem({ message: 'collection docs has no field parent_id' });
+      },
+    );
     const cfg = config();
     const report = await runAudit({ config: cfg, plan: planAudit(cfg, [check], {}).plan });
     const r = report.checks[0];
     expect(scanned).toBe(false);
     expect(r.status).toBe('error');
-    expect(r.error).toEqual({ code: 'CONFIG', message: 'relations[0].table: table public.chunkz does not exist (did you mean "chunks"?) (and 1 more)' });
+    expect(r.error).toEqual({
+      code: 'CONFIG',
+      message: 'relations[0].table: table public.chunkz does not exist (did you mean "chunks"?) (and 1 more)',
+    });
     expect(r.configProblems).toHaveLength(2);
     expect(report.exitCode).toBe(2);
   });
 
-  it('preflightAudit (validate --connect) gathers every check\'s problems with their config location', async () => {
-    const one = inline('one', {}, async () => {}, async (ctx) => ctx.problem({ path: 'relations[0].table', message: 'no such table' }));
-    const two = inline('two', {}, async () => {}, async (ctx) => ctx.problem({ path: 'collection', message: 'no such collection' }));
+  it("preflightAudit (validate --connect) gathers every check's problems with their config location", async () => {
+    const one = inline(
+      'one',
+      {},
+      async () => {},
+      async (ctx) => ctx.problem({ path: 'relations[0].table', message: 'no such table' }),
+    );
+    const two = inline(
+      'two',
+      {},
+      async () => {},
+      async (ctx) => ctx.problem({ path: 'collection', message: 'no such collection' }),
+    );
     const none = inline('three');
     const cfg = config();
     const { results, exitCode } = await preflightAudit({ config: cfg, plan: planAudit(cfg, [one, two, none], {}).plan });
     expect(exitCode).toBe(2);
     expect(results).toEqual([
-      { checkId: 'one', problems: [{ path: 'relations[0].table', message: 'no such table', location: 'dbcheck.yml:checks/one/relations/0/table' }] },
+      {
+        checkId: 'one',
+        problems: [{ path: 'relations[0].table', message: 'no such table', location: 'dbcheck.yml:checks/one/relations/0/table' }],
+      },
       { checkId: 'two', problems: [{ path: 'collection', message: 'no such collection', location: 'dbcheck.yml:checks/two/collection' }] },
     ]);
   });
 
   it('preflightAudit: a store failure is exit 3 (retry), a missing object exit 2 (fix the config), none 0', async () => {
     const cfg = config();
-    const throwing = (code: string) => inline('t', {}, async () => {}, async () => {
-      throw new CheckError(code, `${code} happened`);
-    });
+    const throwing = (code: string) =>
+      inline(
+        't',
+        {},
+        async () => {},
+        async () => {
+          throw new CheckError(code, `${code} happened`);
+        },
+      );
     expect((await preflightAudit({ config: cfg, plan: planAudit(cfg, [throwing('STORE_TIMEOUT')], {}).plan })).exitCode).toBe(3);
     expect((await preflightAudit({ config: cfg, plan: planAudit(cfg, [throwing('STORE_MISSING_OBJECT')], {}).plan })).exitCode).toBe(2);
-    const clean = inline('clean', {}, async () => {}, async () => {});
-    expect(await preflightAudit({ config: cfg, plan: planAudit(cfg, [clean], {}).plan })).toMatchObject({ results: [{ checkId: 'clean', problems: [] }], exitCode: 0 });
+    const clean = inline(
+      'clean',
+      {},
+      async () => {},
+      async () => {},
+    );
+    expect(await preflightAudit({ config: cfg, plan: planAudit(cfg, [clean], {}).plan })).toMatchObject({
+      results: [{ checkId: 'clean', problems: [] }],
+      exitCode: 0,
+    });
   });
 });
 
@@ -181,7 +227,9 @@ describe('exit codes', () => {
     const checks = [{ id: 'x', status: 'error', error: { code: 'STORE_MISSING_OBJECT', message } } as CheckResult];
     expect(exitCodeFor({ summary: summary({ error: 1 }, { unreachableStores: ['redis'] }), failOn: 'error', checks, stores })).toBe(3);
     // The same code from a reachable store (a table the config names) is the config's mistake.
-    const table = [{ id: 'x', status: 'error', error: { code: 'STORE_MISSING_OBJECT', message: 'relation "chunkz" does not exist' } } as CheckResult];
+    const table = [
+      { id: 'x', status: 'error', error: { code: 'STORE_MISSING_OBJECT', message: 'relation "chunkz" does not exist' } } as CheckResult,
+    ];
     expect(exitCodeFor({ summary: summary({ error: 1 }), failOn: 'error', checks: table, stores: [] })).toBe(2);
   });
 

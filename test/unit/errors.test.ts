@@ -5,10 +5,18 @@ import { CheckError as PluginCheckError } from '../../src/plugin.js';
 
 describe('classifyNetworkError', () => {
   it('reads gRPC deadline messages as timeouts, whatever phases they list', () => {
-    expect(classifyNetworkError(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded after 0.995s,name resolution: 0.002s,Waiting for LB pick'))).toBe('STORE_TIMEOUT');
-    expect(classifyNetworkError(new Error('14 UNAVAILABLE: Name resolution failed for target dns:nohost.invalid:19530'))).toBe('STORE_UNKNOWN_HOST');
-    expect(classifyNetworkError(new Error('14 UNAVAILABLE: No connection established. Connection to dns:127.0.0.1:1 refused'))).toBe('STORE_UNREACHABLE');
-    expect(classifyNetworkError(Object.assign(new Error('getaddrinfo ENOTFOUND db.invalid'), { code: 'ENOTFOUND' }))).toBe('STORE_UNKNOWN_HOST');
+    expect(
+      classifyNetworkError(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded after 0.995s,name resolution: 0.002s,Waiting for LB pick')),
+    ).toBe('STORE_TIMEOUT');
+    expect(classifyNetworkError(new Error('14 UNAVAILABLE: Name resolution failed for target dns:nohost.invalid:19530'))).toBe(
+      'STORE_UNKNOWN_HOST',
+    );
+    expect(classifyNetworkError(new Error('14 UNAVAILABLE: No connection established. Connection to dns:127.0.0.1:1 refused'))).toBe(
+      'STORE_UNREACHABLE',
+    );
+    expect(classifyNetworkError(Object.assign(new Error('getaddrinfo ENOTFOUND db.invalid'), { code: 'ENOTFOUND' }))).toBe(
+      'STORE_UNKNOWN_HOST',
+    );
   });
 });
 
@@ -16,7 +24,11 @@ describe('one coded error type', () => {
   it('DbcheckError is CheckError (the class plugins get from src/plugin.ts), with hint, cause and address', () => {
     expect(PluginCheckError).toBe(CheckError);
     const cause = new Error('ECONNREFUSED');
-    const e = new DbcheckError('STORE_UNREACHABLE', 'Redis at redis://h:6379: connection refused', { hint: 'is it running?', cause, address: 'redis://h:6379' });
+    const e = new DbcheckError('STORE_UNREACHABLE', 'Redis at redis://h:6379: connection refused', {
+      hint: 'is it running?',
+      cause,
+      address: 'redis://h:6379',
+    });
     expect(e).toBeInstanceOf(CheckError);
     expect([e.code, e.hint, e.address, e.cause]).toEqual(['STORE_UNREACHABLE', 'is it running?', 'redis://h:6379', cause]);
     expect(isCoded(e)).toBe(true);

@@ -54,7 +54,10 @@ describe('FindingCollector: which N findings are kept', () => {
     c.report({ code: 'meh', data: { n: 1 } });
     c.report({ code: 'fyi', data: { n: 1 } });
     c.report({ code: 'bad', data: { n: 2 } });
-    expect(c.findings.map((f) => [f.severity, f.message])).toEqual([['error', 'fyi 1'], ['error', 'bad 2']]);
+    expect(c.findings.map((f) => [f.severity, f.message])).toEqual([
+      ['error', 'fyi 1'],
+      ['error', 'bad 2'],
+    ]);
     expect(c.truncated).toBe(false);
   });
 

@@ -51,7 +51,10 @@ describe('LatencyHistogram', () => {
         (values, p) => {
           const h = new LatencyHistogram();
           for (const v of values) h.record(v);
-          const exact = exactPercentile([...values].sort((a, b) => a - b), p);
+          const exact = exactPercentile(
+            [...values].sort((a, b) => a - b),
+            p,
+          );
           const got = h.percentile(p);
           // Relative bound, plus the microsecond rounding of tiny values.
           const tolerance = exact * LatencyHistogram.maxRelativeError + 0.0011;

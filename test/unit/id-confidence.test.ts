@@ -13,7 +13,9 @@ describe('sample confidence', () => {
     expect(rateUpperBound(1, 100)).toBeCloseTo(0.0466, 3);
     expect(rateUpperBound(5, 1000)).toBeCloseTo(0.0105, 3);
     expect(binomialCdf(5, 1000, rateUpperBound(5, 1000))).toBeCloseTo(0.05, 4);
-    expect(sampleConfidence(3, 2000, 'missing', 0.99).statement).toMatch(/^3 of 2,000 missing: fewer than 0\.\d+% missing at 99% confidence$/);
+    expect(sampleConfidence(3, 2000, 'missing', 0.99).statement).toMatch(
+      /^3 of 2,000 missing: fewer than 0\.\d+% missing at 99% confidence$/,
+    );
   });
 
   it('rounds percentages up, never down', () => {

@@ -16,7 +16,9 @@ async function* batches(keys: string[], sizes: number[], extra?: string[]): Asyn
 
 async function diff(left: string[], right: string[], sizes: [number[], number[]] = [[3], [2]], compare = compareInt64) {
   const out: Array<[string, number, number]> = [];
-  await mergeSortedKeys(batches(left, sizes[0]), batches(right, sizes[1]), (g) => out.push([g.key, g.left.count, g.right.count]), { compare });
+  await mergeSortedKeys(batches(left, sizes[0]), batches(right, sizes[1]), (g) => out.push([g.key, g.left.count, g.right.count]), {
+    compare,
+  });
   return out;
 }
 
@@ -43,7 +45,9 @@ describe('mergeSortedKeys', () => {
       yield { keys: [], extra: [] };
     }
     const out: string[] = [];
-    await mergeSortedKeys(withEmpty(), batches(['5'], [1]), (g) => out.push(`${g.key}:${g.left.count}${g.right.count}`), { compare: compareInt64 });
+    await mergeSortedKeys(withEmpty(), batches(['5'], [1]), (g) => out.push(`${g.key}:${g.left.count}${g.right.count}`), {
+      compare: compareInt64,
+    });
     expect(out).toEqual(['5:11']);
   });
 

@@ -3,13 +3,31 @@ import { describe, expect, it } from 'vitest';
 import type { KeyColumn, Lookup } from '../../src/init/discover.js';
 import { bestMatch, MIN_OVERLAP, redisPatterns } from '../../src/init/match.js';
 
-const column = (table: string, name = 'id', extra: Partial<KeyColumn> = {}): KeyColumn => ({ schema: 'app', table, column: name, type: 'int8', ...extra });
-const lookup = (c: KeyColumn, found: Record<string, string[]>): Lookup => ({ column: c, found: new Map(Object.entries(found).map(([v, ns]) => [v, new Set(ns)])) });
+const column = (table: string, name = 'id', extra: Partial<KeyColumn> = {}): KeyColumn => ({
+  schema: 'app',
+  table,
+  column: name,
+  type: 'int8',
+  ...extra,
+});
+const lookup = (c: KeyColumn, found: Record<string, string[]>): Lookup => ({
+  column: c,
+  found: new Map(Object.entries(found).map(([v, ns]) => [v, new Set(ns)])),
+});
 
 describe('redisPatterns', () => {
   it('puts {id} where the one id-like segment is, and leaves out keys with none, several, or braces', () => {
     const patterns = redisPatterns(
-      ['doc:1', 'doc:2', 'doc:3:meta', 'session:0b5a6e2c-1f7e-4c1e-9d7e-3f1a2b3c4d5e', 'config', 'tenant:7:doc:9', 'odd:{1}', 'bad:\u001b:5'],
+      [
+        'doc:1',
+        'doc:2',
+        'doc:3:meta',
+        'session:0b5a6e2c-1f7e-4c1e-9d7e-3f1a2b3c4d5e',
+        'config',
+        'tenant:7:doc:9',
+        'odd:{1}',
+        'bad:\u001b:5',
+      ],
       10,
     );
     expect(patterns).toEqual([
@@ -42,7 +60,11 @@ describe('bestMatch', () => {
 
   it('counts only the documents namespace of a LlamaIndex docstore (each id is also in docstore/metadata)', () => {
     const docstore = column('data_docstore', 'key', { type: 'varchar', namespaceColumn: 'namespace', framework: 'llamaindex' });
-    const match = bestMatch(['doc_id'], ['a', 'b'], [lookup(docstore, { a: ['docstore/data', 'docstore/metadata'], b: ['docstore/metadata'] })]);
+    const match = bestMatch(
+      ['doc_id'],
+      ['a', 'b'],
+      [lookup(docstore, { a: ['docstore/data', 'docstore/metadata'], b: ['docstore/metadata'] })],
+    );
     expect(match).toMatchObject({ namespace: 'docstore/data', hits: 1, sampled: 2 });
   });
 });

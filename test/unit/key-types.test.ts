@@ -50,12 +50,12 @@ describe('keyTypeProblem', () => {
   });
 
   it('refuses integer/uuid and non-key types, naming both sides and types', () => {
-    expect(keyTypeProblem(side('Postgres column docs.id', postgresKeyType('uuid')), side('Milvus field chunks.doc_id', milvusKeyType('Int64')))).toBe(
-      'Postgres column docs.id is uuid and Milvus field chunks.doc_id is Int64: an integer never equals a uuid',
-    );
-    expect(keyTypeProblem(side('Postgres column t.id', postgresKeyType('bigint')), side('Milvus field c.score', milvusKeyType('Float')))).toMatch(
-      /^Milvus field c\.score is Float, which cannot hold a key/,
-    );
+    expect(
+      keyTypeProblem(side('Postgres column docs.id', postgresKeyType('uuid')), side('Milvus field chunks.doc_id', milvusKeyType('Int64'))),
+    ).toBe('Postgres column docs.id is uuid and Milvus field chunks.doc_id is Int64: an integer never equals a uuid');
+    expect(
+      keyTypeProblem(side('Postgres column t.id', postgresKeyType('bigint')), side('Milvus field c.score', milvusKeyType('Float'))),
+    ).toMatch(/^Milvus field c\.score is Float, which cannot hold a key/);
   });
 });
 
@@ -89,7 +89,9 @@ describe('key text', () => {
 describe('sqlAsParentKey', () => {
   it('casts a text child to an integer parent only behind CASE guards', () => {
     const sql = sqlAsParentKey('child."doc"', postgresKeyType('text'), postgresKeyType('integer'));
-    expect(sql).toBe(`(CASE WHEN child."doc" ~ '^(0|-?[1-9][0-9]*)$' THEN (CASE WHEN child."doc"::numeric BETWEEN -2147483648 AND 2147483647 THEN child."doc"::numeric::integer END) END)`);
+    expect(sql).toBe(
+      `(CASE WHEN child."doc" ~ '^(0|-?[1-9][0-9]*)$' THEN (CASE WHEN child."doc"::numeric BETWEEN -2147483648 AND 2147483647 THEN child."doc"::numeric::integer END) END)`,
+    );
     expect(sqlAsParentKey('c', postgresKeyType('bigint'), postgresKeyType('text'))).toBe('c::text');
     expect(sqlAsParentKey('c', postgresKeyType('integer'), postgresKeyType('bigint'))).toBe('c');
     expect(sqlAsParentKey('c', postgresKeyType('text'), postgresKeyType('uuid'))).toMatch(/^\(CASE WHEN c ~\* .* THEN c::uuid END\)$/);

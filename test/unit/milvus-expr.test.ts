@@ -1,7 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
-  checkFieldName, compareKeys, compareUtf8, escapeVarchar, inExpr, isInt64Text, milvusLiteral, rangeExpr,
+  checkFieldName,
+  compareKeys,
+  compareUtf8,
+  escapeVarchar,
+  inExpr,
+  isInt64Text,
+  milvusLiteral,
+  rangeExpr,
 } from '../../src/stores/milvus-expr.js';
 import { displayMilvusAddress, splitMilvusAddress } from '../../src/stores/milvus.js';
 
@@ -34,11 +41,13 @@ describe('milvusLiteral', () => {
   });
 
   it('escaped text never contains an unescaped quote (property)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => {
-      const body = escapeVarchar(s);
-      // Drop escape pairs; what remains must hold no quote, backslash or line break.
-      expect(body.replace(/\\./gs, '')).not.toMatch(/["\\\n\r]/);
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        const body = escapeVarchar(s);
+        // Drop escape pairs; what remains must hold no quote, backslash or line break.
+        expect(body.replace(/\\./gs, '')).not.toMatch(/["\\\n\r]/);
+      }),
+    );
   });
 });
 
@@ -69,9 +78,11 @@ describe('compareKeys', () => {
   });
 
   it('agrees with BigInt order (property)', () => {
-    fc.assert(fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (x, y) => {
-      expect(Math.sign(compareKeys(x.toString(), y.toString(), 'int64'))).toBe(x < y ? -1 : x > y ? 1 : 0);
-    }));
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (x, y) => {
+        expect(Math.sign(compareKeys(x.toString(), y.toString(), 'int64'))).toBe(x < y ? -1 : x > y ? 1 : 0);
+      }),
+    );
   });
 
   it('orders varchar by UTF-8 bytes, unlike JS <', () => {
@@ -84,9 +95,12 @@ describe('compareKeys', () => {
   });
 
   it('agrees with Buffer.compare of the UTF-8 encodings (property)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (a, b) => {
-      expect(Math.sign(compareUtf8(a, b))).toBe(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (a, b) => {
+        expect(Math.sign(compareUtf8(a, b))).toBe(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -99,7 +113,11 @@ describe('displayMilvusAddress', () => {
 
   it('takes credentials out of the address the SDK gets', () => {
     expect(splitMilvusAddress('127.0.0.1:19530')).toEqual({ address: '127.0.0.1:19530' });
-    expect(splitMilvusAddress('https://root:p%40ss:word@db:19530')).toEqual({ address: 'https://db:19530', username: 'root', password: 'p@ss:word' });
+    expect(splitMilvusAddress('https://root:p%40ss:word@db:19530')).toEqual({
+      address: 'https://db:19530',
+      username: 'root',
+      password: 'p@ss:word',
+    });
     expect(splitMilvusAddress('user@db:19530')).toEqual({ address: 'db:19530', username: 'user', password: undefined });
   });
 });

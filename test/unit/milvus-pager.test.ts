@@ -9,20 +9,33 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { compareKeys } from '../../src/stores/milvus-expr.js';
 import {
-  MILVUS_QUERY_WINDOW, scanInKeyOrder, type PagerRange, type PagerSource, type PagerStats, type Row,
+  MILVUS_QUERY_WINDOW,
+  scanInKeyOrder,
+  type PagerRange,
+  type PagerSource,
+  type PagerStats,
+  type Row,
 } from '../../src/stores/milvus-pager.js';
 import type { MilvusKeyType } from '../../src/stores/types.js';
 
 type Behaviour = 'lite' | 'real' | 'real-short-pages';
 
 /** A collection of {key, rowId} rows in insertion order, queried with one server's semantics. */
-function model(rows: Array<{ key: string; rowId: number }>, type: MilvusKeyType, behaviour: Behaviour, seed = 1): PagerSource & { calls: number } {
+function model(
+  rows: Array<{ key: string; rowId: number }>,
+  type: MilvusKeyType,
+  behaviour: Behaviour,
+  seed = 1,
+): PagerSource & { calls: number } {
   let rnd = seed;
-  const random = () => ((rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const inRange = (r: PagerRange) => rows.filter(({ key }) =>
-    (r.after === undefined || compareKeys(key, r.after, type) > 0) &&
-    (r.upTo === undefined || compareKeys(key, r.upTo, type) <= 0) &&
-    (r.except === undefined || key !== r.except));
+  const random = () => (rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const inRange = (r: PagerRange) =>
+    rows.filter(
+      ({ key }) =>
+        (r.after === undefined || compareKeys(key, r.after, type) > 0) &&
+        (r.upTo === undefined || compareKeys(key, r.upTo, type) <= 0) &&
+        (r.except === undefined || key !== r.except),
+    );
   const src = {
     calls: 0,
     async query(r: PagerRange, limit: number | undefined): Promise<Row[]> {
@@ -53,7 +66,13 @@ function model(rows: Array<{ key: string; rowId: number }>, type: MilvusKeyType,
   return src;
 }
 
-async function collect(source: PagerSource, type: MilvusKeyType, pageSize: number, bounds: { after?: string; upTo?: string } = {}, stats?: PagerStats) {
+async function collect(
+  source: PagerSource,
+  type: MilvusKeyType,
+  pageSize: number,
+  bounds: { after?: string; upTo?: string } = {},
+  stats?: PagerStats,
+) {
   const out: Row[] = [];
   for await (const page of scanInKeyOrder(source, { keyField: 'k', keyType: type, pageSize, ...bounds }, stats)) out.push(...page);
   return out;
@@ -61,8 +80,11 @@ async function collect(source: PagerSource, type: MilvusKeyType, pageSize: numbe
 
 function expected(rows: Array<{ key: string; rowId: number }>, type: MilvusKeyType, bounds: { after?: string; upTo?: string } = {}) {
   return rows
-    .filter(({ key }) => (bounds.after === undefined || compareKeys(key, bounds.after, type) > 0) &&
-      (bounds.upTo === undefined || compareKeys(key, bounds.upTo, type) <= 0))
+    .filter(
+      ({ key }) =>
+        (bounds.after === undefined || compareKeys(key, bounds.after, type) > 0) &&
+        (bounds.upTo === undefined || compareKeys(key, bounds.upTo, type) <= 0),
+    )
     .map((r) => r.key)
     .sort((a, b) => compareKeys(a, b, type));
 }
@@ -90,7 +112,12 @@ describe('scanInKeyOrder', () => {
 
   for (const behaviour of behaviours) {
     it(`${behaviour}: shuffled int64 keys (negative, above 2^53) come back complete and ascending`, async () => {
-      const keys = [...Array.from({ length: 1500 }, (_, i) => String(i * 3 - 700)), '9007199254740993', '9007199254740992', '-9223372036854775808'];
+      const keys = [
+        ...Array.from({ length: 1500 }, (_, i) => String(i * 3 - 700)),
+        '9007199254740993',
+        '9007199254740992',
+        '-9223372036854775808',
+      ];
       const rows = shuffled(keys).map((key, rowId) => ({ key, rowId }));
       const out = await collect(model(rows, 'int64', behaviour), 'int64', 50);
       assertComplete(out, rows, 'int64');
@@ -114,20 +141,23 @@ describe('scanInKeyOrder', () => {
   }
 
   it('holds for random data, page sizes and bounds on every behaviour (property)', async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 400 }),
-      fc.integer({ min: 1, max: 40 }),
-      fc.option(fc.integer({ min: -60, max: 60 }), { nil: undefined }),
-      fc.option(fc.integer({ min: -60, max: 60 }), { nil: undefined }),
-      fc.constantFrom<Behaviour>(...behaviours),
-      fc.integer({ min: 1, max: 1000 }),
-      async (ints, pageSize, after, upTo, behaviour, seed) => {
-        const rows = ints.map((n, rowId) => ({ key: String(n), rowId }));
-        const bounds = { after: after === undefined ? undefined : String(after), upTo: upTo === undefined ? undefined : String(upTo) };
-        const out = await collect(model(rows, 'int64', behaviour, seed), 'int64', pageSize, bounds);
-        assertComplete(out, rows, 'int64', bounds);
-      },
-    ), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 400 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.option(fc.integer({ min: -60, max: 60 }), { nil: undefined }),
+        fc.option(fc.integer({ min: -60, max: 60 }), { nil: undefined }),
+        fc.constantFrom<Behaviour>(...behaviours),
+        fc.integer({ min: 1, max: 1000 }),
+        async (ints, pageSize, after, upTo, behaviour, seed) => {
+          const rows = ints.map((n, rowId) => ({ key: String(n), rowId }));
+          const bounds = { after: after === undefined ? undefined : String(after), upTo: upTo === undefined ? undefined : String(upTo) };
+          const out = await collect(model(rows, 'int64', behaviour, seed), 'int64', pageSize, bounds);
+          assertComplete(out, rows, 'int64', bounds);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('on real-Milvus semantics one count confirms a growing batch of pages (1, 2, 4, ... 32)', async () => {
@@ -169,7 +199,10 @@ describe('scanInKeyOrder', () => {
     const run = async () => {
       for await (const page of scanInKeyOrder(source, { keyField: 'k', keyType: 'int64', pageSize: 100 })) out.push(...page);
     };
-    await expect(run()).rejects.toMatchObject({ code: 'STORE_ERROR', message: expect.stringMatching(/1 row\(s\) keyed 9223372036854775807 \(the int64 maximum\) but no query returns them/) });
+    await expect(run()).rejects.toMatchObject({
+      code: 'STORE_ERROR',
+      message: expect.stringMatching(/1 row\(s\) keyed 9223372036854775807 \(the int64 maximum\) but no query returns them/),
+    });
     expect(out).toHaveLength(250); // every other row came through first, in order
   });
 
@@ -178,7 +211,12 @@ describe('scanInKeyOrder', () => {
     const ac = new AbortController();
     const pages: Row[][] = [];
     const run = async () => {
-      for await (const page of scanInKeyOrder(model(rows, 'int64', 'real'), { keyField: 'k', keyType: 'int64', pageSize: 100, signal: ac.signal })) {
+      for await (const page of scanInKeyOrder(model(rows, 'int64', 'real'), {
+        keyField: 'k',
+        keyType: 'int64',
+        pageSize: 100,
+        signal: ac.signal,
+      })) {
         pages.push(page);
         if (pages.length === 2) ac.abort();
       }

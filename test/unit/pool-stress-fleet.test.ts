@@ -16,6 +16,8 @@ describe('fleet headroom', () => {
   });
 
   it('judges Redis against maxclients', () => {
-    expect(redisHeadroom({ maxClients: 10_000, connectedClients: 3 }, { instances: 100, connectionsPerInstance: 100, otherClients: 1 })).toMatchObject({ demand: 10_001, capacity: 10_000, headroom: -1, exceeds: true });
+    expect(
+      redisHeadroom({ maxClients: 10_000, connectedClients: 3 }, { instances: 100, connectionsPerInstance: 100, otherClients: 1 }),
+    ).toMatchObject({ demand: 10_001, capacity: 10_000, headroom: -1, exceeds: true });
   });
 });

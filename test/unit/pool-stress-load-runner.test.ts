@@ -70,7 +70,10 @@ describe('runLoad', () => {
     expect(m.ok).toBe(4);
     expect(m.errors).toBe(6);
     expect(m.errorsByClass).toEqual({ 'statement-timeout': 5, 'acquire-timeout': 1 });
-    expect(m.sampleErrors).toEqual(['statement-timeout: canceling statement due to statement timeout', 'acquire-timeout: timeout exceeded when trying to connect']);
+    expect(m.sampleErrors).toEqual([
+      'statement-timeout: canceling statement due to statement timeout',
+      'acquire-timeout: timeout exceeded when trying to connect',
+    ]);
     expect(m.latency.count).toBe(4); // failed operations do not pollute the latency histogram
   });
 

@@ -3,9 +3,23 @@ import type { PhaseStats } from '../../checks/pool-stress/load-runner.js';
 import { evaluateThresholds, verdict } from '../../checks/pool-stress/thresholds.js';
 
 const stats = (over: Partial<PhaseStats> = {}): PhaseStats => ({
-  ops: 100, ok: 100, errors: 0, errorsByClass: {}, sampleErrors: [], throughputPerSec: 500,
-  count: 100, p50Ms: 2, p95Ms: 8, p99Ms: 20, maxMs: 40, meanMs: 3,
-  acquireWaitP95Ms: 1, acquireWaitMaxMs: 2, elapsedMs: 200, stoppedBy: 'count', ...over,
+  ops: 100,
+  ok: 100,
+  errors: 0,
+  errorsByClass: {},
+  sampleErrors: [],
+  throughputPerSec: 500,
+  count: 100,
+  p50Ms: 2,
+  p95Ms: 8,
+  p99Ms: 20,
+  maxMs: 40,
+  meanMs: 3,
+  acquireWaitP95Ms: 1,
+  acquireWaitMaxMs: 2,
+  elapsedMs: 200,
+  stoppedBy: 'count',
+  ...over,
 });
 
 describe('evaluateThresholds', () => {
@@ -24,7 +38,9 @@ describe('evaluateThresholds', () => {
   });
 
   it('judges throughput', () => {
-    expect(evaluateThresholds(stats(), { minThroughput: 1000 })).toEqual([{ code: 'throughput-below-threshold', limitPerSec: 1000, actualPerSec: 500 }]);
+    expect(evaluateThresholds(stats(), { minThroughput: 1000 })).toEqual([
+      { code: 'throughput-below-threshold', limitPerSec: 1000, actualPerSec: 500 },
+    ]);
     expect(evaluateThresholds(stats(), { minThroughput: 500 })).toEqual([]);
   });
 

@@ -23,7 +23,12 @@ describe('redact: credentials in URLs', () => {
   });
 
   it('leaves URLs without a password alone', () => {
-    for (const url of ['postgres://app@db:5432/app', 'redis://127.0.0.1:6379/0', 'http://milvus:19530', 'Postgres at postgres://u@h:1/db: timed out']) {
+    for (const url of [
+      'postgres://app@db:5432/app',
+      'redis://127.0.0.1:6379/0',
+      'http://milvus:19530',
+      'Postgres at postgres://u@h:1/db: timed out',
+    ]) {
       expect(redact(url)).toBe(url);
     }
   });
@@ -46,7 +51,10 @@ describe('redact: key=value secrets', () => {
 
 describe('redact: dbcheck\'s own "config.path: message" lines stay readable', () => {
   it.each([
-    ['stores.postgres.password: Invalid input: expected string, received number', 'stores.postgres.password: Invalid input: expected string, received number'],
+    [
+      'stores.postgres.password: Invalid input: expected string, received number',
+      'stores.postgres.password: Invalid input: expected string, received number',
+    ],
     ['stores.milvus.token: unknown key', 'stores.milvus.token: unknown key'],
     // "=" is a value, even after a dotted name (Java-style properties).
     ['spring.datasource.password=hunter22', 'spring.datasource.password=***'],
@@ -64,7 +72,9 @@ describe('redact: secrets of the config, passed explicitly', () => {
   };
 
   it('secretsOf finds passwords, tokens and URL passwords (raw and decoded), nothing else', () => {
-    expect(secretsOf(stores).sort()).toEqual(['Milvus-Tok-1', 'Milvus-Url-Pw', 'Pg%40Url-Pw', 'Pg@Url-Pw', 'Plain-Pg-Pw', 'Redis-Pw-1'].sort());
+    expect(secretsOf(stores).sort()).toEqual(
+      ['Milvus-Tok-1', 'Milvus-Url-Pw', 'Pg%40Url-Pw', 'Pg@Url-Pw', 'Plain-Pg-Pw', 'Redis-Pw-1'].sort(),
+    );
   });
 
   it('a bare secret from the config is removed though it was never registered', () => {
@@ -105,24 +115,37 @@ describe('redact: properties', () => {
   const text = fc.string({ unit: fc.constantFrom(...'abcXYZ019 .,-_/@\n'.split('')), maxLength: 40 });
 
   it('a registered secret never survives, whatever surrounds it', () => {
-    fc.assert(fc.property(secret, text, text, (s, before, after) => {
-      registerSecret(s);
-      expect(redact(`${before}${s}${after}${s}`)).not.toContain(s);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(secret, text, text, (s, before, after) => {
+        registerSecret(s);
+        expect(redact(`${before}${s}${after}${s}`)).not.toContain(s);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('text with no URL, no key=value and no registered secret is left exactly as it was', () => {
-    fc.assert(fc.property(text, (t) => {
-      expect(redact(t)).toBe(t);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(redact(t)).toBe(t);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('a password in any URL never survives', () => {
     const pw = fc.stringMatching(/^[A-Za-z0-9!$%&()*+,;=~-]{3,16}$/).filter((p) => !/^\*+$/.test(p));
-    fc.assert(fc.property(fc.constantFrom('postgres', 'postgresql', 'redis', 'rediss', 'http', 'https'), fc.stringMatching(/^[a-z]{0,8}$/), pw,
-      (scheme, user, p) => {
-        const out = redact(`error at ${scheme}://${user}:${p}@db.internal:1234/x: boom`);
-        expect(out).toBe(`error at ${scheme}://${user}:***@db.internal:1234/x: boom`);
-      }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom('postgres', 'postgresql', 'redis', 'rediss', 'http', 'https'),
+        fc.stringMatching(/^[a-z]{0,8}$/),
+        pw,
+        (scheme, user, p) => {
+          const out = redact(`error at ${scheme}://${user}:${p}@db.internal:1234/x: boom`);
+          expect(out).toBe(`error at ${scheme}://${user}:***@db.internal:1234/x: boom`);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

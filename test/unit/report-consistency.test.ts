@@ -10,12 +10,18 @@ describe('consistency ratios (issue 16.3)', () => {
     const report = sampleReport();
     const ri = consistencyOf(report.checks.find((c) => c.id === 'reference-integrity')!);
     // counts mode compares no key: no ratio, never a guess.
-    expect(ri.map((c) => [c.name, c.compared, c.inconsistent])).toEqual([['docs', 1_000_000, 37], ['clean', 500, 0]]);
+    expect(ri.map((c) => [c.name, c.compared, c.inconsistent])).toEqual([
+      ['docs', 1_000_000, 37],
+      ['clean', 500, 0],
+    ]);
     expect(consistencyText(ri[0])).toBe('99.9963% consistent (37 of 1,000,000 keys inconsistent)');
     expect(consistencyText(ri[1])).toBe('100% consistent (0 of 500 keys inconsistent)');
     const os = consistencyOf(report.checks.find((c) => c.id === 'orphan-scan')!);
     // Postgres relations read only the orphans: no denominator, no ratio.
-    expect(os.map((c) => [c.name, c.unit, c.compared, c.inconsistent])).toEqual([['doc-cache', 'keys', 200, 1], ['chunks', 'entities', 1_000_000, 0]]);
+    expect(os.map((c) => [c.name, c.unit, c.compared, c.inconsistent])).toEqual([
+      ['doc-cache', 'keys', 200, 1],
+      ['chunks', 'entities', 1_000_000, 0],
+    ]);
   });
 
   it('rounds down: one bad item in a billion is never shown as 100%', () => {
@@ -25,7 +31,15 @@ describe('consistency ratios (issue 16.3)', () => {
   });
 
   it('a sample gives an estimate, marked so; nothing compared gives no ratio', () => {
-    const sampled = consistencyOf({ id: 'reference-integrity', stats: { mappings: { s: { mode: 'sample', rowsCompared: 1000, inconsistentKeys: 2 }, empty: { mode: 'full', rowsCompared: 0, inconsistentKeys: 0 } } } });
+    const sampled = consistencyOf({
+      id: 'reference-integrity',
+      stats: {
+        mappings: {
+          s: { mode: 'sample', rowsCompared: 1000, inconsistentKeys: 2 },
+          empty: { mode: 'full', rowsCompared: 0, inconsistentKeys: 0 },
+        },
+      },
+    });
     expect(sampled).toHaveLength(1);
     expect(consistencyText(sampled[0])).toBe('≈ 99.8000% consistent (2 of 1,000 keys inconsistent)');
   });
@@ -58,11 +72,17 @@ describe('consistency ratios (issue 16.3)', () => {
     const parsed = reportSchema.safeParse(JSON.parse(renderJson(report)));
     expect(parsed.error?.issues ?? []).toEqual([]);
     expect(JSON.parse(renderJson(report)).checks.find((c: { id: string }) => c.id === 'reference-integrity').consistency[0]).toEqual({
-      name: 'docs', kind: 'mapping', unit: 'keys', problem: 'inconsistent', compared: 1_000_000, inconsistent: 37, ratio: 0.999963,
+      name: 'docs',
+      kind: 'mapping',
+      unit: 'keys',
+      problem: 'inconsistent',
+      compared: 1_000_000,
+      inconsistent: 37,
+      ratio: 0.999963,
     });
   });
 
-  it('a merged sharded run gets ratios from the summed counts, not shard 0\'s (as `dbcheck merge` applies them)', () => {
+  it("a merged sharded run gets ratios from the summed counts, not shard 0's (as `dbcheck merge` applies them)", () => {
     const shard = (index: number, compared: number, bad: number) => {
       const r = applyConsistency(sampleReport());
       r.shard = { index, count: 2 };
@@ -72,7 +92,16 @@ describe('consistency ratios (issue 16.3)', () => {
     };
     const merged = applyConsistency(mergeReports([shard(0, 600_000, 30), shard(1, 400_000, 7)]), 99.999);
     expect(merged.checks[0].consistency).toEqual([
-      { name: 'docs', kind: 'mapping', unit: 'keys', problem: 'inconsistent', compared: 1_000_000, inconsistent: 37, ratio: 0.999963, belowMinimum: true },
+      {
+        name: 'docs',
+        kind: 'mapping',
+        unit: 'keys',
+        problem: 'inconsistent',
+        compared: 1_000_000,
+        inconsistent: 37,
+        ratio: 0.999963,
+        belowMinimum: true,
+      },
     ]);
     expect(merged.exitCode).toBe(1);
   });

@@ -11,14 +11,21 @@ import { renderPrometheus } from '../../src/report/prometheus.js';
 import { renderSarif } from '../../src/report/sarif.js';
 import { HOSTILE, sampleReport } from '../helpers/sample-report.js';
 
-interface PromFamily { name: string; type: string; metrics: Array<{ value: string; labels?: Record<string, string> }> }
+interface PromFamily {
+  name: string;
+  type: string;
+  metrics: Array<{ value: string; labels?: Record<string, string> }>;
+}
 // A real exposition parser (a port of the Prometheus Python client's); it ships no types.
 const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => PromFamily[];
 
 const SCHEMAS = 'test/fixtures/report-schemas';
 
 async function junitErrors(xml: string): Promise<string[]> {
-  const result = await validateXML({ xml: [{ fileName: 'report.xml', contents: xml }], schema: [{ fileName: 'junit.xsd', contents: readFileSync(`${SCHEMAS}/junit.xsd`, 'utf8') }] });
+  const result = await validateXML({
+    xml: [{ fileName: 'report.xml', contents: xml }],
+    schema: [{ fileName: 'junit.xsd', contents: readFileSync(`${SCHEMAS}/junit.xsd`, 'utf8') }],
+  });
   return result.errors.map((e) => e.rawMessage);
 }
 
@@ -40,7 +47,9 @@ describe('junit (issue 16.2)', () => {
     expect(cases('reference-integrity')).toEqual(['docs', 'clean', 'estimate']);
     expect(cases('orphan-scan')).toEqual(['doc-cache', 'chunks', 'pg-children']);
     expect(cases('health')).toEqual(['health']);
-    expect(suite('reference-integrity')).toMatch(/name="docs"[^>]*>\s*<failure type="missing-vector" message="missing-vector: row 0 of documents has no vector/);
+    expect(suite('reference-integrity')).toMatch(
+      /name="docs"[^>]*>\s*<failure type="missing-vector" message="missing-vector: row 0 of documents has no vector/,
+    );
     expect(suite('reference-integrity')).toMatch(/name="clean"[^>]*>\s*<system-out>100% consistent/);
     expect(suite('orphan-scan')).toMatch(/name="doc-cache"[^>]*>\s*<failure type="orphan-redis-key"/);
     expect(xml).toMatch(/<testsuite name="pool-stress" tests="1" failures="0" errors="0" skipped="1"/);
@@ -53,10 +62,15 @@ describe('junit (issue 16.2)', () => {
     // Every kept finding names "docs"; give "clean" problems that exist only in its counters.
     (ri.stats.mappings as Record<string, Record<string, number>>).clean.inconsistentKeys = 4;
     ri.counts.error = 41;
-    Object.assign(report.checks.find((c) => c.id === 'health')!, { status: 'error', error: { code: 'STORE_TIMEOUT', message: 'Redis at r:6379: no answer in 5 s' } });
+    Object.assign(report.checks.find((c) => c.id === 'health')!, {
+      status: 'error',
+      error: { code: 'STORE_TIMEOUT', message: 'Redis at r:6379: no answer in 5 s' },
+    });
     const xml = renderJunit(report);
     expect(xml).toMatch(/name="clean"[^>]*>\s*<failure type="min-consistency|name="clean"[^>]*>\s*<failure/);
-    expect(xml).toMatch(/<testsuite name="health" tests="2" failures="0" errors="1"[\s\S]*?<error type="STORE_TIMEOUT" message="Redis at r:6379: no answer in 5 s"/);
+    expect(xml).toMatch(
+      /<testsuite name="health" tests="2" failures="0" errors="1"[\s\S]*?<error type="STORE_TIMEOUT" message="Redis at r:6379: no answer in 5 s"/,
+    );
   });
 });
 
@@ -89,7 +103,9 @@ describe('prometheus (issue 16.2)', () => {
     expect(value(families, 'dbcheck_check_status', { check: 'orphan-scan', status: 'fail' })).toBe('1');
     expect(value(families, 'dbcheck_check_status', { check: 'orphan-scan', status: 'pass' })).toBe('0');
     expect(value(families, 'dbcheck_check_findings', { check: 'reference-integrity', severity: 'error' })).toBe('37');
-    expect(value(families, 'dbcheck_check_findings_by_code', { check: 'rollback-validation', code: 'empty-down', severity: 'warn' })).toBe('1');
+    expect(value(families, 'dbcheck_check_findings_by_code', { check: 'rollback-validation', code: 'empty-down', severity: 'warn' })).toBe(
+      '1',
+    );
     expect(value(families, 'dbcheck_rows_compared', { check: 'reference-integrity' })).toBe('1000000');
     expect(value(families, 'dbcheck_check_duration_seconds', { check: 'health' })).toBe('0.012');
     expect(value(families, 'dbcheck_consistency_ratio', { check: 'reference-integrity', name: 'docs' })).toBe('0.999963');
@@ -126,8 +142,14 @@ describe('sarif (issue 16.2)', () => {
     const log = JSON.parse(renderSarif(sampleReport({ hostile: true }), { cwd: '/repo' }));
     expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
     const results = log.runs[0].results;
-    expect(results.map((r: { ruleId: string }) => r.ruleId)).toEqual(['rollback-validation/destructive-rollback', 'rollback-validation/empty-down']);
-    expect(results[0].locations[0].physicalLocation).toEqual({ artifactLocation: { uri: 'db/migrations/0002_users.down.sql', uriBaseId: '%SRCROOT%' }, region: { startLine: 3 } });
+    expect(results.map((r: { ruleId: string }) => r.ruleId)).toEqual([
+      'rollback-validation/destructive-rollback',
+      'rollback-validation/empty-down',
+    ]);
+    expect(results[0].locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: 'db/migrations/0002_users.down.sql', uriBaseId: '%SRCROOT%' },
+      region: { startLine: 3 },
+    });
     expect(results[1].locations[0].physicalLocation.artifactLocation.uri).toBe('db/migrations/sub%20dir/0003%20x.down.sql');
     expect(results[0].level).toBe('error');
     expect(results[1].level).toBe('warning');
@@ -141,7 +163,9 @@ describe('sarif (issue 16.2)', () => {
 
   it('a migrations folder outside the working folder gets a file: URI', () => {
     const log = JSON.parse(renderSarif(sampleReport(), { cwd: '/elsewhere' }));
-    expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation).toEqual({ uri: 'file:///repo/db/migrations/0002_users.down.sql' });
+    expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation).toEqual({
+      uri: 'file:///repo/db/migrations/0002_users.down.sql',
+    });
     expect(validate(log)).toBe(true);
   });
 });

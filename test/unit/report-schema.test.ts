@@ -19,11 +19,19 @@ describe('JSON report schema', () => {
       exitCode: 1,
       summary: { checks: { pass: 0, fail: 1, error: 0, skipped: 0 }, findings: { error: 1, warn: 0, info: 0 }, unreachableStores: [] },
       stores: [{ kind: 'postgres', configured: true, connected: true, address: 'postgres://u@h:5432/d' }],
-      checks: [{
-        id: 'x', title: 'X', status: 'fail', durationMs: 1, counts: { error: 1, warn: 0, info: 0 }, countsByCode: { bad: 1 },
-        findings: [{ checkId: 'x', code: 'bad', severity: 'error', message: 'bad', fingerprint: '0123456789abcdef' }],
-        truncated: false, stats: {},
-      }],
+      checks: [
+        {
+          id: 'x',
+          title: 'X',
+          status: 'fail',
+          durationMs: 1,
+          counts: { error: 1, warn: 0, info: 0 },
+          countsByCode: { bad: 1 },
+          findings: [{ checkId: 'x', code: 'bad', severity: 'error', message: 'bad', fingerprint: '0123456789abcdef' }],
+          truncated: false,
+          stats: {},
+        },
+      ],
     };
     expect(reportSchema.safeParse(JSON.parse(renderJson(report))).success).toBe(true);
     const { summary: _drop, ...broken } = report;

@@ -16,7 +16,13 @@ describe('the table fits the terminal (issue 16.6)', () => {
         expect(widest(text)).toBeLessThanOrEqual(width);
         const plain = stripVTControlCharacters(text).replace(/\s+/g, '');
         // The Stores and reference-integrity sections turned vertical: each cell is still shown.
-        for (const value of ['postgres://auditor@db-primary.internal.example.com:5432/application_production', 'allkeys-lru', '999990', '999963', '2026-11-30T00:31:02.456Z']) {
+        for (const value of [
+          'postgres://auditor@db-primary.internal.example.com:5432/application_production',
+          'allkeys-lru',
+          '999990',
+          '999963',
+          '2026-11-30T00:31:02.456Z',
+        ]) {
           expect(plain).toContain(value.replace(/\s+/g, ''));
         }
         expect(plain).toContain('99.9963%consistent(37of1,000,000keysinconsistent)');

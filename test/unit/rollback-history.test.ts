@@ -4,8 +4,19 @@ import { compareNumeric } from '../../checks/rollback-validation/tools/files.js'
 import type { AppliedMigration, DiskMigration } from '../../checks/rollback-validation/tools/types.js';
 
 const tool = { title: 'test tool', compareIds: compareNumeric, recordsOrder: true, hasDownScripts: true };
-const file = (id: string, extra: Partial<DiskMigration> = {}): DiskMigration => ({ id, label: `${id}_m`, down: 'sql', downSql: 'SELECT 1', ...extra });
-const row = (id: string, rank: number, extra: Partial<AppliedMigration> = {}): AppliedMigration => ({ id, rank, state: 'applied', ...extra });
+const file = (id: string, extra: Partial<DiskMigration> = {}): DiskMigration => ({
+  id,
+  label: `${id}_m`,
+  down: 'sql',
+  downSql: 'SELECT 1',
+  ...extra,
+});
+const row = (id: string, rank: number, extra: Partial<AppliedMigration> = {}): AppliedMigration => ({
+  id,
+  rank,
+  state: 'applied',
+  ...extra,
+});
 const codes = (fs: Array<{ code: string; id: string }>) => fs.map((f) => `${f.code}:${f.id}`).sort();
 
 describe('analyseHistory', () => {
@@ -38,15 +49,21 @@ describe('analyseHistory', () => {
   });
 
   it('finds applied migrations without a down script; Prisma-like tools get one finding', () => {
-    const f = analyseHistory(tool, [file('1', { down: 'none', downSql: undefined }), file('2', { down: 'code', downSql: undefined })], { applied: [row('1', 0), row('2', 1)] });
+    const f = analyseHistory(tool, [file('1', { down: 'none', downSql: undefined }), file('2', { down: 'code', downSql: undefined })], {
+      applied: [row('1', 0), row('2', 1)],
+    });
     expect(codes(f)).toEqual(['no-down-script:1']);
-    const p = analyseHistory({ ...tool, hasDownScripts: false }, [file('1', { down: 'none' }), file('2', { down: 'none' })], { applied: [row('1', 0), row('2', 1)] });
+    const p = analyseHistory({ ...tool, hasDownScripts: false }, [file('1', { down: 'none' }), file('2', { down: 'none' })], {
+      applied: [row('1', 0), row('2', 1)],
+    });
     expect(codes(p)).toEqual(['no-down-script:*']);
   });
 
   it('a folder where no migration has a down gets one summary finding, not one per migration', () => {
     const none = (id: string) => file(id, { down: 'none', downSql: undefined });
-    const f = analyseHistory(tool, [none('1'), none('2'), none('3')], { applied: [row('1', 0), row('2', 1), row('3', 2, { state: 'failed' })] });
+    const f = analyseHistory(tool, [none('1'), none('2'), none('3')], {
+      applied: [row('1', 0), row('2', 1), row('3', 2, { state: 'failed' })],
+    });
     // Failed before: one no-down-script per migration. The summary counts only cleanly applied ones.
     expect(f.filter((x) => x.code === 'no-down-script')).toEqual([expect.objectContaining({ id: '*', label: 'all 2 applied migrations' })]);
   });
@@ -54,7 +71,11 @@ describe('analyseHistory', () => {
   it('Java migrations (in code) are not missing files; repeatables are re-applied, not edited', () => {
     const rep = file('R__views', { repeatable: true, down: 'none', checksums: ['42'] });
     const f = analyseHistory(tool, [file('1'), rep], {
-      applied: [row('1', 0), row('2', 1, { inCode: 'db.migration.V2__Backfill' }), row('R__views', 2, { repeatable: true, checksum: '41' })],
+      applied: [
+        row('1', 0),
+        row('2', 1, { inCode: 'db.migration.V2__Backfill' }),
+        row('R__views', 2, { repeatable: true, checksum: '41' }),
+      ],
     });
     expect(codes(f)).toEqual(['pending:R__views']);
     expect(f[0]).toMatchObject({ reason: expect.stringMatching(/re-applied/) });

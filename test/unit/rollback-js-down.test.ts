@@ -16,7 +16,13 @@ describe('jsDown: how a JS/TS migration rolls back, read from its text', () => {
   });
 
   it('finds empty downs', () => {
-    for (const src of ['exports.down = async () => {};', 'exports.down = function () { return null; };', 'export async function down() {\n  // nothing\n}', 'exports.down = () => null;', 'exports.down = () => Promise.resolve();']) {
+    for (const src of [
+      'exports.down = async () => {};',
+      'exports.down = function () { return null; };',
+      'export async function down() {\n  // nothing\n}',
+      'exports.down = () => null;',
+      'exports.down = () => Promise.resolve();',
+    ]) {
       expect(jsDown(src), src).toBe('empty');
     }
   });

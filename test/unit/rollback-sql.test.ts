@@ -73,7 +73,12 @@ describe('statement classification', () => {
     ]) {
       expect(nonTransactionalReason(code(sql)), sql).toBeTruthy();
     }
-    for (const sql of ['CREATE INDEX i ON t (a)', 'ALTER TYPE mood RENAME VALUE \'a\' TO \'b\'', "SELECT 'VACUUM'", "ALTER TYPE mood ADD VALUE 'sad'"]) {
+    for (const sql of [
+      'CREATE INDEX i ON t (a)',
+      "ALTER TYPE mood RENAME VALUE 'a' TO 'b'",
+      "SELECT 'VACUUM'",
+      "ALTER TYPE mood ADD VALUE 'sad'",
+    ]) {
       expect(nonTransactionalReason(code(sql)), sql).toBeUndefined();
     }
     // Only before PostgreSQL 12 is ADD VALUE refused inside a transaction block.
@@ -101,12 +106,16 @@ describe('statement classification', () => {
     expect(destructiveTargets(code("DELETE FROM s.t AS x WHERE x.kind = 'old' RETURNING id"))).toEqual([
       { action: 'delete', schema: 's', table: 't', alias: 'x', where: "x.kind = 'old'" },
     ]);
-    expect(destructiveTargets(code('DELETE FROM t USING u WHERE t.id = u.id'))).toEqual([{ action: 'delete', table: 't', upperBoundOnly: true }]);
+    expect(destructiveTargets(code('DELETE FROM t USING u WHERE t.id = u.id'))).toEqual([
+      { action: 'delete', table: 't', upperBoundOnly: true },
+    ]);
     expect(destructiveTargets(code('DELETE FROM t'))).toEqual([{ action: 'delete', table: 't' }]);
   });
 
   it('finds dropped columns but not dropped constraints or defaults', () => {
-    expect(destructiveTargets(code('ALTER TABLE ONLY t DROP COLUMN a, DROP b CASCADE, DROP CONSTRAINT c, ALTER COLUMN d DROP DEFAULT'))).toEqual([
+    expect(
+      destructiveTargets(code('ALTER TABLE ONLY t DROP COLUMN a, DROP b CASCADE, DROP CONSTRAINT c, ALTER COLUMN d DROP DEFAULT')),
+    ).toEqual([
       { action: 'drop-column', table: 't', column: 'a' },
       { action: 'drop-column', table: 't', column: 'b' },
     ]);
@@ -120,16 +129,24 @@ describe('statement classification', () => {
 
   it('lists the objects an up script creates, as snapshot keys', () => {
     expect(createdObjects(code('CREATE TABLE IF NOT EXISTS users (id int)'), 'app')).toEqual(['table app.users']);
-    expect(createdObjects(code('CREATE UNIQUE INDEX users_email_idx ON other.users (email)'), 'app')).toEqual(['index other.users_email_idx']);
-    expect(createdObjects(code('CREATE INDEX ON users (email)'), 'app')).toEqual([]);
-    expect(createdObjects(code('ALTER TABLE users ADD COLUMN IF NOT EXISTS age int, ADD CONSTRAINT age_pos CHECK (age > 0), ADD PRIMARY KEY (id)'), 'app')).toEqual([
-      'column app.users.age',
-      'constraint app.users.age_pos',
+    expect(createdObjects(code('CREATE UNIQUE INDEX users_email_idx ON other.users (email)'), 'app')).toEqual([
+      'index other.users_email_idx',
     ]);
+    expect(createdObjects(code('CREATE INDEX ON users (email)'), 'app')).toEqual([]);
+    expect(
+      createdObjects(
+        code('ALTER TABLE users ADD COLUMN IF NOT EXISTS age int, ADD CONSTRAINT age_pos CHECK (age > 0), ADD PRIMARY KEY (id)'),
+        'app',
+      ),
+    ).toEqual(['column app.users.age', 'constraint app.users.age_pos']);
     expect(createdObjects(code('CREATE OR REPLACE VIEW v AS SELECT 1'), 'app')).toEqual(['view app.v']);
-    expect(createdObjects(code('CREATE OR REPLACE FUNCTION s.touch() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE plpgsql'), 'app')).toEqual(['function s.touch(']);
+    expect(
+      createdObjects(code('CREATE OR REPLACE FUNCTION s.touch() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE plpgsql'), 'app'),
+    ).toEqual(['function s.touch(']);
     expect(createdObjects(code('CREATE POLICY p_own ON docs USING (true)'), 'app')).toEqual(['policy app.docs.p_own']);
     expect(createdObjects(code('CREATE EXTENSION IF NOT EXISTS pgcrypto'), 'app')).toEqual(['extension pgcrypto']);
-    expect(createdObjects(code('CREATE TRIGGER trg BEFORE INSERT ON s.t FOR EACH ROW EXECUTE FUNCTION f()'), 'app')).toEqual(['trigger s.t.trg']);
+    expect(createdObjects(code('CREATE TRIGGER trg BEFORE INSERT ON s.t FOR EACH ROW EXECUTE FUNCTION f()'), 'app')).toEqual([
+      'trigger s.t.trg',
+    ]);
   });
 });

@@ -2,15 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { analyseUpDown } from '../../checks/rollback-validation/static-analysis.js';
 import type { DiskMigration } from '../../checks/rollback-validation/tools/types.js';
 
-const sql = (id: string, up: string, down: string): DiskMigration => ({ id, label: id, upFile: `${id}.up.sql`, upSql: up, downFile: `${id}.down.sql`, downSql: down, down: 'sql' });
+const sql = (id: string, up: string, down: string): DiskMigration => ({
+  id,
+  label: id,
+  upFile: `${id}.up.sql`,
+  upSql: up,
+  downFile: `${id}.down.sql`,
+  downSql: down,
+  down: 'sql',
+});
 const golang = { id: 'golang-migrate' as const, title: 'golang-migrate' };
-const verdicts = (ms: DiskMigration[]) => analyseUpDown(golang, ms, undefined, 'app').map((f) => `${f.code} ${f.label}${'object' in f ? ` ${f.object}` : ''}`);
+const verdicts = (ms: DiskMigration[]) =>
+  analyseUpDown(golang, ms, undefined, 'app').map((f) => `${f.code} ${f.label}${'object' in f ? ` ${f.object}` : ''}`);
 
 describe('static up/down analysis', () => {
   it('an object dropped directly, with its table or with its schema counts as undone', () => {
     expect(
       verdicts([
-        sql('1', 'CREATE TABLE t (id int); CREATE INDEX t_idx ON t (id); ALTER TABLE t ADD CONSTRAINT t_pos CHECK (id > 0);', 'DROP TABLE t;'),
+        sql(
+          '1',
+          'CREATE TABLE t (id int); CREATE INDEX t_idx ON t (id); ALTER TABLE t ADD CONSTRAINT t_pos CHECK (id > 0);',
+          'DROP TABLE t;',
+        ),
         sql('2', 'CREATE SCHEMA s; CREATE TABLE s.x (id int); CREATE INDEX x_idx ON s.x (id);', 'DROP SCHEMA s CASCADE;'),
         sql('3', 'CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$;', 'DROP FUNCTION f(int);'),
         sql('4', 'ALTER TABLE t ADD COLUMN c int, ADD CONSTRAINT t_c CHECK (c > 0);', 'ALTER TABLE t DROP CONSTRAINT t_c, DROP COLUMN c;'),
@@ -22,7 +35,11 @@ describe('static up/down analysis', () => {
     expect(
       verdicts([
         sql('1', 'CREATE TABLE t (id int, email text);', 'DROP TABLE t;'),
-        sql('2', 'CREATE INDEX t_email_idx ON t (email); CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION g();', 'DROP TRIGGER trg ON t;'),
+        sql(
+          '2',
+          'CREATE INDEX t_email_idx ON t (email); CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION g();',
+          'DROP TRIGGER trg ON t;',
+        ),
         // t existed before 3 (migration 1 makes it): IF NOT EXISTS does not make 3 its owner.
         sql('3', 'CREATE TABLE IF NOT EXISTS t (id int); CREATE OR REPLACE VIEW v AS SELECT 1;', 'DROP INDEX IF EXISTS nothing;'),
       ]),

@@ -35,7 +35,9 @@ describe('migration tool detection', () => {
 
   it('recognises Flyway, Prisma and Knex layouts', async () => {
     expect(chooseTool(await folder({ 'V1__init.sql': '' }), new Map(), settings)?.tool.id).toBe('flyway');
-    expect(chooseTool(await folder({ '20240101000000_init/migration.sql': '', 'migration_lock.toml': '' }), new Map(), settings)?.tool.id).toBe('prisma');
+    expect(
+      chooseTool(await folder({ '20240101000000_init/migration.sql': '', 'migration_lock.toml': '' }), new Map(), settings)?.tool.id,
+    ).toBe('prisma');
     const js = await folder({ '20240101_init.js': 'exports.up = () => {}' });
     expect(chooseTool(js, new Map([table('knex_migrations', ['id', 'name', 'batch', 'migration_time'])]), settings)?.tool.id).toBe('knex');
     expect(chooseTool(js, new Map([table('pgmigrations', ['id', 'name', 'run_on'])]), settings)?.tool.id).toBe('node-pg-migrate');
@@ -59,7 +61,10 @@ describe('migration tool loading', () => {
   });
 
   it('node-pg-migrate splits SQL files on the Up/Down markers and reads JS downs', async () => {
-    expect(splitUpDown('-- Up Migration\nCREATE TABLE t();\n-- Down Migration\nDROP TABLE t;\n')).toMatchObject({ up: '\nCREATE TABLE t();\n', down: '\nDROP TABLE t;\n' });
+    expect(splitUpDown('-- Up Migration\nCREATE TABLE t();\n-- Down Migration\nDROP TABLE t;\n')).toMatchObject({
+      up: '\nCREATE TABLE t();\n',
+      down: '\nDROP TABLE t;\n',
+    });
     const files = await folder({
       '1700000000000_a.sql': '-- Up Migration\nCREATE TABLE t();\n-- Down Migration\n',
       '1700000000001_b.js': 'exports.up = (pgm) => {}; exports.down = (pgm) => {};',
@@ -74,7 +79,11 @@ describe('migration tool loading', () => {
   });
 
   it('Flyway reads V and U files (also in subfolders) with Flyway checksums', async () => {
-    const files = await folder({ 'V1_1__init.sql': 'CREATE TABLE t();', 'sub/U1_1__init.sql': 'DROP TABLE t;', 'V2__more.sql': 'SELECT 1;' });
+    const files = await folder({
+      'V1_1__init.sql': 'CREATE TABLE t();',
+      'sub/U1_1__init.sql': 'DROP TABLE t;',
+      'V2__more.sql': 'SELECT 1;',
+    });
     const ms = await toolById('flyway').load(dir, files);
     expect(ms.map((m) => [m.id, m.down, m.downFile])).toEqual([
       ['1.1', 'sql', 'sub/U1_1__init.sql'],

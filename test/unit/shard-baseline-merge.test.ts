@@ -16,13 +16,26 @@ import { defineCheck, type CheckMeta } from '../../src/plugin.js';
 import { keyHash, shardFilter, shardOf } from '../../checks/lib/shard.js';
 
 function config(shard?: { index: number; count: number }): ResolvedConfig {
-  return { baseDir: '/tmp', stores: {}, plugins: [], run: { concurrency: 4, checkTimeoutMs: 10_000, failOn: 'error', maxFindings: 100, ...(shard ? { shard } : {}) }, checks: {}, locate: () => undefined };
+  return {
+    baseDir: '/tmp',
+    stores: {},
+    plugins: [],
+    run: { concurrency: 4, checkTimeoutMs: 10_000, failOn: 'error', maxFindings: 100, ...(shard ? { shard } : {}) },
+    checks: {},
+    locate: () => undefined,
+  };
 }
 
 /** A check that reports one finding per key it owns, of keys 0..99. */
 function keyed(id: string, meta: Partial<CheckMeta> = {}): LoadedCheck {
   const check = defineCheck({
-    meta: { id, title: id, requires: [], codes: { bad: { severity: 'error', message: (d: { key?: string }) => `key ${d.key} is bad` } }, ...meta },
+    meta: {
+      id,
+      title: id,
+      requires: [],
+      codes: { bad: { severity: 'error', message: (d: { key?: string }) => `key ${d.key} is bad` } },
+      ...meta,
+    },
     async run(ctx) {
       const mine = shardFilter(ctx.shard);
       for (let k = 0; k < 100; k++) if (mine(String(k))) ctx.report({ code: 'bad', subject: { key: String(k) }, data: { key: String(k) } });
@@ -31,7 +44,11 @@ function keyed(id: string, meta: Partial<CheckMeta> = {}): LoadedCheck {
   return { check, source: 'test' };
 }
 
-async function audit(checks: LoadedCheck[], shard?: { index: number; count: number }, strays?: { unattributed: string[] }): Promise<Report> {
+async function audit(
+  checks: LoadedCheck[],
+  shard?: { index: number; count: number },
+  strays?: { unattributed: string[] },
+): Promise<Report> {
   const cfg = config(shard);
   const { plan, errors } = planAudit(cfg, checks, {});
   expect(errors).toEqual([]);
@@ -58,7 +75,11 @@ describe('--shard in the engine', () => {
   it('a shardable check splits its keys; one that is not runs whole in shard 0 and is skipped elsewhere', async () => {
     const checks = () => [keyed('split', { shardable: true }), keyed('whole')];
     const single = await audit(checks());
-    const shards = [await audit(checks(), { index: 0, count: 3 }), await audit(checks(), { index: 1, count: 3 }), await audit(checks(), { index: 2, count: 3 })];
+    const shards = [
+      await audit(checks(), { index: 0, count: 3 }),
+      await audit(checks(), { index: 1, count: 3 }),
+      await audit(checks(), { index: 2, count: 3 }),
+    ];
     const whole = shards.map((r) => r.checks.find((c) => c.id === 'whole')!);
     expect(whole.map((c) => c.status)).toEqual(['fail', 'skipped', 'skipped']);
     expect(whole[1].skipReason).toMatch(/shard 0 only/);
@@ -76,7 +97,8 @@ describe('--shard in the engine', () => {
   });
 
   it('--shard is validated like any run key', () => {
-    const bad = (shard: string) => resolveConfig({ stores: { redis: {} }, run: { shard } }, { baseDir: '/tmp', env: {} }).errors.map((e) => e.message);
+    const bad = (shard: string) =>
+      resolveConfig({ stores: { redis: {} }, run: { shard } }, { baseDir: '/tmp', env: {} }).errors.map((e) => e.message);
     expect(bad('3/3')).toEqual([expect.stringMatching(/0 <= i < n/)]);
     expect(bad('one')).toEqual([expect.stringMatching(/must be i\/n/)]);
     const { config: ok } = resolveConfig({ stores: { redis: {} } }, { baseDir: '/tmp', env: { DBCHECK_SHARD: '2/4' } });
@@ -85,25 +107,53 @@ describe('--shard in the engine', () => {
 });
 
 describe('merge refuses reports that are not the n shards of one run', () => {
-  const shard = (index: number, count = 3) => ({ shard: { index, count }, failOn: 'error', checks: [], summary: { unreachableStores: [] }, stores: [] }) as unknown as Report;
+  const shard = (index: number, count = 3) =>
+    ({ shard: { index, count }, failOn: 'error', checks: [], summary: { unreachableStores: [] }, stores: [] }) as unknown as Report;
   it.each([
     [[shard(0), shard(1)], /missing shard 2\/3/],
     [[shard(0), shard(1), shard(1)], /both shard 1\/3/],
     [[shard(0), shard(1, 2)], /is of 3 shards/],
     [[{ ...shard(0), shard: undefined }], /not a shard's report/],
   ])('%#', (reports, message) => {
-    expect(() => mergeReports(reports as Report[], reports.map((_, i) => `r${i}.json`))).toThrow(message);
+    expect(() =>
+      mergeReports(
+        reports as Report[],
+        reports.map((_, i) => `r${i}.json`),
+      ),
+    ).toThrow(message);
   });
 });
 
 describe('baselines', () => {
-  const f = (key: string, severity: Finding['severity'] = 'error'): Finding => ({ checkId: 'c', code: 'bad', severity, message: `key ${key}`, fingerprint: key.padStart(16, '0') });
+  const f = (key: string, severity: Finding['severity'] = 'error'): Finding => ({
+    checkId: 'c',
+    code: 'bad',
+    severity,
+    message: `key ${key}`,
+    fingerprint: key.padStart(16, '0'),
+  });
   const check = (findings: Finding[], extra: Partial<CheckResult> = {}): CheckResult => ({
-    id: 'c', title: 'c', status: 'fail', durationMs: 1, counts: { error: findings.length, warn: 0, info: 0 }, countsByCode: { bad: findings.length }, findings, truncated: false, stats: {}, ...extra,
+    id: 'c',
+    title: 'c',
+    status: 'fail',
+    durationMs: 1,
+    counts: { error: findings.length, warn: 0, info: 0 },
+    countsByCode: { bad: findings.length },
+    findings,
+    truncated: false,
+    stats: {},
+    ...extra,
   });
   const report = (c: CheckResult): Report => ({
-    schemaVersion: 1, tool: { name: 'dbcheck', version: '0' }, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1, failOn: 'error', exitCode: 1,
-    summary: { checks: { pass: 0, fail: 1, error: 0, skipped: 0 }, findings: c.counts, unreachableStores: [] }, stores: [], checks: [c],
+    schemaVersion: 1,
+    tool: { name: 'dbcheck', version: '0' },
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 1,
+    failOn: 'error',
+    exitCode: 1,
+    summary: { checks: { pass: 0, fail: 1, error: 0, skipped: 0 }, findings: c.counts, unreachableStores: [] },
+    stores: [],
+    checks: [c],
   });
 
   it('a finding absent from a truncated baseline is unknown, not new; and it still fails --fail-on-new', () => {
@@ -140,7 +190,9 @@ describe('baselines', () => {
 
 describe('runAudit records what went wrong outside the checks itself', () => {
   it('an uncaught error no check owns: in the summary and exit 3, for any caller of runAudit', async () => {
-    const report = await audit([keyed('ok', { codes: { bad: { severity: 'info', message: () => 'x' } } })], undefined, { unattributed: ['uncaught error: boom'] });
+    const report = await audit([keyed('ok', { codes: { bad: { severity: 'info', message: () => 'x' } } })], undefined, {
+      unattributed: ['uncaught error: boom'],
+    });
     expect(report.summary.uncaughtErrors).toEqual(['uncaught error: boom']);
     expect(report.exitCode).toBe(3);
   });

@@ -99,7 +99,9 @@ export function jsDown(source: string): JsDown {
   const src = source.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
   if (/\bdown\s*=\s*false\b/.test(src)) return 'none';
   const exported =
-    /\b(module\.)?exports\.down\s*=|export\s+(async\s+)?function\s*\*?\s*down\b|export\s+(const|let|var)\s+down\b|(module\.exports|export\s+default)\s*=?\s*\{[\s\S]*?\bdown\b[\s\S]*?\}|export\s*\{[^}]*\bdown\b[^}]*\}/.test(src);
+    /\b(module\.)?exports\.down\s*=|export\s+(async\s+)?function\s*\*?\s*down\b|export\s+(const|let|var)\s+down\b|(module\.exports|export\s+default)\s*=?\s*\{[\s\S]*?\bdown\b[\s\S]*?\}|export\s*\{[^}]*\bdown\b[^}]*\}/.test(
+      src,
+    );
   const defined = /\bfunction\s+down\s*\(|\b(const|let|var)\s+down\s*=|\bdown\s*:|\bdown\s*\([^)]*\)\s*\{/.test(src);
   if (!exported) return defined ? 'not-exported' : 'none';
   const body = downBody(src);

@@ -49,7 +49,15 @@ export const flyway: MigrationTool = {
       const r = REPEATABLE.exec(f);
       if (r) {
         const content = contents.get(f)!;
-        repeatables.push({ id: repeatableId(r[1]), label: `R__${r[1]}`, upFile: f, upSql: content.toString('utf8'), down: 'none', repeatable: true, checksums: [String(flywayChecksum(content))] });
+        repeatables.push({
+          id: repeatableId(r[1]),
+          label: `R__${r[1]}`,
+          upFile: f,
+          upSql: content.toString('utf8'),
+          down: 'none',
+          repeatable: true,
+          checksums: [String(flywayChecksum(content))],
+        });
         continue;
       }
       const [, prefix, version, description] = FILE.exec(f)!;
@@ -61,10 +69,21 @@ export const flyway: MigrationTool = {
       byVersion.set(id, m);
     }
     // Flyway runs repeatables after every versioned migration, by description.
-    return [...[...byVersion.values()].sort((a, b) => compareFlywayVersions(a.id, b.id)), ...repeatables.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))];
+    return [
+      ...[...byVersion.values()].sort((a, b) => compareFlywayVersions(a.id, b.id)),
+      ...repeatables.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    ];
   },
   async readHistory(db, table, _disk, _settings, signal) {
-    const r = await db.query<{ version: string | null; description: string | null; type: string; script: string | null; checksum: string | null; success: boolean; installed_on: string | null }>(
+    const r = await db.query<{
+      version: string | null;
+      description: string | null;
+      type: string;
+      script: string | null;
+      checksum: string | null;
+      success: boolean;
+      installed_on: string | null;
+    }>(
       `SELECT version, description, type, script, checksum::text AS checksum, success, installed_on::text AS installed_on
          FROM ${quoteTrackingTable(table)} ORDER BY installed_rank`,
       [],

@@ -18,7 +18,13 @@ export const golangMigrate: MigrationTool = {
   recognise: (files) => files.filter((f) => FILE.test(f)).length,
   tableLooksLikeMine: (columns) => columns.includes('version') && columns.includes('dirty'),
   load: (dir, files) =>
-    pairUpDownFiles(dir, files, (f) => FILE.exec(f)?.slice(1, 4) as [string, string, string] | undefined, (v) => BigInt(v).toString(), compareNumeric),
+    pairUpDownFiles(
+      dir,
+      files,
+      (f) => FILE.exec(f)?.slice(1, 4) as [string, string, string] | undefined,
+      (v) => BigInt(v).toString(),
+      compareNumeric,
+    ),
   async readHistory(db, table, disk, _settings, signal) {
     const r = await db.query<{ version: string; dirty: boolean }>(
       `SELECT version::text AS version, dirty FROM ${quoteTrackingTable(table)} LIMIT 2`,

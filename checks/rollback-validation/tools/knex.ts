@@ -31,7 +31,14 @@ export const knex: MigrationTool = {
       [],
       { signal },
     );
-    return { applied: r.rows.map((row, rank) => ({ id: row.name, rank, state: 'applied' as const, ...(row.migration_time ? { appliedAt: row.migration_time } : {}) })) };
+    return {
+      applied: r.rows.map((row, rank) => ({
+        id: row.name,
+        rank,
+        state: 'applied' as const,
+        ...(row.migration_time ? { appliedAt: row.migration_time } : {}),
+      })),
+    };
   },
   compareIds: compareText,
 };

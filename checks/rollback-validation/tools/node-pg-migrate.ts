@@ -60,7 +60,9 @@ export const nodePgMigrate: MigrationTool = {
         upFile: f,
         upSql: up,
         upFirstLine: lineAt(text, upStart),
-        ...(hasDown ? { downFile: f, downSql: down, downFirstLine: lineAt(text, downStart!), down: 'sql' as const } : { down: 'none' as const }),
+        ...(hasDown
+          ? { downFile: f, downSql: down, downFirstLine: lineAt(text, downStart!), down: 'sql' as const }
+          : { down: 'none' as const }),
       };
     });
     return out.sort((a, b) => compareIds(a.id, b.id));
@@ -71,7 +73,14 @@ export const nodePgMigrate: MigrationTool = {
       [],
       { signal },
     );
-    return { applied: r.rows.map((row, rank) => ({ id: row.name, rank, state: 'applied' as const, ...(row.run_on ? { appliedAt: row.run_on } : {}) })) };
+    return {
+      applied: r.rows.map((row, rank) => ({
+        id: row.name,
+        rank,
+        state: 'applied' as const,
+        ...(row.run_on ? { appliedAt: row.run_on } : {}),
+      })),
+    };
   },
   compareIds,
 };

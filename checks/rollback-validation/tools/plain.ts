@@ -10,7 +10,11 @@ import type { MigrationTool } from './types.js';
 
 const FILE = /^(\d+(?:\.\d+)*)[_-]([^/]*)\.(up|down)\.sql$/;
 
-const normalise = (v: string) => v.split('.').map((p) => BigInt(p).toString()).join('.');
+const normalise = (v: string) =>
+  v
+    .split('.')
+    .map((p) => BigInt(p).toString())
+    .join('.');
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export const plain: MigrationTool = {

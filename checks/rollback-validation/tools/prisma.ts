@@ -33,13 +33,21 @@ export const prisma: MigrationTool = {
         // Prisma accepts the file with its line endings converted either way (git autocrlf).
         const variants = [content, lf, lf.replace(/\n/g, '\r\n')];
         // Older Prisma versions wrote the hex without leading zeros; Prisma accepts both forms.
-        const checksums = [...new Set([...variants.map((v) => prismaChecksum(v)), ...variants.map((v) => prismaChecksumWithoutLeadingZeros(v))])];
+        const checksums = [
+          ...new Set([...variants.map((v) => prismaChecksum(v)), ...variants.map((v) => prismaChecksumWithoutLeadingZeros(v))]),
+        ];
         return { id: FILE.exec(f)![1], label: FILE.exec(f)![1], upFile: f, upSql: text, down: 'none' as const, checksums };
       })
       .sort((a, b) => compareText(a.id, b.id));
   },
   async readHistory(db, table, _disk, _settings, signal) {
-    const r = await db.query<{ migration_name: string; checksum: string; finished: boolean; rolled_back: boolean; started_at: string | null }>(
+    const r = await db.query<{
+      migration_name: string;
+      checksum: string;
+      finished: boolean;
+      rolled_back: boolean;
+      started_at: string | null;
+    }>(
       `SELECT migration_name, checksum, finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back,
               started_at::text AS started_at
          FROM ${quoteTrackingTable(table)} ORDER BY started_at, migration_name`,

@@ -9,7 +9,12 @@ export function quoteTrackingTable(t: { schema: string; name: string }): string 
 }
 
 /** The tables among `names` that exist in `schema` (tables or views), with their column names. */
-export async function findTrackingTables(db: SqlRunner, schema: string, names: readonly string[], signal: AbortSignal): Promise<Map<string, TrackingTable>> {
+export async function findTrackingTables(
+  db: SqlRunner,
+  schema: string,
+  names: readonly string[],
+  signal: AbortSignal,
+): Promise<Map<string, TrackingTable>> {
   const r = await db.query<{ name: string; columns: string[] }>(
     `SELECT c.relname AS name,
             array(SELECT a.attname::text FROM pg_attribute a

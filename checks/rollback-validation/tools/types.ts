@@ -88,7 +88,13 @@ export interface MigrationTool {
   /** Reads the migrations in the folder, sorted in the tool's order. */
   load(dir: string, files: readonly string[]): Promise<DiskMigration[]>;
   /** Reads the tracking table (read-only). `disk` is given for tools that record only a version. */
-  readHistory(db: SqlRunner, table: TrackingTable, disk: readonly DiskMigration[], settings: ToolSettings, signal: AbortSignal): Promise<History>;
+  readHistory(
+    db: SqlRunner,
+    table: TrackingTable,
+    disk: readonly DiskMigration[],
+    settings: ToolSettings,
+    signal: AbortSignal,
+  ): Promise<History>;
   /** Orders two ids the way the tool orders migrations. */
   compareIds(a: string, b: string): number;
 }

@@ -25,7 +25,10 @@ interface Fixture {
 async function fixture(): Promise<Fixture> {
   const pg = await createPgSchema('cdrift');
   const r = await createRedisPrefix('cdrift');
-  cleanups.push(() => pg.cleanup(), () => r.cleanup());
+  cleanups.push(
+    () => pg.cleanup(),
+    () => r.cleanup(),
+  );
   return {
     pg,
     redis: r.redis,
@@ -37,7 +40,9 @@ async function fixture(): Promise<Fixture> {
 
 /** A documents table: id, title, price, active, updated_at, email. */
 async function docsTable(f: Fixture, rows: Array<[number, string, string, boolean, string, string | null]>) {
-  await f.sql(`CREATE TABLE $S.docs (id bigint PRIMARY KEY, title text, price numeric(10,2), active boolean, updated_at timestamptz NOT NULL, email text)`);
+  await f.sql(
+    `CREATE TABLE $S.docs (id bigint PRIMARY KEY, title text, price numeric(10,2), active boolean, updated_at timestamptz NOT NULL, email text)`,
+  );
   for (const r of rows) await f.sql(`INSERT INTO $S.docs VALUES ($1, $2, $3, $4, $5, $6)`, r);
 }
 
@@ -107,15 +112,28 @@ describe('cache-drift: write-through', () => {
       (1, 3, 12.5000, 0.1, true, '2024-03-01 10:00:00', '2024-03-01T10:00:00.250Z', NULL, 9007199254740993, '{"a":1,"b":[1,2]}'),
       (2, 3, 12.5000, 0.1, false, '2024-03-01 10:00:00', '2024-03-01T10:00:00.250Z', 'n', 1, '{}')`);
     await f.redis.hset(`${f.p}item:1`, {
-      id: '1', qty: '3', price: '12.5', ratio: '0.1000004', active: '1',
+      id: '1',
+      qty: '3',
+      price: '12.5',
+      ratio: '0.1000004',
+      active: '1',
       created_at: '1709287200', // epoch seconds of a timestamp without time zone (taken as UTC)
       updated_at: '1709287200250', // epoch ms
       // note absent: NULL
-      big: '9007199254740993', meta: '{"b":[1,2],"a":1}',
+      big: '9007199254740993',
+      meta: '{"b":[1,2],"a":1}',
     });
     await f.redis.hset(`${f.p}item:2`, {
-      id: '2', qty: '3', price: '12.50', ratio: '0.1', active: 'true', // should be false
-      created_at: '2024-03-01T10:00:00Z', updated_at: '2024-03-01T10:00:00.250Z', note: 'n', big: '1', meta: '{}',
+      id: '2',
+      qty: '3',
+      price: '12.50',
+      ratio: '0.1',
+      active: 'true', // should be false
+      created_at: '2024-03-01T10:00:00Z',
+      updated_at: '2024-03-01T10:00:00.250Z',
+      note: 'n',
+      big: '1',
+      meta: '{}',
     });
 
     const result = await run({
@@ -124,7 +142,18 @@ describe('cache-drift: write-through', () => {
           key: `${f.p}item:{id}`,
           encoding: 'hash',
           table: f.t('items'),
-          fields: { id: 'id', qty: 'qty', price: 'price', ratio: { precision: 5 }, active: 'active', created_at: 'created_at', updated_at: 'updated_at', note: 'note', big: 'big', meta: 'meta' },
+          fields: {
+            id: 'id',
+            qty: 'qty',
+            price: 'price',
+            ratio: { precision: 5 },
+            active: 'active',
+            created_at: 'created_at',
+            updated_at: 'updated_at',
+            note: 'note',
+            big: 'big',
+            meta: 'meta',
+          },
           strategy: { type: 'write-through' },
         },
       ],
@@ -158,7 +187,10 @@ describe('cache-drift: write-through', () => {
     });
     expect(codes(result)).toEqual({ mismatch: 1, 'orphan-key': 2 });
     expect(finding(result, 'mismatch').subject.key).toBe(`${f.p}tenant:acme:doc:2`);
-    const orphans = result.findings.filter((x) => x.code === 'orphan-key').map((x) => x.subject?.key).sort();
+    const orphans = result.findings
+      .filter((x) => x.code === 'orphan-key')
+      .map((x) => x.subject?.key)
+      .sort();
     expect(orphans).toEqual([`${f.p}tenant:beta:doc:2`, `${f.p}tenant:beta:doc:x`]);
     expect(result.stats).toMatchObject({ keysMatched: 5, keysIgnored: 1, rowsFetched: 3 });
   });
@@ -170,7 +202,9 @@ describe('cache-drift: write-through', () => {
     await f.redis.set(`${f.p}user:1`, JSON.stringify({ id: 1, name: 'ann', deleted: false }));
     await f.redis.set(`${f.p}user:2`, JSON.stringify({ id: 2, name: 'bob', deleted: true }));
     const result = await run({
-      mappings: [{ key: `${f.p}user:{id}`, table: f.t('users'), where: 'NOT deleted', ignore: ['internal'], strategy: { type: 'write-through' } }],
+      mappings: [
+        { key: `${f.p}user:{id}`, table: f.t('users'), where: 'NOT deleted', ignore: ['internal'], strategy: { type: 'write-through' } },
+      ],
     });
     expect(codes(result)).toEqual({ 'orphan-key': 1 });
     expect(finding(result, 'orphan-key').message).toContain('filtered out by where');
@@ -221,7 +255,15 @@ describe('cache-drift: write-behind', () => {
     await f.redis.hset(`${f.p}ctr:1`, { v: '11', total: '101' });
     await f.redis.hset(`${f.p}ctr:2`, { v: '15', total: '105' });
     const result = await run({
-      mappings: [{ key: `${f.p}ctr:{id}`, encoding: 'hash', table: f.t('counters'), fields: { v: 'v', total: 'total' }, strategy: { type: 'write-behind', version: 'v', maxVersionLead: 2 } }],
+      mappings: [
+        {
+          key: `${f.p}ctr:{id}`,
+          encoding: 'hash',
+          table: f.t('counters'),
+          fields: { v: 'v', total: 'total' },
+          strategy: { type: 'write-behind', version: 'v', maxVersionLead: 2 },
+        },
+      ],
     });
     expect(codes(result)).toEqual({ 'lag-exceeded': 1 });
     expect(finding(result, 'lag-exceeded').data).toMatchObject({ versionLead: 5, maxVersionLead: 2 });
@@ -279,7 +321,12 @@ describe('cache-drift: cache-aside with a number version (issue 11 item 15)', ()
     await set(1, 6, 'before'); // older; the row changed 10 min ago
     await set(2, 6, 'before'); // older; the row changed 3 h ago
     await set(3, 7, 'now'); // current
-    const mapping = { key: `${f.p}p:{id}`, table: f.t('p'), fields: { v: 'v', title: 'title' }, strategy: { type: 'cache-aside', version: 'v' } };
+    const mapping = {
+      key: `${f.p}p:{id}`,
+      table: f.t('p'),
+      fields: { v: 'v', title: 'title' },
+      strategy: { type: 'cache-aside', version: 'v' },
+    };
 
     // No updatedAt: no time to judge by, so an older version is stale. (Before: a CONFIG error.)
     const noTime = await run({ mappings: [{ ...mapping, fields: { v: { type: 'number' }, title: 'title' } }] });
@@ -310,7 +357,15 @@ describe('cache-drift: TTL policy and namespaces', () => {
     await f.redis.set(`${f.p}s:2`, '{"v":"a"}');
     await f.redis.set(`${f.p}s:3`, '{"v":"a"}', 'EX', 7200);
     const result = await run({
-      mappings: [{ key: `${f.p}s:{id}`, table: f.t('s'), fields: { v: 'v' }, strategy: { type: 'write-through' }, ttl: { required: true, max: '5m' } }],
+      mappings: [
+        {
+          key: `${f.p}s:{id}`,
+          table: f.t('s'),
+          fields: { v: 'v' },
+          strategy: { type: 'write-through' },
+          ttl: { required: true, max: '5m' },
+        },
+      ],
     });
     expect(codes(result)).toEqual({ 'missing-ttl': 1, 'ttl-out-of-range': 1 });
     expect(finding(result, 'missing-ttl').subject.key).toBe(`${f.p}s:2`);
@@ -369,7 +424,9 @@ describe('cache-drift: bad data and config mistakes', () => {
     expect(result.status).toBe('pass');
     expect(result.counts.warn).toBe(1);
     expect(codes(result)).toEqual({ 'no-keys': 1 });
-    expect(finding(result, 'no-keys').message).toBe(`no key matches ${f.p}doc:{id} (SCAN MATCH ${f.p}doc:*) in Redis db 0: likely a config mistake`);
+    expect(finding(result, 'no-keys').message).toBe(
+      `no key matches ${f.p}doc:{id} (SCAN MATCH ${f.p}doc:*) in Redis db 0: likely a config mistake`,
+    );
   });
 
   it('rejects invalid options before touching a store', async () => {
@@ -377,7 +434,9 @@ describe('cache-drift: bad data and config mistakes', () => {
       code: 'CONFIG',
       message: expect.stringContaining("unbalanced '{'"),
     });
-    await expect(run({ mappings: [{ key: 'doc:{id}', table: 'x', strategy: { type: 'write-behind', version: 'v' } }] })).rejects.toMatchObject({
+    await expect(
+      run({ mappings: [{ key: 'doc:{id}', table: 'x', strategy: { type: 'write-behind', version: 'v' } }] }),
+    ).rejects.toMatchObject({
       code: 'CONFIG',
       message: expect.stringContaining('needs maxLag'),
     });
@@ -400,12 +459,16 @@ describe('cache-drift: bad data and config mistakes', () => {
     expect(result.status).toBe('error');
     expect(result.error?.code).toBe('CONFIG');
     expect(result.configProblems).toEqual([
-      { path: 'mappings[0].table', message: `mapping ${f.p}s:{id}: table ${f.t('nope')} not found in Postgres postgres (check the table name and its schema)` },
+      {
+        path: 'mappings[0].table',
+        message: `mapping ${f.p}s:{id}: table ${f.t('nope')} not found in Postgres postgres (check the table name and its schema)`,
+      },
       { path: 'mappings[1].fields.nope', message: `mapping fields: field "nope" is not a column of ${f.t('s')}` },
       { path: 'mappings[2].db', message: 'mapping db is in Redis db 3, but the redis store is db 0 (run it with stores.redis.db: 3)' },
       {
         path: 'mappings[3].key',
-        message: 'mapping float: key placeholder {score} (Redis key text) cannot be compared with its column: column score is double precision, which cannot hold a key (integer, text or uuid types can)',
+        message:
+          'mapping float: key placeholder {score} (Redis key text) cannot be compared with its column: column score is double precision, which cannot hold a key (integer, text or uuid types can)',
       },
     ]);
     expect(result.stats.keysScanned).toBeUndefined(); // the scan never started
@@ -435,7 +498,9 @@ describe('cache-drift: bad data and config mistakes', () => {
     await f.redis.set(`${f.p}u:0B6E9D3E-5C0A-4C1E-9A6D-2F1B1C3D4E5F:red:10`, '{"v":"a"}');
     // 010 is not the canonical text of an integer (never read through a float or a lenient parse): no row
     await f.redis.set(`${f.p}u:0b6e9d3e-5c0a-4c1e-9a6d-2f1b1c3d4e5f:red:010`, '{"v":"a"}');
-    const result = await run({ mappings: [{ key: `${f.p}u:{id}:{tag}:{n}`, table: f.t('u'), fields: { v: 'v' }, strategy: { type: 'write-through' } }] });
+    const result = await run({
+      mappings: [{ key: `${f.p}u:{id}:{tag}:{n}`, table: f.t('u'), fields: { v: 'v' }, strategy: { type: 'write-through' } }],
+    });
     expect(result.error).toBeUndefined();
     expect(codes(result)).toEqual({ 'orphan-key': 1 });
     expect(finding(result, 'orphan-key').subject.key).toBe(`${f.p}u:0b6e9d3e-5c0a-4c1e-9a6d-2f1b1c3d4e5f:red:010`);
@@ -477,8 +542,14 @@ describe('cache-drift: big values stay within valueBudget (issue 11 item 7)', ()
     expect(result.error).toBeUndefined();
     expect(codes(result)).toEqual({ 'oversized-entry': 2, mismatch: 1 });
     const huge = finding(result, 'oversized-entry', 'b:41');
-    expect(huge.data).toMatchObject({ bytes: JSON.stringify({ title: 'huge', body: 'y'.repeat(5 * 1024 * 1024) }).length, budget: 131_072, measure: 'STRLEN' });
-    expect(huge.message).toBe(`b:41 was not compared: its value is ${huge.data.bytes} bytes, above valueBudget 131072 bytes (raise valueBudget to compare it)`);
+    expect(huge.data).toMatchObject({
+      bytes: JSON.stringify({ title: 'huge', body: 'y'.repeat(5 * 1024 * 1024) }).length,
+      budget: 131_072,
+      measure: 'STRLEN',
+    });
+    expect(huge.message).toBe(
+      `b:41 was not compared: its value is ${huge.data.bytes} bytes, above valueBudget 131072 bytes (raise valueBudget to compare it)`,
+    );
     expect(finding(result, 'oversized-entry', 'h:1').data.measure).toBe('MEMORY USAGE');
     expect(finding(result, 'mismatch').subject.key).toBe('b:7');
     expect(result.stats).toMatchObject({ keysOversized: 2, entriesCompared: 40 });
@@ -493,7 +564,10 @@ describe('cache-drift: big values stay within valueBudget (issue 11 item 7)', ()
     await f.sql(`INSERT INTO $S.b VALUES (1, 'a'), (2, 'b')`);
     await f.redis.set(`${f.p}b:1`, JSON.stringify({ title: 'a', body: 'x'.repeat(100_000) })); // > 128 KB / 2, < 128 KB
     await f.redis.set(`${f.p}b:2`, JSON.stringify({ title: 'B' }));
-    const result = await run({ mappings: [{ key: `${f.p}b:{id}`, table: f.t('b'), fields: { title: 'title' }, strategy: { type: 'write-through' } }], valueBudget: 131_072 });
+    const result = await run({
+      mappings: [{ key: `${f.p}b:{id}`, table: f.t('b'), fields: { title: 'title' }, strategy: { type: 'write-through' } }],
+      valueBudget: 131_072,
+    });
     expect(codes(result)).toEqual({ mismatch: 1 });
     expect(result.stats).toMatchObject({ entriesCompared: 2, keysOversized: 0 });
   });
@@ -507,7 +581,11 @@ describe('cache-drift: scope and failures', () => {
     const pipe = f.redis.pipeline();
     for (let i = 1; i <= 300; i++) pipe.set(`${f.p}s:${i}`, JSON.stringify({ v: i % 2 ? 'a' : 'b' }));
     await pipe.exec();
-    const result = await run({ mappings: [{ key: `${f.p}s:{id}`, table: f.t('s'), fields: { v: 'v' }, strategy: { type: 'write-through' } }], sample: 40, scanCount: 10 });
+    const result = await run({
+      mappings: [{ key: `${f.p}s:{id}`, table: f.t('s'), fields: { v: 'v' }, strategy: { type: 'write-through' } }],
+      sample: 40,
+      scanCount: 10,
+    });
     expect(result.partial).toBe(true);
     expect(result.stats.keysMatched).toBe(40);
     expect(result.stats.entriesCompared).toBe(40);
@@ -527,7 +605,11 @@ describe('cache-drift: scope and failures', () => {
     }
     // 3,000 pages of 10 keys, each a pipeline and a query: far longer than the timeout
     const result = await run(
-      { mappings: [{ key: `${f.p}s:{id}`, table: f.t('s'), fields: { v: 'v' }, strategy: { type: 'write-through' } }], scanCount: 10, concurrency: 1 },
+      {
+        mappings: [{ key: `${f.p}s:{id}`, table: f.t('s'), fields: { v: 'v' }, strategy: { type: 'write-through' } }],
+        scanCount: 10,
+        concurrency: 1,
+      },
       { timeoutMs: 300 },
     );
     expect(result.status).toBe('error');
@@ -566,7 +648,13 @@ describe('cache-drift: scope and failures', () => {
       upstream.on('close', () => client.destroy());
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); proxy.close(() => resolve()); }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          proxy.close(() => resolve());
+        }),
+    );
     const port = (proxy.address() as net.AddressInfo).port;
 
     const result = await run(

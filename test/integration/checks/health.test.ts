@@ -111,7 +111,10 @@ describe('health on Milvus collections', () => {
       expect(r.countsByCode['collection-not-loaded'], JSON.stringify([r.stats.milvus, r.error])).toBe(1);
       expect(notLoaded(r)[0].subject).toEqual({ store: 'milvus', object: 'released' });
 
-      const missing = await runCheck(health, { options: { collections: ['released', 'never_created'] }, stores: { postgres: false, redis: false, milvus: { address: server.address } } });
+      const missing = await runCheck(health, {
+        options: { collections: ['released', 'never_created'] },
+        stores: { postgres: false, redis: false, milvus: { address: server.address } },
+      });
       expect(missing.status).toBe('pass'); // warnings only
       expect(notLoaded(missing).map((f) => f.message)).toEqual([
         'Milvus collection released is not-loaded: queries on it fail',

@@ -34,15 +34,17 @@ describe('orphan-scan: Milvus relations by primary-key order', () => {
     `);
     const c = milvus.collection;
     const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
-    ok(await milvus.client.createCollection({
-      collection_name: c,
-      fields: [
-        { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: false },
-        { name: 'doc_id', data_type: DataType.Int64 },
-        { name: 'doc_name', data_type: DataType.VarChar, max_length: 64 },
-        { name: 'vec', data_type: DataType.FloatVector, dim: 2 },
-      ],
-    } as any));
+    ok(
+      await milvus.client.createCollection({
+        collection_name: c,
+        fields: [
+          { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: false },
+          { name: 'doc_id', data_type: DataType.Int64 },
+          { name: 'doc_name', data_type: DataType.VarChar, max_length: 64 },
+          { name: 'vec', data_type: DataType.FloatVector, dim: 2 },
+        ],
+      } as any),
+    );
     ok(await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any));
     ok(await milvus.client.loadCollectionSync({ collection_name: c }));
     // 300 entities with pks above 2^53, their parents interleaved so each parent's entities are

@@ -45,22 +45,44 @@ describe('orphan-scan', () => {
     `);
     const c = milvus.collection;
     const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
-    ok(await milvus.client.createCollection({
-      collection_name: c,
-      fields: [
-        { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: true },
-        { name: 'document_id', data_type: DataType.Int64 },
-        { name: 'doc_ref', data_type: DataType.VarChar, max_length: 40 },
-        { name: 'vec', data_type: DataType.FloatVector, dim: 4 },
-      ],
-    } as any));
+    ok(
+      await milvus.client.createCollection({
+        collection_name: c,
+        fields: [
+          { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: true },
+          { name: 'document_id', data_type: DataType.Int64 },
+          { name: 'doc_ref', data_type: DataType.VarChar, max_length: 40 },
+          { name: 'vec', data_type: DataType.FloatVector, dim: 4 },
+        ],
+      } as any),
+    );
     ok(await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any));
     ok(await milvus.client.loadCollectionSync({ collection_name: c }));
     const docIds = ['1', '1', '2', BIG, '3', '3', '42', '9007199254740992'];
-    ok(await milvus.client.insert({ collection_name: c, data: docIds.map((d) => ({ document_id: d, doc_ref: d, vec: [0, 0, 0, 1] })) } as any));
+    ok(
+      await milvus.client.insert({
+        collection_name: c,
+        data: docIds.map((d) => ({ document_id: d, doc_ref: d, vec: [0, 0, 0, 1] })),
+      } as any),
+    );
 
     const p = redis.prefix;
-    await redis.redis.mset(`${p}doc:1`, 'x', `${p}doc:2`, 'x', `${p}doc:3`, 'x', `${p}doc:404`, 'x', `${p}doc:abc`, 'x', `${p}doc:${BIG}`, 'x', `${p}doc:1:meta`, 'x');
+    await redis.redis.mset(
+      `${p}doc:1`,
+      'x',
+      `${p}doc:2`,
+      'x',
+      `${p}doc:3`,
+      'x',
+      `${p}doc:404`,
+      'x',
+      `${p}doc:abc`,
+      'x',
+      `${p}doc:${BIG}`,
+      'x',
+      `${p}doc:1:meta`,
+      'x',
+    );
     await redis.redis.mset(`${p}tenant:acme:doc:1`, 'x', `${p}tenant:globex:doc:1`, 'x', `${p}tenant:globex:doc:${BIG}`, 'x');
     docs = { schema: pg.schema, table: 'documents', column: 'id', where: 'deleted_at IS NULL' };
   }, 120_000);
@@ -72,10 +94,15 @@ describe('orphan-scan', () => {
   });
 
   const keys = (result: Awaited<ReturnType<typeof runCheck>>, code: string) =>
-    result.findings.filter((f) => f.code === code).map((f) => f.subject?.key).sort();
+    result.findings
+      .filter((f) => f.code === code)
+      .map((f) => f.subject?.key)
+      .sort();
 
   it('finds Milvus entities whose parent is gone or soft-deleted, int64 above 2^53 exact', async () => {
-    const result = await runCheck(check, { options: { milvus: [{ name: 'vectors', collection: milvus.collection, field: 'document_id', parent: docs }] } });
+    const result = await runCheck(check, {
+      options: { milvus: [{ name: 'vectors', collection: milvus.collection, field: 'document_id', parent: docs }] },
+    });
     expect(result.status).toBe('fail');
     expect(keys(result, 'orphan-milvus-entity')).toEqual(['3', '42', '9007199254740992']);
     const three = result.findings.find((f) => f.subject?.key === '3')!;
@@ -84,13 +111,17 @@ describe('orphan-scan', () => {
   }, 60_000);
 
   it('compares a VarChar Milvus field with a bigint parent by value (no false orphans)', async () => {
-    const result = await runCheck(check, { options: { milvus: [{ name: 'refs', collection: milvus.collection, field: 'doc_ref', parent: docs }] } });
+    const result = await runCheck(check, {
+      options: { milvus: [{ name: 'refs', collection: milvus.collection, field: 'doc_ref', parent: docs }] },
+    });
     expect(keys(result, 'orphan-milvus-entity')).toEqual(['3', '42', '9007199254740992']);
   }, 60_000);
 
   it('compares an Int64 Milvus field with a varchar parent by value', async () => {
     const parent = { schema: pg.schema, table: 'text_refs', column: 'document_ref' };
-    const result = await runCheck(check, { options: { milvus: [{ name: 'to-text', collection: milvus.collection, field: 'document_id', parent }] } });
+    const result = await runCheck(check, {
+      options: { milvus: [{ name: 'to-text', collection: milvus.collection, field: 'document_id', parent }] },
+    });
     expect(result.error).toBeUndefined();
     expect(keys(result, 'orphan-milvus-entity')).toEqual(['2', '3', '42', '9007199254740992']);
   }, 60_000);
@@ -104,22 +135,36 @@ describe('orphan-scan', () => {
     expect((result.stats.relations as any).docs).toMatchObject({ keysScanned: 7, keysIgnored: 1, orphanKeys: 3, rowsCompared: 6 });
     expect(result.partial).toBeFalsy();
     // maxKeys bounds the scan; the result says it is partial.
-    const bounded = await runCheck(check, { options: { redis: [{ name: 'docs', pattern: `${redis.prefix}doc:{id}`, parent: docs, maxKeys: 2 }] } });
+    const bounded = await runCheck(check, {
+      options: { redis: [{ name: 'docs', pattern: `${redis.prefix}doc:{id}`, parent: docs, maxKeys: 2 }] },
+    });
     expect(bounded.partial).toBe(true);
     expect((bounded.stats.relations as any).docs).toMatchObject({ stoppedAtMaxKeys: true, rowsCompared: 2 });
   }, 60_000);
 
   it('matches composite Redis keys against composite parent keys', async () => {
     const result = await runCheck(check, {
-      options: { redis: [{ pattern: `${redis.prefix}tenant:{tenant}:doc:{id}`, parent: { schema: pg.schema, table: 'documents', columns: { tenant: 'tenant_id', id: 'id' } } }] },
+      options: {
+        redis: [
+          {
+            pattern: `${redis.prefix}tenant:{tenant}:doc:{id}`,
+            parent: { schema: pg.schema, table: 'documents', columns: { tenant: 'tenant_id', id: 'id' } },
+          },
+        ],
+      },
     });
     expect(keys(result, 'orphan-redis-key')).toEqual([`${redis.prefix}tenant:globex:doc:1`]);
   }, 60_000);
 
   it('finds Postgres child rows without parent where no validated foreign key enforces it', async () => {
-    const rel = (table: string) => ({ child: { schema: pg.schema, table, column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } });
+    const rel = (table: string) => ({
+      child: { schema: pg.schema, table, column: 'document_id' },
+      parent: { schema: pg.schema, table: 'documents', column: 'id' },
+    });
     const result = await runCheck(check, { options: { postgres: [rel('chunks'), rel('notes'), rel('tags')] } });
-    const orphans = result.findings.filter((f) => f.code === 'orphan-row').map((f) => [f.data?.child, f.data?.value, f.data?.rows, f.data?.foreignKey]);
+    const orphans = result.findings
+      .filter((f) => f.code === 'orphan-row')
+      .map((f) => [f.data?.child, f.data?.value, f.data?.rows, f.data?.foreignKey]);
     expect(orphans.sort()).toEqual([
       [`${pg.schema}.chunks`, '99', 2, 'none'],
       [`${pg.schema}.notes`, '77', 1, 'not-valid'],
@@ -140,10 +185,19 @@ describe('orphan-scan', () => {
       child: { schema: pg.schema, table, column },
       parent: { schema: pg.schema, table: parent, column: parentColumn },
     });
-    const result = await runCheck(check, { options: { postgres: [rel('text_refs', 'document_ref', 'documents', 'id'), rel('account_refs', 'account', 'accounts', 'id')] } });
+    const result = await runCheck(check, {
+      options: { postgres: [rel('text_refs', 'document_ref', 'documents', 'id'), rel('account_refs', 'account', 'accounts', 'id')] },
+    });
     expect(result.status).toBe('fail');
     // '1' and 2^53+1 have parents; '007' is not the text of any integer key; 10^20 is out of bigint range.
-    expect(keys(result, 'orphan-row')).toEqual(['007', '99', '99999999999999999999', 'abc', 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'nope']);
+    expect(keys(result, 'orphan-row')).toEqual([
+      '007',
+      '99',
+      '99999999999999999999',
+      'abc',
+      'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      'nope',
+    ]);
     // The same pairs the other way round: a bigint child against a text parent column.
     const reverse = await runCheck(check, { options: { postgres: [rel('documents', 'id', 'text_refs', 'document_ref')] } });
     expect(keys(reverse, 'orphan-row')).toEqual(['2', '3']);
@@ -153,12 +207,27 @@ describe('orphan-scan', () => {
     const result = await runCheck(check, {
       options: {
         postgres: [
-          { child: { schema: pg.schema, table: 'account_refs', column: 'account_uuid' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } },
-          { child: { schema: pg.schema, table: 'no_such_table', column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } },
+          {
+            child: { schema: pg.schema, table: 'account_refs', column: 'account_uuid' },
+            parent: { schema: pg.schema, table: 'documents', column: 'id' },
+          },
+          {
+            child: { schema: pg.schema, table: 'no_such_table', column: 'document_id' },
+            parent: { schema: pg.schema, table: 'documents', column: 'id' },
+          },
           { child: { schema: pg.schema, table: 'chunks', column: 'doc' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } },
-          { child: { schema: pg.schema, table: 'notes', column: 'document_id', where: 'archived = false' }, parent: { ...docs, where: 'deleted_at IS NUL' } },
+          {
+            child: { schema: pg.schema, table: 'notes', column: 'document_id', where: 'archived = false' },
+            parent: { ...docs, where: 'deleted_at IS NUL' },
+          },
         ],
-        redis: [{ name: 'tenants', pattern: `${redis.prefix}tenant:{tenant}:doc:{id}`, parent: { schema: pg.schema, table: 'documents', columns: { org: 'tenant_id' } } }],
+        redis: [
+          {
+            name: 'tenants',
+            pattern: `${redis.prefix}tenant:{tenant}:doc:{id}`,
+            parent: { schema: pg.schema, table: 'documents', columns: { org: 'tenant_id' } },
+          },
+        ],
       },
     });
     expect(result.status).toBe('error');
@@ -188,7 +257,13 @@ describe('orphan-scan', () => {
     const result = await runCheck(check, {
       stores: { redis: { host: '127.0.0.1', port: 1 } },
       options: {
-        postgres: [{ name: 'chunks', child: { schema: pg.schema, table: 'chunks', column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } }],
+        postgres: [
+          {
+            name: 'chunks',
+            child: { schema: pg.schema, table: 'chunks', column: 'document_id' },
+            parent: { schema: pg.schema, table: 'documents', column: 'id' },
+          },
+        ],
         redis: [{ name: 'doc-cache', pattern: `${redis.prefix}doc:{id}`, parent: docs }],
       },
     });
@@ -213,7 +288,10 @@ describe('orphan-scan', () => {
         redis: [{ name: 'alone', pattern: `${redis.prefix}doc:{id}`, parent: docs }],
       },
     });
-    const lines = result.findings.filter((f) => f.code === 'orphan-row').map((f) => f.message).sort();
+    const lines = result.findings
+      .filter((f) => f.code === 'orphan-row')
+      .map((f) => f.message)
+      .sort();
     expect(lines).toEqual([
       `any-document: 2 rows of ${pg.schema}.chunks have document_id = 99, which is not in ${pg.schema}.documents.id (id: 12, 13)`,
       `live-document: 1 rows of ${pg.schema}.chunks have document_id = 3, which is not in ${pg.schema}.documents.id (id: 15)`,
@@ -224,7 +302,10 @@ describe('orphan-scan', () => {
   }, 60_000);
 
   it('refuses two relations with one name', async () => {
-    const rel = { child: { schema: pg.schema, table: 'chunks', column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } };
+    const rel = {
+      child: { schema: pg.schema, table: 'chunks', column: 'document_id' },
+      parent: { schema: pg.schema, table: 'documents', column: 'id' },
+    };
     await expect(runCheck(check, { options: { postgres: [rel, rel] } })).rejects.toThrow(/two relations are named/);
   });
 
@@ -233,12 +314,20 @@ describe('orphan-scan', () => {
       options: {
         suggestRelations: true,
         suggestSchemas: [pg.schema],
-        postgres: [{ child: { schema: pg.schema, table: 'chunks', column: 'document_id' }, parent: { schema: pg.schema, table: 'documents', column: 'id' } }],
+        postgres: [
+          {
+            child: { schema: pg.schema, table: 'chunks', column: 'document_id' },
+            parent: { schema: pg.schema, table: 'documents', column: 'id' },
+          },
+        ],
       },
     });
     const suggestions = result.findings.filter((f) => f.code === 'unconstrained-relation');
     // chunks is declared, tags has a validated FK: only notes (NOT VALID) and documents.tenant_id remain.
-    expect(suggestions.map((f) => `${f.data?.table}.${f.data?.column}:${f.data?.foreignKey}`).sort()).toEqual(['documents.tenant_id:none', 'notes.document_id:not-valid']);
+    expect(suggestions.map((f) => `${f.data?.table}.${f.data?.column}:${f.data?.foreignKey}`).sort()).toEqual([
+      'documents.tenant_id:none',
+      'notes.document_id:not-valid',
+    ]);
     expect(suggestions.find((f) => f.data?.table === 'notes')!.data?.candidateParent).toBe(`${pg.schema}.documents`);
     expect(result.counts.info).toBe(2);
   }, 60_000);

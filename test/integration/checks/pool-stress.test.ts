@@ -8,7 +8,16 @@ import { DataType } from '@zilliz/milvus2-sdk-node';
 import poolStress from '../../../checks/pool-stress/index.js';
 import { runCheck } from '../../helpers/check-tester.js';
 import { runCli, tempDir } from '../../helpers/cli.js';
-import { createMilvusCollectionName, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin, testStoresConfig, uniqueName } from '../../helpers/stores.js';
+import {
+  createMilvusCollectionName,
+  PG_DATABASE,
+  PG_HOST,
+  PG_PORT,
+  PG_USER,
+  pgAdmin,
+  testStoresConfig,
+  uniqueName,
+} from '../../helpers/stores.js';
 import { connectPostgres } from '../../../src/stores/postgres.js';
 import { startRedisServer } from '../../helpers/redis-server.js';
 import { Redis } from 'ioredis';
@@ -139,7 +148,11 @@ describe('pool-stress', () => {
     expect(titles).toEqual(['Postgres load (pool of 5)', 'Postgres pool behaviour', 'Redis load (2 connections)']);
     expect(result.sections![0].rows.map((r) => r[0])).toEqual(['burst', 'sustained']);
     expect(result.sections![0].rows.map((r) => r.at(-1))).toEqual(['pass', 'pass']);
-    expect(result.sections![1].rows.map((r) => [r[0], r[1]])).toEqual([['exhaustion', 'pass'], ['slow', 'pass'], ['leak check', 'pass']]);
+    expect(result.sections![1].rows.map((r) => [r[0], r[1]])).toEqual([
+      ['exhaustion', 'pass'],
+      ['slow', 'pass'],
+      ['leak check', 'pass'],
+    ]);
   });
 
   it('stops a sustained run at its operation cap', async () => {
@@ -239,7 +252,11 @@ describe('pool-stress', () => {
     try {
       const result = await runCheck(poolStress, {
         // leakCheckWithin waits for the check's own sessions to leave; the straggler never does.
-        options: { label, redis: { enabled: false }, postgres: { ...quiet.postgres, poolSize: 2, burst: { concurrency: 3 }, leakCheckWithin: '2s' } },
+        options: {
+          label,
+          redis: { enabled: false },
+          postgres: { ...quiet.postgres, poolSize: 2, burst: { concurrency: 3 }, leakCheckWithin: '2s' },
+        },
       });
       expect(result.countsByCode['leaked-connections']).toBe(1);
       const f = result.findings.find((x) => x.code === 'leaked-connections')!;
@@ -291,7 +308,11 @@ describe('pool-stress', () => {
       signal: controller.signal,
       // Postgres alone: connecting the other stores would eat into the 500ms before the abort.
       stores: { redis: false, milvus: false },
-      options: { label, redis: { enabled: false }, postgres: { ...quiet.postgres, poolSize: 2, sustained: { workers: 2, duration: '60s' } } },
+      options: {
+        label,
+        redis: { enabled: false },
+        postgres: { ...quiet.postgres, poolSize: 2, sustained: { workers: 2, duration: '60s' } },
+      },
     });
     expect(result.partial).toBe(true);
     const sustained = (result.stats.postgres as Stats).sustained;
@@ -315,14 +336,21 @@ describe('pool-stress', () => {
     const { postgres, redis } = testStoresConfig();
     const config = (poolStressSection: Record<string, unknown>) =>
       JSON.stringify({ stores: { postgres, redis }, checks: { 'pool-stress': poolStressSection } });
-    const breach = { postgres: { ...quiet.postgres, poolSize: 2, burst: { concurrency: 25, thresholds: { p99: 0.001 } } }, redis: { enabled: false } };
+    const breach = {
+      postgres: { ...quiet.postgres, poolSize: 2, burst: { concurrency: 25, thresholds: { p99: 0.001 } } },
+      redis: { enabled: false },
+    };
 
-    const notEnabled = await runCli(['audit', '--config', 'dbcheck.json', '--format', 'json'], { cwd: tempDir({ 'dbcheck.json': config(breach) }) });
+    const notEnabled = await runCli(['audit', '--config', 'dbcheck.json', '--format', 'json'], {
+      cwd: tempDir({ 'dbcheck.json': config(breach) }),
+    });
     const skipped = JSON.parse(notEnabled.stdout).checks.find((c: { id: string }) => c.id === 'pool-stress');
     expect(skipped.status).toBe('skipped');
     expect(skipped.skipReason).toMatch(/opt-in/);
 
-    const named = await runCli(['audit', '--config', 'dbcheck.json', '--only', 'pool-stress', '--format', 'json'], { cwd: tempDir({ 'dbcheck.json': config(breach) }) });
+    const named = await runCli(['audit', '--config', 'dbcheck.json', '--only', 'pool-stress', '--format', 'json'], {
+      cwd: tempDir({ 'dbcheck.json': config(breach) }),
+    });
     expect(named.code).toBe(1);
     const ran = JSON.parse(named.stdout).checks[0];
     expect(ran.countsByCode['latency-threshold-exceeded']).toBe(1);
@@ -335,13 +363,25 @@ describe('pool-stress', () => {
     try {
       const result = await runCheck(poolStress, {
         stores: { postgres: false, milvus: false, redis: { host: '127.0.0.1', port: server.port } },
-        options: { redis: { ...quiet.redis, connections: 1, exhaustion: { enabled: true, maxConnections: 20, refusedWithin: '2s', recoveryWithin: '3s' } } },
+        options: {
+          redis: {
+            ...quiet.redis,
+            connections: 1,
+            exhaustion: { enabled: true, maxConnections: 20, refusedWithin: '2s', recoveryWithin: '3s' },
+          },
+        },
       });
       expect(result.error).toBeUndefined();
       expect(result.findings).toEqual([]);
       const ex = (result.stats.redis as Stats).exhaustion;
       // The check's own connection is the one client before: 5 more fill maxclients 6.
-      expect(ex).toMatchObject({ maxClients: 6, connectedBefore: 1, held: 5, extraConnection: 'refused', extraConnectionErrorClass: 'connection' });
+      expect(ex).toMatchObject({
+        maxClients: 6,
+        connectedBefore: 1,
+        held: 5,
+        extraConnection: 'refused',
+        extraConnectionErrorClass: 'connection',
+      });
       // The refusal counts because the server was full at that moment.
       expect(ex.connectedAtRefusal).toBe(6);
       expect(ex.recoveryMs).toBeGreaterThan(0);
@@ -368,7 +408,9 @@ describe('pool-stress', () => {
       const failing = await runCheck(poolStress, {
         stores: { postgres: false, milvus: false, redis: { host: '127.0.0.1', port: server.port } },
         // HGET with one argument is an error reply: the command never succeeds again.
-        options: { redis: { ...quiet.redis, connections: 1, command: ['HGET', 'k'], exhaustion: { enabled: true, recoveryWithin: '200ms' } } },
+        options: {
+          redis: { ...quiet.redis, connections: 1, command: ['HGET', 'k'], exhaustion: { enabled: true, recoveryWithin: '200ms' } },
+        },
       });
       expect(failing.countsByCode['recovery-failed']).toBe(1);
       const f = failing.findings.find((x) => x.code === 'recovery-failed')!;
@@ -389,9 +431,13 @@ describe('pool-stress', () => {
   });
 
   it('refuses options that would be unbounded or write', async () => {
-    await expect(runCheck(poolStress, { options: { postgres: { sustained: { duration: '20m' } } } })).rejects.toMatchObject({ code: 'CONFIG' });
+    await expect(runCheck(poolStress, { options: { postgres: { sustained: { duration: '20m' } } } })).rejects.toMatchObject({
+      code: 'CONFIG',
+    });
     await expect(runCheck(poolStress, { options: { redis: { command: ['SET', 'k', 'v'] } } })).rejects.toMatchObject({ code: 'CONFIG' });
-    await expect(runCheck(poolStress, { options: { postgres: { slow: { statementTimeout: '1s', sleep: '500ms' } } } })).rejects.toMatchObject({ code: 'CONFIG' });
+    await expect(
+      runCheck(poolStress, { options: { postgres: { slow: { statementTimeout: '1s', sleep: '500ms' } } } }),
+    ).rejects.toMatchObject({ code: 'CONFIG' });
   });
 });
 
@@ -416,14 +462,16 @@ describe('pool-stress on Milvus', () => {
     milvus = await createMilvusCollectionName('ps');
     const c = milvus.collection;
     const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
-    ok(await milvus.client.createCollection({
-      collection_name: c,
-      fields: [
-        { name: 'id', data_type: DataType.Int64, is_primary_key: true },
-        { name: 'tenant', data_type: DataType.VarChar, max_length: 8 },
-        { name: 'vec', data_type: DataType.FloatVector, dim: 4 },
-      ],
-    } as any));
+    ok(
+      await milvus.client.createCollection({
+        collection_name: c,
+        fields: [
+          { name: 'id', data_type: DataType.Int64, is_primary_key: true },
+          { name: 'tenant', data_type: DataType.VarChar, max_length: 8 },
+          { name: 'vec', data_type: DataType.FloatVector, dim: 4 },
+        ],
+      } as any),
+    );
     ok(await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any));
     ok(await milvus.client.loadCollectionSync({ collection_name: c }));
     const data = Array.from({ length: 40 }, (_, i) => ({ id: i + 1, tenant: i % 2 ? 'a' : 'b', vec: [i, i % 3, i % 5, 1] }));
@@ -437,7 +485,15 @@ describe('pool-stress on Milvus', () => {
   it('searches (nq, topk, filter) with vectors from the collection and runs lookups, bounded, without errors', async () => {
     const result = await runCheck(poolStress, {
       stores: milvusOnly,
-      options: tiny({ search: { nq: 2, topk: 3, filter: 'tenant == "a"', burst: { concurrency: 5, thresholds: { p99: '30s' } }, sustained: { workers: 2, duration: '60s', maxOps: 10 } } }),
+      options: tiny({
+        search: {
+          nq: 2,
+          topk: 3,
+          filter: 'tenant == "a"',
+          burst: { concurrency: 5, thresholds: { p99: '30s' } },
+          sustained: { workers: 2, duration: '60s', maxOps: 10 },
+        },
+      }),
     });
     expect(result.error).toBeUndefined();
     expect(result.findings).toEqual([]);
@@ -452,7 +508,10 @@ describe('pool-stress on Milvus', () => {
     expect(m.searchHitsPerQuery).toBe(3);
     const section = result.sections!.find((s) => s.title === `Milvus load (collection ${milvus.collection})`)!;
     expect(section.rows.map((r) => [r[0], r.at(-1)])).toEqual([
-      ['search burst', 'pass'], ['search sustained', 'pass'], ['query burst', 'pass'], ['query sustained', 'pass'],
+      ['search burst', 'pass'],
+      ['search sustained', 'pass'],
+      ['query burst', 'pass'],
+      ['query sustained', 'pass'],
     ]);
     expect(section.columns).not.toContain('acquire p95 ms');
   });
@@ -481,6 +540,8 @@ describe('pool-stress on Milvus', () => {
 
     const notVector = await runCheck(poolStress, { stores: milvusOnly, options: tiny({ vectorField: 'tenant' }) });
     expect(notVector.error?.code).toBe('CONFIG');
-    expect(notVector.configProblems).toEqual([{ path: 'milvus.vectorField', message: expect.stringContaining('is VarChar, not FloatVector') }]);
+    expect(notVector.configProblems).toEqual([
+      { path: 'milvus.vectorField', message: expect.stringContaining('is VarChar, not FloatVector') },
+    ]);
   });
 });

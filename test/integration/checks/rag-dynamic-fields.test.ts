@@ -29,8 +29,11 @@ const BIG_NEIGHBOUR = 9_007_199_254_740_996n; // a live row a lossy read of BIG_
 async function withBigIntJson<T>(fn: () => Promise<T>): Promise<T> {
   const { stringify, parse } = JSON;
   JSON.stringify = ((value: unknown, replacer?: unknown, space?: string | number) =>
-    stringify(value, (k, v) => (typeof v === 'bigint' ? `@@big:${v}` : typeof replacer === 'function' ? replacer(k, v) : v), space)
-      ?.replace(/"@@big:(-?\d+)"/g, '$1')) as typeof JSON.stringify;
+    stringify(
+      value,
+      (k, v) => (typeof v === 'bigint' ? `@@big:${v}` : typeof replacer === 'function' ? replacer(k, v) : v),
+      space,
+    )?.replace(/"@@big:(-?\d+)"/g, '$1')) as typeof JSON.stringify;
   JSON.parse = ((text: string, reviver?: (k: string, v: unknown) => unknown) =>
     parse(text.replace(/([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '$1"@@big:$2"'), (k, v) => {
       const out = typeof v === 'string' && v.startsWith('@@big:') ? BigInt(v.slice(6)) : v;
@@ -60,27 +63,49 @@ describe('orphan-scan: parent keys in the dynamic field and in JSON fields', () 
       INSERT INTO "${pg.schema}".ref_docs VALUES ('123'), ('124'), ('a "quoted" é');
     `);
     [langchain, llama, fixed] = await Promise.all([
-      createMilvusCollectionName('rag_lc'), createMilvusCollectionName('rag_li'), createMilvusCollectionName('rag_fx'),
+      createMilvusCollectionName('rag_lc'),
+      createMilvusCollectionName('rag_li'),
+      createMilvusCollectionName('rag_fx'),
     ]);
     const vector = { name: 'vector', data_type: DataType.FloatVector, dim: 2 };
-    ok(await langchain.client.createCollection({
-      collection_name: langchain.collection, enable_dynamic_field: true,
-      fields: [{ name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 }, { name: 'text', data_type: DataType.VarChar, max_length: 256 }, vector],
-    } as any));
-    ok(await llama.client.createCollection({
-      collection_name: llama.collection, enable_dynamic_field: true,
-      fields: [
-        { name: 'id', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
-        { name: 'doc_id', data_type: DataType.VarChar, max_length: 64 },
-        { name: 'metadata', data_type: DataType.JSON },
-        { ...vector, name: 'embedding' },
-      ],
-    } as any));
-    ok(await fixed.client.createCollection({
-      collection_name: fixed.collection,
-      fields: [{ name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 }, { name: 'source', data_type: DataType.VarChar, max_length: 64 }, vector],
-    } as any));
-    for (const [m, v] of [[langchain, 'vector'], [llama, 'embedding'], [fixed, 'vector']] as const) {
+    ok(
+      await langchain.client.createCollection({
+        collection_name: langchain.collection,
+        enable_dynamic_field: true,
+        fields: [
+          { name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
+          { name: 'text', data_type: DataType.VarChar, max_length: 256 },
+          vector,
+        ],
+      } as any),
+    );
+    ok(
+      await llama.client.createCollection({
+        collection_name: llama.collection,
+        enable_dynamic_field: true,
+        fields: [
+          { name: 'id', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
+          { name: 'doc_id', data_type: DataType.VarChar, max_length: 64 },
+          { name: 'metadata', data_type: DataType.JSON },
+          { ...vector, name: 'embedding' },
+        ],
+      } as any),
+    );
+    ok(
+      await fixed.client.createCollection({
+        collection_name: fixed.collection,
+        fields: [
+          { name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
+          { name: 'source', data_type: DataType.VarChar, max_length: 64 },
+          vector,
+        ],
+      } as any),
+    );
+    for (const [m, v] of [
+      [langchain, 'vector'],
+      [llama, 'embedding'],
+      [fixed, 'vector'],
+    ] as const) {
       ok(await m.client.createIndex({ collection_name: m.collection, field_name: v, index_type: 'FLAT', metric_type: 'L2' } as any));
       ok(await m.client.loadCollectionSync({ collection_name: m.collection }));
     }
@@ -88,26 +113,47 @@ describe('orphan-scan: parent keys in the dynamic field and in JSON fields', () 
     // doc 9 (2 chunks), BIG_GONE (1 chunk, which a double would confuse with BIG_NEIGHBOUR), and a
     // doc_id written as text "3" (a live parent, compared by value). lc-none has no doc_id at all.
     const lc = [
-      ['lc-1a', 1n], ['lc-1b', 1n], ['lc-2', 2n], ['lc-3', '3'], ['lc-big', BIG], ['lc-9a', 9n], ['lc-9b', 9n], ['lc-gone', BIG_GONE], ['lc-nb', BIG_NEIGHBOUR],
+      ['lc-1a', 1n],
+      ['lc-1b', 1n],
+      ['lc-2', 2n],
+      ['lc-3', '3'],
+      ['lc-big', BIG],
+      ['lc-9a', 9n],
+      ['lc-9b', 9n],
+      ['lc-gone', BIG_GONE],
+      ['lc-nb', BIG_NEIGHBOUR],
     ] as const;
-    await withBigIntJson(async () => ok(await langchain.client.insert({
-      collection_name: langchain.collection,
-      data: [
-        ...lc.map(([pk, doc]) => ({ pk, text: `chunk ${pk}`, vector: [0, 1], doc_id: doc, source: `s${String(doc)}`, nested: { doc: doc } })),
-        { pk: 'lc-none', text: 'no doc', vector: [0, 1], source: 'x' },
-      ],
-    } as any)));
+    await withBigIntJson(async () =>
+      ok(
+        await langchain.client.insert({
+          collection_name: langchain.collection,
+          data: [
+            ...lc.map(([pk, doc]) => ({
+              pk,
+              text: `chunk ${pk}`,
+              vector: [0, 1],
+              doc_id: doc,
+              source: `s${String(doc)}`,
+              nested: { doc: doc },
+            })),
+            { pk: 'lc-none', text: 'no doc', vector: [0, 1], source: 'x' },
+          ],
+        } as any),
+      ),
+    );
     // LlamaIndex: doc_id as a VarChar field, ref_doc_id in $meta, and metadata["doc_id"] in JSON.
-    ok(await llama.client.insert({
-      collection_name: llama.collection,
-      data: [
-        { id: 'n1', doc_id: '123', metadata: { doc_id: '123' }, embedding: [0, 1], ref_doc_id: '123' },
-        { id: 'n2', doc_id: '124', metadata: { doc_id: '124' }, embedding: [0, 1], ref_doc_id: '124' },
-        { id: 'n3', doc_id: '999', metadata: { doc_id: '999' }, embedding: [0, 1], ref_doc_id: '999' },
-        { id: 'n4', doc_id: 'a "quoted" é', metadata: { doc_id: 'a "quoted" é' }, embedding: [0, 1], ref_doc_id: 'a "quoted" é' },
-        { id: 'n5', doc_id: '125', metadata: { doc_id: '125' }, embedding: [0, 1], ref_doc_id: '125' },
-      ],
-    } as any));
+    ok(
+      await llama.client.insert({
+        collection_name: llama.collection,
+        data: [
+          { id: 'n1', doc_id: '123', metadata: { doc_id: '123' }, embedding: [0, 1], ref_doc_id: '123' },
+          { id: 'n2', doc_id: '124', metadata: { doc_id: '124' }, embedding: [0, 1], ref_doc_id: '124' },
+          { id: 'n3', doc_id: '999', metadata: { doc_id: '999' }, embedding: [0, 1], ref_doc_id: '999' },
+          { id: 'n4', doc_id: 'a "quoted" é', metadata: { doc_id: 'a "quoted" é' }, embedding: [0, 1], ref_doc_id: 'a "quoted" é' },
+          { id: 'n5', doc_id: '125', metadata: { doc_id: '125' }, embedding: [0, 1], ref_doc_id: '125' },
+        ],
+      } as any),
+    );
     ok(await fixed.client.insert({ collection_name: fixed.collection, data: [{ pk: 'f1', source: 's', vector: [0, 1] }] } as any));
   }, 180_000);
 
@@ -124,7 +170,10 @@ describe('orphan-scan: parent keys in the dynamic field and in JSON fields', () 
     });
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('fail');
-    expect(orphanKeys(result, 'lc')).toEqual([['9', 2], [String(BIG_GONE), 1]]);
+    expect(orphanKeys(result, 'lc')).toEqual([
+      ['9', 2],
+      [String(BIG_GONE), 1],
+    ]);
     const stats = (result.stats.relations as any).lc;
     expect(stats).toMatchObject({ field: '$meta["doc_id"]', entities: 10, withoutParentKey: 1, orphanParentKeys: 2, orphanEntities: 3 });
   }, 120_000);
@@ -143,11 +192,18 @@ describe('orphan-scan: parent keys in the dynamic field and in JSON fields', () 
       },
     });
     expect(result.error).toBeUndefined();
-    const expectedLc = [['9', 2], [String(BIG_GONE), 1]];
+    const expectedLc = [
+      ['9', 2],
+      [String(BIG_GONE), 1],
+    ];
     expect(orphanKeys(result, 'meta')).toEqual(expectedLc);
     expect(orphanKeys(result, 'nested')).toEqual(expectedLc);
     // The JSON path, the dynamic key and the scalar field of one collection agree exactly.
-    for (const r of ['json', 'ref', 'scalar']) expect(orphanKeys(result, r)).toEqual([['125', 1], ['999', 1]]);
+    for (const r of ['json', 'ref', 'scalar'])
+      expect(orphanKeys(result, r)).toEqual([
+        ['125', 1],
+        ['999', 1],
+      ]);
     expect((result.stats.relations as any).scalar.field).toBeUndefined(); // a schema field wins over $meta
   }, 120_000);
 
@@ -165,16 +221,27 @@ describe('orphan-scan: parent keys in the dynamic field and in JSON fields', () 
     expect(result.status).toBe('error');
     expect(result.error?.code).toBe('CONFIG');
     expect(result.configProblems).toEqual([
-      { path: 'milvus[0].field', message: `relation a: Milvus collection ${fixed.collection} has no dynamic field, so $meta["doc_id"] names nothing (fields: pk, source, vector)` },
-      { path: 'milvus[1].field', message: `relation b: Milvus collection ${fixed.collection} has no field "doc_id" and no dynamic field (fields: pk, source, vector)` },
-      { path: 'milvus[2].field', message: `relation c: Milvus field ${fixed.collection}.source is VarChar, not JSON, so source["doc_id"] names nothing` },
+      {
+        path: 'milvus[0].field',
+        message: `relation a: Milvus collection ${fixed.collection} has no dynamic field, so $meta["doc_id"] names nothing (fields: pk, source, vector)`,
+      },
+      {
+        path: 'milvus[1].field',
+        message: `relation b: Milvus collection ${fixed.collection} has no field "doc_id" and no dynamic field (fields: pk, source, vector)`,
+      },
+      {
+        path: 'milvus[2].field',
+        message: `relation c: Milvus field ${fixed.collection}.source is VarChar, not JSON, so source["doc_id"] names nothing`,
+      },
     ]);
   }, 120_000);
 
   it('config: a field that is neither a name nor a JSON path is refused before any store is touched', async () => {
-    await expect(runCheck(orphanScan, {
-      options: { milvus: [{ collection: langchain.collection, field: 'doc_id; drop', parent: docs() }] },
-    })).rejects.toThrow(/JSON path like metadata\["doc_id"\]/);
+    await expect(
+      runCheck(orphanScan, {
+        options: { milvus: [{ collection: langchain.collection, field: 'doc_id; drop', parent: docs() }] },
+      }),
+    ).rejects.toThrow(/JSON path like metadata\["doc_id"\]/);
   });
 });
 
@@ -195,22 +262,26 @@ describe('preset: langchain, on the layout LangChain index() with SQLRecordManag
         ('u3', 'h3', '${ns}', '2', 1700000001.25), ('u4', 'h-novec', '${ns}', '3', 1700000002),
         ('u5', 'h-gone', 'milvus/other', '9', 1700000003);
     `);
-    ok(await lc.client.createCollection({
-      collection_name: lc.collection,
-      fields: [
-        { name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
-        { name: 'text', data_type: DataType.VarChar, max_length: 256 },
-        { name: 'vector', data_type: DataType.FloatVector, dim: 2 },
-        { name: 'doc_id', data_type: DataType.Int64 },
-      ],
-    } as any));
+    ok(
+      await lc.client.createCollection({
+        collection_name: lc.collection,
+        fields: [
+          { name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
+          { name: 'text', data_type: DataType.VarChar, max_length: 256 },
+          { name: 'vector', data_type: DataType.FloatVector, dim: 2 },
+          { name: 'doc_id', data_type: DataType.Int64 },
+        ],
+      } as any),
+    );
     ok(await lc.client.createIndex({ collection_name: lc.collection, field_name: 'vector', index_type: 'FLAT', metric_type: 'L2' } as any));
     ok(await lc.client.loadCollectionSync({ collection_name: lc.collection }));
     // h-gone's record is in another namespace: for this collection the entity has no record.
-    ok(await lc.client.insert({
-      collection_name: lc.collection,
-      data: ['h1', 'h2', 'h3', 'h-gone'].map((pk, i) => ({ pk, text: `t${i}`, vector: [0, 1], doc_id: i })),
-    } as any));
+    ok(
+      await lc.client.insert({
+        collection_name: lc.collection,
+        data: ['h1', 'h2', 'h3', 'h-gone'].map((pk, i) => ({ pk, text: `t${i}`, vector: [0, 1], doc_id: i })),
+      } as any),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -233,12 +304,17 @@ describe('preset: langchain, on the layout LangChain index() with SQLRecordManag
       options: { mappings: [{ preset: 'langchain', collection: lc.collection, recordManager: { schema: pg.schema } }] },
     });
     expect(result.error).toBeUndefined();
-    expect(result.findings.map((f) => [f.code, f.subject?.key]).sort()).toEqual([['missing-vector', 'h-novec'], ['orphan-vector', 'h-gone']]);
+    expect(result.findings.map((f) => [f.code, f.subject?.key]).sort()).toEqual([
+      ['missing-vector', 'h-novec'],
+      ['orphan-vector', 'h-gone'],
+    ]);
   }, 120_000);
 });
 
 const orphanKeys = (result: Awaited<ReturnType<typeof runCheck>>, relation: string) =>
-  result.findings.filter((f) => f.code === 'orphan-milvus-entity' && (f.data as any).relation === relation).map((f) => [f.subject?.key, (f.data as any).entities]);
+  result.findings
+    .filter((f) => f.code === 'orphan-milvus-entity' && (f.data as any).relation === relation)
+    .map((f) => [f.subject?.key, (f.data as any).entities]);
 
 describe('reference-integrity: stale values read from the dynamic field (a document hash the index recorded)', () => {
   let pg: PgFixture;
@@ -255,21 +331,36 @@ describe('reference-integrity: stale values read from the dynamic field (a docum
         ('c3', 'h-c2', now()),                      -- edited just now: pending (grace window)
         ('c4', 'h-d', now() - interval '2 days');   -- indexed without a hash: stale
     `);
-    ok(await coll.client.createCollection({
-      collection_name: coll.collection, enable_dynamic_field: true,
-      fields: [{ name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 }, { name: 'vector', data_type: DataType.FloatVector, dim: 2 }],
-    } as any));
-    ok(await coll.client.createIndex({ collection_name: coll.collection, field_name: 'vector', index_type: 'FLAT', metric_type: 'L2' } as any));
+    ok(
+      await coll.client.createCollection({
+        collection_name: coll.collection,
+        enable_dynamic_field: true,
+        fields: [
+          { name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
+          { name: 'vector', data_type: DataType.FloatVector, dim: 2 },
+        ],
+      } as any),
+    );
+    ok(
+      await coll.client.createIndex({
+        collection_name: coll.collection,
+        field_name: 'vector',
+        index_type: 'FLAT',
+        metric_type: 'L2',
+      } as any),
+    );
     ok(await coll.client.loadCollectionSync({ collection_name: coll.collection }));
-    ok(await coll.client.insert({
-      collection_name: coll.collection,
-      data: [
-        { pk: 'c1', vector: [0, 1], doc_hash: 'h-a' },
-        { pk: 'c2', vector: [0, 1], doc_hash: 'h-b1' },
-        { pk: 'c3', vector: [0, 1], doc_hash: 'h-c1' },
-        { pk: 'c4', vector: [0, 1], source: 'x' },
-      ],
-    } as any));
+    ok(
+      await coll.client.insert({
+        collection_name: coll.collection,
+        data: [
+          { pk: 'c1', vector: [0, 1], doc_hash: 'h-a' },
+          { pk: 'c2', vector: [0, 1], doc_hash: 'h-b1' },
+          { pk: 'c3', vector: [0, 1], doc_hash: 'h-c1' },
+          { pk: 'c4', vector: [0, 1], source: 'x' },
+        ],
+      } as any),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -281,26 +372,48 @@ describe('reference-integrity: stale values read from the dynamic field (a docum
     it(`${mode} mode: stale.milvus $meta["doc_hash"] against the row's hash, with a grace window`, async () => {
       const result = await runCheck(referenceIntegrity, {
         options: {
-          mappings: [{
-            name: 'chunks', mode, sampleSize: 100,
-            postgres: { schema: pg.schema, table: 'chunks', key: 'id' },
-            milvus: { collection: coll.collection },
-            stale: { postgres: 'doc_hash', milvus: '$meta["doc_hash"]' },
-            grace: { column: 'edited_at', window: '1h' },
-          }],
+          mappings: [
+            {
+              name: 'chunks',
+              mode,
+              sampleSize: 100,
+              postgres: { schema: pg.schema, table: 'chunks', key: 'id' },
+              milvus: { collection: coll.collection },
+              stale: { postgres: 'doc_hash', milvus: '$meta["doc_hash"]' },
+              grace: { column: 'edited_at', window: '1h' },
+            },
+          ],
         },
       });
       expect(result.error).toBeUndefined();
       const got = result.findings.map((f) => [f.code, f.subject?.key, (f.data as any).milvus ?? (f.data as any).reason]).sort();
-      expect(got).toEqual([['pending', 'c3', 'stale'], ['stale-vector', 'c2', 'h-b1'], ['stale-vector', 'c4', undefined]]);
+      expect(got).toEqual([
+        ['pending', 'c3', 'stale'],
+        ['stale-vector', 'c2', 'h-b1'],
+        ['stale-vector', 'c4', undefined],
+      ]);
     }, 120_000);
   }
 
   it('preflight: stale.milvus into a missing JSON field is a config problem', async () => {
     const result = await runCheck(referenceIntegrity, {
-      options: { mappings: [{ name: 'chunks', postgres: { schema: pg.schema, table: 'chunks', key: 'id' }, milvus: { collection: coll.collection }, stale: { postgres: 'doc_hash', milvus: 'metadata["doc_hash"]' } }] },
+      options: {
+        mappings: [
+          {
+            name: 'chunks',
+            postgres: { schema: pg.schema, table: 'chunks', key: 'id' },
+            milvus: { collection: coll.collection },
+            stale: { postgres: 'doc_hash', milvus: 'metadata["doc_hash"]' },
+          },
+        ],
+      },
     });
     expect(result.error?.code).toBe('CONFIG');
-    expect(result.configProblems).toEqual([{ path: 'mappings[0].stale.milvus', message: `mapping chunks: Milvus collection ${coll.collection} has no field "metadata" (fields: pk, vector)` }]);
+    expect(result.configProblems).toEqual([
+      {
+        path: 'mappings[0].stale.milvus',
+        message: `mapping chunks: Milvus collection ${coll.collection} has no field "metadata" (fields: pk, vector)`,
+      },
+    ]);
   }, 120_000);
 });

@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType } from '@zilliz/milvus2-sdk-node';
 import check from '../../../checks/reference-integrity/index.js';
 import { runCheck } from '../../helpers/check-tester.js';
-import { createMilvusCollectionName, createPgSchema, milvusFlavor, PG_HOST, PG_PORT, testStoresConfig, type PgFixture } from '../../helpers/stores.js';
+import {
+  createMilvusCollectionName,
+  createPgSchema,
+  milvusFlavor,
+  PG_HOST,
+  PG_PORT,
+  testStoresConfig,
+  type PgFixture,
+} from '../../helpers/stores.js';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 
@@ -25,7 +33,13 @@ async function createCollection(m: MilvusFixture, fields: object[], rows: object
     const code = r?.error_code ?? r?.status?.error_code;
     if (code !== 'Success') throw new Error(`${what} failed: ${JSON.stringify(r)}`);
   };
-  ok(await m.client.createCollection({ collection_name: c, fields: [...fields, { name: 'vec', data_type: DataType.FloatVector, dim: 4 }] } as any), 'createCollection');
+  ok(
+    await m.client.createCollection({
+      collection_name: c,
+      fields: [...fields, { name: 'vec', data_type: DataType.FloatVector, dim: 4 }],
+    } as any),
+    'createCollection',
+  );
   ok(await m.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any), 'createIndex');
   ok(await m.client.loadCollectionSync({ collection_name: c }), 'load');
   for (let i = 0; i < rows.length; i += 5000) {
@@ -43,7 +57,9 @@ describe('reference-integrity: int64 keys', () => {
     pg = await createPgSchema('ri_int');
     milvus = await createMilvusCollectionName('ri_int');
     const t = `"${pg.schema}".items`;
-    await pg.client.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, version bigint NOT NULL, updated_at timestamptz NOT NULL, deleted_at timestamptz)`);
+    await pg.client.query(
+      `CREATE TABLE ${t} (id bigint PRIMARY KEY, version bigint NOT NULL, updated_at timestamptz NOT NULL, deleted_at timestamptz)`,
+    );
     const old = "now() - interval '1 day'";
     await pg.client.query(`INSERT INTO ${t} SELECT g, 1, ${old}, NULL FROM generate_series(1, 50) g`);
     await pg.client.query(
@@ -58,7 +74,13 @@ describe('reference-integrity: int64 keys', () => {
     const entity = (id: string | number, version = 1, model = 'v2') => ({ id: String(id), version: String(version), model });
     const entities = [
       ...Array.from({ length: 50 }, (_, i) => entity(i + 1, 1, i + 1 === 2 ? 'v1' : 'v2')),
-      entity(-5), entity(BIG), entity(TOP), entity(51), entity(53), entity(60), entity(61),
+      entity(-5),
+      entity(BIG),
+      entity(TOP),
+      entity(51),
+      entity(53),
+      entity(60),
+      entity(61),
     ];
     await createCollection(
       milvus,
@@ -89,7 +111,10 @@ describe('reference-integrity: int64 keys', () => {
   });
 
   const keysOf = (result: Awaited<ReturnType<typeof runCheck>>, code: string) =>
-    result.findings.filter((f) => f.code === code).map((f) => f.subject?.key).sort();
+    result.findings
+      .filter((f) => f.code === code)
+      .map((f) => f.subject?.key)
+      .sort();
 
   it('full mode finds every planted difference, exactly, with keys above 2^53 intact', async () => {
     const result = await runCheck(check, { options: { mappings: [mapping] } });
@@ -106,14 +131,26 @@ describe('reference-integrity: int64 keys', () => {
     expect(keysOf(result, 'orphan-vector')).toEqual(['60', '61']);
     expect(keysOf(result, 'stale-vector')).toEqual(['51']);
     expect(keysOf(result, 'pending')).toEqual(['52', '53']);
-    const pendingReasons = result.findings.filter((f) => f.code === 'pending').map((f) => f.data?.reason).sort();
+    const pendingReasons = result.findings
+      .filter((f) => f.code === 'pending')
+      .map((f) => f.data?.reason)
+      .sort();
     expect(pendingReasons).toEqual(['missing', 'stale']);
     const model = result.findings.find((f) => f.code === 'model-mismatch')!;
     expect(model.data).toMatchObject({ expected: 'v2', entities: 1, tags: { v2: 56, v1: 1 } });
     expect(result.findings.find((f) => f.code === 'dimension-mismatch')!.data).toMatchObject({ field: 'vec', expected: 8, actual: 4 });
 
     const s = (result.stats.mappings as any).items;
-    expect(s).toMatchObject({ mode: 'full', keyType: 'int64', postgresRows: 57, milvusEntities: 57, missing: 1, orphans: 2, stale: 1, pending: 2 });
+    expect(s).toMatchObject({
+      mode: 'full',
+      keyType: 'int64',
+      postgresRows: 57,
+      milvusEntities: 57,
+      missing: 1,
+      orphans: 2,
+      stale: 1,
+      pending: 2,
+    });
     expect(s.lastKey).toBe(TOP);
     expect(result.stats.rowsCompared).toBe(59); // distinct keys over both sides
     expect(Date.parse(s.postgresSnapshotAt)).not.toBeNaN();
@@ -129,7 +166,9 @@ describe('reference-integrity: int64 keys', () => {
   }, 60_000);
 
   it('without the Postgres filter the soft-deleted row is no orphan but its missing twin is missing', async () => {
-    const result = await runCheck(check, { options: { mappings: [{ ...mapping, postgres: { schema: pg.schema, table: 'items', key: 'id' } }] } });
+    const result = await runCheck(check, {
+      options: { mappings: [{ ...mapping, postgres: { schema: pg.schema, table: 'items', key: 'id' } }] },
+    });
     expect(keysOf(result, 'orphan-vector')).toEqual(['60']);
     expect(keysOf(result, 'missing-vector')).toEqual(['62', BIG_PLUS_ONE].sort());
   }, 60_000);
@@ -176,7 +215,11 @@ describe('reference-integrity: int64 keys', () => {
     expect(s.rangesDiffering).toBe(result.countsByCode['count-mismatch']);
     const summary = result.sections!.find((x) => x.title === 'Reference integrity')!;
     const row = Object.fromEntries(summary.columns.map((c, i) => [c, summary.rows[0][i]]));
-    expect(row).toMatchObject({ missing: `≥ ${s.missingAtLeast}`, 'ranges differing': `${s.rangesDiffering} of 4`, 'duplicate keys': 'unknown' });
+    expect(row).toMatchObject({
+      missing: `≥ ${s.missingAtLeast}`,
+      'ranges differing': `${s.rangesDiffering} of 4`,
+      'duplicate keys': 'unknown',
+    });
     // Filtered, the totals happen to agree although keys differ: counts mode cannot prove equality.
     const filtered = await runCheck(check, { options: { mode: 'counts', ranges: 1, mappings: [mapping] } });
     expect(filtered.countsByCode['count-mismatch']).toBeUndefined();
@@ -186,7 +229,10 @@ describe('reference-integrity: int64 keys', () => {
   }, 60_000);
 
   it('compares an Int64 Milvus key with a varchar Postgres key by value, in full and sample mode', async () => {
-    const textMapping = { postgres: { schema: pg.schema, table: 'text_items', key: 'id' }, milvus: { collection: milvus.collection, filter: 'id <= 2' } };
+    const textMapping = {
+      postgres: { schema: pg.schema, table: 'text_items', key: 'id' },
+      milvus: { collection: milvus.collection, filter: 'id <= 2' },
+    };
     const full = await runCheck(check, { options: { mappings: [textMapping] } });
     expect(full.status).toBe('fail');
     // '1', '2' and '-5' have their entities; '007' and 'abc' are no int64 text, 2^53+1 has none.
@@ -209,7 +255,12 @@ describe('reference-integrity: int64 keys', () => {
             grace: { column: 'version', window: '1h' },
           },
           { name: 'gone', postgres: { schema: pg.schema, table: 'items', key: 'id' }, milvus: { collection: 'no_such_collection' } },
-          { name: 'counts-text', mode: 'counts', postgres: { schema: pg.schema, table: 'text_items', key: 'id' }, milvus: { collection: milvus.collection } },
+          {
+            name: 'counts-text',
+            mode: 'counts',
+            postgres: { schema: pg.schema, table: 'text_items', key: 'id' },
+            milvus: { collection: milvus.collection },
+          },
         ],
       },
     });
@@ -227,14 +278,22 @@ describe('reference-integrity: int64 keys', () => {
     expect(result.configProblems![0].message).toBe(
       `mapping uuid-key: Postgres column ${pg.schema}.text_items.uid is uuid and Milvus field ${milvus.collection}.id is Int64: an integer never equals a uuid`,
     );
-    expect(result.configProblems![1].message).toMatch(/^mapping typos: where "deleted IS NULL" cannot run on \S+\.items: column "deleted" does not exist$/);
+    expect(result.configProblems![1].message).toMatch(
+      /^mapping typos: where "deleted IS NULL" cannot run on \S+\.items: column "deleted" does not exist$/,
+    );
     expect(result.configProblems![2].message).toBe('mapping typos: grace column version is bigint, a timestamp column is needed');
-    expect(result.configProblems![3].message).toMatch(/^mapping typos: Milvus collection \S+ has no field "vershun" and no dynamic field \(fields: /);
+    expect(result.configProblems![3].message).toMatch(
+      /^mapping typos: Milvus collection \S+ has no field "vershun" and no dynamic field \(fields: /,
+    );
   }, 60_000);
 
   it('runs each mapping alone: one that fails is named, the others still report', async () => {
     // A where that fails only when rows are read (division by zero), so preflight passes it.
-    const broken = { name: 'broken', postgres: { schema: pg.schema, table: 'items', key: 'id', where: 'id / (id - id) = 1' }, milvus: { collection: milvus.collection } };
+    const broken = {
+      name: 'broken',
+      postgres: { schema: pg.schema, table: 'items', key: 'id', where: 'id / (id - id) = 1' },
+      milvus: { collection: milvus.collection },
+    };
     const healthy = { ...mapping, milvus: { collection: milvus.collection, filter: 'id < 60' } };
     const alone = await runCheck(check, { options: { mappings: [healthy] } });
     expect(alone.status).toBe('fail');
@@ -246,16 +305,23 @@ describe('reference-integrity: int64 keys', () => {
     expect(result.countsByCode).toEqual(alone.countsByCode);
     expect(keysOf(result, 'missing-vector')).toEqual(keysOf(alone, 'missing-vector'));
     const stats = result.stats.mappings as any;
-    expect(stats.items).toMatchObject({ missing: (alone.stats.mappings as any).items.missing, rowsCompared: (alone.stats.mappings as any).items.rowsCompared });
+    expect(stats.items).toMatchObject({
+      missing: (alone.stats.mappings as any).items.missing,
+      rowsCompared: (alone.stats.mappings as any).items.rowsCompared,
+    });
     expect(stats.broken.error.message).toMatch(/division by zero/);
     expect(result.stats.failedMappings).toEqual(['broken']);
   }, 60_000);
 
   it('a missing table or column is a clear error; bad options are a config error', async () => {
-    const result = await runCheck(check, { options: { mappings: [{ ...mapping, postgres: { schema: pg.schema, table: 'nope', key: 'id' } }] } });
+    const result = await runCheck(check, {
+      options: { mappings: [{ ...mapping, postgres: { schema: pg.schema, table: 'nope', key: 'id' } }] },
+    });
     expect(result.status).toBe('error');
     expect(result.error?.message).toMatch(/nope does not exist/);
-    const noColumn = await runCheck(check, { options: { mappings: [{ ...mapping, postgres: { schema: pg.schema, table: 'items', key: 'missing_col' } }] } });
+    const noColumn = await runCheck(check, {
+      options: { mappings: [{ ...mapping, postgres: { schema: pg.schema, table: 'items', key: 'missing_col' } }] },
+    });
     expect(noColumn.error?.message).toMatch(/no column "missing_col"/);
     await expect(runCheck(check, { options: { mappings: [{ postgres: { table: 'x' } }] } })).rejects.toMatchObject({ code: 'CONFIG' });
   }, 60_000);
@@ -271,8 +337,11 @@ describe('reference-integrity: an entity keyed INT64_MAX', () => {
     milvus = await createMilvusCollectionName('ri_max');
     await pg.client.query(`CREATE TABLE "${pg.schema}".t (id bigint PRIMARY KEY)`);
     await pg.client.query(`INSERT INTO "${pg.schema}".t VALUES (1), (2), (${TOP}), (${MAX})`);
-    await createCollection(milvus, [{ name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false }],
-      [1, 2, TOP, MAX].map((id) => ({ id: String(id) })));
+    await createCollection(
+      milvus,
+      [{ name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false }],
+      [1, 2, TOP, MAX].map((id) => ({ id: String(id) })),
+    );
     mapping = { name: 't', postgres: { schema: pg.schema, table: 't', key: 'id' }, milvus: { collection: milvus.collection } };
   }, 120_000);
 
@@ -339,7 +408,11 @@ describe('reference-integrity: varchar keys with quotes, on a scalar key field',
 
   it('full mode merges in byte order and finds the missing, orphan and duplicate keys', async () => {
     const result = await runCheck(check, {
-      options: { mappings: [{ postgres: { schema: pg.schema, table: 'chunks', key: 'chunk_id' }, milvus: { collection: milvus.collection, key: 'chunk_id' } }] },
+      options: {
+        mappings: [
+          { postgres: { schema: pg.schema, table: 'chunks', key: 'chunk_id' }, milvus: { collection: milvus.collection, key: 'chunk_id' } },
+        ],
+      },
     });
     expect(result.status).toBe('fail');
     expect(result.countsByCode).toEqual({ 'missing-vector': 1, 'orphan-vector': 1, 'duplicate-vector': 1 });
@@ -352,14 +425,31 @@ describe('reference-integrity: varchar keys with quotes, on a scalar key field',
 
   it('sample mode looks quoted keys up by value', async () => {
     const result = await runCheck(check, {
-      options: { mappings: [{ mode: 'sample', postgres: { schema: pg.schema, table: 'chunks', key: 'chunk_id' }, milvus: { collection: milvus.collection, key: 'chunk_id' } }] },
+      options: {
+        mappings: [
+          {
+            mode: 'sample',
+            postgres: { schema: pg.schema, table: 'chunks', key: 'chunk_id' },
+            milvus: { collection: milvus.collection, key: 'chunk_id' },
+          },
+        ],
+      },
     });
     expect(result.countsByCode).toEqual({ 'missing-vector': 1, 'duplicate-vector': 1 });
   }, 60_000);
 
   it('counts mode splits varchar keys at percentiles', async () => {
     const result = await runCheck(check, {
-      options: { mappings: [{ mode: 'counts', ranges: 3, postgres: { schema: pg.schema, table: 'chunks', key: 'chunk_id' }, milvus: { collection: milvus.collection, key: 'chunk_id' } }] },
+      options: {
+        mappings: [
+          {
+            mode: 'counts',
+            ranges: 3,
+            postgres: { schema: pg.schema, table: 'chunks', key: 'chunk_id' },
+            milvus: { collection: milvus.collection, key: 'chunk_id' },
+          },
+        ],
+      },
     });
     const s = Object.values(result.stats.mappings as Record<string, any>)[0];
     expect(s.postgresRows).toBe(keys.length);
@@ -411,7 +501,9 @@ describe('reference-integrity: Postgres dies mid-scan', () => {
       const stores = testStoresConfig() as any;
       const result = await runCheck(check, {
         stores: { postgres: { ...stores.postgres, port } },
-        options: { mappings: [{ name: 'big', postgres: { schema: pg.schema, table: 'big', key: 'id' }, milvus: { collection: milvus.collection } }] },
+        options: {
+          mappings: [{ name: 'big', postgres: { schema: pg.schema, table: 'big', key: 'id' }, milvus: { collection: milvus.collection } }],
+        },
       });
       expect(cut).toBe(true);
       expect(result.status).toBe('error');
@@ -476,7 +568,10 @@ describe('reference-integrity: Milvus dies mid-scan', () => {
     try {
       const result = await runCheck(check, {
         stores: { milvus: { address: `127.0.0.1:${port}`, callTimeout: '5s' } },
-        options: { milvusPageSize: 4096, mappings: [{ name: 't', postgres: { schema: pg.schema, table: 't', key: 'id' }, milvus: { collection: milvus.collection } }] },
+        options: {
+          milvusPageSize: 4096,
+          mappings: [{ name: 't', postgres: { schema: pg.schema, table: 't', key: 'id' }, milvus: { collection: milvus.collection } }],
+        },
       });
       expect(cut).toBe(true);
       expect(result.status).toBe('error');

@@ -66,7 +66,9 @@ async function dbState(f: Fixture) {
     },
   };
   const snapshot = [...(await snapshotSchema(runner as never, [f.schema], new AbortController().signal))].sort();
-  const tables = await f.exec(`SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind = 'r' ORDER BY relname`, [f.schema]);
+  const tables = await f.exec(`SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind = 'r' ORDER BY relname`, [
+    f.schema,
+  ]);
   const rows: Record<string, number> = {};
   for (const t of tables.rows) rows[t.relname] = Number((await f.exec(`SELECT count(*) AS n FROM "${t.relname}"`)).rows[0].n);
   return { snapshot, rows };
@@ -79,13 +81,16 @@ const GOLANG_TRACKING = 'CREATE TABLE schema_migrations (version bigint NOT NULL
 const usersAndOrders = {
   '1_users.up.sql': 'CREATE TABLE users (id int PRIMARY KEY, name varchar(50) NOT NULL);\nCREATE INDEX users_name_idx ON users (name);\n',
   '1_users.down.sql': 'DROP TABLE users;\n',
-  '2_orders.up.sql': 'BEGIN;\nCREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL CONSTRAINT orders_user_fk REFERENCES users (id), total numeric(10,2) DEFAULT 0);\nCOMMIT;\n',
+  '2_orders.up.sql':
+    'BEGIN;\nCREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL CONSTRAINT orders_user_fk REFERENCES users (id), total numeric(10,2) DEFAULT 0);\nCOMMIT;\n',
   '2_orders.down.sql': 'BEGIN;\nDROP TABLE orders;\nCOMMIT;\n',
 };
 
 async function applyGolang(f: Fixture, files: Record<string, string>, upTo: number, dirty = false) {
   await f.exec(GOLANG_TRACKING);
-  const ups = Object.keys(files).filter((n) => n.endsWith('.up.sql')).sort((a, b) => parseInt(a) - parseInt(b));
+  const ups = Object.keys(files)
+    .filter((n) => n.endsWith('.up.sql'))
+    .sort((a, b) => parseInt(a) - parseInt(b));
   for (const name of ups) if (parseInt(name) <= upTo) await f.exec(files[name]);
   await f.exec('INSERT INTO schema_migrations VALUES ($1, $2)', [upTo, dirty]);
 }
@@ -121,7 +126,12 @@ describe('rollback-validation: golang-migrate', () => {
   });
 
   it('reports dirty state, pending migrations and a missing down script', async () => {
-    const files = { ...usersAndOrders, '3_audit.up.sql': 'CREATE TABLE audit (id int);', '4_more.up.sql': 'SELECT 1;', '4_more.down.sql': 'SELECT 1;' };
+    const files = {
+      ...usersAndOrders,
+      '3_audit.up.sql': 'CREATE TABLE audit (id int);',
+      '4_more.up.sql': 'SELECT 1;',
+      '4_more.down.sql': 'SELECT 1;',
+    };
     const f = await fixture(files);
     await applyGolang(f, files, 3, true);
     const r = await run(f);
@@ -156,7 +166,8 @@ describe('rollback-validation: node-pg-migrate', () => {
   const files = {
     '1700000000001_users.sql': '-- Up Migration\nCREATE TABLE users (id int PRIMARY KEY);\n-- Down Migration\nDROP TABLE users;\n',
     '1700000000002_tags.sql': '-- Up Migration\nCREATE TABLE tags (id int);\n-- Down Migration\nDROP TABLE tags;\n',
-    '1700000000003_flags.js': 'exports.up = (pgm) => { pgm.createTable("flags", { id: "id" }); };\nexports.down = (pgm) => { pgm.dropTable("flags"); };\n',
+    '1700000000003_flags.js':
+      'exports.up = (pgm) => { pgm.createTable("flags", { id: "id" }); };\nexports.down = (pgm) => { pgm.dropTable("flags"); };\n',
     '1700000000004_notes.sql': '-- Up Migration\nCREATE TABLE notes (id int);\n-- Down Migration\nDROP TABLE notes;\n',
   };
 
@@ -179,7 +190,9 @@ describe('rollback-validation: node-pg-migrate', () => {
   it('a pending migration older than the latest applied one is out of order', async () => {
     const f = await fixture(files);
     await f.exec(TRACKING);
-    await f.exec(`INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000001_users', '2024-01-01'), ('1700000000004_notes', '2024-01-02')`);
+    await f.exec(
+      `INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000001_users', '2024-01-01'), ('1700000000004_notes', '2024-01-02')`,
+    );
     const r = await run(f);
     const ooo = findings(r, 'out-of-order').map((x) => [x.data?.migration, x.data?.kind]);
     expect(ooo).toEqual([
@@ -194,11 +207,14 @@ describe('rollback-validation: Knex', () => {
 
   it('reads JS migrations as history: a migration without down, and the dry-run is refused for code', async () => {
     const f = await fixture({
-      '20240101000000_users.js': 'exports.up = (knex) => knex.schema.createTable("users", (t) => t.increments());\nexports.down = (knex) => knex.schema.dropTable("users");\n',
+      '20240101000000_users.js':
+        'exports.up = (knex) => knex.schema.createTable("users", (t) => t.increments());\nexports.down = (knex) => knex.schema.dropTable("users");\n',
       '20240102000000_seed.js': 'exports.up = async (knex) => { await knex("users").insert({}); };\n',
     });
     await f.exec(TRACKING);
-    await f.exec(`INSERT INTO knex_migrations (name, batch, migration_time) VALUES ('20240101000000_users.js', 1, now()), ('20240102000000_seed.js', 1, now())`);
+    await f.exec(
+      `INSERT INTO knex_migrations (name, batch, migration_time) VALUES ('20240101000000_users.js', 1, now()), ('20240102000000_seed.js', 1, now())`,
+    );
     const r = await run(f, { dryRun: { enabled: true } });
     expect(r.stats.tool).toBe('knex');
     expect(findings(r, 'no-down-script').map((x) => x.data?.migration)).toEqual(['20240102000000_seed.js']);
@@ -217,10 +233,22 @@ describe('rollback-validation: Flyway', () => {
   const v3 = 'ALTER TABLE items ADD COLUMN price int;\n';
 
   async function flywayFixture() {
-    const f = await fixture({ 'V1__users.sql': v1, 'U1__users.sql': 'DROP TABLE users;', 'sql/V2__items.sql': v2, 'sql/U2__items.sql': 'DROP TABLE items;', 'V3__price.sql': v3 });
+    const f = await fixture({
+      'V1__users.sql': v1,
+      'U1__users.sql': 'DROP TABLE users;',
+      'sql/V2__items.sql': v2,
+      'sql/U2__items.sql': 'DROP TABLE items;',
+      'V3__price.sql': v3,
+    });
     await f.exec(TRACKING);
     const rec = (rank: number, version: string, script: string, checksum: number | null, success = true) =>
-      f.exec(`INSERT INTO flyway_schema_history VALUES ($1, $2, 'd', 'SQL', $3, $4, 'me', now(), 1, $5)`, [rank, version, script, checksum, success]);
+      f.exec(`INSERT INTO flyway_schema_history VALUES ($1, $2, 'd', 'SQL', $3, $4, 'me', now(), 1, $5)`, [
+        rank,
+        version,
+        script,
+        checksum,
+        success,
+      ]);
     return { f, rec };
   }
 
@@ -242,7 +270,11 @@ describe('rollback-validation: Flyway', () => {
     await rec(3, '3', 'V3__price.sql', flywayChecksum(v3), false);
     const r = await run(f);
     expect(findings(r, 'checksum-mismatch').map((x) => x.data)).toEqual([
-      expect.objectContaining({ migration: 'V2__items', recorded: String(flywayChecksum('CREATE TABLE items (id bigint);\n')), onDisk: String(flywayChecksum(v2)) }),
+      expect.objectContaining({
+        migration: 'V2__items',
+        recorded: String(flywayChecksum('CREATE TABLE items (id bigint);\n')),
+        onDisk: String(flywayChecksum(v2)),
+      }),
     ]);
     expect(findings(r, 'dirty-state').map((x) => [x.data?.migration, x.data?.state])).toEqual([['V3__price', 'failed']]);
   });
@@ -257,10 +289,18 @@ describe('rollback-validation: Prisma', () => {
   const c = 'CREATE TABLE "Post" (id serial PRIMARY KEY);\n';
 
   it('finds checksum mismatches, unfinished and rolled-back migrations; says Prisma has no down scripts', async () => {
-    const f = await fixture({ '20240101000000_init/migration.sql': a, '20240102000000_email/migration.sql': b, '20240103000000_post/migration.sql': c, 'migration_lock.toml': 'provider = "postgresql"' });
+    const f = await fixture({
+      '20240101000000_init/migration.sql': a,
+      '20240102000000_email/migration.sql': b,
+      '20240103000000_post/migration.sql': c,
+      'migration_lock.toml': 'provider = "postgresql"',
+    });
     await f.exec(TRACKING);
     const rec = (id: string, name: string, checksum: string, finished: boolean, rolledBack: boolean, started: string) =>
-      f.exec(`INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, rolled_back_at, started_at) VALUES ($1, $2, CASE WHEN $3 THEN now() END, $4, CASE WHEN $5 THEN now() END, $6)`, [id, checksum, finished, name, rolledBack, started]);
+      f.exec(
+        `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, rolled_back_at, started_at) VALUES ($1, $2, CASE WHEN $3 THEN now() END, $4, CASE WHEN $5 THEN now() END, $6)`,
+        [id, checksum, finished, name, rolledBack, started],
+      );
     await rec('1', '20240101000000_init', prismaChecksum(a), true, false, '2024-01-01');
     await rec('2', '20240102000000_email', prismaChecksum('ALTER TABLE "User" ADD COLUMN mail text;\n'), true, false, '2024-01-02');
     await rec('3', '20240103000000_post', prismaChecksum(c), false, false, '2024-01-03');
@@ -312,7 +352,12 @@ describe('rollback-validation: plain SQL folder', () => {
     const r = await run(f, { tool: 'plain', table: 'applied_versions' });
     expect(r.status).toBe('error');
     expect(r.error?.code).toBe('CONFIG');
-    expect(r.configProblems).toEqual([{ path: 'table', message: expect.stringMatching(/applied_versions does not look like a plain SQL folder tracking table \(columns: something\)/) }]);
+    expect(r.configProblems).toEqual([
+      {
+        path: 'table',
+        message: expect.stringMatching(/applied_versions does not look like a plain SQL folder tracking table \(columns: something\)/),
+      },
+    ]);
   });
 });
 
@@ -328,9 +373,17 @@ describe('rollback-validation: destructive rollbacks', () => {
     const f = await fixture(files);
     await applyGolang(f, files, 2);
     // legacy is set on 40 of the 120 rows: dropping it loses 40 values, not 120 (failed before).
-    await f.exec(`INSERT INTO users (id, kind, legacy) SELECT g, CASE WHEN g <= 30 THEN 'bot' ELSE 'human' END, CASE WHEN g % 3 = 0 THEN 'x' END FROM generate_series(1, 120) g`);
+    await f.exec(
+      `INSERT INTO users (id, kind, legacy) SELECT g, CASE WHEN g <= 30 THEN 'bot' ELSE 'human' END, CASE WHEN g % 3 = 0 THEN 'x' END FROM generate_series(1, 120) g`,
+    );
     const r = await run(f);
-    const d = findings(r, 'destructive-rollback').map((x) => [x.data?.migration, x.data?.action, x.data?.target, x.data?.rows, x.data?.rowsBasis]);
+    const d = findings(r, 'destructive-rollback').map((x) => [
+      x.data?.migration,
+      x.data?.action,
+      x.data?.target,
+      x.data?.rows,
+      x.data?.rowsBasis,
+    ]);
     expect(d).toEqual([
       ['1_users', 'drop-table', `${f.schema}.users`, 120, 'exact count'],
       ['2_cleanup', 'delete', `${f.schema}.users`, 30, 'exact count'],
@@ -385,7 +438,13 @@ describe('rollback-validation: dry-run', () => {
     const r = await run(f, { dryRun: { enabled: true, last: 1 } });
     const failed = findings(r, 'rollback-failed');
     expect(failed).toHaveLength(1);
-    expect(failed[0].data).toMatchObject({ migration: '3_loosen', direction: 'down', file: '3_loosen.down.sql', line: 1, sqlstate: '23503' });
+    expect(failed[0].data).toMatchObject({
+      migration: '3_loosen',
+      direction: 'down',
+      file: '3_loosen.down.sql',
+      line: 1,
+      sqlstate: '23503',
+    });
     expect(String(failed[0].data?.statement)).toContain('ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id)');
     expect(String(failed[0].data?.error)).toMatch(/foreign key constraint "orders_user_fk"/);
     expect(failed[0].message).toContain('3_loosen.down.sql:1');
@@ -395,7 +454,8 @@ describe('rollback-validation: dry-run', () => {
   it('a down script that forgets to drop an index is caught by the schema diff', async () => {
     const files = {
       ...usersAndOrders,
-      '3_email.up.sql': 'ALTER TABLE users ADD COLUMN email text;\nCREATE INDEX IF NOT EXISTS users_name_lower_idx ON users (lower(name));\n',
+      '3_email.up.sql':
+        'ALTER TABLE users ADD COLUMN email text;\nCREATE INDEX IF NOT EXISTS users_name_lower_idx ON users (lower(name));\n',
       '3_email.down.sql': 'ALTER TABLE users DROP COLUMN email;\n', // forgot: DROP INDEX users_name_lower_idx
     };
     const f = await fixture(files);
@@ -403,7 +463,9 @@ describe('rollback-validation: dry-run', () => {
     const before = await dbState(f);
     const r = await run(f, { dryRun: { enabled: true, last: 1 } });
     const diff = findings(r, 'round-trip-diff');
-    expect(diff.map((x) => [x.data?.object, x.data?.change])).toEqual([[`index ${f.schema}.users_name_lower_idx`, 'left behind by the down script']]);
+    expect(diff.map((x) => [x.data?.object, x.data?.change])).toEqual([
+      [`index ${f.schema}.users_name_lower_idx`, 'left behind by the down script'],
+    ]);
     expect(findings(r, 'rollback-failed')).toEqual([]);
     expect(await dbState(f)).toEqual(before);
   });
@@ -418,7 +480,9 @@ describe('rollback-validation: dry-run', () => {
     await applyGolang(f, files, 3);
     const before = await dbState(f);
     const r = await run(f, { dryRun: { enabled: true, last: 1 } });
-    expect(findings(r, 'round-trip-diff').map((x) => [x.data?.object, x.data?.change])).toEqual([[`index ${f.schema}.users_name_idx`, 'missing after down + up']]);
+    expect(findings(r, 'round-trip-diff').map((x) => [x.data?.object, x.data?.change])).toEqual([
+      [`index ${f.schema}.users_name_idx`, 'missing after down + up'],
+    ]);
     expect(await dbState(f)).toEqual(before);
   });
 
@@ -445,7 +509,9 @@ describe('rollback-validation: dry-run', () => {
     const before = await dbState(f);
     const r = await run(f, { dryRun: { enabled: true } });
     expect(findings(r, 'non-transactional-statement').map((x) => [x.data?.direction, x.data?.file])).toEqual([['down', '3_idx.down.sql']]);
-    expect(String(findings(r, 'non-transactional-statement')[0].data?.reason)).toMatch(/CONCURRENTLY cannot run inside a transaction block/);
+    expect(String(findings(r, 'non-transactional-statement')[0].data?.reason)).toMatch(
+      /CONCURRENTLY cannot run inside a transaction block/,
+    );
     // A finding (warn), not a run error: the check fails only on what it found, and says what it skipped.
     expect(r.status).not.toBe('error');
     expect(findings(r, 'non-transactional-statement')[0].severity).toBe('warn');
@@ -488,7 +554,9 @@ describe('rollback-validation: dry-run', () => {
       await holder.query(`LOCK TABLE "${f.schema}".orders IN ACCESS EXCLUSIVE MODE`);
       const r = await run(f, { dryRun: { enabled: true, lockTimeout: '300ms' }, destructive: { enabled: false } });
       expect(r.error?.code).toBe('LOCK_TIMEOUT');
-      expect(r.error?.message).toContain('gave up after 300ms waiting for a lock held by another session, while reading the schema snapshot');
+      expect(r.error?.message).toContain(
+        'gave up after 300ms waiting for a lock held by another session, while reading the schema snapshot',
+      );
     } finally {
       await holder.query('ROLLBACK').catch(() => {});
       await holder.end();
@@ -498,14 +566,23 @@ describe('rollback-validation: dry-run', () => {
 
   it('Flyway: runs the U (undo) scripts and the V scripts again; a clean round trip passes', async () => {
     const v1 = 'CREATE TABLE users (id int PRIMARY KEY);\n';
-    const v2 = 'CREATE TABLE items (id int PRIMARY KEY, owner int REFERENCES users (id));\nCREATE INDEX items_owner_idx ON items (owner);\n';
-    const f = await fixture({ 'V1__users.sql': v1, 'U1__users.sql': 'DROP TABLE users;', 'V2__items.sql': v2, 'U2__items.sql': 'DROP TABLE items;' });
+    const v2 =
+      'CREATE TABLE items (id int PRIMARY KEY, owner int REFERENCES users (id));\nCREATE INDEX items_owner_idx ON items (owner);\n';
+    const f = await fixture({
+      'V1__users.sql': v1,
+      'U1__users.sql': 'DROP TABLE users;',
+      'V2__items.sql': v2,
+      'U2__items.sql': 'DROP TABLE items;',
+    });
     await f.exec(`CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
       type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL,
       installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, success boolean NOT NULL)`);
     await f.exec(v1 + v2);
-    await f.exec(`INSERT INTO flyway_schema_history VALUES (1, '1', 'users', 'SQL', 'V1__users.sql', $1, 'me', now(), 1, true),
-      (2, '2', 'items', 'SQL', 'V2__items.sql', $2, 'me', now(), 1, true)`, [flywayChecksum(v1), flywayChecksum(v2)]);
+    await f.exec(
+      `INSERT INTO flyway_schema_history VALUES (1, '1', 'users', 'SQL', 'V1__users.sql', $1, 'me', now(), 1, true),
+      (2, '2', 'items', 'SQL', 'V2__items.sql', $2, 'me', now(), 1, true)`,
+      [flywayChecksum(v1), flywayChecksum(v2)],
+    );
     await f.exec('INSERT INTO users VALUES (1), (2); INSERT INTO items VALUES (10, 1)');
     const before = await dbState(f);
     const r = await run(f, { dryRun: { enabled: true, last: 2 } });
@@ -525,7 +602,13 @@ describe('rollback-validation: dry-run', () => {
     const before = await dbState(f);
     const r = await run(f, { dryRun: { enabled: true } });
     expect(findings(r, 'rollback-failed').map((x) => x.data)).toEqual([
-      expect.objectContaining({ migration: '1700000000002_tags.sql', direction: 'down', statement: 'DROP TABLE tagz', sqlstate: '42P01', line: 6 }),
+      expect.objectContaining({
+        migration: '1700000000002_tags.sql',
+        direction: 'down',
+        statement: 'DROP TABLE tagz',
+        sqlstate: '42P01',
+        line: 6,
+      }),
     ]);
     expect(String(findings(r, 'rollback-failed')[0].data?.error)).toContain('table "tagz" does not exist');
     expect(await dbState(f)).toEqual(before);
@@ -549,7 +632,13 @@ describe('rollback-validation: dry-run', () => {
     await f.exec('BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE NOWAIT; ROLLBACK');
     let sessions = 1;
     for (let i = 0; i < 50 && sessions > 0; i++) {
-      sessions = Number((await f.exec(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'dbcheck-rollback-dry-run' AND query LIKE '%pg_sleep(30)%'`)).rows[0].n);
+      sessions = Number(
+        (
+          await f.exec(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'dbcheck-rollback-dry-run' AND query LIKE '%pg_sleep(30)%'`,
+          )
+        ).rows[0].n,
+      );
       if (sessions > 0) await new Promise((res) => setTimeout(res, 100));
     }
     expect(sessions).toBe(0);
@@ -613,7 +702,15 @@ describe('rollback-validation: Flyway folders with Java and repeatable migration
     await f.exec(FLYWAY_HISTORY);
     await f.exec(v1 + v2 + v4 + view);
     for (const [rank, version, description, type, script, checksum, success] of rows) {
-      await f.exec(`INSERT INTO flyway_schema_history VALUES ($1, $2, $3, $4, $5, $6, 'flyway', now(), 3, $7)`, [rank, version, description, type, script, checksum, success]);
+      await f.exec(`INSERT INTO flyway_schema_history VALUES ($1, $2, $3, $4, $5, $6, 'flyway', now(), 3, $7)`, [
+        rank,
+        version,
+        description,
+        type,
+        script,
+        checksum,
+        success,
+      ]);
     }
     return f;
   }
@@ -669,12 +766,17 @@ describe('rollback-validation: Prisma checksums and rolled-back rows', () => {
 
   it('accepts checksums stored with and without leading zeros', async () => {
     // Find migration texts whose SHA-256 has bytes below 0x10, so the two forms really differ.
-    const texts = Array.from({ length: 20 }, (_, i) => `CREATE TABLE "T${i}" (id serial PRIMARY KEY);\n`).filter((t) => shortHex(t) !== prismaChecksum(t)).slice(0, 2);
+    const texts = Array.from({ length: 20 }, (_, i) => `CREATE TABLE "T${i}" (id serial PRIMARY KEY);\n`)
+      .filter((t) => shortHex(t) !== prismaChecksum(t))
+      .slice(0, 2);
     expect(texts).toHaveLength(2);
     const f = await fixture({ '20240101000000_a/migration.sql': texts[0], '20240102000000_b/migration.sql': texts[1] });
     await f.exec(TRACKING);
-    await f.exec(`INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES
-      ('1', $1, now(), '20240101000000_a', '2024-01-01', 1), ('2', $2, now(), '20240102000000_b', '2024-01-02', 1)`, [shortHex(texts[0]), prismaChecksum(texts[1])]);
+    await f.exec(
+      `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES
+      ('1', $1, now(), '20240101000000_a', '2024-01-01', 1), ('2', $2, now(), '20240102000000_b', '2024-01-02', 1)`,
+      [shortHex(texts[0]), prismaChecksum(texts[1])],
+    );
     const r = await run(f);
     // Failed before: a false checksum-mismatch for the short form.
     expect(findings(r, 'checksum-mismatch')).toEqual([]);
@@ -702,8 +804,12 @@ describe('rollback-validation: static up/down analysis (no database needed for t
     await applyGolang(f, files, 5, true);
     const r = await run(f, { dryRun: { enabled: true, last: 5 } });
     // Failed before: nothing was dry-run and the fault was missed.
-    expect(findings(r, 'down-incomplete').map((x) => [x.data?.migration, x.data?.object])).toEqual([['3_email_idx', `index ${f.schema}.users_email_idx`]]);
-    expect(findings(r, 'dry-run-skipped').map((x) => x.data)).toEqual([expect.objectContaining({ blocker: '5_more', reason: expect.stringMatching(/dirty/) })]);
+    expect(findings(r, 'down-incomplete').map((x) => [x.data?.migration, x.data?.object])).toEqual([
+      ['3_email_idx', `index ${f.schema}.users_email_idx`],
+    ]);
+    expect(findings(r, 'dry-run-skipped').map((x) => x.data)).toEqual([
+      expect.objectContaining({ blocker: '5_more', reason: expect.stringMatching(/dirty/) }),
+    ]);
     expect(r.stats).toMatchObject({ dryRunMigrations: 0, dryRunStatements: 0, dryRunSkipped: 5 });
   });
 
@@ -717,7 +823,8 @@ describe('rollback-validation: static up/down analysis (no database needed for t
       '3_view.up.sql': 'DROP VIEW IF EXISTS item_ids;\nCREATE VIEW item_ids AS SELECT id, price FROM items;\n',
       '3_view.down.sql': 'DROP VIEW item_ids;\nCREATE VIEW item_ids AS SELECT id FROM items;\n',
       // A function nobody made before: OR REPLACE does not excuse a down that keeps it.
-      '4_fn.up.sql': 'CREATE OR REPLACE FUNCTION item_price(i int) RETURNS int LANGUAGE sql AS $$ SELECT price FROM items WHERE id = i $$;\nCREATE POLICY items_all ON items USING (true);\n',
+      '4_fn.up.sql':
+        'CREATE OR REPLACE FUNCTION item_price(i int) RETURNS int LANGUAGE sql AS $$ SELECT price FROM items WHERE id = i $$;\nCREATE POLICY items_all ON items USING (true);\n',
       '4_fn.down.sql': 'DROP POLICY items_all ON items;\n',
       // A DO block may drop anything: no verdict.
       '5_dyn.up.sql': 'CREATE TABLE dyn (id int);\n',
@@ -727,7 +834,9 @@ describe('rollback-validation: static up/down analysis (no database needed for t
     await applyGolang(f, files, 5);
     const r = await run(f);
     expect(findings(r, 'empty-down').map((x) => x.data?.migration)).toEqual(['2_noop']);
-    expect(findings(r, 'down-incomplete').map((x) => [x.data?.migration, x.data?.object])).toEqual([['4_fn', `function ${f.schema}.item_price(`]]);
+    expect(findings(r, 'down-incomplete').map((x) => [x.data?.migration, x.data?.object])).toEqual([
+      ['4_fn', `function ${f.schema}.item_price(`],
+    ]);
   });
 });
 
@@ -738,7 +847,8 @@ describe('rollback-validation: dry-run of real round trips', () => {
       '1_base.down.sql': 'DROP VIEW item_ids;\nDROP TABLE items;\n',
       '2_view.up.sql': 'DROP VIEW IF EXISTS item_ids;\nCREATE VIEW item_ids AS SELECT id, price FROM items;\n',
       '2_view.down.sql': 'DROP VIEW item_ids;\nCREATE VIEW item_ids AS SELECT id FROM items;\n',
-      '3_fn.up.sql': 'CREATE OR REPLACE FUNCTION item_price(i int) RETURNS int LANGUAGE sql AS $$ SELECT price FROM items WHERE id = i $$;\n',
+      '3_fn.up.sql':
+        'CREATE OR REPLACE FUNCTION item_price(i int) RETURNS int LANGUAGE sql AS $$ SELECT price FROM items WHERE id = i $$;\n',
       '3_fn.down.sql': 'SELECT 1;\n',
     };
     const f = await fixture(files);
@@ -754,13 +864,16 @@ describe('rollback-validation: dry-run of real round trips', () => {
     const files = {
       '1_docs.up.sql': 'CREATE TABLE docs (id int PRIMARY KEY, body text);\n',
       '1_docs.down.sql': 'DROP TABLE docs;\n',
-      '2_rls.up.sql': "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY docs_read ON docs FOR SELECT USING (true);\nCOMMENT ON TABLE docs IS 'documents';\n",
+      '2_rls.up.sql':
+        "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY docs_read ON docs FOR SELECT USING (true);\nCOMMENT ON TABLE docs IS 'documents';\n",
       // Forgets the comment, and drops the policy but never disables RLS.
       '2_rls.down.sql': 'DROP POLICY docs_read ON docs;\n',
     };
     const f = await fixture(files);
     await applyGolang(f, files, 2);
-    const runner = { query: async (sql: string, params?: unknown[]) => ({ rows: (await f.client.query(sql, params as unknown[])).rows, rowCount: 0 }) };
+    const runner = {
+      query: async (sql: string, params?: unknown[]) => ({ rows: (await f.client.query(sql, params as unknown[])).rows, rowCount: 0 }),
+    };
     const snap = await snapshotSchema(runner as never, [f.schema], new AbortController().signal);
     expect(snap.get(`policy ${f.schema}.docs.docs_read`)).toMatch(/for r .*using true/);
     expect(snap.get(`comment on table ${f.schema}.docs`)).toBe('documents');
@@ -773,9 +886,14 @@ describe('rollback-validation: dry-run of real round trips', () => {
     const r = await run(f, { dryRun: { enabled: true, last: 1 } });
     expect(findings(r, 'round-trip-diff')).toEqual([]);
     // A down that clears a comment the up (as it is now) does not set again: missing after down + up.
-    await f.write({ '2_rls.down.sql': 'DROP POLICY docs_read ON docs;\nCOMMENT ON TABLE docs IS NULL;\n', '2_rls.up.sql': 'ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY docs_read ON docs FOR SELECT USING (true);\n' });
+    await f.write({
+      '2_rls.down.sql': 'DROP POLICY docs_read ON docs;\nCOMMENT ON TABLE docs IS NULL;\n',
+      '2_rls.up.sql': 'ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY docs_read ON docs FOR SELECT USING (true);\n',
+    });
     const r2 = await run(f, { dryRun: { enabled: true, last: 1 } });
-    expect(findings(r2, 'round-trip-diff').map((x) => [x.data?.object, x.data?.change])).toEqual([[`comment on table ${f.schema}.docs`, 'missing after down + up']]);
+    expect(findings(r2, 'round-trip-diff').map((x) => [x.data?.object, x.data?.change])).toEqual([
+      [`comment on table ${f.schema}.docs`, 'missing after down + up'],
+    ]);
   });
 
   it('dry-runs as far as it can: the newer migrations are proven, the rest listed as skipped with why', async () => {
@@ -799,7 +917,9 @@ describe('rollback-validation: dry-run of real round trips', () => {
     // ALTER TYPE … ADD VALUE runs in a transaction on PostgreSQL 12+: 3 is dry-run (failed before: refused).
     expect(r.stats).toMatchObject({ dryRunMigrations: 2, dryRunRoundTrips: 2, dryRunSkipped: 2 });
     expect(findings(r, 'non-transactional-statement').map((x) => [x.data?.migration, x.data?.direction])).toEqual([['2_idx', 'down']]);
-    expect(findings(r, 'dry-run-skipped').map((x) => x.message)).toEqual([expect.stringMatching(/dry-run stopped at 2_idx: .*cannot run in a transaction.*not dry-run: 2_idx, 1_users/)]);
+    expect(findings(r, 'dry-run-skipped').map((x) => x.message)).toEqual([
+      expect.stringMatching(/dry-run stopped at 2_idx: .*cannot run in a transaction.*not dry-run: 2_idx, 1_users/),
+    ]);
     expect(findings(r, 'rollback-failed')).toEqual([]);
     expect(r.findings.filter((x) => x.severity === 'error')).toEqual([]);
     expect(await dbState(f)).toEqual(before);
@@ -809,9 +929,12 @@ describe('rollback-validation: dry-run of real round trips', () => {
 describe('rollback-validation: folders applied by the real node-pg-migrate and Knex', () => {
   it('node-pg-migrate 7.9 applies SQL and JS migrations; the check agrees, and finds an empty JS down', async () => {
     const files = {
-      '1700000000001_users.sql': '-- Up Migration\nCREATE TABLE users (id serial PRIMARY KEY, name text);\n\n-- Down Migration\nDROP TABLE users;\n',
-      '1700000000002_flags.js': 'exports.up = (pgm) => { pgm.createTable("flags", { id: "id", name: "text" }); };\nexports.down = (pgm) => { pgm.dropTable("flags"); };\n',
-      '1700000000003_audit.js': '/** @param pgm {import("node-pg-migrate").MigrationBuilder} */\nexports.up = async (pgm) => { pgm.addColumn("users", { audited: "boolean" }); };\nexports.down = async () => {};\n',
+      '1700000000001_users.sql':
+        '-- Up Migration\nCREATE TABLE users (id serial PRIMARY KEY, name text);\n\n-- Down Migration\nDROP TABLE users;\n',
+      '1700000000002_flags.js':
+        'exports.up = (pgm) => { pgm.createTable("flags", { id: "id", name: "text" }); };\nexports.down = (pgm) => { pgm.dropTable("flags"); };\n',
+      '1700000000003_audit.js':
+        '/** @param pgm {import("node-pg-migrate").MigrationBuilder} */\nexports.up = async (pgm) => { pgm.addColumn("users", { audited: "boolean" }); };\nexports.down = async () => {};\n',
     };
     const f = await fixture(files);
     const { runner } = await import('node-pg-migrate');
@@ -834,26 +957,42 @@ describe('rollback-validation: folders applied by the real node-pg-migrate and K
 
   it('Knex 3.1 applies its folder; a pending migration whose down is not exported is one Knex refuses; a held lock is found', async () => {
     const files = {
-      '20240101000000_users.js': 'exports.up = (knex) => knex.schema.createTable("users", (t) => { t.increments(); t.string("name"); });\nexports.down = (knex) => knex.schema.dropTable("users");\n',
-      '20240102000000_seed.js': 'exports.up = async (knex) => { await knex("users").insert({ name: "a" }); };\nexports.down = function () { return null; };\n',
+      '20240101000000_users.js':
+        'exports.up = (knex) => knex.schema.createTable("users", (t) => { t.increments(); t.string("name"); });\nexports.down = (knex) => knex.schema.dropTable("users");\n',
+      '20240102000000_seed.js':
+        'exports.up = async (knex) => { await knex("users").insert({ name: "a" }); };\nexports.down = function () { return null; };\n',
     };
     const f = await fixture(files);
     const { default: knexFactory } = await import('knex');
-    const knex = knexFactory({ client: 'pg', connection: { host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE }, searchPath: [f.schema], pool: { min: 0, max: 1 }, log: { error: () => {}, warn: () => {}, debug: () => {}, deprecate: () => {} } });
+    const knex = knexFactory({
+      client: 'pg',
+      connection: { host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE },
+      searchPath: [f.schema],
+      pool: { min: 0, max: 1 },
+      log: { error: () => {}, warn: () => {}, debug: () => {}, deprecate: () => {} },
+    });
     cleanups.push(() => knex.destroy());
     const migrations = { directory: f.dir, schemaName: f.schema, loadExtensions: ['.js'] };
     await knex.migrate.latest(migrations);
-    expect((await f.exec('SELECT name FROM knex_migrations ORDER BY id')).rows.map((x) => x.name)).toEqual(['20240101000000_users.js', '20240102000000_seed.js']);
+    expect((await f.exec('SELECT name FROM knex_migrations ORDER BY id')).rows.map((x) => x.name)).toEqual([
+      '20240101000000_users.js',
+      '20240102000000_seed.js',
+    ]);
 
     // A third migration defines `down` but never exports it: Knex itself refuses to run it.
-    await f.write({ '20240103000000_tags.js': 'async function down(knex) { await knex.schema.dropTable("tags"); }\nexports.up = (knex) => knex.schema.createTable("tags", (t) => t.increments());\n' });
+    await f.write({
+      '20240103000000_tags.js':
+        'async function down(knex) { await knex.schema.dropTable("tags"); }\nexports.up = (knex) => knex.schema.createTable("tags", (t) => t.increments());\n',
+    });
     await expect(knex.migrate.latest(migrations)).rejects.toThrow(/must have both an up and down function/);
 
     const r = await run(f);
     expect(r.stats).toMatchObject({ tool: 'knex', applied: 2 });
     expect(findings(r, 'empty-down').map((x) => x.data?.migration)).toEqual(['20240102000000_seed.js']);
     // Failed before: any function named down counted, so nothing was said.
-    expect(findings(r, 'invalid-migration').map((x) => x.message)).toEqual([expect.stringMatching(/20240103000000_tags\.js cannot be run: its down function is not exported/)]);
+    expect(findings(r, 'invalid-migration').map((x) => x.message)).toEqual([
+      expect.stringMatching(/20240103000000_tags\.js cannot be run: its down function is not exported/),
+    ]);
     expect(findings(r, 'migration-lock-held')).toEqual([]);
 
     await f.exec('UPDATE knex_migrations_lock SET is_locked = 1');
@@ -876,7 +1015,9 @@ describe('rollback-validation: freshly migrated databases and hints', () => {
     // Fewer exact counts allowed than tables: the cheap ones must not use them up.
     const r = await run(f, { destructive: { maxExactCounts: 2 } });
     // Failed before: 60 "unknown: never analysed" warnings.
-    expect(findings(r, 'destructive-rollback').map((x) => [x.data?.target, x.data?.rows, x.data?.rowsBasis])).toEqual([[`${f.schema}.t7`, 25, 'exact count']]);
+    expect(findings(r, 'destructive-rollback').map((x) => [x.data?.target, x.data?.rows, x.data?.rowsBasis])).toEqual([
+      [`${f.schema}.t7`, 25, 'exact count'],
+    ]);
   });
 
   it('a missing tracking table names the one found in another schema', async () => {
@@ -885,15 +1026,19 @@ describe('rollback-validation: freshly migrated databases and hints', () => {
     cleanups.push(other.cleanup);
     await other.client.query(`CREATE TABLE "${other.schema}".schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)`);
     const r = await run(f);
-    expect(findings(r, 'no-tracking-table').map((x) => x.message)).toEqual([expect.stringContaining(`found ${other.schema}.schema_migrations`)]);
+    expect(findings(r, 'no-tracking-table').map((x) => x.message)).toEqual([
+      expect.stringContaining(`found ${other.schema}.schema_migrations`),
+    ]);
   });
 });
 
 describe('rollback-validation: lock-aware lint with live table sizes', () => {
   const files = {
-    '1_events.up.sql': 'CREATE TABLE events (id int PRIMARY KEY, kind text, payload text);\nCREATE TABLE empty_events (id int PRIMARY KEY, kind text);\n',
+    '1_events.up.sql':
+      'CREATE TABLE events (id int PRIMARY KEY, kind text, payload text);\nCREATE TABLE empty_events (id int PRIMARY KEY, kind text);\n',
     '1_events.down.sql': 'DROP TABLE events;\nDROP TABLE empty_events;\n',
-    '2_types.up.sql': 'ALTER TABLE events ALTER COLUMN payload TYPE varchar(500);\nALTER TABLE empty_events ALTER COLUMN kind TYPE varchar(20);\n',
+    '2_types.up.sql':
+      'ALTER TABLE events ALTER COLUMN payload TYPE varchar(500);\nALTER TABLE empty_events ALTER COLUMN kind TYPE varchar(20);\n',
     '2_types.down.sql': 'ALTER TABLE events ALTER COLUMN payload TYPE text;\nALTER TABLE empty_events ALTER COLUMN kind TYPE text;\n',
     '3_idx.up.sql': 'CREATE INDEX events_kind_idx ON events (kind);\nALTER TABLE events ALTER COLUMN kind SET NOT NULL;\n',
     '3_idx.down.sql': 'DROP INDEX events_kind_idx;\nALTER TABLE events ALTER COLUMN kind DROP NOT NULL;\n',
@@ -969,7 +1114,11 @@ describe('rollback-validation: preflight (describe only; problems exit 2)', () =
     await check.preflight!({
       checkId: 'rollback-validation',
       options: parsed.data,
-      stores: { postgres: { query: async (sql: string, params?: unknown[]) => ({ rows: (await admin.query(sql, params as unknown[])).rows, rowCount: 0 }) } } as never,
+      stores: {
+        postgres: {
+          query: async (sql: string, params?: unknown[]) => ({ rows: (await admin.query(sql, params as unknown[])).rows, rowCount: 0 }),
+        },
+      } as never,
       storeStatus: {} as never,
       signal: new AbortController().signal,
       log: () => {},

@@ -54,7 +54,9 @@ describe('real Milvus with authentication and TLS', () => {
     for (const creds of [{ username: 'root', password: WRONG_PASSWORD }, { token: WRONG_TOKEN }, {}]) {
       const err = await connectError({ caFile: certs.caFile, ...creds });
       expect(err.code).toBe('STORE_AUTH');
-      expect(err.message).toBe(`Milvus at ${server.address}: authentication failed (the server refused the credentials (user/password or token))`);
+      expect(err.message).toBe(
+        `Milvus at ${server.address}: authentication failed (the server refused the credentials (user/password or token))`,
+      );
     }
   });
 
@@ -91,7 +93,10 @@ describe('real Milvus with authentication and TLS', () => {
     for (const file of ['bad-password.yml', 'bad-token.yml']) {
       const r = await runCli(['health', '-c', file], { cwd: dir });
       expect(r.code, r.stdout + r.stderr).toBe(3);
-      const lines = r.stderr.trim().split('\n').filter((l) => /milvus/i.test(l));
+      const lines = r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => /milvus/i.test(l));
       expect(lines.length, r.stderr).toBeGreaterThanOrEqual(1);
       expect(r.stderr + r.stdout).toContain('authentication failed');
       expect(r.stderr + r.stdout).not.toMatch(/\n\s+at /); // no stack trace

@@ -27,13 +27,18 @@ async function withCollection(
   try {
     const { client, collection } = fx;
     const field = (name: string, type: MilvusKeyType, pk = false) => ({
-      name, is_primary_key: pk, autoID: false,
+      name,
+      is_primary_key: pk,
+      autoID: false,
       ...(type === 'int64' ? { data_type: DataType.Int64 } : { data_type: DataType.VarChar, max_length: 512 }),
     });
     const created = await client.createCollection({
       collection_name: collection,
-      fields: [field('pk', spec.pk, true), ...(spec.scalars ?? []).map((s) => field(s.name, s.type)),
-        { name: 'vec', data_type: DataType.FloatVector, dim: DIM }],
+      fields: [
+        field('pk', spec.pk, true),
+        ...(spec.scalars ?? []).map((s) => field(s.name, s.type)),
+        { name: 'vec', data_type: DataType.FloatVector, dim: DIM },
+      ],
     });
     expect(created.error_code).toBe('Success');
     await insertRows(fx, spec.rows);
@@ -101,8 +106,10 @@ describe('connectMilvus', () => {
     const onUnhandled = (e: unknown) => unhandled.push(e);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const err = await connectMilvus({ address: '127.0.0.1:1', token: 'tok-closed-port-SECRET', connectTimeoutMs: 5000 })
-        .then(() => null, (e: unknown) => e as { code: string; message: string });
+      const err = await connectMilvus({ address: '127.0.0.1:1', token: 'tok-closed-port-SECRET', connectTimeoutMs: 5000 }).then(
+        () => null,
+        (e: unknown) => e as { code: string; message: string },
+      );
       expect(err?.code).toBe('STORE_UNREACHABLE');
       expect(err?.message).toMatch(/^Milvus at 127\.0\.0\.1:1: connection refused or lost \(/);
       expect(err?.message).not.toContain('tok-closed-port-SECRET');
@@ -118,27 +125,41 @@ describe('connectMilvus', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
     const { port } = silent.address() as net.AddressInfo;
     try {
-      const err = await connectMilvus({ address: `127.0.0.1:${port}`, connectTimeoutMs: 1000 })
-        .then(() => null, (e: unknown) => e as { code: string; message: string });
+      const err = await connectMilvus({ address: `127.0.0.1:${port}`, connectTimeoutMs: 1000 }).then(
+        () => null,
+        (e: unknown) => e as { code: string; message: string },
+      );
       expect(err?.code).toBe('STORE_TIMEOUT');
       // Either dbcheck's own bound or gRPC's deadline (same 1000 ms) fires first, depending on load.
-      expect(err?.message).toMatch(new RegExp(`^Milvus at 127\\.0\\.0\\.1:${port}: timed out \\((no answer, timed out after 1000 ms|4 DEADLINE_EXCEEDED: Deadline exceeded)`));
+      expect(err?.message).toMatch(
+        new RegExp(
+          `^Milvus at 127\\.0\\.0\\.1:${port}: timed out \\((no answer, timed out after 1000 ms|4 DEADLINE_EXCEEDED: Deadline exceeded)`,
+        ),
+      );
     } finally {
       silent.close();
     }
   });
 
   it('fails cleanly when the address is some other server (Redis)', async () => {
-    const err = await connectMilvus({ address: '127.0.0.1:6379', connectTimeoutMs: 5000 })
-      .then(() => null, (e: unknown) => e as { code: string; message: string });
+    const err = await connectMilvus({ address: '127.0.0.1:6379', connectTimeoutMs: 5000 }).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string },
+    );
     expect(err?.code).toMatch(/^STORE_/);
     expect(err?.message).toMatch(/^Milvus at 127\.0\.0\.1:6379: /);
   });
 
   it('never shows credentials from the address, token or password', async () => {
     const err = await connectMilvus({
-      address: 'http://dbuser:pw-in-url-SECRET@127.0.0.1:1', password: 'pw-field-SECRET', username: 'dbuser', connectTimeoutMs: 5000,
-    }).then(() => null, (e: unknown) => e as { code: string; message: string; hint?: string });
+      address: 'http://dbuser:pw-in-url-SECRET@127.0.0.1:1',
+      password: 'pw-field-SECRET',
+      username: 'dbuser',
+      connectTimeoutMs: 5000,
+    }).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string; hint?: string },
+    );
     expect(err?.code).toBe('STORE_UNREACHABLE');
     expect(err?.message).toMatch(/^Milvus at http:\/\/127\.0\.0\.1:1: connection refused/);
     expect(JSON.stringify({ m: err?.message, h: err?.hint })).not.toMatch(/SECRET/);
@@ -163,45 +184,59 @@ describe('connectMilvus', () => {
 });
 
 describe('MilvusReader', () => {
-  it('scans 5,200 shuffled int64 keys (negative, above 2^53) once each, ascending, over many pages', async () => {
-    const keys = [
-      ...Array.from({ length: 5200 - 4 }, (_, i) => String(i * 7 - 9000)),
-      // Not INT64_MAX / INT64_MIN themselves: real Milvus 2.3 counts such rows but no query returns
-      // them (the pager then stops with a clear error; see docs/milvus-paging.md).
-      '9007199254740993', '9007199254740992', '9223372036854775806', '-9223372036854775807',
-    ];
-    await withCollection({ pk: 'int64', rows: shuffled(keys).map((pk) => ({ pk })) }, async ({ collection }) => {
-      const { pages, rows } = await scanAll(store, collection, { pageSize: 100 });
-      expect(pages.length).toBeGreaterThan(20);
-      expect(rows.map((r) => r.pk)).toEqual(sortKeys(keys, 'int64'));
-      expect(Object.keys(rows[0]!)).toEqual(['pk']); // key only: no vectors unless asked
-      expect(rows.every((r) => typeof r.pk === 'string')).toBe(true);
-      expect(await store.reader.count(collection)).toBe(5200);
-    });
-  }, SLOW_SCAN_TIMEOUT_MS);
+  it(
+    'scans 5,200 shuffled int64 keys (negative, above 2^53) once each, ascending, over many pages',
+    async () => {
+      const keys = [
+        ...Array.from({ length: 5200 - 4 }, (_, i) => String(i * 7 - 9000)),
+        // Not INT64_MAX / INT64_MIN themselves: real Milvus 2.3 counts such rows but no query returns
+        // them (the pager then stops with a clear error; see docs/milvus-paging.md).
+        '9007199254740993',
+        '9007199254740992',
+        '9223372036854775806',
+        '-9223372036854775807',
+      ];
+      await withCollection({ pk: 'int64', rows: shuffled(keys).map((pk) => ({ pk })) }, async ({ collection }) => {
+        const { pages, rows } = await scanAll(store, collection, { pageSize: 100 });
+        expect(pages.length).toBeGreaterThan(20);
+        expect(rows.map((r) => r.pk)).toEqual(sortKeys(keys, 'int64'));
+        expect(Object.keys(rows[0]!)).toEqual(['pk']); // key only: no vectors unless asked
+        expect(rows.every((r) => typeof r.pk === 'string')).toBe(true);
+        expect(await store.reader.count(collection)).toBe(5200);
+      });
+    },
+    SLOW_SCAN_TIMEOUT_MS,
+  );
 
-  it('a row keyed INT64_MAX: read on Milvus Lite; on real Milvus a clear STORE_ERROR after every other row, never a silent end', async () => {
-    const MAX = '9223372036854775807';
-    const keys = [...Array.from({ length: 300 }, (_, i) => String(i)), MAX];
-    await withCollection({ pk: 'int64', rows: shuffled(keys).map((pk) => ({ pk })) }, async ({ collection }) => {
-      const seen: string[] = [];
-      const scan = async () => {
-        for await (const page of store.reader.scan(collection, { pageSize: 100 })) seen.push(...page.map((r) => String(r.pk)));
-      };
-      if (milvusFlavor() === 'real') {
-        // Real Milvus 2.3.5 counts the row but no query returns it (docs/milvus-paging.md).
-        const unreadable = /1 row\(s\) keyed 9223372036854775807 \(the int64 maximum\) but no query returns them/;
-        await expect(scan()).rejects.toMatchObject({ code: 'STORE_ERROR', message: expect.stringMatching(unreadable) });
-        expect(seen).toEqual(sortKeys(keys, 'int64').slice(0, -1));
-        await expect(store.reader.getByKeys(collection, 'pk', ['1', MAX], [])).rejects.toMatchObject({ code: 'STORE_ERROR', message: expect.stringMatching(unreadable) });
-      } else {
-        await scan();
-        expect(seen).toEqual(sortKeys(keys, 'int64'));
-        expect((await store.reader.getByKeys(collection, 'pk', ['1', MAX], [])).map((r) => r.pk).sort()).toEqual(['1', MAX]);
-      }
-      expect(await store.reader.getByKeys(collection, 'pk', ['1', '2'], [])).toHaveLength(2); // lookups without it are unaffected
-    });
-  }, SLOW_SCAN_TIMEOUT_MS);
+  it(
+    'a row keyed INT64_MAX: read on Milvus Lite; on real Milvus a clear STORE_ERROR after every other row, never a silent end',
+    async () => {
+      const MAX = '9223372036854775807';
+      const keys = [...Array.from({ length: 300 }, (_, i) => String(i)), MAX];
+      await withCollection({ pk: 'int64', rows: shuffled(keys).map((pk) => ({ pk })) }, async ({ collection }) => {
+        const seen: string[] = [];
+        const scan = async () => {
+          for await (const page of store.reader.scan(collection, { pageSize: 100 })) seen.push(...page.map((r) => String(r.pk)));
+        };
+        if (milvusFlavor() === 'real') {
+          // Real Milvus 2.3.5 counts the row but no query returns it (docs/milvus-paging.md).
+          const unreadable = /1 row\(s\) keyed 9223372036854775807 \(the int64 maximum\) but no query returns them/;
+          await expect(scan()).rejects.toMatchObject({ code: 'STORE_ERROR', message: expect.stringMatching(unreadable) });
+          expect(seen).toEqual(sortKeys(keys, 'int64').slice(0, -1));
+          await expect(store.reader.getByKeys(collection, 'pk', ['1', MAX], [])).rejects.toMatchObject({
+            code: 'STORE_ERROR',
+            message: expect.stringMatching(unreadable),
+          });
+        } else {
+          await scan();
+          expect(seen).toEqual(sortKeys(keys, 'int64'));
+          expect((await store.reader.getByKeys(collection, 'pk', ['1', MAX], [])).map((r) => r.pk).sort()).toEqual(['1', MAX]);
+        }
+        expect(await store.reader.getByKeys(collection, 'pk', ['1', '2'], [])).toHaveLength(2); // lookups without it are unaffected
+      });
+    },
+    SLOW_SCAN_TIMEOUT_MS,
+  );
 
   it('honours after/upTo bounds, a filter, outputFields, and counts with a filter', async () => {
     const rows = shuffled(Array.from({ length: 600 }, (_, i) => ({ pk: String(i), model: i % 3 === 0 ? 'v2' : 'v1' })));
@@ -231,25 +266,46 @@ describe('MilvusReader', () => {
       const got = await store.reader.getByKeys(collection, 'pk', ['a"b', 'back\\slash', '😀', 'missing'], []);
       expect(got.map((r) => r.pk).sort()).toEqual(['a"b', 'back\\slash', '😀'].sort());
       const bounded = await scanAll(store, collection, { after: 'a"b', upTo: 'z', pageSize: 10 });
-      expect(bounded.rows.map((r) => r.pk)).toEqual(sortKeys(keys, 'varchar').filter((k) =>
-        compareKeys(k, 'a"b', 'varchar') > 0 && compareKeys(k, 'z', 'varchar') <= 0));
+      expect(bounded.rows.map((r) => r.pk)).toEqual(
+        sortKeys(keys, 'varchar').filter((k) => compareKeys(k, 'a"b', 'varchar') > 0 && compareKeys(k, 'z', 'varchar') <= 0),
+      );
     });
   });
 
-  it('pages by a non-primary scalar key with many rows per value, keeping each value whole and adjacent', async () => {
-    // 2,000 chunks over 37 documents (~54 chunks each), pages of 20: every document spans pages.
-    const rows = shuffled(Array.from({ length: 2000 }, (_, i) => ({ pk: String(i), document_id: String((i * 13) % 37 - 5) })));
-    await withCollection({ pk: 'int64', scalars: [{ name: 'document_id', type: 'int64' }], rows }, async ({ collection }) => {
-      const { rows: out } = await scanAll(store, collection, { keyField: 'document_id', pageSize: 20 });
-      expect(out.map((r) => r.document_id)).toEqual(sortKeys(rows.map((r) => r.document_id), 'int64'));
-      // The server always adds the primary key to query output; nothing else is fetched.
-      expect(Object.keys(out[0]!).sort()).toEqual(['document_id', 'pk']);
-      const withPk = await scanAll(store, collection, { keyField: 'document_id', outputFields: ['pk'], pageSize: 20, after: '0', upTo: '10' });
-      const pks = withPk.rows.map((r) => r.pk as string);
-      expect(new Set(pks).size).toBe(pks.length);
-      expect(pks.sort()).toEqual(rows.filter((r) => Number(r.document_id) > 0 && Number(r.document_id) <= 10).map((r) => r.pk).sort());
-    });
-  }, SLOW_SCAN_TIMEOUT_MS);
+  it(
+    'pages by a non-primary scalar key with many rows per value, keeping each value whole and adjacent',
+    async () => {
+      // 2,000 chunks over 37 documents (~54 chunks each), pages of 20: every document spans pages.
+      const rows = shuffled(Array.from({ length: 2000 }, (_, i) => ({ pk: String(i), document_id: String(((i * 13) % 37) - 5) })));
+      await withCollection({ pk: 'int64', scalars: [{ name: 'document_id', type: 'int64' }], rows }, async ({ collection }) => {
+        const { rows: out } = await scanAll(store, collection, { keyField: 'document_id', pageSize: 20 });
+        expect(out.map((r) => r.document_id)).toEqual(
+          sortKeys(
+            rows.map((r) => r.document_id),
+            'int64',
+          ),
+        );
+        // The server always adds the primary key to query output; nothing else is fetched.
+        expect(Object.keys(out[0]!).sort()).toEqual(['document_id', 'pk']);
+        const withPk = await scanAll(store, collection, {
+          keyField: 'document_id',
+          outputFields: ['pk'],
+          pageSize: 20,
+          after: '0',
+          upTo: '10',
+        });
+        const pks = withPk.rows.map((r) => r.pk as string);
+        expect(new Set(pks).size).toBe(pks.length);
+        expect(pks.sort()).toEqual(
+          rows
+            .filter((r) => Number(r.document_id) > 0 && Number(r.document_id) <= 10)
+            .map((r) => r.pk)
+            .sort(),
+        );
+      });
+    },
+    SLOW_SCAN_TIMEOUT_MS,
+  );
 
   it('returns each re-inserted primary key once, in order (Milvus hides the older copy, Lite replaces it)', async () => {
     // Real Milvus keeps both copies and count(*) counts both, but its query answers collapse them to
@@ -261,7 +317,12 @@ describe('MilvusReader', () => {
       const lite = (await store.reader.version()).startsWith('milvus_lite');
       expect(await store.reader.count(fx.collection)).toBe(lite ? 300 : 311);
       const { rows } = await scanAll(store, fx.collection, { pageSize: 30, outputFields: ['gen'] });
-      expect(rows.map((r) => r.pk)).toEqual(sortKeys(first.map((r) => r.pk), 'int64'));
+      expect(rows.map((r) => r.pk)).toEqual(
+        sortKeys(
+          first.map((r) => r.pk),
+          'int64',
+        ),
+      );
       if (lite) expect(rows.filter((r) => r.gen === 'second').map((r) => r.pk)).toEqual(again.map((r) => r.pk));
     });
   });
@@ -275,7 +336,9 @@ describe('MilvusReader', () => {
       }
       const extra = shuffled(Array.from({ length: 150 }, (_, i) => String(1000 + i)));
       const res = await fx.client.insert({
-        collection_name: fx.collection, partition_name: 'p_extra', data: extra.map((pk) => ({ pk, vec: [0, 1, 2, 3] })),
+        collection_name: fx.collection,
+        partition_name: 'p_extra',
+        data: extra.map((pk) => ({ pk, vec: [0, 1, 2, 3] })),
       });
       expect(res.status.error_code).toBe('Success');
       expect((await fx.client.loadCollection({ collection_name: fx.collection })).error_code).toBe('Success');
@@ -293,37 +356,43 @@ describe('MilvusReader', () => {
 
   it('gets rows by key in batches, int64 above 2^53 included', async () => {
     const keys = [...Array.from({ length: 2500 }, (_, i) => String(i)), '9007199254740993'];
-    await withCollection({ pk: 'int64', scalars: [{ name: 'tag', type: 'varchar' }], rows: keys.map((pk) => ({ pk, tag: `t${pk}` })) }, async ({ collection }) => {
-      // Every other key, one key twice (returned once) and one absent key.
-      const want = [...keys.filter((_, i) => i % 2 === 0), '9007199254740993', '-1'];
-      const got = await store.reader.getByKeys(collection, 'pk', want, ['tag']);
-      expect(got.map((r) => r.pk).sort()).toEqual(keys.filter((_, i) => i % 2 === 0).sort());
-      expect(got.find((r) => r.pk === '9007199254740993')).toEqual({ pk: '9007199254740993', tag: 't9007199254740993' });
-      expect(await store.reader.getByKeys(collection, 'pk', [], ['tag'])).toEqual([]);
-    });
+    await withCollection(
+      { pk: 'int64', scalars: [{ name: 'tag', type: 'varchar' }], rows: keys.map((pk) => ({ pk, tag: `t${pk}` })) },
+      async ({ collection }) => {
+        // Every other key, one key twice (returned once) and one absent key.
+        const want = [...keys.filter((_, i) => i % 2 === 0), '9007199254740993', '-1'];
+        const got = await store.reader.getByKeys(collection, 'pk', want, ['tag']);
+        expect(got.map((r) => r.pk).sort()).toEqual(keys.filter((_, i) => i % 2 === 0).sort());
+        expect(got.find((r) => r.pk === '9007199254740993')).toEqual({ pk: '9007199254740993', tag: 't9007199254740993' });
+        expect(await store.reader.getByKeys(collection, 'pk', [], ['tag'])).toEqual([]);
+      },
+    );
   });
 
   it('describes a collection (fields, dims, primary key) and its load state', async () => {
-    await withCollection({ pk: 'varchar', scalars: [{ name: 'document_id', type: 'int64' }], rows: [{ pk: 'a', document_id: '1' }] }, async ({ collection, client }) => {
-      const info = await store.reader.describeCollection(collection);
-      expect(info.name).toBe(collection);
-      expect(info.primaryKey).toEqual({ name: 'pk', type: 'varchar' });
-      expect(info.fields.find((f) => f.name === 'vec')).toMatchObject({ dataType: 'FloatVector', dim: DIM, isPrimaryKey: false });
-      expect(info.fields.find((f) => f.name === 'pk')).toMatchObject({ dataType: 'VarChar', maxLength: 512, isPrimaryKey: true });
-      expect(info.fields.find((f) => f.name === 'document_id')).toMatchObject({ dataType: 'Int64' });
-      expect(await store.reader.loadState(collection)).toBe('loaded');
+    await withCollection(
+      { pk: 'varchar', scalars: [{ name: 'document_id', type: 'int64' }], rows: [{ pk: 'a', document_id: '1' }] },
+      async ({ collection, client }) => {
+        const info = await store.reader.describeCollection(collection);
+        expect(info.name).toBe(collection);
+        expect(info.primaryKey).toEqual({ name: 'pk', type: 'varchar' });
+        expect(info.fields.find((f) => f.name === 'vec')).toMatchObject({ dataType: 'FloatVector', dim: DIM, isPrimaryKey: false });
+        expect(info.fields.find((f) => f.name === 'pk')).toMatchObject({ dataType: 'VarChar', maxLength: 512, isPrimaryKey: true });
+        expect(info.fields.find((f) => f.name === 'document_id')).toMatchObject({ dataType: 'Int64' });
+        expect(await store.reader.loadState(collection)).toBe('loaded');
 
-      // Released (by the test's own client): the reader says so and refuses to scan an "empty" collection.
-      await client.releaseCollection({ collection_name: collection });
-      expect(await store.reader.loadState(collection)).toBe('not-loaded');
-      const notLoaded = { code: 'STORE_ERROR', message: expect.stringMatching(/collection "[^"]+": collection is not loaded/) };
-      await expect(scanAll(store, collection)).rejects.toMatchObject(notLoaded);
-      await expect(store.reader.count(collection, { filter: 'pk != ""' })).rejects.toMatchObject(notLoaded);
-      await expect(store.reader.getByKeys(collection, 'pk', ['a'], [])).rejects.toMatchObject(notLoaded);
-      // Milvus Lite answers an unfiltered count(*) from its statistics even when released; Milvus does not.
-      if ((await store.reader.version()).startsWith('milvus_lite')) expect(await store.reader.count(collection)).toBe(1);
-      else await expect(store.reader.count(collection)).rejects.toMatchObject(notLoaded);
-    });
+        // Released (by the test's own client): the reader says so and refuses to scan an "empty" collection.
+        await client.releaseCollection({ collection_name: collection });
+        expect(await store.reader.loadState(collection)).toBe('not-loaded');
+        const notLoaded = { code: 'STORE_ERROR', message: expect.stringMatching(/collection "[^"]+": collection is not loaded/) };
+        await expect(scanAll(store, collection)).rejects.toMatchObject(notLoaded);
+        await expect(store.reader.count(collection, { filter: 'pk != ""' })).rejects.toMatchObject(notLoaded);
+        await expect(store.reader.getByKeys(collection, 'pk', ['a'], [])).rejects.toMatchObject(notLoaded);
+        // Milvus Lite answers an unfiltered count(*) from its statistics even when released; Milvus does not.
+        if ((await store.reader.version()).startsWith('milvus_lite')) expect(await store.reader.count(collection)).toBe(1);
+        else await expect(store.reader.count(collection)).rejects.toMatchObject(notLoaded);
+      },
+    );
   });
 
   it('rejects key fields that do not exist or are not int64/varchar', async () => {
@@ -344,7 +413,10 @@ describe('MilvusReader', () => {
       () => scanAll(store, name),
       () => store.reader.getByKeys(name, 'pk', ['1'], []),
     ]) {
-      const err = await attempt().then(() => null, (e: unknown) => e as { code: string; message: string });
+      const err = await attempt().then(
+        () => null,
+        (e: unknown) => e as { code: string; message: string },
+      );
       expect(err?.code).toBe('STORE_MISSING_OBJECT');
       expect(err?.message).toContain(`Milvus at ${MILVUS_ADDRESS}: object not found (collection "${name}" does not exist`);
     }

@@ -10,7 +10,13 @@ describe('Postgres connector', () => {
   beforeAll(async () => {
     fx = await createPgSchema('pgstore');
     await fx.client.query(`CREATE TABLE "${fx.schema}".items AS SELECT g AS id, md5(g::text) AS body FROM generate_series(1, 200000) g`);
-    store = await connectPostgres({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE, applicationName: `dbcheck-test-${fx.schema}` });
+    store = await connectPostgres({
+      host: PG_HOST,
+      port: PG_PORT,
+      user: PG_USER,
+      database: PG_DATABASE,
+      applicationName: `dbcheck-test-${fx.schema}`,
+    });
   });
   afterAll(async () => {
     await store.close();
@@ -43,9 +49,10 @@ describe('Postgres connector', () => {
   });
 
   it('a snapshot sees one point in time and is read-only', async () => {
-    await expect(
-      store.reader.withSnapshot(async (s) => s.query(`INSERT INTO ${table()} VALUES (0, 'x')`)),
-    ).rejects.toMatchObject({ code: 'STORE_ERROR', message: expect.stringContaining('read-only transaction') });
+    await expect(store.reader.withSnapshot(async (s) => s.query(`INSERT INTO ${table()} VALUES (0, 'x')`))).rejects.toMatchObject({
+      code: 'STORE_ERROR',
+      message: expect.stringContaining('read-only transaction'),
+    });
     const admin = await pgAdmin();
     try {
       const counts = await store.reader.withSnapshot(async (s) => {
@@ -72,7 +79,10 @@ describe('Postgres connector', () => {
       let sleeping = 1;
       for (let i = 0; i < 20 && sleeping > 0; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active'`, [`dbcheck-test-${fx.schema}`]);
+        const { rows } = await admin.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active'`,
+          [`dbcheck-test-${fx.schema}`],
+        );
         sleeping = rows[0].n;
       }
       expect(sleeping).toBe(0);
@@ -84,13 +94,22 @@ describe('Postgres connector', () => {
   it('a missing table is a clear STORE_MISSING_OBJECT error', async () => {
     await expect(store.reader.query(`SELECT 1 FROM ${store.reader.quoteTable('nope', fx.schema)}`)).rejects.toMatchObject({
       code: 'STORE_MISSING_OBJECT',
-      message: expect.stringMatching(/^Postgres at postgres:\/\/postgres@127\.0\.0\.1:5432\/postgres: object not found \(relation ".*nope" does not exist\)/),
+      message: expect.stringMatching(
+        /^Postgres at postgres:\/\/postgres@127\.0\.0\.1:5432\/postgres: object not found \(relation ".*nope" does not exist\)/,
+      ),
     });
   });
 
   it('waiting for a free pool connection is not a connect timeout: a busy pool is no store failure', async () => {
     // One connection, a 300 ms connect timeout, and a snapshot that holds the connection for 1 s.
-    const small = await connectPostgres({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE, poolMax: 1, connectTimeoutMs: 300 });
+    const small = await connectPostgres({
+      host: PG_HOST,
+      port: PG_PORT,
+      user: PG_USER,
+      database: PG_DATABASE,
+      poolMax: 1,
+      connectTimeoutMs: 300,
+    });
     try {
       const holder = small.reader.withSnapshot((s) => s.query('SELECT pg_sleep(1)'));
       await new Promise((r) => setTimeout(r, 50)); // the snapshot has the connection
@@ -107,8 +126,20 @@ describe('Postgres connector', () => {
     try {
       proxy.stall();
       const t0 = performance.now();
-      const err = await connectPostgres({ host: PG_HOST, port: proxy.port, user: PG_USER, database: PG_DATABASE, connectTimeoutMs: 300 }).then(() => undefined, (e: unknown) => e);
-      expect(err).toMatchObject({ code: 'STORE_TIMEOUT', message: expect.stringMatching(/^Postgres at postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: timed out/) });
+      const err = await connectPostgres({
+        host: PG_HOST,
+        port: proxy.port,
+        user: PG_USER,
+        database: PG_DATABASE,
+        connectTimeoutMs: 300,
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({
+        code: 'STORE_TIMEOUT',
+        message: expect.stringMatching(/^Postgres at postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: timed out/),
+      });
       expect(performance.now() - t0).toBeLessThan(3 * 300 + 2_000);
       expect(proxy.connections.total).toBe(1);
     } finally {
@@ -121,13 +152,19 @@ describe('Postgres connector', () => {
     // statement_timeout 300 ms + 300 ms grace: each wait on the server ends after 600 ms.
     const DEADLINE_MS = 600;
     const BOUND_MS = 3 * DEADLINE_MS + 2_000; // "ended, with generous slack" — not a speed claim
-    const DEADLINE_MESSAGE = /^Postgres at postgres:\/\/\S+: timed out \(no answer from the server within 600 ms \(statement_timeout 300 ms \+ 300 ms grace\); connection closed\)$/;
+    const DEADLINE_MESSAGE =
+      /^Postgres at postgres:\/\/\S+: timed out \(no answer from the server within 600 ms \(statement_timeout 300 ms \+ 300 ms grace\); connection closed\)$/;
     let proxy: TcpProxy;
     let frozen: PostgresStore;
     beforeAll(async () => {
       proxy = await startTcpProxy(PG_PORT);
       frozen = await connectPostgres({
-        host: PG_HOST, port: proxy.port, user: PG_USER, database: PG_DATABASE, statementTimeoutMs: 300, deadlineGraceMs: 300,
+        host: PG_HOST,
+        port: proxy.port,
+        user: PG_USER,
+        database: PG_DATABASE,
+        statementTimeoutMs: 300,
+        deadlineGraceMs: 300,
         applicationName: `dbcheck-frozen-${fx.schema}`,
       });
     });
@@ -142,7 +179,10 @@ describe('Postgres connector', () => {
       proxy.stall();
       const t0 = performance.now();
       try {
-        const err = await fn().then(() => undefined, (e: unknown) => e);
+        const err = await fn().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         return { err, ms: performance.now() - t0 };
       } finally {
         proxy.resume();
@@ -164,7 +204,10 @@ describe('Postgres connector', () => {
         for await (const _rows of frozen.reader.cursor(`SELECT * FROM ${table()}`, [], { batchSize: 1000 })) {
           if (++batches === 1) proxy.stall();
         }
-      })().then(() => undefined, (e: unknown) => e);
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       const ms = performance.now() - t0;
       proxy.resume();
       expect(batches).toBe(1);
@@ -175,18 +218,25 @@ describe('Postgres connector', () => {
     it("a COPY frozen mid-stream inside a snapshot ends with STORE_TIMEOUT at the deadline of the snapshot's own SET LOCAL statement_timeout, and the snapshot is not held open", async () => {
       let chunks = 0;
       const t0 = performance.now();
-      const err = await frozen.reader.withSnapshot(async (session) => {
-        await session.query('SET LOCAL statement_timeout = 700');
-        for await (const _chunk of session.copyOut(`SELECT id, body FROM ${table()} ORDER BY id`)) {
-          if (++chunks === 1) proxy.stall();
-        }
-      }).then(() => undefined, (e: unknown) => e);
+      const err = await frozen.reader
+        .withSnapshot(async (session) => {
+          await session.query('SET LOCAL statement_timeout = 700');
+          for await (const _chunk of session.copyOut(`SELECT id, body FROM ${table()} ORDER BY id`)) {
+            if (++chunks === 1) proxy.stall();
+          }
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       const ms = performance.now() - t0;
       proxy.resume();
       expect(chunks).toBeGreaterThan(0);
       expect(err).toMatchObject({
         code: 'STORE_TIMEOUT',
-        message: expect.stringContaining('no answer from the server within 1000 ms (statement_timeout 700 ms + 300 ms grace); connection closed'),
+        message: expect.stringContaining(
+          'no answer from the server within 1000 ms (statement_timeout 700 ms + 300 ms grace); connection closed',
+        ),
       });
       expect(ms).toBeLessThan(3 * 1000 + 2_000);
       // The snapshot's connection was destroyed, not handed back mid-COPY: the pool still works.
@@ -194,16 +244,27 @@ describe('Postgres connector', () => {
       expect(rows[0].one).toBe(1);
     });
 
-    for (const [set, ms] of [["SET LOCAL statement_timeout = '1s'", 1000], ['SET LOCAL statement_timeout TO DEFAULT', 300]] as const) {
+    for (const [set, ms] of [
+      ["SET LOCAL statement_timeout = '1s'", 1000],
+      ['SET LOCAL statement_timeout TO DEFAULT', 300],
+    ] as const) {
       it(`the deadline follows \`${set}\` (statement_timeout ${ms} ms)`, async () => {
-        const err = await frozen.reader.withSnapshot(async (session) => {
-          await session.query("SET LOCAL statement_timeout = '5s'");
-          await session.query(set);
-          proxy.stall();
-          await session.query('SELECT 1');
-        }).then(() => undefined, (e: unknown) => e);
+        const err = await frozen.reader
+          .withSnapshot(async (session) => {
+            await session.query("SET LOCAL statement_timeout = '5s'");
+            await session.query(set);
+            proxy.stall();
+            await session.query('SELECT 1');
+          })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
         proxy.resume();
-        expect(err).toMatchObject({ code: 'STORE_TIMEOUT', message: expect.stringContaining(`within ${ms + 300} ms (statement_timeout ${ms} ms + 300 ms grace)`) });
+        expect(err).toMatchObject({
+          code: 'STORE_TIMEOUT',
+          message: expect.stringContaining(`within ${ms + 300} ms (statement_timeout ${ms} ms + 300 ms grace)`),
+        });
       });
     }
 

@@ -25,7 +25,10 @@ describe('Redis connector set-up', () => {
     ['a URL ending in /16', () => ({ url: `redis://:${PASSWORD}@127.0.0.1:${server.port}/16` })],
   ] as const) {
     it(`a database index the server does not have (${how}) fails the connection instead of reading db 0`, async () => {
-      const err = await connectRedis(cfg()).then(() => undefined, (e: unknown) => e);
+      const err = await connectRedis(cfg()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toMatchObject({
         code: 'STORE_MISSING_OBJECT',
         message: `Redis at redis://127.0.0.1:${server.port}/16: object not found (cannot switch to database 16: ERR DB index is out of range)`,
@@ -60,8 +63,14 @@ describe('Redis connector set-up', () => {
 
   it('a wrong password fails with STORE_AUTH and never shows the password', async () => {
     const wrong = 'Wr0ng-Redis-Pw-7781';
-    const err = await connectRedis({ port: server.port, password: wrong, db: 3 }).then(() => undefined, (e: unknown) => e);
-    expect(err).toMatchObject({ code: 'STORE_AUTH', message: expect.stringMatching(/^Redis at redis:\/\/127\.0\.0\.1:\d+\/3: authentication failed \(WRONGPASS/) });
+    const err = await connectRedis({ port: server.port, password: wrong, db: 3 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({
+      code: 'STORE_AUTH',
+      message: expect.stringMatching(/^Redis at redis:\/\/127\.0\.0\.1:\d+\/3: authentication failed \(WRONGPASS/),
+    });
     expect(String((err as Error).message)).not.toContain(wrong);
   });
 
@@ -81,9 +90,15 @@ describe('Redis connector deadlines', () => {
       proxy.stall();
       const t0 = performance.now();
       // commandTimeout is far longer: the whole set-up (AUTH, ready check, SELECT) is bounded by connectTimeout.
-      const err = await connectRedis({ port: proxy.port, db: 2, connectTimeoutMs: 500, commandTimeoutMs: 600_000 }).then(() => undefined, (e: unknown) => e);
+      const err = await connectRedis({ port: proxy.port, db: 2, connectTimeoutMs: 500, commandTimeoutMs: 600_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       const ms = performance.now() - t0;
-      expect(err).toMatchObject({ code: 'STORE_TIMEOUT', message: expect.stringMatching(/^Redis at redis:\/\/127\.0\.0\.1:\d+\/2: timed out/) });
+      expect(err).toMatchObject({
+        code: 'STORE_TIMEOUT',
+        message: expect.stringMatching(/^Redis at redis:\/\/127\.0\.0\.1:\d+\/2: timed out/),
+      });
       expect(ms).toBeLessThan(500 * 3 + 2_000); // ended, and well before the 10 min command timeout
       expect(proxy.connections.total).toBe(1);
     } finally {
@@ -100,10 +115,17 @@ describe('Redis connector deadlines', () => {
       proxy.stall();
       const t0 = performance.now();
       const scan = (async () => {
-        for await (const _page of store.reader.scan()) { /* frozen: no page comes */ }
+        for await (const _page of store.reader.scan()) {
+          /* frozen: no page comes */
+        }
       })();
       await expect(scan).rejects.toMatchObject({ code: 'STORE_TIMEOUT' });
-      await expect(store.reader.pipeline([['get', 'a'], ['get', 'b']])).rejects.toMatchObject({
+      await expect(
+        store.reader.pipeline([
+          ['get', 'a'],
+          ['get', 'b'],
+        ]),
+      ).rejects.toMatchObject({
         code: 'STORE_TIMEOUT',
         message: expect.stringMatching(/^Redis at redis:\/\/127\.0\.0\.1:\d+\/0: timed out \(Command timed out\)/),
       });
