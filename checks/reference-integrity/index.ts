@@ -67,6 +67,11 @@ export default defineCheck({
         message: (d) => `row ${d.key} of ${d.table} changed within the grace window and is not embedded yet (${d.reason})`,
         description: 'A row newer than the grace window lacks its vector (or has a stale one): expected for async pipelines.',
       },
+      'nothing-compared': {
+        severity: 'warn',
+        message: (d) => `mapping ${d.mapping}: nothing was compared (${d.table} has no rows and ${d.collection} no entities)`,
+        description: 'full mode read both sides whole and found them both empty: a pass here would say nothing, so it is a warning.',
+      },
       'count-mismatch': {
         severity: 'error',
         message: (d) => `${where(d)}: key range ${d.range} has ${d.postgres} rows but ${d.milvus} entities`,
@@ -121,6 +126,15 @@ async function runMapping(
   ctx.progress({ done: 0, note: `mapping ${mapping.name} (${mapping.mode} mode)` });
   if (mapping.mode === 'full') {
     await runFull(isFirstShard(ctx.shard) ? ctx : keyFindingsOnly(ctx), mapping, stats, shardFilter(ctx.shard));
+    // An empty table against an empty collection is no evidence of consistency (issue 11 item 13).
+    // Not in a sharded run: one shard may be empty while the others are not.
+    if ((ctx.shard?.count ?? 1) === 1 && stats.s.postgresRows === 0 && stats.s.milvusEntities === 0) {
+      ctx.report({
+        code: 'nothing-compared',
+        subject: { store: 'postgres', object: mapping.table },
+        data: { mapping: mapping.name, table: mapping.table, collection: mapping.collection },
+      });
+    }
     return { partial: false };
   }
   // A sample's findings are a lower bound.

@@ -423,6 +423,39 @@ describe('reference-integrity: varchar keys with quotes, on a scalar key field',
     expect(result.stats.rowsCompared).toBe(keys.length + 1);
   }, 60_000);
 
+  it('an empty table against an empty collection is a warning that nothing was compared, not a silent pass', async () => {
+    await pg.client.query(`CREATE TABLE "${pg.schema}".empty_chunks (chunk_id text PRIMARY KEY)`);
+    const empty = await createMilvusCollectionName('ri_empty');
+    try {
+      await createCollection(
+        empty,
+        [
+          { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: true },
+          { name: 'chunk_id', data_type: DataType.VarChar, max_length: 64 },
+        ],
+        [],
+      );
+      const result = await runCheck(check, {
+        options: {
+          mappings: [
+            {
+              name: 'empty',
+              postgres: { schema: pg.schema, table: 'empty_chunks', key: 'chunk_id' },
+              milvus: { collection: empty.collection, key: 'chunk_id' },
+            },
+          ],
+        },
+      });
+      expect(result.countsByCode).toEqual({ 'nothing-compared': 1 });
+      expect(result.counts).toEqual({ error: 0, warn: 1, info: 0 });
+      expect(result.findings[0].message).toBe(
+        `mapping empty: nothing was compared (${pg.schema}.empty_chunks has no rows and ${empty.collection} no entities)`,
+      );
+    } finally {
+      await empty.cleanup();
+    }
+  }, 60_000);
+
   it('sample mode looks quoted keys up by value', async () => {
     const result = await runCheck(check, {
       options: {
