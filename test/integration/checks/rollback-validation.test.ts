@@ -1029,7 +1029,9 @@ describe('rollback-validation: freshly migrated databases and hints', () => {
     // Other schemas on the shared server (the demo's, another test's) may be listed beside it.
     const [message, ...more] = findings(r, 'no-tracking-table').map((x) => x.message);
     expect(more).toEqual([]);
-    expect(message).toMatch(new RegExp(`\\(found (\\S+, )*${other.schema}\\.schema_migrations(, \\S+)*: set \`schema:\` to its schema\\)$`));
+    expect(message).toMatch(
+      new RegExp(`\\(found (\\S+, )*${other.schema}\\.schema_migrations(, \\S+)*: set \`schema:\` to its schema\\)$`),
+    );
   });
 });
 
