@@ -9,6 +9,7 @@ import { loadConfig } from '../config/load.js';
 import { runInit } from '../init/index.js';
 import { redact, secretsOf } from '../redact.js';
 import { escapeControl } from '../report/escape.js';
+import { commaList } from './flags.js';
 
 /** Long enough for a catalog read, a sample per collection and a SCAN sample on a slow link. */
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -20,14 +21,6 @@ export interface InitFlags {
   collections?: string;
   redisMatch?: string;
 }
-
-const list = (v?: string) =>
-  v
-    ? v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : undefined;
 
 interface InitIO {
   stdout: { write(s: string): unknown };
@@ -48,7 +41,7 @@ export async function initCommand(flags: InitFlags, io: InitIO, version: string)
   }
   const secrets = secretsOf(config.stores);
   const signals = [AbortSignal.timeout(config.run.timeoutMs ?? DEFAULT_TIMEOUT_MS), ...(io.signal ? [io.signal] : [])];
-  const scope = { schemas: list(flags.schemas), collections: list(flags.collections), redisMatch: flags.redisMatch };
+  const scope = { schemas: commaList(flags.schemas), collections: commaList(flags.collections), redisMatch: flags.redisMatch };
   const { text, unread } = await runInit(config, { signal: AbortSignal.any(signals), version, scope });
   io.stdout.write(text);
   for (const u of unread) say(`dbcheck: init: ${u.kind} not read: ${u.reason}`, secrets);

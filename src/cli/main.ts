@@ -31,6 +31,7 @@ import { parseMinConsistency, parseReportFlags, writeReports } from './reports.j
 import { problemLines } from './problems.js';
 import { PROGRESS_MODES, progressPrinter, type ProgressMode } from './progress.js';
 import { errorLine } from '../errors.js';
+import { commaList } from './flags.js';
 
 export interface CliIO {
   /** `columns`: the terminal's width when stdout is one (the table fits it). */
@@ -100,13 +101,6 @@ interface AuditFlags extends CommonFlags {
   failOnNew?: boolean;
 }
 
-const list = (v?: string) =>
-  v
-    ? v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : undefined;
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -317,7 +311,7 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
   // A stray error thrown by a check's own timer or promise fails that check, not the run.
   const strays = new StrayErrors(secrets);
   const checks = loaded.map((l) => ({ ...l, check: strays.guard(l.check) }));
-  const { plan, errors } = planAudit(config, checks, { only: list(flags.only), skip: list(flags.skip) });
+  const { plan, errors } = planAudit(config, checks, { only: commaList(flags.only), skip: commaList(flags.skip) });
   if (errors.length) fail(io, 'invalid config', errors);
   // Before any store is touched: a long audit must not end in "cannot write".
   const outputFile = flags.output === undefined ? undefined : path.resolve(io.cwd, flags.output);
