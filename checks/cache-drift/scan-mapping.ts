@@ -22,6 +22,9 @@ interface ParsedKey {
   canon: string[] | null;
 }
 
+/** Why a key whose placeholder is no value of its column's type is an orphan-key. */
+const INVALID_KEY_REASON = "invalid-key: a placeholder is no value of its column's type, so no row can have this key";
+
 interface LiveEntry extends ParsedKey {
   entry: CacheEntry;
 }
@@ -301,7 +304,13 @@ async function checkChunk(
   let pending = 0;
   let lawfullyStale = 0;
   for (const e of live) {
-    const row = e.canon ? rows.get(e.canon.length === 1 ? e.canon[0] : e.canon.join('\u0000')) : undefined;
+    if (!e.canon) {
+      // A placeholder that is no value of its column's type ("x" or "007" for a bigint): no row can
+      // have this key, whatever the strategy (orphan-scan calls the same keys `invalid-key`).
+      report(ctx, plan, counters, 'orphan-key', e.key, { key: e.key, table: plan.table, reason: INVALID_KEY_REASON });
+      continue;
+    }
+    const row = rows.get(e.canon.length === 1 ? e.canon[0] : e.canon.join('\u0000'));
     const verdict = judgeEntry(plan, e.key, e.entry, row, now);
     if (verdict.kind === 'issue') report(ctx, plan, counters, verdict.issue.code, e.key, verdict.issue.data);
     else if (verdict.kind === 'pending') pending++;
