@@ -15,9 +15,9 @@
  */
 import { parseArgs } from 'node:util';
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { connectMilvus } from '../src/stores/milvus.js';
-import { compareKeys } from '../src/stores/milvus-expr.js';
-import { scanInKeyOrder, type PagerStats } from '../src/stores/milvus-pager.js';
+import { connectMilvus } from '../src/stores/milvus/connector.js';
+import { compareKeys } from '../src/stores/milvus/expr.js';
+import { scanInKeyOrder, type PagerStats } from '../src/stores/milvus/pager.js';
 import { MILVUS_LITE_ADDRESS, MILVUS_REAL_ADDRESS, uniqueName } from '../test/helpers/stores.js';
 
 const { values } = parseArgs({

@@ -21,7 +21,7 @@ export {
   milvusPathValue,
   resolveMilvusPath,
   type MilvusValuePath,
-} from './stores/milvus-path.js';
+} from './stores/milvus/path.js';
 
 /** Most severe first; the one list every schema, option and counter takes its severities from. */
 export const SEVERITIES = ['error', 'warn', 'info'] as const;

@@ -4,9 +4,9 @@
  */
 import { isCoded } from '../errors.js';
 import type { ResolvedConfig } from '../config/load.js';
-import type { MilvusStore } from '../stores/milvus.js';
-import type { PostgresStore } from '../stores/postgres.js';
-import type { RedisStore } from '../stores/redis.js';
+import type { MilvusStore } from '../stores/milvus/connector.js';
+import type { PostgresStore } from '../stores/postgres/connector.js';
+import type { RedisStore } from '../stores/redis/connector.js';
 import type { StoreKind, StoreStatus } from '../stores/types.js';
 import { redact } from '../redact.js';
 
@@ -51,14 +51,14 @@ export class StoreManager {
     try {
       let store: Connected[StoreKind];
       if (kind === 'postgres') {
-        const { connectPostgres } = await import('../stores/postgres.js');
+        const { connectPostgres } = await import('../stores/postgres/connector.js');
         store = await connectPostgres(this.stores.postgres!, { signal: this.signal });
       } else if (kind === 'redis') {
-        const { connectRedis } = await import('../stores/redis.js');
+        const { connectRedis } = await import('../stores/redis/connector.js');
         store = await connectRedis(this.stores.redis!, { signal: this.signal });
       } else {
         // The Milvus SDK is heavy (gRPC, protobuf): load it only when Milvus is needed.
-        const { connectMilvus } = await import('../stores/milvus.js');
+        const { connectMilvus } = await import('../stores/milvus/connector.js');
         store = await connectMilvus(this.stores.milvus!, { signal: this.signal });
       }
       this.open.push(store);

@@ -5,7 +5,7 @@
  * configured password or token becomes a commented `${VAR}` line.
  */
 import type { ResolvedConfig } from '../config/load.js';
-import { displayMilvusAddress } from '../stores/milvus.js';
+import { displayMilvusAddress } from '../stores/milvus/connector.js';
 import type { KeyColumn, SampledCollection } from './discover.js';
 import { collectionLayout, type Match, type MilvusProposal, type RedisProposal } from './match.js';
 

@@ -340,7 +340,7 @@ describe('a frozen server: every wait has a client-side deadline (issue 11, item
   }, 60_000);
 
   it('Milvus frozen after connecting: list, describe, count and scan each end with STORE_TIMEOUT within callTimeout', async () => {
-    const { connectMilvus } = await import('../../src/stores/milvus.js');
+    const { connectMilvus } = await import('../../src/stores/milvus/connector.js');
     const milvus = await proxy(19530);
     const store = await connectMilvus({ address: milvus.address, callTimeoutMs: 500 });
     try {

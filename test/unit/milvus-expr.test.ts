@@ -9,8 +9,8 @@ import {
   isInt64Text,
   milvusLiteral,
   rangeExpr,
-} from '../../src/stores/milvus-expr.js';
-import { displayMilvusAddress, splitMilvusAddress } from '../../src/stores/milvus.js';
+} from '../../src/stores/milvus/expr.js';
+import { displayMilvusAddress, splitMilvusAddress } from '../../src/stores/milvus/connector.js';
 
 describe('milvusLiteral', () => {
   it('formats int64 keys as canonical digits, beyond 2^53 without loss', () => {

@@ -7,7 +7,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { compareKeys } from '../../src/stores/milvus-expr.js';
+import { compareKeys } from '../../src/stores/milvus/expr.js';
 import {
   MILVUS_QUERY_WINDOW,
   scanInKeyOrder,
@@ -15,7 +15,7 @@ import {
   type PagerSource,
   type PagerStats,
   type Row,
-} from '../../src/stores/milvus-pager.js';
+} from '../../src/stores/milvus/pager.js';
 import type { MilvusKeyType } from '../../src/stores/types.js';
 
 type Behaviour = 'lite' | 'real' | 'real-short-pages';

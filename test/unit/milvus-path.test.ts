@@ -1,7 +1,7 @@
 /** Paths into Milvus JSON / dynamic fields (issue 14.1) and the exact JSON decoding behind them. */
 import { describe, expect, it } from 'vitest';
-import { parseJsonExact } from '../../src/stores/milvus-json.js';
-import { isMilvusPathSyntax, milvusPathText, resolveMilvusPath } from '../../src/stores/milvus-path.js';
+import { parseJsonExact } from '../../src/stores/milvus/json.js';
+import { isMilvusPathSyntax, milvusPathText, resolveMilvusPath } from '../../src/stores/milvus/path.js';
 import type { MilvusCollectionInfo } from '../../src/stores/types.js';
 
 const info = (dynamicField: boolean): MilvusCollectionInfo => ({

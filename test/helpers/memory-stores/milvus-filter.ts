@@ -8,7 +8,7 @@
  * a clear error instead of guessing: a fake that silently matched everything would let a test pass
  * for the wrong reason.
  */
-import { compareUtf8, isInt64Text } from '../../../src/stores/milvus-expr.js';
+import { compareUtf8, isInt64Text } from '../../../src/stores/milvus/expr.js';
 
 export type Row = Record<string, unknown>;
 export type RowPredicate = (row: Row) => boolean;

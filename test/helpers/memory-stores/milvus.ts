@@ -8,7 +8,7 @@
  * tested against the real servers (test/integration/stores/milvus.test.ts).
  */
 import { DbcheckError } from '../../../src/errors.js';
-import { compareKeys, milvusLiteral } from '../../../src/stores/milvus-expr.js';
+import { compareKeys, milvusLiteral } from '../../../src/stores/milvus/expr.js';
 import type {
   CallOptions,
   MilvusCollectionInfo,

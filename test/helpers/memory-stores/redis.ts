@@ -7,7 +7,7 @@
  * no key), a wrong-type read as a WRONGTYPE reply error. Write commands are refused by the same
  * guard as the real reader. A command this fake does not model throws rather than answer wrongly.
  */
-import { assertReadCommand } from '../../../src/stores/redis.js';
+import { assertReadCommand } from '../../../src/stores/redis/connector.js';
 import { DbcheckError } from '../../../src/errors.js';
 import type { CallOptions, RedisLoadConnection, RedisReadCommand, RedisReader, RedisScanOptions } from '../../../src/plugin.js';
 

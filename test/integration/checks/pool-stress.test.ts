@@ -18,7 +18,7 @@ import {
   testStoresConfig,
   uniqueName,
 } from '../../helpers/stores.js';
-import { connectPostgres } from '../../../src/stores/postgres.js';
+import { connectPostgres } from '../../../src/stores/postgres/connector.js';
 import { startRedisServer } from '../../helpers/redis-server.js';
 import { Redis } from 'ioredis';
 

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMilvus, type MilvusStoreConfig } from '../../../src/stores/milvus.js';
+import { connectMilvus, type MilvusStoreConfig } from '../../../src/stores/milvus/connector.js';
 import { runCli, tempDir } from '../../helpers/cli.js';
 import { makeTestCertificates, startRealMilvus, type RealMilvus, type TestCertificates } from '../../helpers/milvus-real-server.js';
 

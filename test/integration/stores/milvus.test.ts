@@ -6,8 +6,8 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType } from '@zilliz/milvus2-sdk-node';
-import { connectMilvus, type MilvusStore } from '../../../src/stores/milvus.js';
-import { compareKeys } from '../../../src/stores/milvus-expr.js';
+import { connectMilvus, type MilvusStore } from '../../../src/stores/milvus/connector.js';
+import { compareKeys } from '../../../src/stores/milvus/expr.js';
 import { createMilvusCollectionName, MILVUS_ADDRESS, milvusFlavor } from '../../helpers/stores.js';
 import type { MilvusKeyType, MilvusScanOptions } from '../../../src/stores/types.js';
 

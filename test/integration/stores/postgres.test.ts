@@ -1,6 +1,6 @@
 /** The Postgres connector against the real server: sessions, streaming, snapshots, cancellation. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectPostgres, type PostgresStore } from '../../../src/stores/postgres.js';
+import { connectPostgres, type PostgresStore } from '../../../src/stores/postgres/connector.js';
 import { createPgSchema, PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin, type PgFixture } from '../../helpers/stores.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 

@@ -4,7 +4,7 @@
  * and audits another database — and every command has a client-side deadline.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis } from '../../../src/stores/redis.js';
+import { connectRedis } from '../../../src/stores/redis/connector.js';
 import { startRedisServer } from '../../helpers/redis-server.js';
 import { startTcpProxy } from '../../helpers/tcp-proxy.js';
 

@@ -7,7 +7,7 @@
  * field — to `$meta["name"]`, which is what Milvus itself does in filter expressions. Pure functions:
  * the caller describes the collection and reads the rows.
  */
-import type { MilvusCollectionInfo } from './types.js';
+import type { MilvusCollectionInfo } from '../types.js';
 
 /** The dynamic field's name in expressions and output fields. */
 export const MILVUS_DYNAMIC_FIELD = '$meta';

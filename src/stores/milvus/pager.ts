@@ -16,9 +16,9 @@
  * expressions, adds the user's filter and partitions, and checks each answer's status. That keeps
  * this logic testable against models of both servers (test/unit/milvus-pager.test.ts).
  */
-import { DbcheckError } from '../errors.js';
-import { compareKeys } from './milvus-expr.js';
-import type { MilvusKeyType } from './types.js';
+import { DbcheckError } from '../../errors.js';
+import { compareKeys } from './expr.js';
+import type { MilvusKeyType } from '../types.js';
 
 export type Row = Record<string, unknown>;
 

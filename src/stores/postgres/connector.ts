@@ -6,8 +6,8 @@
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
-import { DbcheckError, storeError, type StoreErrorCode } from '../errors.js';
-import { redact, registerSecret } from '../redact.js';
+import { DbcheckError, storeError, type StoreErrorCode } from '../../errors.js';
+import { redact, registerSecret } from '../../redact.js';
 import type {
   CallOptions,
   LoadPoolOptions,
@@ -17,7 +17,7 @@ import type {
   QueryResult,
   RollbackTransactionRunner,
   SqlRunner,
-} from './types.js';
+} from '../types.js';
 
 export interface PostgresStoreConfig {
   url?: string;

@@ -3,9 +3,9 @@
  * REDIS_READ_COMMANDS ever reach the server: anything else is refused here, before it is sent.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { classifyNetworkError, DbcheckError, storeError } from '../errors.js';
-import { registerSecret } from '../redact.js';
-import { REDIS_READ_COMMANDS, type CallOptions, type RedisLoadConnection, type RedisReadCommand, type RedisReader } from './types.js';
+import { classifyNetworkError, DbcheckError, storeError } from '../../errors.js';
+import { registerSecret } from '../../redact.js';
+import { REDIS_READ_COMMANDS, type CallOptions, type RedisLoadConnection, type RedisReadCommand, type RedisReader } from '../types.js';
 
 export interface RedisStoreConfig {
   url?: string;

@@ -14,11 +14,11 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { DbcheckError, isCoded, storeError, type StoreErrorCode } from '../errors.js';
-import { registerSecret } from '../redact.js';
-import { checkFieldName, inExpr, milvusLiteral, rangeExpr } from './milvus-expr.js';
-import { installExactJsonDecoding } from './milvus-json.js';
-import { scanInKeyOrder, throwIfCancelled, type PagerRange, type PagerSource, type Row } from './milvus-pager.js';
+import { DbcheckError, isCoded, storeError, type StoreErrorCode } from '../../errors.js';
+import { registerSecret } from '../../redact.js';
+import { checkFieldName, inExpr, milvusLiteral, rangeExpr } from './expr.js';
+import { installExactJsonDecoding } from './json.js';
+import { scanInKeyOrder, throwIfCancelled, type PagerRange, type PagerSource, type Row } from './pager.js';
 import type {
   CallOptions,
   MilvusCollectionInfo,
@@ -27,7 +27,7 @@ import type {
   MilvusLoadState,
   MilvusReader,
   MilvusScanOptions,
-} from './types.js';
+} from '../types.js';
 
 export interface MilvusStoreConfig {
   /** host:port or a URL (http(s)://host:port); credentials inside it are never shown. */

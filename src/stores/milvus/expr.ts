@@ -4,8 +4,8 @@
  * Pure functions with no SDK dependency, so they are unit-tested on their own. Every value that
  * reaches an expression goes through `milvusLiteral`; nothing from config or data is pasted raw.
  */
-import { DbcheckError } from '../errors.js';
-import type { MilvusKeyType } from './types.js';
+import { DbcheckError } from '../../errors.js';
+import type { MilvusKeyType } from '../types.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
