@@ -192,7 +192,7 @@ describe('cache-drift: write-through', () => {
       .map((x) => x.subject?.key)
       .sort();
     expect(orphans).toEqual([`${f.p}tenant:beta:doc:2`, `${f.p}tenant:beta:doc:x`]);
-    const reasons = result.findings.filter((x) => x.code === 'orphan-key').map((x) => String(x.data.reason));
+    const reasons = result.findings.filter((x) => x.code === 'orphan-key').map((x) => String(x.data?.reason));
     expect(reasons.filter((r) => r.startsWith('invalid-key'))).toHaveLength(1); // doc:x, not doc:2
     expect(result.stats).toMatchObject({ keysMatched: 5, keysIgnored: 1, rowsFetched: 3 });
   });
