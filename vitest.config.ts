@@ -18,6 +18,8 @@ const MILVUS_TESTS = [
   'test/integration/checks/orphan-scan-milvus.test.ts',
   'test/integration/checks/reference-integrity.test.ts',
   'test/integration/checks/rag-dynamic-fields.test.ts',
+  // The CLI end to end: every check's audit leaves all three stores unchanged (~30 s on real Milvus).
+  'test/reliability/read-only.test.ts',
 ];
 
 /** Test files about what only the real server has (auth, TLS). */

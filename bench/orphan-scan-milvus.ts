@@ -53,9 +53,9 @@ async function seed() {
       { name: 'vec', data_type: DataType.FloatVector, dim: 2 },
     ],
   });
-  for (let i = 0; i < ROWS; i += 5000) {
+  for (let i = 0; i < ROWS; i += 20_000) {
     const data = [];
-    for (let j = i; j < Math.min(ROWS, i + 5000); j++) {
+    for (let j = i; j < Math.min(ROWS, i + 20_000); j++) {
       // Entity j belongs to document (j * 7919) mod documents: a document's entities are far apart in pk order.
       data.push({ pk: String(BASE + BigInt(j)), document_id: String(BASE + BigInt((j * 7919) % documents)), vec: [1, j % 5] });
     }

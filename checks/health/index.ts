@@ -217,7 +217,8 @@ async function milvus(ctx: CheckContext<Options>, m: MilvusReader): Promise<Row>
     if (state !== 'loaded')
       ctx.report({ code: 'collection-not-loaded', subject: { store: 'milvus', object: name }, data: { collection: name, state } });
   }
-  ctx.stats.milvus = { version, latencyMs, healthy: health.healthy, collections: states };
+  const { notes } = m.capabilities(); // e.g. an unrecognised version, taken as Milvus 2.3
+  ctx.stats.milvus = { version, latencyMs, healthy: health.healthy, collections: states, ...(notes.length ? { notes } : {}) };
   const loaded = Object.values(states).filter((s) => s === 'loaded').length;
   return {
     store: 'milvus',

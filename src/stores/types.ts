@@ -7,6 +7,10 @@
  * access: 'rollback-txn', and always rolled back).
  */
 
+import type { MilvusCapabilities } from './milvus/capabilities.js';
+
+export type { MilvusCapabilities } from './milvus/capabilities.js';
+
 export type StoreKind = 'postgres' | 'redis' | 'milvus';
 export const STORE_KINDS: readonly StoreKind[] = ['postgres', 'redis', 'milvus'];
 
@@ -207,6 +211,8 @@ export interface MilvusReader {
   readonly address: string;
   /** Server version string, e.g. "v2.4.5" or "milvus_lite-3.2.2". */
   version(): Promise<string>;
+  /** What the server (by the version it reported at connect) does that dbcheck relies on; `notes` says what was assumed. */
+  capabilities(): MilvusCapabilities;
   checkHealth(): Promise<{ healthy: boolean; reasons: string[] }>;
   listCollections(): Promise<string[]>;
   describeCollection(name: string): Promise<MilvusCollectionInfo>;

@@ -7,6 +7,7 @@ import {
   escapeVarchar,
   inExpr,
   isInt64Text,
+  keyComparison,
   milvusLiteral,
   rangeExpr,
 } from '../../src/stores/milvus/expr.js';
@@ -61,6 +62,21 @@ describe('expressions', () => {
   it('builds in-lists', () => {
     expect(inExpr('id', 'int64', ['1', '-2'])).toBe('id in [1, -2]');
     expect(inExpr('k', 'varchar', ['x', 'y"'], 'n > 1')).toBe('k in ["x", "y\\""] && (n > 1)');
+  });
+
+  it('never writes the INT64_MIN literal (real Milvus cannot parse it): exact equivalents over INT64_MIN + 1', () => {
+    const MIN = '-9223372036854775808';
+    expect(keyComparison('id', '>', MIN, 'int64')).toBe('id >= -9223372036854775807');
+    expect(keyComparison('id', '!=', MIN, 'int64')).toBe('id >= -9223372036854775807');
+    expect(keyComparison('id', '<=', MIN, 'int64')).toBe('id < -9223372036854775807');
+    expect(keyComparison('id', '==', MIN, 'int64')).toBe('id < -9223372036854775807');
+    expect(keyComparison('id', '>', '-9223372036854775807', 'int64')).toBe('id > -9223372036854775807');
+    expect(keyComparison('k', '>', MIN, 'varchar')).toBe('k > "-9223372036854775808"');
+    expect(rangeExpr('id', 'int64', { after: MIN, upTo: '-0' })).toBe('id >= -9223372036854775807 && id <= 0');
+    expect(rangeExpr('id', 'int64', { upTo: MIN })).toBe('id < -9223372036854775807');
+    expect(inExpr('id', 'int64', [MIN])).toBe('id < -9223372036854775807');
+    expect(inExpr('id', 'int64', ['3', MIN], 'n > 1')).toBe('(id in [3] || id < -9223372036854775807) && (n > 1)');
+    expect(inExpr('k', 'varchar', [MIN])).toBe('k in ["-9223372036854775808"]');
   });
 
   it('accepts only plain identifiers as field names', () => {

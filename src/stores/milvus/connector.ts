@@ -16,7 +16,8 @@ import { connect } from 'node:net';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { DbcheckError, isCoded, storeError, type StoreErrorCode } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
-import { checkFieldName, inExpr, milvusLiteral, rangeExpr } from './expr.js';
+import { capabilitiesFor, type MilvusCapabilities, ORDERED_SERVER_FIRST_BATCH } from './capabilities.js';
+import { checkFieldName, inExpr, keyComparison, milvusLiteral, rangeExpr } from './expr.js';
 import { installExactJsonDecoding } from './json.js';
 import { scanInKeyOrder, throwIfCancelled, type PagerRange, type PagerSource, type Row } from './pager.js';
 import type {
@@ -183,8 +184,13 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
 
   const tls = tlsOptions(cfg);
   const sdk = await import('@zilliz/milvus2-sdk-node');
-  installExactJsonDecoding(); // int64 inside JSON / $meta values stays exact (milvus-json.ts)
+  // int64 inside JSON / $meta values stays exact (milvus-json.ts); never fall back to lossy parsing.
+  const jsonFailure = installExactJsonDecoding();
+  if (jsonFailure) {
+    throw new DbcheckError('STORE_ERROR', `Milvus at ${address}: ${jsonFailure}; reinstall dbcheck with its locked dependencies (npm ci)`);
+  }
   let client: MilvusClient;
+  let capabilities: MilvusCapabilities;
   try {
     client = new sdk.MilvusClient({
       address: fromUrl.address,
@@ -210,6 +216,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       const code = statusErrorCode(v.status);
       throw fail(new Error(v.status.reason || String(v.status.error_code)), code === 'NOT_LOADED' ? 'STORE_ERROR' : code);
     }
+    capabilities = capabilitiesFor(String(v.version ?? ''));
   } catch (err) {
     client.closeConnection().catch(() => {});
     const usingTls = Boolean(cfg.ssl || tls);
@@ -296,8 +303,9 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
 
   async function count(collection: string, opts: CallOptions & { filter?: string; partitions?: string[] } = {}): Promise<number> {
     // Not client.count(): it drops partition_names and throws TypeError on errors.
+    requireCountStar();
     let filter = opts.filter?.trim() ?? '';
-    if (!filter && opts.partitions?.length) {
+    if (!filter && opts.partitions?.length && !capabilities.partitionCountHonoured) {
       // Milvus Lite answers an unfiltered count(*) from collection statistics and ignores the
       // partitions; a filter that every row passes makes it count rows of those partitions only.
       const { name, type } = (await describeCollection(collection, opts.signal)).primaryKey;
@@ -310,6 +318,17 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       throw fail(new Error(`collection "${collection}": count(*) gave no number (${JSON.stringify(rows[0] ?? null)})`), 'STORE_ERROR');
     }
     return n;
+  }
+
+  /** Exact counts (and so complete scans) need count(*), which Milvus has since 2.3.0. */
+  function requireCountStar(): void {
+    if (capabilities.countStar) return;
+    throw fail(
+      new Error(
+        `server version ${capabilities.version} has no count(*) (added in Milvus 2.3.0), which dbcheck needs to count and to prove a scan complete`,
+      ),
+      'STORE_ERROR',
+    );
   }
 
   async function describeCollection(name: string, signal?: AbortSignal): Promise<MilvusCollectionInfo> {
@@ -442,7 +461,10 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
 
     count,
 
+    capabilities: () => capabilities,
+
     async *scan(collection, opts: MilvusScanOptions = {}) {
+      requireCountStar();
       const info = await describeCollection(collection, opts.signal);
       const key = keyFieldOf(info, opts.keyField ?? info.primaryKey.name);
       const outputFields = outputFieldsFor(info, key.name, opts.outputFields);
@@ -452,7 +474,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       const filter = opts.filter;
       const toExpr = (r: PagerRange) => {
         const e = rangeExpr(key.name, key.type, r, filter);
-        const except = r.except === undefined ? '' : `${key.name} != ${milvusLiteral(r.except, key.type)}`;
+        const except = r.except === undefined ? '' : keyComparison(key.name, '!=', r.except, key.type);
         return e && except ? `${e} && ${except}` : e || except;
       };
       const source: PagerSource = {
@@ -467,6 +489,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
         pageSize: opts.pageSize ?? DEFAULT_PAGE_SIZE,
         signal: opts.signal,
         where: `Milvus at ${address}, collection "${collection}"`,
+        initialBatchPages: capabilities.limitedQueryInKeyOrder ? ORDERED_SERVER_FIRST_BATCH : 1,
       });
     },
 

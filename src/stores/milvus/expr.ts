@@ -47,6 +47,21 @@ export function checkFieldName(name: string): string {
   return name;
 }
 
+const INT64_MIN_TEXT = INT64_MIN.toString();
+const INT64_MIN_PLUS_ONE_TEXT = (INT64_MIN + 1n).toString();
+
+/**
+ * `field op value` for one key. Real Milvus cannot parse the literal -9223372036854775808 (it parses
+ * the digits, then negates: "strconv.ParseInt: value out of range"), while a row keyed INT64_MIN is
+ * stored and returned; so a comparison with INT64_MIN is sent as its exact equivalent over
+ * INT64_MIN + 1, which both servers parse (checked live on Milvus 2.3.5 and Milvus Lite 3.2).
+ */
+export function keyComparison(field: string, op: '>' | '<=' | '==' | '!=', value: string, type: MilvusKeyType): string {
+  const literal = milvusLiteral(value, type);
+  if (type !== 'int64' || literal !== INT64_MIN_TEXT) return `${field} ${op} ${literal}`;
+  return op === '>' || op === '!=' ? `${field} >= ${INT64_MIN_PLUS_ONE_TEXT}` : `${field} < ${INT64_MIN_PLUS_ONE_TEXT}`;
+}
+
 export interface KeyRange {
   /** Exclusive lower bound; absent = from the start. */
   after?: string;
@@ -60,15 +75,20 @@ export interface KeyRange {
  */
 export function rangeExpr(field: string, type: MilvusKeyType, range: KeyRange, filter?: string): string {
   const parts: string[] = [];
-  if (range.after !== undefined) parts.push(`${field} > ${milvusLiteral(range.after, type)}`);
-  if (range.upTo !== undefined) parts.push(`${field} <= ${milvusLiteral(range.upTo, type)}`);
+  if (range.after !== undefined) parts.push(keyComparison(field, '>', range.after, type));
+  if (range.upTo !== undefined) parts.push(keyComparison(field, '<=', range.upTo, type));
   if (filter && filter.trim()) parts.push(`(${filter})`);
   return parts.join(' && ');
 }
 
 /** `field in [..]` for a batch of keys (+ filter). */
 export function inExpr(field: string, type: MilvusKeyType, keys: string[], filter?: string): string {
-  const list = `${field} in [${keys.map((k) => milvusLiteral(k, type)).join(', ')}]`;
+  const literals = keys.map((k) => milvusLiteral(k, type));
+  // INT64_MIN cannot be written as a literal on real Milvus (see keyComparison): match it by a range.
+  const rest = type === 'int64' ? literals.filter((l) => l !== INT64_MIN_TEXT) : literals;
+  const inList = `${field} in [${rest.join(', ')}]`;
+  const minKey = keyComparison(field, '==', INT64_MIN_TEXT, 'int64');
+  const list = rest.length === literals.length ? inList : rest.length ? `(${inList} || ${minKey})` : minKey;
   return filter && filter.trim() ? `${list} && (${filter})` : list;
 }
 

@@ -6,7 +6,9 @@
  * Postgres row, or none. `parseJsonExact` parses the same text but keeps every integer that a
  * double cannot hold exactly as its decimal digits (a string), so keys inside JSON compare exactly.
  * `installExactJsonDecoding` swaps it into the SDK's scalar decoder (one process-wide, idempotent
- * patch of the SDK's own module; everything else the decoder does is kept).
+ * patch of the SDK's own module; everything else the decoder does is kept) and proves it works on
+ * a probe value. If the SDK's layout changed, it says so, and connectMilvus refuses to connect:
+ * falling back to the SDK's lossy decoding would compare keys above 2^53 wrongly, silently.
  */
 import { createRequire } from 'node:module';
 
@@ -82,25 +84,28 @@ export function parseJsonExact(text: string): unknown {
   return result;
 }
 
-let installed = false;
+/** The part of the SDK's `dist/milvus/utils/Data.js` module that the patch replaces and tests. */
+export interface SdkDataUtils {
+  processScalarData?: (item: any) => unknown[];
+  buildFieldDataMap?: (fieldsData: any[], transformers?: unknown) => Map<string, unknown[]>;
+}
+
+const SDK_DATA_MODULE = '@zilliz/milvus2-sdk-node/dist/milvus/utils/Data.js';
+/** A value a double cannot hold: the self-test sees it exact only when the patched decoder ran. */
+const PROBE_INT = '9007199254740993';
 
 /**
  * Makes the SDK decode query results' JSON with `parseJsonExact`. The SDK's `buildFieldDataMap`
  * calls `processScalarData` through its module's exports, so replacing that export is enough; the
- * JSON bytes are decoded first and the rest (valid_data handling) is left to the original.
+ * JSON bytes are decoded first and the rest (valid_data handling) is left to the original. Then it
+ * decodes a probe JSON field through `buildFieldDataMap` and checks the int64 came out exact.
+ * Returns undefined when that holds, else why not (the SDK's layout changed): the caller must then
+ * refuse to run rather than read JSON with lossy parsing.
  */
-export function installExactJsonDecoding(): void {
-  if (installed) return;
-  installed = true;
-  const require = createRequire(import.meta.url);
-  let dataUtils: { processScalarData?: (item: any) => unknown[] };
-  try {
-    dataUtils = require('@zilliz/milvus2-sdk-node/dist/milvus/utils/Data.js');
-  } catch {
-    return; // another SDK layout: keep its own decoding (exact below 2^53)
-  }
+export function patchScalarDecoder(dataUtils: SdkDataUtils): string | undefined {
   const original = dataUtils.processScalarData;
-  if (typeof original !== 'function') return;
+  if (typeof original !== 'function') return 'it has no processScalarData export';
+  if (typeof dataUtils.buildFieldDataMap !== 'function') return 'it has no buildFieldDataMap export';
   dataUtils.processScalarData = (item: any) => {
     const scalars = item?.scalars;
     if (scalars?.data !== 'json_data') return original(item);
@@ -118,4 +123,32 @@ export function installExactJsonDecoding(): void {
     const out = original(copy);
     return out.map((v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < decoded.length ? decoded[v] : v));
   };
+  try {
+    const probe = { field_name: 'probe', scalars: { data: 'json_data', json_data: { data: [Buffer.from(`{"id":${PROBE_INT}}`)] } } };
+    const value = dataUtils.buildFieldDataMap([probe]).get('probe')?.[0] as { id?: unknown } | undefined;
+    if (value?.id !== PROBE_INT) return `its decoder returned ${JSON.stringify(value?.id ?? null)} for the JSON integer ${PROBE_INT}`;
+  } catch (err) {
+    return `decoding a JSON field failed (${(err as Error)?.message ?? String(err)})`;
+  }
+  return undefined;
+}
+
+let installed: { failure?: string } | undefined;
+
+/**
+ * Patches the SDK once per process (patchScalarDecoder). Returns undefined when int64 inside JSON
+ * and `$meta` values will be read exactly, else a sentence saying why not.
+ */
+export function installExactJsonDecoding(
+  load: () => SdkDataUtils = () => createRequire(import.meta.url)(SDK_DATA_MODULE),
+): string | undefined {
+  if (installed) return installed.failure;
+  let failure: string | undefined;
+  try {
+    failure = patchScalarDecoder(load());
+  } catch (err) {
+    failure = `${SDK_DATA_MODULE} cannot be loaded (${(err as Error)?.message?.split('\n')[0] ?? String(err)})`;
+  }
+  installed = { failure: failure && `the Milvus SDK's JSON decoder cannot be made exact: ${failure}` };
+  return installed.failure;
 }

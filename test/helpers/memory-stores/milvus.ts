@@ -8,9 +8,11 @@
  * tested against the real servers (test/integration/stores/milvus.test.ts).
  */
 import { DbcheckError } from '../../../src/errors.js';
+import { capabilitiesFor } from '../../../src/stores/milvus/capabilities.js';
 import { compareKeys, milvusLiteral } from '../../../src/stores/milvus/expr.js';
 import type {
   CallOptions,
+  MilvusCapabilities,
   MilvusCollectionInfo,
   MilvusField,
   MilvusKeyType,
@@ -53,6 +55,10 @@ export class MemoryMilvus implements MilvusReader {
   async version(): Promise<string> {
     this.calls.push('version');
     return this.data.version ?? 'memory-2.4.0';
+  }
+
+  capabilities(): MilvusCapabilities {
+    return capabilitiesFor(this.data.version ?? 'memory-2.4.0');
   }
 
   async checkHealth(): Promise<{ healthy: boolean; reasons: string[] }> {
