@@ -18,6 +18,8 @@ const MILVUS_TESTS = [
   'test/integration/checks/orphan-scan-milvus.test.ts',
   'test/integration/checks/reference-integrity.test.ts',
   'test/integration/checks/rag-dynamic-fields.test.ts',
+  'test/integration/sharded-runs.test.ts',
+  'test/integration/count-mismatch-fingerprint.test.ts',
 ];
 
 /** Test files about what only the real server has (auth, TLS). */
