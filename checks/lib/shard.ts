@@ -18,15 +18,15 @@
  *   looks parents up, only for its own keys.
  * A check that cannot split its work runs whole in shard 0 only.
  */
-import { createHash } from 'node:crypto';
 import type { Shard } from '../../src/plugin.js';
+import { md5First32 } from './md5.js';
 
 /** The whole key space: what a run without --shard is. */
 export const WHOLE: Shard = { index: 0, count: 1 };
 
 /** First 32 bits of MD5 over the UTF-8 bytes of `key` (a Redis key's raw bytes as they are), unsigned. */
 export function keyHash(key: string | Uint8Array): number {
-  return createHash('md5').update(key).digest().readUInt32BE(0);
+  return md5First32(typeof key === 'string' ? Buffer.from(key, 'utf8') : key);
 }
 
 /** The shard a key belongs to, from its canonical text. */
