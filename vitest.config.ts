@@ -20,6 +20,8 @@ const MILVUS_TESTS = [
   'test/integration/checks/rag-dynamic-fields.test.ts',
   // The CLI end to end: every check's audit leaves all three stores unchanged (~30 s on real Milvus).
   'test/reliability/read-only.test.ts',
+  'test/integration/sharded-runs.test.ts',
+  'test/integration/count-mismatch-fingerprint.test.ts',
 ];
 
 /** Test files about what only the real server has (auth, TLS). */

@@ -1,6 +1,6 @@
 /**
  * One measured run in its own process (so its peak RSS is its own). Prints one JSON line.
- *   npx tsx bench/reference-integrity/child.ts check <pgRows> <milvusRows> <mode>
+ *   npx tsx bench/reference-integrity/child.ts check <pgRows> <milvusRows> <mode> [<shard i/n>]
  *   npx tsx bench/reference-integrity/child.ts pg-copy <pgRows>      (floor: pg + COPY, bytes discarded)
  *   npx tsx bench/reference-integrity/child.ts milvus-ranges <milvusRows>  (floor: SDK range queries)
  *   npx tsx bench/reference-integrity/child.ts milvus-scan <milvusRows>  (dbcheck's Milvus side alone: the
@@ -26,7 +26,7 @@ import { collectionName, pkCollectionName, plantedIn, SCHEMA, tableName } from '
 const byPk = process.env.BENCH_BY_PK === '1';
 const collectionOf = (n: number) => (byPk ? pkCollectionName(n) : collectionName(n));
 
-const [what, a, b, mode] = process.argv.slice(2);
+const [what, a, b, mode, shard] = process.argv.slice(2);
 const t0 = performance.now();
 let out: Record<string, unknown> = {};
 
@@ -34,6 +34,7 @@ if (what === 'check') {
   const result = await runCheck(check, {
     maxFindings: 10,
     timeoutMs: 3_600_000,
+    ...(shard ? { shard } : {}),
     options: {
       mode,
       mappings: [

@@ -2,12 +2,15 @@
  * reference-integrity benchmark: dbcheck `full` against the floor of each store, peak RSS at two
  * sizes, planted vs found.
  *
- *   npx tsx bench/reference-integrity/run.ts --rows 100000 [--pg-rows 10000000] [--rounds 1] [--server lite|real]
+ *   npx tsx bench/reference-integrity/run.ts --rows 100000 [--pg-rows 10000000] [--rounds 1] [--server lite|real] [--shards K]
  *
  * --rows N      both stores hold N keys (plus N/4 for the second RSS size); Milvus Lite is pure
  *               Python: ~25 s to insert 100k entities and O(N) per query/count, so keep N <= ~200k.
  * --pg-rows P   Postgres-only scale run: P rows against the N-entity collection (0 skips it).
  * --rounds R    interleaved rounds of floor and dbcheck runs at N (medians printed).
+ * --shards K    instead of the rounds: one whole full run at N (Postgres rows: --pg-rows if given,
+ *               else N), then shards 0/K .. K-1/K one after the other; rows each read from Postgres
+ *               and Milvus, and each shard's time against the whole run's (a ratio, same run).
  * --server S    lite (default: Milvus Lite, 127.0.0.1:19530, key = scalar field item_id) or real
  *               (Milvus 2.3.5 standalone, 127.0.0.1:19540, key = the primary key; its Milvus floor is
  *               `key > last` pages of 16384 trusting the server's order, the key-read floor).
@@ -28,9 +31,10 @@ import { ensureMilvus, ensurePostgres, planted, SCHEMA, tableName } from './gene
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '100000' },
-    'pg-rows': { type: 'string', default: '10000000' },
+    'pg-rows': { type: 'string' },
     rounds: { type: 'string', default: '1' },
     server: { type: 'string', default: 'lite' },
+    shards: { type: 'string', default: '0' },
   },
 });
 if (values.server !== 'lite' && values.server !== 'real') throw new Error('--server must be lite or real');
@@ -40,7 +44,9 @@ const MILVUS_ADDRESS = REAL ? MILVUS_REAL_ADDRESS : MILVUS_LITE_ADDRESS;
 const childEnv = { ...process.env, DBCHECK_TEST_MILVUS: values.server, BENCH_BY_PK: REAL ? '1' : '0' };
 const N = Number(values.rows);
 const SMALL = Math.floor(N / 4);
-const P = Number(values['pg-rows']);
+const SHARDS = Number(values.shards);
+// Default 10M for the scale run; with --shards, only when given (the shards then read P Postgres rows against N entities).
+const P = Number(values['pg-rows'] ?? (SHARDS > 1 ? 0 : 10_000_000));
 const ROUNDS = Number(values.rounds);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -50,6 +56,7 @@ interface ChildResult {
   maxRssMB: number;
   status?: string;
   countsByCode?: Record<string, number>;
+  stats?: Record<string, number>;
   error?: unknown;
 }
 
@@ -94,6 +101,30 @@ const milvus = new MilvusClient({ address: MILVUS_ADDRESS, telemetry: { enabled:
 await milvus.connectPromise;
 for (const n of [SMALL, N]) await ensureMilvus(milvus, n, log, REAL);
 await milvus.closeConnection();
+
+// --shards K: what one shard of K reads, and how long it takes, against the whole run.
+if (SHARDS > 1) {
+  const pgRows = String(P || N);
+  log(`whole run, then ${SHARDS} shards: ${pgRows} rows against ${N} entities`);
+  const whole = await child('check', pgRows, String(N), 'full');
+  const shards: ChildResult[] = [];
+  for (let i = 0; i < SHARDS; i++) shards.push(await child('check', pgRows, String(N), 'full', `${i}/${SHARDS}`));
+  const row = (label: string, r: ChildResult) =>
+    `| ${label} | ${r.stats?.postgresRowsRead} | ${r.stats?.milvusEntitiesRead} | ${r.stats?.rowsCompared} | ${secs(r.ms)} | ${(r.ms / whole.ms).toFixed(2)} |`;
+  const lines = [
+    '| run | Postgres rows read | Milvus entities read | keys compared | time (s) | time / whole run |',
+    '|---|---|---|---|---|---|',
+    row('whole run', whole),
+    ...shards.map((r, i) => row(`shard ${i}/${SHARDS}`, r)),
+  ];
+  const compared = shards.reduce((n, r) => n + (r.stats?.rowsCompared ?? 0), 0);
+  console.log(
+    `reference-integrity --shard on ${REAL ? 'real Milvus' : 'Milvus Lite'} (${MILVUS_ADDRESS}), ${N} keys; shards run one after the other\n`,
+  );
+  console.log(lines.join('\n'));
+  console.log(`\nkeys compared, shards summed: ${compared} (whole run: ${whole.stats?.rowsCompared})`);
+  process.exit(0);
+}
 
 // 2. Interleaved rounds at N: floors and dbcheck full.
 const runs: Record<string, ChildResult[]> = { psql: [], pgCopy: [], milvus: [], pager: [], full: [] };

@@ -44,6 +44,9 @@ export async function scanMapping(
   const signal = ctx.signal;
   let matched = 0;
   let matchedInAnyShard = 0;
+  counters.mapping(plan.name);
+  // --shard: SCAN cannot hash, so every shard lists all key names (cheap) and reads the values and
+  // rows of its own keys only (by the hash of the key's bytes).
   const mine = shardFilter(ctx.shard);
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
@@ -271,6 +274,7 @@ async function checkChunk(
   const encoding = plan.codec.redisType === 'hash' ? 'hash' : 'json';
   const live: LiveEntry[] = [];
   let vanished = 0;
+  let undecodable = 0; // read and judged (a value that is not an entry is drift too), for the ratio
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     const r = raw[i];
@@ -281,6 +285,7 @@ async function checkChunk(
     }
     judgeTtlOf(ctx, plan, counters, k);
     if (r.wrongType) {
+      undecodable++;
       report(ctx, plan, counters, 'undecodable', k.key, {
         key: k.key,
         encoding,
@@ -290,6 +295,7 @@ async function checkChunk(
     }
     const decoded = plan.codec.decode(r.reply);
     if (!decoded.ok) {
+      undecodable++;
       report(ctx, plan, counters, 'undecodable', k.key, { key: k.key, encoding, reason: decoded.reason });
       continue;
     }
@@ -317,6 +323,7 @@ async function checkChunk(
     else if (verdict.kind === 'lawfully-stale') lawfullyStale++;
   }
   counters.add('entriesCompared', live.length);
+  counters.mapping(plan.name).entriesCompared += live.length + undecodable;
   counters.add('pendingWrites', pending);
   counters.add('staleWithinTtl', lawfullyStale);
 }
@@ -348,7 +355,7 @@ function report(
   key: string,
   data: Record<string, unknown>,
 ) {
-  counters.finding(code);
+  counters.entryFinding(plan.name, code);
   ctx.report({ code, subject: { store: 'redis', object: plan.name, key }, data: { mapping: plan.name, ...data } });
 }
 

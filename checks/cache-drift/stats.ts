@@ -16,12 +16,34 @@ export const COUNTER_NAMES = [
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
+/** Codes that say a cached entry disagrees with its row: the consistency ratio's numerator (TTL codes are policy, not drift). */
+const INCONSISTENT_CODES = new Set(['stale-entry', 'mismatch', 'orphan-key', 'undecodable', 'lag-exceeded']);
+
+/** Per mapping, in stats.mappings[name]: entries judged against their row, and those that disagreed. */
+export interface MappingCounters {
+  entriesCompared: number;
+  inconsistentEntries: number;
+}
+
 export class Counters {
   private readonly findings: Record<string, number> = {};
+  private readonly mappings: Record<string, MappingCounters> = {};
 
   constructor(private readonly stats: Record<string, unknown>) {
     for (const name of COUNTER_NAMES) stats[name] = 0;
     stats.findings = this.findings;
+    stats.mappings = this.mappings;
+  }
+
+  /** The mapping's counters, created at zero: a mapping with no key still shows in the stats. */
+  mapping(name: string): MappingCounters {
+    return (this.mappings[name] ??= { entriesCompared: 0, inconsistentEntries: 0 });
+  }
+
+  /** A finding about one cached entry of `mapping`; counted as inconsistent when it is drift. */
+  entryFinding(mapping: string, code: string): void {
+    this.finding(code);
+    if (INCONSISTENT_CODES.has(code)) this.mapping(mapping).inconsistentEntries++;
   }
 
   add(name: CounterName, n: number): void {

@@ -6,7 +6,7 @@
 import { configError, type CheckContext, type PostgresReader } from '../../src/plugin.js';
 import { andSql, describeColumns, postgresKeyBatches, tableLabel } from '../lib/id-postgres.js';
 import { keyTypeProblem, postgresKeyType, sqlAsParentKey } from '../lib/key-types.js';
-import { shardFilter } from '../lib/shard.js';
+import { shardSql } from '../lib/shard.js';
 import type { Options, PostgresRelation } from './options.js';
 import { relationStats } from './stats.js';
 
@@ -78,17 +78,18 @@ export async function scanPostgresRelation(ctx: CheckContext<Options, 'postgres'
   // The child value read as a parent key (NULL when it cannot be one: then it has no parent), so
   // varchar children of a bigint parent compare by value and the parent's index serves the lookup.
   const asParent = sqlAsParentKey(c, childKey, parentKey);
+  // The child rows this relation judges: a value set, the user's where, and --shard (the hash of the
+  // value's text in the WHERE, so each shard reads only its own rows).
+  const childRows = `FROM ${pg.quoteTable(r.child.table, r.child.schema)} AS child WHERE ${andSql(`${c} IS NOT NULL`, r.child.where, shardSql(ctx.shard, `${c}::text`))}`;
   // Unqualified names in each user `where` resolve to the nearest table: child outside, parent inside.
   // One line per orphan child row, grouped here: exact counts and the first ids, in O(1) memory.
   const sql =
-    `SELECT ${c}::text, ${ids.select} FROM ${pg.quoteTable(r.child.table, r.child.schema)} AS child ` +
-    `WHERE ${andSql(`${c} IS NOT NULL`, r.child.where)} AND NOT EXISTS (` +
+    `SELECT ${c}::text, ${ids.select} ${childRows} AND NOT EXISTS (` +
     `SELECT 1 FROM ${pg.quoteTable(r.parent.table, r.parent.schema)} AS parent WHERE ${andSql(`${p} = ${asParent}`, r.parent.where)}) ` +
     `ORDER BY ${c}, ${ids.order}`;
   let current: { value: string; rows: number; childIds: string[] } | undefined;
-  const mine = shardFilter(ctx.shard); // --shard: this process reports the orphan values whose hash is its own
   const report = () => {
-    if (!current || !mine(current.value)) return;
+    if (!current) return;
     const { value, rows, childIds } = current;
     stats.compared(value);
     stats.add('orphanValues', 1);
@@ -112,6 +113,10 @@ export async function scanPostgresRelation(ctx: CheckContext<Options, 'postgres'
   await pg.withSnapshot(
     async (session) => {
       await session.query(`SET LOCAL statement_timeout = ${Math.round(ctx.options.scanStatementTimeout)}`, [], { signal: ctx.signal });
+      // The consistency ratio's denominator, in the same snapshot as the orphans: the anti-join
+      // below returns only orphans, so the rows judged are counted apart (one more pass, no rows sent).
+      const counted = await session.query<{ n: string }>(`SELECT count(*) AS n ${childRows}`, [], { signal: ctx.signal });
+      stats.set('childRows', Number(counted.rows[0].n));
       for await (const batch of postgresKeyBatches(session, sql, 2, ctx.signal)) {
         for (let i = 0; i < batch.keys.length; i++) {
           const value = batch.keys[i];

@@ -8,23 +8,25 @@ import { mergeSortedKeys, readAhead, type MergeGroup } from '../lib/id-merge.js'
 import { fieldText, milvusKeyBatches } from '../lib/id-milvus.js';
 import { postgresKeyBatches } from '../lib/id-postgres.js';
 import { estimateRows } from '../lib/row-estimate.js';
+import { shardFilter, shardSql } from '../lib/shard.js';
 import { isStale, reportModelTags, TagTally, type ResolvedMapping } from './mapping.js';
 import type { Options } from './options.js';
 import { MappingStats, reportFinding } from './report.js';
 
-/** @param mine --shard: true for the keys this process compares (checks/lib/shard.ts); both sides are still read whole. */
-export async function runFull(
-  ctx: CheckContext<Options, 'postgres' | 'milvus'>,
-  m: ResolvedMapping,
-  stats: MappingStats,
-  mine: (key: string) => boolean = () => true,
-): Promise<void> {
+/**
+ * --shard (checks/lib/shard.ts): Postgres sends only this shard's rows (the hash is in the WHERE);
+ * Milvus cannot hash, so its keys are all read and those of other shards skipped in the merge.
+ */
+export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: ResolvedMapping, stats: MappingStats): Promise<void> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const selects = [m.pgKey.select];
   const staleColumn = m.stale ? selects.push(m.stale.pgSelect) - 2 : -1;
   const pendingColumn = m.pendingSql ? selects.push(m.pendingSql) - 2 : -1;
-  const sql = `SELECT ${selects.join(', ')} FROM ${m.qualifiedTable} WHERE ${m.pgWhere} ORDER BY ${m.pgKey.order}`;
+  const mine = shardFilter(ctx.shard);
+  const inShard = shardSql(ctx.shard, `(${m.pgKey.select})::text`);
+  const where = inShard ? `(${m.pgWhere}) AND ${inShard}` : m.pgWhere;
+  const sql = `SELECT ${selects.join(', ')} FROM ${m.qualifiedTable} WHERE ${where} ORDER BY ${m.pgKey.order}`;
 
   const milvusExtras = [m.stale?.milvusPath, m.model?.field].filter((f): f is NonNullable<typeof f> => !!f);
   const tally = new TagTally();
@@ -35,13 +37,18 @@ export async function runFull(
       }
     : undefined;
 
-  // Progress: Postgres rows read so far (every shard reads them all), against the planner's estimate.
+  // Progress: Postgres rows read so far (this shard's only), against the planner's estimate.
   const progress = { done: 0, total: await estimateRows(pg, sql, ctx.signal), note: `mapping ${m.name}` };
   ctx.progress(progress);
   let groups = 0;
+  // What each side sent, before the shard filter: a sharded run's Postgres reads are ~1/n of the table.
+  stats.s.postgresRowsRead = 0;
+  stats.s.milvusEntitiesRead = 0;
 
   const onGroup = (g: MergeGroup) => {
     progress.done += g.left.count;
+    (stats.s.postgresRowsRead as number) += g.left.count;
+    (stats.s.milvusEntitiesRead as number) += g.right.count;
     if (++groups % 4096 === 0) ctx.progress({ ...progress });
     if (!mine(g.key)) return;
     const rows = g.left.count;

@@ -8,7 +8,7 @@
  * Stats record, per mapping, how far the comparison got and when each side was read.
  */
 import { CheckError, defineCheck, type CheckContext, type FindingInput, type ResultSection } from '../../src/plugin.js';
-import { isFirstShard, shardFilter } from '../lib/shard.js';
+import { isFirstShard } from '../lib/shard.js';
 import { runCounts } from './counts.js';
 import { runFull } from './full.js';
 import { preflightMapping, resolveMapping } from './mapping.js';
@@ -25,7 +25,7 @@ export default defineCheck({
     title: 'Postgres rows <-> Milvus vectors',
     description: 'Every row that should have a vector has exactly one, current entity in Milvus, and every entity still has its row.',
     requires: ['postgres', 'milvus'],
-    // --shard: full mode compares the keys whose hash is this shard's; counts and sample run in shard 0.
+    // --shard: full mode reads (Postgres) and compares the keys whose hash is this shard's; counts and sample run in shard 0.
     shardable: true,
     options: optionsSchema,
     codes: {
@@ -125,7 +125,7 @@ async function runMapping(
   ctx.log(`reference-integrity: ${mapping.name} in ${mapping.mode} mode`);
   ctx.progress({ done: 0, note: `mapping ${mapping.name} (${mapping.mode} mode)` });
   if (mapping.mode === 'full') {
-    await runFull(isFirstShard(ctx.shard) ? ctx : keyFindingsOnly(ctx), mapping, stats, shardFilter(ctx.shard));
+    await runFull(isFirstShard(ctx.shard) ? ctx : keyFindingsOnly(ctx), mapping, stats);
     // An empty table against an empty collection is no evidence of consistency (issue 11 item 13).
     // Not in a sharded run: one shard may be empty while the others are not.
     if ((ctx.shard?.count ?? 1) === 1 && stats.s.postgresRows === 0 && stats.s.milvusEntities === 0) {

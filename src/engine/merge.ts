@@ -4,10 +4,12 @@
  *
  * Shards split keys by hash (checks/lib/shard.ts), so every key's findings are in exactly one
  * report: counts add up exactly and findings are the union. A check that cannot shard ran whole in
- * shard 0 (skipped elsewhere): its result is shard 0's. Numeric stats and section cells of a sharded
- * check are counters of its keys and are summed (rows per mapping by their first cell); other facts
- * (modes, timestamps) are shard 0's. Each shard kept up to --max-findings findings per check: the
- * merge keeps all of them (most severe first) and is truncated when any shard was.
+ * shard 0 (skipped elsewhere): its result is shard 0's. Stats of a sharded check are merged by the
+ * rule their name has in STAT_RULES (counters summed, maxima and durations the largest, settings the
+ * same in all); section cells are counters of keys and summed (rows per mapping by their first
+ * cell); other facts (modes, timestamps) are shard 0's. Each shard kept up to --max-findings
+ * findings per check: the merge keeps all of them (most severe first) and is truncated when any
+ * shard was.
  */
 import type { Severity } from '../plugin.js';
 import type { CheckResult, Finding, Report, RunSummary, SeverityCounts } from './result.js';
@@ -106,7 +108,7 @@ function mergeCheck(parts: CheckResult[], failOn: Severity): CheckResult {
     countsByCode,
     findings,
     truncated: ran.some((p) => p.truncated),
-    stats: ran.map((p) => p.stats).reduce((a, b) => sumNumbers(a, b) as Record<string, unknown>),
+    stats: mergeStats(ran.map((p) => p.stats)),
   };
   if (errored?.error) result.error = errored.error;
   if (ran.some((p) => p.partial)) result.partial = true;
@@ -127,16 +129,118 @@ function mergeRows(title: string, parts: CheckResult[]): Array<Array<string | nu
   return [...rows.values()];
 }
 
-/** Numbers added, objects merged key by key, anything else kept from `a` (shard 0). */
-function sumNumbers(a: unknown, b: unknown): unknown {
-  if (typeof a === 'number' && typeof b === 'number') return a + b;
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-    const out: Record<string, unknown> = { ...(b as Record<string, unknown>), ...(a as Record<string, unknown>) };
-    for (const k of Object.keys(a)) if (k in b) out[k] = sumNumbers((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]);
+/**
+ * How one numeric stat of a sharded check combines across shards, by the stat's name (at any depth:
+ * `mappings.docs.rowsCompared` is `rowsCompared`):
+ * - sum: a counter of keys, rows or work, each counted in exactly one shard (or the fleet's total work);
+ * - max / min: an extreme, a duration, a peak;
+ * - same: a setting or a version, equal in every shard; when shards disagree it is dropped (listed in
+ *   `stats.unmerged`) rather than shown as one shard's.
+ * A name not listed is `same`: a number whose meaning the merge does not know is never summed into
+ * a wrong total. Checks that shard name their counters here.
+ */
+export type StatRule = 'sum' | 'max' | 'min' | 'same';
+
+const SUM = [
+  // reference-integrity, per mapping (full mode splits keys; counts and sample run in shard 0 only)
+  'rowsCompared',
+  'postgresRows',
+  'milvusEntities',
+  'inconsistentKeys',
+  'missing',
+  'orphans',
+  'duplicateKeys',
+  'stale',
+  'pending',
+  'postgresRowsRead',
+  'milvusEntitiesRead',
+  'missingAtLeast',
+  'extraEntitiesAtLeast',
+  'sampledRows',
+  'ranges',
+  'rangesDiffering',
+  // orphan-scan, per relation
+  'entities',
+  'orphanEntities',
+  'orphanParentKeys',
+  'orphanKeys',
+  'orphanRows',
+  'orphanValues',
+  'parentLookups',
+  'withoutParentKey',
+  'keysScanned',
+  'keysIgnored',
+  'childRows',
+  'unconstrainedColumns',
+  // cache-drift (and its per-mapping counters)
+  'keysMatched',
+  'keysVanished',
+  'keysOversized',
+  'rowsFetched',
+  'entriesCompared',
+  'pendingWrites',
+  'staleWithinTtl',
+  'forbiddenKeys',
+  'inconsistentEntries',
+];
+const MAX = ['batchSize', 'durationMs', 'maxLag', 'maxMs', 'peak', 'clientConnectionsPeak', 'serverSessionsPeak'];
+const MIN = ['minMs'];
+export const STAT_RULES: Readonly<Record<string, StatRule>> = Object.fromEntries([
+  ...SUM.map((n) => [n, 'sum']),
+  ...MAX.map((n) => [n, 'max']),
+  ...MIN.map((n) => [n, 'min']),
+]);
+/** Objects whose every numeric entry is a counter whatever its name (cache-drift's findings by code). */
+const COUNTER_MAPS = new Set(['findings']);
+
+/** Merges the stats of the shards that ran (shard order) by STAT_RULES; see there. */
+export function mergeStats(parts: Array<Record<string, unknown>>): Record<string, unknown> {
+  const unmerged: string[] = [];
+  const out = mergeValue(parts, '', undefined, unmerged) as Record<string, unknown>;
+  if (unmerged.length) out.unmerged = unmerged;
+  return out;
+}
+
+function mergeValue(values: unknown[], path: string, rule: StatRule | undefined, unmerged: string[]): unknown {
+  const present = values.filter((v) => v !== undefined);
+  if (present.length === 0) return undefined;
+  const name = path.slice(path.lastIndexOf('.') + 1);
+  if (present.every((v) => typeof v === 'number')) {
+    const nums = present as number[];
+    switch (rule ?? STAT_RULES[name] ?? 'same') {
+      case 'sum':
+        return nums.reduce((a, b) => a + b, 0);
+      case 'max':
+        return Math.max(...nums);
+      case 'min':
+        return Math.min(...nums);
+      default:
+        if (nums.every((n) => n === nums[0])) return nums[0];
+        unmerged.push(path);
+        return undefined;
+    }
+  }
+  if (present.every((v) => typeof v === 'boolean')) return present.some(Boolean); // a flag raised in any shard
+  if (present.every(isPlainObject)) {
+    const out: Record<string, unknown> = {};
+    const childRule = COUNTER_MAPS.has(name) ? 'sum' : undefined;
+    for (const key of new Set(present.flatMap((o) => Object.keys(o as object)))) {
+      const merged = mergeValue(
+        present.map((o) => (o as Record<string, unknown>)[key]),
+        path ? `${path}.${key}` : key,
+        childRule,
+        unmerged,
+      );
+      if (merged !== undefined) out[key] = merged;
+    }
     return out;
   }
-  return a ?? b;
+  // Lists of names (failed mappings or relations): every shard's, once.
+  if (present.every((v) => Array.isArray(v) && v.every((x) => typeof x !== 'object'))) return [...new Set(present.flat())];
+  return present[0]; // text (modes, timestamps, last keys): shard 0's
 }
+
+const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function addCounts(into: SeverityCounts, c: SeverityCounts): void {
   into.error += c.error;

@@ -48,11 +48,19 @@ export function consistencyOf(result: Pick<CheckResult, 'id' | 'stats'>): Consis
     }
   } else if (result.id === 'orphan-scan') {
     // Milvus: entities read / entities whose parent row is missing. Redis: keys of the pattern
-    // compared / orphaned keys. Postgres relations read only the orphans (an anti-join): no ratio.
+    // compared / orphaned keys. Postgres: child rows with a value (counted apart from the
+    // anti-join, which reads only the orphans) / orphan child rows.
     for (const [name, s] of Object.entries((result.stats.relations ?? {}) as Stats)) {
       const r = s as Stats;
       if (r.kind === 'milvus') out.push(entry(name, 'relation', 'entities', 'orphaned', num(r.entities), num(r.orphanEntities) ?? 0));
       else if (r.kind === 'redis') out.push(entry(name, 'relation', 'keys', 'orphaned', num(r.rowsCompared), num(r.orphanKeys) ?? 0));
+      else if (r.kind === 'postgres') out.push(entry(name, 'relation', 'rows', 'orphaned', num(r.childRows), num(r.orphanRows) ?? 0));
+    }
+  } else if (result.id === 'cache-drift') {
+    // Per mapping: entries read and judged against their row / entries stale, mismatched, orphaned,
+    // undecodable or lagging (TTL findings are policy, not drift; oversized entries are not read).
+    for (const [name, s] of Object.entries((result.stats.mappings ?? {}) as Record<string, Stats>)) {
+      out.push(entry(name, 'mapping', 'entries', 'drifted', num(s.entriesCompared), num(s.inconsistentEntries)));
     }
   }
   return out.filter((c): c is Consistency => c !== undefined);

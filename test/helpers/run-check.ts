@@ -17,6 +17,8 @@ export interface RunCheckOptions {
   stores?: Partial<Record<StoreKind, object | false>>;
   severity?: Record<string, Severity | 'off'>;
   maxFindings?: number;
+  /** --shard "i/n": run one shard of a sharded run. */
+  shard?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Folder relative option paths resolve against (default cwd). */
@@ -35,7 +37,7 @@ export async function runCheck(check: Check, opts: RunCheckOptions = {}): Promis
   }
   const raw = {
     stores,
-    run: { maxFindings: opts.maxFindings ?? 1000 },
+    run: { maxFindings: opts.maxFindings ?? 1000, ...(opts.shard ? { shard: opts.shard } : {}) },
     checks: {
       [check.meta.id]: {
         ...(opts.options ?? {}),

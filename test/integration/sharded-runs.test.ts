@@ -1,8 +1,9 @@
 /**
  * Sharded runs and baselines on real Postgres, Redis and Milvus (issue 16 items 1 and 4):
- * - 3 shards (`run.shard`, i.e. --shard i/3) merged give exactly the single run's totals and
- *   findings, for reference-integrity (int64 keys above 2^53, VarChar keys), orphan-scan (Milvus,
- *   Redis and Postgres relations) and cache-drift;
+ * - 3 shards (`run.shard`, i.e. --shard i/3) merged give exactly the single run's totals, findings
+ *   and consistency ratios, for reference-integrity (int64 keys above 2^53, VarChar keys),
+ *   orphan-scan (Milvus, Redis and Postgres relations) and cache-drift; and each shard reads about
+ *   a third of the Postgres rows and Redis values (Milvus: every key, it cannot hash);
  * - a baseline: one more planted fault is exactly one new finding; one fault removed is exactly one
  *   resolved; --fail-on-new fails only on the new one.
  */
@@ -16,6 +17,7 @@ import { mergeReports } from '../../src/engine/merge.js';
 import { planAudit } from '../../src/engine/plan.js';
 import type { Report } from '../../src/engine/result.js';
 import { exitCodeFor, runAudit } from '../../src/engine/run.js';
+import { consistencyOf } from '../../src/report/consistency.js';
 import {
   createMilvusCollectionName,
   createPgSchema,
@@ -166,6 +168,34 @@ describe('sharded runs and baselines', () => {
       for (const k of ['rowsCompared', 'postgresRows', 'milvusEntities', 'missing', 'orphans'])
         expect(ri(merged)[name][k], `${name}.${k}`).toBe(ri(single)[name][k]);
     }
+    // Each shard READ about a third: Postgres filters by the shard hash in its WHERE (Milvus cannot
+    // hash: it sends every key to every shard); Redis values and Postgres child rows likewise.
+    const sumOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    for (const name of ['docs', 'notes']) {
+      const total = ri(single)[name].postgresRowsRead as number;
+      const perShard = shards.map((r) => ri(r)[name].postgresRowsRead as number);
+      expect(total, name).toBe(ri(single)[name].postgresRows);
+      expect(sumOf(perShard), name).toBe(total);
+      for (const n of perShard) expect(n, `${name}: ${perShard}`).toBeLessThan(total / 2);
+      for (const r of shards) expect(ri(r)[name].milvusEntitiesRead, name).toBe(ri(single)[name].milvusEntitiesRead);
+    }
+    const relation = (r: Report) => (r.checks.find((c) => c.id === 'orphan-scan')!.stats.relations as any).chunks;
+    expect(relation(single).childRows).toBe(80);
+    expect(sumOf(shards.map((r) => relation(r).childRows))).toBe(80);
+    for (const r of shards) expect(relation(r).childRows).toBeLessThan(40);
+    const cached = (r: Report) => Object.values(r.checks.find((c) => c.id === 'cache-drift')!.stats.mappings as any)[0] as any;
+    const entries = shards.map((r) => cached(r).entriesCompared as number);
+    expect(sumOf(entries)).toBe(cached(single).entriesCompared);
+    for (const n of entries) expect(n).toBeLessThan(cached(single).entriesCompared / 2);
+    // Consistency ratios (reference-integrity, the Postgres relation, the cache mapping) are the single run's.
+    for (const id of CHECKS)
+      expect(consistencyOf(merged.checks.find((c) => c.id === id)!), id).toEqual(consistencyOf(single.checks.find((c) => c.id === id)!));
+    expect(consistencyOf(single.checks.find((c) => c.id === 'orphan-scan')!).find((c) => c.name === 'chunks')).toMatchObject({
+      compared: 80,
+      inconsistent: 30,
+    });
+    expect(consistencyOf(single.checks.find((c) => c.id === 'cache-drift')!)[0]).toMatchObject({ unit: 'entries', problem: 'drifted' });
+
     // int64 keys above 2^53 are judged exactly: BIG + 7 (a multiple of 7) is missing, BIG + 1 is not.
     const missing = single.checks
       .find((c) => c.id === 'reference-integrity')!

@@ -17,11 +17,30 @@ describe('consistency ratios (issue 16.3)', () => {
     expect(consistencyText(ri[0])).toBe('99.9963% consistent (37 of 1,000,000 keys inconsistent)');
     expect(consistencyText(ri[1])).toBe('100% consistent (0 of 500 keys inconsistent)');
     const os = consistencyOf(report.checks.find((c) => c.id === 'orphan-scan')!);
-    // Postgres relations read only the orphans: no denominator, no ratio.
+    // A Postgres relation without its child-row count (a report from before it was counted): no ratio.
     expect(os.map((c) => [c.name, c.unit, c.compared, c.inconsistent])).toEqual([
       ['doc-cache', 'keys', 200, 1],
       ['chunks', 'entities', 1_000_000, 0],
     ]);
+  });
+
+  it('orphan-scan Postgres relations (child rows counted apart) and cache-drift mappings (entries judged) have one too', () => {
+    const os = consistencyOf({
+      id: 'orphan-scan',
+      stats: { relations: { chunks: { kind: 'postgres', childRows: 80, orphanRows: 30 }, clean: { kind: 'postgres', childRows: 5 } } },
+    });
+    expect(os.map((c) => [c.name, c.unit, c.compared, c.inconsistent])).toEqual([
+      ['chunks', 'rows', 80, 30],
+      ['clean', 'rows', 5, 0],
+    ]);
+    expect(consistencyText(os[0])).toBe('62.5000% consistent (30 of 80 rows orphaned)');
+    const cd = consistencyOf({
+      id: 'cache-drift',
+      stats: {
+        mappings: { docs: { entriesCompared: 1000, inconsistentEntries: 3 }, none: { entriesCompared: 0, inconsistentEntries: 0 } },
+      },
+    });
+    expect(cd.map((c) => consistencyText(c))).toEqual(['99.7000% consistent (3 of 1,000 entries drifted)']);
   });
 
   it('rounds down: one bad item in a billion is never shown as 100%', () => {

@@ -13,7 +13,7 @@ import { planAudit } from '../../src/engine/plan.js';
 import type { CheckResult, Finding, Report } from '../../src/engine/result.js';
 import { exitCodeFor, runAudit } from '../../src/engine/run.js';
 import { defineCheck, type CheckMeta } from '../../src/plugin.js';
-import { keyHash, shardFilter, shardOf } from '../../checks/lib/shard.js';
+import { keyHash, shardFilter, shardOf, shardSql } from '../../checks/lib/shard.js';
 
 function config(shard?: { index: number; count: number }): ResolvedConfig {
   return {
@@ -56,10 +56,16 @@ async function audit(
 }
 
 describe('checks/lib/shard', () => {
-  it('is the same FNV-1a on every machine, and a Redis key as bytes hashes like its text', () => {
-    expect(keyHash('')).toBe(0x811c9dc5);
-    expect(keyHash('a')).toBe(0xe40c292c); // the published FNV-1a 32-bit test vector
+  it('is the first 32 bits of MD5 on every machine, and a Redis key as bytes hashes like its text', () => {
+    expect(keyHash('')).toBe(0xd41d8cd9); // md5('') = d41d8cd98f00b204e9800998ecf8427e (RFC 1321)
+    expect(keyHash('a')).toBe(0x0cc175b9); // md5('a') = 0cc175b9c0f1b6a831c399e269772661
     expect(keyHash(Buffer.from('doc:9007199254740993'))).toBe(keyHash('doc:9007199254740993'));
+  });
+
+  it('says the same in SQL: no condition for a whole run, the hash mod n for a shard', () => {
+    expect(shardSql(undefined, '"id"::text')).toBeUndefined();
+    expect(shardSql({ index: 0, count: 1 }, '"id"::text')).toBeUndefined();
+    expect(shardSql({ index: 2, count: 3 }, '"id"::text')).toBe(`(('x' || substr(md5("id"::text), 1, 8))::bit(32)::bigint % 3) = 2`);
   });
 
   it('puts every key in exactly one of n shards, spread evenly', () => {
