@@ -8,8 +8,14 @@
  * the number of samples, and recording is a few integer operations (no allocation), which matters
  * for a load generator that must not become the bottleneck.
  *
- * Min, max, count and sum are kept exactly. Values above ~35 minutes are clamped into the last
- * bucket (the exact max is still kept).
+ * Min, max and count are kept exactly, the sum in whole microseconds (so the mean is of values
+ * rounded to the microsecond). Values above ~35 minutes are clamped into the last bucket (the exact
+ * max is still kept).
+ *
+ * Merging is exact: bucket counts, count and the integer sum add, min and max compare, so merging
+ * the histograms of several threads gives the very histogram one thread recording every sample
+ * would have (test/unit/histogram.test.ts). A histogram crosses a thread boundary as a
+ * HistogramSnapshot (plain numbers and one Float64Array, structured-clonable).
  */
 
 /** Sub-buckets per power of two above the linear range (2^SUB_BITS). */
@@ -44,17 +50,18 @@ export class LatencyHistogram {
 
   private readonly counts = new Float64Array(BUCKET_COUNT);
   private total = 0;
-  private sumMs = 0;
+  /** Sum of recorded values in whole µs: integer additions stay exact (below 2^53 µs, ~285 years). */
+  private sumUs = 0;
   private minMs = Infinity;
   private maxMs = 0;
 
   /** Records one latency in milliseconds (negative values count as 0). */
   record(ms: number): void {
     const v = ms > 0 ? ms : 0;
-    const us = Math.min(Math.round(v * 1000), MAX_TRACKABLE_US);
-    this.counts[bucketIndex(us)]++;
+    const exactUs = Math.round(v * 1000);
+    this.counts[bucketIndex(Math.min(exactUs, MAX_TRACKABLE_US))]++;
     this.total++;
-    this.sumMs += v;
+    this.sumUs += exactUs;
     if (v < this.minMs) this.minMs = v;
     if (v > this.maxMs) this.maxMs = v;
   }
@@ -74,7 +81,7 @@ export class LatencyHistogram {
   }
 
   get mean(): number {
-    return this.total === 0 ? 0 : this.sumMs / this.total;
+    return this.total === 0 ? 0 : this.sumUs / this.total / 1000;
   }
 
   /**
@@ -98,15 +105,28 @@ export class LatencyHistogram {
     return this.maxMs;
   }
 
-  /** Adds every sample of `other` into this histogram. */
-  merge(other: LatencyHistogram): void {
-    for (let i = 0; i < BUCKET_COUNT; i++) this.counts[i] += other.counts[i];
-    this.total += other.total;
-    this.sumMs += other.sumMs;
-    if (other.total > 0) {
-      if (other.minMs < this.minMs) this.minMs = other.minMs;
-      if (other.maxMs > this.maxMs) this.maxMs = other.maxMs;
+  /** Adds every sample of `other` (a histogram, or one sent over from another thread) into this one. */
+  merge(other: LatencyHistogram | HistogramSnapshot): void {
+    const o = other instanceof LatencyHistogram ? other.snapshot() : other;
+    if (o.counts.length !== BUCKET_COUNT) throw new Error(`histogram snapshot has ${o.counts.length} buckets, expected ${BUCKET_COUNT}`);
+    for (let i = 0; i < BUCKET_COUNT; i++) this.counts[i] += o.counts[i];
+    this.total += o.count;
+    this.sumUs += o.sumUs;
+    if (o.count > 0) {
+      if (o.minMs < this.minMs) this.minMs = o.minMs;
+      if (o.maxMs > this.maxMs) this.maxMs = o.maxMs;
     }
+  }
+
+  /** Everything this histogram holds, as plain data another thread can receive (postMessage). */
+  snapshot(): HistogramSnapshot {
+    return { counts: this.counts.slice(), count: this.total, sumUs: this.sumUs, minMs: this.minMs, maxMs: this.maxMs };
+  }
+
+  static fromSnapshot(s: HistogramSnapshot): LatencyHistogram {
+    const h = new LatencyHistogram();
+    h.merge(s);
+    return h;
   }
 
   /** p50/p95/p99/max/mean rounded to microseconds, for stats and tables. */
@@ -121,6 +141,15 @@ export class LatencyHistogram {
       meanMs: r(this.mean),
     };
   }
+}
+
+/** A histogram as plain data: what a worker thread posts back for an exact merge. */
+export interface HistogramSnapshot {
+  counts: Float64Array;
+  count: number;
+  sumUs: number;
+  minMs: number;
+  maxMs: number;
 }
 
 export interface LatencySummary {

@@ -7,6 +7,8 @@ export type LoadErrorClass =
   | 'acquire-timeout' // no pooled connection became free in time
   | 'statement-timeout' // Postgres cancelled the statement (statement_timeout)
   | 'command-timeout' // a Redis command got no reply in time
+  | 'no-answer' // the server said nothing within the client-side deadline (frozen, black-holed): connection closed
+  | 'thread' // a load thread crashed, failed to start or did not finish in time (pool-stress's own machinery)
   | 'connection' // refused, reset, terminated
   | 'server' // the server refused the operation (syntax, permissions, read-only, ...)
   | 'other';
@@ -16,6 +18,7 @@ export function classifyLoadError(err: unknown): LoadErrorClass {
   const code = String(e?.code ?? '');
   const text = `${code} ${String(e?.message ?? err)}`.toLowerCase();
   if (code === '57014' || /statement timeout/.test(text)) return 'statement-timeout';
+  if (/no answer from the server within/.test(text)) return 'no-answer';
   if (/acquire|timeout exceeded when trying to connect|pool.*(timeout|timed out)/.test(text)) return 'acquire-timeout';
   if (/command timed out|command timeout/.test(text)) return 'command-timeout';
   if (

@@ -60,13 +60,17 @@ export interface PostgresReader extends SqlRunner {
    */
   withSnapshot<T>(fn: (session: SqlRunner) => Promise<T>, opts?: CallOptions): Promise<T>;
   /** A separate pool for load generation (pool-stress). Sessions are read-only as well. */
-  createLoadPool(opts: LoadPoolOptions): PostgresLoadPool;
+  createLoadPool<O extends LoadPoolOptions>(opts: O): PostgresLoadPool<LoadPoolRow<O['prepare']>>;
 }
 
 export interface LoadPoolOptions {
   max: number;
   /** How long an acquire may wait for a free connection before failing. */
   acquireTimeoutMs: number;
+  /**
+   * statement_timeout of the sessions. Also the client-side deadline of each query, plus the
+   * store's grace: a frozen server fails the query (connection closed) instead of holding it.
+   */
   statementTimeoutMs: number;
   /** Appended to application_name so the server-side view can find this pool's sessions. */
   applicationNameSuffix?: string;
@@ -77,11 +81,28 @@ export interface LoadPoolOptions {
   prepare?: boolean;
 }
 
-export interface PostgresLoadPool {
+/** Rows come back as arrays with `prepare: true`, as objects without. */
+export type LoadPoolRow<Prepare extends boolean | undefined> = Prepare extends true ? unknown[] : Record<string, unknown>;
+
+/**
+ * Where and how to open a load pool, as plain data a worker thread can receive (postMessage):
+ * `openPostgresLoadPool(target)` from 'dbcheck/load' opens the same kind of pool there, with its
+ * own connections. It carries the store's credentials: hand it to a worker, never print it.
+ */
+export interface PostgresLoadTarget {
+  readonly kind: 'postgres-load-target';
+  /** The store's connection settings (opaque). */
+  readonly store: Readonly<Record<string, unknown>>;
+  readonly options: LoadPoolOptions;
+}
+
+export interface PostgresLoadPool<Row = unknown[] | Record<string, unknown>> {
   readonly applicationName: string;
-  query(sql: string, params?: unknown[]): Promise<QueryResult<Record<string, unknown>>>;
+  /** This pool as a serialisable value, to open the like of it in a worker thread. */
+  readonly target: PostgresLoadTarget;
+  query(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
   /** Holds a connection until release() is called (used to exhaust the pool on purpose). */
-  acquire(): Promise<{ query: PostgresLoadPool['query']; release(): void }>;
+  acquire(): Promise<{ query: PostgresLoadPool<Row>['query']; release(): void }>;
   stats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }

@@ -78,6 +78,37 @@ describe('LatencyHistogram', () => {
     expect(a.min).toBe(all.min);
   });
 
+  it('merges per-thread snapshots into exactly the histogram of all samples (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 3_000_000, noNaN: true }), { minLength: 0, maxLength: 400 }),
+        fc.integer({ min: 1, max: 8 }),
+        (values, threads) => {
+          const perThread = Array.from({ length: threads }, () => new LatencyHistogram());
+          const all = new LatencyHistogram();
+          values.forEach((v, i) => {
+            perThread[i % threads].record(v);
+            all.record(v);
+          });
+          // As the pool-stress threads do: each posts a snapshot (structured clone), the main thread merges.
+          const merged = new LatencyHistogram();
+          for (const h of perThread) merged.merge(structuredClone(h.snapshot()));
+          const m = merged.snapshot();
+          const a = all.snapshot();
+          expect(Array.from(m.counts)).toEqual(Array.from(a.counts));
+          expect({ ...m, counts: null }).toEqual({ ...a, counts: null });
+          for (const p of [0, 50, 95, 99, 99.9, 100]) expect(merged.percentile(p)).toBe(all.percentile(p));
+          expect(merged.summary()).toEqual(all.summary());
+        },
+      ),
+    );
+  });
+
+  it('refuses a snapshot of another bucket layout rather than merging it wrongly', () => {
+    const h = new LatencyHistogram();
+    expect(() => h.merge({ counts: new Float64Array(3), count: 1, sumUs: 1, minMs: 1, maxMs: 1 })).toThrow(/buckets/);
+  });
+
   it('clamps absurd values without losing the exact max', () => {
     const h = new LatencyHistogram();
     h.record(10 * 3_600_000); // ten hours

@@ -7,6 +7,13 @@ describe('classifyLoadError', () => {
     [{ code: '57014', message: 'canceling statement due to statement timeout' }, 'statement-timeout'],
     [new Error('timeout exceeded when trying to connect'), 'acquire-timeout'],
     [new Error('Command timed out'), 'command-timeout'],
+    [
+      {
+        code: 'ETIMEDOUT',
+        message: 'no answer from the server within 1200 ms (statement_timeout 1000 ms + 200 ms grace); connection closed',
+      },
+      'no-answer',
+    ],
     [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' }, 'connection'],
     [{ code: '53300', message: 'sorry, too many clients already' }, 'connection'],
     [{ code: '42P01', message: 'relation "x" does not exist' }, 'server'],

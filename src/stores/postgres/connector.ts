@@ -11,7 +11,9 @@ import { redact, registerSecret } from '../../redact.js';
 import type {
   CallOptions,
   LoadPoolOptions,
+  LoadPoolRow,
   PostgresLoadPool,
+  PostgresLoadTarget,
   PostgresReader,
   PostgresServerInfo,
   QueryResult,
@@ -423,8 +425,10 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
         void callOpts;
       }
     },
-    createLoadPool(o: LoadPoolOptions) {
-      const lp = createLoadPool(cfg, o);
+    createLoadPool<O extends LoadPoolOptions>(o: O) {
+      const lp = openPostgresLoadPool({ kind: 'postgres-load-target', store: { ...cfg }, options: o }) as PostgresLoadPool<
+        LoadPoolRow<O['prepare']>
+      >;
       closers.add(lp.close);
       return lp;
     },
@@ -503,8 +507,14 @@ function cancelOnAbort(client: pg.PoolClient | pg.Client, cfg: PostgresStoreConf
  * A pool for load generation. With `prepare`, every distinct SQL text gets a statement name
  * (dbcheck_load_1, _2, ...) and is sent as a named statement with array rows: each connection
  * parses and plans it once, then only binds and executes, as an app's ORM does with its hot query.
+ * Every query has the client-side deadline of the other store calls (statement_timeout + grace):
+ * a frozen server fails it and its connection is closed, it does not hold a load phase past its bounds.
+ * Opened from a target (plain data) so that a worker thread can open one too ('dbcheck/load').
  */
-function createLoadPool(cfg: PostgresStoreConfig, o: LoadPoolOptions): PostgresLoadPool {
+export function openPostgresLoadPool(target: PostgresLoadTarget): PostgresLoadPool {
+  const cfg = target.store as PostgresStoreConfig;
+  const o = target.options;
+  registerSecret(cfg.password); // a worker thread has its own redaction list
   const applicationName = `dbcheck${o.applicationNameSuffix ? `-${o.applicationNameSuffix}` : ''}`.slice(0, 63);
   const pool = new pg.Pool({
     ...clientConfig(cfg, { readOnly: true, statementTimeoutMs: o.statementTimeoutMs, applicationName }),
@@ -513,6 +523,9 @@ function createLoadPool(cfg: PostgresStoreConfig, o: LoadPoolOptions): PostgresL
     idleTimeoutMillis: 5_000,
   });
   pool.on('error', () => {});
+  const graceMs = cfg.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS;
+  const deadlineMs = o.statementTimeoutMs > 0 ? o.statementTimeoutMs + graceMs : undefined;
+  const why = `statement_timeout ${o.statementTimeoutMs} ms + ${graceMs} ms grace`;
   const statementNames = new Map<string, string>();
   // pg accepts a query config object wherever it accepts text: the same call serves both modes.
   const toQuery = (sql: string, params?: unknown[]): pg.QueryConfig | pg.QueryArrayConfig => {
@@ -521,19 +534,36 @@ function createLoadPool(cfg: PostgresStoreConfig, o: LoadPoolOptions): PostgresL
     if (!name) statementNames.set(sql, (name = `dbcheck_load_${statementNames.size + 1}`));
     return { name, text: sql, values: params, rowMode: 'array' };
   };
-  const result = (r: pg.QueryResult | pg.QueryArrayResult) => ({
-    rows: r.rows as Record<string, unknown>[],
-    rowCount: r.rowCount ?? r.rows.length,
-  });
-  const query = async (sql: string, params?: unknown[]) => result(await pool.query(toQuery(sql, params) as pg.QueryConfig));
+  const run = async (client: pg.PoolClient, sql: string, params?: unknown[]) => {
+    const r = await withinDeadline(client.query(toQuery(sql, params) as pg.QueryConfig), client, deadlineMs, why);
+    return { rows: r.rows as unknown[], rowCount: r.rowCount ?? r.rows.length } as QueryResult<unknown[] | Record<string, unknown>>;
+  };
   return {
     applicationName,
-    query,
+    target,
+    // What pg's Pool.query does (connect, query, release), with the deadline around the query.
+    async query(sql, params) {
+      const client = guardCheckedOut(await pool.connect());
+      try {
+        const r = await run(client, sql, params);
+        client.release();
+        return r;
+      } catch (err) {
+        // A connection whose deadline passed is destroyed, not put back.
+        client.release(isDeadline(err) ? err : undefined);
+        throw err;
+      }
+    },
     async acquire() {
       const client = guardCheckedOut(await pool.connect());
+      let broken: Error | undefined;
       return {
-        query: async (sql: string, params?: unknown[]) => result(await client.query(toQuery(sql, params) as pg.QueryConfig)),
-        release: () => client.release(),
+        query: (sql: string, params?: unknown[]) =>
+          run(client, sql, params).catch((err: unknown) => {
+            if (isDeadline(err)) broken = err;
+            throw err;
+          }),
+        release: () => client.release(broken),
       };
     },
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
