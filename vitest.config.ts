@@ -14,6 +14,7 @@ const MILVUS_TESTS = [
   'test/integration/stores/milvus.test.ts',
   'test/integration/stores/milvus-auth-tls.test.ts',
   'test/integration/checks/health.test.ts',
+  'test/integration/checks/index-freshness.test.ts',
   'test/integration/checks/orphan-scan.test.ts',
   'test/integration/checks/orphan-scan-milvus.test.ts',
   'test/integration/checks/reference-integrity.test.ts',

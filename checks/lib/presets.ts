@@ -123,3 +123,43 @@ export function mappingPresetIssue(input: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Why a preset cannot expand into an index-freshness entry, or undefined. LangChain needs the
+ * collection (its record-manager namespace is `milvus/<collection>`) unless recordManager.namespace
+ * is given; LlamaIndex's docstore keeps one `docstore/metadata` namespace whatever the collection.
+ */
+export function freshnessPresetIssue(input: unknown): string | undefined {
+  if (!isObj(input) || input.preset === undefined) return undefined;
+  if (!PRESETS.includes(input.preset as PresetName))
+    return `unknown preset ${JSON.stringify(input.preset)}; presets: ${PRESETS.join(', ')}`;
+  if (input.preset === 'langchain' && input.docstore !== undefined)
+    return 'docstore belongs to preset llamaindex; LangChain keeps its records in recordManager';
+  if (input.preset === 'llamaindex' && input.recordManager !== undefined)
+    return 'recordManager belongs to preset langchain; LlamaIndex keeps its documents in docstore';
+  const namespace = isObj(input.recordManager) ? input.recordManager.namespace : undefined;
+  if (input.preset === 'langchain' && typeof input.collection !== 'string' && namespace === undefined)
+    return 'preset langchain needs collection (the record manager namespace is milvus/<collection>) or recordManager.namespace';
+  return undefined;
+}
+
+/**
+ * An index-freshness entry: LangChain compares the source's updatedAt with the record manager's
+ * newest `updated_at` per `group_id`; LlamaIndex compares the source's hash with the docstore's
+ * `doc_hash` (namespace `docstore/metadata`). `collection` only names the namespace.
+ */
+export function expandFreshnessPreset(input: unknown): unknown {
+  if (freshnessPresetIssue(input)) return input;
+  if (!isObj(input) || input.preset === undefined) return input;
+  const { preset, collection, recordManager, docstore, ...rest } = input;
+  if (preset === 'langchain') {
+    const given = isObj(recordManager) ? recordManager : {};
+    const rm = { table: 'upsertion_record', namespace: `milvus/${String(collection)}`, ...given };
+    return { name: `${collection ?? rm.namespace} (langchain)`, ...rest, recordManager: rm };
+  }
+  const given = isObj(docstore) ? docstore : {};
+  const ds = { table: 'data_docstore', namespace: 'docstore/metadata', ...given };
+  return { name: `${collection ?? tableName(ds)} (llamaindex)`, ...rest, docstore: ds };
+}
+
+const tableName = (t: Obj) => (t.schema ? `${String(t.schema)}.${String(t.table)}` : String(t.table));

@@ -62,6 +62,15 @@ export function consistencyOf(result: Pick<CheckResult, 'id' | 'stats'>): Consis
     for (const [name, s] of Object.entries((result.stats.mappings ?? {}) as Record<string, Stats>)) {
       out.push(entry(name, 'mapping', 'entries', 'drifted', num(s.entriesCompared), num(s.inconsistentEntries)));
     }
+  } else if (result.id === 'index-freshness') {
+    // Source documents and index records judged (Milvus: entities) / stale, unindexed or orphaned ones.
+    for (const [name, s] of Object.entries((result.stats.documents ?? {}) as Record<string, Stats>)) {
+      const milvus = s.kind === 'milvus';
+      const bad = milvus
+        ? (num(s.staleEntities) ?? 0) + (num(s.orphanEntities) ?? 0)
+        : (num(s.stale) ?? 0) + (num(s.unindexed) ?? 0) + (num(s.orphanRecords) ?? 0);
+      out.push(entry(name, 'mapping', milvus ? 'entities' : 'documents', 'stale or unmatched', num(s.compared), bad));
+    }
   }
   return out.filter((c): c is Consistency => c !== undefined);
 }

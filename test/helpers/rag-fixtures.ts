@@ -15,9 +15,13 @@ export const RAG_PYTHON = path.join(ROOT, '.venv/rag/bin/python');
 /** The frameworks write through the network and wait for Milvus to flush: generous, not a speed claim. */
 const FIXTURE_TIMEOUT_MS = 240_000;
 
+export type RagFixtureScript = 'langchain_index.py' | 'llamaindex_index.py' | 'langchain_freshness.py' | 'llamaindex_freshness.py';
+
+/** Runs one script against `target`; `extra` are further arguments (the freshness scripts' `--step`). */
 export async function runRagFixture(
-  script: 'langchain_index.py' | 'llamaindex_index.py',
+  script: RagFixtureScript,
   target: { schema: string; collection: string },
+  extra: string[] = [],
 ): Promise<Record<string, unknown>> {
   if (!existsSync(RAG_PYTHON)) {
     throw new Error(`${RAG_PYTHON} is missing: run \`bash scripts/rag-venv.sh\` (scripts/test.sh does)`);
@@ -34,6 +38,7 @@ export async function runRagFixture(
     PG_HOST,
     '--pg-port',
     String(PG_PORT),
+    ...extra,
   ];
   try {
     const { stdout } = await promisify(execFile)(RAG_PYTHON, args, { timeout: FIXTURE_TIMEOUT_MS, maxBuffer: 16 << 20 });

@@ -204,3 +204,92 @@ checks:
     );
   }, 240_000); // three CLI runs against the shared servers: a limit for a loaded machine, not a speed claim
 });
+
+/**
+ * index-freshness over the real libraries' bookkeeping (issue 14.3): LangChain `index()` records
+ * each document's indexing time in SQLRecordManager, LlamaIndex keeps each document's doc_hash in
+ * its docstore. The app edits one document after indexing: exactly one stale document per framework;
+ * the app's indexing job runs again (index() / refresh_ref_docs): clean.
+ */
+describe('RAG frameworks: a document edited after indexing, and re-indexed', () => {
+  let lcSchema: PgFixture;
+  let liSchema: PgFixture;
+  let lcCollection: MilvusFixture;
+  let liCollection: MilvusFixture;
+
+  beforeAll(async () => {
+    [lcSchema, liSchema, lcCollection, liCollection] = await Promise.all([
+      createPgSchema('rag_lc_fresh'),
+      createPgSchema('rag_li_fresh'),
+      createMilvusCollectionName('rag_lc_fresh'),
+      createMilvusCollectionName('rag_li_fresh'),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled([lcSchema?.cleanup(), liSchema?.cleanup(), lcCollection?.cleanup(), liCollection?.cleanup()]);
+  });
+
+  const targets = () => ({
+    lc: { schema: lcSchema.schema, collection: lcCollection.collection },
+    li: { schema: liSchema.schema, collection: liCollection.collection },
+  });
+
+  function config(): string {
+    const { lc, li } = targets();
+    return `
+stores:
+  postgres: { host: ${PG_HOST}, port: ${PG_PORT}, user: ${PG_USER}, database: ${PG_DATABASE} }
+checks:
+  index-freshness:
+    documents:
+      # index(source_id_key="source"): group_id is the app's documents.source.
+      - preset: langchain
+        collection: ${lc.collection}
+        recordManager: { schema: ${lc.schema} }
+        source: { schema: ${lc.schema}, table: documents, key: source, updatedAt: updated_at }
+      # The app keeps Document.hash in content_hash when it writes a document.
+      - preset: llamaindex
+        docstore: { schema: ${li.schema} }
+        source: { schema: ${li.schema}, table: documents, key: id, hash: content_hash }
+`;
+  }
+
+  async function audit(): Promise<{ code: number | null; report: any }> {
+    const dir = tempDir({ 'dbcheck.yml': config() });
+    const run = await runCli(['audit', '-c', path.join(dir, 'dbcheck.yml'), '--only', 'index-freshness', '--format', 'json']);
+    expect(run.stderr).toBe('');
+    return { code: run.code, report: JSON.parse(run.stdout) };
+  }
+
+  it('finds exactly the edited document of each framework, then nothing once the app re-indexes', async () => {
+    const { lc, li } = targets();
+    const [lcIndexed, liIndexed] = await Promise.all([
+      runRagFixture('langchain_freshness.py', lc, ['--step', 'index']),
+      runRagFixture('llamaindex_freshness.py', li, ['--step', 'index']),
+    ]);
+    expect(lcIndexed).toMatchObject({ indexed: { num_added: 3 }, edited: 'doc-2' });
+    expect(liIndexed).toMatchObject({ edited: '202' });
+
+    const before = await audit();
+    expect(before.code).toBe(1);
+    const check = before.report.checks.find((c: any) => c.id === 'index-freshness');
+    expect(check.findings.map((f: any) => `${f.code} ${f.data.documents} ${f.subject.key}`).sort()).toEqual([
+      `stale-document ${lc.collection} (langchain) doc-2`,
+      `stale-document ${liSchema.schema}.data_docstore (llamaindex) 202`,
+    ]);
+    expect(check.stats.documents[`${lc.collection} (langchain)`]).toMatchObject({ compared: 3, stale: 1, unindexed: 0, orphanRecords: 0 });
+
+    const [lcAgain, liAgain] = await Promise.all([
+      runRagFixture('langchain_freshness.py', lc, ['--step', 'reindex']),
+      runRagFixture('llamaindex_freshness.py', li, ['--step', 'reindex']),
+    ]);
+    // LangChain replaced document 2's chunk and refreshed the other two; LlamaIndex re-embedded 202 only.
+    expect(lcAgain).toMatchObject({ indexed: { num_added: 1, num_skipped: 2, num_deleted: 1 } });
+    expect(liAgain).toMatchObject({ refreshed: [false, true, false] });
+
+    const after = await audit();
+    expect(after.code).toBe(0);
+    expect(after.report.checks.find((c: any) => c.id === 'index-freshness').findings).toEqual([]);
+  }, 300_000); // four Python runs (the frameworks import slowly) and two CLI runs: a limit for a loaded machine
+});

@@ -33,7 +33,15 @@ const CHUNKS_PER_DOC = 3;
 const PREFIX = 'ro:';
 
 /** Every check this suite knows how to configure against the fixture, by id. */
-const KNOWN_CHECKS = ['cache-drift', 'health', 'orphan-scan', 'pool-stress', 'reference-integrity', 'rollback-validation'];
+const KNOWN_CHECKS = [
+  'cache-drift',
+  'health',
+  'index-freshness',
+  'orphan-scan',
+  'pool-stress',
+  'reference-integrity',
+  'rollback-validation',
+];
 
 describe('read-only: a full audit changes nothing', () => {
   let pgFx: PgFixture;
@@ -71,6 +79,11 @@ describe('read-only: a full audit changes nothing', () => {
       `INSERT INTO ${s}.chunks SELECT g, CASE WHEN g = 21 THEN 99999 ELSE (g - 1) / ${CHUNKS_PER_DOC} + 1 END, 'text ' || g FROM generate_series(1, ${DOCS * CHUNKS_PER_DOC}) g`,
     );
     await q(`INSERT INTO ${s}.schema_migrations (version) VALUES ('001'), ('002')`);
+    // LangChain's record manager for index-freshness: documents 1..299 indexed after their last change.
+    await q(`CREATE TABLE ${s}.upsertion_record (uuid text PRIMARY KEY, key text, namespace text, group_id text, updated_at float8)`);
+    await q(
+      `INSERT INTO ${s}.upsertion_record SELECT g, g, 'milvus/${milvus.collection}', g, extract(epoch from timestamptz '2026-02-01') FROM generate_series(1, ${DOCS - 1}) g`,
+    );
     await seeder.end();
 
     // Milvus: one vector per chunk, minus two (missing) plus one without a row (orphan).
@@ -157,6 +170,16 @@ describe('read-only: a full audit changes nothing', () => {
       'reference-integrity': {
         mappings: [{ postgres: { ...table('chunks'), key: 'id' }, milvus: { collection: milvus.collection }, mode: 'full' }],
       },
+      'index-freshness': {
+        documents: [
+          {
+            preset: 'langchain',
+            collection: milvus.collection,
+            recordManager: { schema },
+            source: { ...table('documents'), key: 'id', updatedAt: 'updated_at' },
+          },
+        ],
+      },
       'orphan-scan': {
         milvus: [{ collection: milvus.collection, field: 'document_id', parent: { ...table('documents'), column: 'id' } }],
         redis: [{ pattern: `${PREFIX}doc:{id}`, parent: { ...table('documents'), column: 'id' } }],
@@ -216,6 +239,7 @@ describe('read-only: a full audit changes nothing', () => {
     }
     // And found the planted drift where it looks for it.
     if (present.includes('cache-drift')) expect(checkOf(report, 'cache-drift').counts.error).toBeGreaterThan(0);
+    if (present.includes('index-freshness')) expect(checkOf(report, 'index-freshness').countsByCode['unindexed-document']).toBe(1);
     if (present.includes('reference-integrity')) expect(checkOf(report, 'reference-integrity').counts.error).toBeGreaterThan(0);
 
     // dbcheck's backends flush their statistics as they exit: wait until they are gone.
