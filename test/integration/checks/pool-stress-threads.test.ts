@@ -10,7 +10,7 @@ import poolStress from '../../../checks/pool-stress/index.js';
 import { runCheck } from '../../helpers/check-tester.js';
 import { PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin } from '../../helpers/stores.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
-import { connectPostgres, type PostgresStore } from '../../../src/stores/postgres.js';
+import { connectPostgres, type PostgresStore } from '../../../src/stores/postgres/connector.js';
 import { openPostgresLoadPool } from '../../../src/load.js';
 
 type Stats = Record<string, any>;
