@@ -7,7 +7,7 @@
  * allocation — so that the load generator stays cheap next to the server it loads.
  */
 import { performance } from 'node:perf_hooks';
-import { LatencyHistogram, type LatencySummary } from '../lib/histogram.js';
+import { LatencyHistogram, type HistogramSnapshot, type LatencySummary } from '../lib/histogram.js';
 import { classifyLoadError, type LoadErrorClass } from './error-class.js';
 import { errorLine } from '../../src/plugin.js';
 
@@ -87,6 +87,46 @@ export async function runLoad(bounds: LoadBounds, op: LoadOperation): Promise<Lo
   await Promise.all(Array.from({ length: Math.max(1, workers) }, (_, i) => worker(i)));
   m.elapsedMs = performance.now() - started;
   m.stoppedBy = stop ?? 'count';
+  return m;
+}
+
+/** LoadMetrics as plain data, for a load thread to post back to the main thread. */
+export type LoadMetricsWire = Omit<LoadMetrics, 'latency' | 'acquireWait'> & { latency: HistogramSnapshot; acquireWait: HistogramSnapshot };
+
+export function metricsToWire(m: LoadMetrics): LoadMetricsWire {
+  return { ...m, latency: m.latency.snapshot(), acquireWait: m.acquireWait.snapshot() };
+}
+
+/**
+ * The metrics of loops that ran side by side (threads), as one: counts add, histograms merge
+ * exactly, the wall time is the longest part's. Stopped by 'aborted' if any part was, else by
+ * 'duration' if any part ran out of time, else by 'count'.
+ */
+export function mergeLoadMetrics(parts: ReadonlyArray<LoadMetrics | LoadMetricsWire>): LoadMetrics {
+  const m: LoadMetrics = {
+    ops: 0,
+    ok: 0,
+    errors: 0,
+    errorsByClass: {},
+    sampleErrors: [],
+    latency: new LatencyHistogram(),
+    acquireWait: new LatencyHistogram(),
+    elapsedMs: 0,
+    stoppedBy: 'count',
+  };
+  for (const p of parts) {
+    m.ops += p.ops;
+    m.ok += p.ok;
+    m.errors += p.errors;
+    for (const [cls, n] of Object.entries(p.errorsByClass) as Array<[LoadErrorClass, number]>) {
+      m.errorsByClass[cls] = (m.errorsByClass[cls] ?? 0) + n;
+    }
+    for (const e of p.sampleErrors) if (m.sampleErrors.length < 3 && !m.sampleErrors.includes(e)) m.sampleErrors.push(e);
+    m.latency.merge(p.latency);
+    m.acquireWait.merge(p.acquireWait);
+    m.elapsedMs = Math.max(m.elapsedMs, p.elapsedMs);
+    if (p.stoppedBy === 'aborted' || (p.stoppedBy === 'duration' && m.stoppedBy === 'count')) m.stoppedBy = p.stoppedBy;
+  }
   return m;
 }
 

@@ -48,6 +48,11 @@ const postgresSchema = z
     enabled: z.boolean().default(true),
     /** Size of the load pool: set it to the app's pool size per instance. */
     poolSize: z.number().int().min(1).max(200).default(10),
+    /**
+     * Threads the sustained phase runs on, as pgbench -j: its workers, the pool's connections and
+     * maxOps are split across them. Default: the machine's cores. At most min(workers, poolSize).
+     */
+    threads: z.number().int().min(1).max(64).optional(),
     /** How long a query may wait for a free pooled connection (the app's pool acquire timeout). */
     acquireTimeout: durationAtMost(60_000, 'postgres.acquireTimeout').default(2_000),
     /** statement_timeout of the load sessions. */

@@ -3,11 +3,14 @@
  * tagged with this run's application_name): burst, sustained, exhaustion and recovery, slow
  * statements, then a server-side look for sessions left behind.
  */
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { CheckContext, PostgresLoadPool, PostgresReader } from '../../src/plugin.js';
 import { classifyLoadError } from './error-class.js';
 import { recoverWithin, type Recovery } from './recovery.js';
-import { phaseStats, runLoad, type LoadOperation, type PhaseStats } from './load-runner.js';
+import { phaseStats, runLoad, type LoadMetrics, type PhaseStats } from './load-runner.js';
+import { runLoadInThreads, type ThreadSummary } from './postgres-threads.js';
+import { queryOperation } from './postgres-operation.js';
 import type { PostgresLoadOptions } from './options.js';
 import { evaluateThresholds, verdict, type Breach, type PhaseThresholds } from './thresholds.js';
 import { errorLine } from '../../src/plugin.js';
@@ -19,6 +22,11 @@ export interface PhaseRow {
   /** For phases without a latency table (exhaustion, slow): what happened, in a few words. */
   note?: string;
 }
+
+/** Time a load thread may take to load its code before opening connections (tsx compiles it from source). */
+const THREAD_LOAD_MS = 15_000;
+/** The store's default grace past statement_timeout before a query's client-side deadline. */
+const DEADLINE_GRACE_MS = 5_000;
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -40,32 +48,6 @@ export function reportBreaches(
     });
   }
   return verdict(breaches);
-}
-
-/**
- * One operation of the app's query on the pool. Every `sampleEvery`-th operation takes the
- * connection explicitly (acquire, query, release) to time the wait for a free connection; the
- * others use the pool's own query path, which costs the client ~12% less CPU per operation and so
- * keeps the load generator from becoming the bottleneck. Percentiles of a 1-in-8 sample are as
- * good as of all, for the thousands of operations a sustained phase runs.
- */
-function queryOperation(pool: PostgresLoadPool, sql: string, params: unknown[], sampleEvery = 1): LoadOperation {
-  let n = 0;
-  return async () => {
-    if (++n % sampleEvery !== 0) {
-      await pool.query(sql, params);
-      return;
-    }
-    const t0 = performance.now();
-    const session = await pool.acquire();
-    const waited = performance.now() - t0;
-    try {
-      await session.query(sql, params);
-    } finally {
-      session.release();
-    }
-    return waited;
-  };
 }
 
 /** Counts this run's sessions on the server, and remembers the largest count seen. */
@@ -126,7 +108,7 @@ export async function runPostgresPhases(
     pools.push(p);
     return p;
   };
-  const pool = openPool(o.statementTimeout, o.poolSize);
+  let pool = openPool(o.statementTimeout, o.poolSize);
   const sampler = new SessionSampler(pgReader, pool.applicationName);
   stats.applicationName = pool.applicationName;
   const params = o.params as unknown[];
@@ -156,10 +138,39 @@ export async function runPostgresPhases(
 
     if (o.sustained.enabled && !ctx.signal.aborted) {
       const { workers, duration, maxOps } = o.sustained;
-      ctx.progress({ done: 0, note: `postgres sustained: ${workers} workers for ${duration / 1000}s (at most ${maxOps} queries)` });
-      const m = await runLoad({ workers, maxOps, durationMs: duration, signal: ctx.signal }, queryOperation(pool, o.query, params, 8));
+      const threads = Math.min(o.threads ?? availableParallelism(), workers, o.poolSize, maxOps);
+      ctx.progress({
+        done: 0,
+        note: `postgres sustained: ${workers} workers on ${threads} thread${threads === 1 ? '' : 's'} for ${duration / 1000}s (at most ${maxOps} queries)`,
+      });
+      let m: LoadMetrics;
+      let perThread: ThreadSummary[] | undefined;
+      if (threads > 1) {
+        // The threads' pools hold the app's pool size between them: this one lets its connections
+        // go first (the later phases get a fresh one), so the server sees poolSize sessions, not twice that.
+        const { target } = pool;
+        await pool.close();
+        pool = openPool(o.statementTimeout, o.poolSize);
+        ({ metrics: m, threads: perThread } = await runLoadInThreads({
+          target,
+          threads,
+          workers,
+          maxOps,
+          durationMs: duration,
+          query: o.query,
+          params,
+          sampleEvery: 8,
+          // Loading the thread's code, then opening its connections (each bounded by acquireTimeout
+          // and the statement deadline: statement_timeout + the store's grace, 5s by default).
+          startupTimeoutMs: THREAD_LOAD_MS + o.acquireTimeout + o.statementTimeout + DEADLINE_GRACE_MS,
+          finishTimeoutMs: o.acquireTimeout + o.statementTimeout + DEADLINE_GRACE_MS,
+          signal: ctx.signal,
+        }));
+      } else {
+        m = await runLoad({ workers, maxOps, durationMs: duration, signal: ctx.signal }, queryOperation(pool, o.query, params, 8));
+      }
       const s = phaseStats(m);
-      stats.sustained = { ...s, configuredDurationMs: duration, configuredMaxOps: maxOps };
+      stats.sustained = { ...s, configuredDurationMs: duration, configuredMaxOps: maxOps, threads, perThread };
       rows.push({ phase: 'sustained', stats: s, verdict: reportBreaches(ctx, 'postgres', 'sustained', s, o.sustained.thresholds) });
     }
 

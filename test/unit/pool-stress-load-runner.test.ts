@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { phaseStats, runLoad } from '../../checks/pool-stress/load-runner.js';
+import { mergeLoadMetrics, metricsToWire, phaseStats, runLoad } from '../../checks/pool-stress/load-runner.js';
+import { splitEvenly } from '../../checks/pool-stress/postgres-threads.js';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -84,5 +85,46 @@ describe('runLoad', () => {
     expect(s.acquireWaitMaxMs).toBe(12.5);
     expect(s.ops).toBe(4);
     expect(s.throughputPerSec).toBeGreaterThan(0);
+  });
+});
+
+describe('mergeLoadMetrics (the metrics of load threads, as one)', () => {
+  it('adds counts, merges histograms exactly, keeps the longest wall time and the strongest stop reason', async () => {
+    let n = 0;
+    const fail = async () => {
+      if (++n % 4 === 0) throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+      await tick();
+    };
+    const a = await runLoad({ workers: 3, maxOps: 40, durationMs: 60_000 }, fail);
+    const b = await runLoad({ workers: 2, maxOps: 25, durationMs: 60_000 }, fail);
+    // One of them crossing a thread boundary as plain data, as a load thread's report does.
+    const merged = mergeLoadMetrics([a, structuredClone(metricsToWire(b))]);
+    expect(merged.ops).toBe(65);
+    expect(merged.ok + merged.errors).toBe(65);
+    expect(merged.ok).toBe(a.ok + b.ok);
+    expect(merged.errorsByClass['statement-timeout']).toBe(a.errors + b.errors);
+    expect(merged.latency.count).toBe(a.latency.count + b.latency.count);
+    expect(merged.latency.max).toBe(Math.max(a.latency.max, b.latency.max));
+    expect(merged.elapsedMs).toBe(Math.max(a.elapsedMs, b.elapsedMs));
+    expect(merged.stoppedBy).toBe('count');
+    expect(mergeLoadMetrics([a, { ...b, stoppedBy: 'duration' }]).stoppedBy).toBe('duration');
+    expect(
+      mergeLoadMetrics([
+        { ...a, stoppedBy: 'aborted' },
+        { ...b, stoppedBy: 'duration' },
+      ]).stoppedBy,
+    ).toBe('aborted');
+  });
+});
+
+describe('splitEvenly (clients, connections and the op cap across threads)', () => {
+  it.each([
+    [10, 3, [4, 3, 3]],
+    [4, 2, [2, 2]],
+    [7, 1, [7]],
+    [100_000_000, 8, Array(8).fill(12_500_000)],
+  ])('%i over %i threads -> %o (adds up exactly)', (total, n, shares) => {
+    expect(splitEvenly(total, n)).toEqual(shares);
+    expect(splitEvenly(total, n).reduce((x, y) => x + y, 0)).toBe(total);
   });
 });
