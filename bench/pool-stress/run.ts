@@ -9,18 +9,21 @@
  * For Postgres it also reports client CPU per operation (user + system, µs): the figure that does
  * not depend on how busy the machine is. pgbench's comes from the kernel's account of reaped
  * children (/proc/self/stat cutime + cstime), dbcheck's and node-postgres's from process.cpuUsage()
- * around the run (dbcheck's includes its connect and burst: a little over its true cost).
- * pgbench runs with -j --threads (default 1: dbcheck's load runs on one thread).
+ * around the run, which counts every thread of the process (getrusage RUSAGE_SELF); dbcheck's
+ * includes its connect, burst and thread start-up: a little over its true cost.
+ * `--threads J` is pgbench's -j and dbcheck's postgres.threads alike (pgbench -S -c C -j J against
+ * the check with poolSize = workers = C on J threads).
  *
- *   npx tsx bench/pool-stress/run.ts [--clients 25] [--threads 1] [--seconds 5] [--rounds 3]
+ *   npm run build --silent && npx tsx bench/pool-stress/run.ts [--clients 25] [--threads 1] [--seconds 5] [--rounds 3] [--postgres-only]
  *
+ * The check is taken from dist/ (as the CLI runs it): its load threads then start from compiled
+ * JavaScript, not through tsx, whose compiling would count as client CPU.
  * Needs pgbench and redis-benchmark on PATH and the local servers of test/helpers/stores.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import poolStress from '../../checks/pool-stress/index.js';
 import { runCheck } from '../../test/helpers/check-tester.js';
 import { PG_HOST, PG_PORT, PG_USER, REDIS_HOST, REDIS_PORT, pgAdmin, testStoresConfig } from '../../test/helpers/stores.js';
 
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     // In-flight commands are what redis-benchmark's -c sets; a Node app multiplexes them over a few
     // connections (one connection per in-flight command costs a syscall each way per command).
     'redis-connections': { type: 'string', default: '4' },
+    'postgres-only': { type: 'boolean', default: false },
   },
 });
 const clients = Number(values.clients);
@@ -40,6 +44,9 @@ const threads = Number(values.threads);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const redisConnections = Number(values['redis-connections']);
+// From dist/ (see above); a computed path, so that typechecking does not need a build.
+const DIST_CHECK = new URL('../../dist/checks/pool-stress/index.js', import.meta.url).href;
+const poolStress = ((await import(DIST_CHECK)) as typeof import('../../checks/pool-stress/index.js')).default;
 const BENCH_DB = 'dbcheck_bench_pgbench';
 const SCALE = 1;
 // pgbench -S's statement, with the row picked once rather than per transaction (see docs).
@@ -175,6 +182,7 @@ async function dbcheckPostgres(): Promise<number> {
     options: {
       postgres: {
         poolSize: clients,
+        threads,
         query: SELECT_SQL,
         params: [1 + Math.floor(Math.random() * 100_000 * SCALE)],
         // The burst (as in a default run) opens the pool's connections before the timed phase.
@@ -226,7 +234,7 @@ async function dbcheckRedis(command: string[]): Promise<number> {
 
 async function main() {
   console.log(
-    `pool-stress bench: ${clients} clients, pgbench -j ${threads} (redis: over ${redisConnections} connections), ${seconds}s per run, ${rounds} interleaved rounds`,
+    `pool-stress bench: ${clients} clients on ${threads} thread(s), pgbench -j ${threads} (redis: over ${redisConnections} connections), ${seconds}s per run, ${rounds} interleaved rounds`,
   );
   await preparePgbenchDatabase();
   const samples: Record<string, number[]> = {
@@ -246,17 +254,24 @@ async function main() {
     samples['pgbench -S -M prepared'].push(pgbench('prepared', 'pgbench -S -M prepared'));
     samples['node-pg Pool.query'].push(await nodePgPool());
     samples['node-pg ceiling (prepared)'].push(await nodePgCeiling());
-    samples['redis-benchmark PING'].push(redisBenchmark('ping'));
-    samples['dbcheck redis PING'].push(await dbcheckRedis(['PING']));
-    samples['redis-benchmark GET'].push(redisBenchmark('get'));
-    samples['dbcheck redis GET'].push(await dbcheckRedis(['GET', 'key:__rand_int__']));
+    if (!values['postgres-only']) {
+      samples['redis-benchmark PING'].push(redisBenchmark('ping'));
+      samples['dbcheck redis PING'].push(await dbcheckRedis(['PING']));
+      samples['redis-benchmark GET'].push(redisBenchmark('get'));
+      samples['dbcheck redis GET'].push(await dbcheckRedis(['GET', 'key:__rand_int__']));
+    }
     console.log(
       `round ${r + 1}: ${Object.entries(samples)
+        .filter(([, v]) => v.length > r)
         .map(([k, v]) => `${k} ${round1(v[r])}`)
         .join(' | ')}`,
     );
   }
-  const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const med = Object.fromEntries(
+    Object.entries(samples)
+      .filter(([, v]) => v.length > 0)
+      .map(([k, v]) => [k, median(v)]),
+  );
   const ratio = (a: string, b: string) => round2(med[a] / med[b]);
   console.log('\nmedians (operations per second):');
   for (const [k, v] of Object.entries(med)) console.log(`  ${k.padEnd(28)} ${round1(v)}`);
@@ -266,8 +281,10 @@ async function main() {
   console.log(`  postgres vs node-pg Pool.query     ${ratio('dbcheck postgres sustained', 'node-pg Pool.query')}x`);
   console.log(`  node-pg Pool.query vs pgbench -S   ${ratio('node-pg Pool.query', 'pgbench -S (simple)')}x`);
   console.log(`  node-pg ceiling vs pgbench -S      ${ratio('node-pg ceiling (prepared)', 'pgbench -S (simple)')}x`);
-  console.log(`  redis PING vs redis-benchmark      ${ratio('dbcheck redis PING', 'redis-benchmark PING')}x`);
-  console.log(`  redis GET vs redis-benchmark       ${ratio('dbcheck redis GET', 'redis-benchmark GET')}x`);
+  if (!values['postgres-only']) {
+    console.log(`  redis PING vs redis-benchmark      ${ratio('dbcheck redis PING', 'redis-benchmark PING')}x`);
+    console.log(`  redis GET vs redis-benchmark       ${ratio('dbcheck redis GET', 'redis-benchmark GET')}x`);
+  }
   console.log('\nPostgres client CPU per operation (µs, user + system; medians):');
   const cpuMed = Object.fromEntries(Object.entries(cpuPerOp).map(([k, v]) => [k, median(v)]));
   for (const [k, v] of Object.entries(cpuMed)) console.log(`  ${k.padEnd(28)} ${round1(v)}`);

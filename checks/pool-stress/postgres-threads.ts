@@ -74,6 +74,7 @@ export async function runLoadInThreads(plan: ThreadedLoadPlan): Promise<{ metric
   const caps = splitEvenly(plan.maxOps, plan.threads);
   const results: Array<LoadMetricsWire | undefined> = [];
   const failures: Array<string | undefined> = [];
+  const failedBeforeCleanup: Array<string | undefined> = [];
 
   const threads = clients.map((n, i) => {
     const worker = spawnLoadThread({
@@ -121,34 +122,44 @@ export async function runLoadInThreads(plan: ThreadedLoadPlan): Promise<{ metric
   };
   plan.signal.addEventListener('abort', stopAll, { once: true });
   try {
+    // An abort during start-up ends the wait at once: no load has started, the threads are terminated below.
     const readyInTime = await settleWithin(
       threads.map((t) => t.ready),
       plan.startupTimeoutMs,
+      plan.signal,
     );
-    readyInTime.forEach((ok, i) => {
-      if (!ok) failures[i] ??= `did not start within ${plan.startupTimeoutMs} ms`;
-    });
-    for (const [i, t] of threads.entries()) if (!failures[i]) t.worker.postMessage({ type: plan.signal.aborted ? 'stop' : 'go' });
-    const finishBy = plan.durationMs + plan.finishTimeoutMs;
-    const doneInTime = await settleWithin(
-      threads.map((t) => t.finished),
-      finishBy,
-    );
-    doneInTime.forEach((ok, i) => {
-      if (!ok) failures[i] ??= `did not finish within ${finishBy} ms`;
-    });
+    if (!plan.signal.aborted) {
+      readyInTime.forEach((ok, i) => {
+        if (!ok) failures[i] ??= `did not start within ${plan.startupTimeoutMs} ms`;
+      });
+      for (const [i, t] of threads.entries()) if (!failures[i]) t.worker.postMessage({ type: 'go' });
+      const finishBy = plan.durationMs + plan.finishTimeoutMs;
+      const doneInTime = await settleWithin(
+        threads.map((t) => t.finished),
+        finishBy,
+      );
+      doneInTime.forEach((ok, i) => {
+        if (!ok) failures[i] ??= `did not finish within ${finishBy} ms`;
+      });
+    }
   } finally {
     plan.signal.removeEventListener('abort', stopAll);
+    // Failures as they stand: terminating a thread below makes it exit "without reporting" too.
+    for (const [i, f] of failures.entries()) failedBeforeCleanup[i] = f;
     // A thread that reported closes its pool and exits by itself (given a moment); any other is
-    // terminated, which closes its sockets.
+    // terminated at once, which closes its sockets.
     const exited = await settleWithin(
-      threads.map((t) => t.exited),
+      threads.map((t, i) => (results[i] ? t.exited : Promise.resolve())),
       EXIT_GRACE_MS,
     );
-    await Promise.all(threads.map((t, i) => (exited[i] ? undefined : t.worker.terminate())));
+    await Promise.all(threads.map((t, i) => (results[i] && exited[i] ? undefined : t.worker.terminate())));
   }
 
-  const parts = threads.map((_t, i) => results[i] ?? failedPart(failures[i] ?? 'no report'));
+  // Cancelled before it reported: no operations, stopped by the abort (not a failure of the thread).
+  const parts = threads.map(
+    (_t, i) =>
+      results[i] ?? (failedBeforeCleanup[i] || !plan.signal.aborted ? failedPart(failedBeforeCleanup[i] ?? 'no report') : abortedPart()),
+  );
   const summaries = parts.map((p, i) => ({
     thread: i + 1,
     clients: clients[i],
@@ -159,21 +170,32 @@ export async function runLoadInThreads(plan: ThreadedLoadPlan): Promise<{ metric
     errors: p.errors,
     elapsedMs: Math.round(p.elapsedMs),
     stoppedBy: p.stoppedBy,
-    ...(failures[i] && !results[i] ? { failed: failures[i] } : {}),
+    ...(failedBeforeCleanup[i] && !results[i] ? { failed: failedBeforeCleanup[i] } : {}),
   }));
   return { metrics: mergeLoadMetrics(parts), threads: summaries };
 }
 
-/** Waits for the promises, at most ms; tells which of them settled in time. */
-async function settleWithin(promises: Array<Promise<void>>, ms: number): Promise<boolean[]> {
+/** Waits for the promises, at most ms (and not past an abort); tells which of them settled in time. */
+async function settleWithin(promises: Array<Promise<void>>, ms: number, signal?: AbortSignal): Promise<boolean[]> {
   const settled = promises.map(() => false);
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   await Promise.race([
     Promise.all(promises.map((p, i) => p.then(() => void (settled[i] = true)))),
-    new Promise<void>((r) => (timer = setTimeout(r, ms))),
+    new Promise<void>((r) => {
+      timer = setTimeout(r, ms);
+      onAbort = () => r();
+      if (signal?.aborted) r();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    }),
   ]);
   clearTimeout(timer);
+  if (onAbort) signal?.removeEventListener('abort', onAbort);
   return settled;
+}
+
+function abortedPart(): LoadMetrics {
+  return { ...failedPart(''), errors: 0, errorsByClass: {}, sampleErrors: [], stoppedBy: 'aborted' };
 }
 
 /** A thread that never reported: one error of class 'thread', no operations. */
