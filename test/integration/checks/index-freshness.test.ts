@@ -9,6 +9,8 @@
 import { DataType } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import check from '../../../checks/index-freshness/index.js';
+import referenceIntegrity from '../../../checks/reference-integrity/index.js';
+import { JSON_KEY_REFUSAL } from '../../../checks/reference-integrity/options.js';
 import { consistencyOf } from '../../../src/report/consistency.js';
 import { runCheck } from '../../helpers/check-tester.js';
 import { createMilvusCollectionName, createPgSchema, type PgFixture } from '../../helpers/stores.js';
@@ -216,6 +218,25 @@ describe('index-freshness: source documents against what the index recorded', ()
     expect(problems).toEqual([
       `documents[0].source.updatedAt: documents bad: ${pg.schema}.docs.title is text; updatedAt needs a timestamp, date or epoch-seconds number`,
       `documents[1].docstore: documents no-table: Postgres table ${pg.schema}.nope does not exist`,
+    ]);
+  });
+
+  it('reference-integrity cannot key a mapping by a document id in $meta: preflight says why and what to use instead', async () => {
+    // The collection has a dynamic field; doc_hash lives only there.
+    const result = await runCheck(referenceIntegrity, {
+      options: {
+        mappings: [
+          {
+            name: 'by-hash',
+            postgres: { schema: pg.schema, table: 'docs', key: 'content_hash' },
+            milvus: { collection: milvus.collection, key: 'doc_hash' },
+          },
+        ],
+      },
+    });
+    expect(result.error?.code).toBe('CONFIG');
+    expect(result.configProblems?.map((p) => p.message)).toEqual([
+      `mapping by-hash: "doc_hash" is not a field of Milvus collection ${milvus.collection}, only maybe a key of its dynamic field: ${JSON_KEY_REFUSAL}`,
     ]);
   });
 });
