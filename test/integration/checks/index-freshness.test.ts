@@ -11,9 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import check from '../../../checks/index-freshness/index.js';
 import referenceIntegrity from '../../../checks/reference-integrity/index.js';
 import { JSON_KEY_REFUSAL } from '../../../checks/reference-integrity/options.js';
+import { resolveConfig } from '../../../src/config/load.js';
+import { loadChecks } from '../../../src/engine/load-checks.js';
+import { planAudit } from '../../../src/engine/plan.js';
+import { runAudit } from '../../../src/engine/run.js';
 import { consistencyOf } from '../../../src/report/consistency.js';
 import { runCheck } from '../../helpers/check-tester.js';
-import { createMilvusCollectionName, createPgSchema, type PgFixture } from '../../helpers/stores.js';
+import { createMilvusCollectionName, createPgSchema, testStoresConfig, type PgFixture } from '../../helpers/stores.js';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 
@@ -240,5 +244,30 @@ describe('index-freshness: source documents against what the index recorded', ()
     expect(result.configProblems?.map((p) => p.message)).toEqual([
       `mapping by-hash: "doc_hash" is not a field of Milvus collection ${milvus.collection}, only maybe a key of its dynamic field: ${JSON_KEY_REFUSAL}`,
     ]);
+  });
+
+  it('--shard: two shards together judge every document exactly once', async () => {
+    const documents = [
+      { name: 'lc', preset: 'langchain', collection: 'chunks', recordManager: { schema: pg.schema }, source: source() },
+      { name: 'm', source: source(), milvus: { collection: milvus.collection, field: 'doc_id', indexedAt: 'indexed_at' } },
+    ];
+    const audit = async (shard?: string) => {
+      const { config, errors } = resolveConfig(
+        { stores: testStoresConfig(), run: shard ? { shard } : {}, checks: { 'index-freshness': { documents } } },
+        { baseDir: process.cwd(), env: {} },
+      );
+      if (!config) throw new Error(JSON.stringify(errors));
+      const { plan } = planAudit(config, await loadChecks([check], []), { only: ['index-freshness'] });
+      const result = (await runAudit({ config, plan })).checks[0]!;
+      expect(result.error).toBeUndefined();
+      return result;
+    };
+    const keys = (r: Awaited<ReturnType<typeof audit>>) => r.findings.map((f) => `${f.data?.documents} ${f.code} ${f.subject?.key}`).sort();
+    const [whole, first, second] = [await audit(), await audit('0/2'), await audit('1/2')];
+    expect(first.findings.length).toBeGreaterThan(0);
+    expect(second.findings.length).toBeGreaterThan(0);
+    expect([...keys(first), ...keys(second)].sort()).toEqual(keys(whole));
+    const compared = (r: typeof whole, name: string) => (r.stats.documents as any)[name].compared;
+    for (const name of ['lc', 'm']) expect(compared(first, name) + compared(second, name)).toBe(compared(whole, name));
   });
 });
