@@ -9,6 +9,7 @@ import { planMappings, type MappingPlan } from './plan.js';
 import { scanMapping } from './scan-mapping.js';
 import { Counters } from './stats.js';
 import type { FieldDiff } from './judge.js';
+import { notJudged } from '../lib/not-judged.js';
 
 type D = Record<string, any>;
 
@@ -130,6 +131,11 @@ export default defineCheck({
       }
     }
     if (isFirstShard(ctx.shard)) await scanForbidden(ctx, counters);
+    // Tolerated by the strategy or out of reach: the counts that explain a silence (issue 14.6).
+    notJudged(ctx.stats, 'cache entries older than their row, within the allowed staleness (TTL)', counters.get('staleWithinTtl'));
+    notJudged(ctx.stats, 'write-behind entries ahead of their row, within maxLag', counters.get('pendingWrites'));
+    notJudged(ctx.stats, 'keys matching the glob but not the pattern', counters.get('keysIgnored'));
+    notJudged(ctx.stats, 'keys gone between SCAN and the read', counters.get('keysVanished'));
     return { partial: ctx.options.sample !== undefined };
   },
 });

@@ -1,5 +1,6 @@
 /** Per-entry counters in ctx.stats.documents[name], kept even when the check fails midway. */
 import type { CheckContext } from '../../src/plugin.js';
+import { notJudged } from '../lib/not-judged.js';
 
 export type Counter =
   /** Source documents and index records (or entities) judged; the consistency ratio's denominator. */
@@ -17,6 +18,13 @@ export type Counter =
   | 'staleEntities'
   | 'orphanEntities';
 
+/** The counters that explain a silence, as the table says them. */
+const NOT_JUDGED: Partial<Record<Counter, string>> = {
+  withinGrace: 'documents changed within the grace window',
+  notComparable: 'documents or entities without a timestamp or hash to compare',
+  withoutDocumentKey: 'entities without a document key',
+};
+
 export interface EntryStats {
   add(counter: Counter, n?: number): void;
   set(field: string, value: unknown): void;
@@ -29,6 +37,8 @@ export function entryStats(ctx: CheckContext<unknown>, name: string, kind: 'reco
   return {
     add(counter, n = 1) {
       s[counter] = ((s[counter] as number | undefined) ?? 0) + n;
+      const reason = NOT_JUDGED[counter];
+      if (reason) notJudged(ctx.stats, `${reason} (${name})`, n);
     },
     set(field, value) {
       s[field] = value;

@@ -14,6 +14,7 @@
  */
 import { CheckError, configError, resolveMilvusPath, type CheckContext, type SqlRunner } from '../../src/plugin.js';
 import { readAhead } from '../lib/id-merge.js';
+import { notJudged } from '../lib/not-judged.js';
 import { andFilter, fieldText, milvusFieldKeyType, milvusKeyBatches } from '../lib/id-milvus.js';
 import { compareIntegersThenText, keyCompare } from '../lib/id-order.js';
 import { andSql, describeColumns, tableLabel } from '../lib/id-postgres.js';
@@ -108,6 +109,7 @@ export async function scanMilvusRelation(ctx: CheckContext<Options, 'postgres'>,
           stats.add('entities', 1);
           if (v === null || v === undefined) {
             stats.add('withoutParentKey', 1); // no parent named: nothing to check, but counted (a silence explained)
+            notJudged(ctx.stats, `entities without a parent key (${name})`);
             continue;
           }
           const parent = asParent.get(v)!;

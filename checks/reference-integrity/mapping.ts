@@ -25,7 +25,7 @@ import {
   type KeyExpression,
 } from '../lib/id-postgres.js';
 import { keyTypeProblem, milvusKeyType, postgresKeyType } from '../lib/key-types.js';
-import type { MappingOptions, Mode, Options } from './options.js';
+import { JSON_KEY_REFUSAL, type MappingOptions, type Mode, type Options } from './options.js';
 
 const TIMESTAMP_TYPES = /^(timestamp|date)/;
 
@@ -179,7 +179,12 @@ export async function preflightMapping(
     ['model.field', m.model?.field],
   ] as const) {
     if (field && !info.fields.some((f) => f.name === field))
-      problem(at, `Milvus collection ${info.name} has no field ${JSON.stringify(field)} (fields: ${fieldNames})`);
+      problem(
+        at,
+        at === 'milvus.key' && info.dynamicField
+          ? `${JSON.stringify(field)} is not a field of Milvus collection ${info.name}, only maybe a key of its dynamic field: ${JSON_KEY_REFUSAL}`
+          : `Milvus collection ${info.name} has no field ${JSON.stringify(field)} (fields: ${fieldNames})`,
+      );
   }
   const stalePath = m.stale && resolveMilvusPath(info, m.stale.milvus);
   if (stalePath && 'problem' in stalePath) problem('stale.milvus', stalePath.problem);

@@ -6,6 +6,20 @@ import { expandMappingPreset, mappingPresetIssue } from '../lib/presets.js';
 const milvusField = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Milvus field name (letters, digits, _)');
 const name = z.string().min(1);
 
+/**
+ * Why a key inside JSON or the dynamic field cannot be a mapping's key (issue 14): the comparison
+ * streams both sides in key order, and no Milvus server pages by a key inside JSON, so exact paging
+ * is impossible; the relations that do not need that order are pointed to.
+ */
+export const JSON_KEY_REFUSAL =
+  'a mapping key must be an Int64 or VarChar scalar field: both sides are read in key order, and Milvus cannot page by a key inside JSON or $meta. For a document id there, use orphan-scan (field: $meta["doc_id"]: vectors whose document is gone) and index-freshness (documents never indexed, per the record manager or docstore)';
+
+/** The key field: a scalar field name; a JSON path parses (so the refusal can say why) but is refused. */
+const milvusKeyField = z
+  .string()
+  .refine(isMilvusPathSyntax, 'a Milvus field name (letters, digits, _)')
+  .refine((s) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s), JSON_KEY_REFUSAL);
+
 export const modeSchema = z.enum(['counts', 'sample', 'full']);
 export type Mode = z.infer<typeof modeSchema>;
 
@@ -24,7 +38,7 @@ const milvusSide = z
   .object({
     collection: name,
     /** Key field: the primary key (default) or an Int64/VarChar scalar field such as chunk_id. */
-    key: milvusField.optional(),
+    key: milvusKeyField.optional(),
     /** Milvus boolean expression ANDed into every read; trusted config, taken verbatim. */
     filter: z.string().min(1).optional(),
     partitions: z.array(name).min(1).optional(),

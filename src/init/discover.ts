@@ -5,6 +5,7 @@
  * keys, collections) and a deadline (statement_timeout, the connectors' call timeouts, the signal).
  */
 import { isCoded } from '../errors.js';
+import { MILVUS_DYNAMIC_FIELD } from '../stores/milvus-path.js';
 import type { MilvusReader, PostgresReader, RedisReader, SqlRunner } from '../stores/types.js';
 
 /** Bounds of one init run: enough to recognise a layout, never a scan of the data. */
@@ -58,6 +59,8 @@ export interface SampledField {
   isPrimaryKey: boolean;
   /** Distinct sampled values, as strings. */
   values: string[];
+  /** Set for a key of the dynamic field: the path to write in config (`$meta["doc_id"]`). */
+  path?: string;
 }
 
 export interface SampledCollection {
@@ -137,9 +140,9 @@ export async function sampleCollections(
       keyLike = info.fields.filter(
         (f) => (f.dataType === 'Int64' || f.dataType === 'VarChar') && (f.isPrimaryKey || looksLikeKeyName(f.name)),
       );
-      rows = keyLike.length
-        ? await milvus.query(name, { limit: LIMITS.milvusSample, outputFields: keyLike.map((f) => f.name), signal })
-        : [];
+      // The dynamic field too: LangChain with enable_dynamic_field=True keeps doc_id only there.
+      const outputFields = [...keyLike.map((f) => f.name), ...(info.dynamicField ? [MILVUS_DYNAMIC_FIELD] : [])];
+      rows = outputFields.length ? await milvus.query(name, { limit: LIMITS.milvusSample, outputFields, signal }) : [];
     } catch (err) {
       // Dropped since it was listed (someone else's work in progress): nothing to propose for it.
       if (!(await milvus.listCollections()).includes(name)) continue;
@@ -165,8 +168,48 @@ export async function sampleCollections(
       })),
       rows: rows.length,
     });
+    if (info.dynamicField) {
+      // Keys that only repeat a scalar field (LlamaIndex writes doc_id, document_id and ref_doc_id
+      // alike) would propose the same relation twice: the scalar field speaks for them.
+      const sampled = collections.at(-1)!;
+      const schemaNames = new Set(info.fields.map((f) => f.name));
+      const same = (a: string[], b: string[]) => a.length === b.length && a.every((v) => b.includes(v));
+      const extra = dynamicKeyFields(rows).filter((f) => !schemaNames.has(f.name) && !sampled.fields.some((s) => same(s.values, f.values)));
+      sampled.fields.push(...extra);
+    }
   }
   return { collections, total: names.length };
+}
+
+/**
+ * Keys of the dynamic field (`$meta`) that look like ids, with integer or text values: matched like
+ * scalar fields and written as `$meta["key"]` paths. Integers are exact (milvus-json.ts keeps those
+ * above 2^53 as digit strings); a key holding both numbers and text is text.
+ */
+export function dynamicKeyFields(rows: Array<Record<string, unknown>>): SampledField[] {
+  const byKey = new Map<string, { values: Set<string>; text: boolean }>();
+  for (const row of rows) {
+    const meta = row[MILVUS_DYNAMIC_FIELD];
+    if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) continue;
+    for (const [key, v] of Object.entries(meta as Record<string, unknown>)) {
+      if (!looksLikeKeyName(key) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) continue;
+      const isInt = (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint';
+      if (!isInt && typeof v !== 'string') continue;
+      const entry = byKey.get(key) ?? { values: new Set<string>(), text: false };
+      entry.values.add(String(v));
+      entry.text ||= typeof v === 'string';
+      byKey.set(key, entry);
+    }
+  }
+  return [...byKey.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, e]) => ({
+      name: key,
+      dataType: e.text ? 'VarChar' : 'Int64',
+      isPrimaryKey: false,
+      values: [...e.values],
+      path: `${MILVUS_DYNAMIC_FIELD}[${JSON.stringify(key)}]`,
+    }));
 }
 
 /**

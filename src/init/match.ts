@@ -21,6 +21,8 @@ export interface MilvusProposal {
   field: string;
   dataType: string;
   isPrimaryKey: boolean;
+  /** For a key of the dynamic field: the path to write (`$meta["doc_id"]`). */
+  path?: string;
   match: Match;
 }
 
@@ -118,7 +120,15 @@ export function proposeMilvus(collections: SampledCollection[], lookups: Lookup[
   for (const collection of collections) {
     for (const field of collection.fields) {
       const match = bestMatch(field.isPrimaryKey ? [field.name, collection.name] : [field.name], field.values, lookups);
-      if (match) out.push({ collection, field: field.name, dataType: field.dataType, isPrimaryKey: field.isPrimaryKey, match });
+      if (match)
+        out.push({
+          collection,
+          field: field.name,
+          dataType: field.dataType,
+          isPrimaryKey: field.isPrimaryKey,
+          ...(field.path ? { path: field.path } : {}),
+          match,
+        });
     }
   }
   return out;

@@ -52,9 +52,13 @@ export function renderProposal(p: Proposal, version: string): string {
     line('    mappings:');
     for (const m of mappings) {
       line(`      # ${evidence(`${m.collection.name}.${m.field} (${m.dataType})`, m.match)}`);
-      if (m.match.column.framework === 'langchain')
-        line('      # LangChain record manager: one record per vector of this collection (namespace below).');
-      else line('      # If only some rows should have a vector (not embedded yet), add a where: to postgres.');
+      const preset = presetOf(m);
+      if (preset) {
+        line('      # LangChain record manager: one record per vector (`dbcheck validate --print` shows the expansion).');
+        line(`      - { ${preset} }`);
+        continue;
+      }
+      line('      # If only some rows should have a vector (not embedded yet), add a where: to postgres.');
       line(`      - name: ${q(`${tableName(m.match.column)} -> ${m.collection.name}`)}`);
       line(`        postgres: { ${postgresSide(m.match, 'key')} }`);
       line(`        milvus: { collection: ${q(m.collection.name)} }`);
@@ -68,11 +72,15 @@ export function renderProposal(p: Proposal, version: string): string {
       line('    milvus:');
       for (const m of relations) {
         line(`      # ${evidence(`${m.collection.name}.${m.field} (${m.dataType})`, m.match)}`);
-        if (m.match.column.framework === 'llamaindex')
-          line("      # LlamaIndex: doc_id is the source document's id; the docstore keeps documents in namespace .../data.");
+        const preset = presetOf(m);
+        if (preset) {
+          line('      # LlamaIndex: nodes whose source document is gone from the docstore (`dbcheck validate --print` expands it).');
+          line(`      - { ${preset} }`);
+          continue;
+        }
         line(`      - name: ${q(`${m.collection.name}.${m.field} -> ${tableName(m.match.column)}`)}`);
         line(`        collection: ${q(m.collection.name)}`);
-        line(`        field: ${q(m.field)}`);
+        line(`        field: ${q(m.path ?? m.field)}`);
         line(`        parent: { ${postgresSide(m.match, 'column')} }`);
       }
     }
@@ -85,6 +93,19 @@ export function renderProposal(p: Proposal, version: string): string {
         line(`        parent: { ${postgresSide(r.match, 'column')} }`);
       }
       line('    # If these keys cache rows, cache-drift can compare them with Postgres: see docs/checks/cache-drift.md.');
+    }
+  }
+  const freshness = p.milvus.map(presetOf).filter((x): x is string => x !== undefined);
+  if (freshness.length) {
+    line();
+    line('  # Documents edited after they were indexed: name your documents table, its key (as the framework');
+    line('  # names the document) and its updated_at (LangChain) or content-hash (LlamaIndex) column, then uncomment.');
+    line('  # See docs/checks/index-freshness.md.');
+    line('  # index-freshness:');
+    line('  #   documents:');
+    for (const preset of freshness) {
+      const source = preset.startsWith('preset: langchain') ? 'key: source, updatedAt: updated_at' : 'key: id, hash: content_hash';
+      line(`  #     - { ${preset}, source: { table: documents, ${source} } }`);
     }
   }
   if (!mappings.length && !relations.length && !p.redis.length) {
@@ -142,6 +163,27 @@ function renderStores(stores: ResolvedConfig['stores'], line: (s?: string) => vo
     if (milvus.token || milvus.password || /@/.test(milvus.address))
       line('  #   token: ${MILVUS_TOKEN}   (credentials were used: keep them in the environment)');
   }
+}
+
+/**
+ * The preset line for a framework layout at its defaults (issue 14): LangChain's record manager
+ * (namespace `milvus/<collection>`) matched by the collection's pk, or LlamaIndex's docstore
+ * (namespace `docstore/data`) matched by the nodes' doc_id; undefined for anything else, which is
+ * then written out in full.
+ */
+export function presetOf(m: MilvusProposal): string | undefined {
+  const c = m.match.column;
+  const table = (defaultName: string) =>
+    [c.schema !== 'public' ? `schema: ${q(c.schema)}` : '', c.table !== defaultName ? `table: ${q(c.table)}` : ''].filter(Boolean);
+  if (c.framework === 'langchain' && m.isPrimaryKey && m.field === 'pk' && m.match.namespace === `milvus/${m.collection.name}`) {
+    const t = table('upsertion_record');
+    return `preset: langchain, collection: ${q(m.collection.name)}${t.length ? `, recordManager: { ${t.join(', ')} }` : ''}`;
+  }
+  if (c.framework === 'llamaindex' && !m.isPrimaryKey && m.field === 'doc_id' && !m.path && m.match.namespace === 'docstore/data') {
+    const t = table('data_docstore');
+    return `preset: llamaindex, collection: ${q(m.collection.name)}${t.length ? `, docstore: { ${t.join(', ')} }` : ''}`;
+  }
+  return undefined;
 }
 
 function tableName(c: KeyColumn): string {

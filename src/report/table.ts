@@ -61,6 +61,8 @@ export function renderTable(report: Report, opts: TableRenderOptions): string {
       const mark = cons.belowMinimum ? c.red(`below --min-consistency ${report.minConsistency}%: `) : '';
       lines.push(...wrap(`${e(cons.name)}: ${consistencyText(cons)}`, width, `  ${c.dim(cons.kind)} ${mark}`, '    '));
     }
+    const silences = notJudgedText(r.stats);
+    if (silences) lines.push(...wrap(e(silences), width, `  ${c.dim('not judged')} `, '    '));
     for (const sec of r.sections ?? []) {
       const rows = sec.rows.map((row) => row.map((v) => (v === null ? '' : e(String(v)))));
       lines.push(
@@ -132,4 +134,17 @@ function verdict(c: ChalkInstance, report: Report): [string, string] {
   if (s.interrupted) parts.push(`interrupted (${s.interrupted})`);
   const head = report.exitCode === 0 ? c.green('OK') : report.exitCode === 1 ? c.red('FINDINGS') : c.magenta('INCOMPLETE');
   return [head, `${parts.join('; ')} — ${ms(report.durationMs)}, exit ${report.exitCode}`];
+}
+
+/**
+ * `stats.notJudged` (checks/lib/not-judged.ts): what the check saw but tolerated or could not judge,
+ * by reason, so a pass with nothing found says what it did not look at ("3 cache entries ...").
+ */
+export function notJudgedText(stats: Record<string, unknown>): string | undefined {
+  const counts = stats.notJudged;
+  if (counts === null || typeof counts !== 'object') return undefined;
+  const parts = Object.entries(counts as Record<string, unknown>)
+    .filter(([, n]) => typeof n === 'number' && n > 0)
+    .map(([reason, n]) => `${(n as number).toLocaleString('en-US')} ${reason}`);
+  return parts.length ? parts.join('; ') : undefined;
 }

@@ -311,6 +311,8 @@ describe('cache-drift: cache-aside', () => {
     expect(finding(result, 'missing-ttl').subject.key).toBe(`${f.p}doc:7`);
     expect(finding(result, 'missing-ttl').message).toContain('cache-aside entries must expire');
     expect(result.stats.staleWithinTtl).toBe(1);
+    // The table says why this entry was not reported (issue 14.6).
+    expect(result.stats.notJudged).toMatchObject({ 'cache entries older than their row, within the allowed staleness (TTL)': 1 });
   });
 });
 

@@ -1,0 +1,13 @@
+/**
+ * What a check saw but did not judge — tolerated (within a TTL, a grace window) or out of its reach
+ * (no key to look up) — counted by reason in `stats.notJudged`, so a silence is explained: the
+ * terminal table prints these counts under the check ("not judged: 3 cache entries stale within
+ * their TTL"), and JSON carries them. A convention any plugin can follow: a plain stats object.
+ */
+
+/** Adds `n` items not judged for `reason` (a short plural phrase); zero adds nothing. */
+export function notJudged(stats: Record<string, unknown>, reason: string, n = 1): void {
+  if (n <= 0) return;
+  const counts = (stats.notJudged ??= {}) as Record<string, number>;
+  counts[reason] = (counts[reason] ?? 0) + n;
+}
