@@ -5,7 +5,7 @@
  * keys, collections) and a deadline (statement_timeout, the connectors' call timeouts, the signal).
  */
 import { isCoded } from '../errors.js';
-import { MILVUS_DYNAMIC_FIELD } from '../stores/milvus-path.js';
+import { MILVUS_DYNAMIC_FIELD } from '../stores/milvus/path.js';
 import type { MilvusReader, PostgresReader, RedisReader, SqlRunner } from '../stores/types.js';
 
 /** Bounds of one init run: enough to recognise a layout, never a scan of the data. */
