@@ -8,7 +8,7 @@ import { mergeSortedKeys, readAhead, type MergeGroup } from '../lib/id-merge.js'
 import { fieldText, milvusKeyBatches } from '../lib/id-milvus.js';
 import { postgresKeyBatches } from '../lib/id-postgres.js';
 import { estimateRows } from '../lib/row-estimate.js';
-import { shardFilter, shardSql } from '../lib/shard.js';
+import { shardFilter, shardKeySql, shardSql } from '../lib/shard.js';
 import { isStale, reportModelTags, TagTally, type ResolvedMapping } from './mapping.js';
 import type { Options } from './options.js';
 import { MappingStats, reportFinding } from './report.js';
@@ -24,7 +24,7 @@ export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>,
   const staleColumn = m.stale ? selects.push(m.stale.pgSelect) - 2 : -1;
   const pendingColumn = m.pendingSql ? selects.push(m.pendingSql) - 2 : -1;
   const mine = shardFilter(ctx.shard);
-  const inShard = shardSql(ctx.shard, `(${m.pgKey.select})::text`);
+  const inShard = shardSql(ctx.shard, shardKeySql(m.pgKeyType, m.pgKeyColumn));
   const where = inShard ? `(${m.pgWhere}) AND ${inShard}` : m.pgWhere;
   const sql = `SELECT ${selects.join(', ')} FROM ${m.qualifiedTable} WHERE ${where} ORDER BY ${m.pgKey.order}`;
 
