@@ -119,7 +119,7 @@ if (SHARDS > 1) {
   ];
   const compared = shards.reduce((n, r) => n + (r.stats?.rowsCompared ?? 0), 0);
   console.log(
-    `reference-integrity --shard on ${REAL ? 'real Milvus' : 'Milvus Lite'} (${MILVUS_ADDRESS}), ${N} keys; shards run one after the other\n`,
+    `reference-integrity --shard on ${REAL ? 'real Milvus' : 'Milvus Lite'} (${MILVUS_ADDRESS}), ${pgRows} rows against ${N} entities; shards run one after the other; times include a ~1-2 s process start\n`,
   );
   console.log(lines.join('\n'));
   console.log(`\nkeys compared, shards summed: ${compared} (whole run: ${whole.stats?.rowsCompared})`);

@@ -6,7 +6,7 @@
 import { configError, type CheckContext, type PostgresReader } from '../../src/plugin.js';
 import { andSql, describeColumns, postgresKeyBatches, tableLabel } from '../lib/id-postgres.js';
 import { keyTypeProblem, postgresKeyType, sqlAsParentKey } from '../lib/key-types.js';
-import { shardSql } from '../lib/shard.js';
+import { shardKeySql, shardSql } from '../lib/shard.js';
 import type { Options, PostgresRelation } from './options.js';
 import { relationStats } from './stats.js';
 
@@ -80,7 +80,7 @@ export async function scanPostgresRelation(ctx: CheckContext<Options, 'postgres'
   const asParent = sqlAsParentKey(c, childKey, parentKey);
   // The child rows this relation judges: a value set, the user's where, and --shard (the hash of the
   // value's text in the WHERE, so each shard reads only its own rows).
-  const childRows = `FROM ${pg.quoteTable(r.child.table, r.child.schema)} AS child WHERE ${andSql(`${c} IS NOT NULL`, r.child.where, shardSql(ctx.shard, `${c}::text`))}`;
+  const childRows = `FROM ${pg.quoteTable(r.child.table, r.child.schema)} AS child WHERE ${andSql(`${c} IS NOT NULL`, r.child.where, shardSql(ctx.shard, shardKeySql(childColumn.type, c)))}`;
   // Unqualified names in each user `where` resolve to the nearest table: child outside, parent inside.
   // One line per orphan child row, grouped here: exact counts and the first ids, in O(1) memory.
   const sql =

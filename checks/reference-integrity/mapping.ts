@@ -41,6 +41,8 @@ export interface ResolvedMapping {
   pgKey: KeyExpression;
   /** SQL type of the Postgres key column (format_type), e.g. bigint. */
   pgKeyType: string;
+  /** The Postgres key column, quoted. */
+  pgKeyColumn: string;
   collection: string;
   keyField: string;
   keyType: KeyType;
@@ -120,6 +122,7 @@ export async function resolveMapping(ctx: CheckContext<Options, 'postgres' | 'mi
     pgWhere: andSql(`${pg.quoteIdent(keyColumn.name)} IS NOT NULL`, m.postgres.where),
     pgKey,
     pgKeyType: keyColumn.type,
+    pgKeyColumn: pg.quoteIdent(keyColumn.name),
     collection: info.name,
     keyField,
     keyType,

@@ -3,6 +3,8 @@ import { mergeReports } from '../../src/engine/merge.js';
 import { applyConsistency, consistencyOf, consistencyText, percentText } from '../../src/report/consistency.js';
 import { reportSchema } from '../../src/report/schema.js';
 import { renderJson } from '../../src/report/json.js';
+import { renderPrometheus } from '../../src/report/prometheus.js';
+import { renderTable } from '../../src/report/table.js';
 import { sampleReport } from '../helpers/sample-report.js';
 
 describe('consistency ratios (issue 16.3)', () => {
@@ -41,6 +43,27 @@ describe('consistency ratios (issue 16.3)', () => {
       },
     });
     expect(cd.map((c) => consistencyText(c))).toEqual(['99.7000% consistent (3 of 1,000 entries drifted)']);
+  });
+
+  it('those ratios reach the table, the JSON and Prometheus like the others', () => {
+    const report = sampleReport();
+    const orphan = report.checks.find((c) => c.id === 'orphan-scan')!;
+    orphan.stats.relations = { chunks: { kind: 'postgres', childRows: 80, orphanRows: 30 } };
+    report.checks.push({
+      ...structuredClone(orphan),
+      id: 'cache-drift',
+      stats: { mappings: { docs: { entriesCompared: 1000, inconsistentEntries: 3 } } },
+    });
+    applyConsistency(report);
+    const table = renderTable(report, { color: false });
+    expect(table).toContain('62.5000% consistent (30 of 80 rows orphaned)');
+    expect(table).toContain('99.7000% consistent (3 of 1,000 entries drifted)');
+    expect(JSON.parse(renderJson(report)).checks.find((c: { id: string }) => c.id === 'cache-drift').consistency).toEqual([
+      { name: 'docs', kind: 'mapping', unit: 'entries', problem: 'drifted', compared: 1000, inconsistent: 3, ratio: 0.997 },
+    ]);
+    const prom = renderPrometheus(report);
+    expect(prom).toContain('dbcheck_consistency_ratio{check="orphan-scan",kind="relation",name="chunks"} 0.625');
+    expect(prom).toContain('dbcheck_consistency_ratio{check="cache-drift",kind="mapping",name="docs"} 0.997');
   });
 
   it('rounds down: one bad item in a billion is never shown as 100%', () => {

@@ -62,10 +62,22 @@ describe('checks/lib/shard', () => {
     expect(keyHash(Buffer.from('doc:9007199254740993'))).toBe(keyHash('doc:9007199254740993'));
   });
 
-  it('says the same in SQL: no condition for a whole run, the hash mod n for a shard', () => {
-    expect(shardSql(undefined, '"id"::text')).toBeUndefined();
-    expect(shardSql({ index: 0, count: 1 }, '"id"::text')).toBeUndefined();
-    expect(shardSql({ index: 2, count: 3 }, '"id"::text')).toBe(`(('x' || substr(md5("id"::text), 1, 8))::bit(32)::bigint % 3) = 2`);
+  it('says the same in SQL: no condition for a whole run; integer columns by value mod n, text by pattern then MD5', () => {
+    expect(shardSql(undefined, { text: '"id"::text' })).toBeUndefined();
+    expect(shardSql({ index: 0, count: 1 }, { integer: '"id"' })).toBeUndefined();
+    expect(shardSql({ index: 2, count: 3 }, { integer: '"id"' })).toBe('((("id") % 3) + 3) % 3 = 2');
+    expect(shardSql({ index: 2, count: 3 }, { text: 't' })).toContain(`(('x' || substr(md5(t), 1, 8))::bit(32)::bigint % 3)`);
+  });
+
+  it('an int64 key is its value mod n in every spelling a store gives it; other text is hashed', () => {
+    expect([-7, -1, 0, 1, 2, 5].map((v) => shardOf(String(v), 3))).toEqual([2, 2, 0, 1, 2, 2]);
+    expect(shardOf('9007199254740993', 3)).toBe(Number(9007199254740993n % 3n)); // 2^53 + 1: exact, not through a double
+    expect(shardOf('-9223372036854775808', 3)).toBe(1);
+    expect(shardOf('9223372036854775807', 3)).toBe(1);
+    expect(shardOf('9223372036854775808', 3)).toBe(keyHash('9223372036854775808') % 3); // beyond int64: text
+    expect(shardOf('042', 3)).toBe(keyHash('042') % 3); // not canonical: text
+    expect(shardOf(Buffer.from('-7'), 3)).toBe(2); // a Redis key's bytes like its text
+    expect(shardOf(Buffer.from('doc:7'), 3)).toBe(keyHash('doc:7') % 3);
   });
 
   it('puts every key in exactly one of n shards, spread evenly', () => {
