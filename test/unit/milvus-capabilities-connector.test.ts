@@ -70,7 +70,7 @@ describe('the Milvus connector chooses by server version', () => {
 
   it('an unrecognised version is taken as 2.3, with a note', async () => {
     const store = await connectAs('Zilliz Cloud (vdb 2025.1)');
-    expect(store.reader.capabilities()).toMatchObject({ server: 'milvus', countStar: true, limitedQueryInKeyOrder: true });
+    expect(store.reader.capabilities()).toMatchObject({ server: 'milvus', countStar: true });
     expect(store.reader.capabilities().notes).toEqual([
       'unrecognised Milvus version "Zilliz Cloud (vdb 2025.1)": assuming Milvus 2.3 behaviour',
     ]);

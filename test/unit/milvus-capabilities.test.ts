@@ -9,7 +9,6 @@ describe('capabilitiesFor', () => {
         server: 'milvus',
         version: v,
         countStar: true,
-        limitedQueryInKeyOrder: true,
         partitionCountHonoured: true,
       });
       expect(c.notes, v).toEqual([]);
@@ -23,7 +22,6 @@ describe('capabilitiesFor', () => {
       server: 'milvus-lite',
       release: [3, 2, 2],
       countStar: true,
-      limitedQueryInKeyOrder: false,
       partitionCountHonoured: false,
       notes: [],
     });
@@ -38,7 +36,7 @@ describe('capabilitiesFor', () => {
   it('an unreadable version gets the 2.3 behaviour, the always-true partition filter, and a note', () => {
     for (const v of ['', 'Zilliz Cloud', 'memory-2.4.0', 'v2', '2.x.1']) {
       const c = capabilitiesFor(v);
-      expect(c, v).toMatchObject({ server: 'milvus', countStar: true, limitedQueryInKeyOrder: true, partitionCountHonoured: false });
+      expect(c, v).toMatchObject({ server: 'milvus', countStar: true, partitionCountHonoured: false });
       expect(c.release, v).toBeUndefined();
       expect(c.notes[0], v).toMatch(/unrecognised Milvus version .*assuming Milvus 2\.3 behaviour/);
     }

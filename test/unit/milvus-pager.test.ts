@@ -169,24 +169,6 @@ describe('scanInKeyOrder', () => {
     expect(stats).toEqual({ pageQueries: 101, rangeQueries: 0, counts: 8, rows: 10_000, countMismatches: 0 });
   });
 
-  it('starts with a batch of initialBatchPages pages (a server known to answer in key order) and stays exact where it does not', async () => {
-    const keys = (n: number) => Array.from({ length: n }, (_, i) => ({ key: String(i), rowId: i }));
-    const scan = async (behaviour: Behaviour, initialBatchPages: number, rows = keys(10_000)) => {
-      const stats: PagerStats = { pageQueries: 0, rangeQueries: 0, counts: 0, rows: 0, countMismatches: 0 };
-      const out: Row[] = [];
-      const source = model([...rows].reverse(), 'int64', behaviour); // inserted largest first
-      for await (const page of scanInKeyOrder(source, { keyField: 'k', keyType: 'int64', pageSize: 100, initialBatchPages }, stats))
-        out.push(...page);
-      assertComplete(out, rows, 'int64');
-      return stats;
-    };
-    // Batches of 8+16+32+32+12 pages: 5 counts instead of the 8 that a start at 1 pays.
-    expect((await scan('real', 8)).counts).toBe(5);
-    expect((await scan('real', 1)).counts).toBe(8);
-    // Milvus Lite answers in insertion order: the first batch fails its count and the pager falls back.
-    expect((await scan('lite', 8, keys(1000))).rows).toBe(1000);
-  });
-
   it('a short page inside a batch is found by bisection and its range fetched whole', async () => {
     const rows = Array.from({ length: 3200 }, (_, i) => ({ key: String(i), rowId: i }));
     const real = model(rows, 'int64', 'real');

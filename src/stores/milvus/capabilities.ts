@@ -21,12 +21,6 @@ export interface MilvusCapabilities {
    */
   countStar: boolean;
   /**
-   * A query with a limit answers the smallest primary keys, ascending (real Milvus; Milvus Lite 3.2
-   * answers in insertion order). The pager then starts its read-ahead batches at several pages
-   * instead of one; the count still confirms them.
-   */
-  limitedQueryInKeyOrder: boolean;
-  /**
    * An unfiltered count(*) with partition_names counts only those partitions (real Milvus). Milvus
    * Lite answers it from collection statistics, so the connector adds an always-true filter.
    */
@@ -35,13 +29,9 @@ export interface MilvusCapabilities {
   notes: string[];
 }
 
-/** Read-ahead pages per confirmation count the pager starts with when limited queries come in key order. */
-export const ORDERED_SERVER_FIRST_BATCH = 8;
-
 const MILVUS_2_3: Omit<MilvusCapabilities, 'version' | 'release' | 'notes'> = {
   server: 'milvus',
   countStar: true,
-  limitedQueryInKeyOrder: true,
   partitionCountHonoured: true,
 };
 
@@ -58,7 +48,6 @@ export function capabilitiesFor(version: string): MilvusCapabilities {
       version: text,
       release: [Number(lite[1]), Number(lite[2]), Number(lite[3])],
       countStar: true,
-      limitedQueryInKeyOrder: false,
       partitionCountHonoured: false,
       notes: [],
     };

@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { DbcheckError, isCoded, storeError, type StoreErrorCode } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
-import { capabilitiesFor, type MilvusCapabilities, ORDERED_SERVER_FIRST_BATCH } from './capabilities.js';
+import { capabilitiesFor, type MilvusCapabilities } from './capabilities.js';
 import { checkFieldName, inExpr, keyComparison, milvusLiteral, rangeExpr } from './expr.js';
 import { installExactJsonDecoding } from './json.js';
 import { scanInKeyOrder, throwIfCancelled, type PagerRange, type PagerSource, type Row } from './pager.js';
@@ -489,7 +489,6 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
         pageSize: opts.pageSize ?? DEFAULT_PAGE_SIZE,
         signal: opts.signal,
         where: `Milvus at ${address}, collection "${collection}"`,
-        initialBatchPages: capabilities.limitedQueryInKeyOrder ? ORDERED_SERVER_FIRST_BATCH : 1,
       });
     },
 

@@ -50,11 +50,6 @@ export interface PagerOptions {
   signal?: AbortSignal;
   /** Label for error messages, e.g. 'Milvus at 127.0.0.1:19530, collection "docs"'. */
   where?: string;
-  /**
-   * Pages read ahead before the first confirmation count (default 1). Servers known to answer
-   * limited queries in key order start higher (milvus-capabilities.ts); a mismatch resets it to 1.
-   */
-  initialBatchPages?: number;
 }
 
 /**
@@ -192,8 +187,8 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
   let poolCount = 0;
   // Pages read ahead per confirmation count: doubles while confirmations pass (real Milvus answers
   // smallest keys first), back to 1 on a mismatch (Milvus Lite's samples, short pages).
+  let batchPages = 1;
   const maxBatchPages = Math.max(1, Math.min(MAX_BATCH_PAGES, Math.floor(MAX_BATCH_ROWS / pageSize)));
-  let batchPages = Math.max(1, Math.min(maxBatchPages, Math.floor(opts.initialBatchPages ?? 1)));
   for (;;) {
     throwIfCancelled(opts.signal);
     if (pool.length > 0) {
