@@ -4,11 +4,11 @@
  * file in sync).
  */
 import { z } from 'zod';
-import { SEVERITIES } from '../plugin.js';
+import { SEVERITIES, STORE_KINDS } from '../plugin.js';
 
 const severity = z.enum(SEVERITIES);
 const counts = z.object({ error: z.number().int(), warn: z.number().int(), info: z.number().int() }).strict();
-const storeKind = z.enum(['postgres', 'redis', 'milvus']);
+const storeKind = z.enum(STORE_KINDS);
 
 const finding = z
   .object({

@@ -14,8 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { DbcheckError, isCoded, storeError, type StoreErrorCode } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
+import { DbcheckError, errorLine, isCoded, storeError, type StoreErrorCode } from '../../errors.js';
 import { checkFieldName, inExpr, milvusLiteral, rangeExpr } from './expr.js';
 import { installExactJsonDecoding } from './json.js';
 import { scanInKeyOrder, throwIfCancelled, type PagerRange, type PagerSource, type Row } from './pager.js';
@@ -167,9 +166,6 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     throw new DbcheckError('CONFIG', 'Milvus: `address` is required (host:port, e.g. 127.0.0.1:19530)');
   }
   const fromUrl = splitMilvusAddress(cfg.address.trim());
-  registerSecret(cfg.token);
-  registerSecret(cfg.password);
-  registerSecret(fromUrl.password);
   const address = displayMilvusAddress(fromUrl.address);
   const callTimeoutMs = cfg.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const connectTimeoutMs = cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -571,7 +567,7 @@ function tlsOptions(cfg: MilvusStoreConfig): Record<string, unknown> | undefined
  */
 function explainConnectFailure(err: unknown, usingTls: boolean): { error: Error; code: StoreErrorCode } | undefined {
   if (err instanceof DbcheckError) return undefined;
-  const text = String((err as { message?: unknown })?.message ?? err).split('\n')[0]!;
+  const text = errorLine(err);
   if (/unauthenticated|auth.*fail|incorrect (user|password)|invalid (user|token|credential)/i.test(text)) {
     return { error: new Error('the server refused the credentials (user/password or token)'), code: 'STORE_AUTH' };
   }

@@ -7,7 +7,7 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import { DbcheckError, storeError, type StoreErrorCode } from '../../errors.js';
-import { redact, registerSecret } from '../../redact.js';
+import { redact } from '../../redact.js';
 import type {
   CallOptions,
   LoadPoolOptions,
@@ -195,12 +195,12 @@ function clientConfig(
 }
 
 export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOptions = {}): Promise<PostgresStore> {
-  registerSecret(cfg.password);
   if (cfg.url) {
+    // The config schema rejects these already; a direct caller gets the same config error as Redis's.
     try {
-      registerSecret(decodeURIComponent(new URL(cfg.url).password));
+      decodeURIComponent(new URL(cfg.url).password);
     } catch {
-      /* reported on connect */
+      throw new DbcheckError('CONFIG', 'stores.postgres.url is not a valid URL');
     }
   }
   const address = describeAddress(cfg);
