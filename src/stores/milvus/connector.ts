@@ -16,6 +16,7 @@ import { connect } from 'node:net';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { DbcheckError, errorLine, isCoded, storeError, type StoreErrorCode } from '../../errors.js';
 import { checkFieldName, inExpr, milvusLiteral, rangeExpr } from './expr.js';
+import { sdkDriver, STRONG_CONSISTENCY, type MilvusClientLike, type MilvusClientOptions, type MilvusDriver } from './driver.js';
 import { installExactJsonDecoding } from './json.js';
 import { scanInKeyOrder, throwIfCancelled, type PagerRange, type PagerSource, type Row } from './pager.js';
 import type {
@@ -161,7 +162,12 @@ async function bounded<T>(promise: Promise<T>, timeoutMs: number, signal?: Abort
   }
 }
 
-export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: AbortSignal } = {}): Promise<MilvusStore> {
+/** `driver` is the Milvus SDK unless a test passes a fake (see driver.ts). */
+export async function connectMilvus(
+  cfg: MilvusStoreConfig,
+  opts: { signal?: AbortSignal; driver?: MilvusDriver } = {},
+): Promise<MilvusStore> {
+  const driver = opts.driver ?? sdkDriver;
   if (!cfg || typeof cfg.address !== 'string' || cfg.address.trim() === '') {
     throw new DbcheckError('CONFIG', 'Milvus: `address` is required (host:port, e.g. 127.0.0.1:19530)');
   }
@@ -178,11 +184,10 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
   };
 
   const tls = tlsOptions(cfg);
-  const sdk = await import('@zilliz/milvus2-sdk-node');
   installExactJsonDecoding(); // int64 inside JSON / $meta values stays exact (milvus-json.ts)
-  let client: MilvusClient;
+  let client: MilvusClientLike;
   try {
-    client = new sdk.MilvusClient({
+    client = await driver({
       address: fromUrl.address,
       token: cfg.token,
       username: cfg.username ?? fromUrl.username,
@@ -193,7 +198,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       timeout: connectTimeoutMs, // used by the Connect RPC; raised to callTimeoutMs below
       logLevel: 'error', // the SDK logs to stdout, which belongs to the report
       telemetry: { enabled: false }, // an auditor must not phone home
-    } as ConstructorParameters<typeof sdk.MilvusClient>[0]);
+    } as MilvusClientOptions);
   } catch (err) {
     throw fail(err);
   }
@@ -279,7 +284,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     const req: Record<string, unknown> = {
       collection_name: collection,
       output_fields: args.outputFields,
-      consistency_level: sdk.ConsistencyLevelEnum.Strong,
+      consistency_level: STRONG_CONSISTENCY,
       timeout: callTimeoutMs,
     };
     if (args.expr) req.filter = args.expr;

@@ -18,6 +18,7 @@ import type {
   RollbackTransactionRunner,
   SqlRunner,
 } from '../types.js';
+import { pgDriver, type PostgresDriver } from './driver.js';
 
 export interface PostgresStoreConfig {
   url?: string;
@@ -194,7 +195,12 @@ function clientConfig(
   };
 }
 
-export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOptions = {}): Promise<PostgresStore> {
+/** `driver` is node-postgres unless a test passes a fake (see driver.ts). */
+export async function connectPostgres(
+  cfg: PostgresStoreConfig,
+  opts: CallOptions & { driver?: PostgresDriver } = {},
+): Promise<PostgresStore> {
+  const driver = opts.driver ?? pgDriver;
   if (cfg.url) {
     // The config schema rejects these already; a direct caller gets the same config error as Redis's.
     try {
@@ -214,13 +220,13 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
   // queued behind long scans would fail as "timed out" although the server is fine. So the pool
   // waits without a limit (the check's timeout and abort still apply) and each new connection
   // carries connectTimeout itself (pg.Client bounds TCP connect, TLS and login with it).
-  class ConnectBoundedClient extends pg.Client {
+  class ConnectBoundedClient extends driver.Client {
     constructor(config?: pg.ClientConfig) {
       // pg-pool keeps the password as a non-enumerable property, which a spread would drop.
       super({ ...config, password: config?.password, connectionTimeoutMillis: connectTimeoutMs });
     }
   }
-  const pool = new pg.Pool({
+  const pool = new driver.Pool({
     ...clientConfig(cfg, { readOnly: true }),
     connectionTimeoutMillis: 0,
     Client: ConnectBoundedClient,
@@ -432,7 +438,7 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
 
   const rollback: RollbackTransactionRunner = {
     async run(fn, o = {}) {
-      const client = new pg.Client({
+      const client = new driver.Client({
         ...clientConfig(cfg, { readOnly: false, database: o.database, applicationName: 'dbcheck-rollback-dry-run' }),
       });
       client.on('error', () => {});
