@@ -188,6 +188,7 @@ function skipped(check: Check, reason: string): CheckResult {
   return {
     id: check.meta.id,
     title: check.meta.title,
+    ...(check.meta.description ? { description: check.meta.description } : {}),
     status: 'skipped',
     durationMs: 0,
     counts: { error: 0, warn: 0, info: 0 },
@@ -218,6 +219,7 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
     const result: CheckResult = {
       id: meta.id,
       title: meta.title,
+      ...(meta.description ? { description: meta.description } : {}),
       status: 'pass',
       durationMs: Math.round(performance.now() - t0),
       counts: collector.counts,
