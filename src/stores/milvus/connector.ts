@@ -184,7 +184,7 @@ export async function connectMilvus(
   };
 
   const tls = tlsOptions(cfg);
-  installExactJsonDecoding(); // int64 inside JSON / $meta values stays exact (milvus-json.ts)
+  installExactJsonDecoding(); // int64 inside JSON / $meta values stays exact (json.ts)
   let client: MilvusClientLike;
   try {
     client = await driver({
