@@ -1,18 +1,13 @@
 /**
  * Secret redaction for every string that leaves dbcheck (reports, errors, logs).
  * Credentials inside URLs and `password=…`-style pairs are removed by pattern. Secret values are
- * removed wherever they appear: those passed in explicitly (`secretsOf(config.stores)`, which the
- * CLI gives every line it prints, the crash handler's included) and those the loaders register.
+ * removed wherever they appear when passed in: `secretsOf(config.stores)`, which the CLI gives
+ * every line it prints (the crash handler's included) and the engine every line it keeps
+ * (StoreManager.secrets). There is no process-wide list: what is redacted is what the caller passes.
  */
-const secrets = new Set<string>();
 
 /** Very short values are not treated as secrets: they would blank out ordinary text. */
 const MIN_SECRET_LENGTH = 3;
-
-/** Registers a secret value so that it never appears in output. Very short values are ignored. */
-export function registerSecret(value: string | undefined | null): void {
-  if (value && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
-}
 
 // The password part runs to the LAST '@' of the authority, so a raw '@' inside a password
 // ("postgres://u:p@ss@host") does not leave its tail behind.
@@ -24,7 +19,7 @@ const SECRET_KEY = /password|passwd|token|secret|api[_-]?key/i;
 
 /**
  * Removes credentials and secrets from `text`: URL credentials, key/value secrets, registered
- * secrets and `known` (the secrets of the current config, passed explicitly).
+ * and `known` (the secrets of the current config, passed explicitly).
  */
 export function redact(text: string, known: Iterable<string> = []): string {
   let out = text.replace(URL_CREDENTIALS, (_m, scheme: string, user: string, pass?: string) =>
@@ -35,7 +30,7 @@ export function redact(text: string, known: Iterable<string> = []): string {
     // secret: its message stays readable. (A real password there is a known secret, removed below.)
     sep.trim() === ':' && whole[at - 1] === '.' ? m : `${key}${sep}***`,
   );
-  for (const s of [...secrets, ...known]) {
+  for (const s of known) {
     if (s.length >= MIN_SECRET_LENGTH && out.includes(s)) out = out.split(s).join('***');
   }
   return out;
@@ -43,14 +38,15 @@ export function redact(text: string, known: Iterable<string> = []): string {
 
 /**
  * Every secret value in the stores' config: passwords and tokens (any key that names one) and the
- * passwords inside URLs and addresses, raw and decoded.
+ * passwords inside URLs and addresses (with or without a scheme: Milvus takes user:password@host:port),
+ * raw and decoded.
  */
 export function secretsOf(stores: object): string[] {
   const found = new Set<string>();
   const visit = (value: unknown, key: string) => {
     if (typeof value === 'string') {
       if (SECRET_KEY.test(key)) found.add(value);
-      const pass = /^[a-z][a-z0-9+.-]*:\/\/[^\s:@\/]*:([^\s\/]*)@/i.exec(value)?.[1];
+      const pass = /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^\s:@\/]*:([^\s\/]*)@/i.exec(value)?.[1];
       if (pass) {
         found.add(pass);
         try {

@@ -11,6 +11,8 @@ import {
   type PostgresReader,
   type RedisReader,
   type ResultSection,
+  STORE_KINDS,
+  type StoreHandles,
   type StoreKind,
 } from '../../src/plugin.js';
 import { median, percent } from './measure.js';
@@ -38,13 +40,20 @@ interface Row {
   state: string;
 }
 
+/** How to measure each kind of store; a kind without a probe is a compile error. */
+const PROBES: { [K in StoreKind]: (ctx: CheckContext<Options>, reader: NonNullable<StoreHandles[K]>) => Promise<Row> } = {
+  postgres,
+  redis,
+  milvus,
+};
+
 export default defineCheck({
   meta: {
     id: 'health',
     title: 'Store health',
     description: 'Reachability, server version, round-trip latency and capacity of each configured store.',
     requires: [],
-    uses: ['postgres', 'redis', 'milvus'],
+    uses: [...STORE_KINDS],
     runsFirst: true, // measures the stores before the scans load them (latency, connections)
     options,
     codes: {
@@ -87,7 +96,7 @@ export default defineCheck({
   },
   async run(ctx) {
     const rows: Row[] = [];
-    for (const kind of ['postgres', 'redis', 'milvus'] as const) {
+    for (const kind of STORE_KINDS) {
       const status = ctx.storeStatus[kind];
       if (!status.configured) continue;
       if (status.connected === false) {
@@ -99,9 +108,7 @@ export default defineCheck({
         rows.push({ store: kind, address: status.address ?? '', version: '', latencyMs: null, capacity: '', state: 'unreachable' });
         continue;
       }
-      if (kind === 'postgres') rows.push(await postgres(ctx, connected(ctx.stores.postgres, kind)));
-      if (kind === 'redis') rows.push(await redis(ctx, connected(ctx.stores.redis, kind)));
-      if (kind === 'milvus') rows.push(await milvus(ctx, connected(ctx.stores.milvus, kind)));
+      rows.push(await probe(ctx, kind));
     }
     for (const r of rows) {
       if (r.latencyMs !== null && r.latencyMs > ctx.options.latencyWarnMs) {
@@ -120,6 +127,11 @@ export default defineCheck({
     return { sections: [section] };
   },
 });
+
+/** Measures one connected store with its kind's probe. */
+function probe<K extends StoreKind>(ctx: CheckContext<Options>, kind: K): Promise<Row> {
+  return PROBES[kind](ctx, connected(ctx.stores[kind] as NonNullable<StoreHandles[K]> | undefined, kind));
+}
 
 /** The handle of a store the engine reports connected: health only `uses` the stores, so it is typed optional. */
 function connected<T>(handle: T | undefined, kind: StoreKind): T {

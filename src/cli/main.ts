@@ -19,7 +19,7 @@ import { exitCodeFor } from '../engine/run.js';
 import { StrayErrors } from '../engine/stray-errors.js';
 import { isCoded } from '../errors.js';
 import type { Report } from '../engine/result.js';
-import type { Severity } from '../plugin.js';
+import { SEVERITIES, type Severity } from '../plugin.js';
 import { redact, secretsOf } from '../redact.js';
 import { escapeControl } from '../report/escape.js';
 import { FORMATS, render, type Format } from '../report/index.js';
@@ -129,13 +129,7 @@ Docs: README.md, docs/config.md, docs/checks/<id>.md`,
     withCommon(cmd)
       .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
       .option('-o, --output <file>', 'write the report to a file instead of stdout')
-      .addOption(
-        new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1 (default: error)').choices([
-          'error',
-          'warn',
-          'info',
-        ]),
-      )
+      .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1 (default: error)').choices(SEVERITIES))
       .option('--timeout <duration>', 'time limit for the whole run, e.g. 10m')
       .option('--check-timeout <duration>', 'time limit per check (default 30m)')
       .option('--concurrency <n>', 'checks run at once (default 4)')
@@ -432,6 +426,8 @@ async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): 
     io.stdout.write(
       `${m.id.padEnd(width)}  ${m.title}  [${stores}]${flagsText ? ` (${flagsText})` : ''}${configured ? ` ${configured}` : ''}\n`,
     );
+    // A plugin's text: escaped like any text that reaches the terminal.
+    if (m.description) io.stdout.write(`${''.padEnd(width)}  ${escapeControl(m.description)}\n`);
     if (flags.codes) {
       for (const [code, def] of Object.entries(m.codes))
         io.stdout.write(`${''.padEnd(width)}    ${def.severity.padEnd(5)} ${code}${def.description ? `: ${def.description}` : ''}\n`);

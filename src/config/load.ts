@@ -8,10 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } from 'yaml';
 import type { Severity } from '../plugin.js';
-import { registerSecret } from '../redact.js';
-import type { MilvusStoreConfig } from '../stores/milvus/connector.js';
-import type { PostgresStoreConfig } from '../stores/postgres/connector.js';
-import type { RedisStoreConfig } from '../stores/redis/connector.js';
+import { STORE_DESCRIPTORS, type StoreConfigs } from '../stores/registry.js';
 import { formatPath, zodIssues, type ConfigIssue, type ConfigPath } from './issues.js';
 import { configFileSchema, type ConfigFile } from './schema.js';
 import { didYouMean } from './suggest.js';
@@ -31,7 +28,7 @@ export interface ResolvedConfig {
   /** Absolute path of the config file, when one was used. */
   file?: string;
   baseDir: string;
-  stores: { postgres?: PostgresStoreConfig; redis?: RedisStoreConfig; milvus?: MilvusStoreConfig };
+  stores: StoreConfigs;
   plugins: string[];
   run: {
     concurrency: number;
@@ -165,14 +162,12 @@ export function resolveConfig(
         {
           path: 'stores',
           location: locate(['stores']) ?? locate([]),
-          message: 'no store is configured: add stores.postgres, stores.redis and/or stores.milvus',
+          message: `no store is configured: add ${storeSectionList()}`,
         },
       ],
       warnings,
     };
   }
-  for (const s of Object.values(stores)) registerSecret((s as { password?: string; token?: string } | undefined)?.password);
-  registerSecret(stores.milvus?.token);
 
   return {
     errors: [],
@@ -354,52 +349,32 @@ function interpolate(
   return value;
 }
 
-/** The validated store sections, with durations in ms under the names the connectors use. */
-function storeConfigs(file: ConfigFile): ResolvedConfig['stores'] {
-  const out: ResolvedConfig['stores'] = {};
-  const s = file.stores;
-  if (s?.postgres) {
-    const { statementTimeout, lockTimeout, connectTimeout, ...rest } = s.postgres;
-    out.postgres = { ...rest, statementTimeoutMs: statementTimeout, lockTimeoutMs: lockTimeout, connectTimeoutMs: connectTimeout };
-  }
-  if (s?.redis) {
-    const { connectTimeout, commandTimeout, ...rest } = s.redis;
-    out.redis = { ...rest, connectTimeoutMs: connectTimeout, commandTimeoutMs: commandTimeout };
-  }
-  if (s?.milvus) {
-    const { callTimeout, connectTimeout, ...rest } = s.milvus;
-    out.milvus = { ...rest, callTimeoutMs: callTimeout, connectTimeoutMs: connectTimeout };
-  }
-  return out;
+/** The validated store sections, as each store's descriptor turns them into its connector's config. */
+function storeConfigs(file: ConfigFile): StoreConfigs {
+  const out: Record<string, unknown> = {};
+  const sections = (file.stores ?? {}) as Record<string, unknown>;
+  for (const d of STORE_DESCRIPTORS) if (sections[d.kind]) out[d.kind] = d.toConfig(sections[d.kind]);
+  return out as StoreConfigs;
+}
+
+/** "stores.postgres, stores.redis and/or stores.milvus" */
+function storeSectionList(): string {
+  const names = STORE_DESCRIPTORS.map((d) => `stores.${d.kind}`);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and/or ${names[names.length - 1]}` : names.join('');
 }
 
 /**
- * Without a config file: the three local defaults, each overridable by the usual variables. They
- * go through the same schema; `sources` makes an error name the variable (PGPORT=abc).
+ * Without a config file: each store's local defaults, overridable by the usual variables (its
+ * descriptor says which). They go through the same schema; `sources` makes an error name the
+ * variable (PGPORT=abc).
  */
 function defaultStores(env: NodeJS.ProcessEnv, sources: Map<string, string>): Record<string, unknown> {
-  const from = (key: string, name: string, fallback?: unknown) => {
+  const read = (key: string, name: string, fallback?: unknown) => {
     const v = env[name];
     if (v === undefined || v === '') return fallback;
     sources.set(key, name);
     return key.endsWith('.port') ? fromText(v) : v;
   };
-  const postgres = env.DATABASE_URL
-    ? { url: from('stores.postgres.url', 'DATABASE_URL') }
-    : {
-        host: from('stores.postgres.host', 'PGHOST', '127.0.0.1'),
-        port: from('stores.postgres.port', 'PGPORT', 5432),
-        user: from('stores.postgres.user', 'PGUSER', 'postgres'),
-        password: from('stores.postgres.password', 'PGPASSWORD'),
-        database: from('stores.postgres.database', 'PGDATABASE', 'postgres'),
-        sslmode: from('stores.postgres.sslmode', 'PGSSLMODE'),
-      };
-  return {
-    postgres: Object.fromEntries(Object.entries(postgres).filter(([, v]) => v !== undefined)),
-    redis: env.REDIS_URL ? { url: from('stores.redis.url', 'REDIS_URL') } : { host: '127.0.0.1', port: 6379 },
-    milvus: {
-      address: from('stores.milvus.address', 'MILVUS_ADDRESS', '127.0.0.1:19530'),
-      ...(env.MILVUS_TOKEN ? { token: env.MILVUS_TOKEN } : {}),
-    },
-  };
+  const withoutUnset = (section: Record<string, unknown>) => Object.fromEntries(Object.entries(section).filter(([, v]) => v !== undefined));
+  return Object.fromEntries(STORE_DESCRIPTORS.map((d) => [d.kind, withoutUnset(d.environmentDefaults(env, read))]));
 }

@@ -1,78 +1,12 @@
 /**
  * The one schema of the configuration (everything but each check's own options, which the check
- * declares). Defaults, the file, the environment and flags are merged into one document first
+ * declares, and each store's section, which its descriptor declares: src/stores/<kind>/descriptor.ts).
+ * Defaults, the file, the environment and flags are merged into one document first
  * (src/config/load.ts) and validated here once, so the same rules hold whatever the source.
  */
 import { z } from 'zod';
 import { durationSchema, SEVERITIES } from '../plugin.js';
-
-const port = z.number().int().min(1).max(65535);
-
-/** A URL the driver would otherwise half-parse (or silently ignore): checked here, exit 2. */
-function urlOf(protocols: string[]) {
-  return z.string().superRefine((v, ctx) => {
-    // ${VAR} already interpolated; an unparsable URL is a config mistake, never a store failure.
-    let u: URL;
-    try {
-      u = new URL(v);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `not a valid URL (expected ${protocols[0]}//host:port/...)` });
-      return;
-    }
-    // No host is fine: postgres:///app?host=/var/run/postgresql is a Unix socket.
-    if (!protocols.includes(u.protocol))
-      ctx.addIssue({ code: 'custom', message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}` });
-  });
-}
-
-export const postgresConfigSchema = z
-  .object({
-    url: urlOf(['postgres:', 'postgresql:']).optional(),
-    host: z.string().optional(),
-    port: port.optional(),
-    user: z.string().optional(),
-    password: z.string().optional(),
-    database: z.string().optional(),
-    sslmode: z.enum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full']).optional(),
-    sslrootcert: z.string().optional(),
-    statementTimeout: durationSchema.optional(),
-    lockTimeout: durationSchema.optional(),
-    connectTimeout: durationSchema.optional(),
-    poolMax: z.number().int().min(1).max(64).optional(),
-  })
-  .strict();
-
-export const redisConfigSchema = z
-  .object({
-    url: urlOf(['redis:', 'rediss:']).optional(),
-    host: z.string().optional(),
-    port: port.optional(),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    db: z.number().int().min(0).optional(),
-    tls: z.boolean().optional(),
-    connectTimeout: durationSchema.optional(),
-    commandTimeout: durationSchema.optional(),
-  })
-  .strict();
-
-export const milvusConfigSchema = z
-  .object({
-    address: z.string(),
-    token: z.string().optional(),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    database: z.string().optional(),
-    ssl: z.boolean().optional(),
-    /** TLS with a private CA / mutual TLS (PEM files); see docs/config.md. */
-    caFile: z.string().min(1).optional(),
-    certFile: z.string().min(1).optional(),
-    keyFile: z.string().min(1).optional(),
-    serverName: z.string().min(1).optional(),
-    callTimeout: durationSchema.optional(),
-    connectTimeout: durationSchema.optional(),
-  })
-  .strict();
+import { STORE_DESCRIPTORS } from '../stores/registry.js';
 
 /** `run:` — also settable by DBCHECK_* variables and flags (same keys, same rules). */
 export const runSchema = z
@@ -109,11 +43,8 @@ const checkSectionSchema = z
 export const configFileSchema = z
   .object({
     stores: z
-      .object({
-        postgres: postgresConfigSchema.optional(),
-        redis: redisConfigSchema.optional(),
-        milvus: milvusConfigSchema.optional(),
-      })
+      // One optional section per store, each with the schema its descriptor declares.
+      .object(Object.fromEntries(STORE_DESCRIPTORS.map((d) => [d.kind, d.configSchema.optional()])))
       .strict()
       .optional(),
     plugins: z.array(z.string()).optional(),
@@ -123,6 +54,3 @@ export const configFileSchema = z
   .strict();
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
-export type PostgresConfig = z.infer<typeof postgresConfigSchema>;
-export type RedisConfig = z.infer<typeof redisConfigSchema>;
-export type MilvusConfig = z.infer<typeof milvusConfigSchema>;

@@ -24,6 +24,8 @@ export class FindingCollector {
     private readonly check: Check,
     private readonly severityOverrides: Record<string, Severity | 'off'>,
     private readonly maxFindings: number,
+    /** The config's secrets: a finding's message or data may quote one. */
+    private readonly secrets: readonly string[] = [],
   ) {}
 
   report(input: FindingInput): void {
@@ -57,11 +59,11 @@ export class FindingCollector {
       checkId: this.check.meta.id,
       code: input.code,
       severity,
-      message: redact(oneLine(message)),
+      message: redact(oneLine(message), this.secrets),
       fingerprint: fingerprint(this.check.meta.id, input),
     };
-    if (input.subject) finding.subject = redactDeep(input.subject);
-    if (input.data) finding.data = redactDeep(jsonSafe(input.data) as Record<string, unknown>);
+    if (input.subject) finding.subject = redactDeep(input.subject, this.secrets);
+    if (input.data) finding.data = redactDeep(jsonSafe(input.data) as Record<string, unknown>, this.secrets);
     this.kept[severity].push(finding);
     this.keptCount++;
   }

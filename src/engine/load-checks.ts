@@ -5,8 +5,8 @@
  * a clear exit-2 error, not a crash mid-run.
  */
 import { pathToFileURL } from 'node:url';
-import { DbcheckError } from '../errors.js';
-import { STORE_KINDS, type Check } from '../plugin.js';
+import { DbcheckError, errorLine } from '../errors.js';
+import { SEVERITIES, STORE_KINDS, type Check } from '../plugin.js';
 
 const ID = /^([a-z0-9][a-z0-9-]*\/)?[a-z0-9][a-z0-9-]*$/;
 
@@ -28,7 +28,7 @@ export async function loadChecks(builtins: readonly unknown[], pluginPaths: stri
         'PLUGIN',
         code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(p)
           ? `plugin not found: ${p}`
-          : `plugin ${p} failed to load: ${String((err as Error)?.message ?? err).split('\n')[0]}`,
+          : `plugin ${p} failed to load: ${errorLine(err)}`,
       );
     }
     const exported = mod.default ?? mod.checks ?? mod.check;
@@ -68,8 +68,8 @@ export function validateCheck(c: unknown, source: string): Check {
   if (m.runsFirst && m.exclusive) throw bad(`check ${m.id}: runsFirst and exclusive cannot both be set`);
   if (!m.codes || typeof m.codes !== 'object' || Object.keys(m.codes).length === 0) throw bad(`check ${m.id} declares no finding codes`);
   for (const [code, def] of Object.entries(m.codes)) {
-    if (!def || !['error', 'warn', 'info'].includes(def.severity) || typeof def.message !== 'function') {
-      throw bad(`check ${m.id}: code ${code} needs a severity (error|warn|info) and a message function`);
+    if (!def || !(SEVERITIES as readonly string[]).includes(def.severity) || typeof def.message !== 'function') {
+      throw bad(`check ${m.id}: code ${code} needs a severity (${SEVERITIES.join('|')}) and a message function`);
     }
   }
   if (m.options && typeof m.options.safeParse !== 'function') throw bad(`check ${m.id}: options must be a schema with safeParse (zod)`);

@@ -1,6 +1,6 @@
 /** What a run produces: findings, per-check results, and the whole report. */
 import type { FindingSubject, ResultSection, Severity } from '../plugin.js';
-import type { StoreStatus } from '../stores/types.js';
+import type { StoreKind, StoreStatus } from '../stores/types.js';
 
 export interface Finding {
   checkId: string;
@@ -30,6 +30,8 @@ export interface SeverityCounts {
 export interface CheckResult {
   id: string;
   title: string;
+  /** The check's meta.description, when it has one. */
+  description?: string;
   status: CheckStatus;
   durationMs: number;
   /** Exact totals, even when `findings` was truncated. */
@@ -64,16 +66,16 @@ export interface Consistency {
   /** 0..1 */
   ratio: number;
   /** From a sample: an estimate. */
-  sampled?: boolean;
+  sampled?: true;
   /** Below --min-consistency: the check fails. */
-  belowMinimum?: boolean;
+  belowMinimum?: true;
 }
 
 export interface RunSummary {
   checks: Record<CheckStatus, number>;
   findings: SeverityCounts;
   /** The stores a selected check needed that could not be reached. */
-  unreachableStores: string[];
+  unreachableStores: StoreKind[];
   /** Errors thrown outside every check (or after their check ended), one redacted line each. */
   uncaughtErrors?: string[];
   interrupted?: 'SIGINT' | 'SIGTERM' | 'timeout';

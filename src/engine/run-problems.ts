@@ -2,10 +2,11 @@
  * What went wrong in a run beyond findings, as the report states it: stores lost mid-run (the
  * engine records only failed connects) and uncaught errors no check could take (stray-errors.ts).
  */
+import { STORE_DESCRIPTORS } from '../stores/registry.js';
 import type { StoreKind } from '../stores/types.js';
 import type { Report, RunSummary } from './result.js';
 
-const KIND_BY_LABEL: Record<string, StoreKind> = { Postgres: 'postgres', Redis: 'redis', Milvus: 'milvus' };
+const KIND_BY_LABEL: Record<string, StoreKind> = Object.fromEntries(STORE_DESCRIPTORS.map((d) => [d.label, d.kind]));
 
 /**
  * Stores a check lost while it read them: its error is "connection refused or lost", worded by

@@ -188,6 +188,7 @@ function skipped(check: Check, reason: string): CheckResult {
   return {
     id: check.meta.id,
     title: check.meta.title,
+    ...(check.meta.description ? { description: check.meta.description } : {}),
     status: 'skipped',
     durationMs: 0,
     counts: { error: 0, warn: 0, info: 0 },
@@ -204,7 +205,8 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
   const meta = check.meta;
   const t0 = performance.now();
   opts.onProgress?.({ type: 'check-start', checkId: meta.id });
-  const collector = new FindingCollector(check, p.section.severity, opts.config.run.maxFindings);
+  const { secrets } = stores;
+  const collector = new FindingCollector(check, p.section.severity, opts.config.run.maxFindings, secrets);
   const stats: Record<string, unknown> = {};
   const controller = new AbortController();
   const timeoutMs = p.section.timeoutMs ?? opts.config.run.checkTimeoutMs;
@@ -217,13 +219,14 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
     const result: CheckResult = {
       id: meta.id,
       title: meta.title,
+      ...(meta.description ? { description: meta.description } : {}),
       status: 'pass',
       durationMs: Math.round(performance.now() - t0),
       counts: collector.counts,
       countsByCode: collector.countsByCode,
       findings: collector.findings,
       truncated: collector.truncated,
-      stats: redactDeep(jsonSafe(stats) as Record<string, unknown>),
+      stats: redactDeep(jsonSafe(stats) as Record<string, unknown>, secrets),
       ...partial,
     };
     if (result.status === 'pass' && atOrAbove(result.counts, opts.config.run.failOn) > 0) result.status = 'fail';
@@ -237,7 +240,7 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
     const { handles, rollback } = connected;
     if (controller.signal.aborted) throw abortError(controller.signal);
 
-    const log = (line: string) => opts.log?.(`[${meta.id}] ${redact(line)}`);
+    const log = (line: string) => opts.log?.(`[${meta.id}] ${redact(line, stores.secrets)}`);
     const problems = await runPreflight(p, handles, stores, controller.signal, log, opts.config);
     if (problems.length) {
       const first = problems[0];
@@ -266,7 +269,7 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
     const outcome = await untilAbandoned(check.run(ctx), controller.signal);
     if (controller.signal.aborted) throw abortError(controller.signal);
     return finish({
-      ...(outcome?.sections ? { sections: redactDeep(jsonSafe(outcome.sections) as CheckResult['sections']) } : {}),
+      ...(outcome?.sections ? { sections: redactDeep(jsonSafe(outcome.sections) as CheckResult['sections'], secrets) } : {}),
       ...(outcome?.partial ? { partial: true } : {}),
     });
   } catch (err) {
@@ -278,10 +281,10 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
       return finish({
         status: 'error',
         partial: true,
-        error: { code: err.code, message: redact(err.message), ...(err.hint ? { hint: err.hint } : {}) },
+        error: { code: err.code, message: redact(err.message, secrets), ...(err.hint ? { hint: err.hint } : {}) },
       });
     }
-    const message = redact(errorLine(err));
+    const message = redact(errorLine(err), secrets);
     return finish({
       status: 'error',
       partial: true,
@@ -307,8 +310,8 @@ async function connectStores(
       return { error: { code: err?.code ?? 'STORE_UNREACHABLE', message: err?.message ?? `${kind} is not reachable` } };
     }
     (handles as Record<string, unknown>)[kind] = store.reader;
-    if (kind === 'postgres' && meta.access === 'rollback-txn')
-      rollback = (store as Awaited<ReturnType<StoreManager['get']>> & { rollback: unknown }).rollback;
+    // Only a store that can roll back offers `rollback` (Postgres today); a check declares it needs one.
+    if (meta.access === 'rollback-txn' && store.rollback) rollback = store.rollback;
   }
   for (const kind of meta.uses ?? []) {
     if (handles[kind] || !stores.configured(kind)) continue;
@@ -338,7 +341,8 @@ async function runPreflight(
     signal,
     log,
     baseDir: config.baseDir,
-    problem: (problem) => problems.push({ ...(problem.path ? { path: problem.path } : {}), message: redact(problem.message) }),
+    problem: (problem) =>
+      problems.push({ ...(problem.path ? { path: problem.path } : {}), message: redact(problem.message, stores.secrets) }),
   };
   await untilAbandoned(check.preflight(pre), signal);
   if (signal.aborted) throw abortError(signal);
@@ -379,7 +383,7 @@ export async function preflightAudit(opts: {
   try {
     for (const p of opts.plan.filter((p) => !p.skipReason)) {
       const { meta } = p.loaded.check;
-      const log = (line: string) => opts.log?.(`[${meta.id}] ${redact(line)}`);
+      const log = (line: string) => opts.log?.(`[${meta.id}] ${redact(line, stores.secrets)}`);
       try {
         // Connected even without a preflight: "valid against the live stores" means they answer.
         const connected = await connectStores(meta, stores);
@@ -394,11 +398,11 @@ export async function preflightAudit(opts: {
           problems: problems.map((pr) => ({ ...pr, location: config.locate(['checks', meta.id, ...splitPath(pr.path)]) })),
         });
       } catch (err) {
-        const firstLine = redact(errorLine(err));
+        const firstLine = redact(errorLine(err), stores.secrets);
         const e = controller.signal.aborted
           ? abortError(controller.signal)
           : isCoded(err)
-            ? { code: err.code, message: redact(err.message) }
+            ? { code: err.code, message: redact(err.message, stores.secrets) }
             : { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${firstLine}` };
         results.push({ checkId: meta.id, problems: [], error: e });
       }

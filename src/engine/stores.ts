@@ -4,18 +4,18 @@
  */
 import { isCoded } from '../errors.js';
 import type { ResolvedConfig } from '../config/load.js';
-import type { MilvusStore } from '../stores/milvus/connector.js';
-import type { PostgresStore } from '../stores/postgres/connector.js';
-import type { RedisStore } from '../stores/redis/connector.js';
+import { redact, secretsOf } from '../redact.js';
+import { STORE_DESCRIPTORS, storeDescriptor, type ConnectedStores } from '../stores/registry.js';
 import type { StoreKind, StoreStatus } from '../stores/types.js';
-import { redact } from '../redact.js';
 
 const CLOSE_WAIT_MS = 3_000;
 
-type Connected = { postgres: PostgresStore; redis: RedisStore; milvus: MilvusStore };
+type Connected = ConnectedStores;
 
 export class StoreManager {
   readonly status: Record<StoreKind, StoreStatus>;
+  /** The config's secrets (passwords, tokens): every line the engine keeps is redacted with them. */
+  readonly secrets: readonly string[];
   private readonly pending = new Map<StoreKind, Promise<Connected[StoreKind] | undefined>>();
   private readonly open: Array<{ close(): Promise<void> }> = [];
 
@@ -23,11 +23,10 @@ export class StoreManager {
     private readonly stores: ResolvedConfig['stores'],
     private readonly signal: AbortSignal,
   ) {
-    this.status = {
-      postgres: { kind: 'postgres', configured: Boolean(stores.postgres) },
-      redis: { kind: 'redis', configured: Boolean(stores.redis) },
-      milvus: { kind: 'milvus', configured: Boolean(stores.milvus) },
-    };
+    this.secrets = secretsOf(stores);
+    this.status = Object.fromEntries(
+      STORE_DESCRIPTORS.map((d) => [d.kind, { kind: d.kind, configured: Boolean(stores[d.kind]) }]),
+    ) as Record<StoreKind, StoreStatus>;
   }
 
   configured(kind: StoreKind): boolean {
@@ -49,18 +48,8 @@ export class StoreManager {
     if (!status.configured) return undefined;
     const t0 = performance.now();
     try {
-      let store: Connected[StoreKind];
-      if (kind === 'postgres') {
-        const { connectPostgres } = await import('../stores/postgres/connector.js');
-        store = await connectPostgres(this.stores.postgres!, { signal: this.signal });
-      } else if (kind === 'redis') {
-        const { connectRedis } = await import('../stores/redis/connector.js');
-        store = await connectRedis(this.stores.redis!, { signal: this.signal });
-      } else {
-        // The Milvus SDK is heavy (gRPC, protobuf): load it only when Milvus is needed.
-        const { connectMilvus } = await import('../stores/milvus/connector.js');
-        store = await connectMilvus(this.stores.milvus!, { signal: this.signal });
-      }
+      // The descriptor loads its driver only now: a run that does not need a store never loads it.
+      const store = (await storeDescriptor(kind).connect(this.stores[kind], { signal: this.signal })) as Connected[StoreKind];
       this.open.push(store);
       status.connected = true;
       status.address = store.reader.address;
@@ -71,10 +60,10 @@ export class StoreManager {
       status.connectMs = Math.round(performance.now() - t0);
       // The address of a store that is down is shown too: it is where to look.
       const address = (err as { address?: unknown })?.address;
-      if (typeof address === 'string') status.address = redact(address);
+      if (typeof address === 'string') status.address = redact(address, this.secrets);
       status.error = isCoded(err)
-        ? { code: err.code, message: redact(err.message) }
-        : { code: 'STORE_ERROR', message: redact(String((err as Error)?.message ?? err)) };
+        ? { code: err.code, message: redact(err.message, this.secrets) }
+        : { code: 'STORE_ERROR', message: redact(String((err as Error)?.message ?? err), this.secrets) };
       return undefined;
     }
   }

@@ -30,7 +30,7 @@ export async function runInit(config: ResolvedConfig, opts: { signal: AbortSigna
   const scope = opts.scope ?? {};
   const stores = new StoreManager(config.stores, opts.signal);
   const unread: Proposal['unread'] = [];
-  const failed = (kind: string, err: unknown) => unread.push({ kind, reason: redact(errorLine(err)) });
+  const failed = (kind: string, err: unknown) => unread.push({ kind, reason: redact(errorLine(err), stores.secrets) });
   try {
     const [pg, milvus, redis] = await Promise.all([stores.get('postgres'), stores.get('milvus'), stores.get('redis')]);
     for (const kind of ['postgres', 'milvus', 'redis'] as const) {

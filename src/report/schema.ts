@@ -1,14 +1,15 @@
 /**
- * The JSON report's schema (zod), the single source of truth: the JSON reporter's output is
- * validated against it in tests, and docs/report.schema.json is generated from it (a test keeps the
- * file in sync).
+ * The JSON report's schema (zod): the JSON reporter's output is validated against it in tests,
+ * docs/report.schema.json is generated from it (a test keeps the file in sync), and the TypeScript
+ * types in src/engine/result.ts must match it both ways (checked at compile time at the end).
  */
 import { z } from 'zod';
-import { SEVERITIES } from '../plugin.js';
+import type { Report } from '../engine/result.js';
+import { SEVERITIES, STORE_KINDS } from '../plugin.js';
 
 const severity = z.enum(SEVERITIES);
 const counts = z.object({ error: z.number().int(), warn: z.number().int(), info: z.number().int() }).strict();
-const storeKind = z.enum(['postgres', 'redis', 'milvus']);
+const storeKind = z.enum(STORE_KINDS);
 
 const finding = z
   .object({
@@ -45,6 +46,7 @@ const checkResult = z
   .object({
     id: z.string(),
     title: z.string(),
+    description: z.string().optional(),
     status: z.enum(['pass', 'fail', 'error', 'skipped']),
     durationMs: z.number().int().nonnegative(),
     counts,
@@ -114,3 +116,11 @@ export const reportSchema = z
 export function reportJsonSchema(): unknown {
   return { $id: 'https://dbcheck.dev/report.schema.json', title: 'dbcheck report', ...z.toJSONSchema(reportSchema) };
 }
+
+/**
+ * The TypeScript types of the report (src/engine/result.ts, where their comments live) and this
+ * schema describe one shape: each must be assignable to the other, or the build fails here.
+ */
+type Schema = z.infer<typeof reportSchema>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const reportTypesMatchSchema: Same<Report, Schema> = true;

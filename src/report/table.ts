@@ -11,15 +11,15 @@ import { fitTable, wrap } from './fit.js';
 
 export interface TableRenderOptions {
   color: boolean;
-  /** Findings shown per check (the JSON report carries up to --max-findings). */
-  findingsPerCheck?: number;
   /** Terminal columns every line must fit in (tables turn vertical, lines wrap); undefined: no limit. */
   width?: number;
 }
 
+/** Findings shown per check (the JSON report carries up to --max-findings). */
+const FINDINGS_PER_CHECK = 10;
+
 export function renderTable(report: Report, opts: TableRenderOptions): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
-  const perCheck = opts.findingsPerCheck ?? 10;
   const width = opts.width;
   const out: string[] = [];
 
@@ -39,14 +39,14 @@ export function renderTable(report: Report, opts: TableRenderOptions): string {
     if (r.status === 'skipped') continue;
     if (r.error)
       lines.push(...wrap(`${e(r.error.message)}${r.error.hint ? ` (${e(r.error.hint)})` : ''}`, width, `  ${c.red('error')} `, '        '));
-    for (const f of r.findings.slice(0, perCheck)) {
+    for (const f of r.findings.slice(0, FINDINGS_PER_CHECK)) {
       const sev = f.severity === 'error' ? c.red('error') : f.severity === 'warn' ? c.yellow('warn ') : c.blue('info ');
       // --baseline: new findings come first (src/engine/baseline.ts) and say so.
       const label = f.baseline === 'new' ? `${c.bold('new')} ` : f.baseline === 'unknown' ? `${c.bold('new?')} ` : '';
       lines.push(...wrap(e(f.message), width, `  ${sev} ${label}${c.dim(e(f.code))}  `, '        '));
     }
     const total = r.counts.error + r.counts.warn + r.counts.info;
-    const shown = Math.min(perCheck, r.findings.length);
+    const shown = Math.min(FINDINGS_PER_CHECK, r.findings.length);
     if (total > shown) {
       const totals = Object.entries(r.countsByCode)
         .map(([k, v]) => `${e(k)} ${v}`)

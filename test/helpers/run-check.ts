@@ -23,8 +23,6 @@ export interface RunCheckOptions {
   signal?: AbortSignal;
   /** Folder relative option paths resolve against (default cwd). */
   baseDir?: string;
-  /** Accepted for symmetry; the rollback runner is given to every 'rollback-txn' check. */
-  allowRollback?: boolean;
 }
 
 /** Runs one check through the real engine against real stores; returns its CheckResult. */

@@ -178,5 +178,7 @@ describe('output routing', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('demo/fixture');
     expect(r.stdout).toContain('cache-drift');
+    // meta.description, on the line under its check.
+    expect(r.stdout).toMatch(/^health .*\n\s+Reachability, server version, round-trip latency and capacity of each configured store\.$/m);
   });
 });

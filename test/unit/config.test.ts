@@ -4,7 +4,7 @@ import { loadConfig, type ConfigFlags } from '../../src/config/load.js';
 import { formatIssue } from '../../src/config/issues.js';
 import { closest } from '../../src/config/suggest.js';
 import { tempDir } from '../helpers/cli.js';
-import { redact } from '../../src/redact.js';
+import { redact, secretsOf } from '../../src/redact.js';
 
 function load(yaml: string, env: NodeJS.ProcessEnv = {}, flags: ConfigFlags = {}) {
   const dir = tempDir({ 'dbcheck.yml': yaml });
@@ -12,11 +12,11 @@ function load(yaml: string, env: NodeJS.ProcessEnv = {}, flags: ConfigFlags = {}
 }
 
 describe('config loader', () => {
-  it('interpolates ${VAR} and ${VAR:-default}, and registers secrets for redaction', () => {
+  it('interpolates ${VAR} and ${VAR:-default}, and the interpolated password is one of the config secrets', () => {
     const { config, errors } = load('stores:\n  postgres:\n    host: ${H:-db.example}\n    password: ${PW}\n', { PW: 'pw-from-env-123' });
     expect(errors).toEqual([]);
     expect(config!.stores.postgres).toMatchObject({ host: 'db.example', password: 'pw-from-env-123' });
-    expect(redact('connect failed for pw-from-env-123')).toBe('connect failed for ***');
+    expect(redact('connect failed for pw-from-env-123', secretsOf(config!.stores))).toBe('connect failed for ***');
   });
 
   it('names an unset variable with its key and line', () => {
@@ -50,7 +50,7 @@ describe('config loader', () => {
       redis: { url: 'redis://r:1' },
       milvus: { address: 'm:2', token: 'tok-xyz-987' },
     });
-    expect(redact('token tok-xyz-987 leaked')).not.toContain('tok-xyz-987');
+    expect(redact('token tok-xyz-987 leaked', secretsOf(env.stores))).not.toContain('tok-xyz-987');
   });
 
   it('with a file, configures exactly the stores it lists', () => {
@@ -137,6 +137,11 @@ describe('one pipeline: file, environment and flags obey the same schema', () =>
     ]);
     expect(load('stores:\n  redis:\n    url: http://h:6379\n').errors[0].message).toBe('must start with redis:// or rediss://');
     expect(load('stores:\n  postgres:\n    url: postgres:///app?host=/var/run/postgresql\n').errors).toEqual([]);
+    // A password that is not valid %-encoding is a config error for Postgres as for Redis, not swallowed.
+    for (const url of ['postgres://u:50%@h/db', 'redis://u:50%@h:6379'])
+      expect(load(`stores:\n  ${url.split(':')[0]}:\n    url: ${url}\n`).errors[0]?.message).toBe(
+        'the user or password in the URL is not valid %-encoding (write % as %25)',
+      );
   });
 
   it('check sections: engine keys validated by the schema, the rest handed to the check', () => {

@@ -44,6 +44,27 @@ describe('timeouts', () => {
   });
 });
 
+describe('the check entry', () => {
+  it('carries meta.description into the report (valid by the report schema); none when the check has none', async () => {
+    const { reportSchema } = await import('../../src/report/schema.js');
+    const described = defineCheck({
+      meta: { id: 'inline', title: 'Inline', description: 'What this check looks at.', requires: [], codes },
+      run: async () => {},
+    });
+    const { result, report } = await runCheckInMemory(described, {});
+    expect(result.description).toBe('What this check looks at.');
+    expect(reportSchema.safeParse(report).success).toBe(true);
+    expect(
+      (
+        await runCheckInMemory(
+          check(async () => {}),
+          {},
+        )
+      ).result,
+    ).not.toHaveProperty('description');
+  });
+});
+
 describe('findings', () => {
   it('the finding budget keeps errors over warnings; counts stay exact', async () => {
     const many = check(async (ctx) => {

@@ -14,10 +14,10 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { DbcheckError, isCoded, storeError, type StoreErrorCode } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
+import { DbcheckError, errorLine, isCoded, storeError, type StoreErrorCode } from '../../errors.js';
 import { capabilitiesFor, type MilvusCapabilities } from './capabilities.js';
 import { checkFieldName, inExpr, keyComparison, milvusLiteral, rangeExpr } from './expr.js';
+import { sdkDriver, STRONG_CONSISTENCY, type MilvusClientLike, type MilvusClientOptions, type MilvusDriver } from './driver.js';
 import { installExactJsonDecoding } from './json.js';
 import { scanInKeyOrder, throwIfCancelled, type PagerRange, type PagerSource, type Row } from './pager.js';
 import type {
@@ -163,14 +163,16 @@ async function bounded<T>(promise: Promise<T>, timeoutMs: number, signal?: Abort
   }
 }
 
-export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: AbortSignal } = {}): Promise<MilvusStore> {
+/** `driver` is the Milvus SDK unless a test passes a fake (see driver.ts). */
+export async function connectMilvus(
+  cfg: MilvusStoreConfig,
+  opts: { signal?: AbortSignal; driver?: MilvusDriver } = {},
+): Promise<MilvusStore> {
+  const driver = opts.driver ?? sdkDriver;
   if (!cfg || typeof cfg.address !== 'string' || cfg.address.trim() === '') {
     throw new DbcheckError('CONFIG', 'Milvus: `address` is required (host:port, e.g. 127.0.0.1:19530)');
   }
   const fromUrl = splitMilvusAddress(cfg.address.trim());
-  registerSecret(cfg.token);
-  registerSecret(cfg.password);
-  registerSecret(fromUrl.password);
   const address = displayMilvusAddress(fromUrl.address);
   const callTimeoutMs = cfg.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const connectTimeoutMs = cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -183,16 +185,15 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
   };
 
   const tls = tlsOptions(cfg);
-  const sdk = await import('@zilliz/milvus2-sdk-node');
-  // int64 inside JSON / $meta values stays exact (milvus-json.ts); never fall back to lossy parsing.
+  // int64 inside JSON / $meta values stays exact (json.ts); never fall back to lossy parsing.
   const jsonFailure = installExactJsonDecoding();
   if (jsonFailure) {
     throw new DbcheckError('STORE_ERROR', `Milvus at ${address}: ${jsonFailure}; reinstall dbcheck with its locked dependencies (npm ci)`);
   }
-  let client: MilvusClient;
+  let client: MilvusClientLike;
   let capabilities: MilvusCapabilities;
   try {
-    client = new sdk.MilvusClient({
+    client = await driver({
       address: fromUrl.address,
       token: cfg.token,
       username: cfg.username ?? fromUrl.username,
@@ -203,7 +204,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
       timeout: connectTimeoutMs, // used by the Connect RPC; raised to callTimeoutMs below
       logLevel: 'error', // the SDK logs to stdout, which belongs to the report
       telemetry: { enabled: false }, // an auditor must not phone home
-    } as ConstructorParameters<typeof sdk.MilvusClient>[0]);
+    } as MilvusClientOptions);
   } catch (err) {
     throw fail(err);
   }
@@ -290,7 +291,7 @@ export async function connectMilvus(cfg: MilvusStoreConfig, opts: { signal?: Abo
     const req: Record<string, unknown> = {
       collection_name: collection,
       output_fields: args.outputFields,
-      consistency_level: sdk.ConsistencyLevelEnum.Strong,
+      consistency_level: STRONG_CONSISTENCY,
       timeout: callTimeoutMs,
     };
     if (args.expr) req.filter = args.expr;
@@ -593,7 +594,7 @@ function tlsOptions(cfg: MilvusStoreConfig): Record<string, unknown> | undefined
  */
 function explainConnectFailure(err: unknown, usingTls: boolean): { error: Error; code: StoreErrorCode } | undefined {
   if (err instanceof DbcheckError) return undefined;
-  const text = String((err as { message?: unknown })?.message ?? err).split('\n')[0]!;
+  const text = errorLine(err);
   if (/unauthenticated|auth.*fail|incorrect (user|password)|invalid (user|token|credential)/i.test(text)) {
     return { error: new Error('the server refused the credentials (user/password or token)'), code: 'STORE_AUTH' };
   }

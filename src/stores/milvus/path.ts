@@ -84,7 +84,7 @@ export function milvusPathValue(row: Record<string, unknown>, path: MilvusValueP
 
 /**
  * The value at `path` as comparison text: strings as they are, numbers as digits (integers above
- * 2^53 arrive as exact digit strings, see milvus-json.ts), other JSON (true, objects) as JSON text;
+ * 2^53 arrive as exact digit strings, see json.ts), other JSON (true, objects) as JSON text;
  * null when absent or null.
  */
 export function milvusPathText(row: Record<string, unknown>, path: MilvusValuePath): string | null {

@@ -7,7 +7,7 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import { DbcheckError, storeError, type StoreErrorCode } from '../../errors.js';
-import { redact, registerSecret } from '../../redact.js';
+import { redact } from '../../redact.js';
 import type {
   CallOptions,
   LoadPoolOptions,
@@ -20,6 +20,7 @@ import type {
   RollbackTransactionRunner,
   SqlRunner,
 } from '../types.js';
+import { pgDriver, type PostgresDriver } from './driver.js';
 
 export interface PostgresStoreConfig {
   url?: string;
@@ -196,13 +197,18 @@ function clientConfig(
   };
 }
 
-export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOptions = {}): Promise<PostgresStore> {
-  registerSecret(cfg.password);
+/** `driver` is node-postgres unless a test passes a fake (see driver.ts). */
+export async function connectPostgres(
+  cfg: PostgresStoreConfig,
+  opts: CallOptions & { driver?: PostgresDriver } = {},
+): Promise<PostgresStore> {
+  const driver = opts.driver ?? pgDriver;
   if (cfg.url) {
+    // The config schema rejects these already; a direct caller gets the same config error as Redis's.
     try {
-      registerSecret(decodeURIComponent(new URL(cfg.url).password));
+      decodeURIComponent(new URL(cfg.url).password);
     } catch {
-      /* reported on connect */
+      throw new DbcheckError('CONFIG', 'stores.postgres.url is not a valid URL');
     }
   }
   const address = describeAddress(cfg);
@@ -216,13 +222,13 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
   // queued behind long scans would fail as "timed out" although the server is fine. So the pool
   // waits without a limit (the check's timeout and abort still apply) and each new connection
   // carries connectTimeout itself (pg.Client bounds TCP connect, TLS and login with it).
-  class ConnectBoundedClient extends pg.Client {
+  class ConnectBoundedClient extends driver.Client {
     constructor(config?: pg.ClientConfig) {
       // pg-pool keeps the password as a non-enumerable property, which a spread would drop.
       super({ ...config, password: config?.password, connectionTimeoutMillis: connectTimeoutMs });
     }
   }
-  const pool = new pg.Pool({
+  const pool = new driver.Pool({
     ...clientConfig(cfg, { readOnly: true }),
     connectionTimeoutMillis: 0,
     Client: ConnectBoundedClient,
@@ -436,7 +442,7 @@ export async function connectPostgres(cfg: PostgresStoreConfig, opts: CallOption
 
   const rollback: RollbackTransactionRunner = {
     async run(fn, o = {}) {
-      const client = new pg.Client({
+      const client = new driver.Client({
         ...clientConfig(cfg, { readOnly: false, database: o.database, applicationName: 'dbcheck-rollback-dry-run' }),
       });
       client.on('error', () => {});
@@ -514,7 +520,6 @@ function cancelOnAbort(client: pg.PoolClient | pg.Client, cfg: PostgresStoreConf
 export function openPostgresLoadPool(target: PostgresLoadTarget): PostgresLoadPool {
   const cfg = target.store as PostgresStoreConfig;
   const o = target.options;
-  registerSecret(cfg.password); // a worker thread has its own redaction list
   const applicationName = `dbcheck${o.applicationNameSuffix ? `-${o.applicationNameSuffix}` : ''}`.slice(0, 63);
   const pool = new pg.Pool({
     ...clientConfig(cfg, { readOnly: true, statementTimeoutMs: o.statementTimeoutMs, applicationName }),

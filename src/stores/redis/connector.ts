@@ -2,9 +2,9 @@
  * Redis connector (ioredis) behind the RedisReader interface. Only the read commands listed in
  * REDIS_READ_COMMANDS ever reach the server: anything else is refused here, before it is sent.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { classifyNetworkError, DbcheckError, storeError } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
+import { ioredisDriver, type RedisClient, type RedisDriver } from './driver.js';
 import { REDIS_READ_COMMANDS, type CallOptions, type RedisLoadConnection, type RedisReadCommand, type RedisReader } from '../types.js';
 
 export interface RedisStoreConfig {
@@ -110,8 +110,14 @@ function redisOptions(cfg: RedisStoreConfig, extra: Partial<RedisOptions> = {}):
  * only the TCP connect; the whole set-up (AUTH, INFO ready check, SELECT) is bounded by it here,
  * so a server that accepts and then never answers cannot hold the run.
  */
-async function openConnection(cfg: RedisStoreConfig, address: string, db: number, extra: Partial<RedisOptions> = {}): Promise<Redis> {
-  const client = new Redis(redisOptions(cfg, extra));
+async function openConnection(
+  driver: RedisDriver,
+  cfg: RedisStoreConfig,
+  address: string,
+  db: number,
+  extra: Partial<RedisOptions> = {},
+): Promise<RedisClient> {
+  const client = driver(redisOptions(cfg, extra));
   const connectTimeoutMs = cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   let lastError: unknown;
   client.on('error', (err) => {
@@ -171,11 +177,12 @@ export function parseInfo(text: string): Record<string, string> {
   return out;
 }
 
-export async function connectRedis(cfg: RedisStoreConfig, opts: CallOptions = {}): Promise<RedisStore> {
-  registerSecret(cfg.password);
+/** `driver` is ioredis unless a test passes a fake (see driver.ts). */
+export async function connectRedis(cfg: RedisStoreConfig, opts: CallOptions & { driver?: RedisDriver } = {}): Promise<RedisStore> {
+  const driver = opts.driver ?? ioredisDriver;
   if (cfg.url) {
     try {
-      registerSecret(decodeURIComponent(new URL(cfg.url).password));
+      decodeURIComponent(new URL(cfg.url).password);
     } catch {
       throw new DbcheckError('CONFIG', 'stores.redis.url is not a valid URL');
     }
@@ -183,9 +190,9 @@ export async function connectRedis(cfg: RedisStoreConfig, opts: CallOptions = {}
   const address = describeAddress(cfg);
   const db = databaseIndex(cfg);
   if (opts.signal?.aborted) throw new DbcheckError('CANCELLED', 'cancelled');
-  const client = await openConnection(cfg, address, db);
+  const client = await openConnection(driver, cfg, address, db);
   const fail = (err: unknown) => (err instanceof DbcheckError ? err : storeError(LABEL, address, err));
-  const loadConnections = new Set<Redis>();
+  const loadConnections = new Set<RedisClient>();
 
   const reader: RedisReader = {
     kind: 'redis',
@@ -250,7 +257,7 @@ export async function connectRedis(cfg: RedisStoreConfig, opts: CallOptions = {}
     },
     async createLoadConnection(o = {}): Promise<RedisLoadConnection> {
       const name = o.connectionName ?? 'dbcheck-load';
-      const conn = await openConnection(cfg, address, db, { connectionName: name, commandTimeout: o.commandTimeoutMs ?? 5_000 });
+      const conn = await openConnection(driver, cfg, address, db, { connectionName: name, commandTimeout: o.commandTimeoutMs ?? 5_000 });
       loadConnections.add(conn);
       return {
         name,

@@ -1,0 +1,25 @@
+/**
+ * The stores dbcheck knows, one descriptor each (descriptor.ts). Everything that used to name the
+ * kinds (config schema and defaults, the store manager, the report) iterates this list. The mapped
+ * type makes a kind in StoreKind without a descriptor (or under the wrong key) a compile error.
+ */
+import type { StoreDescriptor } from './descriptor.js';
+import { milvus } from './milvus/descriptor.js';
+import { postgres } from './postgres/descriptor.js';
+import { redis } from './redis/descriptor.js';
+import { STORE_KINDS, type StoreKind } from './types.js';
+
+const BY_KIND = { postgres, redis, milvus } satisfies { [K in StoreKind]: { kind: K } };
+
+/** The descriptors, in STORE_KINDS order (the order of reports and `stores.*` messages). */
+export const STORE_DESCRIPTORS: readonly StoreDescriptor[] = STORE_KINDS.map((k) => BY_KIND[k]);
+
+/** The validated config of each kind, as its connector takes it. */
+export type StoreConfigs = { [K in StoreKind]?: ReturnType<(typeof BY_KIND)[K]['toConfig']> };
+
+/** The connected store of each kind, as its connector returns it. */
+export type ConnectedStores = { [K in StoreKind]: Awaited<ReturnType<(typeof BY_KIND)[K]['connect']>> };
+
+export function storeDescriptor(kind: StoreKind): StoreDescriptor {
+  return BY_KIND[kind];
+}
