@@ -59,15 +59,22 @@ function takePreset(input: unknown): { preset: PresetName; table: unknown; rest:
   return { preset: preset as PresetName, table: preset === 'langchain' ? recordManager : docstore, rest };
 }
 
-/** Why `preset` cannot be used here, or undefined: an unknown name, or a table key of the other framework. */
-export function presetIssue(input: unknown): string | undefined {
-  if (!isObj(input) || input.preset === undefined) return undefined;
+/** An unknown preset name, or a table key of the other framework; undefined when neither. */
+function presetNameIssue(input: Record<string, unknown>): string | undefined {
   if (!PRESETS.includes(input.preset as PresetName))
     return `unknown preset ${JSON.stringify(input.preset)}; presets: ${PRESETS.join(', ')}`;
   if (input.preset === 'langchain' && input.docstore !== undefined)
     return 'docstore belongs to preset llamaindex; LangChain keeps its records in recordManager';
   if (input.preset === 'llamaindex' && input.recordManager !== undefined)
     return 'recordManager belongs to preset langchain; LlamaIndex keeps its documents in docstore';
+  return undefined;
+}
+
+/** Why `preset` cannot be used here, or undefined: an unknown name, or a table key of the other framework. */
+export function presetIssue(input: unknown): string | undefined {
+  if (!isObj(input) || input.preset === undefined) return undefined;
+  const mixed = presetNameIssue(input);
+  if (mixed) return mixed;
   if (typeof input.collection !== 'string')
     return `preset ${String(input.preset)} needs collection: the Milvus collection the framework writes`;
   return undefined;
@@ -131,12 +138,8 @@ export function mappingPresetIssue(input: unknown): string | undefined {
  */
 export function freshnessPresetIssue(input: unknown): string | undefined {
   if (!isObj(input) || input.preset === undefined) return undefined;
-  if (!PRESETS.includes(input.preset as PresetName))
-    return `unknown preset ${JSON.stringify(input.preset)}; presets: ${PRESETS.join(', ')}`;
-  if (input.preset === 'langchain' && input.docstore !== undefined)
-    return 'docstore belongs to preset llamaindex; LangChain keeps its records in recordManager';
-  if (input.preset === 'llamaindex' && input.recordManager !== undefined)
-    return 'recordManager belongs to preset langchain; LlamaIndex keeps its documents in docstore';
+  const mixed = presetNameIssue(input);
+  if (mixed) return mixed;
   const namespace = isObj(input.recordManager) ? input.recordManager.namespace : undefined;
   if (input.preset === 'langchain' && typeof input.collection !== 'string' && namespace === undefined)
     return 'preset langchain needs collection (the record manager namespace is milvus/<collection>) or recordManager.namespace';

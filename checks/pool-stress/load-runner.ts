@@ -44,9 +44,9 @@ export interface LoadMetrics {
   stoppedBy: StopReason;
 }
 
-export async function runLoad(bounds: LoadBounds, op: LoadOperation): Promise<LoadMetrics> {
-  const { workers, maxOps, durationMs, signal } = bounds;
-  const m: LoadMetrics = {
+/** Metrics of a loop that has not run yet: every count zero, empty histograms. */
+function emptyMetrics(): LoadMetrics {
+  return {
     ops: 0,
     ok: 0,
     errors: 0,
@@ -57,6 +57,11 @@ export async function runLoad(bounds: LoadBounds, op: LoadOperation): Promise<Lo
     elapsedMs: 0,
     stoppedBy: 'count',
   };
+}
+
+export async function runLoad(bounds: LoadBounds, op: LoadOperation): Promise<LoadMetrics> {
+  const { workers, maxOps, durationMs, signal } = bounds;
+  const m = emptyMetrics();
   const started = performance.now();
   const deadline = started + durationMs;
   let stop: StopReason | undefined;
@@ -103,17 +108,7 @@ export function metricsToWire(m: LoadMetrics): LoadMetricsWire {
  * 'duration' if any part ran out of time, else by 'count'.
  */
 export function mergeLoadMetrics(parts: ReadonlyArray<LoadMetrics | LoadMetricsWire>): LoadMetrics {
-  const m: LoadMetrics = {
-    ops: 0,
-    ok: 0,
-    errors: 0,
-    errorsByClass: {},
-    sampleErrors: [],
-    latency: new LatencyHistogram(),
-    acquireWait: new LatencyHistogram(),
-    elapsedMs: 0,
-    stoppedBy: 'count',
-  };
+  const m = emptyMetrics();
   for (const p of parts) {
     m.ops += p.ops;
     m.ok += p.ok;
