@@ -19,6 +19,7 @@ import type { Report } from '../../src/engine/result.js';
 import { exitCodeFor, runAudit } from '../../src/engine/run.js';
 import { consistencyOf } from '../../src/report/consistency.js';
 import {
+  createMilvusCollection,
   createMilvusCollectionName,
   createPgSchema,
   createRedisPrefix,
@@ -32,22 +33,9 @@ type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 const BIG = 9007199254740992n; // 2^53
 const CHECKS = ['reference-integrity', 'orphan-scan', 'cache-drift'];
 
-async function createCollection(m: MilvusFixture, fields: object[], rows: object[]) {
-  const ok = (r: any, what: string) => {
-    const code = r?.error_code ?? r?.status?.error_code;
-    if (code !== 'Success') throw new Error(`${what} failed: ${JSON.stringify(r)}`);
-  };
-  const c = m.collection;
-  ok(
-    await m.client.createCollection({
-      collection_name: c,
-      fields: [...fields, { name: 'vec', data_type: DataType.FloatVector, dim: 2 }],
-    } as any),
-    'createCollection',
-  );
-  ok(await m.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any), 'createIndex');
-  ok(await m.client.loadCollectionSync({ collection_name: c }), 'load');
-  ok(await m.client.insert({ collection_name: c, data: rows.map((r) => ({ vec: [0.1, 0.2], ...r })) } as any), 'insert');
+/** The collection of `m`, with a 4-dim vector field, loaded and filled (test/helpers/stores.ts). */
+function createCollection(m: MilvusFixture, fields: object[], rows: object[]) {
+  return createMilvusCollection(m.client, m.collection, fields, rows);
 }
 
 describe('sharded runs and baselines', () => {

@@ -9,6 +9,7 @@ import { DataType } from '@zilliz/milvus2-sdk-node';
 import check from '../../../checks/reference-integrity/index.js';
 import { runCheck } from '../../helpers/check-tester.js';
 import {
+  createMilvusCollection,
   createMilvusCollectionName,
   createPgSchema,
   milvusFlavor,
@@ -27,25 +28,9 @@ const TOP = '9223372036854775806';
 const BIG = '9007199254740992'; // 2^53: Number() cannot tell it from 2^53 + 1
 const BIG_PLUS_ONE = '9007199254740993';
 
-async function createCollection(m: MilvusFixture, fields: object[], rows: object[]) {
-  const c = m.collection;
-  const ok = (r: any, what: string) => {
-    const code = r?.error_code ?? r?.status?.error_code;
-    if (code !== 'Success') throw new Error(`${what} failed: ${JSON.stringify(r)}`);
-  };
-  ok(
-    await m.client.createCollection({
-      collection_name: c,
-      fields: [...fields, { name: 'vec', data_type: DataType.FloatVector, dim: 4 }],
-    } as any),
-    'createCollection',
-  );
-  ok(await m.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any), 'createIndex');
-  ok(await m.client.loadCollectionSync({ collection_name: c }), 'load');
-  for (let i = 0; i < rows.length; i += 5000) {
-    const data = rows.slice(i, i + 5000).map((r) => ({ vec: [0.1, 0.2, 0.3, 0.4], ...r }));
-    ok(await m.client.insert({ collection_name: c, data } as any), 'insert');
-  }
+/** The collection of `m`, with a 4-dim vector field, loaded and filled (test/helpers/stores.ts). */
+function createCollection(m: MilvusFixture, fields: object[], rows: object[]) {
+  return createMilvusCollection(m.client, m.collection, fields, rows);
 }
 
 describe('reference-integrity: int64 keys', () => {
