@@ -2,7 +2,8 @@
  * What dbcheck knows about one kind of store, in one object (like a kysely dialect): its kind and
  * label, the schema of its `stores.<kind>` config section, its defaults when there is no config
  * file, and how to connect. The engine, the config pipeline and the report iterate the registry
- * (registry.ts) of these instead of naming kinds; adding a store is one folder (docs/adding-a-store.md).
+ * (registry.ts) of these instead of naming kinds; adding a store is one folder plus the few lines
+ * the compiler then asks for (its kind, the registry, a health probe: docs/adding-a-store.md).
  */
 import type { z } from 'zod';
 import type { StoreHandles, StoreKind } from './types.js';
