@@ -13,6 +13,9 @@ import type { RollbackTransactionRunner, StoreHandles, StoreKind, StoreStatus } 
 export { z };
 export type * from './stores/types.js';
 export { REDIS_READ_COMMANDS, STORE_KINDS } from './stores/types.js';
+export { storeLabel, storeProbe } from './stores/registry.js';
+export { durationSchema, parseDurationMs } from './duration.js';
+export type { StoreProbe } from './stores/descriptor.js';
 export { CheckError, errorLine, type ErrorDetails } from './errors.js';
 export {
   isMilvusPathSyntax,
@@ -204,17 +207,4 @@ export function defineCheck<O, const R extends StoreKind = never, C extends stri
  */
 export function configError(message: string, hint?: string): CheckError {
   return new CheckError('CONFIG', message, hint);
-}
-
-/** Reads a duration: 500 (ms), "500ms", "30s", "5m", "1h". */
-export const durationSchema = z
-  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, 'a duration like 500ms, 30s, 5m or 1h')])
-  .transform((v) => parseDurationMs(v));
-
-export function parseDurationMs(v: number | string): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(v.trim());
-  if (!m) throw new CheckError('BAD_DURATION', `not a duration: ${v}`);
-  const n = Number(m[1]);
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']);
 }

@@ -14,6 +14,7 @@ import {
   STORE_KINDS,
   type StoreHandles,
   type StoreKind,
+  storeProbe,
 } from '../../src/plugin.js';
 import { median, percent } from './measure.js';
 
@@ -40,8 +41,11 @@ interface Row {
   state: string;
 }
 
-/** How to measure each kind of store; a kind without a probe is a compile error. */
-const PROBES: { [K in StoreKind]: (ctx: CheckContext<Options>, reader: NonNullable<StoreHandles[K]>) => Promise<Row> } = {
+/**
+ * The stores whose limits health knows (connections, memory, collection load states); any other
+ * store gets version and latency through its descriptor's probe (basicProbe).
+ */
+const PROBES: { [K in StoreKind]?: (ctx: CheckContext<Options>, reader: NonNullable<StoreHandles[K]>) => Promise<Row> } = {
   postgres,
   redis,
   milvus,
@@ -130,7 +134,18 @@ export default defineCheck({
 
 /** Measures one connected store with its kind's probe. */
 function probe<K extends StoreKind>(ctx: CheckContext<Options>, kind: K): Promise<Row> {
-  return PROBES[kind](ctx, connected(ctx.stores[kind] as NonNullable<StoreHandles[K]> | undefined, kind));
+  const reader = connected(ctx.stores[kind] as NonNullable<StoreHandles[K]> | undefined, kind);
+  const known = PROBES[kind] as ((ctx: CheckContext<Options>, reader: NonNullable<StoreHandles[K]>) => Promise<Row>) | undefined;
+  return known ? known(ctx, reader) : basicProbe(ctx, kind, reader);
+}
+
+/** Version and median round trip of a store whose limits health does not know: no capacity to judge. */
+async function basicProbe<K extends StoreKind>(ctx: CheckContext<Options>, kind: K, reader: NonNullable<StoreHandles[K]>): Promise<Row> {
+  const { ping, version } = storeProbe(kind);
+  const latencyMs = await timeMedian(ctx.options.latencySamples, () => ping(reader, ctx.signal));
+  const v = await version(reader, ctx.signal);
+  ctx.stats[kind] = { version: v, latencyMs };
+  return { store: kind, address: reader.address, version: v, latencyMs, capacity: '', state: 'up' };
 }
 
 /** The handle of a store the engine reports connected: health only `uses` the stores, so it is typed optional. */

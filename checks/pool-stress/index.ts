@@ -8,7 +8,7 @@
  * (opt-in) exhaustion of maxclients, and for Milvus search and query load on one collection.
  */
 import { randomBytes } from 'node:crypto';
-import { CheckError, defineCheck, type CheckContext, type ResultSection } from '../../src/plugin.js';
+import { CheckError, defineCheck, storeLabel, type CheckContext, type ResultSection } from '../../src/plugin.js';
 import { postgresHeadroom, redisHeadroom } from './fleet.js';
 import { poolStressOptions, type PoolStressOptions } from './options.js';
 import { runPostgresPhases, type PhaseRow } from './postgres-phases.js';
@@ -16,7 +16,6 @@ import { preflightMilvus, runMilvusPhases } from './milvus-phases.js';
 import { runRedisPhases } from './redis-phases.js';
 import { errorLine } from '../../src/plugin.js';
 
-const STORE_LABEL = { postgres: 'Postgres', redis: 'Redis', milvus: 'Milvus' } as const;
 const fmt = (n: number | undefined) => (n === undefined ? null : Math.round(n * 100) / 100);
 
 export default defineCheck({
@@ -160,7 +159,7 @@ function phaseSections(store: 'postgres' | 'redis' | 'milvus', sizing: string, r
   const sections: ResultSection[] = [];
   if (loadRows.length) {
     sections.push({
-      title: `${STORE_LABEL[store]} load (${sizing})`,
+      title: `${storeLabel(store)} load (${sizing})`,
       columns: [
         'phase',
         'ops',
@@ -189,7 +188,7 @@ function phaseSections(store: 'postgres' | 'redis' | 'milvus', sizing: string, r
   }
   if (behaviourRows.length) {
     sections.push({
-      title: `${STORE_LABEL[store]} ${store === 'postgres' ? 'pool' : 'connection'} behaviour`,
+      title: `${storeLabel(store)} ${store === 'postgres' ? 'pool' : 'connection'} behaviour`,
       columns: ['phase', 'verdict', 'what happened'],
       rows: behaviourRows.map((r) => [r.phase, r.verdict, r.note ?? null]),
     });

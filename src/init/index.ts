@@ -6,6 +6,7 @@
 import type { ResolvedConfig } from '../config/load.js';
 import { StoreManager } from '../engine/stores.js';
 import { redact } from '../redact.js';
+import { STORE_KINDS } from '../stores/types.js';
 import {
   keyColumns,
   LIMITS,
@@ -33,7 +34,7 @@ export async function runInit(config: ResolvedConfig, opts: { signal: AbortSigna
   const failed = (kind: string, err: unknown) => unread.push({ kind, reason: redact(errorLine(err), stores.secrets) });
   try {
     const [pg, milvus, redis] = await Promise.all([stores.get('postgres'), stores.get('milvus'), stores.get('redis')]);
-    for (const kind of ['postgres', 'milvus', 'redis'] as const) {
+    for (const kind of STORE_KINDS) {
       const st = stores.status[kind];
       if (st.configured && !st.connected) unread.push({ kind, reason: st.error?.message ?? 'not reachable' });
     }

@@ -5,7 +5,7 @@
  * configured password or token becomes a commented `${VAR}` line.
  */
 import type { ResolvedConfig } from '../config/load.js';
-import { displayMilvusAddress } from '../stores/milvus/connector.js';
+import { STORE_DESCRIPTORS } from '../stores/registry.js';
 import type { KeyColumn, SampledCollection } from './discover.js';
 import { collectionLayout, type Match, type MilvusProposal, type RedisProposal } from './match.js';
 
@@ -123,45 +123,15 @@ export function renderProposal(p: Proposal, version: string): string {
   return `${out.join('\n')}\n`;
 }
 
+/** Each configured store's section as its descriptor describes it (no secrets), in report order. */
 function renderStores(stores: ResolvedConfig['stores'], line: (s?: string) => void): void {
   line('stores:');
-  const pg = stores.postgres;
-  if (pg) {
-    const u = pg.url ? new URL(pg.url) : undefined;
-    const host = u ? u.hostname : (pg.host ?? '127.0.0.1');
-    const port = u ? Number(u.port || 5432) : (pg.port ?? 5432);
-    const user = u ? decodeURIComponent(u.username) : pg.user;
-    const database = u ? decodeURIComponent(u.pathname.slice(1)) : pg.database;
-    const parts = [
-      `host: ${q(host)}`,
-      `port: ${port}`,
-      user ? `user: ${q(user)}` : '',
-      database ? `database: ${q(database)}` : '',
-      pg.sslmode && pg.sslmode !== 'disable' ? `sslmode: ${pg.sslmode}` : '',
-    ];
-    line(`  postgres: { ${parts.filter(Boolean).join(', ')} }`);
-    if (pg.password || u?.password) line('  #   password: ${PGPASSWORD}   (a password was used: keep it in the environment)');
-  }
-  const redis = stores.redis;
-  if (redis) {
-    const u = redis.url ? new URL(redis.url) : undefined;
-    const host = u ? u.hostname : (redis.host ?? '127.0.0.1');
-    const port = u ? Number(u.port || 6379) : (redis.port ?? 6379);
-    const db = u ? Number(u.pathname.slice(1) || 0) : (redis.db ?? 0);
-    const tls = redis.tls || u?.protocol === 'rediss:';
-    line(`  redis: { host: ${q(host)}, port: ${port}, db: ${db}${tls ? ', tls: true' : ''} }`);
-    if (redis.password || u?.password) line('  #   password: ${REDIS_PASSWORD}   (a password was used: keep it in the environment)');
-  }
-  const milvus = stores.milvus;
-  if (milvus) {
-    const extra = [
-      milvus.database && milvus.database !== 'default' ? `database: ${q(milvus.database)}` : '',
-      milvus.ssl ? 'ssl: true' : '',
-      milvus.caFile ? `caFile: ${q(milvus.caFile)}` : '',
-    ];
-    line(`  milvus: { ${[`address: ${q(displayMilvusAddress(milvus.address))}`, ...extra.filter(Boolean)].join(', ')} }`);
-    if (milvus.token || milvus.password || /@/.test(milvus.address))
-      line('  #   token: ${MILVUS_TOKEN}   (credentials were used: keep them in the environment)');
+  for (const d of STORE_DESCRIPTORS) {
+    const config = stores[d.kind];
+    if (!config) continue;
+    const { fields, secretHint } = d.describe(config);
+    line(`  ${d.kind}: { ${fields.join(', ')} }`);
+    if (secretHint) line(`  #   ${secretHint}`);
   }
 }
 

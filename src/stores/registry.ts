@@ -3,11 +3,11 @@
  * kinds (config schema and defaults, the store manager, the report) iterates this list. The mapped
  * type makes a kind in StoreKind without a descriptor (or under the wrong key) a compile error.
  */
-import type { StoreDescriptor } from './descriptor.js';
+import type { StoreDescriptor, StoreProbe } from './descriptor.js';
 import { milvus } from './milvus/descriptor.js';
 import { postgres } from './postgres/descriptor.js';
 import { redis } from './redis/descriptor.js';
-import { STORE_KINDS, type StoreKind } from './types.js';
+import { STORE_KINDS, type StoreHandles, type StoreKind } from './types.js';
 
 const BY_KIND = { postgres, redis, milvus } satisfies { [K in StoreKind]: { kind: K } };
 
@@ -22,4 +22,14 @@ export type ConnectedStores = { [K in StoreKind]: Awaited<ReturnType<(typeof BY_
 
 export function storeDescriptor(kind: StoreKind): StoreDescriptor {
   return BY_KIND[kind];
+}
+
+/** How messages and report titles name the store ("Postgres"). */
+export function storeLabel(kind: StoreKind): string {
+  return BY_KIND[kind].label;
+}
+
+/** The round trip and version query health times on a store of this kind (what a check may call on a reader). */
+export function storeProbe<K extends StoreKind>(kind: K): StoreProbe<NonNullable<StoreHandles[K]>> {
+  return BY_KIND[kind].probe as unknown as StoreProbe<NonNullable<StoreHandles[K]>>;
 }

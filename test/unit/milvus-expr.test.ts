@@ -11,7 +11,7 @@ import {
   milvusLiteral,
   rangeExpr,
 } from '../../src/stores/milvus/expr.js';
-import { displayMilvusAddress, splitMilvusAddress } from '../../src/stores/milvus/connector.js';
+import { displayMilvusAddress, splitMilvusAddress } from '../../src/stores/milvus/address.js';
 
 describe('milvusLiteral', () => {
   it('formats int64 keys as canonical digits, beyond 2^53 without loss', () => {

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { DbcheckError, errorLine, isCoded, storeError, type StoreErrorCode } from '../../errors.js';
+import { displayMilvusAddress, splitMilvusAddress } from './address.js';
 import { capabilitiesFor, type MilvusCapabilities } from './capabilities.js';
 import { checkFieldName, inExpr, keyComparison, milvusLiteral, rangeExpr } from './expr.js';
 import { sdkDriver, STRONG_CONSISTENCY, type MilvusClientLike, type MilvusClientOptions, type MilvusDriver } from './driver.js';
@@ -67,34 +68,6 @@ const KEYS_PER_QUERY = 1000;
 const INT64_MAX_TEXT = '9223372036854775807';
 /** Real Milvus refuses offset + limit above 16384 (maxQueryResultWindow). */
 const MAX_QUERY_LIMIT = 16_384;
-
-/** The address as shown to humans: no `user:password@` part, no query string (may carry a token). */
-export function displayMilvusAddress(address: string): string {
-  return address.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i, '$1').replace(/[?#].*$/, '');
-}
-
-/**
- * Splits `scheme://user:password@host:port` into an address without credentials and the
- * credentials: the SDK does not parse them (it would try to resolve "user:password@host" as a
- * host name and echo it in its error).
- */
-export function splitMilvusAddress(address: string): { address: string; username?: string; password?: string } {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)?([^@/]*)@(.*)$/i.exec(address);
-  if (!m) return { address };
-  const [user, ...pass] = m[2]!.split(':');
-  const decode = (v: string) => {
-    try {
-      return decodeURIComponent(v);
-    } catch {
-      return v;
-    }
-  };
-  return {
-    address: `${m[1] ?? ''}${m[3]}`,
-    username: decode(user!) || undefined,
-    password: pass.length ? decode(pass.join(':')) : undefined,
-  };
-}
 
 interface ResStatusLike {
   code?: number | string;

@@ -1,7 +1,8 @@
 /** The Milvus store: config section, defaults (MILVUS_ADDRESS, MILVUS_TOKEN), and connect (the Milvus SDK). */
 import { z } from 'zod';
-import { durationSchema } from '../../plugin.js';
-import { defineStore } from '../descriptor.js';
+import { durationSchema } from '../../duration.js';
+import { defineStore, yamlText } from '../descriptor.js';
+import { displayMilvusAddress } from './address.js';
 import type { MilvusStoreConfig } from './connector.js';
 
 export const milvusConfigSchema = z
@@ -39,5 +40,19 @@ export const milvus = defineStore({
     // The Milvus SDK is heavy (gRPC, protobuf): loaded only when a check needs Milvus.
     const { connectMilvus } = await import('./connector.js');
     return connectMilvus(config, opts);
+  },
+  probe: {
+    ping: (m) => m.version(),
+    version: (m) => m.version(),
+  },
+  describe(milvus) {
+    const fields = [
+      `address: ${yamlText(displayMilvusAddress(milvus.address))}`,
+      milvus.database && milvus.database !== 'default' ? `database: ${yamlText(milvus.database)}` : '',
+      milvus.ssl ? 'ssl: true' : '',
+      milvus.caFile ? `caFile: ${yamlText(milvus.caFile)}` : '',
+    ].filter(Boolean);
+    const used = milvus.token || milvus.password || /@/.test(milvus.address);
+    return { fields, secretHint: used ? 'token: ${MILVUS_TOKEN}   (credentials were used: keep them in the environment)' : undefined };
   },
 });

@@ -1,8 +1,8 @@
 /** The Postgres store: config section, defaults from the libpq variables, and connect (pg). */
 import { z } from 'zod';
-import { durationSchema } from '../../plugin.js';
+import { durationSchema } from '../../duration.js';
 import { port, urlOf } from '../config-schema.js';
-import { defineStore } from '../descriptor.js';
+import { defineStore, yamlText } from '../descriptor.js';
 import type { PostgresStoreConfig } from './connector.js';
 
 export const postgresConfigSchema = z
@@ -43,5 +43,24 @@ export const postgres = defineStore({
   async connect(config, opts) {
     const { connectPostgres } = await import('./connector.js');
     return connectPostgres(config, opts);
+  },
+  probe: {
+    ping: (pg, signal) => pg.query('SELECT 1', [], { signal }),
+    version: async (pg) => pg.info.version, // read at connect
+  },
+  describe(pg) {
+    const u = pg.url ? new URL(pg.url) : undefined;
+    const user = u ? decodeURIComponent(u.username) : pg.user;
+    const database = u ? decodeURIComponent(u.pathname.slice(1)) : pg.database;
+    const fields = [
+      `host: ${yamlText(u ? u.hostname : (pg.host ?? '127.0.0.1'))}`,
+      `port: ${u ? Number(u.port || 5432) : (pg.port ?? 5432)}`,
+      user ? `user: ${yamlText(user)}` : '',
+      database ? `database: ${yamlText(database)}` : '',
+      pg.sslmode && pg.sslmode !== 'disable' ? `sslmode: ${pg.sslmode}` : '',
+    ].filter(Boolean);
+    const secretHint =
+      pg.password || u?.password ? 'password: ${PGPASSWORD}   (a password was used: keep it in the environment)' : undefined;
+    return { fields, secretHint };
   },
 });

@@ -1,8 +1,8 @@
 /** The Redis store: config section, defaults (REDIS_URL or 127.0.0.1:6379), and connect (ioredis). */
 import { z } from 'zod';
-import { durationSchema } from '../../plugin.js';
+import { durationSchema } from '../../duration.js';
 import { port, urlOf } from '../config-schema.js';
-import { defineStore } from '../descriptor.js';
+import { defineStore, yamlText } from '../descriptor.js';
 import type { RedisStoreConfig } from './connector.js';
 
 export const redisConfigSchema = z
@@ -32,5 +32,21 @@ export const redis = defineStore({
   async connect(config, opts) {
     const { connectRedis } = await import('./connector.js');
     return connectRedis(config, opts);
+  },
+  probe: {
+    ping: (r) => r.ping(),
+    version: async (r) => (await r.info('server')).redis_version ?? '',
+  },
+  describe(redis) {
+    const u = redis.url ? new URL(redis.url) : undefined;
+    const fields = [
+      `host: ${yamlText(u ? u.hostname : (redis.host ?? '127.0.0.1'))}`,
+      `port: ${u ? Number(u.port || 6379) : (redis.port ?? 6379)}`,
+      `db: ${u ? Number(u.pathname.slice(1) || 0) : (redis.db ?? 0)}`,
+      redis.tls || u?.protocol === 'rediss:' ? 'tls: true' : '',
+    ].filter(Boolean);
+    const secretHint =
+      redis.password || u?.password ? 'password: ${REDIS_PASSWORD}   (a password was used: keep it in the environment)' : undefined;
+    return { fields, secretHint };
   },
 });

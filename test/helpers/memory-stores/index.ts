@@ -5,7 +5,7 @@
  * queries, COPY, cursors, snapshots), and a fake answering it would test the fake, not the check.
  * Postgres-reading checks are tested against the real server (test/integration/checks/).
  */
-import type { StoreHandles, StoreKind, StoreStatus } from '../../../src/plugin.js';
+import { STORE_KINDS, type StoreHandles, type StoreKind, type StoreStatus } from '../../../src/plugin.js';
 import { MemoryMilvus, type MemoryMilvusData } from './milvus.js';
 import { MemoryRedis, type MemoryRedisData } from './redis.js';
 
@@ -34,7 +34,7 @@ export function memoryStores(fixture: MemoryFixture): MemoryStores {
   if (fixture.redis) handles.redis = new MemoryRedis(fixture.redis);
   if (fixture.milvus) handles.milvus = new MemoryMilvus(fixture.milvus);
   const status = {} as Record<StoreKind, StoreStatus>;
-  for (const kind of ['postgres', 'redis', 'milvus'] as const) {
+  for (const kind of STORE_KINDS) {
     const down = fixture.unreachable?.[kind];
     const reader = handles[kind];
     status[kind] =
