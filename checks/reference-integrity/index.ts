@@ -161,7 +161,8 @@ function mappingFailure(ctx: CheckContext<Options, 'postgres' | 'milvus'>, name:
   return { code, message };
 }
 
-function summarySection(mappings: Record<string, Record<string, unknown>>): ResultSection {
+/** The check's summary table (exported for the reporter tests' sample report). */
+export function summarySection(mappings: Record<string, Record<string, unknown>>): ResultSection {
   const columns = [
     'mapping',
     'mode',

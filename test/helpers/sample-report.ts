@@ -3,6 +3,7 @@
  * as those checks write them, health's Stores section, rollback-validation's file findings. Store
  * text can be made hostile with `hostile`.
  */
+import { summarySection } from '../../checks/reference-integrity/index.js';
 import type { CheckResult, Finding, Report } from '../../src/engine/result.js';
 
 export const HOSTILE = 'x"y\'<b>&</details>[l](http://e.vil)*_`|\x1b[2J\u202e]]>\n';
@@ -53,6 +54,36 @@ export function sampleReport(opts: { hostile?: boolean; exitCode?: number } = {}
       String(i),
     ),
   );
+  const read = { postgresSnapshotAt: '2026-11-30T00:31:02.123Z', milvusReadStartedAt: '2026-11-30T00:31:02.456Z' };
+  const referenceMappings: Record<string, Record<string, unknown>> = {
+    [docs]: {
+      mode: 'full',
+      rowsCompared: 1_000_000,
+      postgresRows: 999_990,
+      milvusEntities: 999_963,
+      inconsistentKeys: 37,
+      missing: 37,
+      orphans: 0,
+      duplicateKeys: 0,
+      stale: 0,
+      pending: 0,
+      ...read,
+    },
+    clean: {
+      mode: 'full',
+      rowsCompared: 500,
+      postgresRows: 500,
+      milvusEntities: 500,
+      inconsistentKeys: 0,
+      missing: 0,
+      orphans: 0,
+      duplicateKeys: 0,
+      stale: 0,
+      pending: 0,
+      ...read,
+    },
+    estimate: { mode: 'counts', missingAtLeast: 0 },
+  };
   const checks: CheckResult[] = [
     check({
       id: 'health',
@@ -110,59 +141,9 @@ export function sampleReport(opts: { hostile?: boolean; exitCode?: number } = {}
       countsByCode: { 'missing-vector': 37 },
       findings: missing,
       truncated: true,
-      stats: {
-        rowsCompared: 1_000_000,
-        mappings: {
-          [docs]: {
-            mode: 'full',
-            rowsCompared: 1_000_000,
-            postgresRows: 999_990,
-            milvusEntities: 999_963,
-            inconsistentKeys: 37,
-            missing: 37,
-            orphans: 0,
-            duplicateKeys: 0,
-            stale: 0,
-            pending: 0,
-          },
-          clean: {
-            mode: 'full',
-            rowsCompared: 500,
-            postgresRows: 500,
-            milvusEntities: 500,
-            inconsistentKeys: 0,
-            missing: 0,
-            orphans: 0,
-            duplicateKeys: 0,
-            stale: 0,
-            pending: 0,
-          },
-          estimate: { mode: 'counts', missingAtLeast: 0 },
-        },
-      },
-      sections: [
-        {
-          title: 'Reference integrity',
-          columns: [
-            'mapping',
-            'mode',
-            'postgres rows',
-            'milvus entities',
-            'missing',
-            'orphans',
-            'duplicate keys',
-            'stale',
-            'pending',
-            'ranges differing',
-            'postgres snapshot',
-            'milvus read',
-          ],
-          rows: [
-            [docs, 'full', 999_990, 999_963, 37, 0, 0, 0, 0, null, '2026-11-30T00:31:02.123Z', '2026-11-30T00:31:02.456Z'],
-            ['clean', 'full', 500, 500, 0, 0, 0, 0, 0, null, '2026-11-30T00:31:02.123Z', '2026-11-30T00:31:02.456Z'],
-          ],
-        },
-      ],
+      stats: { rowsCompared: 1_000_000, mappings: referenceMappings },
+      // The check's own table, from the stats of the mappings it compared by key.
+      sections: [summarySection({ [docs]: referenceMappings[docs]!, clean: referenceMappings.clean! })],
     }),
     check({
       id: 'rollback-validation',
