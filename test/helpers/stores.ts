@@ -141,8 +141,19 @@ type AnyMilvusClient = {
   insert(a: object): Promise<unknown>;
 };
 
-/** Creates, indexes, loads and fills a collection with a 4-dim vector field `vec`. */
-export async function createMilvusCollection(client: unknown, collection: string, fields: object[], rows: object[]): Promise<void> {
+/**
+ * Creates, indexes (FLAT, L2), loads and fills a collection with a vector field `vec` of `dim`
+ * dimensions (4 unless told); a row without `vec` gets (0.1, 0.2, ...). Throws on any failed step.
+ */
+export async function createMilvusCollection(
+  client: unknown,
+  collection: string,
+  fields: object[],
+  rows: object[],
+  opts: { dim?: number; dynamicFields?: boolean } = {},
+): Promise<void> {
+  const dim = opts.dim ?? 4;
+  const vec = Array.from({ length: dim }, (_, i) => (i + 1) / 10);
   const c = client as AnyMilvusClient;
   const { DataType } = await import('@zilliz/milvus2-sdk-node');
   const ok = (r: unknown, what: string) => {
@@ -153,14 +164,15 @@ export async function createMilvusCollection(client: unknown, collection: string
   ok(
     await c.createCollection({
       collection_name: collection,
-      fields: [...fields, { name: 'vec', data_type: DataType.FloatVector, dim: 4 }],
+      ...(opts.dynamicFields ? { enable_dynamic_field: true } : {}),
+      fields: [...fields, { name: 'vec', data_type: DataType.FloatVector, dim }],
     }),
     'createCollection',
   );
   ok(await c.createIndex({ collection_name: collection, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' }), 'createIndex');
   ok(await c.loadCollectionSync({ collection_name: collection }), 'loadCollection');
   for (let i = 0; i < rows.length; i += 5000) {
-    const data = rows.slice(i, i + 5000).map((r) => ({ vec: [0.1, 0.2, 0.3, 0.4], ...r }));
+    const data = rows.slice(i, i + 5000).map((r) => ({ vec, ...r }));
     ok(await c.insert({ collection_name: collection, data }), 'insert');
   }
 }

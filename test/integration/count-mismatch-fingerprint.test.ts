@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType } from '@zilliz/milvus2-sdk-node';
 import check from '../../checks/reference-integrity/index.js';
 import { runCheck } from '../helpers/check-tester.js';
-import { createMilvusCollectionName, createPgSchema, type PgFixture } from '../helpers/stores.js';
+import { createMilvusCollection, createMilvusCollectionName, createPgSchema, type PgFixture } from '../helpers/stores.js';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 
@@ -29,16 +29,8 @@ describe('count-mismatch fingerprints', () => {
     milvus = await createMilvusCollectionName('cmfp');
     await pg.client.query(`CREATE TABLE "${pg.schema}".docs (id bigint PRIMARY KEY)`);
     await pg.client.query(`INSERT INTO "${pg.schema}".docs SELECT generate_series(1, 100)`);
-    const c = milvus.collection;
-    await milvus.client.createCollection({
-      collection_name: c,
-      fields: [
-        { name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false },
-        { name: 'vec', data_type: DataType.FloatVector, dim: 2 },
-      ],
-    } as any);
-    await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any);
-    await milvus.client.loadCollectionSync({ collection_name: c });
+    const fields = [{ name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false }];
+    await createMilvusCollection(milvus.client, milvus.collection, fields, [], { dim: 2 });
     // Rows 11..15 have no vector: a shortfall in the first of 4 ranges.
     await insertVectors(Array.from({ length: 100 }, (_, i) => i + 1).filter((id) => id < 11 || id > 15));
   }, 120_000);

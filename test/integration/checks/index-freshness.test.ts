@@ -17,7 +17,13 @@ import { planAudit } from '../../../src/engine/plan.js';
 import { runAudit } from '../../../src/engine/run.js';
 import { consistencyOf } from '../../../src/report/consistency.js';
 import { runCheck } from '../../helpers/check-tester.js';
-import { createMilvusCollectionName, createPgSchema, testStoresConfig, type PgFixture } from '../../helpers/stores.js';
+import {
+  createMilvusCollection,
+  createMilvusCollectionName,
+  createPgSchema,
+  testStoresConfig,
+  type PgFixture,
+} from '../../helpers/stores.js';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 
@@ -57,22 +63,6 @@ describe('index-freshness: source documents against what the index recorded', ()
         ('node-a', 'docstore/metadata', '{"doc_hash": "zz", "ref_doc_id": "1"}'),
         ('6', 'docstore/data', '{"__data__": {}}');
     `);
-    const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
-    const c = milvus.collection;
-    ok(
-      await milvus.client.createCollection({
-        collection_name: c,
-        enable_dynamic_field: true,
-        fields: [
-          { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: false },
-          { name: 'doc_id', data_type: DataType.Int64 },
-          { name: 'indexed_at', data_type: DataType.Int64 },
-          { name: 'vec', data_type: DataType.FloatVector, dim: 2 },
-        ],
-      } as any),
-    );
-    ok(await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any));
-    ok(await milvus.client.loadCollectionSync({ collection_name: c }));
     // Three entities per document, interleaved so each document spans pages of 4. Document 2 was
     // partly re-indexed: one entity is older than its edit. Document 9 is not in the source.
     const hashes: Record<string, string> = { 1: 'h1', 2: 'h2-new', 3: 'h3', 4: 'h4', 5: 'h5', 9: 'h9' };
@@ -88,7 +78,12 @@ describe('index-freshness: source documents against what the index recorded', ()
         vec: [0, 1],
       };
     });
-    ok(await milvus.client.insert({ collection_name: c, data } as any));
+    const fields = [
+      { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: false },
+      { name: 'doc_id', data_type: DataType.Int64 },
+      { name: 'indexed_at', data_type: DataType.Int64 },
+    ];
+    await createMilvusCollection(milvus.client, milvus.collection, fields, data, { dim: 2, dynamicFields: true });
   }, 120_000);
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import check from '../../../checks/orphan-scan/index.js';
 import { ORPHAN_IDS_KEPT } from '../../../checks/orphan-scan/milvus.js';
 import { runCheck } from '../../helpers/run-check.js';
-import { createMilvusCollectionName, createPgSchema, type PgFixture } from '../../helpers/stores.js';
+import { createMilvusCollection, createMilvusCollectionName, createPgSchema, type PgFixture } from '../../helpers/stores.js';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 
@@ -32,21 +32,6 @@ describe('orphan-scan: Milvus relations by primary-key order', () => {
       CREATE TABLE "${pg.schema}".named (name text PRIMARY KEY);
       INSERT INTO "${pg.schema}".named VALUES ('a'), ('${QUOTED.replace(/'/g, "''")}'), ('z');
     `);
-    const c = milvus.collection;
-    const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
-    ok(
-      await milvus.client.createCollection({
-        collection_name: c,
-        fields: [
-          { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: false },
-          { name: 'doc_id', data_type: DataType.Int64 },
-          { name: 'doc_name', data_type: DataType.VarChar, max_length: 64 },
-          { name: 'vec', data_type: DataType.FloatVector, dim: 2 },
-        ],
-      } as any),
-    );
-    ok(await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any));
-    ok(await milvus.client.loadCollectionSync({ collection_name: c }));
     // 300 entities with pks above 2^53, their parents interleaved so each parent's entities are
     // spread over every page of 16: parents 1..40 live, 41 and 7000 (soft-deleted) and 2^53 gone.
     const parents = [...Array.from({ length: 40 }, (_, i) => String(i + 1)), BIG, '41', '7000', BIG_GONE];
@@ -59,7 +44,12 @@ describe('orphan-scan: Milvus relations by primary-key order', () => {
     });
     // Inserted in shuffled order: the scan must not depend on insertion order (Milvus Lite keeps it).
     data.sort((a, b) => (a.pk.slice(-3) < b.pk.slice(-3) ? -1 : 1));
-    ok(await milvus.client.insert({ collection_name: c, data } as any));
+    const fields = [
+      { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: false },
+      { name: 'doc_id', data_type: DataType.Int64 },
+      { name: 'doc_name', data_type: DataType.VarChar, max_length: 64 },
+    ];
+    await createMilvusCollection(milvus.client, milvus.collection, fields, data, { dim: 2 });
   }, 120_000);
 
   afterAll(async () => {

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType } from '@zilliz/milvus2-sdk-node';
 import check from '../../../checks/orphan-scan/index.js';
 import { runCheck } from '../../helpers/check-tester.js';
-import { createMilvusCollectionName, createPgSchema, createRedisPrefix, type PgFixture, type RedisFixture } from '../../helpers/stores.js';
+import {
+  createMilvusCollection,
+  createMilvusCollectionName,
+  createPgSchema,
+  createRedisPrefix,
+  type PgFixture,
+  type RedisFixture,
+} from '../../helpers/stores.js';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 const BIG = '9007199254740993'; // 2^53 + 1
@@ -43,27 +50,16 @@ describe('orphan-scan', () => {
       CREATE TABLE ${s}.account_refs (id int PRIMARY KEY, account text, account_uuid uuid);
       INSERT INTO ${s}.account_refs VALUES (40, 'A0EEBC999C0B4EF8BB6D6BB9BD380A11', NULL), (41, 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', NULL), (42, 'nope', NULL);
     `);
-    const c = milvus.collection;
-    const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
-    ok(
-      await milvus.client.createCollection({
-        collection_name: c,
-        fields: [
-          { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: true },
-          { name: 'document_id', data_type: DataType.Int64 },
-          { name: 'doc_ref', data_type: DataType.VarChar, max_length: 40 },
-          { name: 'vec', data_type: DataType.FloatVector, dim: 4 },
-        ],
-      } as any),
-    );
-    ok(await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any));
-    ok(await milvus.client.loadCollectionSync({ collection_name: c }));
     const docIds = ['1', '1', '2', BIG, '3', '3', '42', '9007199254740992'];
-    ok(
-      await milvus.client.insert({
-        collection_name: c,
-        data: docIds.map((d) => ({ document_id: d, doc_ref: d, vec: [0, 0, 0, 1] })),
-      } as any),
+    await createMilvusCollection(
+      milvus.client,
+      milvus.collection,
+      [
+        { name: 'pk', data_type: DataType.Int64, is_primary_key: true, autoID: true },
+        { name: 'document_id', data_type: DataType.Int64 },
+        { name: 'doc_ref', data_type: DataType.VarChar, max_length: 40 },
+      ],
+      docIds.map((d) => ({ document_id: d, doc_ref: d, vec: [0, 0, 0, 1] })),
     );
 
     const p = redis.prefix;

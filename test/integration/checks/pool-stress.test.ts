@@ -9,6 +9,7 @@ import poolStress from '../../../checks/pool-stress/index.js';
 import { runCheck } from '../../helpers/check-tester.js';
 import { runCli, tempDir } from '../../helpers/cli.js';
 import {
+  createMilvusCollection,
   createMilvusCollectionName,
   PG_DATABASE,
   PG_HOST,
@@ -460,22 +461,12 @@ describe('pool-stress on Milvus', () => {
 
   beforeAll(async () => {
     milvus = await createMilvusCollectionName('ps');
-    const c = milvus.collection;
-    const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
-    ok(
-      await milvus.client.createCollection({
-        collection_name: c,
-        fields: [
-          { name: 'id', data_type: DataType.Int64, is_primary_key: true },
-          { name: 'tenant', data_type: DataType.VarChar, max_length: 8 },
-          { name: 'vec', data_type: DataType.FloatVector, dim: 4 },
-        ],
-      } as any),
-    );
-    ok(await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any));
-    ok(await milvus.client.loadCollectionSync({ collection_name: c }));
     const data = Array.from({ length: 40 }, (_, i) => ({ id: i + 1, tenant: i % 2 ? 'a' : 'b', vec: [i, i % 3, i % 5, 1] }));
-    ok(await milvus.client.insert({ collection_name: c, data } as any));
+    const fields = [
+      { name: 'id', data_type: DataType.Int64, is_primary_key: true },
+      { name: 'tenant', data_type: DataType.VarChar, max_length: 8 },
+    ];
+    await createMilvusCollection(milvus.client, milvus.collection, fields, data);
   }, 120_000);
 
   afterAll(async () => {

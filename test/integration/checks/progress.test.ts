@@ -13,6 +13,7 @@ import { planAudit } from '../../../src/engine/plan.js';
 import { runAudit, type ProgressEvent } from '../../../src/engine/run.js';
 import type { Check, CheckProgress } from '../../../src/plugin.js';
 import {
+  createMilvusCollection,
   createMilvusCollectionName,
   createPgSchema,
   createRedisPrefix,
@@ -53,18 +54,9 @@ describe('progress reported by the scans', () => {
     await pg.client.query(`CREATE TABLE "${pg.schema}".items (id bigint PRIMARY KEY)`);
     await pg.client.query(`INSERT INTO "${pg.schema}".items SELECT g FROM generate_series(1, 30) g`);
     await pg.client.query(`ANALYZE "${pg.schema}".items`); // the planner's estimate is then exact
-    const c = milvus.collection;
-    await milvus.client.createCollection({
-      collection_name: c,
-      fields: [
-        { name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false },
-        { name: 'vec', data_type: DataType.FloatVector, dim: 2 },
-      ],
-    } as any);
-    await milvus.client.createIndex({ collection_name: c, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' } as any);
-    await milvus.client.loadCollectionSync({ collection_name: c });
-    const data = Array.from({ length: 28 }, (_, i) => ({ id: String(i + 1), vec: [0.1, 0.2] }));
-    await milvus.client.insert({ collection_name: c, data } as any);
+    const data = Array.from({ length: 28 }, (_, i) => ({ id: String(i + 1) }));
+    const fields = [{ name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false }];
+    await createMilvusCollection(milvus.client, milvus.collection, fields, data, { dim: 2 });
     for (const id of [1, 2, 3, 99]) await redis.redis.set(`${redis.prefix}item:${id}`, 'x');
   }, 120_000);
 
