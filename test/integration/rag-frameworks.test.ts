@@ -27,6 +27,43 @@ import { parse } from 'yaml';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 
+/** Runs `dbcheck init` on the test servers, scoped to these schemas and collections; asserts it succeeded quietly. */
+async function initOn(schemas: string[], collections: string[]) {
+  const stores = `stores:\n  postgres: { host: ${PG_HOST}, port: ${PG_PORT}, user: ${PG_USER}, database: ${PG_DATABASE} }\n  milvus: { address: "${MILVUS_ADDRESS}" }\n`;
+  const dir = tempDir({ 'stores.yml': stores });
+  const init = await runCli([
+    'init',
+    '-c',
+    path.join(dir, 'stores.yml'),
+    '--schemas',
+    schemas.join(','),
+    '--collections',
+    collections.join(','),
+  ]);
+  expect(init.stderr).toBe('');
+  expect(init.code).toBe(0);
+  return { dir, init };
+}
+
+/**
+ * Writes `dbcheck init`'s proposal to dir/dbcheck.yml, asserts that it validates against the servers
+ * (--connect) and that auditing it with reference-integrity and orphan-scan exits 1; returns the
+ * `code key` of every finding, sorted.
+ */
+async function validateAndAudit(dir: string, proposal: string): Promise<string[]> {
+  const file = path.join(dir, 'dbcheck.yml');
+  writeFileSync(file, proposal);
+  const validate = await runCli(['validate', '-c', file, '--connect']);
+  expect(validate.stderr).toBe('');
+  expect(validate.code).toBe(0);
+  const audit = await runCli(['audit', '-c', file, '--only', 'reference-integrity,orphan-scan', '--format', 'json']);
+  expect(audit.code).toBe(1);
+  return JSON.parse(audit.stdout)
+    .checks.flatMap((c: any) => c.findings)
+    .map((f: any) => `${f.code} ${f.subject.key}`)
+    .sort();
+}
+
 describe('RAG frameworks: LangChain and LlamaIndex layouts written by the real libraries', () => {
   // The scripts create their schema and collection themselves; these fixtures name and drop them.
   let lcSchema: PgFixture;
@@ -132,19 +169,7 @@ checks:
   it('dbcheck init recognises both layouts and proposes a config that validates and finds the same faults', async () => {
     const lc = { schema: lcSchema.schema, collection: lcCollection.collection };
     const li = { schema: liSchema.schema, collection: liCollection.collection };
-    const stores = `stores:\n  postgres: { host: ${PG_HOST}, port: ${PG_PORT}, user: ${PG_USER}, database: ${PG_DATABASE} }\n  milvus: { address: "${MILVUS_ADDRESS}" }\n`;
-    const dir = tempDir({ 'stores.yml': stores });
-    const init = await runCli([
-      'init',
-      '-c',
-      path.join(dir, 'stores.yml'),
-      '--schemas',
-      `${lc.schema},${li.schema}`,
-      '--collections',
-      `${lc.collection},${li.collection}`,
-    ]);
-    expect(init.stderr).toBe('');
-    expect(init.code).toBe(0);
+    const { dir, init } = await initOn([lc.schema, li.schema], [lc.collection, li.collection]);
     expect(init.stdout).toContain(`#   LangChain record manager table "${lc.schema}.upsertion_record"`);
     expect(init.stdout).toContain(`#   LlamaIndex docstore table "${li.schema}.data_docstore"`);
     expect(init.stdout).toContain(`#   LangChain collection "${lc.collection}" (pk, text, vector, metadata as scalar fields)`);
@@ -168,27 +193,8 @@ checks:
       `#     - { preset: langchain, collection: "${lc.collection}", recordManager: { schema: "${lc.schema}" }, source: { table: documents, key: source, updatedAt: updated_at } }`,
     );
 
-    writeFileSync(path.join(dir, 'dbcheck.yml'), init.stdout);
-    const validate = await runCli(['validate', '-c', path.join(dir, 'dbcheck.yml'), '--connect']);
-    expect(validate.stderr).toBe('');
-    expect(validate.code).toBe(0);
-
-    // The proposal finds what the hand-written config finds, for the parts it covers.
-    const audit = await runCli([
-      'audit',
-      '-c',
-      path.join(dir, 'dbcheck.yml'),
-      '--only',
-      'reference-integrity,orphan-scan',
-      '--format',
-      'json',
-    ]);
-    expect(audit.code).toBe(1);
-    const found = JSON.parse(audit.stdout)
-      .checks.flatMap((c: any) => c.findings)
-      .map((f: any) => `${f.code} ${f.subject.key}`)
-      .sort();
-    expect(found).toEqual(
+    // The proposal validates and finds what the hand-written config finds, for the parts it covers.
+    expect(await validateAndAudit(dir, init.stdout)).toEqual(
       [
         'missing-vector ' + langchain.missingVector,
         'orphan-milvus-entity 104',
@@ -218,19 +224,7 @@ describe('RAG frameworks: dbcheck init on the LangChain dynamic-field layout', (
   });
 
   it('proposes $meta["doc_id"] -> documents.id and the langchain preset; the proposal validates and finds the faults', async () => {
-    const stores = `stores:\n  postgres: { host: ${PG_HOST}, port: ${PG_PORT}, user: ${PG_USER}, database: ${PG_DATABASE} }\n  milvus: { address: "${MILVUS_ADDRESS}" }\n`;
-    const dir = tempDir({ 'stores.yml': stores });
-    const init = await runCli([
-      'init',
-      '-c',
-      path.join(dir, 'stores.yml'),
-      '--schemas',
-      schema.schema,
-      '--collections',
-      collection.collection,
-    ]);
-    expect(init.stderr).toBe('');
-    expect(init.code).toBe(0);
+    const { dir, init } = await initOn([schema.schema], [collection.collection]);
     expect(init.stdout).toContain(`#   LangChain collection "${collection.collection}" (pk, text, vector, metadata in $meta)`);
     const proposed = parse(init.stdout);
     expect(proposed.checks['reference-integrity'].mappings).toEqual([
@@ -244,25 +238,7 @@ describe('RAG frameworks: dbcheck init on the LangChain dynamic-field layout', (
         parent: { schema: schema.schema, table: 'documents', column: 'id' },
       },
     ]);
-    writeFileSync(path.join(dir, 'dbcheck.yml'), init.stdout);
-    const validate = await runCli(['validate', '-c', path.join(dir, 'dbcheck.yml'), '--connect']);
-    expect(validate.stderr).toBe('');
-    expect(validate.code).toBe(0);
-    const audit = await runCli([
-      'audit',
-      '-c',
-      path.join(dir, 'dbcheck.yml'),
-      '--only',
-      'reference-integrity,orphan-scan',
-      '--format',
-      'json',
-    ]);
-    expect(audit.code).toBe(1);
-    const found = JSON.parse(audit.stdout)
-      .checks.flatMap((c: any) => c.findings)
-      .map((f: any) => `${f.code} ${f.subject.key}`)
-      .sort();
-    expect(found).toEqual(
+    expect(await validateAndAudit(dir, init.stdout)).toEqual(
       [`missing-vector ${planted.missingVector}`, 'orphan-milvus-entity 5', `orphan-vector ${planted.missingRecord}`].sort(),
     );
   }, 240_000);
