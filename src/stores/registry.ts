@@ -1,7 +1,8 @@
 /**
  * The stores dbcheck knows, one descriptor each (descriptor.ts). Everything that used to name the
- * kinds (config schema and defaults, the store manager, the report) iterates this list. The mapped
- * type makes a kind in StoreKind without a descriptor (or under the wrong key) a compile error.
+ * kinds (config schema and defaults, the store manager, the report, health's version and latency,
+ * init's stores: section) iterates this list. The mapped type makes a kind in StoreKind without a
+ * descriptor (or under the wrong key) a compile error.
  */
 import type { StoreDescriptor, StoreProbe } from './descriptor.js';
 import { milvus } from './milvus/descriptor.js';
