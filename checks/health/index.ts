@@ -139,8 +139,12 @@ function probe<K extends StoreKind>(ctx: CheckContext<Options>, kind: K): Promis
   return known ? known(ctx, reader) : basicProbe(ctx, kind, reader);
 }
 
-/** Version and median round trip of a store whose limits health does not know: no capacity to judge. */
-async function basicProbe<K extends StoreKind>(ctx: CheckContext<Options>, kind: K, reader: NonNullable<StoreHandles[K]>): Promise<Row> {
+/** Version and median round trip of a store whose limits health does not know: no capacity to judge (exported for its test). */
+export async function basicProbe<K extends StoreKind>(
+  ctx: CheckContext<Options>,
+  kind: K,
+  reader: NonNullable<StoreHandles[K]>,
+): Promise<Row> {
   const { ping, version } = storeProbe(kind);
   const latencyMs = await timeMedian(ctx.options.latencySamples, () => ping(reader, ctx.signal));
   const v = await version(reader, ctx.signal);

@@ -5,6 +5,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { basicProbe } from '../../checks/health/index.js';
 import type { PostgresReader, StoreHandles, StoreKind } from '../../src/plugin.js';
 import { STORE_DESCRIPTORS, storeDescriptor, storeLabel, storeProbe } from '../../src/stores/registry.js';
 import { STORE_KINDS } from '../../src/stores/types.js';
@@ -68,5 +69,19 @@ describe('store registry', () => {
       const plain = d.describe(d.toConfig(d.configSchema.parse(d.environmentDefaults({}, envRead({})))));
       expect(plain.secretHint).toBeUndefined();
     });
+  });
+});
+
+type HealthContext = Parameters<typeof basicProbe>[0];
+
+describe('health on a store whose limits it does not know', () => {
+  it('reports the version and the median of latencySamples round trips through the probe, and no capacity', async () => {
+    const redis = new MemoryRedis({ keys: {}, info: { redis_version: '9.9.9' } });
+    const ctx = { options: { latencySamples: 3 }, signal: new AbortController().signal, stats: {} } as unknown as HealthContext;
+    const row = await basicProbe(ctx, 'redis', redis);
+    expect(row).toMatchObject({ store: 'redis', address: redis.address, version: '9.9.9', capacity: '', state: 'up' });
+    expect(row.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(redis.calls.filter((c) => c === 'ping')).toHaveLength(3);
+    expect(ctx.stats.redis).toEqual({ version: '9.9.9', latencyMs: row.latencyMs });
   });
 });
