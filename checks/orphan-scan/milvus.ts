@@ -21,7 +21,7 @@ import { andSql, describeColumns, tableLabel } from '../lib/id-postgres.js';
 import { keyTextFor, postgresKeyType, type KeyTypeInfo } from '../lib/key-types.js';
 import { shardFilter } from '../lib/shard.js';
 import type { MilvusRelation, Options } from './options.js';
-import { relationStats } from './stats.js';
+import { type OrphanScanContext, relationStats } from './stats.js';
 
 /** Entity ids listed per orphan parent key (issue 11.19): enough to start a cleanup, bounded. */
 export const ORPHAN_IDS_KEPT = 5;
@@ -50,7 +50,7 @@ async function liveParents(session: SqlRunner, sql: string, keys: string[], sign
   return new Set(rows.map((row) => Object.values(row)[0]!));
 }
 
-export async function scanMilvusRelation(ctx: CheckContext<Options, 'postgres'>, r: MilvusRelation): Promise<void> {
+export async function scanMilvusRelation(ctx: OrphanScanContext, r: MilvusRelation): Promise<void> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const parentLabel = tableLabel(r.parent);

@@ -12,7 +12,7 @@ import { keyTextFor, keyTypeProblem, postgresKeyType, REDIS_PLACEHOLDER_TYPE, ty
 import type { Options, RedisRelation } from './options.js';
 import { redisKeyMapping } from './preflight.js';
 import { shardFilter } from '../lib/shard.js';
-import { relationStats, type RelationStats } from './stats.js';
+import { type OrphanScanContext, relationStats, type RelationStats } from './stats.js';
 
 interface PendingKey {
   key: string;
@@ -20,7 +20,7 @@ interface PendingKey {
   values: string[];
 }
 
-export async function scanRedisRelation(ctx: CheckContext<Options, 'postgres'>, r: RedisRelation): Promise<void> {
+export async function scanRedisRelation(ctx: OrphanScanContext, r: RedisRelation): Promise<void> {
   const pg = ctx.stores.postgres;
   const redis = ctx.stores.redis;
   const parentLabel = tableLabel(r.parent);
@@ -110,7 +110,7 @@ function lookupSql(pg: PostgresReader, r: RedisRelation, columns: PgColumnInfo[]
 }
 
 async function lookupBatch(
-  ctx: CheckContext<Options, 'postgres'>,
+  ctx: OrphanScanContext,
   pg: PostgresReader,
   sql: string,
   r: RedisRelation,
@@ -133,7 +133,7 @@ async function lookupBatch(
 }
 
 function reportOrphan(
-  ctx: CheckContext<Options, 'postgres'>,
+  ctx: OrphanScanContext,
   r: RedisRelation,
   name: string,
   key: string,

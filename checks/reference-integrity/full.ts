@@ -3,7 +3,7 @@
  * REPEATABLE READ snapshot, Milvus keys from the ordered pager (Strong consistency, key fields only).
  * Memory stays O(batch) however large the tables are.
  */
-import type { CheckContext } from '../../src/plugin.js';
+import { addStat } from '../../src/plugin.js';
 import { mergeSortedKeys, readAhead, type MergeGroup } from '../lib/id-merge.js';
 import { fieldText, milvusKeyBatches } from '../lib/id-milvus.js';
 import { postgresKeyBatches } from '../lib/id-postgres.js';
@@ -11,13 +11,13 @@ import { estimateRows } from '../lib/row-estimate.js';
 import { shardFilter, shardKeySql, shardSql } from '../lib/shard.js';
 import { isStale, reportModelTags, TagTally, type ResolvedMapping } from './mapping.js';
 import type { Options } from './options.js';
-import { MappingStats, reportFinding } from './report.js';
+import { MappingStats, type ReferenceIntegrityContext, reportFinding } from './report.js';
 
 /**
  * --shard (checks/lib/shard.ts): Postgres sends only this shard's rows (the hash is in the WHERE);
  * Milvus cannot hash, so its keys are all read and those of other shards skipped in the merge.
  */
-export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: ResolvedMapping, stats: MappingStats): Promise<void> {
+export async function runFull(ctx: ReferenceIntegrityContext, m: ResolvedMapping, stats: MappingStats): Promise<void> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const selects = [m.pgKey.select];
@@ -47,8 +47,8 @@ export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>,
 
   const onGroup = (g: MergeGroup) => {
     progress.done += g.left.count;
-    (stats.s.postgresRowsRead as number) += g.left.count;
-    (stats.s.milvusEntitiesRead as number) += g.right.count;
+    addStat(stats.s, 'postgresRowsRead', g.left.count);
+    addStat(stats.s, 'milvusEntitiesRead', g.right.count);
     if (++groups % 4096 === 0) ctx.progress({ ...progress });
     if (!mine(g.key)) return;
     const rows = g.left.count;

@@ -7,13 +7,13 @@
  * - counts: counts per key range on both sides (fast; cannot prove equality) — counts.ts.
  * Stats record, per mapping, how far the comparison got and when each side was read.
  */
-import { CheckError, defineCheck, type CheckContext, type FindingInput, type ResultSection } from '../../src/plugin.js';
+import { CheckError, defineCheck, type FindingInput, type ResultSection } from '../../src/plugin.js';
 import { isFirstShard } from '../lib/shard.js';
 import { runCounts } from './counts.js';
 import { runFull } from './full.js';
 import { preflightMapping, resolveMapping } from './mapping.js';
 import { optionsSchema, type MappingOptions, type Options } from './options.js';
-import { MappingStats } from './report.js';
+import { MappingStats, type ReferenceIntegrityContext, STATS } from './report.js';
 import { runSample } from './sample.js';
 import { errorLine } from '../../src/plugin.js';
 
@@ -28,6 +28,7 @@ export default defineCheck({
     // --shard: full mode reads (Postgres) and compares the keys whose hash is this shard's; counts and sample run in shard 0.
     shardable: true,
     options: optionsSchema,
+    stats: STATS,
     codes: {
       'missing-vector': {
         severity: 'error',
@@ -108,13 +109,13 @@ export default defineCheck({
         total === 1 ? `mapping ${reasons}` : `${failed.length} of ${total} mappings failed (the others reported): ${reasons}`,
       );
     }
-    sections.unshift(summarySection(ctx.stats.mappings as Record<string, Record<string, unknown>>));
+    sections.unshift(summarySection(ctx.stats.mappings ?? {}));
     return { sections, ...(partial ? { partial } : {}) };
   },
 });
 
 async function runMapping(
-  ctx: CheckContext<Options, 'postgres' | 'milvus'>,
+  ctx: ReferenceIntegrityContext,
   options: MappingOptions,
 ): Promise<{ section?: ResultSection; partial: boolean }> {
   // Whole-collection findings (dimension, model tags) are shard 0's, so a merge reports them once.
@@ -145,23 +146,22 @@ async function runMapping(
 const KEY_CODES = new Set(['missing-vector', 'orphan-vector', 'duplicate-vector', 'stale-vector', 'pending']);
 
 /** The context of shards 1..n-1: findings about one key pass, whole-collection ones are dropped. */
-function keyFindingsOnly(ctx: CheckContext<Options, 'postgres' | 'milvus'>): CheckContext<Options, 'postgres' | 'milvus'> {
+function keyFindingsOnly(ctx: ReferenceIntegrityContext): ReferenceIntegrityContext {
   return Object.create(ctx, { report: { value: (f: FindingInput) => KEY_CODES.has(f.code) && ctx.report(f) } });
 }
 
 /** Records why one mapping failed in its stats (`mappings[name].error`); returns code and message. */
-function mappingFailure(ctx: CheckContext<Options, 'postgres' | 'milvus'>, name: string, err: unknown): { code: string; message: string } {
+function mappingFailure(ctx: ReferenceIntegrityContext, name: string, err: unknown): { code: string; message: string } {
   const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'INTERNAL';
   const line = errorLine(err);
   const prefix = `mapping ${name}: `;
   const message = line.startsWith(prefix) ? line.slice(prefix.length) : line;
-  const mappings = (ctx.stats.mappings ??= {}) as Record<string, Record<string, unknown>>;
-  (mappings[name] ??= {}).error = { code, message };
-  ((ctx.stats.failedMappings ??= []) as string[]).push(name);
+  ((ctx.stats.mappings ??= {})[name] ??= {}).error = { code, message };
+  (ctx.stats.failedMappings ??= []).push(name);
   return { code, message };
 }
 
-function summarySection(mappings: Record<string, Record<string, unknown>>): ResultSection {
+function summarySection(mappings: NonNullable<ReferenceIntegrityContext['stats']['mappings']>): ResultSection {
   const columns = [
     'mapping',
     'mode',
