@@ -126,7 +126,12 @@ export type RequiredStores<R extends StoreKind = never> = StoreHandles & { reado
  * What `run` gets. R: the kinds in meta.requires (their handles are present); C: the declared
  * finding codes (what `report` accepts). Helpers of a check take `CheckContext<Options, 'postgres'>`.
  */
-export interface CheckContext<O = unknown, R extends StoreKind = never, C extends string = string, S extends StatShape | undefined = undefined> {
+export interface CheckContext<
+  O = unknown,
+  R extends StoreKind = never,
+  C extends string = string,
+  S extends StatShape | undefined = undefined,
+> {
   readonly checkId: string;
   readonly options: O;
   /** Connected handles for the stores in `requires` (always present) and `uses` (when up). */
@@ -203,9 +208,12 @@ export interface CheckDefinition<O, R extends StoreKind, C extends string, S ext
  * `meta.requires`, C from the keys of `meta.codes`, S from `meta.stats` (pass no type argument, or
  * all four). Plugins may also export a plain object.
  */
-export function defineCheck<O, const R extends StoreKind = never, C extends string = string, const S extends StatShape | undefined = undefined>(
-  check: CheckDefinition<O, R, C, S>,
-): Check<O> {
+export function defineCheck<
+  O,
+  const R extends StoreKind = never,
+  C extends string = string,
+  const S extends StatShape | undefined = undefined,
+>(check: CheckDefinition<O, R, C, S>): Check<O> {
   // Sound: the engine runs a check only with every store in meta.requires connected, it rejects an
   // undeclared code at run time, and every declared stat is typed optional (the bag starts empty).
   return check as unknown as Check<O>;

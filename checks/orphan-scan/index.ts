@@ -5,7 +5,7 @@
  * - Postgres child rows without their parent where no validated foreign key exists (anti-join,
  *   postgres.ts), and, on request, `*_id` columns that no foreign key covers.
  */
-import { defineCheck, type CheckContext, type FindingCode, type FindingInput } from '../../src/plugin.js';
+import { defineCheck, type FindingCode, type FindingInput } from '../../src/plugin.js';
 import { isFirstShard } from '../lib/shard.js';
 import { scanMilvusRelation } from './milvus.js';
 import { optionsSchema, type Options } from './options.js';

@@ -12,7 +12,7 @@
  * Memory: O(page size x read-ahead) for the pairs in flight, plus one entry per distinct orphan parent
  * key (its entity count and at most ORPHAN_IDS_KEPT entity ids); live parents are not remembered.
  */
-import { CheckError, configError, resolveMilvusPath, type CheckContext, type SqlRunner } from '../../src/plugin.js';
+import { CheckError, configError, resolveMilvusPath, type SqlRunner } from '../../src/plugin.js';
 import { readAhead } from '../lib/id-merge.js';
 import { notJudged } from '../lib/not-judged.js';
 import { andFilter, fieldText, milvusFieldKeyType, milvusKeyBatches } from '../lib/id-milvus.js';
@@ -20,7 +20,7 @@ import { compareIntegersThenText, keyCompare } from '../lib/id-order.js';
 import { andSql, describeColumns, tableLabel } from '../lib/id-postgres.js';
 import { keyTextFor, postgresKeyType, type KeyTypeInfo } from '../lib/key-types.js';
 import { shardFilter } from '../lib/shard.js';
-import type { MilvusRelation, Options } from './options.js';
+import type { MilvusRelation } from './options.js';
 import { type OrphanScanContext, relationStats } from './stats.js';
 
 /** Entity ids listed per orphan parent key (issue 11.19): enough to start a cleanup, bounded. */

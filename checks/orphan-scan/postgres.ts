@@ -3,11 +3,11 @@
  * an anti-join (NOT EXISTS) streamed with COPY, one finding per missing parent value with its number
  * of child rows and the first few child ids. Key types are matched by value (checks/lib/key-types.ts). And, on request, the `*_id` columns no validated foreign key covers.
  */
-import { configError, type CheckContext, type PostgresReader } from '../../src/plugin.js';
+import { configError, type PostgresReader } from '../../src/plugin.js';
 import { andSql, describeColumns, postgresKeyBatches, tableLabel } from '../lib/id-postgres.js';
 import { keyTypeProblem, postgresKeyType, sqlAsParentKey } from '../lib/key-types.js';
 import { shardKeySql, shardSql } from '../lib/shard.js';
-import type { Options, PostgresRelation } from './options.js';
+import type { PostgresRelation } from './options.js';
 import { type OrphanScanContext, relationStats } from './stats.js';
 
 type Constraint = 'valid' | 'not-valid' | 'none';

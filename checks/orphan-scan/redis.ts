@@ -4,12 +4,12 @@
  * (`= ANY($1)`, or `IN (SELECT unnest(...))` for composite keys), sized to a time target per round
  * trip. Memory holds one batch.
  */
-import { CheckError, configError, type CheckContext, type PostgresReader } from '../../src/plugin.js';
+import { CheckError, configError, type PostgresReader } from '../../src/plugin.js';
 import { AdaptiveBatchSize } from '../lib/id-batch.js';
 import { andSql, describeColumns, tableLabel, type PgColumnInfo } from '../lib/id-postgres.js';
 import { compileKeyPattern } from '../lib/key-pattern.js';
 import { keyTextFor, keyTypeProblem, postgresKeyType, REDIS_PLACEHOLDER_TYPE, type KeyTypeInfo } from '../lib/key-types.js';
-import type { Options, RedisRelation } from './options.js';
+import type { RedisRelation } from './options.js';
 import { redisKeyMapping } from './preflight.js';
 import { shardFilter } from '../lib/shard.js';
 import { type OrphanScanContext, relationStats, type RelationStats } from './stats.js';

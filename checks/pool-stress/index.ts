@@ -14,6 +14,7 @@ import { poolStressOptions, type PoolStressOptions } from './options.js';
 import { runPostgresPhases, type PhaseRow } from './postgres-phases.js';
 import { preflightMilvus, runMilvusPhases } from './milvus-phases.js';
 import { runRedisPhases } from './redis-phases.js';
+import { STATS } from './stats.js';
 import { errorLine } from '../../src/plugin.js';
 
 const STORE_LABEL = { postgres: 'Postgres', redis: 'Redis', milvus: 'Milvus' } as const;
@@ -29,6 +30,7 @@ export default defineCheck({
     exclusive: true,
     optIn: true,
     options: poolStressOptions,
+    stats: STATS,
     codes: {
       'latency-threshold-exceeded': {
         severity: 'error',
@@ -236,7 +238,10 @@ function planText(o: PoolStressOptions, pg: boolean, redis: boolean, milvus: boo
   return `pool-stress plan: ${parts.join('; ')}`;
 }
 
-async function fleetHeadroom(ctx: CheckContext<PoolStressOptions>, o: PoolStressOptions): Promise<Array<Array<string | number | null>>> {
+async function fleetHeadroom(
+  ctx: CheckContext<PoolStressOptions, never, string, typeof STATS>,
+  o: PoolStressOptions,
+): Promise<Array<Array<string | number | null>>> {
   const rows: Array<Array<string | number | null>> = [];
   const fleet = o.fleet;
   const pg = ctx.stores.postgres;

@@ -8,14 +8,9 @@
 import type { ResultSection, SqlRunner } from '../../src/plugin.js';
 import { andFilter } from '../lib/id-milvus.js';
 import type { ResolvedMapping } from './mapping.js';
-import type { Options } from './options.js';
 import type { MappingStats, ReferenceIntegrityContext } from './report.js';
 
-export async function runCounts(
-  ctx: ReferenceIntegrityContext,
-  m: ResolvedMapping,
-  stats: MappingStats,
-): Promise<ResultSection> {
+export async function runCounts(ctx: ReferenceIntegrityContext, m: ResolvedMapping, stats: MappingStats): Promise<ResultSection> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const signal = ctx.signal;
@@ -89,7 +84,8 @@ export async function runCounts(
   stats.s.extraEntitiesAtLeast = diffs.reduce((sum, d) => sum + Math.max(0, d), 0);
   // Unknown in counts mode, not zero: nothing was compared key by key.
   // Not known in counts mode: null, not 0, in the report (the one place a counter is not a number).
-  for (const unknown of ['missing', 'orphans', 'duplicateKeys', 'stale', 'pending'] as const) (stats.s as Record<string, unknown>)[unknown] = null;
+  for (const unknown of ['missing', 'orphans', 'duplicateKeys', 'stale', 'pending'] as const)
+    (stats.s as Record<string, unknown>)[unknown] = null;
   stats.s.postgresRows = pgTotal;
   stats.s.milvusEntities = milvusTotal;
   stats.s.ranges = section.rows.length;

@@ -10,7 +10,6 @@ import { postgresKeyBatches } from '../lib/id-postgres.js';
 import { estimateRows } from '../lib/row-estimate.js';
 import { shardFilter, shardKeySql, shardSql } from '../lib/shard.js';
 import { isStale, reportModelTags, TagTally, type ResolvedMapping } from './mapping.js';
-import type { Options } from './options.js';
 import { MappingStats, type ReferenceIntegrityContext, reportFinding } from './report.js';
 
 /**

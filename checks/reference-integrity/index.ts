@@ -12,7 +12,7 @@ import { isFirstShard } from '../lib/shard.js';
 import { runCounts } from './counts.js';
 import { runFull } from './full.js';
 import { preflightMapping, resolveMapping } from './mapping.js';
-import { optionsSchema, type MappingOptions, type Options } from './options.js';
+import { optionsSchema, type MappingOptions } from './options.js';
 import { MappingStats, type ReferenceIntegrityContext, STATS } from './report.js';
 import { runSample } from './sample.js';
 import { errorLine } from '../../src/plugin.js';
@@ -114,10 +114,7 @@ export default defineCheck({
   },
 });
 
-async function runMapping(
-  ctx: ReferenceIntegrityContext,
-  options: MappingOptions,
-): Promise<{ section?: ResultSection; partial: boolean }> {
+async function runMapping(ctx: ReferenceIntegrityContext, options: MappingOptions): Promise<{ section?: ResultSection; partial: boolean }> {
   // Whole-collection findings (dimension, model tags) are shard 0's, so a merge reports them once.
   const mapping = await resolveMapping(isFirstShard(ctx.shard) ? ctx : keyFindingsOnly(ctx), options);
   // counts and sample cannot be split by key hash: shard 0 runs them whole, the others skip them.

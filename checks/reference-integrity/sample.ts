@@ -9,7 +9,6 @@ import { AdaptiveBatchSize } from '../lib/id-batch.js';
 import { fieldText } from '../lib/id-milvus.js';
 import { isInt64Text } from '../lib/key-types.js';
 import { isStale, reportModelTags, TagTally, type ResolvedMapping } from './mapping.js';
-import type { Options } from './options.js';
 import { MappingStats, type ReferenceIntegrityContext, reportFinding } from './report.js';
 
 interface SampledRow {
@@ -18,11 +17,7 @@ interface SampledRow {
   pending: boolean;
 }
 
-export async function runSample(
-  ctx: ReferenceIntegrityContext,
-  m: ResolvedMapping,
-  stats: MappingStats,
-): Promise<ResultSection> {
+export async function runSample(ctx: ReferenceIntegrityContext, m: ResolvedMapping, stats: MappingStats): Promise<ResultSection> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const signal = ctx.signal;

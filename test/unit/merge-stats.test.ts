@@ -34,17 +34,33 @@ describe('merge by declared rules', () => {
       { pageSize: 500, serverVersion: 23, ratio: 0.5, rowsCompared: 3 },
       { pageSize: 500, serverVersion: 23, ratio: 0.25, rowsCompared: 4 },
     ];
-    expect(mergeStats(parts, { serverVersion: 'same', ratio: 'same' })).toEqual({ pageSize: 500, serverVersion: 23, unmerged: ['ratio', 'rowsCompared'] });
+    expect(mergeStats(parts, { serverVersion: 'same', ratio: 'same' })).toEqual({
+      pageSize: 500,
+      serverVersion: 23,
+      unmerged: ['ratio', 'rowsCompared'],
+    });
     // No declaration at all (a plain-object plugin): the same safe default, whatever the names.
     expect(mergeStats(parts)).toEqual({ pageSize: 500, serverVersion: 23, unmerged: ['ratio', 'rowsCompared'] });
   });
 
   it('counts by name with perName("sum"); flags raised anywhere; lists of names united; facts and text are shard 0\'s', () => {
-    const rules: StatShape = { findings: perName('sum'), stoppedAtMaxKeys: 'flag', failedRelations: 'names', mode: 'text', postgres: 'fact' };
+    const rules: StatShape = {
+      findings: perName('sum'),
+      stoppedAtMaxKeys: 'flag',
+      failedRelations: 'names',
+      mode: 'text',
+      postgres: 'fact',
+    };
     const merged = mergeStats(
       [
         { findings: { mismatch: 2 }, stoppedAtMaxKeys: false, failedRelations: ['a'], mode: 'x', postgres: { latencyMs: 3 } },
-        { findings: { mismatch: 1, 'orphan-key': 4 }, stoppedAtMaxKeys: true, failedRelations: ['b', 'a'], mode: 'y', postgres: { latencyMs: 9 } },
+        {
+          findings: { mismatch: 1, 'orphan-key': 4 },
+          stoppedAtMaxKeys: true,
+          failedRelations: ['b', 'a'],
+          mode: 'y',
+          postgres: { latencyMs: 9 },
+        },
       ],
       rules,
     );
@@ -110,7 +126,10 @@ describe("a third-party check's own rules travel in the shard reports", () => {
 
   it('the same numbers without declared rules (an older report, a plain-object plugin) are never summed', () => {
     const merged = mergeReports([shard(0, stats[0]), shard(1, stats[1])]);
-    expect(merged.checks[0].stats).toEqual({ tables: { docs: {}, chunks: { rows: 10 } }, unmerged: ['rowsScanned', 'slowestMs', 'lagMs', 'tables.docs.rows'] });
+    expect(merged.checks[0].stats).toEqual({
+      tables: { docs: {}, chunks: { rows: 10 } },
+      unmerged: ['rowsScanned', 'slowestMs', 'lagMs', 'tables.docs.rows'],
+    });
   });
 
   it('a report without rules merges by the rules the caller knows for its check id (the CLI passes the built-ins)', () => {
