@@ -93,16 +93,18 @@ export function maxStat<T extends object>(stats: T, name: NumberStat<T>, value: 
 
 /** Why a declaration is not one (for plugins written in plain JavaScript); undefined when it is. */
 export function statShapeProblem(shape: unknown, path = 'stats'): string | undefined {
-  if (typeof shape !== 'object' || shape === null || Array.isArray(shape)) return `${path} must be an object of stat rules`;
+  if (!isObject(shape)) return `${path} must be an object of stats`;
   if (PER_NAME in shape && Object.keys(shape).length > 1) return `${path}: perName(...) cannot sit beside other stats`;
   for (const [name, decl] of Object.entries(shape)) {
     const at = name === PER_NAME ? `${path}[name]` : `${path}.${name}`;
-    if (typeof decl === 'string') {
-      if (!(STAT_RULES as readonly string[]).includes(decl)) return `${at}: ${JSON.stringify(decl)} is not one of ${STAT_RULES.join(', ')}`;
-      continue;
+    if (isObject(decl)) {
+      const problem = statShapeProblem(decl, at);
+      if (problem) return problem;
+    } else if (!(STAT_RULES as readonly unknown[]).includes(decl)) {
+      return `${at}: ${JSON.stringify(decl)} is not one of ${STAT_RULES.join(', ')} (nor an object of stats)`;
     }
-    const problem = statShapeProblem(decl, at);
-    if (problem) return problem;
   }
   return undefined;
 }
+
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
