@@ -137,6 +137,24 @@ describe("a third-party check's own rules travel in the shard reports", () => {
     expect(merged.checks[0].stats.rowsScanned).toBe(100);
   });
 
+  it("built-ins' declarations: index-freshness's per-document counters and every check's notJudged counts are summed", () => {
+    const indexFreshness = builtinChecks.find((c) => c.meta.id === 'index-freshness')!;
+    const parts = [
+      {
+        documents: { docs: { kind: 'docstore', compared: 40, stale: 1 } },
+        notJudged: { 'documents changed within the grace window (docs)': 2 },
+      },
+      {
+        documents: { docs: { kind: 'docstore', compared: 60, stale: 0 } },
+        notJudged: { 'documents changed within the grace window (docs)': 3 },
+      },
+    ];
+    expect(mergeStats(parts, indexFreshness.meta.stats)).toEqual({
+      documents: { docs: { kind: 'docstore', compared: 100, stale: 1 } },
+      notJudged: { 'documents changed within the grace window (docs)': 5 },
+    });
+  });
+
   it('every built-in shardable check declares its stats, and every declaration is valid report data', () => {
     for (const check of builtinChecks.filter((c) => c.meta.shardable)) expect(check.meta.stats, check.meta.id).toBeDefined();
     // The declaration is plain data: what a report carries is what the check declared.
