@@ -2,7 +2,7 @@
  * The check's stats: counters written straight into ctx.stats as the check goes, so a run that fails
  * midway (Redis gone mid-scan) still reports how far it got.
  */
-import { addStat, perName, type StatsOf } from '../../src/plugin.js';
+import { perName, type StatsOf } from '../../src/plugin.js';
 import { NOT_JUDGED_STAT } from '../lib/not-judged.js';
 
 /** The check's stats and how each merges across shards (meta.stats): every one a counter. */
@@ -59,7 +59,7 @@ export class Counters {
   }
 
   add(name: CounterName, n: number): void {
-    addStat(this.stats, name, n);
+    this.stats[name] = (this.stats[name] ?? 0) + n;
   }
 
   get(name: CounterName): number {

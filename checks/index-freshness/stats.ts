@@ -1,5 +1,5 @@
 /** Per-entry counters in ctx.stats.documents[name], kept even when the check fails midway. */
-import { addStat, type CheckContext, fact, perName } from '../../src/plugin.js';
+import { type CheckContext, fact, perName } from '../../src/plugin.js';
 import { NOT_JUDGED_STAT, notJudged } from '../lib/not-judged.js';
 import type { Options } from './options.js';
 
@@ -60,7 +60,7 @@ export function entryStats(ctx: IndexFreshnessContext, name: string, kind: 'reco
   (ctx.stats.documents ??= {})[name] = s;
   return {
     add(counter, n = 1) {
-      addStat(s, counter, n);
+      s[counter] = (s[counter] ?? 0) + n; // per document: a plain update, not the generic addStat
       const reason = NOT_JUDGED[counter];
       if (reason) notJudged(ctx.stats, `${reason} (${name})`, n);
     },

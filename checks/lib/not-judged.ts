@@ -5,7 +5,7 @@
  * their TTL"), and JSON carries them. A convention any plugin can follow: declare
  * `notJudged: perName('sum')` in meta.stats.
  */
-import { addStat, perName } from '../../src/plugin.js';
+import { perName } from '../../src/plugin.js';
 
 /** The stat to declare in meta.stats: counts by reason, summed across shards. */
 export const NOT_JUDGED_STAT = perName('sum');
@@ -13,5 +13,6 @@ export const NOT_JUDGED_STAT = perName('sum');
 /** Adds `n` items not judged for `reason` (a short plural phrase); zero adds nothing. */
 export function notJudged(stats: { notJudged?: Record<string, number> }, reason: string, n = 1): void {
   if (n <= 0) return;
-  addStat((stats.notJudged ??= {}), reason, n);
+  const counts = (stats.notJudged ??= {});
+  counts[reason] = (counts[reason] ?? 0) + n;
 }

@@ -3,7 +3,6 @@
  * REPEATABLE READ snapshot, Milvus keys from the ordered pager (Strong consistency, key fields only).
  * Memory stays O(batch) however large the tables are.
  */
-import { addStat } from '../../src/plugin.js';
 import { mergeSortedKeys, readAhead, type MergeGroup } from '../lib/id-merge.js';
 import { fieldText, milvusKeyBatches } from '../lib/id-milvus.js';
 import { postgresKeyBatches } from '../lib/id-postgres.js';
@@ -46,8 +45,8 @@ export async function runFull(ctx: ReferenceIntegrityContext, m: ResolvedMapping
 
   const onGroup = (g: MergeGroup) => {
     progress.done += g.left.count;
-    addStat(stats.s, 'postgresRowsRead', g.left.count);
-    addStat(stats.s, 'milvusEntitiesRead', g.right.count);
+    stats.s.postgresRowsRead = (stats.s.postgresRowsRead ?? 0) + g.left.count;
+    stats.s.milvusEntitiesRead = (stats.s.milvusEntitiesRead ?? 0) + g.right.count;
     if (++groups % 4096 === 0) ctx.progress({ ...progress });
     if (!mine(g.key)) return;
     const rows = g.left.count;

@@ -3,7 +3,7 @@
  * ctx.stats from the start, so a run that fails midway still shows how far it got (rows compared,
  * last key).
  */
-import { addStat, type CheckContext, fact, perName } from '../../src/plugin.js';
+import { type CheckContext, fact, perName } from '../../src/plugin.js';
 import type { ResolvedMapping } from './mapping.js';
 import type { Options } from './options.js';
 
@@ -57,10 +57,13 @@ export interface SampleStats {
 /** What the modes of reference-integrity get: both stores required, the declared stats. */
 export type ReferenceIntegrityContext = CheckContext<Options, 'postgres' | 'milvus', string, typeof STATS>;
 type Mapping = NonNullable<ReferenceIntegrityContext['stats']['mappings']>[string];
+/** The counters a mapping starts with at 0: bumped per key in place (a direct increment: the generic addStat is much slower per call). */
+type KeyCounters = Required<Pick<Mapping, 'rowsCompared' | 'postgresRows' | 'milvusEntities' | 'inconsistentKeys' | TotalName>>;
+type TotalName = 'missing' | 'orphans' | 'duplicateKeys' | 'stale' | 'pending';
 
 export type KeyFindingCode = 'missing-vector' | 'orphan-vector' | 'duplicate-vector' | 'stale-vector' | 'pending';
 
-const TOTAL_NAMES: Record<KeyFindingCode, 'missing' | 'orphans' | 'duplicateKeys' | 'stale' | 'pending'> = {
+const TOTAL_NAMES: Record<KeyFindingCode, TotalName> = {
   'missing-vector': 'missing',
   'orphan-vector': 'orphans',
   'duplicate-vector': 'duplicateKeys',
@@ -70,7 +73,7 @@ const TOTAL_NAMES: Record<KeyFindingCode, 'missing' | 'orphans' | 'duplicateKeys
 
 export class MappingStats {
   /** The object in ctx.stats.mappings[name]; mutated in place. */
-  readonly s: Mapping;
+  readonly s: Mapping & KeyCounters;
   private lastInconsistentKey?: string;
   private readonly top: ReferenceIntegrityContext['stats'];
 
@@ -98,20 +101,20 @@ export class MappingStats {
   /** One distinct key merged: `rows` Postgres rows and `entities` Milvus entities carry it. */
   compared(key: string, rows: number, entities: number): void {
     const s = this.s;
-    addStat(s, 'rowsCompared');
-    addStat(s, 'postgresRows', rows);
-    addStat(s, 'milvusEntities', entities);
+    s.rowsCompared++;
+    s.postgresRows += rows;
+    s.milvusEntities += entities;
     s.lastKey = key;
-    addStat(this.top, 'rowsCompared');
+    this.top.rowsCompared = (this.top.rowsCompared ?? 0) + 1;
     this.top.lastKey = key;
   }
 
   count(code: KeyFindingCode, key: string): void {
-    addStat(this.s, TOTAL_NAMES[code]);
+    this.s[TOTAL_NAMES[code]]++;
     // A key can be both duplicated and stale (or orphaned): counted once. Findings of one key are
     // reported together (keys arrive in order), so comparing with the last one is enough.
     if (code !== 'pending' && key !== this.lastInconsistentKey) {
-      addStat(this.s, 'inconsistentKeys');
+      this.s.inconsistentKeys++;
       this.lastInconsistentKey = key;
     }
   }
