@@ -38,7 +38,7 @@ export interface FindingCode<D = any> {
   description?: string;
 }
 
-export interface CheckMeta<O = unknown, R extends StoreKind = StoreKind, C extends string = string, S extends StatShape = StatShape> {
+export interface CheckMeta<O = unknown, R extends StoreKind = StoreKind, C extends string = string> {
   /** kebab-case and stable; third-party checks use 'namespace/id'. */
   id: string;
   title: string;
@@ -80,7 +80,7 @@ export interface CheckMeta<O = unknown, R extends StoreKind = StoreKind, C exten
    * `ctx.stats` is typed by it. Without it `ctx.stats` is an untyped bag, and `dbcheck merge` keeps
    * a number only when every shard has the same (else lists it in `stats.unmerged`).
    */
-  stats?: S;
+  stats?: StatShape;
 }
 
 export interface FindingSubject {
@@ -124,7 +124,8 @@ export type RequiredStores<R extends StoreKind = never> = StoreHandles & { reado
 
 /**
  * What `run` gets. R: the kinds in meta.requires (their handles are present); C: the declared
- * finding codes (what `report` accepts). Helpers of a check take `CheckContext<Options, 'postgres'>`.
+ * finding codes (what `report` accepts); S: meta.stats (what `stats` holds). Helpers of a check take
+ * `CheckContext<Options, 'postgres'>`, or `CheckContext<Options, 'postgres', string, typeof STATS>` to use its stats.
  */
 export interface CheckContext<
   O = unknown,

@@ -7,7 +7,8 @@
  *   stats: { rowsCompared: 'sum', lastKey: 'text', maxLagMs: 'max', relations: perName({ orphans: 'sum' }) }
  *
  * Every declared stat is optional (the engine starts from `{}` and reports what the check set), so
- * counters are bumped with `addStat`, which starts them at zero.
+ * counters are bumped with `addStat`, which starts them at zero (or, in a loop over millions of keys,
+ * by a plain property update: a generic helper is a slow call there, bench/stats-counters.ts).
  */
 
 /** How one stat merges across shards; the rule also gives its type. */
