@@ -179,17 +179,17 @@ function summarySection(mappings: NonNullable<ReferenceIntegrityContext['stats']
     const atLeast = (n: unknown) => (n ? `≥ ${n}` : 'unknown');
     return [
       name,
-      s.mode as string,
-      s.postgresRows as number,
-      s.milvusEntities as number,
-      counts ? atLeast(s.missingAtLeast) : (s.missing as number),
-      counts ? atLeast(s.extraEntitiesAtLeast) : (s.orphans as number),
-      counts ? 'unknown' : (s.duplicateKeys as number),
-      counts ? 'unknown' : (s.stale as number),
-      counts ? 'unknown' : (s.pending as number),
+      s.mode ?? null,
+      s.postgresRows ?? null,
+      s.milvusEntities ?? null,
+      counts ? atLeast(s.missingAtLeast) : (s.missing ?? null),
+      counts ? atLeast(s.extraEntitiesAtLeast) : (s.orphans ?? null),
+      counts ? 'unknown' : (s.duplicateKeys ?? null),
+      counts ? 'unknown' : (s.stale ?? null),
+      counts ? 'unknown' : (s.pending ?? null),
       counts ? `${s.rangesDiffering} of ${s.ranges}` : null,
-      (s.postgresSnapshotAt as string) ?? null,
-      (s.milvusReadStartedAt as string) ?? null,
+      s.postgresSnapshotAt ?? null,
+      s.milvusReadStartedAt ?? null,
     ];
   });
   return { title: 'Reference integrity', columns, rows };
