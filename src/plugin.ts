@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { CheckError } from './errors.js';
+import type { StatShape, StatsOf } from './stats.js';
 import type { RollbackTransactionRunner, StoreHandles, StoreKind, StoreStatus } from './stores/types.js';
 
 export { z };
@@ -17,6 +18,7 @@ export { storeLabel, storeProbe } from './stores/registry.js';
 export { durationSchema, parseDurationMs } from './duration.js';
 export type { StoreProbe } from './stores/descriptor.js';
 export { CheckError, errorLine, type ErrorDetails } from './errors.js';
+export { addStat, fact, maxStat, perName, type StatDecl, type StatRule, type StatShape, type StatsOf } from './stats.js';
 export {
   isMilvusPathSyntax,
   MILVUS_DYNAMIC_FIELD,
@@ -76,6 +78,12 @@ export interface CheckMeta<O = unknown, R extends StoreKind = StoreKind, C exten
    * plain-object plugins.
    */
   codes: Record<C, FindingCode>;
+  /**
+   * The stats the check records and how each merges across shards (src/stats.ts): with defineCheck,
+   * `ctx.stats` is typed by it. Without it `ctx.stats` is an untyped bag, and `dbcheck merge` keeps
+   * a number only when every shard has the same (else lists it in `stats.unmerged`).
+   */
+  stats?: StatShape;
 }
 
 export interface FindingSubject {
@@ -119,9 +127,15 @@ export type RequiredStores<R extends StoreKind = never> = StoreHandles & { reado
 
 /**
  * What `run` gets. R: the kinds in meta.requires (their handles are present); C: the declared
- * finding codes (what `report` accepts). Helpers of a check take `CheckContext<Options, 'postgres'>`.
+ * finding codes (what `report` accepts); S: meta.stats (what `stats` holds). Helpers of a check take
+ * `CheckContext<Options, 'postgres'>`, or `CheckContext<Options, 'postgres', string, typeof STATS>` to use its stats.
  */
-export interface CheckContext<O = unknown, R extends StoreKind = never, C extends string = string> {
+export interface CheckContext<
+  O = unknown,
+  R extends StoreKind = never,
+  C extends string = string,
+  S extends StatShape | undefined = undefined,
+> {
   readonly checkId: string;
   readonly options: O;
   /** Connected handles for the stores in `requires` (always present) and `uses` (when up). */
@@ -134,8 +148,11 @@ export interface CheckContext<O = unknown, R extends StoreKind = never, C extend
   readonly rollback?: RollbackTransactionRunner;
   /** Reports one finding. Cheap: the engine keeps exact counts and only the first N findings. */
   report(finding: FindingInput<C>): void;
-  /** Counters and facts the check records as it goes; kept even when the check fails midway. */
-  readonly stats: Record<string, unknown>;
+  /**
+   * Counters and facts the check records as it goes; kept even when the check fails midway. Typed by
+   * `meta.stats` (S) when declared; bump counters with `addStat`, peaks with `maxStat`.
+   */
+  readonly stats: StatsOf<S>;
   progress(p: CheckProgress): void;
   /** Debug line on stderr with --verbose. */
   log(message: string): void;
@@ -183,21 +200,26 @@ export interface Check<O = any> {
   run(ctx: CheckContext<O>): Promise<CheckOutcome | void>;
 }
 
-/** What defineCheck type-checks: `run` and `preflight` see the required stores and declared codes. */
-export interface CheckDefinition<O, R extends StoreKind, C extends string> {
-  meta: CheckMeta<O, R, C>;
+/** What defineCheck type-checks: `run` and `preflight` see the required stores, declared codes and stats. */
+export interface CheckDefinition<O, R extends StoreKind, C extends string, S extends StatShape | undefined> {
+  meta: Omit<CheckMeta<O, R, C>, 'stats'> & { stats?: S };
   preflight?(ctx: PreflightContext<O, R>): Promise<void>;
-  run(ctx: CheckContext<O, R, C>): Promise<CheckOutcome | void>;
+  run(ctx: CheckContext<O, R, C, S>): Promise<CheckOutcome | void>;
 }
 
 /**
  * Identity helper that gives a check its types: O is inferred from `meta.options`, R from
- * `meta.requires`, C from the keys of `meta.codes` (pass no type argument, or all three). Plugins
- * may also export a plain object.
+ * `meta.requires`, C from the keys of `meta.codes`, S from `meta.stats` (pass no type argument, or
+ * all four). Plugins may also export a plain object.
  */
-export function defineCheck<O, const R extends StoreKind = never, C extends string = string>(check: CheckDefinition<O, R, C>): Check<O> {
-  // Sound: the engine runs a check only with every store in meta.requires connected, and it
-  // rejects an undeclared code at run time.
+export function defineCheck<
+  O,
+  const R extends StoreKind = never,
+  C extends string = string,
+  const S extends StatShape | undefined = undefined,
+>(check: CheckDefinition<O, R, C, S>): Check<O> {
+  // Sound: the engine runs a check only with every store in meta.requires connected, it rejects an
+  // undeclared code at run time, and every declared stat is typed optional (the bag starts empty).
   return check as unknown as Check<O>;
 }
 

@@ -7,7 +7,7 @@ import { isFirstShard } from '../lib/shard.js';
 import { optionsSchema, type CacheDriftOptions } from './options.js';
 import { planMappings, type MappingPlan } from './plan.js';
 import { scanMapping } from './scan-mapping.js';
-import { Counters } from './stats.js';
+import { Counters, STATS } from './stats.js';
 import type { FieldDiff } from './judge.js';
 import { notJudged } from '../lib/not-judged.js';
 
@@ -34,6 +34,7 @@ export default defineCheck({
     // --shard: each process checks the keys whose hash is its own (scan-mapping.ts).
     shardable: true,
     options: optionsSchema,
+    stats: STATS,
     codes: {
       'stale-entry': {
         severity: 'error',

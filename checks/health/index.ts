@@ -5,6 +5,7 @@
 import {
   CheckError,
   defineCheck,
+  fact,
   z,
   type CheckContext,
   type MilvusReader,
@@ -60,6 +61,8 @@ export default defineCheck({
     uses: [...STORE_KINDS],
     runsFirst: true, // measures the stores before the scans load them (latency, connections)
     options,
+    // One fact per store (version, latency, capacity); health does not shard: shard 0 runs it whole.
+    stats: { postgres: fact<Record<string, unknown>>(), redis: fact<Record<string, unknown>>(), milvus: fact<Record<string, unknown>>() },
     codes: {
       'store-unreachable': {
         severity: 'error',

@@ -12,6 +12,7 @@ import { scanMilvusIndex } from './milvus.js';
 import { optionsSchema } from './options.js';
 import { scanPostgresIndex } from './postgres.js';
 import { preflightDocuments } from './preflight.js';
+import { STATS } from './stats.js';
 
 const changed = (d: Record<string, any>) =>
   d.compared === 'hash'
@@ -28,6 +29,7 @@ export default defineCheck({
     // --shard: each process judges the documents whose key hashes to its shard.
     shardable: true,
     options: optionsSchema,
+    stats: STATS,
     codes: {
       'stale-document': {
         severity: 'error',
@@ -59,8 +61,7 @@ export default defineCheck({
         const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'INTERNAL';
         const entry = { name: d.name, code, message: errorLine(err) };
         failed.push(entry);
-        const all = (ctx.stats.documents ??= {}) as Record<string, Record<string, unknown>>;
-        (all[d.name] ??= {}).error = { code, message: entry.message };
+        ((ctx.stats.documents ??= {})[d.name] ??= {}).error = { code, message: entry.message };
       }
     }
     if (failed.length) {

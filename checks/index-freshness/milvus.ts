@@ -12,7 +12,7 @@
  * remembered). Documents with no entity at all are not found here (that needs the document keys in
  * Milvus order, which the server does not keep): use the record manager or docstore entry for that.
  */
-import { configError, resolveMilvusPath, type CheckContext, type SqlRunner } from '../../src/plugin.js';
+import { configError, resolveMilvusPath, type SqlRunner } from '../../src/plugin.js';
 import { readAhead } from '../lib/id-merge.js';
 import { andFilter, fieldText, milvusKeyBatches } from '../lib/id-milvus.js';
 import { compareIntegersThenText } from '../lib/id-order.js';
@@ -20,9 +20,9 @@ import { andSql, describeColumns, tableLabel } from '../lib/id-postgres.js';
 import { keyTextFor, postgresKeyType } from '../lib/key-types.js';
 import { shardFilter } from '../lib/shard.js';
 import { epochSeconds, isoTime, judgeHashes, judgeTimes } from './judge.js';
-import type { DocumentSet, Options } from './options.js';
+import type { DocumentSet } from './options.js';
 import { epochSql } from './postgres.js';
-import { entryStats } from './stats.js';
+import { entryStats, type IndexFreshnessContext } from './stats.js';
 
 const READ_AHEAD_PAGES = 2;
 
@@ -38,7 +38,7 @@ interface StaleDocument {
   source: SourceRow;
 }
 
-export async function scanMilvusIndex(ctx: CheckContext<Options, 'postgres'>, d: DocumentSet): Promise<void> {
+export async function scanMilvusIndex(ctx: IndexFreshnessContext, d: DocumentSet): Promise<void> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const m = d.milvus!;

@@ -11,12 +11,12 @@
  * - docstore: `data_docstore(key, namespace, value json)`; namespace `docstore/metadata` holds
  *   `{"doc_hash": ...}` per document, and also one entry per node (with `ref_doc_id`), left out here.
  */
-import type { CheckContext, PostgresReader } from '../../src/plugin.js';
+import type { PostgresReader } from '../../src/plugin.js';
 import { andSql, describeColumns, tableLabel } from '../lib/id-postgres.js';
 import { shardFilter } from '../lib/shard.js';
 import { isoTime, judgeHashes, judgeTimes, judgeUnindexed } from './judge.js';
-import type { DocumentSet, Options } from './options.js';
-import { entryStats } from './stats.js';
+import type { DocumentSet } from './options.js';
+import { entryStats, type IndexFreshnessContext } from './stats.js';
 
 /** Rows per cursor fetch. */
 const BATCH_ROWS = 5000;
@@ -63,7 +63,7 @@ function indexSelect(pg: PostgresReader, d: DocumentSet): string {
             FROM ${t} WHERE namespace = $1 AND (value::json)->>'ref_doc_id' IS NULL`;
 }
 
-export async function scanPostgresIndex(ctx: CheckContext<Options, 'postgres'>, d: DocumentSet): Promise<void> {
+export async function scanPostgresIndex(ctx: IndexFreshnessContext, d: DocumentSet): Promise<void> {
   const pg = ctx.stores.postgres;
   const kind = d.recordManager ? 'recordManager' : 'docstore';
   const index = d.recordManager ?? d.docstore!;

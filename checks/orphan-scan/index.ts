@@ -5,14 +5,14 @@
  * - Postgres child rows without their parent where no validated foreign key exists (anti-join,
  *   postgres.ts), and, on request, `*_id` columns that no foreign key covers.
  */
-import { defineCheck, type CheckContext, type FindingCode, type FindingInput } from '../../src/plugin.js';
+import { defineCheck, type FindingCode, type FindingInput } from '../../src/plugin.js';
 import { isFirstShard } from '../lib/shard.js';
 import { scanMilvusRelation } from './milvus.js';
 import { optionsSchema, type Options } from './options.js';
 import { preflightRelations } from './preflight.js';
 import { scanPostgresRelation, suggestRelations } from './postgres.js';
 import { scanRedisRelation } from './redis.js';
-import { relationFailure, relationsFailed } from './stats.js';
+import { type OrphanScanContext, relationFailure, relationsFailed, STATS } from './stats.js';
 
 const check = defineCheck({
   meta: {
@@ -24,6 +24,7 @@ const check = defineCheck({
     // --shard: every relation keeps the children whose parent key (or Redis key) hashes to this shard.
     shardable: true,
     options: optionsSchema,
+    stats: STATS,
     codes: {
       'orphan-milvus-entity': {
         severity: 'error',
@@ -94,13 +95,13 @@ function relationsSharingAChild(o: Options): Set<string> {
  * The context a relation sharing its children with another one scans with: each finding's line
  * starts with the relation's name, so two lines about one column say which relation they are from.
  */
-function namingRelation(ctx: CheckContext<Options, 'postgres'>, name: string): CheckContext<Options, 'postgres'> {
+function namingRelation(ctx: OrphanScanContext, name: string): OrphanScanContext {
   const codes: Record<string, FindingCode> = check.meta.codes;
   const report = (f: FindingInput) => ctx.report({ ...f, message: `${name}: ${f.message ?? codes[f.code].message(f.data ?? {})}` });
   return Object.create(ctx, { report: { value: report } });
 }
 
-async function runRelation(ctx: CheckContext<Options, 'postgres'>, name: string, scan: () => Promise<void>): Promise<void> {
+async function runRelation(ctx: OrphanScanContext, name: string, scan: () => Promise<void>): Promise<void> {
   try {
     await scan();
   } catch (err) {

@@ -12,7 +12,7 @@
  * Memory: O(page size x read-ahead) for the pairs in flight, plus one entry per distinct orphan parent
  * key (its entity count and at most ORPHAN_IDS_KEPT entity ids); live parents are not remembered.
  */
-import { CheckError, configError, resolveMilvusPath, type CheckContext, type SqlRunner } from '../../src/plugin.js';
+import { CheckError, configError, resolveMilvusPath, type SqlRunner } from '../../src/plugin.js';
 import { readAhead } from '../lib/id-merge.js';
 import { notJudged } from '../lib/not-judged.js';
 import { andFilter, fieldText, milvusFieldKeyType, milvusKeyBatches } from '../lib/id-milvus.js';
@@ -20,8 +20,8 @@ import { compareIntegersThenText, keyCompare } from '../lib/id-order.js';
 import { andSql, describeColumns, tableLabel } from '../lib/id-postgres.js';
 import { keyTextFor, postgresKeyType, type KeyTypeInfo } from '../lib/key-types.js';
 import { shardFilter } from '../lib/shard.js';
-import type { MilvusRelation, Options } from './options.js';
-import { relationStats } from './stats.js';
+import type { MilvusRelation } from './options.js';
+import { type OrphanScanContext, relationStats } from './stats.js';
 
 /** Entity ids listed per orphan parent key (issue 11.19): enough to start a cleanup, bounded. */
 export const ORPHAN_IDS_KEPT = 5;
@@ -50,7 +50,7 @@ async function liveParents(session: SqlRunner, sql: string, keys: string[], sign
   return new Set(rows.map((row) => Object.values(row)[0]!));
 }
 
-export async function scanMilvusRelation(ctx: CheckContext<Options, 'postgres'>, r: MilvusRelation): Promise<void> {
+export async function scanMilvusRelation(ctx: OrphanScanContext, r: MilvusRelation): Promise<void> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const parentLabel = tableLabel(r.parent);

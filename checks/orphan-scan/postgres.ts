@@ -3,12 +3,12 @@
  * an anti-join (NOT EXISTS) streamed with COPY, one finding per missing parent value with its number
  * of child rows and the first few child ids. Key types are matched by value (checks/lib/key-types.ts). And, on request, the `*_id` columns no validated foreign key covers.
  */
-import { configError, type CheckContext, type PostgresReader } from '../../src/plugin.js';
+import { configError, type PostgresReader } from '../../src/plugin.js';
 import { andSql, describeColumns, postgresKeyBatches, tableLabel } from '../lib/id-postgres.js';
 import { keyTypeProblem, postgresKeyType, sqlAsParentKey } from '../lib/key-types.js';
 import { shardKeySql, shardSql } from '../lib/shard.js';
-import type { Options, PostgresRelation } from './options.js';
-import { relationStats } from './stats.js';
+import type { PostgresRelation } from './options.js';
+import { type OrphanScanContext, relationStats } from './stats.js';
 
 type Constraint = 'valid' | 'not-valid' | 'none';
 
@@ -50,7 +50,7 @@ async function childIdSql(
   return { columns: rows.map((row) => row.name), select, order: idents.join(', ') };
 }
 
-export async function scanPostgresRelation(ctx: CheckContext<Options, 'postgres'>, r: PostgresRelation): Promise<void> {
+export async function scanPostgresRelation(ctx: OrphanScanContext, r: PostgresRelation): Promise<void> {
   const pg = ctx.stores.postgres;
   const childLabel = tableLabel(r.child);
   const parentLabel = tableLabel(r.parent);
@@ -135,7 +135,7 @@ export async function scanPostgresRelation(ctx: CheckContext<Options, 'postgres'
 }
 
 /** `*_id` columns of ordinary tables with no validated single-column foreign key, not declared yet. */
-export async function suggestRelations(ctx: CheckContext<Options, 'postgres'>): Promise<void> {
+export async function suggestRelations(ctx: OrphanScanContext): Promise<void> {
   const pg = ctx.stores.postgres;
   const { rows } = await pg.query<{ schema: string; table: string; column: string; not_valid: boolean; parent: string | null }>(
     `SELECT n.nspname AS schema, c.relname AS table, a.attname AS column,

@@ -4,15 +4,15 @@
  * (`= ANY($1)`, or `IN (SELECT unnest(...))` for composite keys), sized to a time target per round
  * trip. Memory holds one batch.
  */
-import { CheckError, configError, type CheckContext, type PostgresReader } from '../../src/plugin.js';
+import { CheckError, configError, type PostgresReader } from '../../src/plugin.js';
 import { AdaptiveBatchSize } from '../lib/id-batch.js';
 import { andSql, describeColumns, tableLabel, type PgColumnInfo } from '../lib/id-postgres.js';
 import { compileKeyPattern } from '../lib/key-pattern.js';
 import { keyTextFor, keyTypeProblem, postgresKeyType, REDIS_PLACEHOLDER_TYPE, type KeyTypeInfo } from '../lib/key-types.js';
-import type { Options, RedisRelation } from './options.js';
+import type { RedisRelation } from './options.js';
 import { redisKeyMapping } from './preflight.js';
 import { shardFilter } from '../lib/shard.js';
-import { relationStats, type RelationStats } from './stats.js';
+import { type OrphanScanContext, relationStats, type RelationStats } from './stats.js';
 
 interface PendingKey {
   key: string;
@@ -20,7 +20,7 @@ interface PendingKey {
   values: string[];
 }
 
-export async function scanRedisRelation(ctx: CheckContext<Options, 'postgres'>, r: RedisRelation): Promise<void> {
+export async function scanRedisRelation(ctx: OrphanScanContext, r: RedisRelation): Promise<void> {
   const pg = ctx.stores.postgres;
   const redis = ctx.stores.redis;
   const parentLabel = tableLabel(r.parent);
@@ -110,7 +110,7 @@ function lookupSql(pg: PostgresReader, r: RedisRelation, columns: PgColumnInfo[]
 }
 
 async function lookupBatch(
-  ctx: CheckContext<Options, 'postgres'>,
+  ctx: OrphanScanContext,
   pg: PostgresReader,
   sql: string,
   r: RedisRelation,
@@ -133,7 +133,7 @@ async function lookupBatch(
 }
 
 function reportOrphan(
-  ctx: CheckContext<Options, 'postgres'>,
+  ctx: OrphanScanContext,
   r: RedisRelation,
   name: string,
   key: string,

@@ -14,6 +14,7 @@ import { poolStressOptions, type PoolStressOptions } from './options.js';
 import { runPostgresPhases, type PhaseRow } from './postgres-phases.js';
 import { preflightMilvus, runMilvusPhases } from './milvus-phases.js';
 import { runRedisPhases } from './redis-phases.js';
+import { STATS } from './stats.js';
 import { errorLine } from '../../src/plugin.js';
 
 const fmt = (n: number | undefined) => (n === undefined ? null : Math.round(n * 100) / 100);
@@ -28,6 +29,7 @@ export default defineCheck({
     exclusive: true,
     optIn: true,
     options: poolStressOptions,
+    stats: STATS,
     codes: {
       'latency-threshold-exceeded': {
         severity: 'error',
@@ -235,7 +237,10 @@ function planText(o: PoolStressOptions, pg: boolean, redis: boolean, milvus: boo
   return `pool-stress plan: ${parts.join('; ')}`;
 }
 
-async function fleetHeadroom(ctx: CheckContext<PoolStressOptions>, o: PoolStressOptions): Promise<Array<Array<string | number | null>>> {
+async function fleetHeadroom(
+  ctx: CheckContext<PoolStressOptions, never, string, typeof STATS>,
+  o: PoolStressOptions,
+): Promise<Array<Array<string | number | null>>> {
   const rows: Array<Array<string | number | null>> = [];
   const fleet = o.fleet;
   const pg = ctx.stores.postgres;

@@ -8,7 +8,8 @@
  * one each time, as an app fetches a row after a search. Every call is read-only and bounded by the
  * store's call timeout; every loop by its operation count and duration.
  */
-import { configError, type CheckContext, type MilvusCollectionInfo, type MilvusReader, type PreflightContext } from '../../src/plugin.js';
+import { configError, type MilvusCollectionInfo, type MilvusReader, type PreflightContext } from '../../src/plugin.js';
+import type { PoolStressContext, StorePhaseStats } from './stats.js';
 import { phaseStats, runLoad, type LoadOperation } from './load-runner.js';
 import type { MilvusLoadOptions, PoolStressOptions } from './options.js';
 import { reportBreaches, type PhaseRow } from './postgres-phases.js';
@@ -59,10 +60,10 @@ export async function preflightMilvus(ctx: PreflightContext<PoolStressOptions>):
   }
 }
 
-export async function runMilvusPhases(ctx: CheckContext, reader: MilvusReader, o: MilvusLoadOptions): Promise<PhaseRow[]> {
+export async function runMilvusPhases(ctx: PoolStressContext, reader: MilvusReader, o: MilvusLoadOptions): Promise<PhaseRow[]> {
   const collection = o.collection!;
-  const stats: Record<string, unknown> = { collection };
-  (ctx.stats as Record<string, unknown>).milvus = stats;
+  const stats: StorePhaseStats = { collection };
+  ctx.stats.milvus = stats;
   const info = await reader.describeCollection(collection);
   const resolved = vectorFieldOf(info, o.vectorField);
   if (resolved.problem !== undefined) throw configError(resolved.problem);

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { CheckContext, PostgresLoadPool, PostgresReader } from '../../src/plugin.js';
+import type { PoolStressContext, StorePhaseStats } from './stats.js';
 import { classifyLoadError } from './error-class.js';
 import { recoverWithin, type Recovery } from './recovery.js';
 import { phaseStats, runLoad, type LoadMetrics, type PhaseStats } from './load-runner.js';
@@ -85,14 +86,14 @@ class SessionSampler {
 }
 
 export async function runPostgresPhases(
-  ctx: CheckContext,
+  ctx: PoolStressContext,
   pgReader: PostgresReader,
   o: PostgresLoadOptions,
   label: string,
 ): Promise<PhaseRow[]> {
   const rows: PhaseRow[] = [];
-  const stats: Record<string, unknown> = { poolSize: o.poolSize };
-  (ctx.stats as Record<string, unknown>).postgres = stats;
+  const stats: StorePhaseStats = { poolSize: o.poolSize };
+  ctx.stats.postgres = stats;
   const suffix = `pool-stress-${label}`;
   const pools: PostgresLoadPool[] = [];
   // Prepared statements: the app's ORM prepares its hot queries too, and it keeps the load

@@ -4,7 +4,8 @@
  * maxclients with recovery (redis-exhaustion.ts). Redis has no read command that sleeps, so the
  * slow phase is Postgres-only.
  */
-import type { CheckContext, RedisLoadConnection, RedisReadCommand, RedisReader } from '../../src/plugin.js';
+import type { RedisLoadConnection, RedisReadCommand, RedisReader } from '../../src/plugin.js';
+import type { PoolStressContext, StorePhaseStats } from './stats.js';
 import { phaseStats, runLoad, type LoadOperation } from './load-runner.js';
 import type { RedisLoadOptions } from './options.js';
 import { reportBreaches, type PhaseRow } from './postgres-phases.js';
@@ -18,10 +19,10 @@ async function connectedClients(reader: RedisReader): Promise<number | null> {
   }
 }
 
-export async function runRedisPhases(ctx: CheckContext, reader: RedisReader, o: RedisLoadOptions, label: string): Promise<PhaseRow[]> {
+export async function runRedisPhases(ctx: PoolStressContext, reader: RedisReader, o: RedisLoadOptions, label: string): Promise<PhaseRow[]> {
   const rows: PhaseRow[] = [];
-  const stats: Record<string, unknown> = { connections: o.connections };
-  (ctx.stats as Record<string, unknown>).redis = stats;
+  const stats: StorePhaseStats = { connections: o.connections };
+  ctx.stats.redis = stats;
   stats.connectedClientsBefore = await connectedClients(reader);
   const [name, ...args] = o.command;
   const cmd = String(name).toLowerCase() as RedisReadCommand;

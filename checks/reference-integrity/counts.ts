@@ -5,17 +5,12 @@
  * percentiles of the Postgres keys (one sort). The first and last ranges are open-ended, so keys
  * outside Postgres' range are counted too. Postgres counts all ranges in one pass (FILTER).
  */
-import type { CheckContext, ResultSection, SqlRunner } from '../../src/plugin.js';
+import type { ResultSection, SqlRunner } from '../../src/plugin.js';
 import { andFilter } from '../lib/id-milvus.js';
 import type { ResolvedMapping } from './mapping.js';
-import type { Options } from './options.js';
-import type { MappingStats } from './report.js';
+import type { MappingStats, ReferenceIntegrityContext } from './report.js';
 
-export async function runCounts(
-  ctx: CheckContext<Options, 'postgres' | 'milvus'>,
-  m: ResolvedMapping,
-  stats: MappingStats,
-): Promise<ResultSection> {
+export async function runCounts(ctx: ReferenceIntegrityContext, m: ResolvedMapping, stats: MappingStats): Promise<ResultSection> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const signal = ctx.signal;
@@ -88,7 +83,9 @@ export async function runCounts(
   stats.s.missingAtLeast = diffs.reduce((sum, d) => sum + Math.max(0, -d), 0);
   stats.s.extraEntitiesAtLeast = diffs.reduce((sum, d) => sum + Math.max(0, d), 0);
   // Unknown in counts mode, not zero: nothing was compared key by key.
-  for (const unknown of ['missing', 'orphans', 'duplicateKeys', 'stale', 'pending']) stats.s[unknown] = null;
+  // Not known in counts mode: null, not 0, in the report (the one place a counter is not a number).
+  for (const unknown of ['missing', 'orphans', 'duplicateKeys', 'stale', 'pending'] as const)
+    (stats.s as Record<string, unknown>)[unknown] = null;
   stats.s.postgresRows = pgTotal;
   stats.s.milvusEntities = milvusTotal;
   stats.s.ranges = section.rows.length;

@@ -3,21 +3,19 @@
  * REPEATABLE READ snapshot, Milvus keys from the ordered pager (Strong consistency, key fields only).
  * Memory stays O(batch) however large the tables are.
  */
-import type { CheckContext } from '../../src/plugin.js';
 import { mergeSortedKeys, readAhead, type MergeGroup } from '../lib/id-merge.js';
 import { fieldText, milvusKeyBatches } from '../lib/id-milvus.js';
 import { postgresKeyBatches } from '../lib/id-postgres.js';
 import { estimateRows } from '../lib/row-estimate.js';
 import { shardFilter, shardKeySql, shardSql } from '../lib/shard.js';
 import { isStale, reportModelTags, TagTally, type ResolvedMapping } from './mapping.js';
-import type { Options } from './options.js';
-import { MappingStats, reportFinding } from './report.js';
+import { MappingStats, type ReferenceIntegrityContext, reportFinding } from './report.js';
 
 /**
  * --shard (checks/lib/shard.ts): Postgres sends only this shard's rows (the hash is in the WHERE);
  * Milvus cannot hash, so its keys are all read and those of other shards skipped in the merge.
  */
-export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>, m: ResolvedMapping, stats: MappingStats): Promise<void> {
+export async function runFull(ctx: ReferenceIntegrityContext, m: ResolvedMapping, stats: MappingStats): Promise<void> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const selects = [m.pgKey.select];
@@ -47,8 +45,8 @@ export async function runFull(ctx: CheckContext<Options, 'postgres' | 'milvus'>,
 
   const onGroup = (g: MergeGroup) => {
     progress.done += g.left.count;
-    (stats.s.postgresRowsRead as number) += g.left.count;
-    (stats.s.milvusEntitiesRead as number) += g.right.count;
+    stats.s.postgresRowsRead = (stats.s.postgresRowsRead ?? 0) + g.left.count;
+    stats.s.milvusEntitiesRead = (stats.s.milvusEntitiesRead ?? 0) + g.right.count;
     if (++groups % 4096 === 0) ctx.progress({ ...progress });
     if (!mine(g.key)) return;
     const rows = g.left.count;

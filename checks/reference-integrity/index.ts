@@ -7,13 +7,13 @@
  * - counts: counts per key range on both sides (fast; cannot prove equality) — counts.ts.
  * Stats record, per mapping, how far the comparison got and when each side was read.
  */
-import { CheckError, defineCheck, type CheckContext, type FindingInput, type ResultSection } from '../../src/plugin.js';
+import { CheckError, defineCheck, type FindingInput, type ResultSection } from '../../src/plugin.js';
 import { isFirstShard } from '../lib/shard.js';
 import { runCounts } from './counts.js';
 import { runFull } from './full.js';
 import { preflightMapping, resolveMapping } from './mapping.js';
-import { optionsSchema, type MappingOptions, type Options } from './options.js';
-import { MappingStats } from './report.js';
+import { optionsSchema, type MappingOptions } from './options.js';
+import { MappingStats, type ReferenceIntegrityContext, STATS } from './report.js';
 import { runSample } from './sample.js';
 import { errorLine } from '../../src/plugin.js';
 
@@ -28,6 +28,7 @@ export default defineCheck({
     // --shard: full mode reads (Postgres) and compares the keys whose hash is this shard's; counts and sample run in shard 0.
     shardable: true,
     options: optionsSchema,
+    stats: STATS,
     codes: {
       'missing-vector': {
         severity: 'error',
@@ -108,15 +109,12 @@ export default defineCheck({
         total === 1 ? `mapping ${reasons}` : `${failed.length} of ${total} mappings failed (the others reported): ${reasons}`,
       );
     }
-    sections.unshift(summarySection(ctx.stats.mappings as Record<string, Record<string, unknown>>));
+    sections.unshift(summarySection(ctx.stats.mappings ?? {}));
     return { sections, ...(partial ? { partial } : {}) };
   },
 });
 
-async function runMapping(
-  ctx: CheckContext<Options, 'postgres' | 'milvus'>,
-  options: MappingOptions,
-): Promise<{ section?: ResultSection; partial: boolean }> {
+async function runMapping(ctx: ReferenceIntegrityContext, options: MappingOptions): Promise<{ section?: ResultSection; partial: boolean }> {
   // Whole-collection findings (dimension, model tags) are shard 0's, so a merge reports them once.
   const mapping = await resolveMapping(isFirstShard(ctx.shard) ? ctx : keyFindingsOnly(ctx), options);
   // counts and sample cannot be split by key hash: shard 0 runs them whole, the others skip them.
@@ -145,24 +143,23 @@ async function runMapping(
 const KEY_CODES = new Set(['missing-vector', 'orphan-vector', 'duplicate-vector', 'stale-vector', 'pending']);
 
 /** The context of shards 1..n-1: findings about one key pass, whole-collection ones are dropped. */
-function keyFindingsOnly(ctx: CheckContext<Options, 'postgres' | 'milvus'>): CheckContext<Options, 'postgres' | 'milvus'> {
+function keyFindingsOnly(ctx: ReferenceIntegrityContext): ReferenceIntegrityContext {
   return Object.create(ctx, { report: { value: (f: FindingInput) => KEY_CODES.has(f.code) && ctx.report(f) } });
 }
 
 /** Records why one mapping failed in its stats (`mappings[name].error`); returns code and message. */
-function mappingFailure(ctx: CheckContext<Options, 'postgres' | 'milvus'>, name: string, err: unknown): { code: string; message: string } {
+function mappingFailure(ctx: ReferenceIntegrityContext, name: string, err: unknown): { code: string; message: string } {
   const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'INTERNAL';
   const line = errorLine(err);
   const prefix = `mapping ${name}: `;
   const message = line.startsWith(prefix) ? line.slice(prefix.length) : line;
-  const mappings = (ctx.stats.mappings ??= {}) as Record<string, Record<string, unknown>>;
-  (mappings[name] ??= {}).error = { code, message };
-  ((ctx.stats.failedMappings ??= []) as string[]).push(name);
+  ((ctx.stats.mappings ??= {})[name] ??= {}).error = { code, message };
+  (ctx.stats.failedMappings ??= []).push(name);
   return { code, message };
 }
 
 /** The check's summary table (exported for the reporter tests' sample report). */
-export function summarySection(mappings: Record<string, Record<string, unknown>>): ResultSection {
+export function summarySection(mappings: NonNullable<ReferenceIntegrityContext['stats']['mappings']>): ResultSection {
   const columns = [
     'mapping',
     'mode',
@@ -183,17 +180,17 @@ export function summarySection(mappings: Record<string, Record<string, unknown>>
     const atLeast = (n: unknown) => (n ? `≥ ${n}` : 'unknown');
     return [
       name,
-      s.mode as string,
-      s.postgresRows as number,
-      s.milvusEntities as number,
-      counts ? atLeast(s.missingAtLeast) : (s.missing as number),
-      counts ? atLeast(s.extraEntitiesAtLeast) : (s.orphans as number),
-      counts ? 'unknown' : (s.duplicateKeys as number),
-      counts ? 'unknown' : (s.stale as number),
-      counts ? 'unknown' : (s.pending as number),
+      s.mode ?? null,
+      s.postgresRows ?? null,
+      s.milvusEntities ?? null,
+      counts ? atLeast(s.missingAtLeast) : (s.missing ?? null),
+      counts ? atLeast(s.extraEntitiesAtLeast) : (s.orphans ?? null),
+      counts ? 'unknown' : (s.duplicateKeys ?? null),
+      counts ? 'unknown' : (s.stale ?? null),
+      counts ? 'unknown' : (s.pending ?? null),
       counts ? `${s.rangesDiffering} of ${s.ranges}` : null,
-      (s.postgresSnapshotAt as string) ?? null,
-      (s.milvusReadStartedAt as string) ?? null,
+      s.postgresSnapshotAt ?? null,
+      s.milvusReadStartedAt ?? null,
     ];
   });
   return { title: 'Reference integrity', columns, rows };

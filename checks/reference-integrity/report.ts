@@ -1,14 +1,69 @@
 /**
- * Per-mapping counters and the one place findings are reported. Counters live in ctx.stats from
- * the start, so a run that fails midway still shows how far it got (rows compared, last key).
+ * The check's stats, per-mapping counters and the one place findings are reported. Counters live in
+ * ctx.stats from the start, so a run that fails midway still shows how far it got (rows compared,
+ * last key).
  */
-import type { CheckContext } from '../../src/plugin.js';
+import { type CheckContext, fact, perName } from '../../src/plugin.js';
 import type { ResolvedMapping } from './mapping.js';
 import type { Options } from './options.js';
 
+/** The check's stats and how each merges across shards (meta.stats). */
+export const STATS = {
+  /** The mapping compared last, and the totals of all mappings. */
+  mapping: 'text',
+  rowsCompared: 'sum',
+  lastKey: 'text',
+  failedMappings: 'names',
+  mappings: perName({
+    mode: 'text',
+    keyType: 'text',
+    rowsCompared: 'sum',
+    postgresRows: 'sum',
+    milvusEntities: 'sum',
+    /** Keys with at least one of missing/orphan/duplicate/stale (not pending): the consistency ratio's numerator. */
+    inconsistentKeys: 'sum',
+    missing: 'sum',
+    orphans: 'sum',
+    duplicateKeys: 'sum',
+    stale: 'sum',
+    pending: 'sum',
+    lastKey: 'text',
+    /** full: what each side sent, before the shard filter. */
+    postgresRowsRead: 'sum',
+    milvusEntitiesRead: 'sum',
+    postgresSnapshotAt: 'text',
+    milvusReadStartedAt: 'text',
+    milvusReadFinishedAt: 'text',
+    /** counts mode (shard 0 only): per key range. */
+    ranges: 'sum',
+    rangesDiffering: 'sum',
+    missingAtLeast: 'sum',
+    extraEntitiesAtLeast: 'sum',
+    note: 'text',
+    sample: fact<SampleStats>(),
+    error: fact<{ code: string; message: string }>(),
+  }),
+} as const;
+
+export interface SampleStats {
+  sampled: number;
+  pendingRows: number;
+  confidence: number;
+  missingUpperBound: number;
+  staleUpperBound?: number;
+  statements: string[];
+}
+
+/** What the modes of reference-integrity get: both stores required, the declared stats. */
+export type ReferenceIntegrityContext = CheckContext<Options, 'postgres' | 'milvus', string, typeof STATS>;
+type Mapping = NonNullable<ReferenceIntegrityContext['stats']['mappings']>[string];
+/** The counters a mapping starts with at 0: bumped per key in place (a direct increment: the generic addStat is much slower per call). */
+type KeyCounters = Required<Pick<Mapping, 'rowsCompared' | 'postgresRows' | 'milvusEntities' | 'inconsistentKeys' | TotalName>>;
+type TotalName = 'missing' | 'orphans' | 'duplicateKeys' | 'stale' | 'pending';
+
 export type KeyFindingCode = 'missing-vector' | 'orphan-vector' | 'duplicate-vector' | 'stale-vector' | 'pending';
 
-const TOTAL_NAMES: Record<KeyFindingCode, string> = {
+const TOTAL_NAMES: Record<KeyFindingCode, TotalName> = {
   'missing-vector': 'missing',
   'orphan-vector': 'orphans',
   'duplicate-vector': 'duplicateKeys',
@@ -18,20 +73,13 @@ const TOTAL_NAMES: Record<KeyFindingCode, string> = {
 
 export class MappingStats {
   /** The object in ctx.stats.mappings[name]; mutated in place. */
-  readonly s: Record<string, unknown> & {
-    rowsCompared: number;
-    postgresRows: number;
-    milvusEntities: number;
-    /** Keys with at least one of missing/orphan/duplicate/stale (not pending): the consistency ratio's numerator. */
-    inconsistentKeys: number;
-    lastKey?: string;
-  };
+  readonly s: Mapping & KeyCounters;
   private lastInconsistentKey?: string;
-  private readonly top: Record<string, unknown>;
+  private readonly top: ReferenceIntegrityContext['stats'];
 
-  constructor(ctx: CheckContext<Options>, m: ResolvedMapping) {
+  constructor(ctx: ReferenceIntegrityContext, m: ResolvedMapping) {
     this.top = ctx.stats;
-    const mappings = (ctx.stats.mappings ??= {}) as Record<string, unknown>;
+    const mappings = (ctx.stats.mappings ??= {});
     this.s = {
       mode: m.mode,
       keyType: m.keyType,
@@ -57,13 +105,12 @@ export class MappingStats {
     s.postgresRows += rows;
     s.milvusEntities += entities;
     s.lastKey = key;
-    this.top.rowsCompared = (this.top.rowsCompared as number) + 1;
+    this.top.rowsCompared = (this.top.rowsCompared ?? 0) + 1;
     this.top.lastKey = key;
   }
 
   count(code: KeyFindingCode, key: string): void {
-    const name = TOTAL_NAMES[code];
-    (this.s[name] as number)++;
+    this.s[TOTAL_NAMES[code]]++;
     // A key can be both duplicated and stale (or orphaned): counted once. Findings of one key are
     // reported together (keys arrive in order), so comparing with the last one is enough.
     if (code !== 'pending' && key !== this.lastInconsistentKey) {
@@ -74,7 +121,7 @@ export class MappingStats {
 }
 
 export function reportFinding(
-  ctx: CheckContext<Options>,
+  ctx: ReferenceIntegrityContext,
   m: ResolvedMapping,
   stats: MappingStats,
   code: KeyFindingCode,

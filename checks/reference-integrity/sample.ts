@@ -3,14 +3,13 @@
  * looked up in Milvus by key in batches sized to a time target. Proves a bound on the missing rate
  * (and the stale rate), not equality; orphans need a full scan and are only hinted at by totals.
  */
-import { milvusPathText, type CheckContext, type ResultSection } from '../../src/plugin.js';
+import { milvusPathText, type ResultSection } from '../../src/plugin.js';
 import { sampleConfidence } from '../lib/confidence.js';
 import { AdaptiveBatchSize } from '../lib/id-batch.js';
 import { fieldText } from '../lib/id-milvus.js';
 import { isInt64Text } from '../lib/key-types.js';
 import { isStale, reportModelTags, TagTally, type ResolvedMapping } from './mapping.js';
-import type { Options } from './options.js';
-import { MappingStats, reportFinding } from './report.js';
+import { MappingStats, type ReferenceIntegrityContext, reportFinding } from './report.js';
 
 interface SampledRow {
   key: string;
@@ -18,11 +17,7 @@ interface SampledRow {
   pending: boolean;
 }
 
-export async function runSample(
-  ctx: CheckContext<Options, 'postgres' | 'milvus'>,
-  m: ResolvedMapping,
-  stats: MappingStats,
-): Promise<ResultSection> {
+export async function runSample(ctx: ReferenceIntegrityContext, m: ResolvedMapping, stats: MappingStats): Promise<ResultSection> {
   const pg = ctx.stores.postgres;
   const milvus = ctx.stores.milvus;
   const signal = ctx.signal;

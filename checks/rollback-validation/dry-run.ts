@@ -5,7 +5,8 @@
  * snapshot. Each script runs under a SAVEPOINT so a failing statement is reported with the server's
  * error and the run stops cleanly; the runner then rolls everything back.
  */
-import { CheckError, type CheckContext, type SqlRunner } from '../../src/plugin.js';
+import { CheckError, type SqlRunner } from '../../src/plugin.js';
+import type { RollbackValidationContext } from './stats.js';
 import { isTransactionControl } from './sql-classify.js';
 import { downMustRemove, scriptEffects, snapshotHas, type EarlierMigrations } from './sql-objects.js';
 import { statementForDisplay } from './text.js';
@@ -79,7 +80,7 @@ export interface ScriptLock {
   rewritten: boolean;
 }
 
-export async function runDryRun(ctx: CheckContext, settings: DryRunSettings): Promise<ScriptLock[]> {
+export async function runDryRun(ctx: RollbackValidationContext, settings: DryRunSettings): Promise<ScriptLock[]> {
   const { migrations, schemas } = settings;
   const script = (m: DiskMigration, direction: 'down' | 'up'): Script => {
     const firstLine = (direction === 'down' ? m.downFirstLine : m.upFirstLine) ?? 1;

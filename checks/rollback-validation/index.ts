@@ -12,8 +12,9 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CheckError, defineCheck, type CheckContext } from '../../src/plugin.js';
+import { CheckError, defineCheck } from '../../src/plugin.js';
 import { runDryRun } from './dry-run.js';
+import { type RollbackValidationContext, STATS } from './stats.js';
 import { analyseHistory } from './history.js';
 import { analyseUpDown } from './static-analysis.js';
 import { addEarlier, type EarlierMigrations } from './sql-objects.js';
@@ -48,6 +49,7 @@ export default defineCheck({
     requires: ['postgres'],
     access: 'rollback-txn',
     options: optionsSchema,
+    stats: STATS,
     codes: {
       'missing-file': {
         severity: 'error',
@@ -238,7 +240,7 @@ export default defineCheck({
       dryRunSkipped: 0,
       dryRunRewrites: 0,
       lintStatements: 0,
-    });
+    } satisfies typeof ctx.stats);
 
     let history: History | undefined;
     if (!choice.table) {
@@ -266,7 +268,7 @@ export default defineCheck({
       const { code, label, ...rest } = f;
       ctx.report({
         code,
-        subject: { store: 'postgres', object: 'object' in f ? f.object : (ctx.stats.trackingTable as string), key: label },
+        subject: { store: 'postgres', object: 'object' in f ? f.object : ctx.stats.trackingTable, key: label },
         data: { ...rest, migration: label },
       });
     }
@@ -325,7 +327,7 @@ export default defineCheck({
  * table is big (planner estimate and page count from the catalog: no lock taken, nothing read).
  */
 async function reportLockHazards(
-  ctx: CheckContext<unknown, 'postgres'>,
+  ctx: RollbackValidationContext,
   disk: readonly DiskMigration[],
   history: History | undefined,
   schema: string,
@@ -385,7 +387,7 @@ function earlierMigrations(ms: readonly DiskMigration[]): EarlierMigrations {
 }
 
 /** A held knex_migrations_lock row (is_locked = 1) blocks every later migrate. */
-async function reportKnexLock(ctx: CheckContext<unknown, 'postgres'>, schema: string, lockTable: string) {
+async function reportKnexLock(ctx: RollbackValidationContext, schema: string, lockTable: string) {
   const db = ctx.stores.postgres;
   const found = await findTrackingTables(db, schema, [lockTable], ctx.signal);
   const t = found.get(lockTable);
@@ -401,7 +403,7 @@ async function reportKnexLock(ctx: CheckContext<unknown, 'postgres'>, schema: st
     });
 }
 
-function reportHistory(ctx: CheckContext<unknown, 'postgres'>, tool: MigrationTool, disk: readonly DiskMigration[], history: History) {
+function reportHistory(ctx: RollbackValidationContext, tool: MigrationTool, disk: readonly DiskMigration[], history: History) {
   const counts: Record<string, number> = {};
   let pendingOutOfOrder = 0;
   for (const f of analyseHistory(tool, disk, history)) {
@@ -411,7 +413,7 @@ function reportHistory(ctx: CheckContext<unknown, 'postgres'>, tool: MigrationTo
     const migration = 'label' in f ? f.label : id;
     ctx.report({
       code,
-      subject: { store: 'postgres', object: ctx.stats.trackingTable as string, key: migration },
+      subject: { store: 'postgres', object: ctx.stats.trackingTable, key: migration },
       data: { ...rest, migration, id },
     });
   }
@@ -420,7 +422,7 @@ function reportHistory(ctx: CheckContext<unknown, 'postgres'>, tool: MigrationTo
 
 /** Down scripts of applied migrations (all of them when nothing tracks what is applied). */
 async function reportDestructive(
-  ctx: CheckContext<unknown, 'postgres'>,
+  ctx: RollbackValidationContext,
   disk: readonly DiskMigration[],
   history: History | undefined,
   schema: string,
@@ -443,7 +445,11 @@ async function reportDestructive(
     ctx.signal,
     stats,
   );
-  Object.assign(ctx.stats, { destructiveStatements: found.length, rowCountsExact: stats.exactCounts, rowCountsEstimated: stats.estimates });
+  Object.assign(ctx.stats, {
+    destructiveStatements: found.length,
+    rowCountsExact: stats.exactCounts,
+    rowCountsEstimated: stats.estimates,
+  } satisfies typeof ctx.stats);
   found.forEach(({ migration, statement, target }, k) => {
     const c = counts[k];
     if (!c.exists || c.rows === 0) return; // nothing there to lose

@@ -1,6 +1,6 @@
 // A complete third-party check, loaded with `dbcheck audit --plugin docs/examples/table-row-budget.mjs`.
 // It warns when a table grows past a row budget. test/e2e/writing-checks.test.ts loads this very file.
-import { defineCheck, z } from 'dbcheck';
+import { addStat, defineCheck, perName, z } from 'dbcheck';
 
 const options = z
   .object({
@@ -20,6 +20,11 @@ export default defineCheck({
       'over-budget': { severity: 'warn', message: (d) => `${d.table} has ${d.rows} rows, budget ${d.maxRows}` },
       'missing-table': { severity: 'error', message: (d) => `${d.table} does not exist` },
     },
+    // What the report's stats hold, and how `dbcheck merge` would combine them across shards.
+    stats: {
+      tablesCounted: 'sum',
+      rows: perName('text'), // per table; text, as a bigint may not fit a JSON number
+    },
   },
   async run(ctx) {
     const pg = ctx.stores.postgres;
@@ -35,7 +40,8 @@ export default defineCheck({
       }
       const { rows } = await pg.query(`SELECT count(*)::bigint AS n FROM ${pg.quoteTable(t.table, t.schema)}`, [], { signal: ctx.signal });
       const n = BigInt(rows[0].n);
-      ctx.stats[name] = n.toString();
+      addStat(ctx.stats, 'tablesCounted');
+      (ctx.stats.rows ??= {})[name] = n.toString();
       if (n > BigInt(t.maxRows)) {
         ctx.report({
           code: 'over-budget',

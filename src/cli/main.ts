@@ -394,7 +394,9 @@ function merge(files: string[], flags: { format: Format; output?: string; color?
   });
   let report: Report;
   try {
-    report = mergeReports(reports, files);
+    // Reports written before they carried their stat rules merge by the built-ins' declarations.
+    const builtinRules = Object.fromEntries(builtinChecks.map((c) => [c.meta.id, c.meta.stats]));
+    report = mergeReports(reports, files, builtinRules);
   } catch (err) {
     fail(io, 'cannot merge', describe(err));
   }

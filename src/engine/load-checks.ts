@@ -7,6 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { DbcheckError, errorLine } from '../errors.js';
 import { SEVERITIES, STORE_KINDS, type Check } from '../plugin.js';
+import { statShapeProblem } from '../stats.js';
 
 const ID = /^([a-z0-9][a-z0-9-]*\/)?[a-z0-9][a-z0-9-]*$/;
 
@@ -73,5 +74,7 @@ export function validateCheck(c: unknown, source: string): Check {
     }
   }
   if (m.options && typeof m.options.safeParse !== 'function') throw bad(`check ${m.id}: options must be a schema with safeParse (zod)`);
+  const statsProblem = m.stats === undefined ? undefined : statShapeProblem(m.stats);
+  if (statsProblem) throw bad(`check ${m.id}: ${statsProblem}`);
   return check;
 }

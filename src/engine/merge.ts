@@ -5,13 +5,18 @@
  * Shards split keys by hash (checks/lib/shard.ts), so every key's findings are in exactly one
  * report: counts add up exactly and findings are the union. A check that cannot shard ran whole in
  * shard 0 (skipped elsewhere): its result is shard 0's. Stats of a sharded check are merged by the
- * rule their name has in STAT_RULES (counters summed, maxima and durations the largest, settings the
- * same in all); section cells are counters of keys and summed (rows per mapping by their first
- * cell); other facts (modes, timestamps) are shard 0's. Each shard kept up to --max-findings
- * findings per check: the merge keeps all of them (most severe first) and is truncated when any
- * shard was.
+ * rules the check declared in `meta.stats` (src/stats.ts: counters summed, peaks the largest,
+ * settings the same in all); section cells are counters of keys and summed (rows per mapping by
+ * their first cell). Each shard kept up to --max-findings findings per check: the merge keeps all
+ * of them (most severe first) and is truncated when any shard was.
+ *
+ * The rules come from the reports (`statRules`, written by every sharded run), not from loading the
+ * checks by id: merge needs no config and no plugin files, and a report is merged by the rules of
+ * the very check version that wrote it. Reports written before `statRules` existed are merged by
+ * the rules the caller knows for their check id (the CLI passes the built-ins').
  */
-import type { Severity } from '../plugin.js';
+import type { Severity, StatDecl, StatShape } from '../plugin.js';
+import { PER_NAME } from '../stats.js';
 import type { CheckResult, Finding, Report, RunSummary, SeverityCounts } from './result.js';
 import { exitCodeFor } from './run.js';
 
@@ -22,7 +27,12 @@ export class MergeError extends Error {
 
 const RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2 };
 
-export function mergeReports(reports: Report[], names: string[] = reports.map((_, i) => `report ${i + 1}`)): Report {
+export function mergeReports(
+  reports: Report[],
+  names: string[] = reports.map((_, i) => `report ${i + 1}`),
+  /** Stat rules by check id, for reports that carry none (older ones). */
+  knownRules: Readonly<Record<string, StatShape | undefined>> = {},
+): Report {
   const shards = checkShards(reports, names);
   const first = shards[0];
   const checkIds = [...new Set(shards.flatMap((r) => r.checks.map((c) => c.id)))].sort();
@@ -30,6 +40,7 @@ export function mergeReports(reports: Report[], names: string[] = reports.map((_
     mergeCheck(
       shards.map((r) => r.checks.find((c) => c.id === id)).filter((c): c is CheckResult => !!c),
       first.failOn,
+      knownRules[id],
     ),
   );
 
@@ -86,7 +97,7 @@ function checkShards(reports: Report[], names: string[]): Report[] {
   return Array.from({ length: n }, (_, i) => reports[byIndex.get(i)!]);
 }
 
-function mergeCheck(parts: CheckResult[], failOn: Severity): CheckResult {
+function mergeCheck(parts: CheckResult[], failOn: Severity, knownRules: StatShape | undefined): CheckResult {
   const [first] = parts;
   // A check that cannot shard ran whole in shard 0 and was skipped in the others.
   const ran = parts.filter((p) => p.status !== 'skipped');
@@ -108,7 +119,10 @@ function mergeCheck(parts: CheckResult[], failOn: Severity): CheckResult {
     countsByCode,
     findings,
     truncated: ran.some((p) => p.truncated),
-    stats: mergeStats(ran.map((p) => p.stats)),
+    stats: mergeStats(
+      ran.map((p) => p.stats),
+      ran[0].statRules ?? knownRules,
+    ),
   };
   if (errored?.error) result.error = errored.error;
   if (ran.some((p) => p.partial)) result.partial = true;
@@ -130,84 +144,25 @@ function mergeRows(title: string, parts: CheckResult[]): Array<Array<string | nu
 }
 
 /**
- * How one numeric stat of a sharded check combines across shards, by the stat's name (at any depth:
- * `mappings.docs.rowsCompared` is `rowsCompared`):
- * - sum: a counter of keys, rows or work, each counted in exactly one shard (or the fleet's total work);
- * - max / min: an extreme, a duration, a peak;
- * - same: a setting or a version, equal in every shard; when shards disagree it is dropped (listed in
- *   `stats.unmerged`) rather than shown as one shard's.
- * A name not listed is `same`: a number whose meaning the merge does not know is never summed into
- * a wrong total. Checks that shard name their counters here.
+ * Merges the stats of the shards that ran (shard order) by the check's declared rules (see
+ * src/stats.ts). An undeclared stat keeps the safe default: a number only when every shard has the
+ * same (else dropped and listed in `stats.unmerged`, never summed into a wrong total), a flag raised
+ * anywhere, lists of names united, anything else shard 0's.
  */
-export type StatRule = 'sum' | 'max' | 'min' | 'same';
-
-const SUM = [
-  // reference-integrity, per mapping (full mode splits keys; counts and sample run in shard 0 only)
-  'rowsCompared',
-  'postgresRows',
-  'milvusEntities',
-  'inconsistentKeys',
-  'missing',
-  'orphans',
-  'duplicateKeys',
-  'stale',
-  'pending',
-  'postgresRowsRead',
-  'milvusEntitiesRead',
-  'missingAtLeast',
-  'extraEntitiesAtLeast',
-  'sampledRows',
-  'ranges',
-  'rangesDiffering',
-  // orphan-scan, per relation
-  'entities',
-  'orphanEntities',
-  'orphanParentKeys',
-  'orphanKeys',
-  'orphanRows',
-  'orphanValues',
-  'parentLookups',
-  'withoutParentKey',
-  'keysScanned',
-  'keysIgnored',
-  'childRows',
-  'unconstrainedColumns',
-  // cache-drift (and its per-mapping counters)
-  'keysMatched',
-  'keysVanished',
-  'keysOversized',
-  'rowsFetched',
-  'entriesCompared',
-  'pendingWrites',
-  'staleWithinTtl',
-  'forbiddenKeys',
-  'inconsistentEntries',
-];
-const MAX = ['batchSize', 'durationMs', 'maxLag', 'maxMs', 'peak', 'clientConnectionsPeak', 'serverSessionsPeak'];
-const MIN = ['minMs'];
-export const STAT_RULES: Readonly<Record<string, StatRule>> = Object.fromEntries([
-  ...SUM.map((n) => [n, 'sum']),
-  ...MAX.map((n) => [n, 'max']),
-  ...MIN.map((n) => [n, 'min']),
-]);
-/** Objects whose every numeric entry is a counter whatever its name (cache-drift's findings by code). */
-const COUNTER_MAPS = new Set(['findings']);
-
-/** Merges the stats of the shards that ran (shard order) by STAT_RULES; see there. */
-export function mergeStats(parts: Array<Record<string, unknown>>): Record<string, unknown> {
+export function mergeStats(parts: Array<Record<string, unknown>>, rules?: StatShape): Record<string, unknown> {
   const unmerged: string[] = [];
-  const out = mergeValue(parts, '', undefined, unmerged) as Record<string, unknown>;
+  const out = (mergeValue(parts, '', rules, unmerged) ?? {}) as Record<string, unknown>;
   if (unmerged.length) out.unmerged = unmerged;
   return out;
 }
 
-function mergeValue(values: unknown[], path: string, rule: StatRule | undefined, unmerged: string[]): unknown {
+function mergeValue(values: unknown[], path: string, decl: StatDecl | undefined, unmerged: string[]): unknown {
   const present = values.filter((v) => v !== undefined);
   if (present.length === 0) return undefined;
-  const name = path.slice(path.lastIndexOf('.') + 1);
+  if (decl === 'fact' || decl === 'text') return present[0];
   if (present.every((v) => typeof v === 'number')) {
     const nums = present as number[];
-    switch (rule ?? STAT_RULES[name] ?? 'same') {
+    switch (decl) {
       case 'sum':
         return nums.reduce((a, b) => a + b, 0);
       case 'max':
@@ -223,12 +178,13 @@ function mergeValue(values: unknown[], path: string, rule: StatRule | undefined,
   if (present.every((v) => typeof v === 'boolean')) return present.some(Boolean); // a flag raised in any shard
   if (present.every(isPlainObject)) {
     const out: Record<string, unknown> = {};
-    const childRule = COUNTER_MAPS.has(name) ? 'sum' : undefined;
+    const shape = typeof decl === 'object' ? decl : undefined;
     for (const key of new Set(present.flatMap((o) => Object.keys(o as object)))) {
+      const childDecl = shape && (PER_NAME in shape ? shape[PER_NAME] : Object.hasOwn(shape, key) ? shape[key] : undefined);
       const merged = mergeValue(
         present.map((o) => (o as Record<string, unknown>)[key]),
         path ? `${path}.${key}` : key,
-        childRule,
+        childDecl,
         unmerged,
       );
       if (merged !== undefined) out[key] = merged;

@@ -1,5 +1,5 @@
 /** What a run produces: findings, per-check results, and the whole report. */
-import type { FindingSubject, ResultSection, Severity } from '../plugin.js';
+import type { FindingSubject, ResultSection, Severity, StatShape } from '../plugin.js';
 import type { StoreKind, StoreStatus } from '../stores/types.js';
 
 export interface Finding {
@@ -41,6 +41,11 @@ export interface CheckResult {
   findings: Finding[];
   truncated: boolean;
   stats: Record<string, unknown>;
+  /**
+   * In a sharded run (--shard), the check's `meta.stats`: how `dbcheck merge` combines each stat,
+   * carried in the report so a merge needs only the reports (src/engine/merge.ts).
+   */
+  statRules?: StatShape;
   sections?: ResultSection[];
   /** Stopped early (cancelled, timed out, sampled): counts are a lower bound. */
   partial?: boolean;

@@ -227,6 +227,8 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
       findings: collector.findings,
       truncated: collector.truncated,
       stats: redactDeep(jsonSafe(stats) as Record<string, unknown>, secrets),
+      // Only a shard's report is merged: others stay as they were.
+      ...(opts.config.run.shard && meta.stats ? { statRules: meta.stats } : {}),
       ...partial,
     };
     if (result.status === 'pass' && atOrAbove(result.counts, opts.config.run.failOn) > 0) result.status = 'fail';

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { Report } from '../engine/result.js';
-import { SEVERITIES, STORE_KINDS } from '../plugin.js';
+import { SEVERITIES, type StatShape, STORE_KINDS } from '../plugin.js';
+import { STAT_RULES } from '../stats.js';
 
 const severity = z.enum(SEVERITIES);
 const counts = z.object({ error: z.number().int(), warn: z.number().int(), info: z.number().int() }).strict();
@@ -42,6 +43,11 @@ const consistency = z
   })
   .strict();
 
+/** A check's meta.stats (src/stats.ts): rule names, nested objects of them, '*' for entries named at run time. */
+const statShape: z.ZodType<StatShape> = z
+  .lazy(() => z.record(z.string(), z.union([z.enum(STAT_RULES), statShape])))
+  .meta({ id: 'StatShape', description: "A check's meta.stats: how each stat merges across shards" });
+
 const checkResult = z
   .object({
     id: z.string(),
@@ -54,6 +60,7 @@ const checkResult = z
     findings: z.array(finding),
     truncated: z.boolean(),
     stats: z.record(z.string(), z.unknown()),
+    statRules: statShape.optional(),
     sections: z.array(section).optional(),
     partial: z.boolean().optional(),
     skipReason: z.string().optional(),

@@ -3,7 +3,7 @@
  * `dbcheck merge` equal one run; `--baseline` labels findings and `--fail-on-new` exits 0 when
  * nothing is new; bad --shard / --baseline / merge inputs are one line and exit 2.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -61,6 +61,19 @@ describe('dbcheck --shard, merge and --baseline', () => {
     expect(orphans(all)).toHaveLength(20);
     expect(orphans(json('a.json')).length).toBeGreaterThan(0);
     expect(orphans(json('b.json')).length).toBeGreaterThan(0);
+    // Stats merge by the rules each shard report carries: the counters are one run's.
+    const rows = (r: any) => r.checks[0].stats.rowsCompared;
+    expect(json('a.json').checks[0].statRules.rowsCompared).toBe('sum');
+    expect(rows(m)).toBe(rows(all));
+    expect(rows(json('a.json'))).toBeLessThan(rows(all));
+    // Reports written before they carried rules merge by the built-in check's declaration.
+    for (const f of ['a', 'b']) {
+      const old = json(`${f}.json`);
+      delete old.checks[0].statRules;
+      writeFileSync(path.join(dir, `${f}-old.json`), JSON.stringify(old));
+    }
+    const fromOld = await runCli(['merge', 'a-old.json', 'b-old.json', '--format', 'json'], { cwd: dir });
+    expect(JSON.parse(fromOld.stdout).checks[0].stats).toEqual(m.checks[0].stats);
 
     const again = await runCli(['audit', '--only', 'orphan-scan', '--baseline', 'all.json', '--fail-on-new'], { cwd: dir });
     expect(again.stdout).toContain('baseline since');

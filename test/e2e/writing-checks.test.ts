@@ -33,6 +33,8 @@ checks:
     const check = JSON.parse(r.stdout).checks[0];
     expect(check.countsByCode).toEqual({ 'over-budget': 1, 'missing-table': 1 });
     expect(check.findings.map((f: { message: string }) => f.message)).toContain(`${fx.schema}.docs has 50 rows, budget 10`);
+    // Its declared stats: a counter and a row count per table.
+    expect(check.stats).toEqual({ tablesCounted: 1, rows: { [`${fx.schema}.docs`]: '50' } });
   });
 
   it('rejects bad options before touching a store, naming the path', async () => {

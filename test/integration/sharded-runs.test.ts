@@ -175,6 +175,8 @@ describe('sharded runs and baselines', () => {
     const entries = shards.map((r) => cached(r).entriesCompared as number);
     expect(sumOf(entries)).toBe(cached(single).entriesCompared);
     for (const n of entries) expect(n).toBeLessThan(cached(single).entriesCompared / 2);
+    // Every number a built-in check records is declared (meta.stats): none is left unmerged.
+    for (const id of CHECKS) expect(merged.checks.find((c) => c.id === id)!.stats.unmerged, id).toBeUndefined();
     // Consistency ratios (reference-integrity, the Postgres relation, the cache mapping) are the single run's.
     for (const id of CHECKS)
       expect(consistencyOf(merged.checks.find((c) => c.id === id)!), id).toEqual(consistencyOf(single.checks.find((c) => c.id === id)!));
