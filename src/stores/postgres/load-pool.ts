@@ -1,9 +1,9 @@
 /**
  * pool-stress's load pool: the connections that generate load, kept apart from the audits' pool.
  *
- * Why not pg's Pool: node-postgres spends ~90 µs of client CPU per query (Query objects, events per
- * message, pool bookkeeping), four times what pgbench spends, and on a small machine that CPU is
- * taken from the server under test. So each load connection is opened by the driver's pg.Client
+ * Why not pg's Pool: node-postgres spends about twice the client CPU per query of this path (Query
+ * objects, events per message, pool bookkeeping; docs/performance.md has the numbers), and on a
+ * small machine that CPU is taken from the server under test. So each load connection is opened by the driver's pg.Client
  * (TLS, authentication, session options: everything node-postgres does well) and then its socket is
  * taken over: a query is one write (Bind, Execute, Sync; Parse and Describe too the first time) and
  * the replies are decoded with pg-protocol's parser, the one node-postgres uses. One query in flight
