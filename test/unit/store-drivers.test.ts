@@ -171,6 +171,31 @@ describe('Postgres connector with a fake driver', () => {
     await store.close();
   });
 
+  it("the load pool opens its connections through the injected driver's Client, with the load sessions' settings", async () => {
+    const opened: Array<{ application_name?: string; options?: string }> = [];
+    class RecordingClient {
+      constructor(config: { application_name?: string; options?: string }) {
+        opened.push(config);
+      }
+      on() {
+        return this;
+      }
+      async connect() {
+        throw Object.assign(new Error('connect ECONNREFUSED (fake)'), { code: 'ECONNREFUSED' });
+      }
+    }
+    const driver = { ...fakePostgres(() => undefined), Client: RecordingClient as unknown as PostgresDriver['Client'] };
+    const store = await connectPostgres(pgCfg, { driver });
+    const pool = store.reader.createLoadPool({ max: 2, acquireTimeoutMs: 100, statementTimeoutMs: 1_234, applicationNameSuffix: 'x' });
+    await expect(pool.query('SELECT 1')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(opened).toHaveLength(1);
+    expect(opened[0].application_name).toBe('dbcheck-x');
+    expect(opened[0].options).toContain('-c default_transaction_read_only=on');
+    expect(opened[0].options).toContain('-c statement_timeout=1234');
+    expect(pool.stats()).toEqual({ total: 0, idle: 0, waiting: 0 });
+    await store.close();
+  });
+
   it('an invalid %-encoding in the URL is a config error, as for Redis (not swallowed)', async () => {
     await expect(connectPostgres({ url: 'postgres://u:50%@h/db' }, { driver: fakePostgres(() => undefined) })).rejects.toMatchObject({
       code: 'CONFIG',
