@@ -71,6 +71,8 @@ interface InFlight {
   parsing?: { sql: string; name: string };
   resolve(r: QueryResult<Row>): void;
   reject(err: Error): void;
+  /** Called when the connection is free again, before the caller hears the outcome. */
+  settled?: (c: LoadConnection) => void;
 }
 
 /** One server session: handshake by pg.Client, queries written and decoded here. */
@@ -96,31 +98,59 @@ class LoadConnection {
     client.on('error', () => {}); // socket errors end in 'close' above; without a listener Node would crash
   }
 
-  /** Sends one query; `name` of a prepared statement, or '' for the unnamed one. */
-  send(sql: string, params: unknown[] | undefined, statementName: string | undefined): Promise<QueryResult<Row>> {
+  /**
+   * Sends one query: as the named statement `statementName`, or unnamed (object rows) if undefined.
+   * `settled` is told when the connection is free again (the pool's release, without a promise of its own).
+   */
+  send(
+    sql: string,
+    params: unknown[] | undefined,
+    statementName: string | undefined,
+    settled?: (c: LoadConnection) => void,
+  ): Promise<QueryResult<Row>> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
-      const q: InFlight = { arrayRows: statementName !== undefined, rows: [], rowCount: 0, sentAt: performance.now(), resolve, reject };
+      const q: InFlight = {
+        arrayRows: statementName !== undefined,
+        rows: [],
+        rowCount: 0,
+        sentAt: performance.now(),
+        resolve,
+        reject,
+        settled,
+      };
       let out: Buffer;
-      const known = statementName === undefined ? undefined : this.statements.get(sql);
-      if (known && statementName !== undefined) {
-        q.shape = known.shape;
-        out = this.executeFor(statementName, params ?? []);
-      } else if (statementName !== undefined) {
-        // First use on this session: parse it under its name and learn its columns in the same round trip.
-        q.parsing = { sql, name: statementName };
-        out = Buffer.concat([
-          serialize.parse({ name: statementName, text: sql }),
-          serialize.describe({ type: 'S', name: statementName }),
-          bindMessage(statementName, params),
-          EXECUTE_SYNC,
-        ]);
-      } else {
-        out = Buffer.concat([serialize.parse({ text: sql }), bindMessage('', params), serialize.describe({ type: 'P' }), EXECUTE_SYNC]);
+      try {
+        out = this.messageFor(sql, params, statementName, q);
+      } catch (err) {
+        // A parameter that cannot be serialised fails before anything is sent: the connection is free.
+        settled?.(this);
+        reject(err as Error);
+        return;
       }
       this.inFlight = q;
       this.socket.write(out);
     });
+  }
+
+  /** The bytes of one query: Bind/Execute/Sync, with Parse (and Describe) when the session has not parsed it. */
+  private messageFor(sql: string, params: unknown[] | undefined, statementName: string | undefined, q: InFlight): Buffer {
+    const known = statementName === undefined ? undefined : this.statements.get(sql);
+    if (known && statementName !== undefined) {
+      q.shape = known.shape;
+      return this.executeFor(statementName, params ?? []);
+    }
+    if (statementName !== undefined) {
+      // First use on this session: parse it under its name and learn its columns in the same round trip.
+      q.parsing = { sql, name: statementName };
+      return Buffer.concat([
+        serialize.parse({ name: statementName, text: sql }),
+        serialize.describe({ type: 'S', name: statementName }),
+        bindMessage(statementName, params),
+        EXECUTE_SYNC,
+      ]);
+    }
+    return Buffer.concat([serialize.parse({ text: sql }), bindMessage('', params), serialize.describe({ type: 'P' }), EXECUTE_SYNC]);
   }
 
   /**
@@ -177,6 +207,7 @@ class LoadConnection {
           if (st) st.shape = q.shape;
         }
         this.inFlight = undefined;
+        q.settled?.(this);
         if (q.error) q.reject(q.error);
         else q.resolve({ rows: q.rows, rowCount: q.rowCount });
         break;
@@ -190,9 +221,10 @@ class LoadConnection {
     this.dead = why;
     const q = this.inFlight;
     this.inFlight = undefined;
-    q?.reject(why);
     this.socket.destroy();
     this.onDead(this);
+    q?.settled?.(this);
+    q?.reject(why);
   }
 
   /** Says goodbye (Terminate) and waits, at most `ms`, for the server to close; then destroys. */
@@ -320,27 +352,18 @@ export function openPostgresLoadPool(target: PostgresLoadTarget, driver: Postgre
     : undefined;
   sweep?.unref();
 
-  const run = (c: LoadConnection, sql: string, params?: unknown[]) => c.send(sql, params, o.prepare ? nameOf(sql) : undefined);
+  const run = (c: LoadConnection, sql: string, params?: unknown[], settled?: (c: LoadConnection) => void) =>
+    c.send(sql, params, o.prepare ? nameOf(sql) : undefined, settled);
 
   return {
     applicationName,
     target,
     query(sql, params) {
-      // The hot path: an idle connection is taken without waiting a turn of the event loop.
-      const idleOne = idle.pop();
-      const c = idleOne ? Promise.resolve(idleOne) : acquire();
-      return c.then((conn) =>
-        run(conn, sql, params).then(
-          (r) => {
-            release(conn);
-            return r;
-          },
-          (err: unknown) => {
-            release(conn);
-            throw err;
-          },
-        ),
-      );
+      // The hot path: an idle connection is taken at once, and given back by the connection itself
+      // when the reply is in (one promise per query).
+      const c = idle.pop();
+      if (c) return run(c, sql, params, release);
+      return acquire().then((conn) => run(conn, sql, params, release));
     },
     async acquire() {
       const c = await acquire();

@@ -131,6 +131,24 @@ describe("pool-stress load pool: the handshake (TLS, credentials) is the store c
 });
 
 describe('pool-stress load threads', () => {
+  it('a parameter that cannot be serialised fails that query alone, and its connection is free again', async () => {
+    const pool = openPostgresLoadPool({
+      kind: 'postgres-load-target',
+      store: { host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE },
+      options: { max: 1, acquireTimeoutMs: 1_000, statementTimeoutMs: 5_000, prepare: true },
+    });
+    try {
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      await expect(pool.query('SELECT $1::jsonb', [circular])).rejects.toThrow(/circular/i);
+      // The pool's only connection was given back: the next query gets it within the acquire timeout.
+      expect((await pool.query('SELECT $1::int AS n', [5])).rows).toEqual([[5]]);
+      expect(pool.stats()).toEqual({ total: 1, idle: 1, waiting: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a pool opened from a target (plain data, as a thread gets it) has the same sessions', async () => {
     const store = await connectPostgres({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE });
     const main = store.reader.createLoadPool({ max: 1, acquireTimeoutMs: 2_000, statementTimeoutMs: 1_234, prepare: true });
