@@ -307,10 +307,13 @@ export function openPostgresLoadPool(target: PostgresLoadTarget, driver: Postgre
     if (all.size + opening < o.max) return open();
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
       const w = {
         give: (conn: LoadConnection) => {
           clearTimeout(timer);
-          resolve(conn);
+          // A connection opened for a waiter that has given up meanwhile goes back to the pool.
+          if (timedOut) release(conn);
+          else resolve(conn);
         },
         fail: (err: Error) => {
           clearTimeout(timer);
@@ -320,7 +323,9 @@ export function openPostgresLoadPool(target: PostgresLoadTarget, driver: Postgre
       // pg-pool's wording, which pool-stress's error classes know as an acquire timeout.
       if (o.acquireTimeoutMs > 0)
         timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(w), 1);
+          timedOut = true;
+          const i = waiters.indexOf(w);
+          if (i >= 0) waiters.splice(i, 1);
           reject(new Error('timeout exceeded when trying to connect'));
         }, o.acquireTimeoutMs);
       waiters.push(w);
