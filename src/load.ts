@@ -6,5 +6,5 @@
  * here: the same sessions (read-only, statement_timeout, application_name, client-side deadlines),
  * its own connections. Kept apart from src/plugin.ts so that a worker loads only the driver.
  */
-export { openPostgresLoadPool } from './stores/postgres/connector.js';
+export { openPostgresLoadPool } from './stores/postgres/load-pool.js';
 export type { LoadPoolOptions, LoadPoolRow, PostgresLoadPool, PostgresLoadTarget, QueryResult } from './stores/types.js';

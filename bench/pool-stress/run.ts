@@ -12,7 +12,9 @@
  * around the run, which counts every thread of the process (getrusage RUSAGE_SELF); dbcheck's
  * includes its connect, burst and thread start-up: a little over its true cost.
  * `--threads J` is pgbench's -j and dbcheck's postgres.threads alike (pgbench -S -c C -j J against
- * the check with poolSize = workers = C on J threads).
+ * the check with poolSize = workers = C on J threads). dbcheck's load pool sends one query per
+ * connection at a time, as pgbench does (no pipelining): the comparison is at equal clients and
+ * connections. "dbcheck load pool" is that pool alone in a tight loop on one thread, the check without its measurement.
  *
  *   npm run build --silent && npx tsx bench/pool-stress/run.ts [--clients 25] [--threads 1] [--seconds 5] [--rounds 3] [--postgres-only]
  *
@@ -47,6 +49,8 @@ const redisConnections = Number(values['redis-connections']);
 // From dist/ (see above); a computed path, so that typechecking does not need a build.
 const DIST_CHECK = new URL('../../dist/checks/pool-stress/index.js', import.meta.url).href;
 const poolStress = ((await import(DIST_CHECK)) as typeof import('../../checks/pool-stress/index.js')).default;
+const DIST_LOAD = new URL('../../dist/src/load.js', import.meta.url).href;
+const { openPostgresLoadPool } = (await import(DIST_LOAD)) as typeof import('../../src/load.js');
 const BENCH_DB = 'dbcheck_bench_pgbench';
 const SCALE = 1;
 // pgbench -S's statement, with the row picked once rather than per transaction (see docs).
@@ -175,6 +179,31 @@ async function nodePgCeiling(): Promise<number> {
   }
 }
 
+/**
+ * dbcheck's load pool alone ('dbcheck/load', as a thread opens it): `clients` loops of
+ * `pool.query` on a pool of `clients` connections, one query in flight per connection (the pool
+ * never pipelines). The distance between this and the check is the check's own cost (histograms,
+ * the sampled acquire, the session sampler, connect and burst).
+ */
+async function dbcheckLoadPool(): Promise<number> {
+  const pool = openPostgresLoadPool({
+    kind: 'postgres-load-target',
+    store: { ...testStoresConfig().postgres, database: BENCH_DB },
+    options: { max: clients, acquireTimeoutMs: 5_000, statementTimeoutMs: 5_000, prepare: true },
+  });
+  try {
+    const params = [42];
+    await Promise.all(Array.from({ length: clients }, () => pool.query(SELECT_SQL, params)));
+    return await tightLoop(
+      'dbcheck load pool, one thread',
+      Array.from({ length: clients }, () => pool),
+      (p) => p.query(SELECT_SQL, params),
+    );
+  } finally {
+    await pool.close();
+  }
+}
+
 async function dbcheckPostgres(): Promise<number> {
   const cpu0 = processCpuSeconds();
   const result = await runCheck(poolStress, {
@@ -241,6 +270,7 @@ async function main() {
     'pgbench -S (simple)': [],
     'pgbench -S -M prepared': [],
     'dbcheck postgres sustained': [],
+    'dbcheck load pool, one thread': [],
     'node-pg Pool.query': [],
     'node-pg ceiling (prepared)': [],
     'redis-benchmark PING': [],
@@ -252,6 +282,7 @@ async function main() {
     samples['pgbench -S (simple)'].push(pgbench('simple', 'pgbench -S (simple)'));
     samples['dbcheck postgres sustained'].push(await dbcheckPostgres());
     samples['pgbench -S -M prepared'].push(pgbench('prepared', 'pgbench -S -M prepared'));
+    samples['dbcheck load pool, one thread'].push(await dbcheckLoadPool());
     samples['node-pg Pool.query'].push(await nodePgPool());
     samples['node-pg ceiling (prepared)'].push(await nodePgCeiling());
     if (!values['postgres-only']) {
@@ -274,11 +305,12 @@ async function main() {
   );
   const ratio = (a: string, b: string) => round2(med[a] / med[b]);
   console.log('\nmedians (operations per second):');
-  for (const [k, v] of Object.entries(med)) console.log(`  ${k.padEnd(28)} ${round1(v)}`);
+  for (const [k, v] of Object.entries(med)) console.log(`  ${k.padEnd(30)} ${round1(v)}`);
   console.log('\nratios (dbcheck / tool; target >= 0.8):');
   console.log(`  postgres vs pgbench -S (simple)    ${ratio('dbcheck postgres sustained', 'pgbench -S (simple)')}x`);
   console.log(`  postgres vs pgbench -S -M prepared ${ratio('dbcheck postgres sustained', 'pgbench -S -M prepared')}x`);
   console.log(`  postgres vs node-pg Pool.query     ${ratio('dbcheck postgres sustained', 'node-pg Pool.query')}x`);
+  console.log(`  load pool vs pgbench -S            ${ratio('dbcheck load pool, one thread', 'pgbench -S (simple)')}x`);
   console.log(`  node-pg Pool.query vs pgbench -S   ${ratio('node-pg Pool.query', 'pgbench -S (simple)')}x`);
   console.log(`  node-pg ceiling vs pgbench -S      ${ratio('node-pg ceiling (prepared)', 'pgbench -S (simple)')}x`);
   if (!values['postgres-only']) {
@@ -287,7 +319,7 @@ async function main() {
   }
   console.log('\nPostgres client CPU per operation (µs, user + system; medians):');
   const cpuMed = Object.fromEntries(Object.entries(cpuPerOp).map(([k, v]) => [k, median(v)]));
-  for (const [k, v] of Object.entries(cpuMed)) console.log(`  ${k.padEnd(28)} ${round1(v)}`);
+  for (const [k, v] of Object.entries(cpuMed)) console.log(`  ${k.padEnd(30)} ${round1(v)}`);
   console.log(`  dbcheck / pgbench -S (simple)      ${round2(cpuMed['dbcheck postgres sustained'] / cpuMed['pgbench -S (simple)'])}x`);
   console.log(`  dbcheck / pgbench -S -M prepared   ${round2(cpuMed['dbcheck postgres sustained'] / cpuMed['pgbench -S -M prepared'])}x`);
 }

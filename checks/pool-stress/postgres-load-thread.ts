@@ -12,6 +12,8 @@ import { queryOperation } from './postgres-operation.js';
 
 /** What the main thread hands each load thread (workerData). */
 export interface LoadThreadData {
+  /** 1, 2, ...: which thread this is. */
+  thread: number;
   target: PostgresLoadTarget;
   /** Concurrent loops of this thread. */
   clients: number;

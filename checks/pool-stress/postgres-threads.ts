@@ -32,6 +32,8 @@ export interface ThreadedLoadPlan {
   /** Past the duration, how long the operations in flight may take (the statement deadline). */
   finishTimeoutMs: number;
   signal: AbortSignal;
+  /** The module each thread runs: postgres-load-thread's by default (tests pass one that crashes or hangs). */
+  threadModule?: URL;
 }
 
 /** One thread's share and outcome, for the stats. */
@@ -58,13 +60,14 @@ export function splitEvenly(total: number, n: number): number[] {
 }
 
 /** The thread module next to this file: .js when running from dist/, .ts under tsx or vitest. */
-function spawnLoadThread(data: LoadThreadData): Worker {
+function spawnLoadThread(data: LoadThreadData, module?: URL): Worker {
   const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new Worker(new URL('./postgres-load-thread.js', self), { workerData: data });
+  const fromSource = self.endsWith('.ts');
+  const entry = module ?? new URL(fromSource ? './postgres-load-thread.ts' : './postgres-load-thread.js', self);
+  if (!/\.ts$/.test(entry.pathname)) return new Worker(entry, { workerData: data });
   // From source, the thread needs the TypeScript loader too: register tsx in the thread, then
   // import the module (a worker's execArgv cannot carry tsx's loader on Node 20).
-  const entry = new URL('./postgres-load-thread.ts', self).href;
-  const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(code, { eval: true, workerData: data });
 }
 
@@ -77,15 +80,19 @@ export async function runLoadInThreads(plan: ThreadedLoadPlan): Promise<{ metric
   const failedBeforeCleanup: Array<string | undefined> = [];
 
   const threads = clients.map((n, i) => {
-    const worker = spawnLoadThread({
-      target: { ...plan.target, options: { ...plan.target.options, max: connections[i] } },
-      clients: n,
-      maxOps: caps[i],
-      durationMs: plan.durationMs,
-      query: plan.query,
-      params: plan.params,
-      sampleEvery: plan.sampleEvery,
-    });
+    const worker = spawnLoadThread(
+      {
+        thread: i + 1,
+        target: { ...plan.target, options: { ...plan.target.options, max: connections[i] } },
+        clients: n,
+        maxOps: caps[i],
+        durationMs: plan.durationMs,
+        query: plan.query,
+        params: plan.params,
+        sampleEvery: plan.sampleEvery,
+      },
+      plan.threadModule,
+    );
     let ready!: () => void;
     let finished!: () => void;
     let exited!: () => void;

@@ -59,13 +59,19 @@ export interface PostgresReader extends SqlRunner {
    * queries see one snapshot. Returns fn's result; the transaction is always ended.
    */
   withSnapshot<T>(fn: (session: SqlRunner) => Promise<T>, opts?: CallOptions): Promise<T>;
-  /** A separate pool for load generation (pool-stress). Sessions are read-only as well. */
+  /**
+   * A separate pool for load generation (pool-stress). Sessions are read-only as well; one query
+   * in flight per connection (src/stores/postgres/load-pool.ts).
+   */
   createLoadPool<O extends LoadPoolOptions>(opts: O): PostgresLoadPool<LoadPoolRow<O['prepare']>>;
 }
 
 export interface LoadPoolOptions {
   max: number;
-  /** How long an acquire may wait for a free connection before failing. */
+  /**
+   * How long an acquire (opening a connection included) may wait before failing. 0: the wait for a
+   * free connection has no limit (opening one is still bounded by the store's connect timeout).
+   */
   acquireTimeoutMs: number;
   /**
    * statement_timeout of the sessions. Also the client-side deadline of each query, plus the

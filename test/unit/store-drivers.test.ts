@@ -2,7 +2,9 @@
  * The connectors with fake drivers (src/stores/<kind>/driver.ts): deadlines and error mapping
  * without a server. The real servers stay tested in test/integration/stores/.
  */
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { openPostgresLoadPool } from '../../src/stores/postgres/load-pool.js';
 import type { RedisClient, RedisDriver } from '../../src/stores/redis/driver.js';
 import { connectRedis } from '../../src/stores/redis/connector.js';
 import { connectMilvus } from '../../src/stores/milvus/connector.js';
@@ -169,6 +171,68 @@ describe('Postgres connector with a fake driver', () => {
     await expect(store.reader.query('SELECT * FROM missing')).rejects.toMatchObject({ code: 'STORE_MISSING_OBJECT' });
     await expect(store.reader.query('SELECT slow()')).rejects.toMatchObject({ code: 'STORE_TIMEOUT' });
     await store.close();
+  });
+
+  it("the load pool opens its connections through the injected driver's Client, with the load sessions' settings", async () => {
+    const opened: Array<{ application_name?: string; options?: string }> = [];
+    class RecordingClient {
+      constructor(config: { application_name?: string; options?: string }) {
+        opened.push(config);
+      }
+      on() {
+        return this;
+      }
+      async connect() {
+        throw Object.assign(new Error('connect ECONNREFUSED (fake)'), { code: 'ECONNREFUSED' });
+      }
+    }
+    const driver = { ...fakePostgres(() => undefined), Client: RecordingClient as unknown as PostgresDriver['Client'] };
+    const store = await connectPostgres(pgCfg, { driver });
+    const pool = store.reader.createLoadPool({ max: 2, acquireTimeoutMs: 100, statementTimeoutMs: 1_234, applicationNameSuffix: 'x' });
+    await expect(pool.query('SELECT 1')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(opened).toHaveLength(1);
+    expect(opened[0].application_name).toBe('dbcheck-x');
+    expect(opened[0].options).toContain('-c default_transaction_read_only=on');
+    expect(opened[0].options).toContain('-c statement_timeout=1234');
+    expect(pool.stats()).toEqual({ total: 0, idle: 0, waiting: 0 });
+    await store.close();
+  });
+
+  it('load pool: an acquire that times out while a connection is being opened for it leaves that connection to the pool', async () => {
+    // Connections whose opening the test releases by hand; their socket is a PassThrough.
+    const opening: Array<() => void> = [];
+    const sockets: PassThrough[] = [];
+    class GatedClient {
+      connection = { stream: new PassThrough() };
+      constructor() {
+        sockets.push(this.connection.stream);
+      }
+      on() {
+        return this;
+      }
+      connect() {
+        return new Promise<void>((r) => opening.push(r));
+      }
+    }
+    const driver = { ...pgDriver, Client: GatedClient as unknown as PostgresDriver['Client'] };
+    const pool = openPostgresLoadPool(
+      { kind: 'postgres-load-target', store: { host: '127.0.0.1' }, options: { max: 1, acquireTimeoutMs: 50, statementTimeoutMs: 0 } },
+      driver,
+    );
+    const first = pool.acquire();
+    opening[0]();
+    const held = await first;
+    const waiter = pool.acquire().then(
+      () => 'acquired',
+      (e: Error) => e.message,
+    );
+    sockets[0].destroy(); // the held connection dies: a new one is opened for the waiter...
+    expect(await waiter).toBe('timeout exceeded when trying to connect'); // ...which gives up first
+    opening[1](); // then the new connection opens: it must go back to the pool, not to the waiter
+    await new Promise((r) => setImmediate(r));
+    held.release();
+    expect(pool.stats()).toEqual({ total: 1, idle: 1, waiting: 0 });
+    await pool.close();
   });
 
   it('an invalid %-encoding in the URL is a config error, as for Redis (not swallowed)', async () => {

@@ -21,28 +21,18 @@ import type {
   SqlRunner,
 } from '../types.js';
 import { pgDriver, type PostgresDriver } from './driver.js';
+import { openPostgresLoadPool } from './load-pool.js';
+import {
+  clientConfig,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_DEADLINE_GRACE_MS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  DeadlineError,
+  isDeadline,
+  type PostgresStoreConfig,
+} from './session.js';
 
-export interface PostgresStoreConfig {
-  url?: string;
-  host?: string;
-  port?: number;
-  user?: string;
-  password?: string;
-  database?: string;
-  /** disable | prefer | require | verify-ca | verify-full */
-  sslmode?: 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-  sslrootcert?: string;
-  statementTimeoutMs?: number;
-  lockTimeoutMs?: number;
-  connectTimeoutMs?: number;
-  poolMax?: number;
-  applicationName?: string;
-  /**
-   * How long past its statement_timeout a statement may keep the server silent before dbcheck
-   * gives up on the connection (default 5000 ms). Not in the config file: tests shorten it.
-   */
-  deadlineGraceMs?: number;
-}
+export type { PostgresStoreConfig } from './session.js';
 
 export interface PostgresStore {
   reader: PostgresReader;
@@ -75,9 +65,6 @@ function guardCheckedOut<C extends pg.PoolClient | pg.Client>(client: C): C {
  * (time the consumer spends on a chunk does not count). The server still ends the statement at
  * statement_timeout, as always.
  */
-const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
-const DEFAULT_DEADLINE_GRACE_MS = 5_000;
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** The statement_timeout a session runs with; it follows `SET [LOCAL] statement_timeout` sent through it. */
 interface SessionTimeout {
@@ -101,15 +88,6 @@ function followStatementTimeout(sql: string, session: SessionTimeout | undefined
 function destroyConnection(client: pg.PoolClient | pg.Client): void {
   (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
-
-/** A deadline passed and the connection was destroyed (code ETIMEDOUT: storeError says "timed out"). */
-class DeadlineError extends Error {
-  readonly code = 'ETIMEDOUT';
-  constructor(ms: number, why: string) {
-    super(`no answer from the server within ${ms} ms (${why}); connection closed`);
-  }
-}
-const isDeadline = (err: unknown): err is DeadlineError => err instanceof DeadlineError;
 
 /**
  * Waits for work, but no longer than ms: then destroys the client's connection and rejects with a
@@ -155,46 +133,6 @@ function describeAddress(cfg: PostgresStoreConfig): string {
   }
   const user = cfg.user ? `${cfg.user}@` : '';
   return `postgres://${user}${cfg.host ?? '127.0.0.1'}:${cfg.port ?? 5432}/${cfg.database ?? ''}`;
-}
-
-function sslOption(cfg: PostgresStoreConfig): pg.ClientConfig['ssl'] {
-  switch (cfg.sslmode) {
-    case undefined:
-    case 'disable':
-      return false;
-    case 'prefer': // pg has no "try TLS, fall back": treat as require-without-verification
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-    case 'verify-full':
-      return { rejectUnauthorized: true, ...(cfg.sslrootcert ? { ca: cfg.sslrootcert } : {}) };
-  }
-}
-
-/** Builds pg client settings: read-only sessions with timeouts, set at connection start. */
-function clientConfig(
-  cfg: PostgresStoreConfig,
-  over: { readOnly: boolean; statementTimeoutMs?: number; applicationName?: string; database?: string },
-): pg.ClientConfig {
-  const statementTimeout = over.statementTimeoutMs ?? cfg.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
-  const options = [
-    `-c default_transaction_read_only=${over.readOnly ? 'on' : 'off'}`,
-    `-c statement_timeout=${statementTimeout}`,
-    `-c lock_timeout=${cfg.lockTimeoutMs ?? 5_000}`,
-    `-c idle_in_transaction_session_timeout=${Math.max(statementTimeout * 2, 60_000)}`,
-  ].join(' ');
-  const base: pg.ClientConfig = cfg.url
-    ? { connectionString: cfg.url }
-    : { host: cfg.host ?? '127.0.0.1', port: cfg.port ?? 5432, user: cfg.user, password: cfg.password, database: cfg.database };
-  return {
-    ...base,
-    ...(over.database ? { database: over.database } : {}),
-    ssl: sslOption(cfg),
-    options,
-    application_name: over.applicationName ?? cfg.applicationName ?? 'dbcheck',
-    connectionTimeoutMillis: cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    keepAlive: true,
-  };
 }
 
 /** `driver` is node-postgres unless a test passes a fake (see driver.ts). */
@@ -291,7 +229,7 @@ export async function connectPostgres(
       const client = await acquire().catch((e) => {
         throw fail(e);
       });
-      const stopCancel = cancelOnAbort(client, cfg, callOpts.signal);
+      const stopCancel = cancelOnAbort(driver, client, cfg, callOpts.signal);
       let lost: unknown;
       try {
         const r = await bounded(client, client.query(sql, params as unknown[]), session);
@@ -311,7 +249,7 @@ export async function connectPostgres(
           const client = await acquire().catch((e) => {
             throw fail(e);
           });
-          const stopCancel = cancelOnAbort(client, cfg, callOpts.signal);
+          const stopCancel = cancelOnAbort(driver, client, cfg, callOpts.signal);
           const cursor = client.query(new Cursor(sql, params as unknown[]));
           let broken: unknown;
           try {
@@ -343,7 +281,7 @@ export async function connectPostgres(
           const client = await acquire().catch((e) => {
             throw fail(e);
           });
-          const stopCancel = cancelOnAbort(client, cfg, callOpts.signal);
+          const stopCancel = cancelOnAbort(driver, client, cfg, callOpts.signal);
           const stream = client.query(copyStreams.to(`COPY (${selectSql}) TO STDOUT`));
           const chunks = stream[Symbol.asyncIterator]();
           let broken: unknown;
@@ -432,7 +370,7 @@ export async function connectPostgres(
       }
     },
     createLoadPool<O extends LoadPoolOptions>(o: O) {
-      const lp = openPostgresLoadPool({ kind: 'postgres-load-target', store: { ...cfg }, options: o }) as PostgresLoadPool<
+      const lp = openPostgresLoadPool({ kind: 'postgres-load-target', store: { ...cfg }, options: o }, driver) as PostgresLoadPool<
         LoadPoolRow<O['prepare']>
       >;
       closers.add(lp.close);
@@ -451,7 +389,7 @@ export async function connectPostgres(
       } catch (err) {
         throw fail(err);
       }
-      const stopCancel = cancelOnAbort(client, cfg, o.signal);
+      const stopCancel = cancelOnAbort(driver, client, cfg, o.signal);
       let unusable: unknown;
       try {
         const tx = runner(
@@ -490,12 +428,17 @@ export async function connectPostgres(
  * When the signal aborts, asks the server to cancel the statement running on this client
  * (pg_cancel_backend over a separate connection, which is what psql's Ctrl-C does).
  */
-function cancelOnAbort(client: pg.PoolClient | pg.Client, cfg: PostgresStoreConfig, signal?: AbortSignal): () => void {
+function cancelOnAbort(
+  driver: PostgresDriver,
+  client: pg.PoolClient | pg.Client,
+  cfg: PostgresStoreConfig,
+  signal?: AbortSignal,
+): () => void {
   if (!signal) return () => {};
   const pid = (client as unknown as { processID?: number }).processID;
   const onAbort = () => {
     if (!pid) return;
-    const c = new pg.Client(clientConfig(cfg, { readOnly: true, applicationName: 'dbcheck-cancel' }));
+    const c = new driver.Client(clientConfig(cfg, { readOnly: true, applicationName: 'dbcheck-cancel' }));
     c.on('error', () => {});
     // Bounded like everything else: a frozen server must not keep this side connection open.
     const ms = cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -507,73 +450,4 @@ function cancelOnAbort(client: pg.PoolClient | pg.Client, cfg: PostgresStoreConf
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   return () => signal.removeEventListener('abort', onAbort);
-}
-
-/**
- * A pool for load generation. With `prepare`, every distinct SQL text gets a statement name
- * (dbcheck_load_1, _2, ...) and is sent as a named statement with array rows: each connection
- * parses and plans it once, then only binds and executes, as an app's ORM does with its hot query.
- * Every query has the client-side deadline of the other store calls (statement_timeout + grace):
- * a frozen server fails it and its connection is closed, it does not hold a load phase past its bounds.
- * Opened from a target (plain data) so that a worker thread can open one too ('dbcheck/load').
- */
-export function openPostgresLoadPool(target: PostgresLoadTarget): PostgresLoadPool {
-  const cfg = target.store as PostgresStoreConfig;
-  const o = target.options;
-  const applicationName = `dbcheck${o.applicationNameSuffix ? `-${o.applicationNameSuffix}` : ''}`.slice(0, 63);
-  const pool = new pg.Pool({
-    ...clientConfig(cfg, { readOnly: true, statementTimeoutMs: o.statementTimeoutMs, applicationName }),
-    max: o.max,
-    connectionTimeoutMillis: o.acquireTimeoutMs,
-    idleTimeoutMillis: 5_000,
-  });
-  pool.on('error', () => {});
-  const graceMs = cfg.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS;
-  const deadlineMs = o.statementTimeoutMs > 0 ? o.statementTimeoutMs + graceMs : undefined;
-  const why = `statement_timeout ${o.statementTimeoutMs} ms + ${graceMs} ms grace`;
-  const statementNames = new Map<string, string>();
-  // pg accepts a query config object wherever it accepts text: the same call serves both modes.
-  const toQuery = (sql: string, params?: unknown[]): pg.QueryConfig | pg.QueryArrayConfig => {
-    if (!o.prepare) return { text: sql, values: params };
-    let name = statementNames.get(sql);
-    if (!name) statementNames.set(sql, (name = `dbcheck_load_${statementNames.size + 1}`));
-    return { name, text: sql, values: params, rowMode: 'array' };
-  };
-  const run = async (client: pg.PoolClient, sql: string, params?: unknown[]) => {
-    const r = await withinDeadline(client.query(toQuery(sql, params) as pg.QueryConfig), client, deadlineMs, why);
-    return { rows: r.rows as unknown[], rowCount: r.rowCount ?? r.rows.length } as QueryResult<unknown[] | Record<string, unknown>>;
-  };
-  return {
-    applicationName,
-    target,
-    // What pg's Pool.query does (connect, query, release), with the deadline around the query.
-    async query(sql, params) {
-      const client = guardCheckedOut(await pool.connect());
-      try {
-        const r = await run(client, sql, params);
-        client.release();
-        return r;
-      } catch (err) {
-        // A connection whose deadline passed is destroyed, not put back.
-        client.release(isDeadline(err) ? err : undefined);
-        throw err;
-      }
-    },
-    async acquire() {
-      const client = guardCheckedOut(await pool.connect());
-      let broken: Error | undefined;
-      return {
-        query: (sql: string, params?: unknown[]) =>
-          run(client, sql, params).catch((err: unknown) => {
-            if (isDeadline(err)) broken = err;
-            throw err;
-          }),
-        release: () => client.release(broken),
-      };
-    },
-    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    close: async () => {
-      if (!pool.ended) await pool.end().catch(() => {});
-    },
-  };
 }

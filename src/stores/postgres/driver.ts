@@ -2,8 +2,8 @@
  * The pg classes the Postgres connector builds on, passed in (like kysely's `Driver`): a unit test
  * can hand connectPostgres a fake Pool whose connections stall or fail as it likes
  * (test/unit/store-drivers.test.ts) and check deadlines and SQLSTATE mapping without a server.
- * Not yet through it: the cancel connection (cancelOnAbort) and pool-stress's load pool, which
- * use pg directly.
+ * Every connection the connector opens goes through it: the audits' pool, the rollback runner's
+ * client, the cancel request's client, and the load pool's handshake (load-pool.ts).
  */
 import pg from 'pg';
 
@@ -12,7 +12,7 @@ export interface PostgresDriver {
   Pool: new (
     config: pg.PoolConfig,
   ) => pg.Pool;
-  /** One connection: the pool's (extended with a connect deadline) and the rollback runner's. */
+  /** One connection: the pool's (extended with a connect deadline), the rollback runner's, the cancel request's, the load pool's. */
   Client: typeof pg.Client;
 }
 

@@ -10,6 +10,7 @@ import poolStress from '../../../checks/pool-stress/index.js';
 import { runCheck } from '../../helpers/check-tester.js';
 import { PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin } from '../../helpers/stores.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
+import { startPasswordPostgres } from '../../helpers/fault-postgres.js';
 import { connectPostgres, type PostgresStore } from '../../../src/stores/postgres/connector.js';
 import { openPostgresLoadPool } from '../../../src/load.js';
 
@@ -79,7 +80,75 @@ describe('pool-stress load pool: client-side deadline (frozen server behind a st
   );
 });
 
+describe("pool-stress load pool: the handshake (TLS, credentials) is the store config's", () => {
+  const loadTarget = (store: Record<string, unknown>) =>
+    ({
+      kind: 'postgres-load-target',
+      store,
+      options: { max: 1, acquireTimeoutMs: 5_000, statementTimeoutMs: 5_000, prepare: true },
+    }) as const;
+  const failureOf = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+
+  it('sslmode require against a server without TLS fails the query; it never falls back to plain text', async () => {
+    const pool = openPostgresLoadPool(
+      loadTarget({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE, sslmode: 'require' }),
+    );
+    try {
+      const err = await failureOf(pool.query('SELECT 1'));
+      expect(err?.message).toMatch(/does not support SSL/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a password (scram-sha-256 cluster): the right one opens sessions, a wrong one fails without showing it', async () => {
+    const server = await startPasswordPostgres('Right-Load-Pw-5532');
+    try {
+      const at = { host: '127.0.0.1', port: server.port, user: server.user, database: 'postgres' };
+      const right = openPostgresLoadPool(loadTarget({ ...at, password: 'Right-Load-Pw-5532' }));
+      try {
+        expect((await right.query('SELECT $1::int + 1', [1])).rows).toEqual([[2]]);
+      } finally {
+        await right.close();
+      }
+      const wrong = 'Wr0ng-Load-Pw-1187';
+      const bad = openPostgresLoadPool(loadTarget({ ...at, password: wrong }));
+      try {
+        const err = await failureOf(bad.query('SELECT 1'));
+        expect(err?.message).toMatch(/password authentication failed/);
+        expect(`${err?.message} ${err?.stack}`).not.toContain(wrong);
+      } finally {
+        await bad.close();
+      }
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+});
+
 describe('pool-stress load threads', () => {
+  it('a parameter that cannot be serialised fails that query alone, and its connection is free again', async () => {
+    const pool = openPostgresLoadPool({
+      kind: 'postgres-load-target',
+      store: { host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE },
+      options: { max: 1, acquireTimeoutMs: 1_000, statementTimeoutMs: 5_000, prepare: true },
+    });
+    try {
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      await expect(pool.query('SELECT $1::jsonb', [circular])).rejects.toThrow(/circular/i);
+      // The pool's only connection was given back: the next query gets it within the acquire timeout.
+      expect((await pool.query('SELECT $1::int AS n', [5])).rows).toEqual([[5]]);
+      expect(pool.stats()).toEqual({ total: 1, idle: 1, waiting: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a pool opened from a target (plain data, as a thread gets it) has the same sessions', async () => {
     const store = await connectPostgres({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: PG_DATABASE });
     const main = store.reader.createLoadPool({ max: 1, acquireTimeoutMs: 2_000, statementTimeoutMs: 1_234, prepare: true });
