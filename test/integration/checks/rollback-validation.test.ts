@@ -74,6 +74,14 @@ async function dbState(f: Fixture) {
   return { snapshot, rows };
 }
 
+/** Runs the check and asserts it left the schema and every row exactly as they were (the dry-run's promise). */
+async function runLeavingDbAsItWas(f: Fixture, options: Record<string, unknown>): Promise<CheckResult> {
+  const before = await dbState(f);
+  const r = await run(f, options);
+  expect(await dbState(f)).toEqual(before);
+  return r;
+}
+
 // ------------------------------------------------------------------ golang-migrate fixtures
 
 const GOLANG_TRACKING = 'CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)';
@@ -430,13 +438,11 @@ describe('rollback-validation: dry-run', () => {
   it('a clean round trip passes and leaves schema and data exactly as they were', async () => {
     const f = await golangFixture(usersAndOrders, 2);
     await f.exec(`INSERT INTO users VALUES (1, 'ann'), (2, 'bob'); INSERT INTO orders VALUES (1, 1, 9.5)`);
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 1 }, destructive: { enabled: false } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 1 }, destructive: { enabled: false } });
     expect(r.findings).toEqual([]);
     expect(r.status).toBe('pass');
     expect(r.stats).toMatchObject({ dryRunRoundTrips: 1 });
     expect(Number(r.stats.dryRunStatements)).toBe(2); // DROP TABLE + CREATE TABLE; BEGIN/COMMIT skipped
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('a down script that breaks a foreign key fails with the statement named; nothing changes', async () => {
@@ -447,8 +453,7 @@ describe('rollback-validation: dry-run', () => {
     };
     const f = await golangFixture(files, 3);
     await f.exec(`INSERT INTO users VALUES (1, 'ann'); INSERT INTO orders VALUES (1, 1, 5), (2, 42, 7)`); // order 2: no such user
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 1 } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 1 } });
     const failed = findings(r, 'rollback-failed');
     expect(failed).toHaveLength(1);
     expect(failed[0].data).toMatchObject({
@@ -461,7 +466,6 @@ describe('rollback-validation: dry-run', () => {
     expect(String(failed[0].data?.statement)).toContain('ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id)');
     expect(String(failed[0].data?.error)).toMatch(/foreign key constraint "orders_user_fk"/);
     expect(failed[0].message).toContain('3_loosen.down.sql:1');
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('a down script that forgets to drop an index is caught by the schema diff', async () => {
@@ -472,14 +476,12 @@ describe('rollback-validation: dry-run', () => {
       '3_email.down.sql': 'ALTER TABLE users DROP COLUMN email;\n', // forgot: DROP INDEX users_name_lower_idx
     };
     const f = await golangFixture(files, 3);
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 1 } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 1 } });
     const diff = findings(r, 'round-trip-diff');
     expect(diff.map((x) => [x.data?.object, x.data?.change])).toEqual([
       [`index ${f.schema}.users_name_lower_idx`, 'left behind by the down script'],
     ]);
     expect(findings(r, 'rollback-failed')).toEqual([]);
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('a down script that drops what it does not own shows up as a difference after down + up', async () => {
@@ -489,21 +491,17 @@ describe('rollback-validation: dry-run', () => {
       '3_nick.down.sql': 'ALTER TABLE users DROP COLUMN nick;\nDROP INDEX users_name_idx;\n', // users_name_idx belongs to 1_users
     };
     const f = await golangFixture(files, 3);
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 1 } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 1 } });
     expect(findings(r, 'round-trip-diff').map((x) => [x.data?.object, x.data?.change])).toEqual([
       [`index ${f.schema}.users_name_idx`, 'missing after down + up'],
     ]);
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('rolls back the last K migrations newest first and re-applies them', async () => {
     const f = await golangFixture(usersAndOrders, 2);
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 2 }, destructive: { enabled: false } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 2 }, destructive: { enabled: false } });
     expect(r.findings).toEqual([]);
     expect(r.stats).toMatchObject({ dryRunRoundTrips: 2, dryRunStatements: 5 });
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('a statement that cannot run in a transaction is a finding, and the dry-run stops before it', async () => {
@@ -516,8 +514,7 @@ describe('rollback-validation: dry-run', () => {
     await applyGolang(f, usersAndOrders, 2);
     await f.exec('CREATE INDEX users_name2_idx ON users (name)');
     await f.exec('UPDATE schema_migrations SET version = 3');
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true } });
     expect(findings(r, 'non-transactional-statement').map((x) => [x.data?.direction, x.data?.file])).toEqual([['down', '3_idx.down.sql']]);
     expect(String(findings(r, 'non-transactional-statement')[0].data?.reason)).toMatch(
       /CONCURRENTLY cannot run inside a transaction block/,
@@ -527,7 +524,6 @@ describe('rollback-validation: dry-run', () => {
     expect(findings(r, 'non-transactional-statement')[0].severity).toBe('warn');
     expect(findings(r, 'dry-run-skipped')[0].data).toMatchObject({ blocker: '3_idx', skipped: ['3_idx'] });
     expect(r.stats.dryRunStatements).toBe(0);
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('gives up quickly with a clear message when another session holds a lock', async () => {
@@ -580,11 +576,9 @@ describe('rollback-validation: dry-run', () => {
       [flywayChecksum(v1), flywayChecksum(v2)],
     );
     await f.exec('INSERT INTO users VALUES (1), (2); INSERT INTO items VALUES (10, 1)');
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 2 } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 2 } });
     expect(r.stats).toMatchObject({ tool: 'flyway', dryRunRoundTrips: 2, dryRunStatements: 5 });
     expect(r.findings.map((x) => x.code)).toEqual(['destructive-rollback', 'destructive-rollback']); // users (2 rows), items (1 row)
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('node-pg-migrate: a down script naming a missing object fails with the server error', async () => {
@@ -595,8 +589,7 @@ describe('rollback-validation: dry-run', () => {
     await f.exec('CREATE TABLE pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)');
     await f.exec('CREATE TABLE users (id int PRIMARY KEY); CREATE TABLE tags (id int)');
     await f.exec(`INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000001_users', now()), ('1700000000002_tags', now())`);
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true } });
     expect(findings(r, 'rollback-failed').map((x) => x.data)).toEqual([
       expect.objectContaining({
         migration: '1700000000002_tags.sql',
@@ -607,7 +600,6 @@ describe('rollback-validation: dry-run', () => {
       }),
     ]);
     expect(String(findings(r, 'rollback-failed')[0].data?.error)).toContain('table "tagz" does not exist');
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('Ctrl-C in the middle of a down script rolls everything back and leaves no session behind', async () => {
@@ -666,12 +658,10 @@ describe('rollback-validation: dry-run', () => {
     } finally {
       await shadow.end();
     }
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, shadowDatabase: shadowName }, destructive: { enabled: false } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, shadowDatabase: shadowName }, destructive: { enabled: false } });
     const failed = findings(r, 'rollback-failed');
     expect(failed.map((x) => x.data?.sqlstate)).toEqual(['2BP01']); // dependent objects: only true in the shadow
     expect(String(failed[0].data?.error)).toMatch(/other objects depend on it/);
-    expect(await dbState(f)).toEqual(before);
   });
 });
 
