@@ -7,7 +7,7 @@ import { resolveConfig } from '../../src/config/load.js';
 import { formatIssue } from '../../src/config/issues.js';
 import { planAudit } from '../../src/engine/plan.js';
 import type { CheckResult, Report } from '../../src/engine/result.js';
-import { runAudit } from '../../src/engine/run.js';
+import { type ProgressEvent, runAudit } from '../../src/engine/run.js';
 import { DbcheckError } from '../../src/errors.js';
 import type { Check, Severity } from '../../src/plugin.js';
 import './conformance-hook.js';
@@ -19,6 +19,8 @@ export interface CheckSectionOptions {
   severity?: Record<string, Severity | 'off'>;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** What the engine tells a progress display (check start, progress, end). */
+  onProgress?: (e: ProgressEvent) => void;
   /** Folder relative option paths resolve against (default cwd). */
   baseDir?: string;
 }
@@ -42,7 +44,7 @@ export async function auditOneCheck(
   if (!config) throw new DbcheckError('CONFIG', errors.map(formatIssue).join('\n'));
   const { plan, errors: planErrors } = planAudit(config, [{ check: planned, source: 'test' }], { only: [id] });
   if (planErrors.length) throw new DbcheckError('CONFIG', planErrors.map(formatIssue).join('\n'));
-  const report = await runAudit({ config, plan, signal: opts.signal });
+  const report = await runAudit({ config, plan, signal: opts.signal, onProgress: opts.onProgress });
   const result = report.checks.find((c) => c.id === id);
   if (!result) throw new Error(`check ${id} produced no result`);
   recordProduced(id, result.countsByCode);
