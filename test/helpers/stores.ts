@@ -63,6 +63,17 @@ export async function pgAdmin(database = PG_DATABASE): Promise<pg.Client> {
   return client;
 }
 
+/** Sessions on the server with this application_name right now (how a test sees a pool's connections). */
+export async function sessionsNamed(applicationName: string): Promise<number> {
+  const admin = await pgAdmin();
+  try {
+    const r = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+    return r.rows[0].n;
+  } finally {
+    await admin.end();
+  }
+}
+
 export interface PgFixture {
   schema: string;
   client: pg.Client;
