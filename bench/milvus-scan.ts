@@ -18,6 +18,7 @@ import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { connectMilvus } from '../src/stores/milvus/connector.js';
 import { compareKeys } from '../src/stores/milvus/expr.js';
 import { scanInKeyOrder, type PagerStats } from '../src/stores/milvus/pager.js';
+import { seededShuffle } from '../test/helpers/seeded-shuffle.js';
 import { MILVUS_LITE_ADDRESS, MILVUS_REAL_ADDRESS, uniqueName } from '../test/helpers/stores.js';
 
 const { values } = parseArgs({
@@ -48,13 +49,10 @@ async function seed() {
     ],
   });
   // Shuffled ids (a fixed LCG permutation), so insertion order is not key order.
-  const ids = Array.from({ length: ROWS }, (_, i) => i);
-  let s = 42;
-  for (let i = ids.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
-  }
+  const ids = seededShuffle(
+    Array.from({ length: ROWS }, (_, i) => i),
+    42,
+  );
   for (let i = 0; i < ROWS; i += 5000) {
     const data = ids.slice(i, i + 5000).map((id) => ({ id: String(id * 3 - 1000), vec: [id % 7, 1, 2, 3] }));
     const res = await admin.insert({ collection_name: collection, data });

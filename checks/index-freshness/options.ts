@@ -4,6 +4,7 @@
  * manager, the LlamaIndex docstore, or a field on the Milvus entities.
  */
 import { durationSchema, isMilvusPathSyntax, z } from '../../src/plugin.js';
+import { refineDistinctNames } from '../lib/distinct-names.js';
 import { tableLabel } from '../lib/id-postgres.js';
 import { expandFreshnessPreset, freshnessPresetIssue } from '../lib/presets.js';
 
@@ -103,18 +104,7 @@ export const optionsSchema = z
     scanStatementTimeout: durationSchema.default(3_600_000),
   })
   .strict()
-  .superRefine((o, ctx) => {
-    const seen = new Set<string>();
-    o.documents.forEach((d, i) => {
-      if (seen.has(d.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['documents', i, 'name'],
-          message: `two entries are named ${JSON.stringify(d.name)}: give each a distinct name`,
-        });
-      seen.add(d.name);
-    });
-  });
+  .superRefine((o, ctx) => refineDistinctNames(ctx, 'entries', [['documents', o.documents]]));
 
 export type Options = z.infer<typeof optionsSchema>;
 export type DocumentSet = Options['documents'][number];

@@ -1,5 +1,6 @@
 /** Options of orphan-scan: declared child -> parent relations in Milvus, Redis and Postgres. */
 import { durationSchema, isMilvusPathSyntax, z } from '../../src/plugin.js';
+import { refineDistinctNames } from '../lib/distinct-names.js';
 import { tableLabel } from '../lib/id-postgres.js';
 import { expandRelationPreset, presetIssue } from '../lib/presets.js';
 
@@ -97,21 +98,13 @@ export const optionsSchema = z
   .refine((o) => o.milvus.length + o.redis.length + o.postgres.length > 0 || o.suggestRelations, {
     message: 'configure at least one relation (milvus, redis or postgres) or suggestRelations: true',
   })
-  .superRefine((o, ctx) => {
-    // Names label findings, stats and errors: two relations with one name could not be told apart.
-    const seen = new Set<string>();
-    for (const kind of ['postgres', 'milvus', 'redis'] as const) {
-      o[kind].forEach((r, i) => {
-        if (seen.has(r.name))
-          ctx.addIssue({
-            code: 'custom',
-            path: [kind, i, 'name'],
-            message: `two relations are named ${JSON.stringify(r.name)}: give each a distinct name`,
-          });
-        seen.add(r.name);
-      });
-    }
-  });
+  .superRefine((o, ctx) =>
+    refineDistinctNames(ctx, 'relations', [
+      ['postgres', o.postgres],
+      ['milvus', o.milvus],
+      ['redis', o.redis],
+    ]),
+  );
 export type Options = z.infer<typeof optionsSchema>;
 export type MilvusRelation = Options['milvus'][number];
 export type RedisRelation = Options['redis'][number];

@@ -1,5 +1,6 @@
 /** Options of reference-integrity: one or more Postgres table <-> Milvus collection mappings. */
 import { durationSchema, isMilvusPathSyntax, z } from '../../src/plugin.js';
+import { refineDistinctNames } from '../lib/distinct-names.js';
 import { expandMappingPreset, mappingPresetIssue } from '../lib/presets.js';
 
 /** Milvus field names are identifiers; checking them keeps filter expressions well-formed. */
@@ -110,17 +111,5 @@ export const optionsSchema = z
     milvusPageSize: z.number().int().min(1).max(16_384).default(16_384),
   })
   .strict()
-  .superRefine((o, ctx) => {
-    // Names label findings, stats and errors: two mappings with one name could not be told apart.
-    const seen = new Set<string>();
-    o.mappings.forEach((m, i) => {
-      if (seen.has(m.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['mappings', i, 'name'],
-          message: `two mappings are named ${JSON.stringify(m.name)}: give each a distinct name`,
-        });
-      seen.add(m.name);
-    });
-  });
+  .superRefine((o, ctx) => refineDistinctNames(ctx, 'mappings', [['mappings', o.mappings]]));
 export type Options = z.infer<typeof optionsSchema>;

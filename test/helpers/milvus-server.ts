@@ -4,28 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from './redis-server.js';
+import { freePort, waitForPort } from './redis-server.js';
 
 const BIN = process.env.DBCHECK_MILVUS_LITE_BIN ?? path.resolve('.venv/milvus/bin/milvus-lite');
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`milvus-lite did not listen on ${port} within ${timeoutMs} ms`);
-}
 
 export async function startMilvusLite(opts: { dataDir?: string; port?: number } = {}) {
   if (!existsSync(BIN)) throw new Error(`${BIN} not found: run \`npm run services:up\` first`);
@@ -35,7 +18,7 @@ export async function startMilvusLite(opts: { dataDir?: string; port?: number } 
     stdio: 'ignore',
   });
   // Generous: a (re)start on a loaded 2-core machine, beside the suite and benchmarks, has taken over 30 s.
-  await waitForPort(port, 120_000);
+  await waitForPort(port, 120_000, 'milvus-lite');
   return {
     port,
     dataDir,

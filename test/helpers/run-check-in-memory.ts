@@ -6,27 +6,16 @@
  * wrapped: the wrapper declares no stores (so the engine connects none) and gives the real check's
  * preflight and run the fixture's readers and store statuses. Everything else is the engine's.
  */
-import { resolveConfig } from '../../src/config/load.js';
-import { formatIssue } from '../../src/config/issues.js';
 import { validateCheck } from '../../src/engine/load-checks.js';
-import { planAudit } from '../../src/engine/plan.js';
 import type { CheckResult, Report } from '../../src/engine/result.js';
-import { runAudit } from '../../src/engine/run.js';
 import { DbcheckError } from '../../src/errors.js';
 import type { Check, Severity, StoreHandles } from '../../src/plugin.js';
-import './conformance-hook.js';
+import { auditOneCheck, type CheckSectionOptions } from './audit-one-check.js';
 import { memoryStores, type MemoryFixture, type MemoryStores } from './memory-stores/index.js';
-import { recordProduced } from './produced-codes.js';
 
-export interface RunInMemoryOptions {
-  /** The check's config section (what a user writes under checks.<id>). */
-  options?: Record<string, unknown>;
-  severity?: Record<string, Severity | 'off'>;
+export interface RunInMemoryOptions extends CheckSectionOptions {
   maxFindings?: number;
-  timeoutMs?: number;
   failOn?: Severity;
-  signal?: AbortSignal;
-  baseDir?: string;
 }
 
 export interface InMemoryRun {
@@ -46,27 +35,15 @@ export async function runCheckInMemory(check: Check, fixture: MemoryFixture, opt
       `check ${check.meta.id} requires ${absent.join(' and ')}: give the fixture one (Redis, Milvus) or test it against the real servers (runCheck)`,
     );
   }
-  const raw = {
-    // The config pipeline wants a store; this one is never connected (the wrapper declares none).
-    stores: { redis: { host: 'memory.invalid' } },
-    run: { maxFindings: opts.maxFindings ?? 1000, ...(opts.failOn ? { failOn: opts.failOn } : {}) },
-    checks: {
-      [check.meta.id]: {
-        ...(opts.options ?? {}),
-        ...(opts.severity ? { severity: opts.severity } : {}),
-        ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
-      },
+  const { result, report } = await auditOneCheck(
+    withStores(check, stores),
+    {
+      // The config pipeline wants a store; this one is never connected (the wrapper declares none).
+      stores: { redis: { host: 'memory.invalid' } },
+      run: { maxFindings: opts.maxFindings ?? 1000, ...(opts.failOn ? { failOn: opts.failOn } : {}) },
     },
-  };
-  const { config, errors } = resolveConfig(raw, { baseDir: opts.baseDir ?? process.cwd(), env: {} });
-  if (!config) throw new DbcheckError('CONFIG', errors.map(formatIssue).join('\n'));
-  const wrapped = withStores(check, stores);
-  const { plan, errors: planErrors } = planAudit(config, [{ check: wrapped, source: 'test' }], { only: [check.meta.id] });
-  if (planErrors.length) throw new DbcheckError('CONFIG', planErrors.map(formatIssue).join('\n'));
-  const report = await runAudit({ config, plan, signal: opts.signal });
-  const result = report.checks.find((c) => c.id === check.meta.id);
-  if (!result) throw new Error(`check ${check.meta.id} produced no result`);
-  recordProduced(check.meta.id, result.countsByCode);
+    opts,
+  );
   return { result, report, stores };
 }
 

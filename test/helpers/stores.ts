@@ -63,6 +63,17 @@ export async function pgAdmin(database = PG_DATABASE): Promise<pg.Client> {
   return client;
 }
 
+/** Sessions on the server with this application_name right now (how a test sees a pool's connections). */
+export async function sessionsNamed(applicationName: string): Promise<number> {
+  const admin = await pgAdmin();
+  try {
+    const r = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+    return r.rows[0].n;
+  } finally {
+    await admin.end();
+  }
+}
+
 export interface PgFixture {
   schema: string;
   client: pg.Client;
@@ -142,17 +153,19 @@ type AnyMilvusClient = {
 };
 
 /**
- * Creates, indexes (FLAT, L2), loads and fills a collection with a vector field `vec` of `dim`
- * dimensions (4 unless told); a row without `vec` gets (0.1, 0.2, ...). Throws on any failed step.
+ * Creates, indexes (FLAT, L2), loads and fills a collection with a vector field (`vec` unless told:
+ * a framework's layout names its own) of `dim` dimensions (4 unless told), after the other fields;
+ * a row without the vector gets (0.1, 0.2, ...). Throws on any failed step.
  */
 export async function createMilvusCollection(
   client: unknown,
   collection: string,
   fields: object[],
   rows: object[],
-  opts: { dim?: number; dynamicFields?: boolean } = {},
+  opts: { dim?: number; dynamicFields?: boolean; vectorField?: string } = {},
 ): Promise<void> {
   const dim = opts.dim ?? 4;
+  const vectorField = opts.vectorField ?? 'vec';
   const vec = Array.from({ length: dim }, (_, i) => (i + 1) / 10);
   const c = client as AnyMilvusClient;
   const { DataType } = await import('@zilliz/milvus2-sdk-node');
@@ -165,14 +178,14 @@ export async function createMilvusCollection(
     await c.createCollection({
       collection_name: collection,
       ...(opts.dynamicFields ? { enable_dynamic_field: true } : {}),
-      fields: [...fields, { name: 'vec', data_type: DataType.FloatVector, dim }],
+      fields: [...fields, { name: vectorField, data_type: DataType.FloatVector, dim }],
     }),
     'createCollection',
   );
-  ok(await c.createIndex({ collection_name: collection, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' }), 'createIndex');
+  ok(await c.createIndex({ collection_name: collection, field_name: vectorField, index_type: 'FLAT', metric_type: 'L2' }), 'createIndex');
   ok(await c.loadCollectionSync({ collection_name: collection }), 'loadCollection');
   for (let i = 0; i < rows.length; i += 5000) {
-    const data = rows.slice(i, i + 5000).map((r) => ({ vec, ...r }));
+    const data = rows.slice(i, i + 5000).map((r) => ({ [vectorField]: vec, ...r }));
     ok(await c.insert({ collection_name: collection, data }), 'insert');
   }
 }

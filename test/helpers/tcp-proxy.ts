@@ -6,6 +6,7 @@
  *   const proxy = await startTcpProxy(5432);
  *   // point dbcheck at 127.0.0.1:proxy.port
  *   proxy.addLatency(50);   proxy.stall();   proxy.resume();   proxy.cutAll();   proxy.cutAfterBytes(1e6);
+ *   proxy.cutAfterBytes(1e6, { refuseNew: true });   expect(proxy.byteCuts).toBe(1);
  *
  * Each chunk is queued per direction and released in order once its due time has come and the
  * proxy is not stalled; a stalled proxy keeps every socket open and forwards nothing (new
@@ -29,8 +30,13 @@ export interface TcpProxy {
   resume(): void;
   /** Destroys every proxied socket (both sides) at once, like a server that died. */
   cutAll(): void;
-  /** Cuts every connection once n more bytes went downstream (server -> client). */
-  cutAfterBytes(n: number): void;
+  /**
+   * Cuts every connection once n more bytes went downstream (server -> client); with refuseNew,
+   * new connections are refused from that moment on (a store that goes down and stays down).
+   */
+  cutAfterBytes(n: number, opts?: { refuseNew?: boolean }): void;
+  /** How many cutAfterBytes limits were reached so far. */
+  readonly byteCuts: number;
   /** From now on, new connections are closed at once (a store that stays down after a cut). */
   refuseNew(): void;
   close(): Promise<void>;
@@ -59,6 +65,8 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   let refusing = false;
   let downstreamBytes = 0;
   let cutAt: number | undefined;
+  let refuseAfterCut = false;
+  let byteCuts = 0;
   let cutting = false;
 
   const destroy = (link: Link) => {
@@ -93,6 +101,8 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
         downstreamBytes += part.length;
         cutAt = undefined;
         cutting = true;
+        byteCuts++;
+        if (refuseAfterCut) refusing = true;
         to.write(part, () => {
           cutting = false;
           cutAll();
@@ -183,8 +193,12 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       pumpAll();
     },
     cutAll,
-    cutAfterBytes(n) {
+    cutAfterBytes(n, opts = {}) {
       cutAt = downstreamBytes + n;
+      refuseAfterCut = opts.refuseNew ?? false;
+    },
+    get byteCuts() {
+      return byteCuts;
     },
     refuseNew() {
       refusing = true;

@@ -75,4 +75,23 @@ describe('tcp proxy', () => {
     expect(again.received().length).toBe(0);
     await proxy.close();
   });
+
+  it('cutAfterBytes with refuseNew: the store stays down from the cut on; byteCuts counts the cut', async () => {
+    const proxy = await startTcpProxy(echoPort);
+    proxy.cutAfterBytes(1000, { refuseNew: true });
+    const before = connect(proxy.port);
+    before.sock.write(Buffer.alloc(10, 1));
+    await until(() => before.received().length === 10, 'the first bytes');
+    expect(proxy.byteCuts).toBe(0);
+    before.sock.write(Buffer.alloc(5000, 1));
+    await before.closed;
+    expect(before.received().length).toBeLessThan(5010);
+    expect(proxy.byteCuts).toBe(1);
+    const again = connect(proxy.port);
+    again.sock.write('x');
+    await again.closed;
+    expect(again.received().length).toBe(0);
+    expect(proxy.connections.total).toBe(2);
+    await proxy.close();
+  });
 });

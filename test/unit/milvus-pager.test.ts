@@ -17,6 +17,7 @@ import {
   type Row,
 } from '../../src/stores/milvus/pager.js';
 import type { MilvusKeyType } from '../../src/stores/types.js';
+import { seededShuffle } from '../helpers/seeded-shuffle.js';
 
 type Behaviour = 'lite' | 'real' | 'real-short-pages';
 
@@ -96,16 +97,7 @@ function assertComplete(out: Row[], rows: Array<{ key: string; rowId: number }>,
   expect(new Set(ids).size).toBe(ids.length);
 }
 
-const shuffled = <T>(xs: T[], seed = 7) => {
-  let s = seed;
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-};
+const shuffled = <T>(xs: T[], seed = 7) => seededShuffle(xs, seed);
 
 describe('scanInKeyOrder', () => {
   const behaviours: Behaviour[] = ['lite', 'real', 'real-short-pages'];

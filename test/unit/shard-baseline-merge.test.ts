@@ -4,27 +4,15 @@
  * uncaught errors itself (exit code and summary, for every caller, not only the CLI).
  */
 import { describe, expect, it } from 'vitest';
-import type { ResolvedConfig } from '../../src/config/load.js';
 import { resolveConfig } from '../../src/config/load.js';
 import { applyBaseline, BaselineError, readBaseline } from '../../src/engine/baseline.js';
 import type { LoadedCheck } from '../../src/engine/load-checks.js';
 import { mergeReports } from '../../src/engine/merge.js';
-import { planAudit } from '../../src/engine/plan.js';
 import type { CheckResult, Finding, Report } from '../../src/engine/result.js';
-import { exitCodeFor, runAudit } from '../../src/engine/run.js';
+import { exitCodeFor } from '../../src/engine/run.js';
 import { defineCheck, type CheckMeta } from '../../src/plugin.js';
 import { keyHash, shardFilter, shardOf, shardSql } from '../../checks/lib/shard.js';
-
-function config(shard?: { index: number; count: number }): ResolvedConfig {
-  return {
-    baseDir: '/tmp',
-    stores: {},
-    plugins: [],
-    run: { concurrency: 4, checkTimeoutMs: 10_000, failOn: 'error', maxFindings: 100, ...(shard ? { shard } : {}) },
-    checks: {},
-    locate: () => undefined,
-  };
-}
+import { auditInline } from '../helpers/inline-audit.js';
 
 /** A check that reports one finding per key it owns, of keys 0..99. */
 function keyed(id: string, meta: Partial<CheckMeta> = {}): LoadedCheck {
@@ -44,16 +32,8 @@ function keyed(id: string, meta: Partial<CheckMeta> = {}): LoadedCheck {
   return { check, source: 'test' };
 }
 
-async function audit(
-  checks: LoadedCheck[],
-  shard?: { index: number; count: number },
-  strays?: { unattributed: string[] },
-): Promise<Report> {
-  const cfg = config(shard);
-  const { plan, errors } = planAudit(cfg, checks, {});
-  expect(errors).toEqual([]);
-  return runAudit({ config: cfg, plan, ...(strays ? { strays } : {}) });
-}
+const audit = (checks: LoadedCheck[], shard?: { index: number; count: number }, strays?: { unattributed: string[] }) =>
+  auditInline(checks, { shard, strays });
 
 describe('checks/lib/shard', () => {
   it('is the first 32 bits of MD5 on every machine, and a Redis key as bytes hashes like its text', () => {

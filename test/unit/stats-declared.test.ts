@@ -4,15 +4,13 @@
  * travels in a sharded run's report, and decides how `dbcheck merge` combines each stat.
  */
 import { describe, expect, it } from 'vitest';
-import type { ResolvedConfig } from '../../src/config/load.js';
-import { type LoadedCheck, validateCheck } from '../../src/engine/load-checks.js';
+import { validateCheck } from '../../src/engine/load-checks.js';
 import { mergeReports } from '../../src/engine/merge.js';
-import { planAudit } from '../../src/engine/plan.js';
 import type { Report } from '../../src/engine/result.js';
-import { runAudit } from '../../src/engine/run.js';
 import { addStat, type Check, defineCheck, fact, maxStat, perName } from '../../src/plugin.js';
 import { reportSchema } from '../../src/report/schema.js';
 import { shardFilter } from '../../checks/lib/shard.js';
+import { auditInline } from '../helpers/inline-audit.js';
 
 /** A third-party check: 100 keys split by shard; each shard records its own work. */
 const acme = defineCheck({
@@ -68,24 +66,12 @@ const plain: Check = {
   },
 };
 
-function config(shard?: { index: number; count: number }): ResolvedConfig {
-  return {
-    baseDir: '/tmp',
-    stores: {},
-    plugins: [],
-    run: { concurrency: 1, checkTimeoutMs: 10_000, failOn: 'error', maxFindings: 100, ...(shard ? { shard } : {}) },
-    checks: {},
-    locate: () => undefined,
-  };
-}
-
-async function audit(checks: Check[], shard?: { index: number; count: number }): Promise<Report> {
-  const cfg = config(shard);
-  const loaded: LoadedCheck[] = checks.map((check) => ({ check: validateCheck(check, 'test'), source: 'test' }));
-  const { plan, errors } = planAudit(cfg, loaded, {});
-  expect(errors).toEqual([]);
-  return runAudit({ config: cfg, plan });
-}
+/** Runs the checks one at a time through the engine. */
+const audit = (checks: Check[], shard?: { index: number; count: number }) =>
+  auditInline(
+    checks.map((check) => ({ check: validateCheck(check, 'test'), source: 'test' })),
+    { shard, concurrency: 1 },
+  );
 
 describe('declared stats through the engine and `dbcheck merge`', () => {
   it('a merge of three shards sums the declared sums, keeps the largest max, drops an undeclared number that differs', async () => {

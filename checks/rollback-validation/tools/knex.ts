@@ -4,7 +4,7 @@
  * Knex migrations are code: dbcheck reads them as history (and looks for a `down`), never runs them.
  */
 import { compareText, codeDown, readFiles } from './files.js';
-import { quoteTrackingTable } from './tracking.js';
+import { readNamedRows } from './tracking.js';
 import type { DiskMigration, MigrationTool } from './types.js';
 
 const FILE = /^[^/]+\.(js|cjs|mjs|ts)$/;
@@ -25,20 +25,6 @@ export const knex: MigrationTool = {
       .map((f): DiskMigration => ({ id: f, label: f, upFile: f, ...codeDown(contents.get(f)!.toString('utf8')) }))
       .sort((a, b) => compareText(a.id, b.id));
   },
-  async readHistory(db, table, _disk, _settings, signal) {
-    const r = await db.query<{ name: string; migration_time: string | null }>(
-      `SELECT name, migration_time::text AS migration_time FROM ${quoteTrackingTable(table)} ORDER BY id`,
-      [],
-      { signal },
-    );
-    return {
-      applied: r.rows.map((row, rank) => ({
-        id: row.name,
-        rank,
-        state: 'applied' as const,
-        ...(row.migration_time ? { appliedAt: row.migration_time } : {}),
-      })),
-    };
-  },
+  readHistory: (db, table, _disk, _settings, signal) => readNamedRows(db, table, { time: 'migration_time', orderBy: ['id'] }, signal),
   compareIds: compareText,
 };

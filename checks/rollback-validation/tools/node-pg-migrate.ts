@@ -5,7 +5,7 @@
  * JS/TS migrations are read (is there a `down`?) but never executed.
  */
 import { compareText, codeDown, readFiles } from './files.js';
-import { quoteTrackingTable } from './tracking.js';
+import { readNamedRows } from './tracking.js';
 import type { DiskMigration, MigrationTool } from './types.js';
 import { splitSqlStatements } from '../sql-split.js';
 
@@ -67,20 +67,6 @@ export const nodePgMigrate: MigrationTool = {
     });
     return out.sort((a, b) => compareIds(a.id, b.id));
   },
-  async readHistory(db, table, _disk, _settings, signal) {
-    const r = await db.query<{ name: string; run_on: string | null }>(
-      `SELECT name, run_on::text AS run_on FROM ${quoteTrackingTable(table)} ORDER BY run_on, id`,
-      [],
-      { signal },
-    );
-    return {
-      applied: r.rows.map((row, rank) => ({
-        id: row.name,
-        rank,
-        state: 'applied' as const,
-        ...(row.run_on ? { appliedAt: row.run_on } : {}),
-      })),
-    };
-  },
+  readHistory: (db, table, _disk, _settings, signal) => readNamedRows(db, table, { time: 'run_on', orderBy: ['run_on', 'id'] }, signal),
   compareIds,
 };

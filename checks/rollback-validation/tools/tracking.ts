@@ -1,6 +1,6 @@
-/** Finding tracking tables in the catalog (read-only). */
+/** Tracking tables (read-only): finding them in the catalog, and reading the one-row-per-migration kind. */
 import type { SqlRunner } from '../../../src/plugin.js';
-import type { TrackingTable } from './types.js';
+import type { History, TrackingTable } from './types.js';
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -36,4 +36,29 @@ export async function findTrackingTablesElsewhere(db: SqlRunner, schema: string,
     { signal },
   );
   return r.rows.map((row) => row.t);
+}
+
+/**
+ * A history kept one row per applied migration, as Knex and node-pg-migrate keep it: the `name`
+ * column is the migration's id and `time` when it ran; `orderBy` (columns) is the order it was applied.
+ */
+export async function readNamedRows(
+  db: SqlRunner,
+  table: TrackingTable,
+  columns: { time: string; orderBy: readonly string[] },
+  signal: AbortSignal,
+): Promise<History> {
+  const r = await db.query<{ name: string; applied_at: string | null }>(
+    `SELECT name, ${quoteIdent(columns.time)}::text AS applied_at FROM ${quoteTrackingTable(table)} ORDER BY ${columns.orderBy.map(quoteIdent).join(', ')}`,
+    [],
+    { signal },
+  );
+  return {
+    applied: r.rows.map((row, rank) => ({
+      id: row.name,
+      rank,
+      state: 'applied' as const,
+      ...(row.applied_at ? { appliedAt: row.applied_at } : {}),
+    })),
+  };
 }

@@ -1,11 +1,11 @@
 /**
  * cache-drift against real Redis and Postgres: each test seeds its own schema and key prefix.
  */
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import check from '../../../checks/cache-drift/index.js';
 import { runCheck, type RunCheckOptions } from '../../helpers/check-tester.js';
 import { createPgSchema, createRedisPrefix, REDIS_HOST, REDIS_PORT, type PgFixture, type RedisFixture } from '../../helpers/stores.js';
+import { startTcpProxy } from '../../helpers/tcp-proxy.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -631,42 +631,16 @@ describe('cache-drift: scope and failures', () => {
     for (let i = 1; i <= 5000; i++) pipe.set(`${f.p}s:${i}`, '{"v":"a"}');
     await pipe.exec();
 
-    // A TCP proxy to Redis that cuts every connection once 30 kB went back to the client.
-    const sockets = new Set<net.Socket>();
-    let bytesToClient = 0;
-    let cut = false;
-    const proxy = net.createServer((client) => {
-      if (cut) return client.destroy();
-      const upstream = net.connect(REDIS_PORT, REDIS_HOST);
-      sockets.add(client).add(upstream);
-      client.pipe(upstream);
-      upstream.on('data', (chunk: Buffer) => {
-        bytesToClient += chunk.length;
-        if (bytesToClient > 30_000 && !cut) {
-          cut = true;
-          for (const s of sockets) s.destroy();
-        } else client.write(chunk);
-      });
-      client.on('error', () => {});
-      upstream.on('error', () => {});
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          for (const s of sockets) s.destroy();
-          proxy.close(() => resolve());
-        }),
-    );
-    const port = (proxy.address() as net.AddressInfo).port;
+    // A TCP proxy to Redis that cuts every connection once 30 kB went back to the client, and stays down.
+    const proxy = await startTcpProxy(REDIS_PORT, REDIS_HOST);
+    proxy.cutAfterBytes(30_000, { refuseNew: true });
+    cleanups.push(() => proxy.close());
 
     const result = await run(
       { mappings: [{ key: `${f.p}s:{id}`, table: f.t('s'), fields: { v: 'v' }, strategy: { type: 'write-through' } }], scanCount: 100 },
-      { stores: { redis: { host: '127.0.0.1', port, db: 0 } } },
+      { stores: { redis: { host: '127.0.0.1', port: proxy.port, db: 0 } } },
     );
-    expect(cut).toBe(true);
+    expect(proxy.byteCuts).toBe(1);
     expect(result.status).toBe('error');
     expect(result.partial).toBe(true);
     expect(result.error?.message).toMatch(/Redis/);

@@ -11,19 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import check from '../../../checks/index-freshness/index.js';
 import referenceIntegrity from '../../../checks/reference-integrity/index.js';
 import { JSON_KEY_REFUSAL } from '../../../checks/reference-integrity/options.js';
-import { resolveConfig } from '../../../src/config/load.js';
-import { loadChecks } from '../../../src/engine/load-checks.js';
-import { planAudit } from '../../../src/engine/plan.js';
-import { runAudit } from '../../../src/engine/run.js';
 import { consistencyOf } from '../../../src/report/consistency.js';
 import { runCheck } from '../../helpers/check-tester.js';
-import {
-  createMilvusCollection,
-  createMilvusCollectionName,
-  createPgSchema,
-  testStoresConfig,
-  type PgFixture,
-} from '../../helpers/stores.js';
+import { createMilvusCollection, createMilvusCollectionName, createPgSchema, type PgFixture } from '../../helpers/stores.js';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 
@@ -247,13 +237,7 @@ describe('index-freshness: source documents against what the index recorded', ()
       { name: 'm', source: source(), milvus: { collection: milvus.collection, field: 'doc_id', indexedAt: 'indexed_at' } },
     ];
     const audit = async (shard?: string) => {
-      const { config, errors } = resolveConfig(
-        { stores: testStoresConfig(), run: shard ? { shard } : {}, checks: { 'index-freshness': { documents } } },
-        { baseDir: process.cwd(), env: {} },
-      );
-      if (!config) throw new Error(JSON.stringify(errors));
-      const { plan } = planAudit(config, await loadChecks([check], []), { only: ['index-freshness'] });
-      const result = (await runAudit({ config, plan })).checks[0]!;
+      const result = await runCheck(check, { options: { documents }, shard });
       expect(result.error).toBeUndefined();
       return result;
     };

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import poolStress from '../../../checks/pool-stress/index.js';
 import { runCheck } from '../../helpers/check-tester.js';
-import { PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin } from '../../helpers/stores.js';
+import { PG_DATABASE, PG_HOST, PG_PORT, PG_USER, sessionsNamed } from '../../helpers/stores.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 import { startPasswordPostgres } from '../../helpers/fault-postgres.js';
 import { connectPostgres, type PostgresStore } from '../../../src/stores/postgres/connector.js';
@@ -29,16 +29,6 @@ const sustainedOnly = (sustained: Record<string, unknown>, extra: Record<string,
     },
   },
 });
-
-async function sessionsNamed(applicationName: string): Promise<number> {
-  const admin = await pgAdmin();
-  try {
-    const r = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
-    return r.rows[0].n;
-  } finally {
-    await admin.end();
-  }
-}
 
 describe('pool-stress load pool: client-side deadline (frozen server behind a stalled proxy)', () => {
   let proxy: TcpProxy;

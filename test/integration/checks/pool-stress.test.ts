@@ -16,6 +16,7 @@ import {
   PG_PORT,
   PG_USER,
   pgAdmin,
+  sessionsNamed,
   testStoresConfig,
   uniqueName,
 } from '../../helpers/stores.js';
@@ -28,17 +29,6 @@ const quiet = {
   postgres: { burst: { enabled: false }, sustained: { enabled: false }, exhaustion: { enabled: false }, slow: { enabled: false } },
   redis: { burst: { enabled: false }, sustained: { enabled: false } },
 };
-
-/** Sessions on the server with this application_name right now. */
-async function sessionsNamed(applicationName: string): Promise<number> {
-  const admin = await pgAdmin();
-  try {
-    const r = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
-    return r.rows[0].n;
-  } finally {
-    await admin.end();
-  }
-}
 
 type Stats = Record<string, any>;
 

@@ -8,16 +8,14 @@ import { DataType } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import orphanScan from '../../../checks/orphan-scan/index.js';
 import referenceIntegrity from '../../../checks/reference-integrity/index.js';
-import { resolveConfig } from '../../../src/config/load.js';
-import { planAudit } from '../../../src/engine/plan.js';
-import { runAudit, type ProgressEvent } from '../../../src/engine/run.js';
+import type { ProgressEvent } from '../../../src/engine/run.js';
 import type { Check, CheckProgress } from '../../../src/plugin.js';
+import { runCheck } from '../../helpers/run-check.js';
 import {
   createMilvusCollection,
   createMilvusCollectionName,
   createPgSchema,
   createRedisPrefix,
-  testStoresConfig,
   type PgFixture,
   type RedisFixture,
 } from '../../helpers/stores.js';
@@ -27,18 +25,11 @@ async function progressOf(
   check: Check,
   options: Record<string, unknown>,
 ): Promise<{ status: string; findings: number; progress: CheckProgress[] }> {
-  const { config, errors } = resolveConfig(
-    { stores: testStoresConfig(), checks: { [check.meta.id]: options } },
-    { baseDir: process.cwd(), env: {} },
-  );
-  if (!config) throw new Error(JSON.stringify(errors));
-  const { plan } = planAudit(config, [{ check, source: 'test' }], { only: [check.meta.id] });
   const progress: CheckProgress[] = [];
   const onProgress = (e: ProgressEvent) => {
     if (e.type === 'check-progress') progress.push({ ...e.progress });
   };
-  const report = await runAudit({ config, plan, onProgress });
-  const result = report.checks[0];
+  const result = await runCheck(check, { options, onProgress });
   return { status: result.status, findings: result.findings.length, progress };
 }
 

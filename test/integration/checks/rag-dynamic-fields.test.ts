@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import orphanScan from '../../../checks/orphan-scan/index.js';
 import referenceIntegrity from '../../../checks/reference-integrity/index.js';
 import { runCheck } from '../../helpers/run-check.js';
-import { createMilvusCollectionName, createPgSchema, type PgFixture } from '../../helpers/stores.js';
+import { createMilvusCollection, createMilvusCollectionName, createPgSchema, type PgFixture } from '../../helpers/stores.js';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 
@@ -46,8 +46,6 @@ async function withBigIntJson<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const ok = (r: any) => expect(r?.error_code ?? r?.status?.error_code).toBe('Success');
-
 describe('orphan-scan: parent keys in the dynamic field and in JSON fields', () => {
   let pg: PgFixture;
   let langchain: MilvusFixture; // dynamic field on, no doc_id field
@@ -67,48 +65,7 @@ describe('orphan-scan: parent keys in the dynamic field and in JSON fields', () 
       createMilvusCollectionName('rag_li'),
       createMilvusCollectionName('rag_fx'),
     ]);
-    const vector = { name: 'vector', data_type: DataType.FloatVector, dim: 2 };
-    ok(
-      await langchain.client.createCollection({
-        collection_name: langchain.collection,
-        enable_dynamic_field: true,
-        fields: [
-          { name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
-          { name: 'text', data_type: DataType.VarChar, max_length: 256 },
-          vector,
-        ],
-      } as any),
-    );
-    ok(
-      await llama.client.createCollection({
-        collection_name: llama.collection,
-        enable_dynamic_field: true,
-        fields: [
-          { name: 'id', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
-          { name: 'doc_id', data_type: DataType.VarChar, max_length: 64 },
-          { name: 'metadata', data_type: DataType.JSON },
-          { ...vector, name: 'embedding' },
-        ],
-      } as any),
-    );
-    ok(
-      await fixed.client.createCollection({
-        collection_name: fixed.collection,
-        fields: [
-          { name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
-          { name: 'source', data_type: DataType.VarChar, max_length: 64 },
-          vector,
-        ],
-      } as any),
-    );
-    for (const [m, v] of [
-      [langchain, 'vector'],
-      [llama, 'embedding'],
-      [fixed, 'vector'],
-    ] as const) {
-      ok(await m.client.createIndex({ collection_name: m.collection, field_name: v, index_type: 'FLAT', metric_type: 'L2' } as any));
-      ok(await m.client.loadCollectionSync({ collection_name: m.collection }));
-    }
+    const pk = (name: string) => ({ name, data_type: DataType.VarChar, is_primary_key: true, max_length: 64 });
     // LangChain: doc_id (a number, as the first document typed it) and source in $meta. Orphans:
     // doc 9 (2 chunks), BIG_GONE (1 chunk, which a double would confuse with BIG_NEIGHBOUR), and a
     // doc_id written as text "3" (a live parent, compared by value). lc-none has no doc_id at all.
@@ -123,38 +80,50 @@ describe('orphan-scan: parent keys in the dynamic field and in JSON fields', () 
       ['lc-gone', BIG_GONE],
       ['lc-nb', BIG_NEIGHBOUR],
     ] as const;
-    await withBigIntJson(async () =>
-      ok(
-        await langchain.client.insert({
-          collection_name: langchain.collection,
-          data: [
-            ...lc.map(([pk, doc]) => ({
-              pk,
-              text: `chunk ${pk}`,
-              vector: [0, 1],
-              doc_id: doc,
-              source: `s${String(doc)}`,
-              nested: { doc: doc },
-            })),
-            { pk: 'lc-none', text: 'no doc', vector: [0, 1], source: 'x' },
-          ],
-        } as any),
+    await withBigIntJson(() =>
+      createMilvusCollection(
+        langchain.client,
+        langchain.collection,
+        [pk('pk'), { name: 'text', data_type: DataType.VarChar, max_length: 256 }],
+        [
+          ...lc.map(([key, doc]) => ({
+            pk: key,
+            text: `chunk ${key}`,
+            vector: [0, 1],
+            doc_id: doc,
+            source: `s${String(doc)}`,
+            nested: { doc: doc },
+          })),
+          { pk: 'lc-none', text: 'no doc', vector: [0, 1], source: 'x' },
+        ],
+        { dim: 2, dynamicFields: true, vectorField: 'vector' },
       ),
     );
     // LlamaIndex: doc_id as a VarChar field, ref_doc_id in $meta, and metadata["doc_id"] in JSON.
-    ok(
-      await llama.client.insert({
-        collection_name: llama.collection,
-        data: [
-          { id: 'n1', doc_id: '123', metadata: { doc_id: '123' }, embedding: [0, 1], ref_doc_id: '123' },
-          { id: 'n2', doc_id: '124', metadata: { doc_id: '124' }, embedding: [0, 1], ref_doc_id: '124' },
-          { id: 'n3', doc_id: '999', metadata: { doc_id: '999' }, embedding: [0, 1], ref_doc_id: '999' },
-          { id: 'n4', doc_id: 'a "quoted" é', metadata: { doc_id: 'a "quoted" é' }, embedding: [0, 1], ref_doc_id: 'a "quoted" é' },
-          { id: 'n5', doc_id: '125', metadata: { doc_id: '125' }, embedding: [0, 1], ref_doc_id: '125' },
-        ],
-      } as any),
+    await createMilvusCollection(
+      llama.client,
+      llama.collection,
+      [pk('id'), { name: 'doc_id', data_type: DataType.VarChar, max_length: 64 }, { name: 'metadata', data_type: DataType.JSON }],
+      ['123', '124', '999', 'a "quoted" é', '125'].map((doc, i) => ({
+        id: `n${i + 1}`,
+        doc_id: doc,
+        metadata: { doc_id: doc },
+        embedding: [0, 1],
+        ref_doc_id: doc,
+      })),
+      { dim: 2, dynamicFields: true, vectorField: 'embedding' },
     );
-    ok(await fixed.client.insert({ collection_name: fixed.collection, data: [{ pk: 'f1', source: 's', vector: [0, 1] }] } as any));
+    // No dynamic field.
+    await createMilvusCollection(
+      fixed.client,
+      fixed.collection,
+      [pk('pk'), { name: 'source', data_type: DataType.VarChar, max_length: 64 }],
+      [{ pk: 'f1', source: 's', vector: [0, 1] }],
+      {
+        dim: 2,
+        vectorField: 'vector',
+      },
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -262,25 +231,17 @@ describe('preset: langchain, on the layout LangChain index() with SQLRecordManag
         ('u3', 'h3', '${ns}', '2', 1700000001.25), ('u4', 'h-novec', '${ns}', '3', 1700000002),
         ('u5', 'h-gone', 'milvus/other', '9', 1700000003);
     `);
-    ok(
-      await lc.client.createCollection({
-        collection_name: lc.collection,
-        fields: [
-          { name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
-          { name: 'text', data_type: DataType.VarChar, max_length: 256 },
-          { name: 'vector', data_type: DataType.FloatVector, dim: 2 },
-          { name: 'doc_id', data_type: DataType.Int64 },
-        ],
-      } as any),
-    );
-    ok(await lc.client.createIndex({ collection_name: lc.collection, field_name: 'vector', index_type: 'FLAT', metric_type: 'L2' } as any));
-    ok(await lc.client.loadCollectionSync({ collection_name: lc.collection }));
     // h-gone's record is in another namespace: for this collection the entity has no record.
-    ok(
-      await lc.client.insert({
-        collection_name: lc.collection,
-        data: ['h1', 'h2', 'h3', 'h-gone'].map((pk, i) => ({ pk, text: `t${i}`, vector: [0, 1], doc_id: i })),
-      } as any),
+    await createMilvusCollection(
+      lc.client,
+      lc.collection,
+      [
+        { name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
+        { name: 'text', data_type: DataType.VarChar, max_length: 256 },
+        { name: 'doc_id', data_type: DataType.Int64 },
+      ],
+      ['h1', 'h2', 'h3', 'h-gone'].map((pk, i) => ({ pk, text: `t${i}`, vector: [0, 1], doc_id: i })),
+      { dim: 2, vectorField: 'vector' },
     );
   }, 120_000);
 
@@ -331,35 +292,17 @@ describe('reference-integrity: stale values read from the dynamic field (a docum
         ('c3', 'h-c2', now()),                      -- edited just now: pending (grace window)
         ('c4', 'h-d', now() - interval '2 days');   -- indexed without a hash: stale
     `);
-    ok(
-      await coll.client.createCollection({
-        collection_name: coll.collection,
-        enable_dynamic_field: true,
-        fields: [
-          { name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
-          { name: 'vector', data_type: DataType.FloatVector, dim: 2 },
-        ],
-      } as any),
-    );
-    ok(
-      await coll.client.createIndex({
-        collection_name: coll.collection,
-        field_name: 'vector',
-        index_type: 'FLAT',
-        metric_type: 'L2',
-      } as any),
-    );
-    ok(await coll.client.loadCollectionSync({ collection_name: coll.collection }));
-    ok(
-      await coll.client.insert({
-        collection_name: coll.collection,
-        data: [
-          { pk: 'c1', vector: [0, 1], doc_hash: 'h-a' },
-          { pk: 'c2', vector: [0, 1], doc_hash: 'h-b1' },
-          { pk: 'c3', vector: [0, 1], doc_hash: 'h-c1' },
-          { pk: 'c4', vector: [0, 1], source: 'x' },
-        ],
-      } as any),
+    await createMilvusCollection(
+      coll.client,
+      coll.collection,
+      [{ name: 'pk', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 }],
+      [
+        { pk: 'c1', vector: [0, 1], doc_hash: 'h-a' },
+        { pk: 'c2', vector: [0, 1], doc_hash: 'h-b1' },
+        { pk: 'c3', vector: [0, 1], doc_hash: 'h-c1' },
+        { pk: 'c4', vector: [0, 1], source: 'x' },
+      ],
+      { dim: 2, dynamicFields: true, vectorField: 'vector' },
     );
   }, 120_000);
 

@@ -3,7 +3,6 @@
  * 2^53, varchar keys with quotes and non-BMP characters, the grace window, each mode, a filtered
  * Postgres side, and a Postgres connection cut mid-scan.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType } from '@zilliz/milvus2-sdk-node';
 import check from '../../../checks/reference-integrity/index.js';
@@ -18,6 +17,7 @@ import {
   testStoresConfig,
   type PgFixture,
 } from '../../helpers/stores.js';
+import { startTcpProxy } from '../../helpers/tcp-proxy.js';
 
 type MilvusFixture = Awaited<ReturnType<typeof createMilvusCollectionName>>;
 
@@ -495,43 +495,24 @@ describe('reference-integrity: Postgres dies mid-scan', () => {
 
   it('ends as error and keeps how far it got', async () => {
     // A TCP proxy to Postgres that cuts every connection once the COPY has sent ~400 kB.
-    const sockets = new Set<net.Socket>();
-    let fromServer = 0;
-    let cut = false;
-    const proxy = net.createServer((client) => {
-      const server = net.connect(PG_PORT, PG_HOST);
-      sockets.add(client).add(server);
-      client.pipe(server);
-      server.on('data', (chunk) => {
-        fromServer += chunk.length;
-        if (fromServer > 400_000 && !cut) {
-          cut = true;
-          for (const s of sockets) s.destroy();
-        }
-      });
-      server.pipe(client);
-      client.on('error', () => {});
-      server.on('error', () => {});
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const port = (proxy.address() as net.AddressInfo).port;
+    const proxy = await startTcpProxy(PG_PORT, PG_HOST);
+    proxy.cutAfterBytes(400_000);
     try {
       const stores = testStoresConfig() as any;
       const result = await runCheck(check, {
-        stores: { postgres: { ...stores.postgres, port } },
+        stores: { postgres: { ...stores.postgres, port: proxy.port } },
         options: {
           mappings: [{ name: 'big', postgres: { schema: pg.schema, table: 'big', key: 'id' }, milvus: { collection: milvus.collection } }],
         },
       });
-      expect(cut).toBe(true);
+      expect(proxy.byteCuts).toBe(1);
       expect(result.status).toBe('error');
       expect(result.stats.rowsCompared as number).toBeGreaterThan(0);
       expect(result.stats.rowsCompared as number).toBeLessThan(300_000);
       expect(result.stats.lastKey).toBeDefined();
       expect(result.countsByCode['missing-vector']).toBeGreaterThan(0);
     } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   }, 120_000);
 });
@@ -561,45 +542,24 @@ describe('reference-integrity: Milvus dies mid-scan', () => {
     // A TCP proxy to Milvus that, once the first page (~12 kB of keys) went through, cuts every
     // connection and refuses new ones.
     const [host, mport] = String((testStoresConfig() as any).milvus.address).split(':');
-    const sockets = new Set<net.Socket>();
-    let fromServer = 0;
-    let cut = false;
-    const proxy = net.createServer((client) => {
-      if (cut) return void client.destroy();
-      const server = net.connect(Number(mport), host);
-      sockets.add(client).add(server);
-      client.pipe(server);
-      server.on('data', (chunk) => {
-        fromServer += chunk.length;
-        if (fromServer > 20_000 && !cut) {
-          cut = true;
-          proxy.close();
-          for (const s of sockets) s.destroy();
-        }
-      });
-      server.pipe(client);
-      client.on('error', () => {});
-      server.on('error', () => {});
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const port = (proxy.address() as net.AddressInfo).port;
+    const proxy = await startTcpProxy(Number(mport), host);
+    proxy.cutAfterBytes(20_000, { refuseNew: true });
     try {
       const result = await runCheck(check, {
-        stores: { milvus: { address: `127.0.0.1:${port}`, callTimeout: '5s' } },
+        stores: { milvus: { address: proxy.address, callTimeout: '5s' } },
         options: {
           milvusPageSize: 4096,
           mappings: [{ name: 't', postgres: { schema: pg.schema, table: 't', key: 'id' }, milvus: { collection: milvus.collection } }],
         },
       });
-      expect(cut).toBe(true);
+      expect(proxy.byteCuts).toBe(1);
       expect(result.status).toBe('error');
       expect(result.stats.rowsCompared as number).toBeGreaterThan(0);
       expect(result.stats.rowsCompared as number).toBeLessThan(20000);
       expect(result.countsByCode['missing-vector']).toBeUndefined();
       expect(result.error?.message).toMatch(/milvus/i);
     } finally {
-      for (const s of sockets) s.destroy();
-      proxy.close();
+      await proxy.close();
     }
   }, 180_000);
 });

@@ -74,6 +74,14 @@ async function dbState(f: Fixture) {
   return { snapshot, rows };
 }
 
+/** Runs the check and asserts it left the schema and every row exactly as they were (the dry-run's promise). */
+async function runLeavingDbAsItWas(f: Fixture, options: Record<string, unknown>): Promise<CheckResult> {
+  const before = await dbState(f);
+  const r = await run(f, options);
+  expect(await dbState(f)).toEqual(before);
+  return r;
+}
+
 // ------------------------------------------------------------------ golang-migrate fixtures
 
 const GOLANG_TRACKING = 'CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)';
@@ -93,6 +101,26 @@ async function applyGolang(f: Fixture, files: Record<string, string>, upTo: numb
     .sort((a, b) => parseInt(a) - parseInt(b));
   for (const name of ups) if (parseInt(name) <= upTo) await f.exec(files[name]);
   await f.exec('INSERT INTO schema_migrations VALUES ($1, $2)', [upTo, dirty]);
+}
+
+/** A fixture with golang-migrate's files, applied up to `upTo` (marked dirty when told). */
+async function golangFixture(files: Record<string, string>, upTo: number, dirty = false): Promise<Fixture> {
+  const f = await fixture(files);
+  await applyGolang(f, files, upTo, dirty);
+  return f;
+}
+
+/** Runs fn while another session holds an ACCESS EXCLUSIVE lock on the schema's `table`. */
+async function whileLocked(f: Fixture, table: string, fn: () => Promise<void>): Promise<void> {
+  const holder = await pgAdmin();
+  try {
+    await holder.query('BEGIN');
+    await holder.query(`LOCK TABLE "${f.schema}".${table} IN ACCESS EXCLUSIVE MODE`);
+    await fn();
+  } finally {
+    await holder.query('ROLLBACK').catch(() => {});
+    await holder.end();
+  }
 }
 
 describe('rollback-validation: options', () => {
@@ -117,8 +145,7 @@ describe('rollback-validation: options', () => {
 
 describe('rollback-validation: golang-migrate', () => {
   it('a clean history passes', async () => {
-    const f = await fixture(usersAndOrders);
-    await applyGolang(f, usersAndOrders, 2);
+    const f = await golangFixture(usersAndOrders, 2);
     const r = await run(f);
     expect(r.status).toBe('pass');
     expect(r.findings).toEqual([]);
@@ -132,8 +159,7 @@ describe('rollback-validation: golang-migrate', () => {
       '4_more.up.sql': 'SELECT 1;',
       '4_more.down.sql': 'SELECT 1;',
     };
-    const f = await fixture(files);
-    await applyGolang(f, files, 3, true);
+    const f = await golangFixture(files, 3, true);
     const r = await run(f);
     expect(r.status).toBe('fail');
     expect(findings(r, 'dirty-state').map((x) => x.data)).toEqual([expect.objectContaining({ migration: '3_audit', state: 'dirty' })]);
@@ -144,8 +170,7 @@ describe('rollback-validation: golang-migrate', () => {
 
   it('reports an applied version whose file is gone, and applied versions without down scripts', async () => {
     const files = { '1_users.up.sql': usersAndOrders['1_users.up.sql'] };
-    const f = await fixture(files);
-    await applyGolang(f, files, 1);
+    const f = await golangFixture(files, 1);
     await f.exec('UPDATE schema_migrations SET version = 7');
     const r = await run(f);
     expect(findings(r, 'missing-file').map((x) => x.data?.migration)).toEqual(['7']);
@@ -370,8 +395,7 @@ describe('rollback-validation: destructive rollbacks', () => {
   };
 
   it('counts the rows at stake exactly for small tables', async () => {
-    const f = await fixture(files);
-    await applyGolang(f, files, 2);
+    const f = await golangFixture(files, 2);
     // legacy is set on 40 of the 120 rows: dropping it loses 40 values, not 120 (failed before).
     await f.exec(
       `INSERT INTO users (id, kind, legacy) SELECT g, CASE WHEN g <= 30 THEN 'bot' ELSE 'human' END, CASE WHEN g % 3 = 0 THEN 'x' END FROM generate_series(1, 120) g`,
@@ -394,8 +418,7 @@ describe('rollback-validation: destructive rollbacks', () => {
   });
 
   it('uses the planner estimate for big tables, and says so', async () => {
-    const f = await fixture(files);
-    await applyGolang(f, files, 2);
+    const f = await golangFixture(files, 2);
     await f.exec(`INSERT INTO users (id, kind) SELECT g, 'human' FROM generate_series(1, 5000) g`);
     await f.exec('ANALYZE users');
     const r = await run(f, { destructive: { exactCountBelow: 1000 } });
@@ -413,16 +436,13 @@ describe('rollback-validation: destructive rollbacks', () => {
 
 describe('rollback-validation: dry-run', () => {
   it('a clean round trip passes and leaves schema and data exactly as they were', async () => {
-    const f = await fixture(usersAndOrders);
-    await applyGolang(f, usersAndOrders, 2);
+    const f = await golangFixture(usersAndOrders, 2);
     await f.exec(`INSERT INTO users VALUES (1, 'ann'), (2, 'bob'); INSERT INTO orders VALUES (1, 1, 9.5)`);
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 1 }, destructive: { enabled: false } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 1 }, destructive: { enabled: false } });
     expect(r.findings).toEqual([]);
     expect(r.status).toBe('pass');
     expect(r.stats).toMatchObject({ dryRunRoundTrips: 1 });
     expect(Number(r.stats.dryRunStatements)).toBe(2); // DROP TABLE + CREATE TABLE; BEGIN/COMMIT skipped
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('a down script that breaks a foreign key fails with the statement named; nothing changes', async () => {
@@ -431,11 +451,9 @@ describe('rollback-validation: dry-run', () => {
       '3_loosen.up.sql': 'ALTER TABLE orders DROP CONSTRAINT orders_user_fk;',
       '3_loosen.down.sql': 'ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);',
     };
-    const f = await fixture(files);
-    await applyGolang(f, files, 3);
+    const f = await golangFixture(files, 3);
     await f.exec(`INSERT INTO users VALUES (1, 'ann'); INSERT INTO orders VALUES (1, 1, 5), (2, 42, 7)`); // order 2: no such user
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 1 } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 1 } });
     const failed = findings(r, 'rollback-failed');
     expect(failed).toHaveLength(1);
     expect(failed[0].data).toMatchObject({
@@ -448,7 +466,6 @@ describe('rollback-validation: dry-run', () => {
     expect(String(failed[0].data?.statement)).toContain('ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id)');
     expect(String(failed[0].data?.error)).toMatch(/foreign key constraint "orders_user_fk"/);
     expect(failed[0].message).toContain('3_loosen.down.sql:1');
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('a down script that forgets to drop an index is caught by the schema diff', async () => {
@@ -458,16 +475,13 @@ describe('rollback-validation: dry-run', () => {
         'ALTER TABLE users ADD COLUMN email text;\nCREATE INDEX IF NOT EXISTS users_name_lower_idx ON users (lower(name));\n',
       '3_email.down.sql': 'ALTER TABLE users DROP COLUMN email;\n', // forgot: DROP INDEX users_name_lower_idx
     };
-    const f = await fixture(files);
-    await applyGolang(f, files, 3);
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 1 } });
+    const f = await golangFixture(files, 3);
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 1 } });
     const diff = findings(r, 'round-trip-diff');
     expect(diff.map((x) => [x.data?.object, x.data?.change])).toEqual([
       [`index ${f.schema}.users_name_lower_idx`, 'left behind by the down script'],
     ]);
     expect(findings(r, 'rollback-failed')).toEqual([]);
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('a down script that drops what it does not own shows up as a difference after down + up', async () => {
@@ -476,24 +490,18 @@ describe('rollback-validation: dry-run', () => {
       '3_nick.up.sql': 'ALTER TABLE users ADD COLUMN nick text;\n',
       '3_nick.down.sql': 'ALTER TABLE users DROP COLUMN nick;\nDROP INDEX users_name_idx;\n', // users_name_idx belongs to 1_users
     };
-    const f = await fixture(files);
-    await applyGolang(f, files, 3);
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 1 } });
+    const f = await golangFixture(files, 3);
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 1 } });
     expect(findings(r, 'round-trip-diff').map((x) => [x.data?.object, x.data?.change])).toEqual([
       [`index ${f.schema}.users_name_idx`, 'missing after down + up'],
     ]);
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('rolls back the last K migrations newest first and re-applies them', async () => {
-    const f = await fixture(usersAndOrders);
-    await applyGolang(f, usersAndOrders, 2);
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 2 }, destructive: { enabled: false } });
+    const f = await golangFixture(usersAndOrders, 2);
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 2 }, destructive: { enabled: false } });
     expect(r.findings).toEqual([]);
     expect(r.stats).toMatchObject({ dryRunRoundTrips: 2, dryRunStatements: 5 });
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('a statement that cannot run in a transaction is a finding, and the dry-run stops before it', async () => {
@@ -506,8 +514,7 @@ describe('rollback-validation: dry-run', () => {
     await applyGolang(f, usersAndOrders, 2);
     await f.exec('CREATE INDEX users_name2_idx ON users (name)');
     await f.exec('UPDATE schema_migrations SET version = 3');
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true } });
     expect(findings(r, 'non-transactional-statement').map((x) => [x.data?.direction, x.data?.file])).toEqual([['down', '3_idx.down.sql']]);
     expect(String(findings(r, 'non-transactional-statement')[0].data?.reason)).toMatch(
       /CONCURRENTLY cannot run inside a transaction block/,
@@ -517,19 +524,14 @@ describe('rollback-validation: dry-run', () => {
     expect(findings(r, 'non-transactional-statement')[0].severity).toBe('warn');
     expect(findings(r, 'dry-run-skipped')[0].data).toMatchObject({ blocker: '3_idx', skipped: ['3_idx'] });
     expect(r.stats.dryRunStatements).toBe(0);
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('gives up quickly with a clear message when another session holds a lock', async () => {
     // log has no index and no default, so the snapshot does not touch it: the down script waits.
     const files = { ...usersAndOrders, '3_log.up.sql': 'CREATE TABLE log (msg text);', '3_log.down.sql': 'DROP TABLE log;' };
-    const f = await fixture(files);
-    await applyGolang(f, files, 3);
+    const f = await golangFixture(files, 3);
     const before = await dbState(f);
-    const holder = await pgAdmin();
-    try {
-      await holder.query('BEGIN');
-      await holder.query(`LOCK TABLE "${f.schema}".log IN ACCESS EXCLUSIVE MODE`);
+    await whileLocked(f, 'log', async () => {
       const r = await run(f, { dryRun: { enabled: true, lockTimeout: '300ms' }, destructive: { enabled: false } });
       expect(r.status).toBe('error');
       expect(r.error?.code, JSON.stringify(r.error)).toBe('LOCK_TIMEOUT');
@@ -537,30 +539,20 @@ describe('rollback-validation: dry-run', () => {
         'rollback dry-run gave up after 300ms waiting for a lock held by another session, while the down script of 3_log (3_log.down.sql, line 1): DROP TABLE log',
       );
       expect(r.error?.hint).toMatch(/shadow database/);
-    } finally {
-      await holder.query('ROLLBACK').catch(() => {});
-      await holder.end();
-    }
+    });
     expect(await dbState(f)).toEqual(before);
   });
 
   it('a lock on a table the snapshot reads also ends the dry-run with a lock-timeout message', async () => {
-    const f = await fixture(usersAndOrders);
-    await applyGolang(f, usersAndOrders, 2);
+    const f = await golangFixture(usersAndOrders, 2);
     const before = await dbState(f);
-    const holder = await pgAdmin();
-    try {
-      await holder.query('BEGIN');
-      await holder.query(`LOCK TABLE "${f.schema}".orders IN ACCESS EXCLUSIVE MODE`);
+    await whileLocked(f, 'orders', async () => {
       const r = await run(f, { dryRun: { enabled: true, lockTimeout: '300ms' }, destructive: { enabled: false } });
       expect(r.error?.code).toBe('LOCK_TIMEOUT');
       expect(r.error?.message).toContain(
         'gave up after 300ms waiting for a lock held by another session, while reading the schema snapshot',
       );
-    } finally {
-      await holder.query('ROLLBACK').catch(() => {});
-      await holder.end();
-    }
+    });
     expect(await dbState(f)).toEqual(before);
   });
 
@@ -584,11 +576,9 @@ describe('rollback-validation: dry-run', () => {
       [flywayChecksum(v1), flywayChecksum(v2)],
     );
     await f.exec('INSERT INTO users VALUES (1), (2); INSERT INTO items VALUES (10, 1)');
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, last: 2 } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, last: 2 } });
     expect(r.stats).toMatchObject({ tool: 'flyway', dryRunRoundTrips: 2, dryRunStatements: 5 });
     expect(r.findings.map((x) => x.code)).toEqual(['destructive-rollback', 'destructive-rollback']); // users (2 rows), items (1 row)
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('node-pg-migrate: a down script naming a missing object fails with the server error', async () => {
@@ -599,8 +589,7 @@ describe('rollback-validation: dry-run', () => {
     await f.exec('CREATE TABLE pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)');
     await f.exec('CREATE TABLE users (id int PRIMARY KEY); CREATE TABLE tags (id int)');
     await f.exec(`INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000001_users', now()), ('1700000000002_tags', now())`);
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true } });
     expect(findings(r, 'rollback-failed').map((x) => x.data)).toEqual([
       expect.objectContaining({
         migration: '1700000000002_tags.sql',
@@ -611,13 +600,11 @@ describe('rollback-validation: dry-run', () => {
       }),
     ]);
     expect(String(findings(r, 'rollback-failed')[0].data?.error)).toContain('table "tagz" does not exist');
-    expect(await dbState(f)).toEqual(before);
   });
 
   it('Ctrl-C in the middle of a down script rolls everything back and leaves no session behind', async () => {
     const files = { ...usersAndOrders, '2_orders.down.sql': 'DROP TABLE orders;\nSELECT pg_sleep(30);\n' };
-    const f = await fixture(files);
-    await applyGolang(f, files, 2);
+    const f = await golangFixture(files, 2);
     const before = await dbState(f);
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), 1500);
@@ -646,16 +633,14 @@ describe('rollback-validation: dry-run', () => {
   });
 
   it('a shadow database that does not exist is a clear check error', async () => {
-    const f = await fixture(usersAndOrders);
-    await applyGolang(f, usersAndOrders, 2);
+    const f = await golangFixture(usersAndOrders, 2);
     const r = await run(f, { dryRun: { enabled: true, shadowDatabase: 'rv_no_such_db' }, destructive: { enabled: false } });
     expect(r.status).toBe('error');
     expect(r.error).toMatchObject({ code: 'SHADOW_DATABASE', message: 'shadow database "rv_no_such_db" does not exist' });
   });
 
   it('runs in a shadow database when one is configured, leaving the target alone', async () => {
-    const f = await fixture(usersAndOrders);
-    await applyGolang(f, usersAndOrders, 2);
+    const f = await golangFixture(usersAndOrders, 2);
     const shadowName = uniqueName('rv_shadow');
     const admin = await pgAdmin();
     await admin.query(`CREATE DATABASE "${shadowName}"`);
@@ -673,12 +658,10 @@ describe('rollback-validation: dry-run', () => {
     } finally {
       await shadow.end();
     }
-    const before = await dbState(f);
-    const r = await run(f, { dryRun: { enabled: true, shadowDatabase: shadowName }, destructive: { enabled: false } });
+    const r = await runLeavingDbAsItWas(f, { dryRun: { enabled: true, shadowDatabase: shadowName }, destructive: { enabled: false } });
     const failed = findings(r, 'rollback-failed');
     expect(failed.map((x) => x.data?.sqlstate)).toEqual(['2BP01']); // dependent objects: only true in the shadow
     expect(String(failed[0].data?.error)).toMatch(/other objects depend on it/);
-    expect(await dbState(f)).toEqual(before);
   });
 });
 
@@ -800,8 +783,7 @@ describe('rollback-validation: static up/down analysis (no database needed for t
       '5_more.up.sql': 'ALTER TABLE tags ADD COLUMN label text;\n',
       '5_more.down.sql': 'ALTER TABLE tags DROP COLUMN label;\n',
     };
-    const f = await fixture(files);
-    await applyGolang(f, files, 5, true);
+    const f = await golangFixture(files, 5, true);
     const r = await run(f, { dryRun: { enabled: true, last: 5 } });
     // Failed before: nothing was dry-run and the fault was missed.
     expect(findings(r, 'down-incomplete').map((x) => [x.data?.migration, x.data?.object])).toEqual([
@@ -830,8 +812,7 @@ describe('rollback-validation: static up/down analysis (no database needed for t
       '5_dyn.up.sql': 'CREATE TABLE dyn (id int);\n',
       '5_dyn.down.sql': "DO $$ BEGIN EXECUTE 'DROP TABLE dyn'; END $$;\n",
     };
-    const f = await fixture(files);
-    await applyGolang(f, files, 5);
+    const f = await golangFixture(files, 5);
     const r = await run(f);
     expect(findings(r, 'empty-down').map((x) => x.data?.migration)).toEqual(['2_noop']);
     expect(findings(r, 'down-incomplete').map((x) => [x.data?.migration, x.data?.object])).toEqual([
@@ -851,8 +832,7 @@ describe('rollback-validation: dry-run of real round trips', () => {
         'CREATE OR REPLACE FUNCTION item_price(i int) RETURNS int LANGUAGE sql AS $$ SELECT price FROM items WHERE id = i $$;\n',
       '3_fn.down.sql': 'SELECT 1;\n',
     };
-    const f = await fixture(files);
-    await applyGolang(f, files, 3);
+    const f = await golangFixture(files, 3);
     const r = await run(f, { dryRun: { enabled: true, last: 2 } });
     const diffs = findings(r, 'round-trip-diff').map((x) => [x.data?.migration, x.data?.object, x.data?.change]);
     // Failed before: view item_ids reported as left behind by 2_view; the function was not reported.
@@ -869,8 +849,7 @@ describe('rollback-validation: dry-run of real round trips', () => {
       // Forgets the comment, and drops the policy but never disables RLS.
       '2_rls.down.sql': 'DROP POLICY docs_read ON docs;\n',
     };
-    const f = await fixture(files);
-    await applyGolang(f, files, 2);
+    const f = await golangFixture(files, 2);
     const runner = {
       query: async (sql: string, params?: unknown[]) => ({ rows: (await f.client.query(sql, params as unknown[])).rows, rowCount: 0 }),
     };
@@ -1009,8 +988,7 @@ describe('rollback-validation: freshly migrated databases and hints', () => {
       files[`${i}_t${i}.up.sql`] = `CREATE TABLE t${i} (id int, note text);\n`;
       files[`${i}_t${i}.down.sql`] = `DROP TABLE t${i};\n`;
     }
-    const f = await fixture(files);
-    await applyGolang(f, files, n);
+    const f = await golangFixture(files, n);
     await f.exec('INSERT INTO t7 SELECT g, NULL FROM generate_series(1, 25) g');
     // Fewer exact counts allowed than tables: the cheap ones must not use them up.
     const r = await run(f, { destructive: { maxExactCounts: 2 } });
@@ -1048,8 +1026,7 @@ describe('rollback-validation: lock-aware lint with live table sizes', () => {
   };
 
   it('the same statement is an error on a big table and nothing on an empty one; pending and recent ones only', async () => {
-    const f = await fixture(files);
-    await applyGolang(f, files, 2);
+    const f = await golangFixture(files, 2);
     await f.exec(`INSERT INTO events SELECT g, 'k', repeat('x', 50) FROM generate_series(1, 5000) g`);
     await f.exec('ANALYZE events; ANALYZE empty_events');
     const r = await run(f, { lint: { rowsAbove: 1000 } });
@@ -1071,8 +1048,7 @@ describe('rollback-validation: lock-aware lint with live table sizes', () => {
   });
 
   it('the dry-run records the blocking locks each script took and the tables it rewrote', async () => {
-    const f = await fixture(files);
-    await applyGolang(f, files, 3);
+    const f = await golangFixture(files, 3);
     await f.exec(`INSERT INTO events SELECT g, 'k', 'x' FROM generate_series(1, 100) g`);
     const r = await run(f, { dryRun: { enabled: true, last: 2 } });
     expect(findings(r, 'round-trip-diff')).toEqual([]);
@@ -1097,8 +1073,7 @@ describe('rollback-validation: lock-aware lint with live table sizes', () => {
       '2_big.up.sql': 'ALTER TABLE t ALTER COLUMN n TYPE bigint;\n',
       '2_big.down.sql': 'ALTER TABLE t ALTER COLUMN n TYPE int;\n',
     };
-    const f = await fixture(rewrite);
-    await applyGolang(f, rewrite, 2);
+    const f = await golangFixture(rewrite, 2);
     await f.exec('INSERT INTO t SELECT g, g FROM generate_series(1, 10) g');
     const r = await run(f, { dryRun: { enabled: true, last: 1 } });
     const rows = r.sections?.[0]?.rows ?? [];

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType } from '@zilliz/milvus2-sdk-node';
 import { connectMilvus, type MilvusStore } from '../../../src/stores/milvus/connector.js';
 import { compareKeys } from '../../../src/stores/milvus/expr.js';
+import { seededShuffle } from '../../helpers/seeded-shuffle.js';
 import { createMilvusCollectionName, MILVUS_ADDRESS, milvusFlavor } from '../../helpers/stores.js';
 import type { MilvusKeyType, MilvusScanOptions } from '../../../src/stores/types.js';
 
@@ -67,17 +68,7 @@ async function scanAll(store: MilvusStore, collection: string, opts: MilvusScanO
   return { pages, rows: pages.flat() };
 }
 
-/** Deterministic shuffle, so a failure reproduces. */
-function shuffled<T>(xs: T[], seed = 12345): T[] {
-  let s = seed;
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
+const shuffled = <T>(xs: T[]) => seededShuffle(xs, 12345);
 
 const sortKeys = (keys: string[], type: MilvusKeyType) => [...keys].sort((a, b) => compareKeys(a, b, type));
 
