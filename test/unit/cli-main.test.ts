@@ -101,6 +101,15 @@ describe('usage errors are exit 2 with a message on stderr, nothing on stdout', 
     expect(r.stderr).toContain('plugin not found');
   });
 
+  it('a plugin that exists but imports a package it cannot resolve says which package, not "not found"', async () => {
+    const file = path.join(dir, 'imports-missing.mjs');
+    writeFileSync(file, "import { defineCheck } from 'dbcheck-no-such-package';\nexport default defineCheck({});\n");
+    const r = await cli(['audit', '-c', '$CONFIG', '--plugin', file]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).not.toContain('plugin not found');
+    expect(r.stderr).toContain(`plugin ${file} failed to load: Cannot find package 'dbcheck-no-such-package'`);
+  });
+
   it('--version is 0 on stdout', async () => {
     const r = await cli(['--version']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
