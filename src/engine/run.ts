@@ -238,6 +238,8 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
 
   try {
     const connected = await connectStores(meta, stores);
+    // A store that did not connect because the run was interrupted is no store error: cancelled.
+    if ('error' in connected && controller.signal.aborted) throw abortError(controller.signal);
     if ('error' in connected) return finish({ status: 'error', error: connected.error });
     const { handles, rollback } = connected;
     if (controller.signal.aborted) throw abortError(controller.signal);
