@@ -351,19 +351,7 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
     color: useColor(flags, io, Boolean(outputFile)),
     width: tableWidth(io, Boolean(outputFile)),
   });
-  if (outputFile) {
-    try {
-      writeAtomically(outputFile, text);
-    } catch (err) {
-      // The report is not lost: it goes to stdout. Not where it was wanted, so the audit counts as
-      // incomplete (3) unless a code that outranks 3 applies (130/143, 2).
-      say(io, `dbcheck: cannot write ${flags.output} (${(err as { code?: string }).code ?? describe(err)}): the report follows on stdout`);
-      io.stdout.write(text);
-      if (exitCode === EXIT.OK || exitCode === EXIT.FINDINGS) exitCode = EXIT.INCOMPLETE;
-    }
-  } else {
-    io.stdout.write(text);
-  }
+  if (!writeReport(io, text, outputFile, flags.output) && (exitCode === EXIT.OK || exitCode === EXIT.FINDINGS)) exitCode = EXIT.INCOMPLETE;
   for (const line of writeReports(report, reports.targets, io.cwd)) {
     say(io, `dbcheck: ${line}`, secrets);
     if (exitCode === EXIT.OK || exitCode === EXIT.FINDINGS) exitCode = EXIT.INCOMPLETE;
@@ -383,7 +371,30 @@ function tableWidth(io: CliIO, toFile: boolean): number | undefined {
   return Number.isInteger(columns) && columns > 0 ? columns : undefined;
 }
 
+/**
+ * Writes the report to --output, or stdout. When the file cannot be written, the report is not lost:
+ * it goes to stdout, and false says the run did not end as asked (3, unless 130/143 or 2 outranks it).
+ */
+function writeReport(io: CliIO, text: string, outputFile: string | undefined, asGiven: string | undefined): boolean {
+  if (!outputFile) {
+    io.stdout.write(text);
+    return true;
+  }
+  try {
+    writeAtomically(outputFile, text);
+    return true;
+  } catch (err) {
+    say(io, `dbcheck: cannot write ${asGiven} (${(err as { code?: string }).code ?? describe(err)}): the report follows on stdout`);
+    io.stdout.write(text);
+    return false;
+  }
+}
+
 function merge(files: string[], flags: { format: Format; output?: string; color?: boolean }, io: CliIO): number {
+  // Checked first, as audit does: a bad --output is a usage error, not a stack of errno text.
+  const outputFile = flags.output === undefined ? undefined : path.resolve(io.cwd, flags.output);
+  const badOutput = outputFile && outputProblem(outputFile);
+  if (badOutput) fail(io, 'invalid option', `--output ${flags.output}: ${badOutput}`);
   const reports = files.map((f) => {
     const file = path.resolve(io.cwd, f);
     try {
@@ -403,10 +414,9 @@ function merge(files: string[], flags: { format: Format; output?: string; color?
   // Ratios from the summed counts (each shard's own would be shard 0's after the merge).
   applyConsistency(report, reports[0].minConsistency);
   const text = render(report, flags.format, { color: useColor(flags, io, flags.output !== undefined) });
-  if (flags.output === undefined) io.stdout.write(text);
-  else writeAtomically(path.resolve(io.cwd, flags.output), text);
+  const written = writeReport(io, text, outputFile, flags.output);
   for (const line of problemLines(report)) say(io, `dbcheck: ${line}`);
-  return report.exitCode;
+  return !written && (report.exitCode === EXIT.OK || report.exitCode === EXIT.FINDINGS) ? EXIT.INCOMPLETE : report.exitCode;
 }
 
 async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): Promise<number> {

@@ -161,6 +161,16 @@ describe('exit codes of an audit', () => {
 });
 
 describe('output routing', () => {
+  it('merge --output into a folder that does not exist: exit 2, one line naming --output, like audit', async () => {
+    const shard = path.join(dir, 'shard.json');
+    writeFileSync(shard, '{}');
+    const r = await cli(['merge', shard, '--output', path.join(dir, 'no-such-folder', 'merged.json')]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toBe(
+      `dbcheck: invalid option\n  --output ${path.join(dir, 'no-such-folder', 'merged.json')}: folder ${path.join(dir, 'no-such-folder')} does not exist\n`,
+    );
+  });
+
   it('--output writes the report to the file and nothing to stdout', async () => {
     const out = path.join(dir, 'report.json');
     const r = await cli([...audit, '--format', 'json', '--output', out], { findings: [{ code: 'broken', key: 3 }] });
