@@ -400,7 +400,9 @@ function merge(files: string[], flags: { format: Format; output?: string; color?
     try {
       return JSON.parse(readFileSync(file, 'utf8')) as Report;
     } catch (err) {
-      return fail(io, 'cannot merge', `${f}: ${(err as { code?: string }).code ?? 'not JSON (write shard reports with --format json)'}`);
+      const code = (err as { code?: string }).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : code;
+      return fail(io, 'cannot merge', `${f}: ${why ?? 'not JSON (write shard reports with --format json)'}`);
     }
   });
   let report: Report;

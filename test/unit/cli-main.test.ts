@@ -161,6 +161,12 @@ describe('exit codes of an audit', () => {
 });
 
 describe('output routing', () => {
+  it('merge of a shard report that does not exist names the file in words, not an errno code', async () => {
+    const r = await cli(['merge', path.join(dir, 'missing-shard.json')]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toBe(`dbcheck: cannot merge\n  ${path.join(dir, 'missing-shard.json')}: no such file\n`);
+  });
+
   it('merge --output into a folder that does not exist: exit 2, one line naming --output, like audit', async () => {
     const shard = path.join(dir, 'shard.json');
     writeFileSync(shard, '{}');
