@@ -390,6 +390,12 @@ function writeReport(io: CliIO, text: string, outputFile: string | undefined, as
   }
 }
 
+/** A file as the user can read it: relative to the working folder when inside it, else absolute. */
+function shownPath(cwd: string, file: string): string {
+  const relative = path.relative(cwd, file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
 function merge(files: string[], flags: { format: Format; output?: string; color?: boolean }, io: CliIO): number {
   // Checked first, as audit does: a bad --output is a usage error, not a stack of errno text.
   const outputFile = flags.output === undefined ? undefined : path.resolve(io.cwd, flags.output);
@@ -432,7 +438,7 @@ async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): 
       m.optIn ? 'opt-in' : '',
       m.exclusive ? 'exclusive' : '',
       m.access === 'rollback-txn' ? 'rollback-txn' : '',
-      source === 'builtin' ? '' : `plugin ${path.relative(io.cwd, source) || source}`,
+      source === 'builtin' ? '' : `plugin ${shownPath(io.cwd, source)}`,
     ]
       .filter(Boolean)
       .join(', ');
@@ -457,7 +463,7 @@ async function validate(flags: CommonFlags & { connect?: boolean; print?: boolea
   // --print: the expansion on stdout; the verdict lines below go to stderr so stdout stays YAML.
   if (flags.print) io.stdout.write(expandedChecksYaml(plan));
   const verdict = flags.print ? io.stderr : io.stdout;
-  const name = config.file ? path.relative(io.cwd, config.file) || config.file : '(no config file: local defaults)';
+  const name = config.file ? shownPath(io.cwd, config.file) : '(no config file: local defaults)';
   if (flags.connect) {
     // Every check's preflight against the live stores: all problems in one round, no data read.
     const { results, stores, exitCode } = await preflightAudit({ config, plan, signal: io.signal });

@@ -161,6 +161,18 @@ describe('exit codes of an audit', () => {
 });
 
 describe('output routing', () => {
+  it('validate names a config outside the working folder by its absolute path, not ../../..', async () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'dbcheck-outside-'));
+    const config = path.join(outside, 'dbcheck.json');
+    writeFileSync(config, JSON.stringify({ stores: { redis: { host: 'memory.invalid' } } }));
+    try {
+      const r = await cli(['validate', '-c', config], {}, { cwd: path.join(dir) });
+      expect(r).toMatchObject({ code: 0, stdout: `${config}: valid\n` });
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('merge of a shard report that does not exist names the file in words, not an errno code', async () => {
     const r = await cli(['merge', path.join(dir, 'missing-shard.json')]);
     expect(r).toMatchObject({ code: 2, stdout: '' });
