@@ -153,6 +153,12 @@ describe('exit codes of an audit', () => {
     expect(r.stderr).toContain('dbcheck: check demo/fixture: Redis at redis://cache:6379: no answer in 2000 ms');
   });
 
+  it('0: a shard other than 0 whose checks all run whole in shard 0 did its part (nothing), not "no check would run"', async () => {
+    const r = await cli([...audit, '--shard', '1/2', '--format', 'json']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(r.stdout).checks.find((c: { id: string }) => c.id === 'demo/fixture')).toMatchObject({ status: 'skipped' });
+  });
+
   it('130: interrupted (SIGINT) before the check could finish', async () => {
     const r = await cli([...audit, '--format', 'json'], {}, { signal: AbortSignal.abort('SIGINT') });
     expect(r.code).toBe(130);
