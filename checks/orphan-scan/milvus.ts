@@ -103,9 +103,11 @@ export async function scanMilvusRelation(ctx: OrphanScanContext, r: MilvusRelati
         const lookup = [...new Set([...asParent.values()].filter((k): k is string => k !== null))];
         const live = await liveParents(session, sql, lookup, ctx.signal);
         stats.add('parentLookups', lookup.length);
+        let compared = 0;
         for (let i = 0; i < page.keys.length; i++) {
           const v = values[i];
           if (!mine(v ?? fieldText(page.keys[i]) ?? '')) continue;
+          compared++;
           stats.add('entities', 1);
           if (v === null || v === undefined) {
             stats.add('withoutParentKey', 1); // no parent named: nothing to check, but counted (a silence explained)
@@ -116,7 +118,9 @@ export async function scanMilvusRelation(ctx: OrphanScanContext, r: MilvusRelati
           if (parent !== null && live.has(parent)) continue;
           addOrphan(v, page.keys[i]!);
         }
-        if (page.keys.length) stats.compared(fieldText(page.keys[page.keys.length - 1]) ?? '');
+        // This shard's entities, not pages: every shard reads every page, so a page count would
+        // be summed n times by `dbcheck merge`.
+        if (compared) stats.compared(fieldText(page.keys[page.keys.length - 1]) ?? '', compared);
       }
     },
     { signal: ctx.signal },

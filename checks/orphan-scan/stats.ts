@@ -46,7 +46,8 @@ export type OrphanScanContext = CheckContext<Options, 'postgres', string, typeof
 type Relation = NonNullable<OrphanScanContext['stats']['relations']>[string];
 
 export interface RelationStats {
-  compared(key: string): void;
+  /** `n` keys compared (default 1), the last of them `key`. */
+  compared(key: string, n?: number): void;
   add(counter: RelationCounter, n: number): void;
   set<K extends keyof Relation>(field: K, value: Relation[K]): void;
 }
@@ -59,10 +60,10 @@ export function relationStats(ctx: OrphanScanContext, name: string, kind: 'milvu
   ctx.stats.rowsCompared ??= 0;
   // Called per key: plain property updates (the generic addStat is much slower per call).
   return {
-    compared(key) {
-      s.rowsCompared = (s.rowsCompared ?? 0) + 1;
+    compared(key, n = 1) {
+      s.rowsCompared = (s.rowsCompared ?? 0) + n;
       s.lastKey = key;
-      ctx.stats.rowsCompared = (ctx.stats.rowsCompared ?? 0) + 1;
+      ctx.stats.rowsCompared = (ctx.stats.rowsCompared ?? 0) + n;
       ctx.stats.lastKey = key;
     },
     add(counter, n) {

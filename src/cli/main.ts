@@ -351,19 +351,7 @@ async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
     color: useColor(flags, io, Boolean(outputFile)),
     width: tableWidth(io, Boolean(outputFile)),
   });
-  if (outputFile) {
-    try {
-      writeAtomically(outputFile, text);
-    } catch (err) {
-      // The report is not lost: it goes to stdout. Not where it was wanted, so the audit counts as
-      // incomplete (3) unless a code that outranks 3 applies (130/143, 2).
-      say(io, `dbcheck: cannot write ${flags.output} (${(err as { code?: string }).code ?? describe(err)}): the report follows on stdout`);
-      io.stdout.write(text);
-      if (exitCode === EXIT.OK || exitCode === EXIT.FINDINGS) exitCode = EXIT.INCOMPLETE;
-    }
-  } else {
-    io.stdout.write(text);
-  }
+  if (!writeReport(io, text, outputFile, flags.output) && (exitCode === EXIT.OK || exitCode === EXIT.FINDINGS)) exitCode = EXIT.INCOMPLETE;
   for (const line of writeReports(report, reports.targets, io.cwd)) {
     say(io, `dbcheck: ${line}`, secrets);
     if (exitCode === EXIT.OK || exitCode === EXIT.FINDINGS) exitCode = EXIT.INCOMPLETE;
@@ -383,13 +371,44 @@ function tableWidth(io: CliIO, toFile: boolean): number | undefined {
   return Number.isInteger(columns) && columns > 0 ? columns : undefined;
 }
 
+/**
+ * Writes the report to --output, or stdout. When the file cannot be written, the report is not lost:
+ * it goes to stdout, and false says the run did not end as asked (3, unless 130/143 or 2 outranks it).
+ */
+function writeReport(io: CliIO, text: string, outputFile: string | undefined, asGiven: string | undefined): boolean {
+  if (!outputFile) {
+    io.stdout.write(text);
+    return true;
+  }
+  try {
+    writeAtomically(outputFile, text);
+    return true;
+  } catch (err) {
+    say(io, `dbcheck: cannot write ${asGiven} (${(err as { code?: string }).code ?? describe(err)}): the report follows on stdout`);
+    io.stdout.write(text);
+    return false;
+  }
+}
+
+/** A file as the user can read it: relative to the working folder when inside it, else absolute. */
+function shownPath(cwd: string, file: string): string {
+  const relative = path.relative(cwd, file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
 function merge(files: string[], flags: { format: Format; output?: string; color?: boolean }, io: CliIO): number {
+  // Checked first, as audit does: a bad --output is a usage error, not a stack of errno text.
+  const outputFile = flags.output === undefined ? undefined : path.resolve(io.cwd, flags.output);
+  const badOutput = outputFile && outputProblem(outputFile);
+  if (badOutput) fail(io, 'invalid option', `--output ${flags.output}: ${badOutput}`);
   const reports = files.map((f) => {
     const file = path.resolve(io.cwd, f);
     try {
       return JSON.parse(readFileSync(file, 'utf8')) as Report;
     } catch (err) {
-      return fail(io, 'cannot merge', `${f}: ${(err as { code?: string }).code ?? 'not JSON (write shard reports with --format json)'}`);
+      const code = (err as { code?: string }).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : code;
+      return fail(io, 'cannot merge', `${f}: ${why ?? 'not JSON (write shard reports with --format json)'}`);
     }
   });
   let report: Report;
@@ -403,10 +422,9 @@ function merge(files: string[], flags: { format: Format; output?: string; color?
   // Ratios from the summed counts (each shard's own would be shard 0's after the merge).
   applyConsistency(report, reports[0].minConsistency);
   const text = render(report, flags.format, { color: useColor(flags, io, flags.output !== undefined) });
-  if (flags.output === undefined) io.stdout.write(text);
-  else writeAtomically(path.resolve(io.cwd, flags.output), text);
+  const written = writeReport(io, text, outputFile, flags.output);
   for (const line of problemLines(report)) say(io, `dbcheck: ${line}`);
-  return report.exitCode;
+  return !written && (report.exitCode === EXIT.OK || report.exitCode === EXIT.FINDINGS) ? EXIT.INCOMPLETE : report.exitCode;
 }
 
 async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): Promise<number> {
@@ -420,7 +438,7 @@ async function listChecks(flags: CommonFlags & { codes?: boolean }, io: CliIO): 
       m.optIn ? 'opt-in' : '',
       m.exclusive ? 'exclusive' : '',
       m.access === 'rollback-txn' ? 'rollback-txn' : '',
-      source === 'builtin' ? '' : `plugin ${path.relative(io.cwd, source) || source}`,
+      source === 'builtin' ? '' : `plugin ${shownPath(io.cwd, source)}`,
     ]
       .filter(Boolean)
       .join(', ');
@@ -445,7 +463,7 @@ async function validate(flags: CommonFlags & { connect?: boolean; print?: boolea
   // --print: the expansion on stdout; the verdict lines below go to stderr so stdout stays YAML.
   if (flags.print) io.stdout.write(expandedChecksYaml(plan));
   const verdict = flags.print ? io.stderr : io.stdout;
-  const name = config.file ? path.relative(io.cwd, config.file) || config.file : '(no config file: local defaults)';
+  const name = config.file ? shownPath(io.cwd, config.file) : '(no config file: local defaults)';
   if (flags.connect) {
     // Every check's preflight against the live stores: all problems in one round, no data read.
     const { results, stores, exitCode } = await preflightAudit({ config, plan, signal: io.signal });

@@ -4,6 +4,7 @@
  * check or an array of checks; every check, built-in or not, is validated here, so a broken one is
  * a clear exit-2 error, not a crash mid-run.
  */
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DbcheckError, errorLine } from '../errors.js';
 import { SEVERITIES, STORE_KINDS, type Check } from '../plugin.js';
@@ -20,17 +21,17 @@ export interface LoadedCheck {
 export async function loadChecks(builtins: readonly unknown[], pluginPaths: string[]): Promise<LoadedCheck[]> {
   const out: LoadedCheck[] = builtins.map((check) => ({ check: validateCheck(check, 'builtin'), source: 'builtin' }));
   for (const p of pluginPaths) {
+    // Asked before importing: the import's own "module not found" also names the plugin when it is a
+    // package the plugin imports (`dbcheck` itself, not installed next to it) that is missing.
+    if (!existsSync(p)) throw new DbcheckError('PLUGIN', `plugin not found: ${p}`);
     let mod: Record<string, unknown>;
     try {
       mod = await import(pathToFileURL(p).href);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new DbcheckError(
-        'PLUGIN',
-        code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(p)
-          ? `plugin not found: ${p}`
-          : `plugin ${p} failed to load: ${errorLine(err)}`,
-      );
+      const missingDbcheck = /Cannot find package 'dbcheck'/.test(String((err as Error)?.message));
+      throw new DbcheckError('PLUGIN', `plugin ${p} failed to load: ${errorLine(err)}`, {
+        hint: missingDbcheck ? 'install dbcheck next to the plugin: npm install /path/to/dbcheck, see docs/writing-checks.md' : undefined,
+      });
     }
     const exported = mod.default ?? mod.checks ?? mod.check;
     const list = Array.isArray(exported) ? exported : [exported];

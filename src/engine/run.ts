@@ -167,8 +167,10 @@ export function exitCodeFor(
   // A check that could not start because its store failed to set up carries the store's error: 3.
   const storeFailures = new Set((report.stores ?? []).flatMap((st) => (st.error ? [st.error.message] : [])));
   if (report.checks.some((c) => isConfigMistake(c.error) && !storeFailures.has(c.error!.message))) return 2;
-  // The plan refuses to run nothing (src/engine/plan.ts); this guards callers that bypass it.
-  if (s.checks.pass + s.checks.fail + s.checks.error === 0) return 2;
+  // The plan refuses to run nothing (src/engine/plan.ts); this guards callers that bypass it. A shard
+  // whose checks all run whole in shard 0 has done its part: nothing of its own was left to run.
+  const ranNone = s.checks.pass + s.checks.fail + s.checks.error === 0;
+  if (ranNone && !report.checks.some((c) => c.skipReason === NOT_SHARDABLE)) return 2;
   if (s.checks.error > 0 || s.unreachableStores.length > 0 || s.uncaughtErrors?.length || s.interrupted === 'timeout') return 3;
   // --fail-on-new: only findings that may be new fail the run (src/engine/baseline.ts).
   if (report.baseline?.failOnNew) return possiblyNewAtOrAbove(report, report.failOn) > 0 ? 1 : 0;
@@ -238,6 +240,8 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
 
   try {
     const connected = await connectStores(meta, stores);
+    // A store that did not connect because the run was interrupted is no store error: cancelled.
+    if ('error' in connected && controller.signal.aborted) throw abortError(controller.signal);
     if ('error' in connected) return finish({ status: 'error', error: connected.error });
     const { handles, rollback } = connected;
     if (controller.signal.aborted) throw abortError(controller.signal);

@@ -47,15 +47,25 @@ export class StoreManager {
     const status = this.status[kind];
     if (!status.configured) return undefined;
     const t0 = performance.now();
+    if (this.signal.aborted) return undefined;
+    // The descriptor loads its driver only now: a run that does not need a store never loads it.
+    const connecting = storeDescriptor(kind).connect(this.stores[kind], { signal: this.signal }) as Promise<Connected[StoreKind]>;
     try {
-      // The descriptor loads its driver only now: a run that does not need a store never loads it.
-      const store = (await storeDescriptor(kind).connect(this.stores[kind], { signal: this.signal })) as Connected[StoreKind];
+      // A driver may wait out its connectTimeout despite the signal: Ctrl-C does not wait with it.
+      const store = await untilAborted(connecting, this.signal);
+      if (!store) {
+        connecting.then((late) => late.close()).catch(() => {});
+        return undefined;
+      }
       this.open.push(store);
       status.connected = true;
       status.address = store.reader.address;
       status.connectMs = Math.round(performance.now() - t0);
       return store;
     } catch (err) {
+      // Interrupted (Ctrl-C, --timeout) while connecting: the store is not known to be down, so it
+      // is not reported unreachable; the checks waiting for it end cancelled.
+      if (this.signal.aborted) return undefined;
       status.connected = false;
       status.connectMs = Math.round(performance.now() - t0);
       // The address of a store that is down is shown too: it is where to look.
@@ -77,4 +87,14 @@ export class StoreManager {
     await Promise.race([Promise.allSettled(this.open.splice(0).map((s) => s.close())), giveUp]);
     clearTimeout(timer);
   }
+}
+
+/** The promise's value, or undefined as soon as the signal fires (the promise is left to settle). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -2,7 +2,7 @@
  * Store text (keys, names, values, server error messages) is printed for humans in the table and on
  * stderr. Control characters in it could drive the terminal: clear the screen, retitle the window,
  * paint a fake "OK", or reorder text with bidi overrides. They are shown visibly instead, as
- * `\x1b` or `\u202e`. The JSON report keeps the exact text (JSON escapes it by itself).
+ * `\x1b` or `\u202e`. The JSON report keeps the exact text, as JSON escapes (src/report/json.ts).
  */
 
 // C0 (tabs and newlines too: a cell or a stderr line must stay one line), DEL, C1, and the bidi

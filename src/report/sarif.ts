@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Finding, Report } from '../engine/result.js';
 import type { ReportContext } from './context.js';
+import { stringifyForTerminal } from './json.js';
 
 const LEVEL = { error: 'error', warn: 'warning', info: 'note' } as const;
 
@@ -70,5 +71,5 @@ export function renderSarif(report: Report, ctx: ReportContext = {}): string {
       },
     ],
   };
-  return `${JSON.stringify(log, null, 2)}\n`;
+  return `${stringifyForTerminal(log)}\n`;
 }

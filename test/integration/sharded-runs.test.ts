@@ -175,6 +175,12 @@ describe('sharded runs and baselines', () => {
     const entries = shards.map((r) => cached(r).entriesCompared as number);
     expect(sumOf(entries)).toBe(cached(single).entriesCompared);
     for (const n of entries) expect(n).toBeLessThan(cached(single).entriesCompared / 2);
+    // orphan-scan's 'sum' counters too: each relation's rowsCompared (Milvus: the shard's entities,
+    // though every shard pages the whole collection) and the overall one.
+    const scan = (r: Report) => r.checks.find((c) => c.id === 'orphan-scan')!.stats as any;
+    for (const name of ['note-docs', 'doc-cache', 'chunks'])
+      expect(scan(merged).relations[name].rowsCompared, name).toBe(scan(single).relations[name].rowsCompared);
+    expect(scan(merged).rowsCompared).toBe(scan(single).rowsCompared);
     // Every number a built-in check records is declared (meta.stats): none is left unmerged.
     for (const id of CHECKS) expect(merged.checks.find((c) => c.id === id)!.stats.unmerged, id).toBeUndefined();
     // Consistency ratios (reference-integrity, the Postgres relation, the cache mapping) are the single run's.

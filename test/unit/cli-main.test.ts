@@ -101,6 +101,15 @@ describe('usage errors are exit 2 with a message on stderr, nothing on stdout', 
     expect(r.stderr).toContain('plugin not found');
   });
 
+  it('a plugin that exists but imports a package it cannot resolve says which package, not "not found"', async () => {
+    const file = path.join(dir, 'imports-missing.mjs');
+    writeFileSync(file, "import { defineCheck } from 'dbcheck-no-such-package';\nexport default defineCheck({});\n");
+    const r = await cli(['audit', '-c', '$CONFIG', '--plugin', file]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).not.toContain('plugin not found');
+    expect(r.stderr).toContain(`plugin ${file} failed to load: Cannot find package 'dbcheck-no-such-package'`);
+  });
+
   it('--version is 0 on stdout', async () => {
     const r = await cli(['--version']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
@@ -144,6 +153,12 @@ describe('exit codes of an audit', () => {
     expect(r.stderr).toContain('dbcheck: check demo/fixture: Redis at redis://cache:6379: no answer in 2000 ms');
   });
 
+  it('0: a shard other than 0 whose checks all run whole in shard 0 did its part (nothing), not "no check would run"', async () => {
+    const r = await cli([...audit, '--shard', '1/2', '--format', 'json']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(r.stdout).checks.find((c: { id: string }) => c.id === 'demo/fixture')).toMatchObject({ status: 'skipped' });
+  });
+
   it('130: interrupted (SIGINT) before the check could finish', async () => {
     const r = await cli([...audit, '--format', 'json'], {}, { signal: AbortSignal.abort('SIGINT') });
     expect(r.code).toBe(130);
@@ -152,6 +167,34 @@ describe('exit codes of an audit', () => {
 });
 
 describe('output routing', () => {
+  it('validate names a config outside the working folder by its absolute path, not ../../..', async () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'dbcheck-outside-'));
+    const config = path.join(outside, 'dbcheck.json');
+    writeFileSync(config, JSON.stringify({ stores: { redis: { host: 'memory.invalid' } } }));
+    try {
+      const r = await cli(['validate', '-c', config], {}, { cwd: path.join(dir) });
+      expect(r).toMatchObject({ code: 0, stdout: `${config}: valid\n` });
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('merge of a shard report that does not exist names the file in words, not an errno code', async () => {
+    const r = await cli(['merge', path.join(dir, 'missing-shard.json')]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toBe(`dbcheck: cannot merge\n  ${path.join(dir, 'missing-shard.json')}: no such file\n`);
+  });
+
+  it('merge --output into a folder that does not exist: exit 2, one line naming --output, like audit', async () => {
+    const shard = path.join(dir, 'shard.json');
+    writeFileSync(shard, '{}');
+    const r = await cli(['merge', shard, '--output', path.join(dir, 'no-such-folder', 'merged.json')]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toBe(
+      `dbcheck: invalid option\n  --output ${path.join(dir, 'no-such-folder', 'merged.json')}: folder ${path.join(dir, 'no-such-folder')} does not exist\n`,
+    );
+  });
+
   it('--output writes the report to the file and nothing to stdout', async () => {
     const out = path.join(dir, 'report.json');
     const r = await cli([...audit, '--format', 'json', '--output', out], { findings: [{ code: 'broken', key: 3 }] });

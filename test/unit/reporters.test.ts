@@ -108,6 +108,15 @@ describe('JSON reporter', () => {
     expect(JSON.parse(text)).toMatchObject({ schemaVersion: 1, tool: { name: 'dbcheck', version: '9.9.9' }, exitCode: 3 });
   });
 
+  it('writes bidi and C1 characters as \\u escapes: the exact text for a parser, none raw for a terminal', () => {
+    const r = structuredClone(report);
+    r.checks.find((c) => c.id === 'finds')!.findings[0].message = 'key \u202eevil\u0085 \u2066x\u2069';
+    const text = renderJson(r);
+    expect(text).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(text).toContain('key \\u202eevil\\u0085 \\u2066x\\u2069');
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(r)));
+  });
+
   it('keeps every finding up to --max-findings and the exact counts', () => {
     const finds = JSON.parse(renderJson(report)).checks.find((c: { id: string }) => c.id === 'finds');
     expect(finds.findings).toHaveLength(13);

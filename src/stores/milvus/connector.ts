@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { DbcheckError, errorLine, isCoded, storeError, type StoreErrorCode } from '../../errors.js';
 import { displayMilvusAddress, splitMilvusAddress } from './address.js';
@@ -200,6 +201,14 @@ export async function connectMilvus(
     // A plain client against a TLS-only server sees only "no connection established". If the port
     // does accept TCP connections, say what is most likely wrong instead of "is it running?".
     if (!usingTls && failure.code === 'STORE_UNREACHABLE' && (await acceptsTcp(fromUrl.address, 2000))) {
+      // Only a port that answers a TLS handshake gets the TLS advice; another server (Redis,
+      // Postgres, a web server: a wrong port) is named as such.
+      if (!(await offersTls(fromUrl.address, 2000))) {
+        throw fail(
+          new Error('the server accepts connections but speaks neither gRPC nor TLS: is this the Milvus port (19530 by default)?'),
+          'STORE_UNREACHABLE',
+        );
+      }
       throw fail(
         new Error(
           'the server accepts connections but not plain (unencrypted) gRPC: it may require TLS; set ssl: true (and caFile for a private CA)',
@@ -579,8 +588,29 @@ function explainConnectFailure(err: unknown, usingTls: boolean): { error: Error;
 }
 
 /** Whether host:port (or scheme://host:port) accepts a TCP connection within timeoutMs. */
+/**
+ * Whether the port completes a TLS handshake (certificates unchecked: only "is this TLS?"), or
+ * refuses it with a TLS alert (a server that wants a client certificate is TLS too).
+ */
+function offersTls(address: string, timeoutMs: number): Promise<boolean> {
+  const m = ADDRESS.exec(address);
+  if (!m) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: m[1], port: Number(m[2]), timeout: timeoutMs, rejectUnauthorized: false });
+    const done = (tls: boolean) => {
+      socket.destroy();
+      resolve(tls);
+    };
+    socket.once('secureConnect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', (err) => done(/alert/i.test(err.message)));
+  });
+}
+
+const ADDRESS = /^(?:[a-z][a-z0-9+.-]*:\/\/)?\[?([^\]/]*?)\]?:(\d+)(?:\/.*)?$/i;
+
 function acceptsTcp(address: string, timeoutMs: number): Promise<boolean> {
-  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?\[?([^\]/]*?)\]?:(\d+)(?:\/.*)?$/i.exec(address);
+  const m = ADDRESS.exec(address);
   if (!m) return Promise.resolve(false);
   return new Promise((resolve) => {
     const socket = connect({ host: m[1], port: Number(m[2]), timeout: timeoutMs });
