@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { CheckError } from './errors.js';
+import type { Shard } from './shard.js';
 import type { StatShape, StatsOf } from './stats.js';
 import type { RollbackTransactionRunner, StoreHandles, StoreKind, StoreStatus } from './stores/types.js';
 
@@ -16,6 +17,8 @@ export type * from './stores/types.js';
 export { REDIS_READ_COMMANDS, STORE_KINDS } from './stores/types.js';
 export { storeLabel, storeProbe } from './stores/registry.js';
 export { durationSchema, parseDurationMs } from './duration.js';
+/** The shard rule of `--shard i/n` (src/shard.ts): the one every built-in check splits its keys by. */
+export { isFirstShard, shardFilter, shardOf, shardSql, type Shard } from './shard.js';
 export type { StoreProbe } from './stores/descriptor.js';
 export { CheckError, errorLine, type ErrorDetails } from './errors.js';
 export { addStat, fact, maxStat, perName, type StatDecl, type StatRule, type StatShape, type StatsOf } from './stats.js';
@@ -114,12 +117,6 @@ export interface CheckProgress {
   done: number;
   total?: number;
   note?: string;
-}
-
-/** `--shard i/n`: this process takes the keys whose hash mod `count` is `index` (0-based). */
-export interface Shard {
-  index: number;
-  count: number;
 }
 
 /** The store handles a check gets: those in `requires` (R) are always there, the others maybe. */

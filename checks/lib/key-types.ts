@@ -16,6 +16,7 @@
  * configuration error that names both types: such keys can never be equal, and comparing them
  * anyway would report every child as an orphan.
  */
+import { CANONICAL_INTEGER, INT64_MAX, INT64_MIN } from '../../src/int64.js';
 
 /** What a key is, whatever store holds it. */
 export type KeyKind = 'integer' | 'text' | 'uuid';
@@ -30,8 +31,7 @@ export interface KeyTypeInfo {
   max?: bigint;
 }
 
-export const INT64_MIN = -(2n ** 63n);
-export const INT64_MAX = 2n ** 63n - 1n;
+export { CANONICAL_INTEGER, INT64_MAX, INT64_MIN, isInt64Text } from '../../src/int64.js';
 
 const POSTGRES_INTEGERS: Record<string, [bigint, bigint]> = {
   smallint: [-(2n ** 15n), 2n ** 15n - 1n],
@@ -102,18 +102,8 @@ export function keyTypeProblem(a: KeySide, b: KeySide): string | undefined {
   return undefined;
 }
 
-/** A canonical decimal integer: no sign on zero, no leading zeros, no "+". Any length. */
-export const CANONICAL_INTEGER = /^(0|-?[1-9][0-9]*)$/;
-/** The same test in Postgres regex syntax (ASCII digits only, like the JS one). */
+/** The canonical integer test (CANONICAL_INTEGER) in Postgres regex syntax (ASCII digits only, like the JS one). */
 export const CANONICAL_INTEGER_SQL = '^(0|-?[1-9][0-9]*)$';
-
-/** True for a canonical decimal string within the int64 range ("-12", "9007199254740993"). */
-export function isInt64Text(s: string): boolean {
-  if (!CANONICAL_INTEGER.test(s)) return false;
-  if (s.length < 19) return true; // at most 18 digits: always in range, no BigInt needed
-  const v = BigInt(s);
-  return v >= INT64_MIN && v <= INT64_MAX;
-}
 
 /** A uuid in any spelling Postgres accepts here: any case, hyphens optional. */
 export const UUID_TEXT = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;

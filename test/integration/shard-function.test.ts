@@ -1,12 +1,12 @@
 /**
- * One shard function for every store (checks/lib/shard.ts): the Postgres condition (`shardSql`)
+ * One shard function for every store (src/shard.ts, exported from `dbcheck`): the Postgres condition (`shardSql`)
  * picks exactly the rows the JS predicate (`shardOf`) gives the shard, on real Postgres, for the
  * keys where a mistake would hide: negative integers, 0, integers above 2^53, INT64_MIN/MAX (as
  * integers and as text), text just past int64 or not canonical ("042", "+42", "-0"), uuids (a uuid
  * column prints lower case; text holding an upper-case uuid is hashed as written) and non-ASCII text.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shardOf, shardSql } from '../../checks/lib/shard.js';
+import { shardOf, shardSql } from '../../src/plugin.js';
 import { createPgSchema, type PgFixture } from '../helpers/stores.js';
 
 const INTEGERS = ['-9223372036854775808', '-9223372036854775807', '-7', '-1', '0', '1', '42', '9007199254740993', '9223372036854775807'];

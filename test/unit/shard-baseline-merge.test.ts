@@ -11,7 +11,7 @@ import { mergeReports } from '../../src/engine/merge.js';
 import type { CheckResult, Finding, Report } from '../../src/engine/result.js';
 import { exitCodeFor } from '../../src/engine/run.js';
 import { defineCheck, type CheckMeta } from '../../src/plugin.js';
-import { keyHash, shardFilter, shardOf, shardSql } from '../../checks/lib/shard.js';
+import { keyHash, shardFilter, shardOf, shardSql } from '../../src/shard.js';
 import { auditInline } from '../helpers/inline-audit.js';
 
 /** A check that reports one finding per key it owns, of keys 0..99. */

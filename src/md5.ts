@@ -1,6 +1,6 @@
 /**
  * The first 32 bits of MD5 (RFC 1321), big-endian, for short inputs: the shard hash of every key a
- * sharded run reads without a server-side filter (checks/lib/shard.ts). `crypto.createHash` costs
+ * sharded run reads without a server-side filter (src/shard.ts). `crypto.createHash` costs
  * ~2 µs a call in setup alone; this loop is several times faster on keys of a few dozen bytes, and
  * its answer is the same (test/unit/shard-md5.test.ts compares them on random inputs).
  */
