@@ -239,7 +239,7 @@ export async function connectPostgres(
         if (isDeadline(err)) lost = err;
         throw callOpts.signal?.aborted ? new DbcheckError('CANCELLED', 'cancelled') : fail(err);
       } finally {
-        stopCancel();
+        if (stopCancel()) lost ??= new Error('dropped after the abort');
         release(client, lost);
       }
     },
@@ -263,7 +263,7 @@ export async function connectPostgres(
             broken = err;
             throw callOpts.signal?.aborted ? new DbcheckError('CANCELLED', 'cancelled') : fail(err);
           } finally {
-            stopCancel();
+            if (stopCancel()) broken ??= new Error('dropped after the abort');
             // A cursor whose connection died waits for a ReadyForQuery that never comes: only close
             // it on a live connection (a broken client is destroyed on release anyway).
             if (!broken)
@@ -296,7 +296,7 @@ export async function connectPostgres(
             broken = err;
             throw callOpts.signal?.aborted ? new DbcheckError('CANCELLED', 'cancelled') : fail(err);
           } finally {
-            stopCancel();
+            if (stopCancel()) broken ??= new Error('dropped after the abort');
             if (!stream.readableEnded) {
               // The consumer stopped early, or the server stopped answering: the connection is
               // mid-COPY and cannot be reused.
@@ -407,7 +407,7 @@ export async function connectPostgres(
         // Always roll back: the dry-run proves things, it never keeps them. A connection left
         // mid-COPY, dead or timed out cannot take a ROLLBACK: closing it rolls the transaction back.
         unusable = await rollbackOrDrop(client, unusable);
-        stopCancel();
+        if (stopCancel()) unusable ??= new Error('dropped after the abort');
         if (unusable) destroyConnection(client);
         else await withinDeadline(client.end(), client, graceMs, `closing, ${graceMs} ms`).catch(() => {});
       }
@@ -425,18 +425,33 @@ export async function connectPostgres(
 }
 
 /**
+ * After an abort, how long a statement gets to end by the server's cancel before its connection is
+ * dropped: a live server answers a cancel in milliseconds; a frozen one never does, and without
+ * the drop the run would wait out the engine's abandon and close timers (3 s each).
+ */
+const CANCEL_WAIT_MS = 1_500;
+
+/**
  * When the signal aborts, asks the server to cancel the statement running on this client
- * (pg_cancel_backend over a separate connection, which is what psql's Ctrl-C does).
+ * (pg_cancel_backend over a separate connection, which is what psql's Ctrl-C does), then, if the
+ * statement has not ended CANCEL_WAIT_MS later, destroys the client's socket so the call fails at
+ * once. The returned stop() says whether it did: such a connection must not be reused.
  */
 function cancelOnAbort(
   driver: PostgresDriver,
   client: pg.PoolClient | pg.Client,
   cfg: PostgresStoreConfig,
   signal?: AbortSignal,
-): () => void {
-  if (!signal) return () => {};
+): () => boolean {
+  if (!signal) return () => false;
   const pid = (client as unknown as { processID?: number }).processID;
+  let dropTimer: NodeJS.Timeout | undefined;
+  let dropped = false;
   const onAbort = () => {
+    dropTimer = setTimeout(() => {
+      dropped = true;
+      destroyConnection(client);
+    }, CANCEL_WAIT_MS);
     if (!pid) return;
     const c = new driver.Client(clientConfig(cfg, { readOnly: true, applicationName: 'dbcheck-cancel' }));
     c.on('error', () => {});
@@ -449,5 +464,9 @@ function cancelOnAbort(
   };
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
+  return () => {
+    clearTimeout(dropTimer);
+    signal.removeEventListener('abort', onAbort);
+    return dropped;
+  };
 }
