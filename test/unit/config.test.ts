@@ -144,6 +144,18 @@ describe('one pipeline: file, environment and flags obey the same schema', () =>
       );
   });
 
+  it('a reserved character in a URL password gets the hint to percent-encode it, and the password is never shown', () => {
+    const hint = 'if the user or password holds @ : / ? or #, percent-encode it (# as %23)';
+    // Unparsable, or parsed with the password's tail taken for a fragment: both would connect wrong.
+    for (const url of ['postgres://app:s3#cret@db.example:5432/app', 'postgres://app:12#cret@db.example/app', 'redis://:pa#ss@h:6379']) {
+      const errors = load(`stores:\n  ${url.split(':')[0]}:\n    url: ${url}\n`).errors.map(formatIssue);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(hint);
+      expect(errors[0]).not.toMatch(/cret|pa#ss/);
+    }
+    expect(load('stores:\n  postgres:\n    url: postgres://app:s3%23cret@db.example:5432/app\n').errors).toEqual([]);
+  });
+
   it('check sections: engine keys validated by the schema, the rest handed to the check', () => {
     const { errors } = load('stores: { redis: {} }\nchecks:\n  health:\n    enabled: yes-please\n    timeout: soon\n');
     expect(errors.map(formatIssue)).toEqual([
