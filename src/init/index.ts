@@ -61,7 +61,7 @@ export async function runInit(config: ResolvedConfig, opts: { signal: AbortSigna
       await sampleRedisKeys(redis.reader, scope, opts.signal).then(
         ({ keys, complete }) => {
           patterns = redisPatterns(keys, LIMITS.valuesPerPattern);
-          redisKeysSampled = { keys: keys.length, complete, patterns: patterns.length };
+          redisKeysSampled = { keys: keys.length, complete, patterns: patterns.length, matching: scope.redisMatch !== undefined };
         },
         (err) => failed('redis', err),
       );

@@ -18,10 +18,13 @@ export interface Proposal {
   collectionsTotal: number;
   milvus: MilvusProposal[];
   redis: RedisProposal[];
-  redisKeysSampled?: { keys: number; complete: boolean; patterns: number };
+  /** `matching`: the scan was limited by --redis-match, so complete means every matching key. */
+  redisKeysSampled?: { keys: number; complete: boolean; patterns: number; matching?: boolean };
 }
 
 const q = (s: string) => JSON.stringify(s);
+/** "1 pattern", "2 patterns". */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 export function renderProposal(p: Proposal, version: string): string {
   const out: string[] = [];
@@ -113,11 +116,11 @@ export function renderProposal(p: Proposal, version: string): string {
     line('  # see docs/checks/reference-integrity.md and docs/checks/orphan-scan.md to write mappings by hand.');
   }
   line();
+  const r = p.redisKeysSampled;
+  const redisScope = r && (!r.complete ? 'a SCAN sample' : r.matching ? 'every key --redis-match matches' : 'the whole keyspace');
   line(
-    `# Looked at: ${p.keyColumns.length} Postgres key columns; ${p.collections.length} of ${p.collectionsTotal} Milvus collections` +
-      (p.redisKeysSampled
-        ? `; ${p.redisKeysSampled.keys} Redis keys (${p.redisKeysSampled.complete ? 'the whole keyspace' : 'a SCAN sample'}, ${p.redisKeysSampled.patterns} patterns)`
-        : '') +
+    `# Looked at: ${count(p.keyColumns.length, 'Postgres key column')}; ${p.collections.length} of ${count(p.collectionsTotal, 'Milvus collection')}` +
+      (r ? `; ${count(r.keys, 'Redis key')} (${redisScope}, ${count(r.patterns, 'pattern')})` : '') +
       '.',
   );
   return `${out.join('\n')}\n`;
