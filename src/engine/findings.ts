@@ -32,7 +32,7 @@ export class FindingCollector {
     const declared = this.check.meta.codes[input.code];
     if (!declared) {
       // A programming error in the check: the conformance tests catch it before users do.
-      throw new UndeclaredCodeError(`check ${this.check.meta.id} reported undeclared finding code "${input.code}"`);
+      throw new UndeclaredCodeError(`finding code "${input.code}" is not declared in meta.codes`);
     }
     const override = this.severityOverrides[input.code];
     if (override === 'off') return;

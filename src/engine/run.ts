@@ -294,7 +294,7 @@ async function runOne(p: PlannedCheck, stores: StoreManager, runSignal: AbortSig
     return finish({
       status: 'error',
       partial: true,
-      error: { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${message}` },
+      error: { code: 'INTERNAL', message: `internal error: ${message}` },
     });
   } finally {
     clearTimeout(timer);
@@ -409,7 +409,7 @@ export async function preflightAudit(opts: {
           ? abortError(controller.signal)
           : isCoded(err)
             ? { code: err.code, message: redact(err.message, stores.secrets) }
-            : { code: 'INTERNAL', message: `internal error in check ${meta.id}: ${firstLine}` };
+            : { code: 'INTERNAL', message: `internal error: ${firstLine}` };
         results.push({ checkId: meta.id, problems: [], error: e });
       }
     }

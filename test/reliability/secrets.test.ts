@@ -180,7 +180,7 @@ checks:
         noSecret(`${label} ${format}`, r.stdout + r.stderr);
         expect(r.code, r.stderr).toBe(3);
         expect(r.stderr).toContain(
-          'dbcheck: check fault/stray-timer: internal error in check fault/stray-timer: uncaught error: lost conn postgres://auditor:***@db.internal/app; retry with ***',
+          'dbcheck: check fault/stray-timer: internal error: uncaught error: lost conn postgres://auditor:***@db.internal/app; retry with ***',
         );
         expect(r.stderr).not.toContain('internal error: lost conn'); // not the crash line
         if (format === 'table') {

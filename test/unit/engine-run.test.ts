@@ -94,7 +94,7 @@ describe('findings', () => {
     const { result, report } = await runCheckInMemory(buggy, {});
     expect(result.error).toEqual({
       code: 'INTERNAL',
-      message: 'internal error in check inline: check inline reported undeclared finding code "typo"',
+      message: 'internal error: finding code "typo" is not declared in meta.codes',
     });
     expect(report.exitCode).toBe(3);
   });
