@@ -339,25 +339,44 @@ describe('a frozen server: every wait has a client-side deadline (issue 11, item
     expect(r.stderr).toMatch(/STORE_TIMEOUT|timed out/);
   }, 60_000);
 
-  it('Ctrl-C with Postgres frozen mid-scan: the frozen connection is dropped, exit 130 long before the abandon + close timers', async () => {
-    const pg = await proxy(PG_PORT);
-    const dir = setup({ postgres: { port: pg.port, connectTimeout: 1000 } });
-    const run = auditUntil(dir, ['fault/pg-scan', 'fault/redis-ping'], 'pg-scan');
-    await run.reached;
-    pg.stall();
-    const t0 = performance.now();
-    run.child.kill('SIGINT');
-    const r = await run.done;
-    const ms = performance.now() - t0;
-    pg.resume();
-    expect(r.code, r.stderr).toBe(130);
-    expect(r.stdout + r.stderr).not.toMatch(STACK_TRACE);
-    expect(checkOf(jsonReport(r), 'fault/pg-scan')).toMatchObject({ status: 'error', partial: true, error: { code: 'CANCELLED' } });
-    // Without dropping the socket the run waited out the engine's timers: 3 s for the check to stop
-    // (ABANDON_AFTER_MS), then 3 s for the stores to close (CLOSE_WAIT_MS), ~6 s. Now the connection
-    // is dropped 1.5 s after the abort (CANCEL_WAIT_MS); the rest is slack for a loaded machine.
-    expect(ms).toBeLessThan(4_500);
-  }, 60_000);
+  for (const idle of [false, true]) {
+    const also = idle ? ', with an idle pooled connection too' : '';
+    it(`Ctrl-C with Postgres frozen mid-scan${also}: the frozen connections are dropped, exit 130 long before the abandon + close timers`, async () => {
+      const pg = await proxy(PG_PORT);
+      const dir = setup({ postgres: { port: pg.port, connectTimeout: 1000 } }, { 'fault/pg-sleep': { seconds: 0.1 } });
+      const checks = idle ? ['fault/pg-scan', 'fault/pg-sleep', 'fault/redis-ping'] : ['fault/pg-scan', 'fault/redis-ping'];
+      const run = auditUntil(dir, checks, idle ? ['pg-scan', 'pg-sleep'] : 'pg-scan');
+      await run.reached;
+      if (idle) {
+        // The short statement ran on a second connection; once it is done that one idles in the pool.
+        let idling = false;
+        for (let i = 0; i < 100 && !idling; i++) {
+          const { rows } = await pgFx.client.query(
+            `SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'idle'`,
+            [logins.pgUser],
+          );
+          idling = rows.length > 0;
+          if (!idling) await new Promise((res) => setTimeout(res, 50));
+        }
+        expect(idling, 'the pg_sleep connection idles in the pool').toBe(true);
+      }
+      pg.stall();
+      const t0 = performance.now();
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      const ms = performance.now() - t0;
+      pg.resume();
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stdout + r.stderr).not.toMatch(STACK_TRACE);
+      const report = jsonReport(r);
+      expect(checkOf(report, 'fault/pg-scan')).toMatchObject({ status: 'error', partial: true, error: { code: 'CANCELLED' } });
+      if (idle) expect(checkOf(report, 'fault/pg-sleep').status).toBe('pass');
+      // Without dropping the sockets the run waited out the engine's timers: 3 s for the check to stop
+      // (ABANDON_AFTER_MS), then 3 s for the stores to close (CLOSE_WAIT_MS), ~6 s. Now the connection
+      // is dropped 1.5 s after the abort (CANCEL_WAIT_MS); the rest is slack for a loaded machine.
+      expect(ms).toBeLessThan(4_500);
+    }, 60_000);
+  }
 
   it('Milvus frozen after connecting: list, describe, count and scan each end with STORE_TIMEOUT within callTimeout', async () => {
     const { connectMilvus } = await import('../../src/stores/milvus/connector.js');
