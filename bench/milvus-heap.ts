@@ -3,18 +3,22 @@
  * sampled at every page, for dbcheck's ordered pager and for the bare SDK floor loop, on the
  * reference-integrity benchmark's collections (generate.ts; real Milvus keys them by primary key).
  *
- *   node --expose-gc --import tsx bench/milvus-heap.ts pager|floor <entities>
+ *   node --expose-gc --import tsx bench/milvus-heap.ts pager|floor|check <entities>
  *   node --max-old-space-size=64 --import tsx bench/milvus-heap.ts pager <entities>   (capped: completes or dies)
  *
+ * `check` is reference-integrity `full` through the engine against Postgres items_<entities>, sampled
+ * every 250 ms instead of per page (the merge consumes pages inside the check).
  * DBCHECK_TEST_MILVUS=real|lite picks the server (default lite; BENCH_BY_PK=1 for the pk collection).
  * Prints one JSON line: rows read, pages, max and last live heap (MB, only with --expose-gc),
  * peak heap used without forcing GC, peak RSS.
  */
 import v8 from 'node:v8';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import check from '../checks/reference-integrity/index.js';
+import { runCheck } from '../test/helpers/run-check.js';
 import { connectMilvus } from '../src/stores/milvus/connector.js';
 import { MILVUS_ADDRESS } from '../test/helpers/stores.js';
-import { collectionName, pkCollectionName } from './reference-integrity/generate.js';
+import { collectionName, pkCollectionName, SCHEMA, tableName } from './reference-integrity/generate.js';
 
 const [what, n] = process.argv.slice(2);
 const collection = process.env.BENCH_BY_PK === '1' ? pkCollectionName(Number(n)) : collectionName(Number(n));
@@ -74,8 +78,24 @@ if (what === 'pager') {
     sample();
   }
   await client.closeConnection();
+} else if (what === 'check') {
+  baseline();
+  const timer = setInterval(sample, 250);
+  const result = await runCheck(check, {
+    maxFindings: 10,
+    timeoutMs: 3_600_000,
+    options: {
+      mode: 'full',
+      mappings: [
+        { name: 'bench', postgres: { schema: SCHEMA, table: tableName(Number(n)), key: 'id' }, milvus: { collection, key: 'item_id' } },
+      ],
+    },
+  });
+  clearInterval(timer);
+  rows = (result.stats.mappings as Record<string, { milvusEntitiesRead: number }>).bench.milvusEntitiesRead;
+  if (result.status !== 'fail') throw new Error(`unexpected result: ${result.status} ${JSON.stringify(result.error)}`);
 } else {
-  throw new Error('usage: milvus-heap.ts pager|floor <entities>');
+  throw new Error('usage: milvus-heap.ts pager|floor|check <entities>');
 }
 console.log(
   JSON.stringify({

@@ -58,6 +58,15 @@ export interface PagerOptions {
  */
 const MAX_BATCH_PAGES = 32;
 const MAX_BATCH_ROWS = 8 * MILVUS_QUERY_WINDOW;
+
+/** Pages confirmed by one count at most, for a page size. */
+const maxBatchPagesFor = (pageSize: number) => Math.max(1, Math.min(MAX_BATCH_PAGES, Math.floor(MAX_BATCH_ROWS / pageSize)));
+
+/**
+ * Rows the pager holds at most (received, not yet yielded) while confirmations pass: one batch and
+ * the page read ahead beside its count. 147,456 at the default page size of 16384.
+ */
+export const maxRowsHeld = (pageSize: number) => (maxBatchPagesFor(pageSize) + 1) * pageSize;
 const INT64_MAX_TEXT = '9223372036854775807';
 const INT64_MAX_MINUS_ONE_TEXT = '9223372036854775806';
 
@@ -188,10 +197,22 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
   // Pages read ahead per confirmation count: doubles while confirmations pass (real Milvus answers
   // smallest keys first), back to 1 on a mismatch (Milvus Lite's samples, short pages).
   let batchPages = 1;
-  const maxBatchPages = Math.max(1, Math.min(MAX_BATCH_PAGES, Math.floor(MAX_BATCH_ROWS / pageSize)));
+  const maxBatchPages = maxBatchPagesFor(pageSize);
+  // The page above a batch, asked for while the count that confirms the batch runs, so the server
+  // is never idle waiting for the client (the count costs about as much as a page on real Milvus).
+  // Used only if the next page query is the same one (same lower bound): exactness is unchanged.
+  let prefetched: { lo: string; page: Promise<Row[]> } | undefined;
+  const pageAbove = (lo: string | undefined): Promise<Row[]> => {
+    const ahead = prefetched;
+    prefetched = undefined;
+    if (ahead && ahead.lo === lo) return ahead.page;
+    st.pageQueries++;
+    return source.query({ after: lo, upTo }, pageSize);
+  };
   for (;;) {
     throwIfCancelled(opts.signal);
     if (pool.length > 0) {
+      prefetched = undefined;
       const result = await fetchRange(cursor, pool[pool.length - 1]!, pool.slice(0, -1), poolCount);
       settleRows(result.rows);
       if (result.rows.length > 0) yield result.rows;
@@ -211,8 +232,7 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
     let lo = cursor;
     while (pages.length < batchPages) {
       throwIfCancelled(opts.signal);
-      st.pageQueries++;
-      const page = await source.query({ after: lo, upTo }, pageSize);
+      const page = await pageAbove(lo);
       if (page.length === 0) {
         reachedEnd = true;
         break;
@@ -246,6 +266,13 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
     // of (cursor, last hi] exactly when their total equals its count. After a short or empty page,
     // the count covers everything left, so a match also proves the end.
     const lastHi = pages[pages.length - 1]!.hi;
+    if (!reachedEnd && batchPages > 1) {
+      // Only while confirmations pass (real Milvus): on Milvus Lite a mismatch would waste the page.
+      st.pageQueries++;
+      const page = source.query({ after: lastHi, upTo }, pageSize);
+      page.catch(() => {}); // awaited (and its error thrown) when used; ignored when dropped
+      prefetched = { lo: lastHi, page };
+    }
     const c = await count(reachedEnd ? { after: cursor, upTo } : { after: cursor, upTo: lastHi });
     if (c === rowsRead) {
       for (const page of pages) {
