@@ -200,7 +200,7 @@ describe('scanInKeyOrder', () => {
     const large = await maxHeld(16_000);
     expect(large).toBeLessThanOrEqual(bound);
     expect(large).toBe(small);
-    expect(maxRowsHeld(MILVUS_QUERY_WINDOW)).toBe(9 * MILVUS_QUERY_WINDOW);
+    expect(maxRowsHeld(MILVUS_QUERY_WINDOW)).toBe(33 * MILVUS_QUERY_WINDOW);
   });
 
   it('a short page inside a batch is found by bisection and its range fetched whole', async () => {
