@@ -87,10 +87,16 @@ async function floor() {
   return { s: (performance.now() - t0) / 1000, rows };
 }
 
+/** Under `node --expose-gc`: the live heap after a full GC, every 2 s of the check (what it keeps). */
+const gc = (globalThis as { gc?: () => void }).gc;
+const liveMb = () => (gc ? (gc(), process.memoryUsage().heapUsed / 2 ** 20) : 0);
+
 async function scan() {
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const live: number[] = [liveMb()];
+  const liveTimer = gc ? setInterval(() => live.push(liveMb()), 2000) : undefined;
   const t0 = performance.now();
   const result = await runCheck(check, {
     stores: { milvus: { address } },
@@ -101,10 +107,15 @@ async function scan() {
   });
   const s = (performance.now() - t0) / 1000;
   clearInterval(timer);
+  clearInterval(liveTimer);
   const stats = (result.stats.relations as any).vectors;
   if (result.status !== 'fail' || stats.entities !== ROWS)
     throw new Error(`unexpected result: ${result.status} ${JSON.stringify(stats)} ${JSON.stringify(result.error)}`);
-  return { s, orphanParents: stats.orphanParentKeys, orphanEntities: stats.orphanEntities, rssGrowthMb: (peak - rss0) / 2 ** 20 };
+  const q = (f: number) => live[Math.min(live.length - 1, Math.floor(live.length * f))]!.toFixed(0);
+  const liveText = gc
+    ? `, live heap start ${q(0)} / 25% ${q(0.25)} / 50% ${q(0.5)} / 75% ${q(0.75)} / end ${q(1)} / max ${Math.max(...live).toFixed(0)} MB`
+    : '';
+  return { s, orphanParents: stats.orphanParentKeys, orphanEntities: stats.orphanEntities, rssGrowthMb: (peak - rss0) / 2 ** 20, liveText };
 }
 
 try {
@@ -118,7 +129,7 @@ try {
     const c = await scan();
     console.log(
       `round ${round}: floor ${f.s.toFixed(1)} s (${f.rows} pairs) | check ${c.s.toFixed(1)} s, ${c.orphanParents} orphan parents, ` +
-        `${c.orphanEntities} orphan entities, peak RSS +${c.rssGrowthMb.toFixed(0)} MB | check/floor speed ${(f.s / c.s).toFixed(2)}x`,
+        `${c.orphanEntities} orphan entities, peak RSS +${c.rssGrowthMb.toFixed(0)} MB${c.liveText} | check/floor speed ${(f.s / c.s).toFixed(2)}x`,
     );
   }
 } finally {

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { compareKeys } from '../../src/stores/milvus/expr.js';
 import {
   MILVUS_QUERY_WINDOW,
+  maxRowsHeld,
   scanInKeyOrder,
   type PagerRange,
   type PagerSource,
@@ -159,6 +160,39 @@ describe('scanInKeyOrder', () => {
     // 100 pages + the empty one that ends the scan; batches of 1+2+4+8+16+32+32+5 pages, the last
     // count covering the rest (it proves the end too).
     expect(stats).toEqual({ pageQueries: 101, rangeQueries: 0, counts: 8, rows: 10_000, countMismatches: 0 });
+  });
+
+  it('holds at most one batch of pages plus the page read ahead, however many rows the collection has', async () => {
+    // Rows the pager has received from the source and not yet handed to the consumer, at their most.
+    const maxHeld = async (n: number) => {
+      const source = model(
+        Array.from({ length: n }, (_, i) => ({ key: String(i), rowId: i })),
+        'int64',
+        'real',
+      );
+      let received = 0;
+      let consumed = 0;
+      let most = 0;
+      const counting: PagerSource = {
+        query: async (r, limit) => {
+          const rows = await source.query(r, limit);
+          received += rows.length;
+          most = Math.max(most, received - consumed);
+          return rows;
+        },
+        count: (r) => source.count(r),
+      };
+      for await (const page of scanInKeyOrder(counting, { keyField: 'k', keyType: 'int64', pageSize: 100 })) consumed += page.length;
+      expect(consumed).toBe(n);
+      return most;
+    };
+    const bound = maxRowsHeld(100);
+    expect(bound).toBe(33 * 100); // 32 pages confirmed by one count, and the page asked for beside that count
+    const small = await maxHeld(8_000);
+    const large = await maxHeld(16_000);
+    expect(large).toBeLessThanOrEqual(bound);
+    expect(large).toBe(small);
+    expect(maxRowsHeld(MILVUS_QUERY_WINDOW)).toBe(33 * MILVUS_QUERY_WINDOW);
   });
 
   it('a short page inside a batch is found by bisection and its range fetched whole', async () => {

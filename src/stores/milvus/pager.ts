@@ -9,7 +9,8 @@
  * count(*) that the page held every row in (cursor, m]. Pages are read ahead in batches (the next
  * page starts above m), and one count confirms a whole batch, whose ranges are contiguous; the
  * batch grows while counts agree (real Milvus), and a mismatch is narrowed to its first incomplete
- * page by bisection. That page's closed range is fetched whole (shrinking the range first when it
+ * page by bisection. Pages waiting for their count are held packed (packed-page.ts), and the page
+ * above a batch is asked for while its count runs. That page's closed range is fetched whole (shrinking the range first when it
  * holds too many rows). It ends only when a count of what remains equals what was read.
  *
  * The pager speaks in key ranges; `PagerSource` (the connector) turns them into filter
@@ -18,6 +19,7 @@
  */
 import { DbcheckError } from '../../errors.js';
 import { compareKeys } from './expr.js';
+import { packPage, type PackedPage } from './packed-page.js';
 import type { MilvusKeyType } from '../types.js';
 
 export type Row = Record<string, unknown>;
@@ -53,11 +55,19 @@ export interface PagerOptions {
 }
 
 /**
- * Read-ahead bound of the confirmation batches: at most this many pages, and at most this many rows
- * held in memory (pages are yielded only once a count has confirmed them).
+ * Read-ahead bound of the confirmation batches (pages are yielded only once a count has confirmed
+ * them): at most this many pages, and no further page once the pages held reach this many
+ * estimated bytes. Held packed (packed-page.ts), 32 pages of 16384 int64 keys take 4 MiB.
  */
 const MAX_BATCH_PAGES = 32;
-const MAX_BATCH_ROWS = 8 * MILVUS_QUERY_WINDOW;
+const MAX_BATCH_BYTES = 8 * 2 ** 20;
+
+/**
+ * Rows the pager holds at most (received, not yet yielded) while confirmations pass: one batch and
+ * the page read ahead beside its count, 540,672 at the default page size of 16384 (fewer when
+ * the rows are large: MAX_BATCH_BYTES).
+ */
+export const maxRowsHeld = (pageSize: number) => (MAX_BATCH_PAGES + 1) * pageSize;
 const INT64_MAX_TEXT = '9223372036854775807';
 const INT64_MAX_MINUS_ONE_TEXT = '9223372036854775806';
 
@@ -65,7 +75,7 @@ const INT64_MAX_MINUS_ONE_TEXT = '9223372036854775806';
 interface Page {
   lo: string | undefined;
   hi: string;
-  rows: Row[];
+  rows: PackedPage;
 }
 
 /** Counters a caller (or a benchmark) can read after the scan. */
@@ -84,6 +94,9 @@ export function throwIfCancelled(signal: AbortSignal | undefined): void {
     throw new DbcheckError('CANCELLED', 'Milvus scan cancelled', { cause: signal.reason });
   }
 }
+
+/** Stands in for a page already yielded, so its rows can be collected while the batch is yielded. */
+const CONSUMED: Page = { lo: undefined, hi: '', rows: { length: 0, bytes: 0, unpack: () => [] } };
 
 export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, stats?: PagerStats): AsyncGenerator<Row[]> {
   const { keyField: field, keyType: type, upTo, pageSize } = opts;
@@ -188,10 +201,22 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
   // Pages read ahead per confirmation count: doubles while confirmations pass (real Milvus answers
   // smallest keys first), back to 1 on a mismatch (Milvus Lite's samples, short pages).
   let batchPages = 1;
-  const maxBatchPages = Math.max(1, Math.min(MAX_BATCH_PAGES, Math.floor(MAX_BATCH_ROWS / pageSize)));
+  const pack = (rows: Row[]) => packPage(rows, field, type);
+  // The page above a batch, asked for while the count that confirms the batch runs, so the server
+  // is never idle waiting for the client (the count costs about as much as a page on real Milvus).
+  // Used only if the next page query is the same one (same lower bound): exactness is unchanged.
+  let prefetched: { lo: string; page: Promise<Row[]> } | undefined;
+  const pageAbove = (lo: string | undefined): Promise<Row[]> => {
+    const ahead = prefetched;
+    prefetched = undefined;
+    if (ahead && ahead.lo === lo) return ahead.page;
+    st.pageQueries++;
+    return source.query({ after: lo, upTo }, pageSize);
+  };
   for (;;) {
     throwIfCancelled(opts.signal);
     if (pool.length > 0) {
+      prefetched = undefined;
       const result = await fetchRange(cursor, pool[pool.length - 1]!, pool.slice(0, -1), poolCount);
       settleRows(result.rows);
       if (result.rows.length > 0) yield result.rows;
@@ -207,20 +232,22 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
     // Read up to batchPages pages, each starting above the previous page's largest key.
     const pages: Page[] = [];
     let rowsRead = 0;
+    let bytesHeld = 0;
     let reachedEnd = false; // a page came back short or empty, or reached upTo: count the rest instead
     let lo = cursor;
-    while (pages.length < batchPages) {
+    while (pages.length < batchPages && bytesHeld < MAX_BATCH_BYTES) {
       throwIfCancelled(opts.signal);
-      st.pageQueries++;
-      const page = await source.query({ after: lo, upTo }, pageSize);
+      const page = await pageAbove(lo);
       if (page.length === 0) {
         reachedEnd = true;
         break;
       }
       page.sort(byKey);
       const hi = keyOf(page[page.length - 1]!);
-      pages.push({ lo, hi, rows: page });
+      const packed = pack(page);
+      pages.push({ lo, hi, rows: packed });
       rowsRead += page.length;
+      bytesHeld += packed.bytes;
       lo = hi;
       if (page.length < pageSize || (upTo !== undefined && cmp(hi, upTo) >= 0)) {
         reachedEnd = true;
@@ -237,7 +264,7 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
       const page = await source.query(rest, MILVUS_QUERY_WINDOW);
       if (page.length === 0) throw await unqueryableRows(remaining);
       page.sort(byKey);
-      pages.push({ lo: cursor, hi: keyOf(page[page.length - 1]!), rows: page });
+      pages.push({ lo: cursor, hi: keyOf(page[page.length - 1]!), rows: pack(page) });
       rowsRead = page.length;
       reachedEnd = false;
     }
@@ -246,16 +273,25 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
     // of (cursor, last hi] exactly when their total equals its count. After a short or empty page,
     // the count covers everything left, so a match also proves the end.
     const lastHi = pages[pages.length - 1]!.hi;
+    if (!reachedEnd && batchPages > 1) {
+      // Only while confirmations pass (real Milvus): on Milvus Lite a mismatch would waste the page.
+      st.pageQueries++;
+      const page = source.query({ after: lastHi, upTo }, pageSize);
+      page.catch(() => {}); // awaited (and its error thrown) when used; ignored when dropped
+      prefetched = { lo: lastHi, page };
+    }
     const c = await count(reachedEnd ? { after: cursor, upTo } : { after: cursor, upTo: lastHi });
     if (c === rowsRead) {
-      for (const page of pages) {
+      for (let i = 0; i < pages.length; i++) {
         throwIfCancelled(opts.signal);
-        settleRows(page.rows);
-        yield page.rows;
+        const rows = pages[i]!.rows.unpack();
+        pages[i] = CONSUMED; // rows are rebuilt one page at a time; the packed page goes now
+        settleRows(rows);
+        yield rows;
       }
       if (reachedEnd) return;
       cursor = lastHi;
-      batchPages = Math.min(maxBatchPages, batchPages * 2);
+      batchPages = Math.min(MAX_BATCH_PAGES, batchPages * 2);
       continue;
     }
     batchPages = 1;
@@ -264,15 +300,17 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
     const confirmed = typeof found === 'number' ? found : found.index;
     for (let i = 0; i < confirmed; i++) {
       throwIfCancelled(opts.signal);
-      settleRows(pages[i]!.rows);
-      yield pages[i]!.rows;
+      const rows = pages[i]!.rows.unpack();
       cursor = pages[i]!.hi;
+      pages[i] = CONSUMED;
+      settleRows(rows);
+      yield rows;
     }
     if (typeof found !== 'number') {
       // That page missed rows of its range (Lite's sample, a short page): fetch its range whole,
       // cut by the page's own keys. Pages after it are dropped and read again later.
       const bad = pages[found.index]!;
-      pool = uniqueSorted(bad.rows.map(keyOf));
+      pool = uniqueSorted(bad.rows.unpack().map(keyOf));
       poolCount = found.count;
     }
     if (upTo !== undefined && cursor !== undefined && cmp(cursor, upTo) >= 0) return;
