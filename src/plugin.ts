@@ -19,6 +19,8 @@ export { storeLabel, storeProbe } from './stores/registry.js';
 export { durationSchema, parseDurationMs } from './duration.js';
 /** The shard rule of `--shard i/n` (src/shard.ts): the one every built-in check splits its keys by. */
 export { isFirstShard, shardFilter, shardOf, shardSql, type Shard } from './shard.js';
+/** Integer keys as text (the spelling every store prints) and the int64 range the shard rule and key types use. */
+export { CANONICAL_INTEGER, INT64_MAX, INT64_MIN, isInt64Text } from './int64.js';
 export type { StoreProbe } from './stores/descriptor.js';
 export { CheckError, errorLine, type ErrorDetails } from './errors.js';
 export { addStat, fact, maxStat, perName, type StatDecl, type StatRule, type StatShape, type StatsOf } from './stats.js';

@@ -16,7 +16,7 @@
  * configuration error that names both types: such keys can never be equal, and comparing them
  * anyway would report every child as an orphan.
  */
-import { CANONICAL_INTEGER, INT64_MAX, INT64_MIN } from '../../src/int64.js';
+import { CANONICAL_INTEGER, INT64_MAX, INT64_MIN } from '../../src/plugin.js';
 
 /** What a key is, whatever store holds it. */
 export type KeyKind = 'integer' | 'text' | 'uuid';
@@ -31,7 +31,7 @@ export interface KeyTypeInfo {
   max?: bigint;
 }
 
-export { CANONICAL_INTEGER, INT64_MAX, INT64_MIN, isInt64Text } from '../../src/int64.js';
+export { CANONICAL_INTEGER, INT64_MAX, INT64_MIN, isInt64Text } from '../../src/plugin.js';
 
 const POSTGRES_INTEGERS: Record<string, [bigint, bigint]> = {
   smallint: [-(2n ** 15n), 2n ** 15n - 1n],
