@@ -91,7 +91,11 @@ class LoadConnection {
     private readonly onDead: (c: LoadConnection) => void,
   ) {
     // pg keeps the socket here; from now on its parser must not see the replies (they are ours).
-    this.socket = (client as unknown as { connection: { stream: Duplex } }).connection.stream;
+    const socket = (client as unknown as { connection?: { stream?: Duplex } }).connection?.stream;
+    // node-postgres internals: if a future pg keeps its socket elsewhere, say so instead of a TypeError.
+    if (typeof socket?.removeAllListeners !== 'function')
+      throw new Error('load pool: this node-postgres version does not expose its socket as client.connection.stream (pg 8 does)');
+    this.socket = socket;
     this.socket.removeAllListeners('data');
     this.socket.on('data', (buf: Buffer) => this.parser.parse(buf, (m) => this.onMessage(m)));
     this.socket.on('close', () => this.fail(new Error('Connection terminated unexpectedly')));
@@ -288,7 +292,13 @@ export function openPostgresLoadPool(target: PostgresLoadTarget, driver: Postgre
       const client = new driver.Client(settings);
       client.on('error', () => {});
       await client.connect();
-      const c = new LoadConnection(client, forget);
+      let c: LoadConnection;
+      try {
+        c = new LoadConnection(client, forget);
+      } catch (err) {
+        client.end().catch(() => {}); // connected but unusable: do not leave the session open
+        throw err;
+      }
       all.add(c);
       if (ended) {
         c.fail(new Error('load pool closed'));
