@@ -2,6 +2,11 @@
  * orphan-scan, Milvus relation: how far is the check from reading every (pk, field) pair once?
  *
  *   npx tsx bench/orphan-scan-milvus.ts [--rows 100000] [--rounds 1] [--server real|lite]
+ *   node --expose-gc --import tsx bench/orphan-scan-milvus.ts --only-check --collection C --schema S --rows N [--heap-snapshots 60,180]
+ *
+ * --only-check runs the check alone (no floor) on data an earlier run left (collection C, schema S
+ * with its `documents`), and leaves that data in place; --heap-snapshots writes a V8 heap snapshot
+ * that many seconds into each check (to compare what the check's heap holds as it grows).
  *
  * Seeds a collection of `rows` entities (int64 pks above 2^53, an int64 `document_id` with ~4
  * entities per document, a 2-dim vector) and a Postgres `documents` table missing 1% of the
@@ -12,6 +17,7 @@
  * Prints seconds, the ratio floor/check and the check's peak RSS growth. Drops what it made.
  */
 import { parseArgs } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import check from '../checks/orphan-scan/index.js';
 import { runCheck } from '../test/helpers/run-check.js';
@@ -22,6 +28,10 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '1' },
     server: { type: 'string', default: 'real' },
+    'only-check': { type: 'boolean', default: false },
+    collection: { type: 'string' },
+    schema: { type: 'string' },
+    'heap-snapshots': { type: 'string', default: '' },
   },
 });
 const ROWS = Number(values.rows);
@@ -33,11 +43,16 @@ const BASE = 9_007_199_254_740_993n;
 
 const admin = new MilvusClient({ address, telemetry: { enabled: false }, logLevel: 'error', timeout: 900_000 } as any);
 await admin.connectPromise;
-const collection = uniqueName('bench_orphan');
-const pg = await createPgSchema('bench_orphan');
+const onlyCheck = values['only-check'];
+if (onlyCheck && !(values.collection && values.schema))
+  throw new Error('--only-check needs --collection and --schema (data of an earlier run)');
+const collection = onlyCheck ? values.collection! : uniqueName('bench_orphan');
+const pg = onlyCheck ? { schema: values.schema!, cleanup: async () => {} } : await createPgSchema('bench_orphan');
+const snapshotAt = values['heap-snapshots'] ? values['heap-snapshots'].split(',').map(Number) : [];
 const documents = Math.ceil(ROWS / 4);
 
 async function seed() {
+  if (!('client' in pg)) return;
   await pg.client.query(`CREATE TABLE "${pg.schema}".documents (id bigint PRIMARY KEY)`);
   // Every document except each 100th: 1% of the documents (and their entities) are orphans.
   await pg.client.query(
@@ -97,6 +112,7 @@ async function scan() {
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const live: number[] = [liveMb()];
   const liveTimer = gc ? setInterval(() => live.push(liveMb()), 2000) : undefined;
+  const snapshots = snapshotAt.map((sec) => setTimeout(() => console.log(`heap snapshot at ${sec} s: ${writeHeapSnapshot()}`), sec * 1000));
   const t0 = performance.now();
   const result = await runCheck(check, {
     stores: { milvus: { address } },
@@ -108,6 +124,7 @@ async function scan() {
   const s = (performance.now() - t0) / 1000;
   clearInterval(timer);
   clearInterval(liveTimer);
+  for (const t of snapshots) clearTimeout(t);
   const stats = (result.stats.relations as any).vectors;
   if (result.status !== 'fail' || stats.entities !== ROWS)
     throw new Error(`unexpected result: ${result.status} ${JSON.stringify(stats)} ${JSON.stringify(result.error)}`);
@@ -120,12 +137,12 @@ async function scan() {
 
 try {
   const t = performance.now();
-  await seed();
+  if (!onlyCheck) await seed();
   console.log(
-    `seeded ${ROWS} entities / ${documents} documents on ${values.server} Milvus (${address}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `${onlyCheck ? 'reused' : 'seeded'} ${ROWS} entities / ${documents} documents on ${values.server} Milvus (${address}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
   for (let round = 1; round <= ROUNDS; round++) {
-    const f = await floor();
+    const f = onlyCheck ? { s: Number.NaN, rows: 0 } : await floor();
     const c = await scan();
     console.log(
       `round ${round}: floor ${f.s.toFixed(1)} s (${f.rows} pairs) | check ${c.s.toFixed(1)} s, ${c.orphanParents} orphan parents, ` +
@@ -133,7 +150,7 @@ try {
     );
   }
 } finally {
-  await admin.dropCollection({ collection_name: collection }).catch(() => {});
+  if (!onlyCheck) await admin.dropCollection({ collection_name: collection }).catch(() => {});
   await admin.closeConnection();
   await pg.cleanup();
 }

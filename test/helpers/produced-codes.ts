@@ -18,8 +18,17 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { isMainThread, threadId } from 'node:worker_threads';
-import ts from 'typescript';
+import type TypeScript from 'typescript';
+
+/**
+ * The compiler, loaded only when a file's imports are read (the conformance judgement): every
+ * tester imports this module, and the benchmarks run checks through a tester, where TypeScript's
+ * ~9 MB of source would be a fifth of a 128 MB heap for nothing.
+ */
+let typescript: typeof TypeScript | undefined;
+const loadTypeScript = () => (typescript ??= createRequire(import.meta.url)('typescript') as typeof TypeScript);
 
 /** Where check test files live; `<id>.test.ts` of each built-in check must use a tester (conformance.test.ts). */
 export const CHECK_TEST_DIR = 'test/integration/checks';
@@ -162,6 +171,7 @@ export function checkTestFiles(root = process.cwd()): string[] {
 
 /** Module specifiers of a file's value imports, read from its syntax tree (comments and strings do not count). */
 function importsOf(file: string): string[] {
+  const ts = loadTypeScript();
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   return source.statements.flatMap((st) =>
     ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && !st.importClause?.isTypeOnly ? [st.moduleSpecifier.text] : [],
