@@ -8,17 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { runLoadInThreads } from '../../../checks/pool-stress/postgres-threads.js';
 import { connectPostgres } from '../../../src/stores/postgres/connector.js';
-import { PG_DATABASE, PG_HOST, PG_PORT, PG_USER, pgAdmin, uniqueName } from '../../helpers/stores.js';
-
-async function sessionsNamed(applicationName: string): Promise<number> {
-  const admin = await pgAdmin();
-  try {
-    const r = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
-    return r.rows[0].n;
-  } finally {
-    await admin.end();
-  }
-}
+import { PG_DATABASE, PG_HOST, PG_PORT, PG_USER, sessionsNamed, uniqueName } from '../../helpers/stores.js';
 
 /** Backends exit a moment after their socket closes: the count that remains after up to `ms`. */
 async function sessionsLeftAfter(applicationName: string, ms: number): Promise<number> {
