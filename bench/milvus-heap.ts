@@ -14,12 +14,12 @@
  * peak heap used without forcing GC, peak RSS.
  */
 import v8 from 'node:v8';
-import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import check from '../checks/reference-integrity/index.js';
 import { runCheck } from '../test/helpers/run-check.js';
 import { connectMilvus } from '../src/stores/milvus/connector.js';
 import { MILVUS_ADDRESS } from '../test/helpers/stores.js';
 import { collectionName, pkCollectionName, SCHEMA, tableName } from './reference-integrity/generate.js';
+import { readEveryKey } from './reference-integrity/key-floor.js';
 
 const [what, n] = process.argv.slice(2);
 const collection = process.env.BENCH_BY_PK === '1' ? pkCollectionName(Number(n)) : collectionName(Number(n));
@@ -60,26 +60,7 @@ if (what === 'pager') {
   }
   await store.close();
 } else if (what === 'floor') {
-  const client = new MilvusClient({ address: MILVUS_ADDRESS, telemetry: { enabled: false }, logLevel: 'error', timeout: 600_000 } as any);
-  await client.connectPromise;
-  await client.getVersion();
-  baseline();
-  let last: string | undefined;
-  for (;;) {
-    const r: any = await client.query({
-      collection_name: collection,
-      filter: last === undefined ? '' : `item_id > ${last}`,
-      output_fields: ['item_id'],
-      limit: 16_384,
-      consistency_level: 'Strong',
-    } as any);
-    if (r.status?.error_code !== 'Success') throw new Error(JSON.stringify(r.status));
-    if (r.data.length === 0) break;
-    rows += r.data.length;
-    last = String(r.data[r.data.length - 1].item_id);
-    sample();
-  }
-  await client.closeConnection();
+  rows = await readEveryKey(collection, { connected: baseline, onPage: sample });
 } else if (what === 'check') {
   baseline();
   const timer = setInterval(sample, 250);

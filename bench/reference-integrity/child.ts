@@ -19,6 +19,7 @@ import { MILVUS_ADDRESS, pgAdmin, testStoresConfig } from '../../test/helpers/st
 import { connectPostgres } from '../../src/stores/postgres/connector.js';
 import { connectMilvus } from '../../src/stores/milvus/connector.js';
 import { mergeSortedKeys } from '../../checks/lib/id-merge.js';
+import { readEveryKey } from './key-floor.js';
 import { compareInt64 } from '../../checks/lib/id-order.js';
 import { postgresKeyBatches } from '../../checks/lib/id-postgres.js';
 import { collectionName, pkCollectionName, plantedIn, SCHEMA, tableName } from './generate.js';
@@ -92,25 +93,7 @@ if (what === 'check') {
 } else if (what === 'milvus-pages') {
   // The key-read floor on real Milvus: `item_id > last` pages of 16384, key field only, Strong,
   // trusting that the server answers the smallest keys, ascending (no count, no sort).
-  const client = new MilvusClient({ address: MILVUS_ADDRESS, telemetry: { enabled: false }, logLevel: 'error', timeout: 600_000 } as any);
-  await client.connectPromise;
-  let rows = 0;
-  let last: string | undefined;
-  for (;;) {
-    const r: any = await client.query({
-      collection_name: collectionOf(Number(a)),
-      filter: last === undefined ? '' : `item_id > ${last}`,
-      output_fields: ['item_id'],
-      limit: 16_384,
-      consistency_level: 'Strong',
-    } as any);
-    if (r.status?.error_code !== 'Success') throw new Error(JSON.stringify(r.status));
-    if (r.data.length === 0) break;
-    rows += r.data.length;
-    last = String(r.data[r.data.length - 1].item_id);
-  }
-  await client.closeConnection();
-  out = { rows };
+  out = { rows: await readEveryKey(collectionOf(Number(a))) };
 }
 console.log(
   JSON.stringify({ what, ms: Math.round(performance.now() - t0), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), ...out }),
