@@ -96,6 +96,13 @@ if (what === 'check') {
   out = { rows: await readEveryKey(collectionOf(Number(a))) };
 }
 console.log(
-  JSON.stringify({ what, ms: Math.round(performance.now() - t0), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), ...out }),
+  JSON.stringify({
+    what,
+    ms: Math.round(performance.now() - t0),
+    // CPU seconds of this process (user + system): on a small machine the client's CPU competes with the servers'.
+    cpuS: Number(((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(1)),
+    maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...out,
+  }),
 );
 process.exit(0);

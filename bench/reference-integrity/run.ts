@@ -53,6 +53,8 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 interface ChildResult {
   what: string;
   ms: number;
+  /** CPU seconds of the child (user + system). */
+  cpuS?: number;
   maxRssMB: number;
   status?: string;
   countsByCode?: Record<string, number>;
@@ -92,6 +94,8 @@ function psqlCopy(rows: number): Promise<ChildResult> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const secs = (ms: number) => (ms / 1000).toFixed(1);
+/** Median time, and the median CPU seconds of the same runs: ` (CPU n)`. */
+const cpuText = (rs: ChildResult[]) => (rs[0]?.cpuS === undefined ? '' : ` (CPU ${median(rs.map((x) => x.cpuS ?? 0)).toFixed(1)})`);
 
 // 1. Data, generated once and reused.
 const pgClient = await pgAdmin();
@@ -173,15 +177,17 @@ lines.push(
 );
 const last = runs.full[runs.full.length - 1];
 lines.push(
-  `| dbcheck full | ${N} | ~${N} | ${secs(fullMs)} | ${secs(slowerFloor)} (slower store) | ${(slowerFloor / fullMs).toFixed(2)} | ${Math.max(...runs.full.map((x) => x.maxRssMB))} | ${plantedText(N, N)} | ${foundText(last)} ${runs.full.every((x) => matches(x, N, N)) ? 'ok' : 'MISMATCH'} |`,
+  `| dbcheck full | ${N} | ~${N} | ${secs(fullMs)}${cpuText(runs.full)} | ${secs(slowerFloor)} (slower store) | ${(slowerFloor / fullMs).toFixed(2)} | ${Math.max(...runs.full.map((x) => x.maxRssMB))} | ${plantedText(N, N)} | ${foundText(last)} ${runs.full.every((x) => matches(x, N, N)) ? 'ok' : 'MISMATCH'} |`,
 );
 const milvusFloorLabel = REAL
   ? 'floor: Milvus SDK, `key > last` pages of 16384 trusting the order'
   : 'floor: Milvus SDK, disjoint key ranges';
-lines.push(`| ${milvusFloorLabel} | | ${N} | ${secs(milvusFloor)} | | | ${median(runs.milvus.map((x) => x.maxRssMB))} | | |`);
+lines.push(
+  `| ${milvusFloorLabel} | | ${N} | ${secs(milvusFloor)}${cpuText(runs.milvus)} | | | ${median(runs.milvus.map((x) => x.maxRssMB))} | | |`,
+);
 const pagerMs = median(runs.pager.map((x) => x.ms));
 lines.push(
-  `| dbcheck's Milvus side alone (connector pager, no merge) | | ${N} | ${secs(pagerMs)} | ${secs(milvusFloor)} | ${(milvusFloor / pagerMs).toFixed(2)} | ${median(runs.pager.map((x) => x.maxRssMB))} | | |`,
+  `| dbcheck's Milvus side alone (connector pager, no merge) | | ${N} | ${secs(pagerMs)}${cpuText(runs.pager)} | ${secs(milvusFloor)} | ${(milvusFloor / pagerMs).toFixed(2)} | ${median(runs.pager.map((x) => x.maxRssMB))} | | |`,
 );
 lines.push(`| floor: psql \\copy to /dev/null | ${N} | | ${secs(median(runs.psql.map((x) => x.ms)))} | | | | | |`);
 lines.push(
@@ -202,6 +208,6 @@ if (scale) {
   lines.push(`| floor: pg + pg-copy-streams | ${P} | | ${secs(scale.pgCopy.ms)} | | | ${scale.pgCopy.maxRssMB} | | |`);
 }
 console.log(
-  `reference-integrity benchmark on ${REAL ? 'real Milvus' : 'Milvus Lite'} (${MILVUS_ADDRESS}), ${ROUNDS} round(s); times include a ~1-2 s process start for Node runs)\n`,
+  `reference-integrity benchmark on ${REAL ? 'real Milvus' : 'Milvus Lite'} (${MILVUS_ADDRESS}), ${ROUNDS} round(s); times include a ~1-2 s process start for Node runs; CPU: the client process's user + system seconds)\n`,
 );
 console.log(lines.join('\n'));
