@@ -301,13 +301,19 @@ function useColor(flags: CommonFlags, io: CliIO, toFile: boolean): boolean {
 }
 
 async function audit(flags: AuditFlags, io: CliIO): Promise<number> {
-  // An empty list must not read as "no filter": the user meant some checks and named none.
-  if (flags.only !== undefined && !commaList(flags.only)?.length) {
-    fail(
-      io,
-      'invalid option',
-      `--only ${JSON.stringify(flags.only)} names no check: give check ids separated by commas (dbcheck checks lists them)`,
-    );
+  // An empty list must not read as "no filter": the user meant some checks and named none (a
+  // `--skip "$SKIP"` with an unset variable skips nothing while the user thinks it skipped some).
+  for (const [flag, value] of [
+    ['--only', flags.only],
+    ['--skip', flags.skip],
+  ] as const) {
+    if (value !== undefined && !commaList(value)?.length) {
+      fail(
+        io,
+        'invalid option',
+        `${flag} ${JSON.stringify(value)} names no check: give check ids separated by commas (dbcheck checks lists them)`,
+      );
+    }
   }
   const { config, checks: loaded, secrets } = await setup(flags, io);
   // A stray error thrown by a check's own timer or promise fails that check, not the run.

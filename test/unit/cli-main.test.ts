@@ -95,12 +95,14 @@ describe('usage errors are exit 2 with a message on stderr, nothing on stdout', 
     expect(r.stderr).toContain('unknown check "demo/fixtur"');
   });
 
-  it('an empty --only (or only commas) is refused in one line, not read as "every check"', async () => {
-    for (const only of ['', ' , ']) {
-      const r = await cli(['audit', '-c', '$CONFIG', '--plugin', '$PLUGIN', '--only', only], { findings: [{ code: 'broken', key: 1 }] });
-      expect(r).toMatchObject({ code: 2, stdout: '' });
-      expect(r.stderr).toContain(`--only ${JSON.stringify(only)} names no check`);
-      expect(r.stderr).not.toContain('broken');
+  it('an empty --only or --skip (or only commas) is refused in one line, not read as "every check" / "skip nothing"', async () => {
+    for (const flag of ['--only', '--skip']) {
+      for (const value of ['', ' , ']) {
+        const r = await cli(['audit', '-c', '$CONFIG', '--plugin', '$PLUGIN', flag, value], { findings: [{ code: 'broken', key: 1 }] });
+        expect(r).toMatchObject({ code: 2, stdout: '' });
+        expect(r.stderr).toContain(`${flag} ${JSON.stringify(value)} names no check`);
+        expect(r.stderr).not.toContain('broken');
+      }
     }
   });
 
