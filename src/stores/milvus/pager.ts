@@ -9,9 +9,11 @@
  * count(*) that the page held every row in (cursor, m]. Pages are read ahead in batches (the next
  * page starts above m), and one count confirms a whole batch, whose ranges are contiguous; the
  * batch grows while counts agree (real Milvus), and a mismatch is narrowed to its first incomplete
- * page by bisection. Pages waiting for their count are held packed (packed-page.ts), and the page
- * above a batch is asked for while its count runs. That page's closed range is fetched whole (shrinking the range first when it
- * holds too many rows). It ends only when a count of what remains equals what was read.
+ * page by bisection. Pages waiting for their count are held packed (packed-page.ts), and while
+ * confirmations pass the next pages are read ahead (page-chain.ts), so the server works while a
+ * count runs and while the caller merges. An incomplete page's closed range is fetched whole
+ * (shrinking the range first when it holds too many rows). It ends only when a count of what
+ * remains equals what was read.
  *
  * The pager speaks in key ranges; `PagerSource` (the connector) turns them into filter
  * expressions, adds the user's filter and partitions, and checks each answer's status. That keeps
@@ -20,6 +22,7 @@
 import { DbcheckError } from '../../errors.js';
 import { compareKeys } from './expr.js';
 import { packPage, type PackedPage } from './packed-page.js';
+import { PageChain } from './page-chain.js';
 import type { MilvusKeyType } from '../types.js';
 
 export type Row = Record<string, unknown>;
@@ -61,13 +64,19 @@ export interface PagerOptions {
  */
 const MAX_BATCH_PAGES = 32;
 const MAX_BATCH_BYTES = 8 * 2 ** 20;
+/**
+ * Pages read ahead of the batch being confirmed or yielded (page-chain.ts): enough to keep the
+ * server busy while the caller merges a batch; no further page once they hold CHAIN_BYTES.
+ */
+const CHAIN_DEPTH = 4;
+const CHAIN_BYTES = 4 * 2 ** 20;
 
 /**
  * Rows the pager holds at most (received, not yet yielded) while confirmations pass: one batch and
- * the page read ahead beside its count, 540,672 at the default page size of 16384 (fewer when
- * the rows are large: MAX_BATCH_BYTES).
+ * the pages read ahead of it, 589,824 at the default page size of 16384 (fewer when the rows are
+ * large: MAX_BATCH_BYTES and CHAIN_BYTES).
  */
-export const maxRowsHeld = (pageSize: number) => (MAX_BATCH_PAGES + 1) * pageSize;
+export const maxRowsHeld = (pageSize: number) => (MAX_BATCH_PAGES + CHAIN_DEPTH) * pageSize;
 const INT64_MAX_TEXT = '9223372036854775807';
 const INT64_MAX_MINUS_ONE_TEXT = '9223372036854775806';
 
@@ -76,6 +85,17 @@ interface Page {
   lo: string | undefined;
   hi: string;
   rows: PackedPage;
+}
+
+/** A page as answered to `key > lo` (limit pageSize), sorted and packed. */
+interface ReadPage {
+  length: number;
+  /** The largest key (undefined for an empty page). */
+  hi: string | undefined;
+  rows: PackedPage;
+  bytes: number;
+  /** The next page's lower bound; undefined when this page ends the scan (short, or reached upTo). */
+  next: string | undefined;
 }
 
 /** Counters a caller (or a benchmark) can read after the scan. */
@@ -202,118 +222,116 @@ export async function* scanInKeyOrder(source: PagerSource, opts: PagerOptions, s
   // smallest keys first), back to 1 on a mismatch (Milvus Lite's samples, short pages).
   let batchPages = 1;
   const pack = (rows: Row[]) => packPage(rows, field, type);
-  // The page above a batch, asked for while the count that confirms the batch runs, so the server
-  // is never idle waiting for the client (the count costs about as much as a page on real Milvus).
-  // Used only if the next page query is the same one (same lower bound): exactness is unchanged.
-  let prefetched: { lo: string; page: Promise<Row[]> } | undefined;
-  const pageAbove = (lo: string | undefined): Promise<Row[]> => {
-    const ahead = prefetched;
-    prefetched = undefined;
-    if (ahead && ahead.lo === lo) return ahead.page;
+  const readPage = async (lo: string | undefined): Promise<ReadPage> => {
     st.pageQueries++;
-    return source.query({ after: lo, upTo }, pageSize);
+    const rows = await source.query({ after: lo, upTo }, pageSize);
+    rows.sort(byKey);
+    const hi = rows.length ? keyOf(rows[rows.length - 1]!) : undefined;
+    const ends = hi === undefined || rows.length < pageSize || (upTo !== undefined && cmp(hi, upTo) >= 0);
+    const packed = pack(rows);
+    return { length: rows.length, hi, rows: packed, bytes: packed.bytes, next: ends ? undefined : hi };
   };
-  for (;;) {
-    throwIfCancelled(opts.signal);
-    if (pool.length > 0) {
-      prefetched = undefined;
-      const result = await fetchRange(cursor, pool[pool.length - 1]!, pool.slice(0, -1), poolCount);
-      settleRows(result.rows);
-      if (result.rows.length > 0) yield result.rows;
-      cursor = result.hi;
-      const hi = cursor;
-      pool = pool.filter((k) => cmp(k, hi) > 0);
-      poolCount -= result.rows.length;
-      if (poolCount < pool.length) pool = []; // counts moved under us (writes): take a fresh page
-      if (upTo !== undefined && cmp(cursor, upTo) >= 0) return; // (cursor, upTo] is empty
-      continue;
-    }
-
-    // Read up to batchPages pages, each starting above the previous page's largest key.
-    const pages: Page[] = [];
-    let rowsRead = 0;
-    let bytesHeld = 0;
-    let reachedEnd = false; // a page came back short or empty, or reached upTo: count the rest instead
-    let lo = cursor;
-    while (pages.length < batchPages && bytesHeld < MAX_BATCH_BYTES) {
+  // Pages above the current batch, read ahead only while counts confirm (real Milvus): on Milvus
+  // Lite a mismatch would waste them. Taken only for the same lower bound: exactness is unchanged.
+  const chain = new PageChain(readPage, CHAIN_BYTES, () => !opts.signal?.aborted);
+  try {
+    for (;;) {
       throwIfCancelled(opts.signal);
-      const page = await pageAbove(lo);
-      if (page.length === 0) {
-        reachedEnd = true;
-        break;
+      if (pool.length > 0) {
+        chain.setDepth(0);
+        const result = await fetchRange(cursor, pool[pool.length - 1]!, pool.slice(0, -1), poolCount);
+        settleRows(result.rows);
+        if (result.rows.length > 0) yield result.rows;
+        cursor = result.hi;
+        const hi = cursor;
+        pool = pool.filter((k) => cmp(k, hi) > 0);
+        poolCount -= result.rows.length;
+        if (poolCount < pool.length) pool = []; // counts moved under us (writes): take a fresh page
+        if (upTo !== undefined && cmp(cursor, upTo) >= 0) return; // (cursor, upTo] is empty
+        continue;
       }
-      page.sort(byKey);
-      const hi = keyOf(page[page.length - 1]!);
-      const packed = pack(page);
-      pages.push({ lo, hi, rows: packed });
-      rowsRead += page.length;
-      bytesHeld += packed.bytes;
-      lo = hi;
-      if (page.length < pageSize || (upTo !== undefined && cmp(hi, upTo) >= 0)) {
-        reachedEnd = true;
-        break;
+
+      // Read up to batchPages pages, each starting above the previous page's largest key.
+      const pages: Page[] = [];
+      let rowsRead = 0;
+      let bytesHeld = 0;
+      let reachedEnd = false; // a page came back short or empty, or reached upTo: count the rest instead
+      let lo = cursor;
+      while (pages.length < batchPages && bytesHeld < MAX_BATCH_BYTES) {
+        throwIfCancelled(opts.signal);
+        const page = await chain.take(lo);
+        if (page.hi === undefined) {
+          reachedEnd = true;
+          break;
+        }
+        pages.push({ lo, hi: page.hi, rows: page.rows });
+        rowsRead += page.length;
+        bytesHeld += page.bytes;
+        lo = page.hi;
+        if (page.next === undefined) {
+          reachedEnd = true;
+          break;
+        }
       }
-    }
 
-    if (pages.length === 0) {
-      // An empty page is not the end (real Milvus can return short or empty pages with duplicates).
-      const rest: PagerRange = { after: cursor, upTo };
-      const remaining = await count(rest);
-      if (remaining === 0) return;
-      st.pageQueries++;
-      const page = await source.query(rest, MILVUS_QUERY_WINDOW);
-      if (page.length === 0) throw await unqueryableRows(remaining);
-      page.sort(byKey);
-      pages.push({ lo: cursor, hi: keyOf(page[page.length - 1]!), rows: pack(page) });
-      rowsRead = page.length;
-      reachedEnd = false;
-    }
+      if (pages.length === 0) {
+        // An empty page is not the end (real Milvus can return short or empty pages with duplicates).
+        const rest: PagerRange = { after: cursor, upTo };
+        const remaining = await count(rest);
+        if (remaining === 0) return;
+        st.pageQueries++;
+        const page = await source.query(rest, MILVUS_QUERY_WINDOW);
+        if (page.length === 0) throw await unqueryableRows(remaining);
+        page.sort(byKey);
+        pages.push({ lo: cursor, hi: keyOf(page[page.length - 1]!), rows: pack(page) });
+        rowsRead = page.length;
+        reachedEnd = false;
+      }
 
-    // One count confirms every page read: their ranges are contiguous, so the pages hold every row
-    // of (cursor, last hi] exactly when their total equals its count. After a short or empty page,
-    // the count covers everything left, so a match also proves the end.
-    const lastHi = pages[pages.length - 1]!.hi;
-    if (!reachedEnd && batchPages > 1) {
-      // Only while confirmations pass (real Milvus): on Milvus Lite a mismatch would waste the page.
-      st.pageQueries++;
-      const page = source.query({ after: lastHi, upTo }, pageSize);
-      page.catch(() => {}); // awaited (and its error thrown) when used; ignored when dropped
-      prefetched = { lo: lastHi, page };
-    }
-    const c = await count(reachedEnd ? { after: cursor, upTo } : { after: cursor, upTo: lastHi });
-    if (c === rowsRead) {
-      for (let i = 0; i < pages.length; i++) {
+      // One count confirms every page read: their ranges are contiguous, so the pages hold every row
+      // of (cursor, last hi] exactly when their total equals its count. After a short or empty page,
+      // the count covers everything left, so a match also proves the end.
+      const lastHi = pages[pages.length - 1]!.hi;
+      // The pages above are read while the count runs (it costs about as much as a page on real Milvus).
+      if (!reachedEnd && batchPages > 1) chain.setDepth(CHAIN_DEPTH);
+      const c = await count(reachedEnd ? { after: cursor, upTo } : { after: cursor, upTo: lastHi });
+      if (c === rowsRead) {
+        for (let i = 0; i < pages.length; i++) {
+          throwIfCancelled(opts.signal);
+          const rows = pages[i]!.rows.unpack();
+          pages[i] = CONSUMED; // rows are rebuilt one page at a time; the packed page goes now
+          settleRows(rows);
+          yield rows;
+        }
+        if (reachedEnd) return;
+        cursor = lastHi;
+        batchPages = Math.min(MAX_BATCH_PAGES, batchPages * 2);
+        continue;
+      }
+      batchPages = 1;
+      chain.setDepth(0);
+      const inPages = reachedEnd ? await count({ after: cursor, upTo: lastHi }) : c;
+      const found = await firstIncomplete(pages, 0, pages.length, inPages);
+      const confirmed = typeof found === 'number' ? found : found.index;
+      for (let i = 0; i < confirmed; i++) {
         throwIfCancelled(opts.signal);
         const rows = pages[i]!.rows.unpack();
-        pages[i] = CONSUMED; // rows are rebuilt one page at a time; the packed page goes now
+        cursor = pages[i]!.hi;
+        pages[i] = CONSUMED;
         settleRows(rows);
         yield rows;
       }
-      if (reachedEnd) return;
-      cursor = lastHi;
-      batchPages = Math.min(MAX_BATCH_PAGES, batchPages * 2);
-      continue;
+      if (typeof found !== 'number') {
+        // That page missed rows of its range (Lite's sample, a short page): fetch its range whole,
+        // cut by the page's own keys. Pages after it are dropped and read again later.
+        const bad = pages[found.index]!;
+        pool = uniqueSorted(bad.rows.unpack().map(keyOf));
+        poolCount = found.count;
+      }
+      if (upTo !== undefined && cursor !== undefined && cmp(cursor, upTo) >= 0) return;
     }
-    batchPages = 1;
-    const inPages = reachedEnd ? await count({ after: cursor, upTo: lastHi }) : c;
-    const found = await firstIncomplete(pages, 0, pages.length, inPages);
-    const confirmed = typeof found === 'number' ? found : found.index;
-    for (let i = 0; i < confirmed; i++) {
-      throwIfCancelled(opts.signal);
-      const rows = pages[i]!.rows.unpack();
-      cursor = pages[i]!.hi;
-      pages[i] = CONSUMED;
-      settleRows(rows);
-      yield rows;
-    }
-    if (typeof found !== 'number') {
-      // That page missed rows of its range (Lite's sample, a short page): fetch its range whole,
-      // cut by the page's own keys. Pages after it are dropped and read again later.
-      const bad = pages[found.index]!;
-      pool = uniqueSorted(bad.rows.unpack().map(keyOf));
-      poolCount = found.count;
-    }
-    if (upTo !== undefined && cursor !== undefined && cmp(cursor, upTo) >= 0) return;
+  } finally {
+    chain.stop(); // no query after the scan ends or its consumer stops
   }
 
   /**
