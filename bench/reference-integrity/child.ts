@@ -9,6 +9,8 @@
  *                                                                    byte parser and merge, no Milvus side)
  *   npx tsx bench/reference-integrity/child.ts milvus-pages <milvusRows>  (floor on real Milvus: `key > last`
  *                                                                    pages of 16384, trusting the server's order)
+ *   npx tsx bench/reference-integrity/child.ts milvus-pages-pinned <milvusRows>  (the same pages read at one
+ *                                                                    server timestamp, as dbcheck's scan reads)
  * DBCHECK_TEST_MILVUS=real|lite picks the server; BENCH_BY_PK=1 uses the primary-keyed collection.
  */
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
@@ -94,6 +96,8 @@ if (what === 'check') {
   // The key-read floor on real Milvus: `item_id > last` pages of 16384, key field only, Strong,
   // trusting that the server answers the smallest keys, ascending (no count, no sort).
   out = { rows: await readEveryKey(collectionOf(Number(a))) };
+} else if (what === 'milvus-pages-pinned') {
+  out = { rows: await readEveryKey(collectionOf(Number(a)), {}, true) };
 }
 console.log(
   JSON.stringify({

@@ -2,12 +2,20 @@
  * The Milvus key-read floor of issue 13: `item_id > last` pages of 16384, key field only, Strong,
  * trusting the server's order (no sort, no count) — the least work that reads every key once.
  * One copy for every benchmark that measures against it.
+ *
+ * `pinned`: the same pages read at one server timestamp taken first (AllocTimestamp, consistency
+ * Customized), the read guarantee dbcheck's scan gives on real Milvus: every write before the scan
+ * visible, without Strong's wait for a fresh time tick on every query.
  */
-import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { MilvusClient, promisify } from '@zilliz/milvus2-sdk-node';
 import { MILVUS_ADDRESS } from '../../test/helpers/stores.js';
 
 /** Reads every key of `collection`; `onPage` runs after each page. Returns the number of keys read. */
-export async function readEveryKey(collection: string, hooks: { connected?(): void; onPage?(): void } = {}): Promise<number> {
+export async function readEveryKey(
+  collection: string,
+  hooks: { connected?(): void; onPage?(): void } = {},
+  pinned = false,
+): Promise<number> {
   const client = new MilvusClient({ address: MILVUS_ADDRESS, telemetry: { enabled: false }, logLevel: 'error', timeout: 600_000 } as any);
   await client.connectPromise;
   if (hooks.connected) {
@@ -16,6 +24,7 @@ export async function readEveryKey(collection: string, hooks: { connected?(): vo
   }
   let rows = 0;
   let last: string | undefined;
+  const readAt = pinned ? { consistency_level: 4, guarantee_timestamp: await allocTimestamp(client) } : { consistency_level: 'Strong' };
   try {
     for (;;) {
       const r: any = await client.query({
@@ -23,7 +32,7 @@ export async function readEveryKey(collection: string, hooks: { connected?(): vo
         filter: last === undefined ? '' : `item_id > ${last}`,
         output_fields: ['item_id'],
         limit: 16_384,
-        consistency_level: 'Strong',
+        ...readAt,
       } as any);
       if (r.status?.error_code !== 'Success') throw new Error(JSON.stringify(r.status));
       if (r.data.length === 0) break;
@@ -35,4 +44,10 @@ export async function readEveryKey(collection: string, hooks: { connected?(): vo
     await client.closeConnection();
   }
   return rows;
+}
+
+async function allocTimestamp(client: MilvusClient): Promise<string> {
+  const res: any = await promisify((client as any).channelPool, 'AllocTimestamp', {}, 10_000);
+  if (!res?.timestamp) throw new Error(`AllocTimestamp gave no timestamp: ${JSON.stringify(res)}`);
+  return String(res.timestamp);
 }

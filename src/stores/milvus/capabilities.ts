@@ -25,6 +25,13 @@ export interface MilvusCapabilities {
    * Lite answers it from collection statistics, so the connector adds an always-true filter.
    */
   partitionCountHonoured: boolean;
+  /**
+   * A scan can pin every query to one read timestamp taken from the server at its start
+   * (AllocTimestamp, and consistency Customized, whose guarantee_timestamp the proxy uses as given:
+   * `parseGuaranteeTsFromConsistency` in 2.3 through 2.6). Strong consistency instead waits for a
+   * fresh time tick on every query: ~200 ms each on Milvus 2.3.5 (docs/milvus-paging.md).
+   */
+  pinnedReads: boolean;
   /** What was assumed and why, for the health check's stats (empty when the version was known). */
   notes: string[];
 }
@@ -33,6 +40,7 @@ const MILVUS_2_3: Omit<MilvusCapabilities, 'version' | 'release' | 'notes'> = {
   server: 'milvus',
   countStar: true,
   partitionCountHonoured: true,
+  pinnedReads: true,
 };
 
 /** Milvus Lite 3.x reports `milvus_lite-3.2.2`; the real server `v2.3.5`, `v2.3.5-lite` (embedded), `2.4.13-hotfix`. */
@@ -49,6 +57,7 @@ export function capabilitiesFor(version: string): MilvusCapabilities {
       release: [Number(lite[1]), Number(lite[2]), Number(lite[3])],
       countStar: true,
       partitionCountHonoured: false,
+      pinnedReads: false,
       notes: [],
     };
   }
@@ -58,6 +67,7 @@ export function capabilitiesFor(version: string): MilvusCapabilities {
       ...MILVUS_2_3,
       // An unknown server might count partitions like Milvus Lite: the always-true filter is right on both.
       partitionCountHonoured: false,
+      pinnedReads: false,
       version: text,
       notes: [`unrecognised Milvus version ${JSON.stringify(text.slice(0, 60))}: assuming Milvus 2.3 behaviour`],
     };

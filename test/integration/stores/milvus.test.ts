@@ -7,6 +7,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType } from '@zilliz/milvus2-sdk-node';
 import { connectMilvus, type MilvusStore } from '../../../src/stores/milvus/connector.js';
+import { sdkDriver, type AllocTimestamp, type MilvusDriver } from '../../../src/stores/milvus/driver.js';
 import { compareKeys } from '../../../src/stores/milvus/expr.js';
 import { seededShuffle } from '../../helpers/seeded-shuffle.js';
 import { createMilvusCollectionName, MILVUS_ADDRESS, milvusFlavor } from '../../helpers/stores.js';
@@ -332,6 +333,63 @@ describe('MilvusReader', () => {
         ),
       );
       if (lite) expect(rows.filter((r) => r.gen === 'second').map((r) => r.pk)).toEqual(again.map((r) => r.pk));
+    });
+  });
+
+  it('a scan reads at one server timestamp on real Milvus (rows written just before it included), Strong per query on Milvus Lite', async () => {
+    // The SDK client as the connector gets it, with its query requests recorded.
+    const recording = (sent: Array<Record<string, unknown>>, allocTimestamp?: AllocTimestamp): MilvusDriver => {
+      return async (options) => {
+        const client = await sdkDriver(options);
+        const query = client.query.bind(client);
+        client.query = (req) => {
+          sent.push(req as unknown as Record<string, unknown>);
+          return query(req);
+        };
+        if (allocTimestamp) client.allocTimestamp = allocTimestamp;
+        return client;
+      };
+    };
+    await withCollection({ pk: 'int64', rows: Array.from({ length: 250 }, (_, i) => ({ pk: String(i) })) }, async (fx) => {
+      await insertRows(
+        fx,
+        Array.from({ length: 50 }, (_, i) => ({ pk: String(1000 + i) })),
+      ); // not flushed
+      const sent: Array<Record<string, unknown>> = [];
+      const own = await connectMilvus({ address: MILVUS_ADDRESS }, { driver: recording(sent) });
+      try {
+        const { rows } = await scanAll(own, fx.collection, { pageSize: 40 });
+        expect(rows).toHaveLength(300);
+        expect(sent.length).toBeGreaterThan(8);
+        if (milvusFlavor() === 'real') {
+          expect(own.reader.capabilities().pinnedReads).toBe(true);
+          const stamps = [...new Set(sent.map((r) => r.guarantee_timestamp))];
+          expect(stamps).toHaveLength(1); // every page and count of the scan at the same time
+          expect(sent.every((r) => r.consistency_level === 4)).toBe(true); // Customized: the timestamp as given
+          // A hybrid timestamp of the server's clock: physical milliseconds above 18 logical bits.
+          const physicalMs = Number(BigInt(String(stamps[0])) >> 18n);
+          expect(Math.abs(physicalMs - Date.now())).toBeLessThan(60_000);
+        } else {
+          expect(own.reader.capabilities().pinnedReads).toBe(false);
+          expect(sent.every((r) => r.consistency_level === 0 && r.guarantee_timestamp === undefined)).toBe(true);
+        }
+      } finally {
+        await own.close();
+      }
+      // A server whose timestamp call fails: Strong per query, the same rows.
+      const strong: Array<Record<string, unknown>> = [];
+      const failing = await connectMilvus(
+        { address: MILVUS_ADDRESS },
+        { driver: recording(strong, () => Promise.reject(new Error('14 UNAVAILABLE: AllocTimestamp failed'))) },
+      );
+      try {
+        const { rows } = await scanAll(failing, fx.collection, { pageSize: 40 });
+        expect(rows).toHaveLength(300);
+        expect(strong.length).toBeGreaterThan(8);
+        expect(strong.every((r) => r.consistency_level === 0 && r.guarantee_timestamp === undefined)).toBe(true);
+      } finally {
+        await failing.close();
+      }
     });
   });
 
