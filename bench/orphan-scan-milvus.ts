@@ -11,8 +11,10 @@
  * Seeds a collection of `rows` entities (int64 pks above 2^53, an int64 `document_id` with ~4
  * entities per document, a 2-dim vector) and a Postgres `documents` table missing 1% of the
  * documents, then times, interleaved per round:
- * - floor: `pk > last` pages of 16384 with output [pk, document_id], Strong, trusting the server's
- *   order (true on real Milvus; on Milvus Lite the floor is offset + limit pages instead);
+ * - floor: `pk > last` pages of 16384 with output [pk, document_id], trusting the server's order
+ *   (true on real Milvus; on Milvus Lite the floor is offset + limit pages instead), read at one
+ *   server timestamp taken first on real Milvus (the read guarantee of dbcheck's scan there), and
+ *   with Strong consistency per query (issue 13's first floor, real Milvus only: shown beside);
  * - check: orphan-scan with one Milvus relation, through the real engine (test/helpers/run-check.ts).
  * Prints seconds, the ratio floor/check and the check's peak RSS growth. Drops what it made.
  */
@@ -20,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import check from '../checks/orphan-scan/index.js';
+import { allocTimestamp } from './reference-integrity/key-floor.js';
 import { runCheck } from '../test/helpers/run-check.js';
 import { createPgSchema, MILVUS_LITE_ADDRESS, MILVUS_REAL_ADDRESS, uniqueName } from '../test/helpers/stores.js';
 
@@ -81,10 +84,11 @@ async function seed() {
   await admin.loadCollection({ collection_name: collection });
 }
 
-async function floor() {
+async function floor(pinned: boolean) {
   const t0 = performance.now();
   let rows = 0;
   let last: string | undefined;
+  const readAt = pinned ? { consistency_level: 4, guarantee_timestamp: await allocTimestamp(admin) } : { consistency_level: 'Strong' };
   for (let offset = 0; ; offset += PAGE) {
     const res = await admin.query({
       collection_name: collection,
@@ -92,7 +96,7 @@ async function floor() {
       output_fields: ['pk', 'document_id'],
       limit: PAGE,
       ...(lite ? { offset } : {}),
-      consistency_level: 'Strong' as any,
+      ...(readAt as any),
     });
     if (res.status.error_code !== 'Success') throw new Error(`floor query: ${res.status.reason}`);
     rows += res.data.length;
@@ -142,11 +146,13 @@ try {
     `${onlyCheck ? 'reused' : 'seeded'} ${ROWS} entities / ${documents} documents on ${values.server} Milvus (${address}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
   for (let round = 1; round <= ROUNDS; round++) {
-    const f = onlyCheck ? { s: Number.NaN, rows: 0 } : await floor();
+    const f = onlyCheck ? { s: Number.NaN, rows: 0 } : await floor(!lite);
+    const strong = onlyCheck || lite ? undefined : await floor(false);
     const c = await scan();
+    const strongText = strong ? ` | Strong floor ${strong.s.toFixed(1)} s: check/Strong floor ${(strong.s / c.s).toFixed(2)}x` : '';
     console.log(
-      `round ${round}: floor ${f.s.toFixed(1)} s (${f.rows} pairs) | check ${c.s.toFixed(1)} s, ${c.orphanParents} orphan parents, ` +
-        `${c.orphanEntities} orphan entities, peak RSS +${c.rssGrowthMb.toFixed(0)} MB${c.liveText} | check/floor speed ${(f.s / c.s).toFixed(2)}x`,
+      `round ${round}: floor ${f.s.toFixed(1)} s (${f.rows} pairs${lite ? '' : ', one read timestamp'}) | check ${c.s.toFixed(1)} s, ${c.orphanParents} orphan parents, ` +
+        `${c.orphanEntities} orphan entities, peak RSS +${c.rssGrowthMb.toFixed(0)} MB${c.liveText} | check/floor speed ${(f.s / c.s).toFixed(2)}x${strongText}`,
     );
   }
 } finally {

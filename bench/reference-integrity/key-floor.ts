@@ -46,7 +46,8 @@ export async function readEveryKey(
   return rows;
 }
 
-async function allocTimestamp(client: MilvusClient): Promise<string> {
+/** A read timestamp from the server's clock (what the connector pins a scan to on real Milvus). */
+export async function allocTimestamp(client: MilvusClient): Promise<string> {
   const res: any = await promisify((client as any).channelPool, 'AllocTimestamp', {}, 10_000);
   if (!res?.timestamp) throw new Error(`AllocTimestamp gave no timestamp: ${JSON.stringify(res)}`);
   return String(res.timestamp);
