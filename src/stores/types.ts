@@ -252,7 +252,9 @@ export interface MilvusReader {
    * returns query results unordered) and on real Milvus (16384 window, duplicate keys). Key values
    * are strings. Rows sharing a non-primary keyField value are all returned, adjacently; for the
    * primary key the scan returns what the server's queries show (see docs/milvus-paging.md: real
-   * Milvus counts re-inserted primary keys twice but queries show one row).
+   * Milvus counts re-inserted primary keys twice but queries show one row). Every write made before
+   * the scan starts is seen: on real Milvus each page and count reads at one server timestamp
+   * taken as the scan starts, elsewhere each query is Strong (docs/milvus-paging.md).
    */
   scan(collection: string, opts?: MilvusScanOptions): AsyncIterable<Array<Record<string, unknown>>>;
   /** Rows whose keyField is one of keys (at most a few thousand keys per call). */
