@@ -75,6 +75,8 @@ const DYNAMIC_FIELD = '$meta';
 /** Keys per `in [...]` query in getByKeys. */
 const KEYS_PER_QUERY = 1000;
 const INT64_MAX_TEXT = '9223372036854775807';
+/** How long a scan waits for its read timestamp before falling back to Strong queries. */
+const ALLOC_TIMESTAMP_TIMEOUT_MS = 10_000;
 /** Real Milvus refuses offset + limit above 16384 (maxQueryResultWindow). */
 const MAX_QUERY_LIMIT = 16_384;
 
@@ -333,8 +335,10 @@ export async function connectMilvus(
    */
   async function readTimestamp(signal?: AbortSignal): Promise<string | undefined> {
     if (!capabilities.pinnedReads || !client.allocTimestamp) return undefined;
+    // An optional call: a server that does not answer it soon gets Strong queries instead.
+    const deadlineMs = Math.min(callTimeoutMs, ALLOC_TIMESTAMP_TIMEOUT_MS);
     try {
-      return await bounded(client.allocTimestamp(callTimeoutMs), callTimeoutMs, signal);
+      return await bounded(client.allocTimestamp(deadlineMs), deadlineMs, signal);
     } catch (err) {
       if (signal?.aborted) throw fail(err);
       return undefined; // Strong per query: slower, never less exact
