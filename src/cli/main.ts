@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { formatIssue, type ConfigIssue } from '../config/issues.js';
-import { loadConfig, type ResolvedConfig } from '../config/load.js';
+import { loadConfig, type LoadResult, type ResolvedConfig } from '../config/load.js';
 import { builtinChecks } from '../../checks/index.js';
 import { loadChecks, type LoadedCheck } from '../engine/load-checks.js';
 import { planAudit } from '../engine/plan.js';
@@ -32,6 +32,7 @@ import { problemLines } from './problems.js';
 import { PROGRESS_MODES, progressPrinter, type ProgressMode } from './progress.js';
 import { errorLine } from '../errors.js';
 import { commaList } from './flags.js';
+import { STORE_KINDS } from '../stores/types.js';
 
 export interface CliIO {
   /** `columns`: the terminal's width when stdout is one (the table fits it). */
@@ -265,7 +266,7 @@ async function setup(
   io: CliIO,
 ): Promise<{ config: ResolvedConfig; checks: LoadedCheck[]; secrets: string[] }> {
   // Flags go in as typed: the config pipeline validates them with the same schema as the file.
-  const { config, errors, warnings } = loadConfig({
+  const { config, errors, warnings, checksOnly } = loadConfig({
     file: flags.config,
     cwd: io.cwd,
     env: io.env,
@@ -280,7 +281,7 @@ async function setup(
     },
   });
   for (const w of warnings) say(io, `dbcheck: warning: ${formatIssue(w)}`);
-  if (!config) fail(io, 'invalid config', errors);
+  if (!config) fail(io, 'invalid config', [...errors, ...(await checkSectionProblems(checksOnly))]);
   // From here on every line is redacted of the config's secrets, bare passwords included.
   const secrets = secretsOf(config.stores);
   if (io.strays) io.strays.secrets = secrets;
@@ -291,6 +292,21 @@ async function setup(
     fail(io, 'cannot load checks', describe(err, secrets));
   }
   return { config, checks, secrets };
+}
+
+/**
+ * The check sections' own problems when the config failed elsewhere (a store or run setting), so
+ * one round lists both. Every store counts as configured here: the stores' errors are listed already.
+ */
+async function checkSectionProblems(part: LoadResult['checksOnly']): Promise<ConfigIssue[]> {
+  if (!part) return [];
+  try {
+    const checks = await loadChecks(builtinChecks, part.plugins);
+    const everyStore = Object.fromEntries(STORE_KINDS.map((kind) => [kind, {}])) as ResolvedConfig['stores'];
+    return planAudit({ ...part, stores: everyStore }, checks, {}).errors.filter((e) => e.path.startsWith('checks.'));
+  } catch {
+    return []; // a plugin that does not load is reported on its own once the rest of the config loads
+  }
 }
 
 function useColor(flags: CommonFlags, io: CliIO, toFile: boolean): boolean {

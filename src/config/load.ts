@@ -56,6 +56,11 @@ export interface ConfigFlags {
 
 export interface LoadResult {
   config?: ResolvedConfig;
+  /**
+   * With errors only outside `checks` and `plugins` (a store or run setting): those two sections,
+   * so the CLI judges the check sections in the same round instead of after the first fix.
+   */
+  checksOnly?: Pick<ResolvedConfig, 'checks' | 'plugins' | 'locate'>;
   /** Worth saying, not worth stopping for (e.g. a misspelt DBCHECK_ variable): the CLI prints them on stderr. */
   warnings: ConfigIssue[];
   errors: ConfigIssue[];
@@ -138,21 +143,23 @@ export function resolveConfig(
   }
   if (!file && doc.stores === undefined) doc.stores = defaultStores(env, sources);
 
+  const plugins = (list: string[] | undefined) => [
+    ...(list ?? []).map((p) => path.resolve(baseDir, p)),
+    ...(flags.plugins ?? []).map((p) => path.resolve(cwd, p)),
+  ];
   const parsed = configFileSchema.safeParse(doc);
   if (!parsed.success) {
     const issues = zodIssues(parsed.error, configFileSchema, [], locate).map((issue) => {
       const source = sources.get(issue.path);
       return source ? { path: source, message: issue.message } : issue;
     });
-    return { errors: issues, warnings };
+    if (issues.some((i) => /^(checks|plugins)(\.|$)/.test(i.path))) return { errors: issues, warnings };
+    const part = checksAndPluginsSchema.safeParse({ checks: doc.checks, plugins: doc.plugins });
+    const checksOnly = part.success ? { checks: checkSections(part.data.checks), plugins: plugins(part.data.plugins), locate } : undefined;
+    return { errors: issues, warnings, ...(checksOnly ? { checksOnly } : {}) };
   }
   const config: ConfigFile = parsed.data;
-
-  const checks: Record<string, CheckSection> = {};
-  for (const [id, section] of Object.entries(config.checks ?? {})) {
-    const { enabled, severity, timeout, ...options } = section ?? {};
-    checks[id] = { enabled, severity: severity ?? {}, timeoutMs: timeout, options, present: true };
-  }
+  const checks = checkSections(config.checks);
 
   const stores = storeConfigs(config);
   if (Object.keys(stores).length === 0) {
@@ -176,7 +183,7 @@ export function resolveConfig(
       file,
       baseDir,
       stores,
-      plugins: [...(config.plugins ?? []).map((p) => path.resolve(baseDir, p)), ...(flags.plugins ?? []).map((p) => path.resolve(cwd, p))],
+      plugins: plugins(config.plugins),
       run: {
         concurrency: config.run.concurrency,
         timeoutMs: config.run.timeout,
@@ -189,6 +196,18 @@ export function resolveConfig(
       locate,
     },
   };
+}
+
+const checksAndPluginsSchema = configFileSchema.pick({ checks: true, plugins: true });
+
+/** The `checks:` sections as the planner reads them: options apart from enabled/severity/timeout. */
+function checkSections(sections: ConfigFile['checks']): Record<string, CheckSection> {
+  const checks: Record<string, CheckSection> = {};
+  for (const [id, section] of Object.entries(sections ?? {})) {
+    const { enabled, severity, timeout, ...options } = section ?? {};
+    checks[id] = { enabled, severity: severity ?? {}, timeoutMs: timeout, options, present: true };
+  }
+  return checks;
 }
 
 /** A number typed as text ("5", "-4", "1.5") becomes a number, so the schema judges its value; the rest stays text. */

@@ -21,7 +21,7 @@ export interface PlannedCheck {
 }
 
 export function planAudit(
-  config: ResolvedConfig,
+  config: Pick<ResolvedConfig, 'checks' | 'locate' | 'stores'>,
   checks: LoadedCheck[],
   sel: { only?: string[]; skip?: string[] },
 ): { plan: PlannedCheck[]; errors: ConfigIssue[] } {

@@ -106,6 +106,33 @@ describe('usage errors are exit 2 with a message on stderr, nothing on stdout', 
     }
   });
 
+  it('a bad store setting and a bad check section are listed in one round, not one after the other', async () => {
+    const config = path.join(dir, 'two-problems.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        stores: { redis: { host: 'memory.invalid', port: 'six' } },
+        checks: { 'demo/fixture': { severity: { brokn: 'warn' } }, 'cache-drft': {} },
+      }),
+    );
+    for (const command of ['validate', 'audit']) {
+      const r = await cli([command, '-c', config, '--plugin', '$PLUGIN']);
+      expect(r).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toMatch(/stores\.redis\.port/);
+      expect(r.stderr).toMatch(/checks\.demo\/fixture\.severity\.brokn: unknown finding code \(did you mean "broken"\?\)/);
+      expect(r.stderr).toMatch(/checks\.cache-drft: unknown check "cache-drft"/);
+    }
+    // A problem in the checks section itself stays the only round (nothing to judge the sections by).
+    writeFileSync(
+      config,
+      JSON.stringify({ stores: { redis: { host: 'memory.invalid', port: 'six' } }, checks: { 'demo/fixture': { enabled: 'yes' } } }),
+    );
+    const r = await cli(['validate', '-c', config, '--plugin', '$PLUGIN']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/stores\.redis\.port/);
+    expect(r.stderr).toMatch(/checks\.demo\/fixture\.enabled/);
+  });
+
   it('a plugin that does not exist', async () => {
     const r = await cli(['audit', '-c', '$CONFIG', '--plugin', path.join(dir, 'nope.mjs')]);
     expect(r).toMatchObject({ code: 2, stdout: '' });
