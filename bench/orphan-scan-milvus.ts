@@ -1,7 +1,7 @@
 /**
  * orphan-scan, Milvus relation: how far is the check from reading every (pk, field) pair once?
  *
- *   npx tsx bench/orphan-scan-milvus.ts [--rows 100000] [--rounds 1] [--server real|lite]
+ *   npx tsx bench/orphan-scan-milvus.ts [--rows 100000] [--rounds 1] [--server real|lite] [--layout spread|consecutive]
  *   node --expose-gc --import tsx bench/orphan-scan-milvus.ts --only-check --collection C --schema S --rows N [--heap-snapshots 60,180]
  *
  * --only-check runs the check alone (no floor) on data an earlier run left (collection C, schema S
@@ -9,7 +9,9 @@
  * that many seconds into each check (to compare what the check's heap holds as it grows).
  *
  * Seeds a collection of `rows` entities (int64 pks above 2^53, an int64 `document_id` with ~4
- * entities per document, a 2-dim vector) and a Postgres `documents` table missing 1% of the
+ * entities per document, a 2-dim vector; --layout spread, the default, puts a document's entities
+ * far apart in pk order, the worst case: every page names ~16,000 distinct documents; consecutive
+ * gives each document 4 consecutive pks, as a RAG app that inserts a document's chunks together) and a Postgres `documents` table missing 1% of the
  * documents, then times, interleaved per round:
  * - floor: `pk > last` pages of 16384 with output [pk, document_id], trusting the server's order
  *   (true on real Milvus; on Milvus Lite the floor is offset + limit pages instead), read at one
@@ -35,8 +37,10 @@ const { values } = parseArgs({
     collection: { type: 'string' },
     schema: { type: 'string' },
     'heap-snapshots': { type: 'string', default: '' },
+    layout: { type: 'string', default: 'spread' },
   },
 });
+if (values.layout !== 'spread' && values.layout !== 'consecutive') throw new Error('--layout must be spread or consecutive');
 const ROWS = Number(values.rows);
 const ROUNDS = Number(values.rounds);
 const lite = values.server === 'lite';
@@ -74,8 +78,10 @@ async function seed() {
   for (let i = 0; i < ROWS; i += 20_000) {
     const data = [];
     for (let j = i; j < Math.min(ROWS, i + 20_000); j++) {
-      // Entity j belongs to document (j * 7919) mod documents: a document's entities are far apart in pk order.
-      data.push({ pk: String(BASE + BigInt(j)), document_id: String(BASE + BigInt((j * 7919) % documents)), vec: [1, j % 5] });
+      // spread: entity j belongs to document (j * 7919) mod documents, far apart in pk order;
+      // consecutive: entities 4d..4d+3 belong to document d.
+      const doc = values.layout === 'spread' ? (j * 7919) % documents : Math.floor(j / 4);
+      data.push({ pk: String(BASE + BigInt(j)), document_id: String(BASE + BigInt(doc)), vec: [1, j % 5] });
     }
     const res = await admin.insert({ collection_name: collection, data });
     if (res.status.error_code !== 'Success') throw new Error(`insert: ${res.status.reason}`);
@@ -143,7 +149,7 @@ try {
   const t = performance.now();
   if (!onlyCheck) await seed();
   console.log(
-    `${onlyCheck ? 'reused' : 'seeded'} ${ROWS} entities / ${documents} documents on ${values.server} Milvus (${address}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `${onlyCheck ? 'reused' : 'seeded'} ${ROWS} entities / ${documents} documents (${values.layout}) on ${values.server} Milvus (${address}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
   for (let round = 1; round <= ROUNDS; round++) {
     const f = onlyCheck ? { s: Number.NaN, rows: 0 } : await floor(!lite);
