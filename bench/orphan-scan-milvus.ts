@@ -10,7 +10,7 @@
  *
  * Seeds a collection of `rows` entities (int64 pks above 2^53, an int64 `document_id` with ~4
  * entities per document, a 2-dim vector; --layout spread, the default, puts a document's entities
- * far apart in pk order, the worst case: every page names ~16,000 distinct documents; consecutive
+ * far apart in pk order, the worst case: every page of 16,384 names 16,384 distinct documents; consecutive
  * gives each document 4 consecutive pks, as a RAG app that inserts a document's chunks together) and a Postgres `documents` table missing 1% of the
  * documents, then times, interleaved per round:
  * - floor: `pk > last` pages of 16384 with output [pk, document_id], trusting the server's order

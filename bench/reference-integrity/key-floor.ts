@@ -7,7 +7,9 @@
  * Customized), the read guarantee dbcheck's scan gives on real Milvus: every write before the scan
  * visible, without Strong's wait for a fresh time tick on every query.
  */
-import { MilvusClient, promisify } from '@zilliz/milvus2-sdk-node';
+import * as sdk from '@zilliz/milvus2-sdk-node';
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { allocTimestampOf } from '../../src/stores/milvus/driver.js';
 import { MILVUS_ADDRESS } from '../../test/helpers/stores.js';
 
 /** Reads every key of `collection`; `onPage` runs after each page. Returns the number of keys read. */
@@ -46,9 +48,9 @@ export async function readEveryKey(
   return rows;
 }
 
-/** A read timestamp from the server's clock (what the connector pins a scan to on real Milvus). */
+/** A read timestamp from the server's clock: the connector's own call (src/stores/milvus/driver.ts). */
 export async function allocTimestamp(client: MilvusClient): Promise<string> {
-  const res: any = await promisify((client as any).channelPool, 'AllocTimestamp', {}, 10_000);
-  if (!res?.timestamp) throw new Error(`AllocTimestamp gave no timestamp: ${JSON.stringify(res)}`);
-  return String(res.timestamp);
+  const ts = await allocTimestampOf(sdk, client, 10_000);
+  if (!ts) throw new Error('AllocTimestamp gave no timestamp (Milvus Lite has none: the pinned floor is for real Milvus)');
+  return ts;
 }

@@ -42,16 +42,22 @@ export type MilvusDriver = (options: MilvusClientOptions) => Promise<MilvusClien
 export const sdkDriver: MilvusDriver = async (options) => {
   const sdk = await import('@zilliz/milvus2-sdk-node');
   const client = new sdk.MilvusClient(options);
-  const allocTimestamp: AllocTimestamp = async (timeoutMs) => {
-    const pool = (client as unknown as { channelPool?: unknown }).channelPool;
-    if (!pool || typeof sdk.promisify !== 'function') return undefined;
-    const res = (await sdk.promisify(pool as never, 'AllocTimestamp', {}, timeoutMs)) as {
-      status?: { code?: number; error_code?: unknown };
-      timestamp?: unknown;
-    };
-    const ok = res?.status && (res.status.code === 0 || res.status.error_code === 'Success');
-    const ts = String(res?.timestamp ?? '');
-    return ok && /^[1-9]\d{0,19}$/.test(ts) ? ts : undefined;
-  };
-  return Object.assign(client, { allocTimestamp });
+  return Object.assign(client, { allocTimestamp: (timeoutMs: number) => allocTimestampOf(sdk, client, timeoutMs) });
 };
+
+/** The AllocTimestamp call of `client`, through the SDK's channel pool (see AllocTimestamp). */
+export async function allocTimestampOf(
+  sdk: typeof import('@zilliz/milvus2-sdk-node'),
+  client: MilvusClient,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const pool = (client as unknown as { channelPool?: unknown }).channelPool;
+  if (!pool || typeof sdk.promisify !== 'function') return undefined;
+  const res = (await sdk.promisify(pool as never, 'AllocTimestamp', {}, timeoutMs)) as {
+    status?: { code?: number; error_code?: unknown };
+    timestamp?: unknown;
+  };
+  const ok = res?.status && (res.status.code === 0 || res.status.error_code === 'Success');
+  const ts = String(res?.timestamp ?? '');
+  return ok && /^[1-9]\d{0,19}$/.test(ts) ? ts : undefined;
+}
